@@ -1,0 +1,131 @@
+package kernels
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+func panicf(format string, args ...any) {
+	panic("kernels: " + fmt.Sprintf(format, args...))
+}
+
+func checkDims3(n1 string, v1 int, n2 string, v2 int, n3 string, v3 int) {
+	for _, d := range [...]struct {
+		name string
+		v    int
+	}{{n1, v1}, {n2, v2}, {n3, v3}} {
+		if d.v < 0 {
+			panicf("%s = %d, want ≥ 0", d.name, d.v)
+		}
+	}
+}
+
+// checkMatrix checks that s holds a rows×cols row-major matrix with
+// leading dimension ld (0 meaning cols) and returns the leading dimension
+// in use. The last row needs only cols elements, not ld.
+func checkMatrix[T any](name string, s []T, rows, cols, ld int, ldName string) int {
+	if ld == 0 {
+		ld = cols
+	}
+	if ld < max(cols, 1) {
+		panicf("%s = %d, want ≥ %d (the width of %s) or 0 for tight", ldName, ld, max(cols, 1), name)
+	}
+	if rows == 0 || cols == 0 {
+		return ld
+	}
+	if need := (rows-1)*ld + cols; len(s) < need {
+		panicf("len(%s) = %d, want ≥ %d for %d×%d, %s=%d", lower(name), len(s), need, rows, cols, lower(ldName), ld)
+	}
+	return ld
+}
+
+// lower spells an argument name as the message examples do: the field X
+// is the slice x, LdX its ldx.
+func lower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+func checkLen[T any](name string, s []T, of string, n int) {
+	if len(s) < n {
+		panicf("len(%s) = %d, want ≥ len(%s) = %d", name, len(s), of, n)
+	}
+}
+
+// region is the memory a strided matrix argument uses: rows runs of cols
+// elements of size bytes, ld elements apart.
+type region struct {
+	name           string
+	base           uintptr
+	rows, cols, ld int
+	size           uintptr
+}
+
+func matRegion[T any](name string, s []T, rows, cols, ld int) region {
+	if len(s) == 0 || rows == 0 || cols == 0 || ld == 0 { // ld = 0: an argument not in use
+		return region{name: name}
+	}
+	var z T
+	return region{name, uintptr(unsafe.Pointer(unsafe.SliceData(s))), rows, cols, ld, unsafe.Sizeof(z)}
+}
+
+func vecRegion[T any](name string, s []T, n int) region {
+	return matRegion(name, s, 1, min(n, len(s)), max(n, 1))
+}
+
+func (r region) empty() bool { return r.rows == 0 }
+
+func (r region) row(i int) (lo, hi uintptr) {
+	lo = r.base + uintptr(i*r.ld)*r.size
+	return lo, lo + uintptr(r.cols)*r.size
+}
+
+// overlaps reports whether two regions share a byte. Rows of each region
+// lie at increasing addresses, so a merge of the two row lists finds a
+// shared byte in O(rows) steps; interleaved matrices (R and Z in the
+// alternate rows of one buffer, say) do not overlap.
+func (r region) overlaps(q region) bool {
+	if r.empty() || q.empty() {
+		return false
+	}
+	_, rEnd := r.row(r.rows - 1)
+	_, qEnd := q.row(q.rows - 1)
+	if rEnd <= q.base || qEnd <= r.base {
+		return false
+	}
+	i, j := 0, 0
+	for i < r.rows && j < q.rows {
+		rlo, rhi := r.row(i)
+		qlo, qhi := q.row(j)
+		if rlo < qhi && qlo < rhi {
+			return true
+		}
+		if rhi <= qhi {
+			i++
+		} else {
+			j++
+		}
+	}
+	return false
+}
+
+func checkDisjoint(out, in region) {
+	if out.overlaps(in) {
+		panicf("%s overlaps %s, want separate memory for an output", out.name, in.name)
+	}
+}
+
+// checkSameOrDisjoint allows dst to be exactly src (in place) and
+// otherwise requires the two to be disjoint.
+func checkSameOrDisjoint[T any](dstName string, dst []T, srcName string, src []T) {
+	if len(dst) == 0 || len(src) == 0 || unsafe.SliceData(dst) == unsafe.SliceData(src) {
+		return
+	}
+	n := len(src)
+	checkDisjoint(vecRegion(dstName, dst, n), vecRegion(srcName, src, n))
+}

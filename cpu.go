@@ -1,0 +1,58 @@
+package kernels
+
+import (
+	"strings"
+
+	"github.com/klauspost/cpuid/v2"
+)
+
+// Cache sizes assumed where cpuid cannot tell (an emulator, an unknown
+// vendor): those of a small current core.
+const (
+	defaultL1D = 32 << 10
+	defaultL2  = 1 << 20
+	defaultL3  = 8 << 20
+)
+
+func cacheSizes() (l1d, l2, l3 int) {
+	c := cpuid.CPU.Cache
+	return max(c.L1D, 0), max(c.L2, 0), max(c.L3, 0)
+}
+
+func cpuName() string {
+	if s := strings.TrimSpace(cpuid.CPU.BrandName); s != "" {
+		return s
+	}
+	return "unknown " + cpuid.CPU.VendorString
+}
+
+// blockSizes derives the cache blocking of a size-byte element type for
+// an mr×nr register tile from the cache sizes, as BLIS's analytical model
+// does (Low et al., "Analytical modeling is enough for high-performance
+// BLIS", 2016), in a simplified form:
+//
+//   - kc: a kc×nr micro-panel of B takes half of L1, leaving the rest to
+//     the streamed micro-panels of A and to C;
+//   - mc: the packed mc×kc block of A takes half of L2;
+//   - nc: the packed kc×nc block of B takes a quarter of L3, which is
+//     shared by every core.
+func blockSizes(size, mr, nr int) blocking {
+	l1, l2, l3 := cacheSizes()
+	if l1 <= 0 {
+		l1 = defaultL1D
+	}
+	if l2 <= 0 {
+		l2 = defaultL2
+	}
+	if l3 <= 0 {
+		l3 = defaultL3
+	}
+	kc := clamp(l1/2/(nr*size), 64, 512) &^ 7
+	mc := clamp(l2/2/(kc*size), mr, 1024)
+	mc -= mc % mr
+	nc := clamp(l3/4/(kc*size), nr, 8192)
+	nc -= nc % nr
+	return blocking{mc: mc, kc: kc, nc: nc}
+}
+
+func clamp(v, lo, hi int) int { return min(max(v, lo), hi) }

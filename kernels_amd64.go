@@ -1,0 +1,6 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+// archImpls returns the assembly paths this CPU supports, worst first.
+func archImpls() []*impl { return nil }

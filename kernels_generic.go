@@ -1,0 +1,159 @@
+package kernels
+
+// The generic Go code: the reference for every kernel, and the path of
+// builds without assembly. It has the structure the assembly paths share
+// (see gemm.go), so that an assembly path replaces only the functions in
+// its ops.
+
+func genericOps[T Float]() ops[T] {
+	return ops[T]{
+		relu:         reluGeneric[T],
+		stepMask:     stepMaskGeneric[T],
+		stepGrad:     stepGradGeneric[T],
+		stepGradMask: stepGradMaskGeneric[T],
+		mr:           genericMR,
+		nr:           genericNR,
+		kernel:       kernelGeneric[T],
+		packA:        packAGeneric[T],
+		packB:        packBGeneric[T],
+	}
+}
+
+// relu is ReLU(x) = 0 if x < 0, x otherwise: NaN and −0 pass through
+// unchanged, bit for bit.
+func relu[T Float](x T) T {
+	if x < 0 {
+		return 0
+	}
+	return x
+}
+
+func reluGeneric[T Float](dst, x []T) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] = relu(v)
+	}
+}
+
+func stepMaskGeneric[T Float](bits []uint64, z []T) {
+	for w := 0; w*64 < len(z); w++ {
+		var word uint64
+		for j, v := range z[w*64 : min(len(z), w*64+64)] {
+			if !(v < 0) { // Step(NaN) = 1
+				word |= 1 << j
+			}
+		}
+		bits[w] = word
+	}
+}
+
+func stepGradGeneric[T Float](dz, dr, z []T) {
+	dz, dr = dz[:len(z)], dr[:len(z)]
+	for i, v := range z {
+		if v < 0 {
+			dz[i] = 0
+		} else {
+			dz[i] = dr[i]
+		}
+	}
+}
+
+func stepGradMaskGeneric[T Float](dz, dr []T, bits []uint64) {
+	dz = dz[:len(dr)]
+	for i, v := range dr {
+		if bits[i/64]>>(i%64)&1 == 0 {
+			v = 0
+		}
+		dz[i] = v
+	}
+}
+
+// The generic register tile. Go keeps scalars, not arrays, in registers,
+// so the tile is spelled out as sixteen variables; amd64 has 16 vector
+// registers, enough for 4×4 accumulators only with spills, so the generic
+// tile is 4 rows by 4 columns and the compiler's register allocation
+// decides the rest (measured: BenchmarkGEMM with FUSEDRELU_ISA=generic).
+const (
+	genericMR = 4
+	genericNR = 4
+)
+
+// kernelGeneric is the generic microkernel: the 4×4 product of a packed
+// micro-panel of A (t.kc steps of 4 rows) and one of B (t.kc steps of 4
+// columns), then the tile's epilogue.
+func kernelGeneric[T Float](t *tile[T]) {
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 T
+	a, b := t.a[:4*t.kc], t.b[:4*t.kc]
+	for len(a) >= 4 && len(b) >= 4 {
+		a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+		a, b = a[4:], b[4:]
+	}
+	acc := [genericMR * genericNR]T{
+		c00, c01, c02, c03,
+		c10, c11, c12, c13,
+		c20, c21, c22, c23,
+		c30, c31, c32, c33,
+	}
+	t.finish(acc[:], genericNR)
+}
+
+// finish applies the tile's epilogue to the product ab of the tile's
+// panels (row i of the tile at ab[i*ldab:]): C = α·AB + β·C on a GEMM or
+// on a forward pass before its last K panel, and on the last panel of a
+// forward pass Z = C + AB + bias, R = ReLU(Z) and the mask bits.
+func (t *tile[T]) finish(ab []T, ldab int) {
+	for i := 0; i < t.m; i++ {
+		abRow := ab[i*ldab : i*ldab+t.n]
+		c := t.c[i*t.ldc : i*t.ldc+t.n]
+		var chunk uint64 // mask bits of the row, from the tile's first column
+		for j, v := range abRow {
+			if t.alpha != 1 {
+				v *= t.alpha
+			}
+			switch t.beta {
+			case 0:
+			case 1:
+				v += c[j]
+			default:
+				v += t.beta * c[j]
+			}
+			if !t.last {
+				c[j] = v
+				continue
+			}
+			if t.bias != nil {
+				v += t.bias[j]
+			}
+			if t.z != nil {
+				t.z[i*t.ldz+j] = v
+			}
+			t.r[i*t.ldr+j] = relu(v)
+			if !(v < 0) { // Step(NaN) = 1
+				chunk |= 1 << j
+			}
+		}
+		if t.last && t.bits != nil {
+			// Write the tile's nr bits of the row, zero past t.n.
+			w := &t.bits[i*t.stride+t.col/64]
+			sh := uint(t.col % 64)
+			*w = *w&^(t.nrMask<<sh) | chunk<<sh
+		}
+	}
+}

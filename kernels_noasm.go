@@ -1,0 +1,7 @@
+//go:build !(amd64 || arm64) || !gc || purego
+
+package kernels
+
+// archImpls returns the assembly paths this CPU supports: none in a
+// build without assembly.
+func archImpls() []*impl { return nil }

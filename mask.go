@@ -1,0 +1,67 @@
+package kernels
+
+// Mask is the step mask [Z ≥ 0] of a Rows×Cols matrix Z, one bit an
+// element (1/32 of Z's memory for float32).
+//
+// Layout: row i starts at word i·Stride of Bits, and element (i, j) is
+// bit j%64 (counting from the least significant) of Bits[i·Stride + j/64].
+// A row takes [MaskWords](Cols) words; Stride may be larger, to leave room
+// between rows. Kernels that write a mask set the bits of a row's last
+// word past Cols to zero and leave the words between rows alone.
+//
+// On a little-endian machine (every one this package has assembly for)
+// this is also the layout of a byte array in which bit j of a row is bit
+// j%8 of byte j/8.
+//
+// The zero Mask means "no mask" in [ForwardArgs] and [BackwardArgs].
+type Mask struct {
+	Rows, Cols int
+	Stride     int // words from the start of one row to the next, ≥ MaskWords(Cols)
+	Bits       []uint64
+}
+
+// MaskWords returns the number of 64-bit words that hold n mask bits.
+func MaskWords(n int) int { return (n + 63) / 64 }
+
+// NewMask returns a zeroed mask for a rows×cols matrix, with tight rows.
+func NewMask(rows, cols int) Mask {
+	checkDims3("rows", rows, "cols", cols, "rows·cols", rows*cols)
+	w := MaskWords(cols)
+	return Mask{Rows: rows, Cols: cols, Stride: w, Bits: make([]uint64, rows*w)}
+}
+
+// At reports bit (i, j): whether Z[i, j] ≥ 0 (or is NaN).
+func (m Mask) At(i, j int) bool {
+	if uint(i) >= uint(m.Rows) || uint(j) >= uint(m.Cols) {
+		panicf("Mask.At(%d, %d) outside %d×%d", i, j, m.Rows, m.Cols)
+	}
+	return m.Bits[i*m.Stride+j/64]>>(j%64)&1 != 0
+}
+
+// Row returns the words of row i.
+func (m Mask) Row(i int) []uint64 {
+	if uint(i) >= uint(m.Rows) {
+		panicf("Mask.Row(%d) outside %d rows", i, m.Rows)
+	}
+	return m.Bits[i*m.Stride : i*m.Stride+MaskWords(m.Cols)]
+}
+
+func (m Mask) isZero() bool {
+	return m.Rows == 0 && m.Cols == 0 && m.Stride == 0 && m.Bits == nil
+}
+
+// check panics unless m is a well-formed rows×cols mask.
+func (m Mask) check(name string, rows, cols int) {
+	if m.Rows != rows || m.Cols != cols {
+		panicf("%s is %d×%d, want %d×%d", name, m.Rows, m.Cols, rows, cols)
+	}
+	w := MaskWords(cols)
+	if m.Stride < w {
+		panicf("%s.Stride = %d, want ≥ %d words for %d columns", name, m.Stride, w, cols)
+	}
+	if rows > 0 && cols > 0 {
+		if need := (rows-1)*m.Stride + w; len(m.Bits) < need {
+			panicf("len(%s.Bits) = %d, want ≥ %d for %d×%d, Stride=%d", name, len(m.Bits), need, rows, cols, m.Stride)
+		}
+	}
+}
