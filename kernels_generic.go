@@ -69,48 +69,36 @@ func stepGradMaskGeneric[T Float](dz, dr []T, bits []uint64) {
 }
 
 // The generic register tile. Go keeps scalars, not arrays, in registers,
-// so the tile is spelled out as sixteen variables; amd64 has 16 vector
-// registers, enough for 4×4 accumulators only with spills, so the generic
-// tile is 4 rows by 4 columns and the compiler's register allocation
-// decides the rest (measured: BenchmarkGEMM with FUSEDRELU_ISA=generic).
+// so the tile is spelled out as variables, and amd64 gives the compiler 15
+// vector registers: 8 accumulators, 2 values of B and 1 of A at a time fit
+// without spills, where a 4×4 tile spilled every accumulator to the stack
+// in each step (go build -gcflags=-S) and ran at a third of the speed.
 const (
 	genericMR = 4
-	genericNR = 4
+	genericNR = 2
 )
 
-// kernelGeneric is the generic microkernel: the 4×4 product of a packed
-// micro-panel of A (t.kc steps of 4 rows) and one of B (t.kc steps of 4
+// kernelGeneric is the generic microkernel: the 4×2 product of a packed
+// micro-panel of A (t.kc steps of 4 rows) and one of B (t.kc steps of 2
 // columns), then the tile's epilogue.
 func kernelGeneric[T Float](t *tile[T]) {
-	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 T
-	a, b := t.a[:4*t.kc], t.b[:4*t.kc]
-	for len(a) >= 4 && len(b) >= 4 {
-		a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
-		b0, b1, b2, b3 := b[0], b[1], b[2], b[3]
+	var c00, c01, c10, c11, c20, c21, c30, c31 T
+	a, b := t.a[:genericMR*t.kc], t.b[:genericNR*t.kc]
+	for p := range t.kc {
+		ap := a[p*4 : p*4+4 : p*4+4]
+		bp := b[p*2 : p*2+2 : p*2+2]
+		b0, b1 := bp[0], bp[1]
+		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
 		c00 += a0 * b0
 		c01 += a0 * b1
-		c02 += a0 * b2
-		c03 += a0 * b3
 		c10 += a1 * b0
 		c11 += a1 * b1
-		c12 += a1 * b2
-		c13 += a1 * b3
 		c20 += a2 * b0
 		c21 += a2 * b1
-		c22 += a2 * b2
-		c23 += a2 * b3
 		c30 += a3 * b0
 		c31 += a3 * b1
-		c32 += a3 * b2
-		c33 += a3 * b3
-		a, b = a[4:], b[4:]
 	}
-	acc := [genericMR * genericNR]T{
-		c00, c01, c02, c03,
-		c10, c11, c12, c13,
-		c20, c21, c22, c23,
-		c30, c31, c32, c33,
-	}
+	acc := [genericMR * genericNR]T{c00, c01, c10, c11, c20, c21, c30, c31}
 	t.finish(acc[:], genericNR)
 }
 

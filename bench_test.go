@@ -1,0 +1,133 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// The benchmarks run on the path FUSEDRELU_ISA selects (the best one by
+// default). Sub-benchmarks are named dtype/M×K×N, over the standard shapes
+// of the design brief, and report GFLOPS (forward and GEMM 2·M·K·N flops,
+// backward 4·M·K·N for dX and dW) or, for the elementwise kernels, GB/s of
+// memory read and written. Compare paths and versions with benchstat:
+//
+//	go test -run '^$' -bench . -count 10 > new.txt
+//	FUSEDRELU_ISA=generic go test -run '^$' -bench . -count 10 > generic.txt
+
+var benchShapes = [][3]int{
+	{1024, 1024, 1024},
+	{256, 1024, 1024},
+	{128, 512, 512},
+	{64, 784, 256},
+	{32, 256, 256},
+	{1, 1024, 1024},
+}
+
+func benchRand[T Float](n int, r *rand.Rand) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = T(r.Float64() - 0.5)
+	}
+	return s
+}
+
+func benchShape[T Float](b *testing.B, dtype string, run func(b *testing.B, m, k, n int)) {
+	for _, s := range benchShapes {
+		b.Run(fmt.Sprintf("%s/%dx%dx%d", dtype, s[0], s[1], s[2]), func(b *testing.B) {
+			run(b, s[0], s[1], s[2])
+		})
+	}
+}
+
+func reportGFLOPS(b *testing.B, flops float64) {
+	b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+}
+
+func benchForward[T Float](b *testing.B, m, k, n int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	a := &ForwardArgs[T]{M: m, K: k, N: n,
+		X: benchRand[T](m*k, r), W: benchRand[T](k*n, r), Bias: benchRand[T](n, r),
+		R: make([]T, m*n), Mask: NewMask(m, n)}
+	b.ReportAllocs()
+	for b.Loop() {
+		Forward(a)
+	}
+	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
+}
+
+func benchBackward[T Float](b *testing.B, m, k, n int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x, w := benchRand[T](m*k, r), benchRand[T](k*n, r)
+	mask := NewMask(m, n)
+	Forward(&ForwardArgs[T]{M: m, K: k, N: n, X: x, W: w, R: make([]T, m*n), Mask: mask})
+	a := &BackwardArgs[T]{M: m, K: k, N: n, X: x, W: w, DR: benchRand[T](m*n, r), Mask: mask,
+		DX: make([]T, m*k), DW: make([]T, k*n), DB: make([]T, n)}
+	b.ReportAllocs()
+	for b.Loop() {
+		Backward(a)
+	}
+	reportGFLOPS(b, 4*float64(m)*float64(k)*float64(n))
+}
+
+func benchGEMM[T Float](b *testing.B, m, k, n int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x, w, c := benchRand[T](m*k, r), benchRand[T](k*n, r), make([]T, m*n)
+	b.ReportAllocs()
+	for b.Loop() {
+		GEMM(NoTrans, NoTrans, m, n, k, 1, x, k, w, n, 0, c, n)
+	}
+	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
+}
+
+func BenchmarkForward(b *testing.B) {
+	benchShape[float32](b, "f32", benchForward[float32])
+	benchShape[float64](b, "f64", benchForward[float64])
+}
+
+func BenchmarkBackward(b *testing.B) {
+	benchShape[float32](b, "f32", benchBackward[float32])
+	benchShape[float64](b, "f64", benchBackward[float64])
+}
+
+func BenchmarkGEMM(b *testing.B) {
+	benchShape[float32](b, "f32", benchGEMM[float32])
+	benchShape[float64](b, "f64", benchGEMM[float64])
+}
+
+// The elementwise kernels run over 16 MiB of input, more than fits in L2,
+// so they measure the memory bandwidth of one core; GB/s counts the bytes
+// read and written.
+const benchElemBytes = 16 << 20
+
+func benchElem[T Float](b *testing.B, name string, size int, bytesPerElem float64, f func(dz, dr, z []T, bits []uint64)) {
+	n := benchElemBytes / size
+	r := rand.New(rand.NewPCG(1, 2))
+	z, dr, dz := benchRand[T](n, r), benchRand[T](n, r), make([]T, n)
+	bits := make([]uint64, MaskWords(n))
+	StepMask(bits, z)
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			f(dz, dr, z, bits)
+		}
+		b.ReportMetric(bytesPerElem*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+	})
+}
+
+func BenchmarkReLU(b *testing.B) {
+	benchElem(b, "f32/16MiB", 4, 8, func(dz, dr, z []float32, _ []uint64) { ReLU(dz, z) })
+	benchElem(b, "f64/16MiB", 8, 16, func(dz, dr, z []float64, _ []uint64) { ReLU(dz, z) })
+}
+
+// BenchmarkStepMask measures the step-mask kernels: the bits of [Z ≥ 0]
+// from Z (mask), and dZ = dR ⊙ [Z ≥ 0] from Z (grad) and from the bits
+// (gradmask).
+func BenchmarkStepMask(b *testing.B) {
+	benchElem(b, "f32/16MiB/mask", 4, 4+1.0/8, func(_, _, z []float32, bits []uint64) { StepMask(bits, z) })
+	benchElem(b, "f32/16MiB/grad", 4, 12, func(dz, dr, z []float32, _ []uint64) { StepGrad(dz, dr, z) })
+	benchElem(b, "f32/16MiB/gradmask", 4, 8+1.0/8, func(dz, dr, _ []float32, bits []uint64) { StepGradMask(dz, dr, bits) })
+	benchElem(b, "f64/16MiB/mask", 8, 8+1.0/8, func(_, _, z []float64, bits []uint64) { StepMask(bits, z) })
+	benchElem(b, "f64/16MiB/grad", 8, 24, func(dz, dr, z []float64, _ []uint64) { StepGrad(dz, dr, z) })
+	benchElem(b, "f64/16MiB/gradmask", 8, 16+1.0/8, func(dz, dr, _ []float64, bits []uint64) { StepGradMask(dz, dr, bits) })
+}
