@@ -20,10 +20,17 @@ func checkDims3(n1 string, v1 int, n2 string, v2 int, n3 string, v3 int) {
 	}
 }
 
+// dim is a dimension and the name the caller knows it by.
+type dim struct {
+	name string
+	v    int
+}
+
 // checkMatrix checks that s holds a rows×cols row-major matrix with
 // leading dimension ld (0 meaning cols) and returns the leading dimension
 // in use. The last row needs only cols elements, not ld.
-func checkMatrix[T any](name string, s []T, rows, cols, ld int, ldName string) int {
+func checkMatrix[T any](name string, s []T, r, c dim, ld int, ldName string) int {
+	rows, cols := r.v, c.v
 	if ld == 0 {
 		ld = cols
 	}
@@ -34,7 +41,7 @@ func checkMatrix[T any](name string, s []T, rows, cols, ld int, ldName string) i
 		return ld
 	}
 	if need := (rows-1)*ld + cols; len(s) < need {
-		panicf("len(%s) = %d, want ≥ %d for %d×%d, %s=%d", lower(name), len(s), need, rows, cols, lower(ldName), ld)
+		panicf("len(%s) = %d, want ≥ %d for %s=%d, %s=%d, %s=%d", lower(name), len(s), need, r.name, rows, c.name, cols, lower(ldName), ld)
 	}
 	return ld
 }

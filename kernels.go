@@ -78,23 +78,23 @@ const (
 //	kernels.GEMM(kernels.NoTrans, kernels.NoTrans, 2, 3, 4, float32(1), a, 0, b, 0, 0, c, 0)
 func GEMM[T Float](tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	checkDims3("m", m, "n", n, "k", k)
-	ar, ac := m, k
+	ar, ac := dim{"m", m}, dim{"k", k}
 	if tA {
-		ar, ac = k, m
+		ar, ac = ac, ar
 	}
-	br, bc := k, n
+	br, bc := dim{"k", k}, dim{"n", n}
 	if tB {
-		br, bc = n, k
+		br, bc = bc, br
 	}
 	lda = checkMatrix("a", a, ar, ac, lda, "lda")
 	ldb = checkMatrix("b", b, br, bc, ldb, "ldb")
-	ldc = checkMatrix("c", c, m, n, ldc, "ldc")
+	ldc = checkMatrix("c", c, dim{"m", m}, dim{"n", n}, ldc, "ldc")
 	if m == 0 || n == 0 {
 		return
 	}
 	cr := matRegion("c", c, m, n, ldc)
-	checkDisjoint(cr, matRegion("a", a, ar, ac, lda))
-	checkDisjoint(cr, matRegion("b", b, br, bc, ldb))
+	checkDisjoint(cr, matRegion("a", a, ar.v, ac.v, lda))
+	checkDisjoint(cr, matRegion("b", b, br.v, bc.v, ldb))
 	gemm(active, bool(tA), bool(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -136,15 +136,15 @@ type ForwardArgs[T Float] struct {
 func Forward[T Float](p *ForwardArgs[T]) {
 	m, k, n := p.M, p.K, p.N
 	checkDims3("M", m, "K", k, "N", n)
-	ldx := checkMatrix("X", p.X, m, k, p.LdX, "LdX")
-	ldw := checkMatrix("W", p.W, k, n, p.LdW, "LdW")
+	ldx := checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
+	ldw := checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
 	if p.Bias != nil && len(p.Bias) < n {
 		panicf("len(Bias) = %d, want ≥ N=%d (or nil for no bias)", len(p.Bias), n)
 	}
-	ldr := checkMatrix("R", p.R, m, n, p.LdR, "LdR")
+	ldr := checkMatrix("R", p.R, dim{"M", m}, dim{"N", n}, p.LdR, "LdR")
 	ldz := 0
 	if p.Z != nil {
-		ldz = checkMatrix("Z", p.Z, m, n, p.LdZ, "LdZ")
+		ldz = checkMatrix("Z", p.Z, dim{"M", m}, dim{"N", n}, p.LdZ, "LdZ")
 	}
 	hasMask := !p.Mask.isZero()
 	if hasMask {
@@ -217,19 +217,19 @@ func Backward[T Float](p *BackwardArgs[T]) {
 	checkDims3("M", m, "K", k, "N", n)
 	ldx, ldw := 0, 0
 	if p.DW != nil {
-		ldx = checkMatrix("X", p.X, m, k, p.LdX, "LdX")
+		ldx = checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
 	}
 	if p.DX != nil {
-		ldw = checkMatrix("W", p.W, k, n, p.LdW, "LdW")
+		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
 	}
-	lddr := checkMatrix("DR", p.DR, m, n, p.LdDR, "LdDR")
+	lddr := checkMatrix("DR", p.DR, dim{"M", m}, dim{"N", n}, p.LdDR, "LdDR")
 	hasMask := !p.Mask.isZero()
 	ldz := 0
 	switch {
 	case p.Z != nil && hasMask:
 		panicf("both Z and Mask given, want exactly one")
 	case p.Z != nil:
-		ldz = checkMatrix("Z", p.Z, m, n, p.LdZ, "LdZ")
+		ldz = checkMatrix("Z", p.Z, dim{"M", m}, dim{"N", n}, p.LdZ, "LdZ")
 	case hasMask:
 		p.Mask.check("Mask", m, n)
 	default:
@@ -237,16 +237,16 @@ func Backward[T Float](p *BackwardArgs[T]) {
 	}
 	lddx, lddw, lddz := 0, 0, 0
 	if p.DX != nil {
-		lddx = checkMatrix("DX", p.DX, m, k, p.LdDX, "LdDX")
+		lddx = checkMatrix("DX", p.DX, dim{"M", m}, dim{"K", k}, p.LdDX, "LdDX")
 	}
 	if p.DW != nil {
-		lddw = checkMatrix("DW", p.DW, k, n, p.LdDW, "LdDW")
+		lddw = checkMatrix("DW", p.DW, dim{"K", k}, dim{"N", n}, p.LdDW, "LdDW")
 	}
 	if p.DB != nil && len(p.DB) < n {
 		panicf("len(DB) = %d, want ≥ N=%d (or nil)", len(p.DB), n)
 	}
 	if p.DZ != nil {
-		lddz = checkMatrix("DZ", p.DZ, m, n, p.LdDZ, "LdDZ")
+		lddz = checkMatrix("DZ", p.DZ, dim{"M", m}, dim{"N", n}, p.LdDZ, "LdDZ")
 	}
 	outs := [...]region{
 		matRegion("DX", p.DX, m, k, lddx), matRegion("DW", p.DW, k, n, lddw),
