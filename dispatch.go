@@ -21,6 +21,8 @@ type ops[T Float] struct {
 	kernel func(t *tile[T])
 	packA  func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
 	packB  func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
+	axpy   func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
+	dot    func(x, y []T) T              // Σ x[i]·y[i], len(x) == len(y)
 }
 
 // blocking is the BLIS cache blocking of one element type on one path:

@@ -126,10 +126,15 @@ type gemmJob[T Float] struct {
 // work is the per-call scratch: the packed blocks and the tile. It is
 // pooled, so that calls in steady state allocate nothing.
 type work[T Float] struct {
-	a, b []T
-	row  []T // one row of dZ
-	t    tile[T]
+	a, b  []T
+	row   []T // one row of dZ
+	arow  []T // runRows: a row of A
+	brows []T // runRows: the rows of a dZ operand B
+	t     tile[T]
 }
+
+// smallK is the longest sum that runRows computes rather than the tiles.
+const smallK = 8
 
 var workPools [2]sync.Pool // float32, float64
 
@@ -183,6 +188,10 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 	}
 	if !j.fwd && (k == 0 || j.alpha == 0) {
 		scale(m, n, j.beta, j.c, j.ldc)
+		return
+	}
+	if m < o.mr || k <= smallK {
+		runRows(o, bl, j)
 		return
 	}
 	mr, nr := o.mr, o.nr
@@ -255,6 +264,89 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 			}
 		}
 	}
+}
+
+// runRows computes, without packing, a job with fewer rows than a
+// register tile (a batch of one, say: the tile would spend most of its
+// flops on padding) or a short sum (dW from a small batch: the tile would
+// spend its time on calls and epilogues). Row i of C is the row i of A
+// times B, accumulated nc columns at a time: a sum of rows of B when B is
+// untransposed, else dot products with the rows of the stored Bᵀ. B streams
+// through once per row of A. A dZ operand is built a row at a time (B's
+// once per column block, into scratch). The epilogue is the tile's, on 64
+// columns (one mask word) at a time.
+func runRows[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
+	m, n, k := j.m, j.n, j.k
+	w := getWork[T](bl)
+	defer putWork(w)
+	arow := grow(&w.arow, k)
+	t := &w.t
+	t.m, t.alpha, t.beta, t.last = 1, j.alpha, j.beta, j.fwd
+	t.ldc, t.ldz, t.ldr, t.stride = j.ldc, j.ldz, j.ldr, j.stride
+	t.nrMask = ^uint64(0) // a segment starts a mask word and owns all of it
+	for jc := 0; jc < n; jc += bl.nc {
+		nb := min(bl.nc, n-jc)
+		b, ldb := j.b.s, j.b.ld
+		if j.b.dz != nil {
+			b, ldb = grow(&w.brows, k*nb), nb
+			for p := range k {
+				j.b.dz.row(b[p*nb:(p+1)*nb], p, jc, j.visit)
+			}
+		} else if !j.b.trans {
+			b = b[jc:]
+		}
+		acc := w.b[:nb]
+		for i := range m {
+			a := arow
+			switch {
+			case j.a.dz != nil:
+				j.a.dz.row(a, i, 0, j.visit && jc == 0)
+			case j.a.trans:
+				for p := range a {
+					a[p] = j.a.s[p*j.a.ld+i]
+				}
+			default:
+				a = j.a.s[i*j.a.ld : i*j.a.ld+k]
+			}
+			if j.b.trans {
+				for jj := range acc {
+					acc[jj] = o.dot(a, b[(jc+jj)*ldb:(jc+jj)*ldb+k])
+				}
+			} else {
+				clear(acc)
+				for p, x := range a {
+					o.axpy(acc, x, b[p*ldb:p*ldb+nb])
+				}
+			}
+			for s := 0; s < nb; s += 64 {
+				col := jc + s
+				t.n = min(64, nb-s)
+				t.c = j.c[i*j.ldc+col:]
+				if j.fwd {
+					t.col, t.bias, t.z, t.bits = col, nil, nil, nil
+					t.r = j.r[i*j.ldr+col:]
+					if j.bias != nil {
+						t.bias = j.bias[col:]
+					}
+					if j.z != nil {
+						t.z = j.z[i*j.ldz+col:]
+					}
+					if j.bits != nil {
+						t.bits = j.bits[i*j.stride:]
+					}
+				}
+				t.finish(acc[s:], 0)
+			}
+		}
+	}
+}
+
+// grow returns (*buf)[:n], reallocating *buf if it is shorter.
+func grow[T any](buf *[]T, n int) []T {
+	if len(*buf) < n {
+		*buf = make([]T, n)
+	}
+	return (*buf)[:n]
 }
 
 func roundUp(v, to int) int { return (v + to - 1) / to * to }

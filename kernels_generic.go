@@ -16,6 +16,8 @@ func genericOps[T Float]() ops[T] {
 		kernel:       kernelGeneric[T],
 		packA:        packAGeneric[T],
 		packB:        packBGeneric[T],
+		axpy:         axpyGeneric[T],
+		dot:          dotGeneric[T],
 	}
 }
 
@@ -144,4 +146,20 @@ func (t *tile[T]) finish(ab []T, ldab int) {
 			*w = *w&^(t.nrMask<<sh) | chunk<<sh
 		}
 	}
+}
+
+func axpyGeneric[T Float](dst []T, alpha T, x []T) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		dst[i] += alpha * v
+	}
+}
+
+func dotGeneric[T Float](x, y []T) T {
+	y = y[:len(x)]
+	var s T
+	for i, v := range x {
+		s += v * y[i]
+	}
+	return s
 }
