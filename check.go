@@ -32,7 +32,7 @@ type dim struct {
 func checkMatrix[T any](name string, s []T, r, c dim, ld int, ldName string) int {
 	rows, cols := r.v, c.v
 	if ld == 0 {
-		ld = cols
+		ld = max(cols, 1)
 	}
 	if ld < max(cols, 1) {
 		panicf("%s = %d, want ≥ %d (the width of %s) or 0 for tight", ldName, ld, max(cols, 1), name)

@@ -79,10 +79,12 @@ func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, has
 		})
 		visited = visited || m > 0 && n > 0 && k > 0
 	}
-	if !visited && (a.DB != nil || a.DZ != nil) {
-		row := make([]T, n)
+	if !visited && (a.DB != nil || a.DZ != nil) && m > 0 && n > 0 {
+		w := getWork[T](bl)
+		row := grow(&w.row, n)
 		for i := range m {
 			src.row(row, i, 0, true)
 		}
+		putWork(w)
 	}
 }

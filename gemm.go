@@ -130,6 +130,7 @@ type work[T Float] struct {
 	row   []T // one row of dZ
 	arow  []T // runRows: a row of A
 	brows []T // runRows: the rows of a dZ operand B
+	acc   []T // runRows: a row of C
 	t     tile[T]
 }
 
@@ -284,18 +285,19 @@ func runRows[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 	t.m, t.alpha, t.beta, t.last = 1, j.alpha, j.beta, j.fwd
 	t.ldc, t.ldz, t.ldr, t.stride = j.ldc, j.ldz, j.ldr, j.stride
 	t.nrMask = ^uint64(0) // a segment starts a mask word and owns all of it
-	for jc := 0; jc < n; jc += bl.nc {
-		nb := min(bl.nc, n-jc)
-		b, ldb := j.b.s, j.b.ld
+	// Column blocks of a whole number of mask words, so that each
+	// epilogue segment starts a word.
+	chunk := max(bl.nc&^63, 64)
+	for jc := 0; jc < n; jc += chunk {
+		nb := min(chunk, n-jc)
+		b, ldb, b0 := j.b.s, j.b.ld, jc // element (p, jj) of the block: b[p*ldb+b0+jj]
 		if j.b.dz != nil {
-			b, ldb = grow(&w.brows, k*nb), nb
+			b, ldb, b0 = grow(&w.brows, k*nb), nb, 0
 			for p := range k {
 				j.b.dz.row(b[p*nb:(p+1)*nb], p, jc, j.visit)
 			}
-		} else if !j.b.trans {
-			b = b[jc:]
 		}
-		acc := w.b[:nb]
+		acc := grow(&w.acc, nb)
 		for i := range m {
 			a := arow
 			switch {
@@ -305,6 +307,7 @@ func runRows[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 				for p := range a {
 					a[p] = j.a.s[p*j.a.ld+i]
 				}
+			case k == 0: // A may be empty
 			default:
 				a = j.a.s[i*j.a.ld : i*j.a.ld+k]
 			}
@@ -315,7 +318,7 @@ func runRows[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 			} else {
 				clear(acc)
 				for p, x := range a {
-					o.axpy(acc, x, b[p*ldb:p*ldb+nb])
+					o.axpy(acc, x, b[p*ldb+b0:p*ldb+b0+nb])
 				}
 			}
 			for s := 0; s < nb; s += 64 {
