@@ -1,0 +1,208 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+import "unsafe"
+
+// The elementwise kernels in assembly (elementwise_amd64.s) and the Go
+// wrappers around them.
+//
+// An assembly function handles whole blocks only (whole vectors for relu
+// and stepGrad, whole 64-element mask words for stepMask and
+// stepGradMask) and trusts its wrapper for that: the wrappers below cut
+// every slice to the exact length the assembly reads or writes, so the
+// assembly never needs a bounds check, and they hand the tail to the
+// generic function. Assembly cannot be preempted, so a wrapper also
+// splits a long slice into calls that each read at most chunkBytes of
+// each input: a few microseconds from DRAM.
+
+const chunkBytes = 64 << 10
+
+// chunkLen is the number of elements of T in chunkBytes: a multiple of
+// 64, so that a chunk holds whole mask words.
+func chunkLen[T Float]() int {
+	var z T
+	return chunkBytes / int(unsafe.Sizeof(z))
+}
+
+// reluVia returns relu done by asm on whole blocks of block elements (a
+// power of two) and by reluGeneric on the rest.
+func reluVia[T Float](asm func(dst, x []T), block int) func(dst, x []T) {
+	chunk := chunkLen[T]()
+	return func(dst, x []T) {
+		dst = dst[:len(x)]
+		for len(x) >= block {
+			n := min(len(x), chunk) &^ (block - 1)
+			asm(dst[:n], x[:n])
+			dst, x = dst[n:], x[n:]
+		}
+		reluGeneric(dst, x)
+	}
+}
+
+// stepMaskVia returns stepMask done by asm on whole words of 64 elements
+// and by stepMaskGeneric on the rest (which zeroes the last word's unused
+// bits).
+func stepMaskVia[T Float](asm func(bits []uint64, z []T)) func(bits []uint64, z []T) {
+	chunk := chunkLen[T]()
+	return func(bits []uint64, z []T) {
+		for len(z) >= 64 {
+			n := min(len(z), chunk) &^ 63
+			asm(bits[:n/64], z[:n])
+			bits, z = bits[n/64:], z[n:]
+		}
+		stepMaskGeneric(bits, z)
+	}
+}
+
+// stepGradVia returns stepGrad done by asm on whole blocks of block
+// elements (a power of two) and by stepGradGeneric on the rest.
+func stepGradVia[T Float](asm func(dz, dr, z []T), block int) func(dz, dr, z []T) {
+	chunk := chunkLen[T]()
+	return func(dz, dr, z []T) {
+		dz, dr = dz[:len(z)], dr[:len(z)]
+		for len(z) >= block {
+			n := min(len(z), chunk) &^ (block - 1)
+			asm(dz[:n], dr[:n], z[:n])
+			dz, dr, z = dz[n:], dr[n:], z[n:]
+		}
+		stepGradGeneric(dz, dr, z)
+	}
+}
+
+// stepGradMaskVia returns stepGradMask done by asm on whole words of 64
+// elements and by stepGradMaskGeneric on the rest.
+func stepGradMaskVia[T Float](asm func(dz, dr []T, bits []uint64)) func(dz, dr []T, bits []uint64) {
+	chunk := chunkLen[T]()
+	return func(dz, dr []T, bits []uint64) {
+		dz = dz[:len(dr)]
+		for len(dr) >= 64 {
+			n := min(len(dr), chunk) &^ 63
+			asm(dz[:n], dr[:n], bits[:n/64])
+			dz, dr, bits = dz[n:], dr[n:], bits[n/64:]
+		}
+		stepGradMaskGeneric(dz, dr, bits)
+	}
+}
+
+// The assembly functions. Each is the Go in its comment, for the lengths
+// its comment gives; it reads the length of x, z or dr and trusts the
+// other slices to be as long. The AVX-512 functions use AVX-512 F and DQ
+// (KMOVB), the AVX2 ones AVX2.
+
+// reluAVX512F32 is, for len(x) a multiple of 16 and len(dst) == len(x),
+//
+//	for i, v := range x {
+//		if v < 0 {
+//			v = 0
+//		}
+//		dst[i] = v
+//	}
+//
+//go:noescape
+func reluAVX512F32(dst, x []float32)
+
+// reluAVX512F64 is reluAVX512F32 for float64, len(x) a multiple of 8.
+//
+//go:noescape
+func reluAVX512F64(dst, x []float64)
+
+// reluAVX2F32 is reluAVX512F32 with len(x) a multiple of 8.
+//
+//go:noescape
+func reluAVX2F32(dst, x []float32)
+
+// reluAVX2F64 is reluAVX512F32 for float64, len(x) a multiple of 4.
+//
+//go:noescape
+func reluAVX2F64(dst, x []float64)
+
+// stepMaskAVX512F32 is, for len(z) a multiple of 64 and len(bits) ==
+// len(z)/64,
+//
+//	for w := range bits {
+//		var word uint64
+//		for j, v := range z[64*w : 64*w+64] {
+//			if !(v < 0) {
+//				word |= 1 << j
+//			}
+//		}
+//		bits[w] = word
+//	}
+//
+//go:noescape
+func stepMaskAVX512F32(bits []uint64, z []float32)
+
+// stepMaskAVX512F64 is stepMaskAVX512F32 for float64.
+//
+//go:noescape
+func stepMaskAVX512F64(bits []uint64, z []float64)
+
+// stepMaskAVX2F32 is stepMaskAVX512F32 in AVX2.
+//
+//go:noescape
+func stepMaskAVX2F32(bits []uint64, z []float32)
+
+// stepMaskAVX2F64 is stepMaskAVX512F32 for float64 in AVX2.
+//
+//go:noescape
+func stepMaskAVX2F64(bits []uint64, z []float64)
+
+// stepGradAVX512F32 is, for len(z) a multiple of 16 and len(dz) ==
+// len(dr) == len(z),
+//
+//	for i, v := range z {
+//		if v < 0 {
+//			dz[i] = 0
+//		} else {
+//			dz[i] = dr[i]
+//		}
+//	}
+//
+//go:noescape
+func stepGradAVX512F32(dz, dr, z []float32)
+
+// stepGradAVX512F64 is stepGradAVX512F32 for float64, len(z) a multiple
+// of 8.
+//
+//go:noescape
+func stepGradAVX512F64(dz, dr, z []float64)
+
+// stepGradAVX2F32 is stepGradAVX512F32 with len(z) a multiple of 8.
+//
+//go:noescape
+func stepGradAVX2F32(dz, dr, z []float32)
+
+// stepGradAVX2F64 is stepGradAVX512F32 for float64, len(z) a multiple
+// of 4.
+//
+//go:noescape
+func stepGradAVX2F64(dz, dr, z []float64)
+
+// stepGradMaskAVX512F32 is, for len(dr) a multiple of 64, len(dz) ==
+// len(dr) and len(bits) == len(dr)/64,
+//
+//	for i, v := range dr {
+//		if bits[i/64]>>(i%64)&1 == 0 {
+//			v = 0
+//		}
+//		dz[i] = v
+//	}
+//
+//go:noescape
+func stepGradMaskAVX512F32(dz, dr []float32, bits []uint64)
+
+// stepGradMaskAVX512F64 is stepGradMaskAVX512F32 for float64.
+//
+//go:noescape
+func stepGradMaskAVX512F64(dz, dr []float64, bits []uint64)
+
+// stepGradMaskAVX2F32 is stepGradMaskAVX512F32 in AVX2.
+//
+//go:noescape
+func stepGradMaskAVX2F32(dz, dr []float32, bits []uint64)
+
+// stepGradMaskAVX2F64 is stepGradMaskAVX512F32 for float64 in AVX2.
+//
+//go:noescape
+func stepGradMaskAVX2F64(dz, dr []float64, bits []uint64)
