@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // Mask is the step mask [Z ≥ 0] of a Rows×Cols matrix Z, one bit an
 // element (1/32 of Z's memory for float32).
 //
@@ -25,8 +27,11 @@ func MaskWords(n int) int { return (n + 63) / 64 }
 
 // NewMask returns a zeroed mask for a rows×cols matrix, with tight rows.
 func NewMask(rows, cols int) Mask {
-	checkDims3("rows", rows, "cols", cols, "rows·cols", rows*cols)
+	checkDims3("rows", rows, "cols", cols, "", 0)
 	w := MaskWords(cols)
+	if w > 0 && rows > math.MaxInt/8/w {
+		panicf("NewMask(%d, %d) needs more than MaxInt bytes", rows, cols)
+	}
 	return Mask{Rows: rows, Cols: cols, Stride: w, Bits: make([]uint64, rows*w)}
 }
 
