@@ -331,7 +331,8 @@ func TestCheckMask(t *testing.T) {
 	}{
 		{"rows", "kernels: rows = -1, want ≥ 0", func() { NewMask(-1, 3) }},
 		{"cols", "kernels: cols = -2, want ≥ 0", func() { NewMask(3, -2) }},
-		{"rows·cols", fmt.Sprintf("kernels: rows·cols = %d, want ≥ 0", big*3), func() { NewMask(big, 3) }},
+		{"rows·cols", fmt.Sprintf("kernels: NewMask(%d, 3) needs more than MaxInt bytes", big), func() { NewMask(big, 3) }},
+		{"rows·cols wide", "kernels: NewMask(8589934592, 8589934592) needs more than MaxInt bytes", func() { NewMask(1<<33, 1<<33) }},
 		{"At row", "kernels: Mask.At(2, 0) outside 2×70", func() { m.At(2, 0) }},
 		{"At col", "kernels: Mask.At(0, 70) outside 2×70", func() { m.At(0, 70) }},
 		{"At negative", "kernels: Mask.At(-1, 0) outside 2×70", func() { m.At(-1, 0) }},
