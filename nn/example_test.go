@@ -1,0 +1,117 @@
+package nn_test
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+
+	"github.com/fusedrelu/kernels/nn"
+)
+
+// Train a ReLU network on XOR with the seed's loss, and run it.
+func Example() {
+	x := []float32{0, 0, 0, 1, 1, 0, 1, 1} // four examples of two inputs, in rows
+	y := []float32{0, 1, 1, 0}             // their targets
+
+	net, err := nn.New[float32](3, nn.MLP(2, 16, 1)...) // 2→16 ReLU, 16→1 Linear; seed 3
+	if err != nil {
+		panic(err)
+	}
+	tr, err := nn.NewTrainer(net, nn.MSE, nn.Adam{LR: 0.02})
+	if err != nil {
+		panic(err)
+	}
+	stats, err := tr.Fit(x, y, 4, nn.FitConfig{Epochs: 500, BatchSize: 4})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("first epoch's loss above 0.1: %v\n", stats[0].Loss > 0.1)
+	fmt.Printf("last epoch's loss below 1e-4: %v\n", stats[len(stats)-1].Loss < 1e-4)
+
+	out := make([]float32, 4)
+	net.Predict(out, x, 4)
+	for i, v := range out {
+		fmt.Printf("%v xor %v = %.0f\n", x[2*i], x[2*i+1], math.Abs(math.Round(float64(v))))
+	}
+	// Output:
+	// first epoch's loss above 0.1: true
+	// last epoch's loss below 1e-4: true
+	// 0 xor 0 = 0
+	// 0 xor 1 = 1
+	// 1 xor 0 = 1
+	// 1 xor 1 = 0
+}
+
+// Classify points in the plane with softmax cross-entropy, stopping as
+// soon as an epoch gets every example right.
+func ExampleTrainer_Fit() {
+	// Two classes: inside or outside the circle of radius 0.6, on a grid.
+	var x []float64
+	var labels []int
+	for i := range 15 {
+		for j := range 15 {
+			a, b := float64(i)/7-1, float64(j)/7-1
+			x = append(x, a, b)
+			if a*a+b*b < 0.36 {
+				labels = append(labels, 1)
+			} else {
+				labels = append(labels, 0)
+			}
+		}
+	}
+	y := nn.OneHot[float64](labels, 2)
+
+	net, _ := nn.New[float64](1, nn.MLP(2, 32, 32, 2)...)
+	tr, _ := nn.NewTrainer(net, nn.SoftmaxCrossEntropy, nn.Adam{LR: 0.01})
+	stats, err := tr.Fit(x, y, len(labels), nn.FitConfig{
+		Epochs:    500,
+		BatchSize: 25,
+		Seed:      2,
+		Progress:  nil, // or os.Stderr, for a line per epoch
+		OnEpoch: func(s nn.EpochStats) error {
+			if s.Accuracy == 1 {
+				return nn.ErrStop
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	_, acc := net.Evaluate(x, y, len(labels), nn.SoftmaxCrossEntropy)
+	fmt.Printf("stopped early: %v\n", len(stats) < 500)
+	fmt.Printf("accuracy at least 98%%: %v\n", acc >= 0.98)
+	// Output:
+	// stopped early: true
+	// accuracy at least 98%: true
+}
+
+// Save a network, load it back, and check that it computes the same.
+func ExampleNetwork_Save() {
+	net, _ := nn.New[float32](7, nn.MLP(4, 8, 3)...)
+	path := filepath.Join(os.TempDir(), "example.frn")
+	defer os.Remove(path)
+	if err := net.Save(path); err != nil {
+		panic(err)
+	}
+	loaded, err := nn.Load[float32](path)
+	if err != nil {
+		panic(err)
+	}
+	x := []float32{1, 2, 3, 4}
+	a, b := make([]float32, 3), make([]float32, 3)
+	net.Predict(a, x, 1)
+	loaded.Predict(b, x, 1)
+	fmt.Println(loaded, a[0] == b[0] && a[1] == b[1] && a[2] == b[2])
+
+	// A damaged file is an error, never a wrong network.
+	data, _ := net.MarshalBinary()
+	data[30] ^= 1
+	_, err = nn.Read[float32](bytes.NewReader(data))
+	fmt.Println(err)
+	// Output:
+	// nn.Network[4→8 ReLU, 8→3 Linear] true
+	// nn: corrupted: header checksum 50b94216, the file says 9bef39b3
+}

@@ -1,0 +1,474 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+	"unsafe"
+
+	"github.com/fusedrelu/kernels"
+)
+
+// Trainer trains a network: it holds the loss, the optimiser's state and
+// the buffers of a training step, sized for the largest batch seen, so
+// that steps in steady state allocate nothing.
+//
+// A training step on a batch X of m examples is
+//
+//	forward:  for each layer, X_next = Act(X·W + B), keeping X_next and,
+//	          for a ReLU layer, the step mask [Z ≥ 0] (not Z)
+//	loss:     dR = ∂(batch loss)/∂ŷ of the last layer's output ŷ
+//	backward: for each layer from the last, the seed's three equations
+//	          dZ = dR ⊙ [Z ≥ 0], dX = dZ·Wᵀ, dW = Xᵀ·dZ (and dB = Σ dZ),
+//	          with dX the previous layer's dR
+//	update:   the optimiser's rule, from dW and dB
+//
+// A ReLU layer's forward is one fused kernels.Forward writing R and the
+// mask, its backward one kernels.Backward from the mask. A Linear layer's
+// forward is kernels.GEMM onto the bias rows; its backward is
+// kernels.Backward with a mask of all ones (dZ = dR: the select keeps
+// every element), which computes dX, dW and dB in one call, summing dB as
+// it packs dZ (measured against two GEMMs and a column sum in
+// BenchmarkLinearBackward).
+//
+// # Memory
+//
+// The forward pass keeps, per example, the output R of every layer (the
+// next layer's X, or the network's output) and the 1-bit step mask of
+// every ReLU layer: Σ Out·size(T) + Σ_ReLU ⌈Out/64⌉·8 bytes
+// ([Trainer.ForwardBytesPerExample]). For 784-256-256-10 in float32 that
+// is 1024+32 + 1024+32 + 40 = 2152 bytes. Keeping Z instead of the mask
+// would be 1024+1024 + 1024+1024 + 40 = 4136 bytes (R is needed anyway,
+// as the next layer's X; the mask is 1/32 of Z), and a backward pass
+// driven by R alone cannot tell Z = 0 (Step = 1) from Z < 0 (Step = 0).
+// The backward pass adds two ping-pong buffers of m × (widest layer)
+// for dR and dX, and, for optimisers other than SGD, the gradients dW and
+// dB; the optimiser's state is one (Momentum) or two (Adam) copies of the
+// parameters.
+type Trainer[T kernels.Float] struct {
+	net   *Network[T]
+	loss  Loss
+	opt   *optState[T]
+	fused bool // SGD: the update is fused into the backward pass
+
+	cap    int            // rows the buffers hold
+	layers []layerWork[T] // per layer
+	d      [2][]T         // cap × widest Out: dR and dX, alternately
+	ones   []uint64       // cap × onesStride all-ones mask words for Linear layers
+	onesW  int            // words per row of ones
+	xb, yb []T            // Fit's gathered batch
+
+	params, grads [][]T // W, B of each layer, and their gradients, for optState
+	hasGrads      bool
+
+	fa kernels.ForwardArgs[T]
+	ba kernels.BackwardArgs[T]
+}
+
+type layerWork[T kernels.Float] struct {
+	r      []T      // cap × Out: the layer's output
+	bits   []uint64 // cap × stride: the ReLU layer's step mask
+	stride int      // words per mask row
+	dW, dB []T      // gradients, when hasGrads
+}
+
+// NewTrainer returns a trainer of net with the given loss and optimiser
+// ([SGD], [Momentum] or [Adam]).
+func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Trainer[T], error) {
+	if net == nil || len(net.layers) == 0 {
+		return nil, errors.New("nn: NewTrainer of an empty network")
+	}
+	for i := range net.layers {
+		if err := net.layers[i].check(i); err != nil {
+			return nil, err
+		}
+	}
+	if !loss.valid() {
+		return nil, fmt.Errorf("nn: unknown loss %v", loss)
+	}
+	if opt == nil {
+		return nil, errors.New("nn: NewTrainer with a nil optimizer")
+	}
+	cfg := opt.optimizer()
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	t := &Trainer[T]{net: net, loss: loss, fused: cfg.kind == optSGD}
+	L := len(net.layers)
+	t.layers = make([]layerWork[T], L)
+	t.params, t.grads = make([][]T, 2*L), make([][]T, 2*L)
+	sizes := make([]int, 2*L)
+	for i := range net.layers {
+		l := &net.layers[i]
+		sizes[2*i], sizes[2*i+1] = l.in*l.out, l.out
+		t.layers[i].stride = kernels.MaskWords(l.out)
+		if l.act == Linear {
+			t.onesW = max(t.onesW, kernels.MaskWords(l.out))
+		}
+	}
+	t.opt = newOptState[T](cfg, sizes)
+	if !t.fused {
+		t.allocGrads()
+	}
+	return t, nil
+}
+
+// Network returns the network being trained.
+func (t *Trainer[T]) Network() *Network[T] { return t.net }
+
+// Reset forgets the optimiser's state (momenta, step count).
+func (t *Trainer[T]) Reset() { t.opt.reset() }
+
+func (t *Trainer[T]) allocGrads() {
+	for i := range t.net.layers {
+		l := &t.net.layers[i]
+		t.layers[i].dW, t.layers[i].dB = make([]T, l.in*l.out), make([]T, l.out)
+		t.grads[2*i], t.grads[2*i+1] = t.layers[i].dW, t.layers[i].dB
+	}
+	t.hasGrads = true
+}
+
+// ForwardBytesPerExample returns the memory the forward pass of a
+// training step keeps per example for the backward pass: every layer's
+// output and every ReLU layer's step mask (see the Memory section of
+// [Trainer]).
+func (t *Trainer[T]) ForwardBytesPerExample() int {
+	var z T
+	b := 0
+	for i := range t.net.layers {
+		l := &t.net.layers[i]
+		b += l.out * int(unsafe.Sizeof(z))
+		if l.act == ReLU {
+			b += kernels.MaskWords(l.out) * 8
+		}
+	}
+	return b
+}
+
+// ensure sizes the step buffers for batches of m rows.
+func (t *Trainer[T]) ensure(m int) {
+	if m <= t.cap {
+		return
+	}
+	t.allocForward(m)
+	t.allocBackward(m)
+	t.cap = m
+}
+
+// allocForward allocates what the forward pass keeps for m rows.
+func (t *Trainer[T]) allocForward(m int) {
+	for i := range t.net.layers {
+		l, w := &t.net.layers[i], &t.layers[i]
+		w.r = make([]T, m*l.out)
+		w.bits = nil
+		if l.act == ReLU {
+			w.bits = make([]uint64, m*w.stride)
+		}
+	}
+}
+
+func (t *Trainer[T]) allocBackward(m int) {
+	wide := 0
+	for i := range t.net.layers {
+		wide = max(wide, t.net.layers[i].out)
+	}
+	t.d[0], t.d[1] = make([]T, m*wide), make([]T, m*wide)
+	t.ones = nil
+	if t.onesW > 0 {
+		t.ones = make([]uint64, m*t.onesW)
+		for i := range t.ones {
+			t.ones[i] = ^uint64(0)
+		}
+	}
+}
+
+func (t *Trainer[T]) checkBatch(x, y []T, m int) {
+	if m < 1 {
+		panic(fmt.Sprintf("nn: a batch of %d rows, want ≥ 1", m))
+	}
+	in, out := t.net.In(), t.net.Out()
+	if len(x) < m*in || len(y) < m*out {
+		panic(fmt.Sprintf("nn: a batch of %d rows: len(x) = %d, len(y) = %d, want ≥ %d and %d", m, len(x), len(y), m*in, m*out))
+	}
+	t.net.check()
+}
+
+// Step trains on one batch: the m examples in the rows of x (m×In,
+// tight) with targets in the rows of y (m×Out, tight). It returns the
+// batch's mean loss, computed before the update.
+func (t *Trainer[T]) Step(x, y []T, m int) float64 {
+	t.checkBatch(x, y, m)
+	t.ensure(m)
+	t.forward(x, m)
+	if t.fused {
+		loss := t.lossGrad(y, m, -t.opt.cfg.lr)
+		t.backward(x, m, true)
+		t.opt.t++
+		return loss
+	}
+	loss := t.lossGrad(y, m, 1)
+	t.backward(x, m, false)
+	for i := range t.net.layers {
+		t.params[2*i], t.params[2*i+1] = t.net.layers[i].params()
+	}
+	t.opt.step(t.params, t.grads)
+	return loss
+}
+
+// Gradients computes the gradient of the mean loss of a batch (as
+// [Trainer.Step] does, without updating anything) and returns the loss.
+// [Trainer.Grad] returns the gradients.
+func (t *Trainer[T]) Gradients(x, y []T, m int) float64 {
+	t.checkBatch(x, y, m)
+	t.ensure(m)
+	if !t.hasGrads {
+		t.allocGrads()
+	}
+	t.forward(x, m)
+	loss := t.lossGrad(y, m, 1)
+	t.backward(x, m, false)
+	return loss
+}
+
+// Grad returns the gradients of layer i's W and B computed by the last
+// call of [Trainer.Gradients] (or of Step, for optimisers other than
+// SGD). They are the trainer's buffers: the next step overwrites them.
+func (t *Trainer[T]) Grad(i int) (dW, dB []T) {
+	if !t.hasGrads {
+		t.allocGrads()
+	}
+	return t.layers[i].dW, t.layers[i].dB
+}
+
+// Output returns the network's output for the last batch of m rows that
+// Step or Gradients saw (m×Out; the trainer's buffer).
+func (t *Trainer[T]) Output(m int) []T {
+	return t.layers[len(t.layers)-1].r[:m*t.net.Out()]
+}
+
+// lossGrad returns the mean loss of the last forward pass and writes
+// scale times its gradient into d[0].
+func (t *Trainer[T]) lossGrad(y []T, m int, scale float64) float64 {
+	n := t.net.Out()
+	return lossGrad(t.loss, t.Output(m), y[:m*n], t.d[0][:m*n], m, n, scale) / float64(m)
+}
+
+func (t *Trainer[T]) mask(i, m int) kernels.Mask {
+	l, w := &t.net.layers[i], &t.layers[i]
+	if l.act == ReLU {
+		return kernels.Mask{Rows: m, Cols: l.out, Stride: w.stride, Bits: w.bits[:m*w.stride]}
+	}
+	return kernels.Mask{Rows: m, Cols: l.out, Stride: t.onesW, Bits: t.ones[:m*t.onesW]}
+}
+
+func (t *Trainer[T]) forward(x []T, m int) {
+	cur := x[:m*t.net.In()]
+	for i := range t.net.layers {
+		l := &t.net.layers[i]
+		dst := t.layers[i].r[:m*l.out]
+		var mask kernels.Mask
+		if l.act == ReLU {
+			mask = t.mask(i, m)
+		}
+		forwardLayer(&t.fa, l, m, cur, dst, mask)
+		cur = dst
+	}
+}
+
+// backward runs the backward pass from dR of the output in d[0]. Unfused,
+// it writes each layer's dW and dB. Fused (SGD, with dR already scaled by
+// −lr), it accumulates them into W and B: a first Backward computes dX
+// from the old W, a second adds Xᵀ·dZ into W and Σ dZ into B (the two
+// calls cannot be one: the kernels reject an output DW that is also the
+// input W, and Accumulate would add into DX too).
+func (t *Trainer[T]) backward(x []T, m int, fused bool) {
+	g := 0 // index of the buffer holding dR
+	for i := len(t.net.layers) - 1; i >= 0; i-- {
+		l := &t.net.layers[i]
+		var in []T
+		if i == 0 {
+			in = x[:m*l.in]
+		} else {
+			in = t.layers[i-1].r[:m*l.in]
+		}
+		dr := t.d[g][:m*l.out]
+		var dx []T
+		if i > 0 {
+			dx = t.d[1-g][:m*l.in]
+		}
+		mask := t.mask(i, m)
+		ba := &t.ba
+		if fused {
+			if dx != nil {
+				*ba = kernels.BackwardArgs[T]{M: m, K: l.in, N: l.out, W: l.W, DR: dr, Mask: mask, DX: dx}
+				kernels.Backward(ba)
+			}
+			*ba = kernels.BackwardArgs[T]{M: m, K: l.in, N: l.out, X: in, DR: dr, Mask: mask, DW: l.W, DB: l.B, Accumulate: true}
+			kernels.Backward(ba)
+		} else {
+			w := &t.layers[i]
+			*ba = kernels.BackwardArgs[T]{M: m, K: l.in, N: l.out, X: in, W: l.W, DR: dr, Mask: mask, DX: dx, DW: w.dW, DB: w.dB}
+			kernels.Backward(ba)
+		}
+		*ba = kernels.BackwardArgs[T]{}
+		g = 1 - g
+	}
+}
+
+// ErrStop, returned by a [FitConfig.OnEpoch] callback, ends training
+// after that epoch; Fit then returns a nil error.
+var ErrStop = errors.New("nn: stop training")
+
+// FitConfig configures [Trainer.Fit].
+type FitConfig struct {
+	Epochs    int    // passes over the data, ≥ 1
+	BatchSize int    // examples a step; 0 means 32. The last batch of an epoch may be smaller.
+	NoShuffle bool   // keep the data's order (by default each epoch visits the examples in a new random order)
+	Seed      uint64 // seeds the shuffling: the same seed, network and data give the same run
+
+	// Progress, when not nil, receives a line per epoch: its loss,
+	// accuracy (SoftmaxCrossEntropy only) and examples/s. nil is silent.
+	Progress io.Writer
+
+	// OnEpoch, when not nil, is called after every epoch. Returning
+	// ErrStop ends training; another error ends it and Fit returns it.
+	OnEpoch func(EpochStats) error
+}
+
+// EpochStats describes one epoch of [Trainer.Fit].
+type EpochStats struct {
+	Epoch, Epochs int // 1 … Epochs
+	// Loss is the mean over the epoch's examples of their loss, each
+	// computed in its batch's step, before that batch's update.
+	Loss float64
+	// Accuracy, for SoftmaxCrossEntropy, is the fraction of the epoch's
+	// examples whose largest output was at the target's largest, measured
+	// as Loss is; NaN for other losses.
+	Accuracy       float64
+	Examples       int
+	Elapsed        time.Duration
+	ExamplesPerSec float64
+}
+
+func (s EpochStats) String() string {
+	acc := ""
+	if !math.IsNaN(s.Accuracy) {
+		acc = fmt.Sprintf("  accuracy %6.2f%%", 100*s.Accuracy)
+	}
+	return fmt.Sprintf("epoch %*d/%d  loss %.6f%s  %.0f examples/s", len(fmt.Sprint(s.Epochs)), s.Epoch, s.Epochs, s.Loss, acc, s.ExamplesPerSec)
+}
+
+// Fit trains on the n examples in the rows of x (n×In, tight) with
+// targets in the rows of y (n×Out, tight), in minibatches, for
+// cfg.Epochs epochs. It returns the statistics of the epochs it ran and
+// the error that stopped it, if any. Apart from the statistics, the
+// shuffling permutation and the gathered batch buffers (allocated once),
+// it allocates nothing per step.
+func (t *Trainer[T]) Fit(x, y []T, n int, cfg FitConfig) ([]EpochStats, error) {
+	in, out := t.net.In(), t.net.Out()
+	switch {
+	case cfg.Epochs < 1:
+		return nil, fmt.Errorf("nn: Fit with Epochs = %d, want ≥ 1", cfg.Epochs)
+	case cfg.BatchSize < 0:
+		return nil, fmt.Errorf("nn: Fit with BatchSize = %d, want ≥ 1 (or 0 for 32)", cfg.BatchSize)
+	case n < 1 || n > math.MaxInt32:
+		return nil, fmt.Errorf("nn: Fit on %d examples, want 1 … 2³¹−1", n)
+	case len(x) < n*in || len(y) < n*out:
+		return nil, fmt.Errorf("nn: Fit on %d examples: len(x) = %d, len(y) = %d, want ≥ %d (%d×%d) and %d (%d×%d)",
+			n, len(x), len(y), n*in, n, in, n*out, n, out)
+	}
+	for i := range t.net.layers {
+		if err := t.net.layers[i].check(i); err != nil {
+			return nil, err
+		}
+	}
+	bs := cfg.BatchSize
+	if bs == 0 {
+		bs = 32
+	}
+	bs = min(bs, n)
+	t.ensure(bs)
+	var perm []int32
+	var rng *rng
+	if !cfg.NoShuffle {
+		perm = make([]int32, n)
+		for i := range perm {
+			perm[i] = int32(i)
+		}
+		rng = newRNG(cfg.Seed)
+		if len(t.xb) < bs*in || len(t.yb) < bs*out {
+			t.xb, t.yb = make([]T, bs*in), make([]T, bs*out)
+		}
+	}
+	var stats []EpochStats
+	for e := 1; e <= cfg.Epochs; e++ {
+		start := time.Now()
+		if perm != nil {
+			rng.shuffle(perm)
+		}
+		total, hits := 0.0, 0
+		for b0 := 0; b0 < n; b0 += bs {
+			m := min(bs, n-b0)
+			var xb, yb []T
+			if perm == nil {
+				xb, yb = x[b0*in:(b0+m)*in], y[b0*out:(b0+m)*out]
+			} else {
+				for r, p := range perm[b0 : b0+m] {
+					copy(t.xb[r*in:(r+1)*in], x[int(p)*in:])
+					copy(t.yb[r*out:(r+1)*out], y[int(p)*out:])
+				}
+				xb, yb = t.xb[:m*in], t.yb[:m*out]
+			}
+			total += t.Step(xb, yb, m) * float64(m)
+			if t.loss == SoftmaxCrossEntropy {
+				hits += matches(t.Output(m), yb, m, out)
+			}
+		}
+		el := time.Since(start)
+		s := EpochStats{Epoch: e, Epochs: cfg.Epochs, Loss: total / float64(n), Accuracy: math.NaN(),
+			Examples: n, Elapsed: el, ExamplesPerSec: float64(n) / max(el.Seconds(), 1e-9)}
+		if t.loss == SoftmaxCrossEntropy {
+			s.Accuracy = float64(hits) / float64(n)
+		}
+		stats = append(stats, s)
+		if cfg.Progress != nil {
+			fmt.Fprintln(cfg.Progress, s)
+		}
+		if cfg.OnEpoch != nil {
+			if err := cfg.OnEpoch(s); err != nil {
+				if errors.Is(err, ErrStop) {
+					return stats, nil
+				}
+				return stats, err
+			}
+		}
+	}
+	return stats, nil
+}
+
+// Evaluate returns the mean loss of the network's outputs on the m
+// examples in the rows of x against the targets in the rows of y, and the
+// fraction of examples whose largest output is where the target has its
+// largest (a classifier's accuracy). It runs [Network.Predict] in chunks.
+func (n *Network[T]) Evaluate(x, y []T, m int, loss Loss) (meanLoss, accuracy float64) {
+	if !loss.valid() {
+		panic(fmt.Sprintf("nn: unknown loss %v", loss))
+	}
+	in, out := n.In(), n.Out()
+	if m < 1 || len(x) < m*in || len(y) < m*out {
+		panic(fmt.Sprintf("nn: Evaluate of %d rows: len(x) = %d, len(y) = %d, want m ≥ 1 and ≥ %d and %d", m, len(x), len(y), m*in, m*out))
+	}
+	buf := make([]T, min(m, predictChunk)*out)
+	total, hits := 0.0, 0
+	for r0 := 0; r0 < m; r0 += predictChunk {
+		rows := min(predictChunk, m-r0)
+		o := buf[:rows*out]
+		n.Predict(o, x[r0*in:(r0+rows)*in], rows)
+		yy := y[r0*out : (r0+rows)*out]
+		total += lossGrad[T](loss, o, yy, nil, rows, out, 1)
+		hits += matches(o, yy, rows, out)
+	}
+	return total / float64(m), float64(hits) / float64(m)
+}
