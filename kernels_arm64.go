@@ -22,6 +22,7 @@ func archImpls() []*impl {
 func neonOps32() ops[float32] {
 	o := genericOps[float32]()
 	neonElementwise(&o, reluNEON32, stepMaskNEON32, stepGradNEON32, stepGradMaskNEON32)
+	setNEONGEMM32(&o)
 	return o
 }
 
@@ -29,5 +30,6 @@ func neonOps32() ops[float32] {
 func neonOps64() ops[float64] {
 	o := genericOps[float64]()
 	neonElementwise(&o, reluNEON64, stepMaskNEON64, stepGradNEON64, stepGradMaskNEON64)
+	setNEONGEMM64(&o)
 	return o
 }

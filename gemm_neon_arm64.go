@@ -1,0 +1,374 @@
+//go:build arm64 && gc && !purego
+
+package kernels
+
+import "math"
+
+// The NEON register tiles of the packed GEMM (gemm_neon_arm64.s): 12×8
+// for float32 and 6×8 for float64, 24 accumulators of the 32 vector
+// registers each, with A read a lane at a time by FMLA by element (so A
+// takes 3 registers a step, not one per row). nr = 8 divides 64, as ops
+// requires: a row's mask bits are one byte of a word. The instruction mix
+// per k step is in the .s file: 2 loads and 24 FMAs for both types.
+//
+// The kernel's Go wrapper picks one of two ways for a tile:
+//
+//   - a tile of whole columns (t.n == nr, any t.m) with α = 1 and
+//     β ∈ {0, 1}, the case of every GEMM the forward and backward passes
+//     run: all in assembly, including the forward epilogue on the last K
+//     panel; the assembly writes only the tile's t.m rows, so the edge
+//     tiles at the bottom of a matrix (M not a multiple of mr) stay there;
+//   - anything else (tiles at the right edge, other α or β): the assembly
+//     computes the whole product AB into a temporary tile (the panels are
+//     zero-padded to mr×nr), and tile.finish applies the epilogue to the
+//     tile's m×n part.
+//
+// One assembly call computes one tile: t.kc ≤ kc of the blocking (at most
+// 512), microseconds at most, since assembly cannot be preempted.
+//
+// The rows route (runRows in gemm.go: fewer rows than a tile, or short
+// sums) runs on axpy and dot, which have NEON loops too, and the packers
+// are Go written for these tiles (packANEON, packB8).
+
+const (
+	neonMR32, neonNR32 = 12, 8
+	neonMR64, neonNR64 = 6, 8
+)
+
+// setNEONGEMM32 puts the NEON float32 register tile, its packers and the
+// rows route's vector loops into o.
+func setNEONGEMM32(o *ops[float32]) {
+	o.mr, o.nr, o.kernel = neonMR32, neonNR32, kernelNEONF32
+	o.packA, o.packB = packANEON[float32], packB8[float32]
+	o.axpy, o.dot = axpyNEONF32, dotNEONF32
+}
+
+// setNEONGEMM64 puts the NEON float64 register tile, its packers and the
+// rows route's vector loops into o.
+func setNEONGEMM64(o *ops[float64]) {
+	o.mr, o.nr, o.kernel = neonMR64, neonNR64, kernelNEONF64
+	o.packA, o.packB = packANEON[float64], packB8[float64]
+	o.axpy, o.dot = axpyNEONF64, dotNEONF64
+}
+
+// neonNegZero32 and neonNegZero64 are a row of −0: the C of a tile with
+// β = 0 and the bias of a tile without one (row stride 0). x + (−0) is x
+// for every x the tiles add it to (see the .s file), so the assembly adds
+// them unconditionally.
+var (
+	neonNegZero32 = func() (r [neonNR32]float32) {
+		for i := range r {
+			r[i] = float32(math.Copysign(0, -1))
+		}
+		return
+	}()
+	neonNegZero64 = func() (r [neonNR64]float64) {
+		for i := range r {
+			r[i] = math.Copysign(0, -1)
+		}
+		return
+	}()
+)
+
+// kernelNEONF32 is the float32 microkernel: kernelGeneric (kernels_generic.go)
+// on a 12×8 tile.
+func kernelNEONF32(t *tile[float32]) {
+	const mr, nr = neonMR32, neonNR32
+	kc, m := t.kc, t.m
+	a, b := t.a[:mr*kc], t.b[:nr*kc]
+	if t.n != nr || m < 1 || m > mr || t.alpha != 1 || t.beta != 0 && t.beta != 1 {
+		var ab [mr * nr]float32
+		tileNEONF32(a, b, kc, neonNegZero32[:], 0, ab[:], nr, mr)
+		t.finish(ab[:], nr)
+		return
+	}
+	cin, ldcin := neonNegZero32[:], 0 // β = 0: C is not read
+	if t.beta == 1 {
+		cin, ldcin = t.c[:(m-1)*t.ldc+nr], t.ldc
+	}
+	if !t.last {
+		tileNEONF32(a, b, kc, cin, ldcin, t.c[:(m-1)*t.ldc+nr], t.ldc, m)
+		return
+	}
+	bias := neonNegZero32[:]
+	if t.bias != nil {
+		bias = t.bias[:nr]
+	}
+	var zs [nr]float32 // Z's rows when it is not stored
+	z, ldz := zs[:], 0
+	if t.z != nil {
+		z, ldz = t.z[:(m-1)*t.ldz+nr], t.ldz
+	}
+	var ws [1]uint64 // the mask's words when there is no mask
+	bits, stride, shift := ws[:], 0, 0
+	if t.bits != nil {
+		w := t.col / 64
+		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
+	}
+	tileFwdNEONF32(a, b, kc, cin, ldcin, bias, z, ldz, t.r[:(m-1)*t.ldr+nr], t.ldr, bits, stride, shift, m)
+}
+
+// kernelNEONF64 is the float64 microkernel: kernelGeneric on a 6×8 tile.
+func kernelNEONF64(t *tile[float64]) {
+	const mr, nr = neonMR64, neonNR64
+	kc, m := t.kc, t.m
+	a, b := t.a[:mr*kc], t.b[:nr*kc]
+	if t.n != nr || m < 1 || m > mr || t.alpha != 1 || t.beta != 0 && t.beta != 1 {
+		var ab [mr * nr]float64
+		tileNEONF64(a, b, kc, neonNegZero64[:], 0, ab[:], nr, mr)
+		t.finish(ab[:], nr)
+		return
+	}
+	cin, ldcin := neonNegZero64[:], 0
+	if t.beta == 1 {
+		cin, ldcin = t.c[:(m-1)*t.ldc+nr], t.ldc
+	}
+	if !t.last {
+		tileNEONF64(a, b, kc, cin, ldcin, t.c[:(m-1)*t.ldc+nr], t.ldc, m)
+		return
+	}
+	bias := neonNegZero64[:]
+	if t.bias != nil {
+		bias = t.bias[:nr]
+	}
+	var zs [nr]float64
+	z, ldz := zs[:], 0
+	if t.z != nil {
+		z, ldz = t.z[:(m-1)*t.ldz+nr], t.ldz
+	}
+	var ws [1]uint64
+	bits, stride, shift := ws[:], 0, 0
+	if t.bits != nil {
+		w := t.col / 64
+		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
+	}
+	tileFwdNEONF64(a, b, kc, cin, ldcin, bias, z, ldz, t.r[:(m-1)*t.ldr+nr], t.ldr, bits, stride, shift, m)
+}
+
+// packANEON is packAGeneric (gemm.go) in whole panels of mr rows, the
+// last partial one by packAGeneric. Transposed, a step's mr values are
+// contiguous in a and are copied as one slice; untransposed, each of the
+// panel's rows is a slice whose bounds are checked once, scattered to
+// every mr-th element of the panel.
+func packANEON[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int) {
+	ip := 0
+	for ; ip+mr <= mb; ip += mr {
+		panel := dst[ip*kb : (ip+mr)*kb]
+		if trans {
+			for p := range kb {
+				o := (p0+p)*lda + i0 + ip
+				copy(panel[p*mr:p*mr+mr], a[o:o+mr])
+			}
+			continue
+		}
+		for ii := range mr {
+			o := (i0+ip+ii)*lda + p0
+			out := panel[ii:]
+			for p, v := range a[o : o+kb] {
+				out[p*mr] = v
+			}
+		}
+	}
+	if ip < mb {
+		packAGeneric(dst[ip*kb:], a, lda, trans, i0+ip, p0, mb-ip, kb, mr)
+	}
+}
+
+// packB8 is packBGeneric (gemm.go) for nr = 8: whole panels here, the
+// last partial one by packBGeneric. A row of a panel is an [8]T array
+// copy (32 or 64 bytes, inline loads and stores rather than a call to
+// memmove), and untransposed b is read a block of 8 rows at a time, each
+// block across every panel: 8 row streams advance 8 elements at a time
+// while the writes fill 8 contiguous rows of a panel (for ldb a multiple
+// of 1 KiB, a panel at a time would walk kb rows of b that all fall in one
+// set of L1).
+func packB8[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int) {
+	if nr != 8 {
+		packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)
+		return
+	}
+	np := nb / 8 * 8 // columns in whole panels
+	if trans {
+		// Element (p, j) is b[(j0+j)*ldb+p0+p]: column j of a panel is a
+		// contiguous row of b.
+		for jp := 0; jp < np; jp += 8 {
+			panel := dst[jp*kb : (jp+8)*kb]
+			for jj := range 8 {
+				o := (j0+jp+jj)*ldb + p0
+				out := panel[jj:]
+				for p, v := range b[o : o+kb] {
+					out[p*8] = v
+				}
+			}
+		}
+	} else {
+		for pb := 0; pb < kb; pb += 8 {
+			pe := min(pb+8, kb)
+			for jp := 0; jp < np; jp += 8 {
+				panel := dst[jp*kb : (jp+8)*kb]
+				for p := pb; p < pe; p++ {
+					o := (p0+p)*ldb + j0 + jp
+					*(*[8]T)(panel[p*8:]) = *(*[8]T)(b[o:])
+				}
+			}
+		}
+	}
+	if np < nb {
+		packBGeneric(dst[np*kb:], b, ldb, trans, p0, j0+np, kb, nb-np, nr)
+	}
+}
+
+// neonVecChunk bounds the elements of one axpy or dot assembly call
+// (assembly cannot be preempted): 16384 float32 or float64 are 64 or 128
+// KiB per operand, microseconds. A multiple of 16.
+const neonVecChunk = 16384
+
+// axpyNEONF32 is axpyGeneric: the assembly on the whole blocks of 16, the
+// generic loop on the rest.
+func axpyNEONF32(dst []float32, alpha float32, x []float32) {
+	dst = dst[:len(x)]
+	for len(x) >= 16 {
+		n := min(len(x), neonVecChunk) &^ 15
+		axpyNEON32(dst[:n], x[:n], alpha)
+		dst, x = dst[n:], x[n:]
+	}
+	axpyGeneric(dst, alpha, x)
+}
+
+// axpyNEONF64 is axpyGeneric on blocks of 8.
+func axpyNEONF64(dst []float64, alpha float64, x []float64) {
+	dst = dst[:len(x)]
+	for len(x) >= 8 {
+		n := min(len(x), neonVecChunk) &^ 7
+		axpyNEON64(dst[:n], x[:n], alpha)
+		dst, x = dst[n:], x[n:]
+	}
+	axpyGeneric(dst, alpha, x)
+}
+
+// dotNEONF32 is dotGeneric summed in another order: 16 partial sums, one
+// per element index mod 16 (the assembly, over every chunk in turn), added
+// in a fixed order, then the elements past the last block of 16. The
+// order depends only on len(x), so a result is the same on every call.
+func dotNEONF32(x, y []float32) float32 {
+	y = y[:len(x)]
+	var acc [16]float32
+	n := len(x) &^ 15
+	for i := 0; i < n; i += neonVecChunk {
+		e := min(n, i+neonVecChunk)
+		dotNEON32(acc[:], x[i:e], y[i:e])
+	}
+	s := ((acc[0] + acc[4]) + (acc[8] + acc[12])) + ((acc[1] + acc[5]) + (acc[9] + acc[13])) +
+		((acc[2] + acc[6]) + (acc[10] + acc[14])) + ((acc[3] + acc[7]) + (acc[11] + acc[15]))
+	for i := n; i < len(x); i++ {
+		s += x[i] * y[i]
+	}
+	return s
+}
+
+// dotNEONF64 is dotNEONF32 for float64: 8 partial sums, blocks of 8.
+func dotNEONF64(x, y []float64) float64 {
+	y = y[:len(x)]
+	var acc [8]float64
+	n := len(x) &^ 7
+	for i := 0; i < n; i += neonVecChunk {
+		e := min(n, i+neonVecChunk)
+		dotNEON64(acc[:], x[i:e], y[i:e])
+	}
+	s := ((acc[0] + acc[2]) + (acc[4] + acc[6])) + ((acc[1] + acc[3]) + (acc[5] + acc[7]))
+	for i := n; i < len(x); i++ {
+		s += x[i] * y[i]
+	}
+	return s
+}
+
+// The assembly. Each function trusts the lengths its comment gives (the
+// wrappers above cut the slices to them) and reads or writes nothing else.
+
+// tileNEONF32 is, for len(a) == 12·kc, len(b) == 8·kc, 1 ≤ m ≤ 12,
+// len(r) == (m−1)·ldr+8 and len(cin) == (m−1)·ldcin+8 (ldcin may be 0),
+//
+//	for i := range m {
+//		for j := range 8 {
+//			var v float32
+//			for p := range kc {
+//				v = fma(a[p*12+i], b[p*8+j], v) // one rounding per step
+//			}
+//			r[i*ldr+j] = v + cin[i*ldcin+j]
+//		}
+//	}
+//
+// cin may be r (it is read before it is written).
+//
+//go:noescape
+func tileNEONF32(a, b []float32, kc int, cin []float32, ldcin int, r []float32, ldr, m int)
+
+// tileFwdNEONF32 is the forward epilogue of tile.finish on a tile of
+// whole columns with α = 1: for len(a) == 12·kc, len(b) == 8·kc,
+// 1 ≤ m ≤ 12, len(cin) == (m−1)·ldcin+8, len(bias) == 8,
+// len(z) == (m−1)·ldz+8, len(r) == (m−1)·ldr+8 and
+// len(bits) == (m−1)·stride+1, with ldcin, ldz and stride possibly 0
+// (the wrapper's rows of −0 and scratch) and shift = (col%64)/8 for the
+// tile's first column col (a multiple of 8),
+//
+//	for i := range m {
+//		var chunk uint8
+//		for j := range 8 {
+//			v := ab(i, j) // the sum of tileNEONF32
+//			v += cin[i*ldcin+j]
+//			v += bias[j]
+//			z[i*ldz+j] = v
+//			if !(v < 0) {
+//				chunk |= 1 << j
+//			}
+//			r[i*ldr+j] = relu(v)
+//		}
+//		// bits 8·shift … of word i·stride: a byte store
+//		(*[8]uint8)(unsafe.Pointer(&bits[i*stride]))[shift] = chunk
+//	}
+//
+// cin may be z or r (a row is read before it is written).
+//
+//go:noescape
+func tileFwdNEONF32(a, b []float32, kc int, cin []float32, ldcin int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, m int)
+
+// tileNEONF64 is tileNEONF32 for float64 on a 6×8 tile: len(a) == 6·kc,
+// 1 ≤ m ≤ 6.
+//
+//go:noescape
+func tileNEONF64(a, b []float64, kc int, cin []float64, ldcin int, r []float64, ldr, m int)
+
+// tileFwdNEONF64 is tileFwdNEONF32 for float64 on a 6×8 tile.
+//
+//go:noescape
+func tileFwdNEONF64(a, b []float64, kc int, cin []float64, ldcin int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, m int)
+
+// axpyNEON32 is, for len(x) a multiple of 16 and len(dst) == len(x),
+//
+//	for i, v := range x {
+//		dst[i] = fma(alpha, v, dst[i]) // one rounding
+//	}
+//
+//go:noescape
+func axpyNEON32(dst, x []float32, alpha float32)
+
+// axpyNEON64 is axpyNEON32 for float64, len(x) a multiple of 8.
+//
+//go:noescape
+func axpyNEON64(dst, x []float64, alpha float64)
+
+// dotNEON32 is, for len(x) a multiple of 16, len(y) == len(x) and
+// len(acc) == 16,
+//
+//	for i, v := range x {
+//		acc[i%16] = fma(v, y[i], acc[i%16])
+//	}
+//
+//go:noescape
+func dotNEON32(acc, x, y []float32)
+
+// dotNEON64 is dotNEON32 for float64: len(x) a multiple of 8, len(acc) == 8,
+// acc[i%8].
+//
+//go:noescape
+func dotNEON64(acc, x, y []float64)
