@@ -25,8 +25,7 @@ func archImpls() []*impl {
 }
 
 // Each path starts from the generic kernels and replaces those it has in
-// assembly; the GEMM kernels (mr, nr, kernel, packA, packB) are still the
-// generic ones.
+// assembly.
 
 func avx2Ops32() ops[float32] {
 	o := genericOps[float32]()
@@ -52,6 +51,7 @@ func avx512Ops32() ops[float32] {
 	o.stepMask = stepMaskVia(stepMaskAVX512F32)
 	o.stepGrad = stepGradVia(stepGradAVX512F32, 16)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX512F32)
+	setAVX512GEMM32(&o)
 	return o
 }
 
@@ -61,5 +61,6 @@ func avx512Ops64() ops[float64] {
 	o.stepMask = stepMaskVia(stepMaskAVX512F64)
 	o.stepGrad = stepGradVia(stepGradAVX512F64, 8)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX512F64)
+	setAVX512GEMM64(&o)
 	return o
 }

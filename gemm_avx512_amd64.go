@@ -1,0 +1,289 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+import "math"
+
+// The AVX-512 GEMM kernels: the register tile with the epilogues of
+// gemm.go's tile (the GEMM's C = AB + βC and the forward pass's fused
+// bias, Z, mask bits and ReLU), and packers of A and B. The assembly is in
+// gemm_avx512_amd64.s.
+//
+// Tiles: 16×16 for float32 and 16×8 for float64, one zmm of B per k step
+// and 16 accumulators, one a row. On this path's first target, AMD Zen 4
+// (AVX-512 on 256-bit units: one zmm FMA a cycle), every tile from 8×32 to
+// 16×16 and 12×32 runs at the FMA peak from L1-resident panels; 16 rows
+// leave no edge tiles at the batch sizes that matter (32, 64, 128, …), a
+// 16-wide B micro-panel takes half of L1 at kc = 256 rather than 128, which
+// halves the passes over C, and a 16×16 block of A is a register
+// transpose for the packer.
+const (
+	avx512MR32, avx512NR32 = 16, 16
+	avx512MR64, avx512NR64 = 16, 8
+)
+
+// setAVX512GEMM32 sets the GEMM kernels of an AVX-512 path (F, BW, VL, DQ).
+func setAVX512GEMM32(o *ops[float32]) {
+	o.mr, o.nr = avx512MR32, avx512NR32
+	o.kernel = kernelAVX512F32
+	o.packA = packAAVX512F32
+	o.packB = packBAVX512F32
+}
+
+// setAVX512GEMM64 is setAVX512GEMM32 for float64.
+func setAVX512GEMM64(o *ops[float64]) {
+	o.mr, o.nr = avx512MR64, avx512NR64
+	o.kernel = kernelAVX512F64
+	o.packA = packAAVX512F64
+	o.packB = packBAVX512F64
+}
+
+// The bias of a forward tile without one: −0, as x + −0 = x for every x
+// (−0 and NaN included), so that the assembly adds a bias unconditionally.
+var (
+	avx512NoBias32 = func() (b [avx512NR32]float32) {
+		for i := range b {
+			b[i] = float32(math.Copysign(0, -1))
+		}
+		return
+	}()
+	avx512NoBias64 = func() (b [avx512NR64]float64) {
+		for i := range b {
+			b[i] = math.Copysign(0, -1)
+		}
+		return
+	}()
+)
+
+func kernelAVX512F32(t *tile[float32]) {
+	const mr, nr = avx512MR32, avx512NR32
+	a, b := t.a[:mr*t.kc], t.b[:nr*t.kc]
+	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
+		// General α and β: the product into a temporary tile, then the
+		// generic epilogue.
+		var ab [mr * nr]float32
+		tileAVX512F32(a, b, nr, t.kc, ab[:], nr, mr, nr, 0, 0, nil, nil, 0, 0, ab[:], nr, nil, 0, 0)
+		t.finish(ab[:], nr)
+		return
+	}
+	m, n := t.m, t.n
+	if uint(m-1) >= mr || uint(n-1) >= nr { // the driver's invariant; the assembly relies on it
+		panic("kernels: tile size out of range")
+	}
+	beta := int(t.beta) // 0 or 1
+	c := t.c[:(m-1)*t.ldc+n]
+	if !t.last {
+		tileAVX512F32(a, b, nr, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
+		return
+	}
+	bias := avx512NoBias32[:]
+	if t.bias != nil {
+		bias = t.bias[:n]
+	}
+	r := t.r[:(m-1)*t.ldr+n]
+	z, ldz, storeZ := r, t.ldr, 0 // no Z: stores under an empty mask
+	if t.z != nil {
+		z, ldz, storeZ = t.z[:(m-1)*t.ldz+n], t.ldz, 1
+	}
+	var scratch [1]uint64 // no mask: the bits go here
+	bits, stride, shift := scratch[:], 0, 0
+	if t.bits != nil {
+		if t.col%nr != 0 { // the driver's invariant: tiles start at multiples of nr
+			panic("kernels: tile column not a multiple of nr")
+		}
+		w := t.col / 64
+		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
+	}
+	tileAVX512F32(a, b, nr, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
+}
+
+func kernelAVX512F64(t *tile[float64]) {
+	const mr, nr = avx512MR64, avx512NR64
+	a, b := t.a[:mr*t.kc], t.b[:nr*t.kc]
+	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
+		var ab [mr * nr]float64
+		tileAVX512F64(a, b, nr, t.kc, ab[:], nr, mr, nr, 0, 0, nil, nil, 0, 0, ab[:], nr, nil, 0, 0)
+		t.finish(ab[:], nr)
+		return
+	}
+	m, n := t.m, t.n
+	if uint(m-1) >= mr || uint(n-1) >= nr {
+		panic("kernels: tile size out of range")
+	}
+	beta := int(t.beta)
+	c := t.c[:(m-1)*t.ldc+n]
+	if !t.last {
+		tileAVX512F64(a, b, nr, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
+		return
+	}
+	bias := avx512NoBias64[:]
+	if t.bias != nil {
+		bias = t.bias[:n]
+	}
+	r := t.r[:(m-1)*t.ldr+n]
+	z, ldz, storeZ := r, t.ldr, 0
+	if t.z != nil {
+		z, ldz, storeZ = t.z[:(m-1)*t.ldz+n], t.ldz, 1
+	}
+	var scratch [1]uint64
+	bits, stride, shift := scratch[:], 0, 0
+	if t.bits != nil {
+		if t.col%nr != 0 {
+			panic("kernels: tile column not a multiple of nr")
+		}
+		w := t.col / 64
+		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
+	}
+	tileAVX512F64(a, b, nr, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
+}
+
+// tileAVX512F32 computes the 16×16 product of a packed micro-panel of A
+// (a[p*16+i]) and n columns of B (b[p*ldb+j]: ldb = 16 for a packed
+// micro-panel, or the row stride of B unpacked; columns past n are not
+// read), p < kc, and applies an epilogue to its first m rows and n columns
+// (1 ≤ m, n ≤ 16; beta, fwd and storeZ are 0 or 1). It is this Go, with
+// fused multiply-adds:
+//
+//	for i := range m {
+//		var word uint64 // the row's mask bits
+//		for j := range n {
+//			var v float32
+//			for p := range kc {
+//				v += a[p*16+i] * b[p*ldb+j]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			if !(v < 0) {
+//				word |= 1 << j
+//			}
+//		}
+//		if fwd == 1 { // bits 8·shift … 8·shift+15
+//			w := &bits[i*stride]
+//			*w = *w&^(0xffff<<(8*shift)) | word<<(8*shift)
+//		}
+//	}
+//
+// With fwd = 0 only a, b and c are used (and r, any valid slice, is
+// prefetched).
+//
+//go:noescape
+func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
+
+// tileAVX512F64 is tileAVX512F32 for the 16×8 float64 tile: 1 ≤ n ≤ 8,
+// ldb = 8 when packed, and 8 mask bits a row, bits 8·shift … 8·shift+7.
+//
+//go:noescape
+func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift int)
+
+// packAPanelAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
+// kb columns (a multiple of 16):
+//
+//	for p := range kb {
+//		for i := range 16 {
+//			dst[p*16+i] = a[i*lda+p]
+//		}
+//	}
+//
+//go:noescape
+func packAPanelAVX512F32(dst, a []float32, lda, kb int)
+
+// packAPanelAVX512F64 is packAPanelAVX512F32 for float64 (kb a multiple of
+// 8).
+//
+//go:noescape
+func packAPanelAVX512F64(dst, a []float64, lda, kb int)
+
+// packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel
+// elements apart:
+//
+//	for p := range rows {
+//		for q := 0; q*16 < nb; q++ {
+//			out := dst[q*panel+p*16 : q*panel+p*16+16]
+//			clear(out[copy(out, b[p*ldb+q*16:p*ldb+min(nb, q*16+16)]):])
+//		}
+//	}
+//
+//go:noescape
+func packBRowsAVX512F32(dst, b []float32, ldb, rows, nb, panel int)
+
+// packBRowsAVX512F64 is packBRowsAVX512F32 for float64 and 8-column
+// micro-panels.
+//
+//go:noescape
+func packBRowsAVX512F64(dst, b []float64, ldb, rows, nb, panel int)
+
+// fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the
+// FMA peak, for the benchmarks.
+//
+//go:noescape
+func fmaPeakAVX512(n int)
+
+// packAAVX512 packs as packAGeneric does (mr = 16): whole panels of A
+// (not transposed), lanes columns at a time, in assembly; the columns past
+// the last whole block of lanes, partial panels and op(A) = Aᵀ in Go.
+func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, lanes int, panel func(dst, a []T, lda, kb int)) {
+	if trans {
+		packAGeneric(dst, a, lda, trans, i0, p0, mb, kb, mr)
+		return
+	}
+	kbv := kb - kb%lanes
+	for ip := 0; ip < mb; ip += mr {
+		out := dst[ip*kb : (ip+mr)*kb]
+		rows := min(mr, mb-ip)
+		src := a[(i0+ip)*lda+p0:]
+		p := 0
+		if rows == mr && kbv > 0 {
+			panel(out, src[:(mr-1)*lda+kbv], lda, kbv)
+			p = kbv
+		}
+		for ; p < kb; p++ {
+			o := out[p*mr : p*mr+mr]
+			for ii := range rows {
+				o[ii] = src[ii*lda+p]
+			}
+			clear(o[rows:])
+		}
+	}
+}
+
+func packAAVX512F32(dst, a []float32, lda int, trans bool, i0, p0, mb, kb, mr int) {
+	packAAVX512(dst, a, lda, trans, i0, p0, mb, kb, mr, 16, packAPanelAVX512F32)
+}
+
+func packAAVX512F64(dst, a []float64, lda int, trans bool, i0, p0, mb, kb, mr int) {
+	packAAVX512(dst, a, lda, trans, i0, p0, mb, kb, mr, 8, packAPanelAVX512F64)
+}
+
+// packBAVX512 packs as packBGeneric does, nr being one vector: B (not
+// transposed) in assembly, 64 rows a call to bound its work; Bᵀ in Go.
+func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int, rows func(dst, b []T, ldb, rows, nb, panel int)) {
+	if trans || kb == 0 {
+		packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)
+		return
+	}
+	dst = dst[:roundUp(nb, nr)*kb]
+	const chunk = 64
+	for p := 0; p < kb; p += chunk {
+		n := min(chunk, kb-p)
+		src := b[(p0+p)*ldb+j0:]
+		rows(dst[p*nr:], src[:(n-1)*ldb+nb], ldb, n, nb, nr*kb)
+	}
+}
+
+func packBAVX512F32(dst, b []float32, ldb int, trans bool, p0, j0, kb, nb, nr int) {
+	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F32)
+}
+
+func packBAVX512F64(dst, b []float64, ldb int, trans bool, p0, j0, kb, nb, nr int) {
+	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F64)
+}

@@ -1,0 +1,1029 @@
+//go:build amd64 && gc && !purego
+
+#include "textflag.h"
+
+// The AVX-512 GEMM: register tiles with their epilogues, and the packers
+// that feed them. The Go side (gemm_avx512_amd64.go) shows each function as
+// the Go it replaces.
+//
+// The tiles are 16×16 (float32) and 16×8 (float64): one zmm of B per k step
+// (Z16) and the 16 rows of A by embedded broadcast (VFMADD231PS.BCST: a
+// 4-byte load that the FMA broadcasts), into 16 accumulators Z0–Z15, one
+// row of the tile each. On Zen 4 a zmm FMA issues once a cycle (two 256-bit
+// halves), so 16 independent chains cover its 4-cycle latency four times
+// over, and 17 loads per 16 FMAs fit the load ports. Each tile row is 64
+// bytes of C: one line, so the rows of a tile spread over the cache sets
+// the same way for both types.
+
+// One k step of the float32 tile: B's row of the step (at the address
+// brow) into Z16, then row i of the tile += A(p, i)·B(p, ·) for the 16
+// rows, A broadcast from memory (AX = step 0 of the unrolled four).
+#define STEP32(brow, p) \
+	VMOVUPS.Z brow, K1, Z16; \
+	VFMADD231PS.BCST (p*64+0)(AX), Z16, Z0; \
+	VFMADD231PS.BCST (p*64+4)(AX), Z16, Z1; \
+	VFMADD231PS.BCST (p*64+8)(AX), Z16, Z2; \
+	VFMADD231PS.BCST (p*64+12)(AX), Z16, Z3; \
+	VFMADD231PS.BCST (p*64+16)(AX), Z16, Z4; \
+	VFMADD231PS.BCST (p*64+20)(AX), Z16, Z5; \
+	VFMADD231PS.BCST (p*64+24)(AX), Z16, Z6; \
+	VFMADD231PS.BCST (p*64+28)(AX), Z16, Z7; \
+	VFMADD231PS.BCST (p*64+32)(AX), Z16, Z8; \
+	VFMADD231PS.BCST (p*64+36)(AX), Z16, Z9; \
+	VFMADD231PS.BCST (p*64+40)(AX), Z16, Z10; \
+	VFMADD231PS.BCST (p*64+44)(AX), Z16, Z11; \
+	VFMADD231PS.BCST (p*64+48)(AX), Z16, Z12; \
+	VFMADD231PS.BCST (p*64+52)(AX), Z16, Z13; \
+	VFMADD231PS.BCST (p*64+56)(AX), Z16, Z14; \
+	VFMADD231PS.BCST (p*64+60)(AX), Z16, Z15
+
+// One k step of the float64 tile: B's row (8 columns) into Z16, A's row p
+// (16 elements, 128 bytes) broadcast.
+#define STEP64(brow, p) \
+	VMOVUPD.Z brow, K1, Z16; \
+	VFMADD231PD.BCST (p*128+0)(AX), Z16, Z0; \
+	VFMADD231PD.BCST (p*128+8)(AX), Z16, Z1; \
+	VFMADD231PD.BCST (p*128+16)(AX), Z16, Z2; \
+	VFMADD231PD.BCST (p*128+24)(AX), Z16, Z3; \
+	VFMADD231PD.BCST (p*128+32)(AX), Z16, Z4; \
+	VFMADD231PD.BCST (p*128+40)(AX), Z16, Z5; \
+	VFMADD231PD.BCST (p*128+48)(AX), Z16, Z6; \
+	VFMADD231PD.BCST (p*128+56)(AX), Z16, Z7; \
+	VFMADD231PD.BCST (p*128+64)(AX), Z16, Z8; \
+	VFMADD231PD.BCST (p*128+72)(AX), Z16, Z9; \
+	VFMADD231PD.BCST (p*128+80)(AX), Z16, Z10; \
+	VFMADD231PD.BCST (p*128+88)(AX), Z16, Z11; \
+	VFMADD231PD.BCST (p*128+96)(AX), Z16, Z12; \
+	VFMADD231PD.BCST (p*128+104)(AX), Z16, Z13; \
+	VFMADD231PD.BCST (p*128+112)(AX), Z16, Z14; \
+	VFMADD231PD.BCST (p*128+120)(AX), Z16, Z15
+
+// PREFETCH16 prefetches the 16 rows of a tile, ld bytes apart from base,
+// with op: both ends of each 64-byte row, as a row need not be aligned.
+// Rows past the matrix's last are harmless to prefetch (a prefetch never
+// faults). Clobbers R12.
+#define PREFETCH16(op, base, ld) \
+	MOVQ base, R12; \
+	op (R12); op 63(R12); op (R12)(ld*1); op 63(R12)(ld*1); \
+	LEAQ (R12)(ld*2), R12; \
+	op (R12); op 63(R12); op (R12)(ld*1); op 63(R12)(ld*1); \
+	LEAQ (R12)(ld*2), R12; \
+	op (R12); op 63(R12); op (R12)(ld*1); op 63(R12)(ld*1); \
+	LEAQ (R12)(ld*2), R12; \
+	op (R12); op 63(R12); op (R12)(ld*1); op 63(R12)(ld*1); \
+	LEAQ (R12)(ld*2), R12; \
+	op (R12); op 63(R12); op (R12)(ld*1); op 63(R12)(ld*1); \
+	LEAQ (R12)(ld*2), R12; \
+	op (R12); op 63(R12); op (R12)(ld*1); op 63(R12)(ld*1); \
+	LEAQ (R12)(ld*2), R12; \
+	op (R12); op 63(R12); op (R12)(ld*1); op 63(R12)(ld*1); \
+	LEAQ (R12)(ld*2), R12; \
+	op (R12); op 63(R12); op (R12)(ld*1); op 63(R12)(ld*1)
+
+// The epilogues, one tile row at a time (acc is the row's accumulator).
+// Registers: DX = the row of C, SI = ldc in bytes; R8/R9 Z and ldz; R10/R11
+// R and ldr; R12 = the row's mask word plus the tile's byte offset in it,
+// R13 = the mask stride in bytes; DI = rows left. K1 = the columns < n,
+// K2 = K1 when Z is stored and 0 when not (a store under an empty mask
+// writes nothing). Z16 = the bias (−0 for none: x + −0 = x for every x,
+// −0 and NaN included), Z17 = +0. After the last row of the tile, or the
+// matrix, they jump to done.
+
+// GEMM_ROW32: C row = acc on the columns < n.
+#define GEMM_ROW32(acc) \
+	VMOVUPS acc, K1, (DX); \
+	DECQ DI; \
+	JZ done; \
+	ADDQ SI, DX
+
+// GEMM_ROW32_B1: C row = acc + C row (merge-masked: the columns past n
+// are neither read nor written).
+#define GEMM_ROW32_B1(acc) \
+	VADDPS (DX), acc, K1, acc; \
+	GEMM_ROW32(acc)
+
+// FWD_ROW32: v = acc + bias; Z row = v (under K2); the row's mask bits
+// [v ≥ 0] (compare predicate 5, NLT_US: not less than, true for NaN)
+// for the columns < n, zero past n, stored whole at the tile's offset in
+// the mask word; R row = ReLU(v) = VMAXP with +0 as Intel's first source
+// and v as the second, which MAXP returns when either is NaN and when
+// both are zeros: so NaN and −0 pass through bit for bit, and v < 0 gives
+// +0.
+#define FWD_ROW32(acc) \
+	VADDPS Z16, acc, acc; \
+	VMOVUPS acc, K2, (R8); \
+	VCMPPS $5, Z17, acc, K1, K3; \
+	VMAXPS acc, Z17, acc; \
+	VMOVUPS acc, K1, (R10); \
+	KMOVW K3, (R12); \
+	DECQ DI; \
+	JZ done; \
+	ADDQ R9, R8; \
+	ADDQ R11, R10; \
+	ADDQ R13, R12
+
+// FWD_ROW32_B1: the same from v = acc + C row + bias.
+#define FWD_ROW32_B1(acc) \
+	VADDPS (DX), acc, K1, acc; \
+	ADDQ SI, DX; \
+	FWD_ROW32(acc)
+
+// GEMM_ROW64: C row = acc on the columns < n.
+#define GEMM_ROW64(acc) \
+	VMOVUPD acc, K1, (DX); \
+	DECQ DI; \
+	JZ done; \
+	ADDQ SI, DX
+
+// GEMM_ROW64_B1: C row = acc + C row (merge-masked: the columns past n
+// are neither read nor written).
+#define GEMM_ROW64_B1(acc) \
+	VADDPD (DX), acc, K1, acc; \
+	GEMM_ROW64(acc)
+
+// FWD_ROW64: v = acc + bias; Z row = v (under K2); the row's mask bits
+// [v ≥ 0] (compare predicate 5, NLT_US: not less than, true for NaN)
+// for the columns < n, zero past n, stored whole at the tile's offset in
+// the mask word; R row = ReLU(v) = VMAXP with +0 as Intel's first source
+// and v as the second, which MAXP returns when either is NaN and when
+// both are zeros: so NaN and −0 pass through bit for bit, and v < 0 gives
+// +0.
+#define FWD_ROW64(acc) \
+	VADDPD Z16, acc, acc; \
+	VMOVUPD acc, K2, (R8); \
+	VCMPPD $5, Z17, acc, K1, K3; \
+	VMAXPD acc, Z17, acc; \
+	VMOVUPD acc, K1, (R10); \
+	KMOVB K3, (R12); \
+	DECQ DI; \
+	JZ done; \
+	ADDQ R9, R8; \
+	ADDQ R11, R10; \
+	ADDQ R13, R12
+
+// FWD_ROW64_B1: the same from v = acc + C row + bias.
+#define FWD_ROW64_B1(acc) \
+	VADDPD (DX), acc, K1, acc; \
+	ADDQ SI, DX; \
+	FWD_ROW64(acc)
+
+// func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
+TEXT ·tileAVX512F32(SB), NOSPLIT, $0-264
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $2, SI
+	MOVQ m+96(FP), DI
+	MOVQ r_base+192(FP), R10
+	MOVQ ldr+216(FP), R11
+	SHLQ $2, R11
+
+	// Start C and R (when not C) on their way to L2 now, and
+	// into L1 32 k steps before the end: a tile's rows of C are ld apart,
+	// often a multiple of 4 KiB, so that they share one L1 set, and brought
+	// in early they would only evict the micro-panel of B from it.
+	PREFETCH16(PREFETCHT1, DX, SI)
+	CMPQ R10, DX
+	JEQ  early
+	PREFETCH16(PREFETCHT1, R10, R11)
+
+early:
+
+	// K1 = the columns < n (n ≤ 16): B is loaded under it, so
+	// that an unpacked B is never read past its n columns.
+	MOVQ n+104(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+
+	// AX = A, BX = B, R9 = ldb and R13 = 3·ldb in bytes.
+	MOVQ a_base+0(FP), AX
+	MOVQ b_base+24(FP), BX
+	MOVQ ldb+48(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $32, CX
+	JGE  phase
+	XORL CX, CX
+
+phase:
+	ANDQ $-4, CX
+	SUBQ CX, R8
+	TESTQ CX, CX
+	JZ   late
+	PCALIGN $32
+
+loopA:
+	STEP32((BX), 0)
+	STEP32((BX)(R9*1), 1)
+	STEP32((BX)(R9*2), 2)
+	STEP32((BX)(R13*1), 3)
+	ADDQ $256, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $4, CX
+	JNZ  loopA
+
+late:
+	PREFETCH16(PREFETCHT0, DX, SI)
+	CMPQ R10, DX
+	JEQ  rest
+	PREFETCH16(PREFETCHT0, R10, R11)
+
+rest:
+	MOVQ R8, CX
+	CMPQ CX, $4
+	JB   tail
+
+loopB:
+	STEP32((BX), 0)
+	STEP32((BX)(R9*1), 1)
+	STEP32((BX)(R9*2), 2)
+	STEP32((BX)(R13*1), 3)
+	ADDQ $256, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JAE  loopB
+
+tail:
+	TESTQ CX, CX
+	JZ   epilogue
+
+loop1:
+	STEP32((BX), 0)
+	ADDQ $64, AX
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  loop1
+
+epilogue:
+	CMPQ fwd+120(FP), $0
+	JNE  forward
+	CMPQ beta+112(FP), $0
+	JNE  gemm1
+	GEMM_ROW32(Z0)
+	GEMM_ROW32(Z1)
+	GEMM_ROW32(Z2)
+	GEMM_ROW32(Z3)
+	GEMM_ROW32(Z4)
+	GEMM_ROW32(Z5)
+	GEMM_ROW32(Z6)
+	GEMM_ROW32(Z7)
+	GEMM_ROW32(Z8)
+	GEMM_ROW32(Z9)
+	GEMM_ROW32(Z10)
+	GEMM_ROW32(Z11)
+	GEMM_ROW32(Z12)
+	GEMM_ROW32(Z13)
+	GEMM_ROW32(Z14)
+	GEMM_ROW32(Z15)
+	JMP  done
+
+gemm1:
+	GEMM_ROW32_B1(Z0)
+	GEMM_ROW32_B1(Z1)
+	GEMM_ROW32_B1(Z2)
+	GEMM_ROW32_B1(Z3)
+	GEMM_ROW32_B1(Z4)
+	GEMM_ROW32_B1(Z5)
+	GEMM_ROW32_B1(Z6)
+	GEMM_ROW32_B1(Z7)
+	GEMM_ROW32_B1(Z8)
+	GEMM_ROW32_B1(Z9)
+	GEMM_ROW32_B1(Z10)
+	GEMM_ROW32_B1(Z11)
+	GEMM_ROW32_B1(Z12)
+	GEMM_ROW32_B1(Z13)
+	GEMM_ROW32_B1(Z14)
+	GEMM_ROW32_B1(Z15)
+	JMP  done
+
+forward:
+	// K2 = K1 if storeZ else 0.
+	MOVQ storeZ+184(FP), CX
+	NEGQ CX
+	KMOVW K1, AX
+	ANDQ AX, CX
+	KMOVW CX, K2
+	MOVQ bias_base+128(FP), CX
+	VMOVUPS.Z (CX), K1, Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ z_base+152(FP), R8
+	MOVQ ldz+176(FP), R9
+	SHLQ $2, R9
+	MOVQ bits_base+224(FP), R12
+	ADDQ shift+256(FP), R12
+	MOVQ stride+248(FP), R13
+	SHLQ $3, R13
+	CMPQ beta+112(FP), $0
+	JNE  forward1
+	FWD_ROW32(Z0)
+	FWD_ROW32(Z1)
+	FWD_ROW32(Z2)
+	FWD_ROW32(Z3)
+	FWD_ROW32(Z4)
+	FWD_ROW32(Z5)
+	FWD_ROW32(Z6)
+	FWD_ROW32(Z7)
+	FWD_ROW32(Z8)
+	FWD_ROW32(Z9)
+	FWD_ROW32(Z10)
+	FWD_ROW32(Z11)
+	FWD_ROW32(Z12)
+	FWD_ROW32(Z13)
+	FWD_ROW32(Z14)
+	FWD_ROW32(Z15)
+	JMP  done
+
+forward1:
+	FWD_ROW32_B1(Z0)
+	FWD_ROW32_B1(Z1)
+	FWD_ROW32_B1(Z2)
+	FWD_ROW32_B1(Z3)
+	FWD_ROW32_B1(Z4)
+	FWD_ROW32_B1(Z5)
+	FWD_ROW32_B1(Z6)
+	FWD_ROW32_B1(Z7)
+	FWD_ROW32_B1(Z8)
+	FWD_ROW32_B1(Z9)
+	FWD_ROW32_B1(Z10)
+	FWD_ROW32_B1(Z11)
+	FWD_ROW32_B1(Z12)
+	FWD_ROW32_B1(Z13)
+	FWD_ROW32_B1(Z14)
+	FWD_ROW32_B1(Z15)
+
+done:
+	VZEROUPPER
+	RET
+
+// func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift int)
+TEXT ·tileAVX512F64(SB), NOSPLIT, $0-264
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $3, SI
+	MOVQ m+96(FP), DI
+	MOVQ r_base+192(FP), R10
+	MOVQ ldr+216(FP), R11
+	SHLQ $3, R11
+
+	// Start C and R (when not C) on their way to L2 now, and
+	// into L1 32 k steps before the end: a tile's rows of C are ld apart,
+	// often a multiple of 4 KiB, so that they share one L1 set, and brought
+	// in early they would only evict the micro-panel of B from it.
+	PREFETCH16(PREFETCHT1, DX, SI)
+	CMPQ R10, DX
+	JEQ  early
+	PREFETCH16(PREFETCHT1, R10, R11)
+
+early:
+
+	// K1 = the columns < n (n ≤ 8): B is loaded under it, so
+	// that an unpacked B is never read past its n columns.
+	MOVQ n+104(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+
+	// AX = A, BX = B, R9 = ldb and R13 = 3·ldb in bytes.
+	MOVQ a_base+0(FP), AX
+	MOVQ b_base+24(FP), BX
+	MOVQ ldb+48(FP), R9
+	SHLQ $3, R9
+	LEAQ (R9)(R9*2), R13
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $32, CX
+	JGE  phase
+	XORL CX, CX
+
+phase:
+	ANDQ $-4, CX
+	SUBQ CX, R8
+	TESTQ CX, CX
+	JZ   late
+	PCALIGN $32
+
+loopA:
+	STEP64((BX), 0)
+	STEP64((BX)(R9*1), 1)
+	STEP64((BX)(R9*2), 2)
+	STEP64((BX)(R13*1), 3)
+	ADDQ $512, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $4, CX
+	JNZ  loopA
+
+late:
+	PREFETCH16(PREFETCHT0, DX, SI)
+	CMPQ R10, DX
+	JEQ  rest
+	PREFETCH16(PREFETCHT0, R10, R11)
+
+rest:
+	MOVQ R8, CX
+	CMPQ CX, $4
+	JB   tail
+
+loopB:
+	STEP64((BX), 0)
+	STEP64((BX)(R9*1), 1)
+	STEP64((BX)(R9*2), 2)
+	STEP64((BX)(R13*1), 3)
+	ADDQ $512, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JAE  loopB
+
+tail:
+	TESTQ CX, CX
+	JZ   epilogue
+
+loop1:
+	STEP64((BX), 0)
+	ADDQ $128, AX
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  loop1
+
+epilogue:
+	CMPQ fwd+120(FP), $0
+	JNE  forward
+	CMPQ beta+112(FP), $0
+	JNE  gemm1
+	GEMM_ROW64(Z0)
+	GEMM_ROW64(Z1)
+	GEMM_ROW64(Z2)
+	GEMM_ROW64(Z3)
+	GEMM_ROW64(Z4)
+	GEMM_ROW64(Z5)
+	GEMM_ROW64(Z6)
+	GEMM_ROW64(Z7)
+	GEMM_ROW64(Z8)
+	GEMM_ROW64(Z9)
+	GEMM_ROW64(Z10)
+	GEMM_ROW64(Z11)
+	GEMM_ROW64(Z12)
+	GEMM_ROW64(Z13)
+	GEMM_ROW64(Z14)
+	GEMM_ROW64(Z15)
+	JMP  done
+
+gemm1:
+	GEMM_ROW64_B1(Z0)
+	GEMM_ROW64_B1(Z1)
+	GEMM_ROW64_B1(Z2)
+	GEMM_ROW64_B1(Z3)
+	GEMM_ROW64_B1(Z4)
+	GEMM_ROW64_B1(Z5)
+	GEMM_ROW64_B1(Z6)
+	GEMM_ROW64_B1(Z7)
+	GEMM_ROW64_B1(Z8)
+	GEMM_ROW64_B1(Z9)
+	GEMM_ROW64_B1(Z10)
+	GEMM_ROW64_B1(Z11)
+	GEMM_ROW64_B1(Z12)
+	GEMM_ROW64_B1(Z13)
+	GEMM_ROW64_B1(Z14)
+	GEMM_ROW64_B1(Z15)
+	JMP  done
+
+forward:
+	// K2 = K1 if storeZ else 0.
+	MOVQ storeZ+184(FP), CX
+	NEGQ CX
+	KMOVW K1, AX
+	ANDQ AX, CX
+	KMOVW CX, K2
+	MOVQ bias_base+128(FP), CX
+	VMOVUPD.Z (CX), K1, Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ z_base+152(FP), R8
+	MOVQ ldz+176(FP), R9
+	SHLQ $3, R9
+	MOVQ bits_base+224(FP), R12
+	ADDQ shift+256(FP), R12
+	MOVQ stride+248(FP), R13
+	SHLQ $3, R13
+	CMPQ beta+112(FP), $0
+	JNE  forward1
+	FWD_ROW64(Z0)
+	FWD_ROW64(Z1)
+	FWD_ROW64(Z2)
+	FWD_ROW64(Z3)
+	FWD_ROW64(Z4)
+	FWD_ROW64(Z5)
+	FWD_ROW64(Z6)
+	FWD_ROW64(Z7)
+	FWD_ROW64(Z8)
+	FWD_ROW64(Z9)
+	FWD_ROW64(Z10)
+	FWD_ROW64(Z11)
+	FWD_ROW64(Z12)
+	FWD_ROW64(Z13)
+	FWD_ROW64(Z14)
+	FWD_ROW64(Z15)
+	JMP  done
+
+forward1:
+	FWD_ROW64_B1(Z0)
+	FWD_ROW64_B1(Z1)
+	FWD_ROW64_B1(Z2)
+	FWD_ROW64_B1(Z3)
+	FWD_ROW64_B1(Z4)
+	FWD_ROW64_B1(Z5)
+	FWD_ROW64_B1(Z6)
+	FWD_ROW64_B1(Z7)
+	FWD_ROW64_B1(Z8)
+	FWD_ROW64_B1(Z9)
+	FWD_ROW64_B1(Z10)
+	FWD_ROW64_B1(Z11)
+	FWD_ROW64_B1(Z12)
+	FWD_ROW64_B1(Z13)
+	FWD_ROW64_B1(Z14)
+	FWD_ROW64_B1(Z15)
+
+done:
+	VZEROUPPER
+	RET
+
+// The packer of A (float32): a 16×16 block of A, read as 16 rows of 16
+// columns, is transposed in registers (64 shuffles) and stored as 16 steps
+// of the micro-panel.
+// func packAPanelAVX512F32(dst, a []float32, lda, kb int)
+TEXT ·packAPanelAVX512F32(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), R8
+	MOVQ lda+48(FP), DX
+	SHLQ $2, DX
+	// R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.
+	LEAQ (DX)(DX*2), R12
+	LEAQ (R8)(DX*4), R9
+	LEAQ (R9)(DX*4), R10
+	LEAQ (R10)(DX*4), R11
+	MOVQ kb+56(FP), CX
+	SHRQ $4, CX
+	JZ   done
+
+loop:
+	VMOVUPS (R8), Z0
+	VMOVUPS (R8)(DX*1), Z1
+	VMOVUPS (R8)(DX*2), Z2
+	VMOVUPS (R8)(R12*1), Z3
+	VMOVUPS (R9), Z4
+	VMOVUPS (R9)(DX*1), Z5
+	VMOVUPS (R9)(DX*2), Z6
+	VMOVUPS (R9)(R12*1), Z7
+	VMOVUPS (R10), Z8
+	VMOVUPS (R10)(DX*1), Z9
+	VMOVUPS (R10)(DX*2), Z10
+	VMOVUPS (R10)(R12*1), Z11
+	VMOVUPS (R11), Z12
+	VMOVUPS (R11)(DX*1), Z13
+	VMOVUPS (R11)(DX*2), Z14
+	VMOVUPS (R11)(R12*1), Z15
+	// Stage 1: interleave pairs of rows (within 128-bit lanes).
+	VUNPCKLPS Z1, Z0, Z16
+	VUNPCKHPS Z1, Z0, Z17
+	VUNPCKLPS Z3, Z2, Z18
+	VUNPCKHPS Z3, Z2, Z19
+	VUNPCKLPS Z5, Z4, Z20
+	VUNPCKHPS Z5, Z4, Z21
+	VUNPCKLPS Z7, Z6, Z22
+	VUNPCKHPS Z7, Z6, Z23
+	VUNPCKLPS Z9, Z8, Z24
+	VUNPCKHPS Z9, Z8, Z25
+	VUNPCKLPS Z11, Z10, Z26
+	VUNPCKHPS Z11, Z10, Z27
+	VUNPCKLPS Z13, Z12, Z28
+	VUNPCKHPS Z13, Z12, Z29
+	VUNPCKLPS Z15, Z14, Z30
+	VUNPCKHPS Z15, Z14, Z31
+	// Stage 2: interleave pairs of pairs: lane l of U(g, j) holds column
+	// 4l+j of rows 4g … 4g+3.
+	VUNPCKLPD Z18, Z16, Z0
+	VUNPCKHPD Z18, Z16, Z1
+	VUNPCKLPD Z19, Z17, Z2
+	VUNPCKHPD Z19, Z17, Z3
+	VUNPCKLPD Z22, Z20, Z4
+	VUNPCKHPD Z22, Z20, Z5
+	VUNPCKLPD Z23, Z21, Z6
+	VUNPCKHPD Z23, Z21, Z7
+	VUNPCKLPD Z26, Z24, Z8
+	VUNPCKHPD Z26, Z24, Z9
+	VUNPCKLPD Z27, Z25, Z10
+	VUNPCKHPD Z27, Z25, Z11
+	VUNPCKLPD Z30, Z28, Z12
+	VUNPCKHPD Z30, Z28, Z13
+	VUNPCKLPD Z31, Z29, Z14
+	VUNPCKHPD Z31, Z29, Z15
+	// Stages 3 and 4: gather the lanes of one column from the four groups
+	// (imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1 and 3).
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xDD, Z4, Z0, Z17
+	VSHUFF32X4 $0x88, Z12, Z8, Z18
+	VSHUFF32X4 $0xDD, Z12, Z8, Z19
+	VSHUFF32X4 $0x88, Z5, Z1, Z20
+	VSHUFF32X4 $0xDD, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z13, Z9, Z22
+	VSHUFF32X4 $0xDD, Z13, Z9, Z23
+	VSHUFF32X4 $0x88, Z6, Z2, Z24
+	VSHUFF32X4 $0xDD, Z6, Z2, Z25
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xDD, Z14, Z10, Z27
+	VSHUFF32X4 $0x88, Z7, Z3, Z28
+	VSHUFF32X4 $0xDD, Z7, Z3, Z29
+	VSHUFF32X4 $0x88, Z15, Z11, Z30
+	VSHUFF32X4 $0xDD, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z18, Z16, Z0
+	VSHUFF32X4 $0xDD, Z18, Z16, Z1
+	VSHUFF32X4 $0x88, Z19, Z17, Z2
+	VSHUFF32X4 $0xDD, Z19, Z17, Z3
+	VSHUFF32X4 $0x88, Z22, Z20, Z4
+	VSHUFF32X4 $0xDD, Z22, Z20, Z5
+	VSHUFF32X4 $0x88, Z23, Z21, Z6
+	VSHUFF32X4 $0xDD, Z23, Z21, Z7
+	VSHUFF32X4 $0x88, Z26, Z24, Z8
+	VSHUFF32X4 $0xDD, Z26, Z24, Z9
+	VSHUFF32X4 $0x88, Z27, Z25, Z10
+	VSHUFF32X4 $0xDD, Z27, Z25, Z11
+	VSHUFF32X4 $0x88, Z30, Z28, Z12
+	VSHUFF32X4 $0xDD, Z30, Z28, Z13
+	VSHUFF32X4 $0x88, Z31, Z29, Z14
+	VSHUFF32X4 $0xDD, Z31, Z29, Z15
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z4, 64(DI)
+	VMOVUPS Z8, 128(DI)
+	VMOVUPS Z12, 192(DI)
+	VMOVUPS Z2, 256(DI)
+	VMOVUPS Z6, 320(DI)
+	VMOVUPS Z10, 384(DI)
+	VMOVUPS Z14, 448(DI)
+	VMOVUPS Z1, 512(DI)
+	VMOVUPS Z5, 576(DI)
+	VMOVUPS Z9, 640(DI)
+	VMOVUPS Z13, 704(DI)
+	VMOVUPS Z3, 768(DI)
+	VMOVUPS Z7, 832(DI)
+	VMOVUPS Z11, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $1024, DI
+	DECQ CX
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET
+
+// The packer of A (float64): a 16×8 block, as two 8×8 transposes (24
+// shuffles each) of rows 0–7 and 8–15, each step of the micro-panel being
+// 16 elements: the first transpose fills the low halves of steps 0–7, the
+// second their high halves.
+// func packAPanelAVX512F64(dst, a []float64, lda, kb int)
+TEXT ·packAPanelAVX512F64(SB), NOSPLIT, $0-64
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), R8
+	MOVQ lda+48(FP), DX
+	SHLQ $3, DX
+	// R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.
+	LEAQ (DX)(DX*2), R12
+	LEAQ (R8)(DX*4), R9
+	LEAQ (R9)(DX*4), R10
+	LEAQ (R10)(DX*4), R11
+	MOVQ kb+56(FP), CX
+	SHRQ $3, CX
+	JZ   done
+
+loop:
+	VMOVUPD (R8), Z0
+	VMOVUPD (R8)(DX*1), Z1
+	VMOVUPD (R8)(DX*2), Z2
+	VMOVUPD (R8)(R12*1), Z3
+	VMOVUPD (R9), Z4
+	VMOVUPD (R9)(DX*1), Z5
+	VMOVUPD (R9)(DX*2), Z6
+	VMOVUPD (R9)(R12*1), Z7
+	VMOVUPD (R10), Z8
+	VMOVUPD (R10)(DX*1), Z9
+	VMOVUPD (R10)(DX*2), Z10
+	VMOVUPD (R10)(R12*1), Z11
+	VMOVUPD (R11), Z12
+	VMOVUPD (R11)(DX*1), Z13
+	VMOVUPD (R11)(DX*2), Z14
+	VMOVUPD (R11)(R12*1), Z15
+	VUNPCKLPD Z1, Z0, Z16
+	VUNPCKHPD Z1, Z0, Z17
+	VUNPCKLPD Z3, Z2, Z18
+	VUNPCKHPD Z3, Z2, Z19
+	VUNPCKLPD Z5, Z4, Z20
+	VUNPCKHPD Z5, Z4, Z21
+	VUNPCKLPD Z7, Z6, Z22
+	VUNPCKHPD Z7, Z6, Z23
+	VSHUFF64X2 $0x88, Z18, Z16, Z0
+	VSHUFF64X2 $0xDD, Z18, Z16, Z1
+	VSHUFF64X2 $0x88, Z19, Z17, Z2
+	VSHUFF64X2 $0xDD, Z19, Z17, Z3
+	VSHUFF64X2 $0x88, Z22, Z20, Z4
+	VSHUFF64X2 $0xDD, Z22, Z20, Z5
+	VSHUFF64X2 $0x88, Z23, Z21, Z6
+	VSHUFF64X2 $0xDD, Z23, Z21, Z7
+	VSHUFF64X2 $0x88, Z4, Z0, Z16
+	VSHUFF64X2 $0xDD, Z4, Z0, Z17
+	VSHUFF64X2 $0x88, Z5, Z1, Z18
+	VSHUFF64X2 $0xDD, Z5, Z1, Z19
+	VSHUFF64X2 $0x88, Z6, Z2, Z20
+	VSHUFF64X2 $0xDD, Z6, Z2, Z21
+	VSHUFF64X2 $0x88, Z7, Z3, Z22
+	VSHUFF64X2 $0xDD, Z7, Z3, Z23
+	VUNPCKLPD Z9, Z8, Z24
+	VUNPCKHPD Z9, Z8, Z25
+	VUNPCKLPD Z11, Z10, Z26
+	VUNPCKHPD Z11, Z10, Z27
+	VUNPCKLPD Z13, Z12, Z28
+	VUNPCKHPD Z13, Z12, Z29
+	VUNPCKLPD Z15, Z14, Z30
+	VUNPCKHPD Z15, Z14, Z31
+	VSHUFF64X2 $0x88, Z26, Z24, Z8
+	VSHUFF64X2 $0xDD, Z26, Z24, Z9
+	VSHUFF64X2 $0x88, Z27, Z25, Z10
+	VSHUFF64X2 $0xDD, Z27, Z25, Z11
+	VSHUFF64X2 $0x88, Z30, Z28, Z12
+	VSHUFF64X2 $0xDD, Z30, Z28, Z13
+	VSHUFF64X2 $0x88, Z31, Z29, Z14
+	VSHUFF64X2 $0xDD, Z31, Z29, Z15
+	VSHUFF64X2 $0x88, Z12, Z8, Z24
+	VSHUFF64X2 $0xDD, Z12, Z8, Z25
+	VSHUFF64X2 $0x88, Z13, Z9, Z26
+	VSHUFF64X2 $0xDD, Z13, Z9, Z27
+	VSHUFF64X2 $0x88, Z14, Z10, Z28
+	VSHUFF64X2 $0xDD, Z14, Z10, Z29
+	VSHUFF64X2 $0x88, Z15, Z11, Z30
+	VSHUFF64X2 $0xDD, Z15, Z11, Z31
+	VMOVUPD Z16, 0(DI)
+	VMOVUPD Z24, 64(DI)
+	VMOVUPD Z20, 128(DI)
+	VMOVUPD Z28, 192(DI)
+	VMOVUPD Z18, 256(DI)
+	VMOVUPD Z26, 320(DI)
+	VMOVUPD Z22, 384(DI)
+	VMOVUPD Z30, 448(DI)
+	VMOVUPD Z17, 512(DI)
+	VMOVUPD Z25, 576(DI)
+	VMOVUPD Z21, 640(DI)
+	VMOVUPD Z29, 704(DI)
+	VMOVUPD Z19, 768(DI)
+	VMOVUPD Z27, 832(DI)
+	VMOVUPD Z23, 896(DI)
+	VMOVUPD Z31, 960(DI)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $1024, DI
+	DECQ CX
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET
+
+// The packers of B copy rows: each row of a micro-panel is one zmm (16
+// float32 or 8 float64), so row p of the block is loaded a vector at a time
+// and each vector stored into its panel, panel elements apart; the last,
+// partial panel is loaded under the mask of its columns with the rest
+// zeroed. Rows are read in order, which the hardware prefetchers follow,
+// and every store fills a whole 64-byte line of the packed block.
+// func packBRowsAVX512F32(dst, b []float32, ldb, rows, nb, panel int)
+TEXT ·packBRowsAVX512F32(SB), NOSPLIT, $0-80
+	// R9 = the whole panels, K1 = the columns of the partial one.
+	MOVQ dst_base+0(FP), DI
+	MOVQ b_base+24(FP), SI
+	MOVQ ldb+48(FP), DX
+	SHLQ $2, DX
+	MOVQ panel+72(FP), R8
+	SHLQ $2, R8
+	MOVQ nb+64(FP), CX
+	MOVQ CX, R9
+	SHRQ $4, R9
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ rows+56(FP), R10
+	TESTQ R10, R10
+	JZ   done
+
+row:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, R13
+	CMPQ R13, $4
+	JB   one
+
+four:
+	VMOVUPS (R11), Z0
+	VMOVUPS 64(R11), Z1
+	VMOVUPS 128(R11), Z2
+	VMOVUPS 192(R11), Z3
+	VMOVUPS Z0, (R12)
+	ADDQ R8, R12
+	VMOVUPS Z1, (R12)
+	ADDQ R8, R12
+	VMOVUPS Z2, (R12)
+	ADDQ R8, R12
+	VMOVUPS Z3, (R12)
+	ADDQ R8, R12
+	ADDQ $256, R11
+	SUBQ $4, R13
+	CMPQ R13, $4
+	JAE  four
+
+one:
+	TESTQ R13, R13
+	JZ   partial
+	VMOVUPS (R11), Z0
+	VMOVUPS Z0, (R12)
+	ADDQ R8, R12
+	ADDQ $64, R11
+	DECQ R13
+	JMP  one
+
+partial:
+	KORTESTW K1, K1
+	JZ   next
+	VMOVUPS.Z (R11), K1, Z0
+	VMOVUPS Z0, (R12)
+
+next:
+	ADDQ DX, SI
+	ADDQ $64, DI
+	DECQ R10
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func packBRowsAVX512F64(dst, b []float64, ldb, rows, nb, panel int)
+TEXT ·packBRowsAVX512F64(SB), NOSPLIT, $0-80
+	// R9 = the whole panels, K1 = the columns of the partial one.
+	MOVQ dst_base+0(FP), DI
+	MOVQ b_base+24(FP), SI
+	MOVQ ldb+48(FP), DX
+	SHLQ $3, DX
+	MOVQ panel+72(FP), R8
+	SHLQ $3, R8
+	MOVQ nb+64(FP), CX
+	MOVQ CX, R9
+	SHRQ $3, R9
+	ANDQ $7, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ rows+56(FP), R10
+	TESTQ R10, R10
+	JZ   done
+
+row:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, R13
+	CMPQ R13, $4
+	JB   one
+
+four:
+	VMOVUPD (R11), Z0
+	VMOVUPD 64(R11), Z1
+	VMOVUPD 128(R11), Z2
+	VMOVUPD 192(R11), Z3
+	VMOVUPD Z0, (R12)
+	ADDQ R8, R12
+	VMOVUPD Z1, (R12)
+	ADDQ R8, R12
+	VMOVUPD Z2, (R12)
+	ADDQ R8, R12
+	VMOVUPD Z3, (R12)
+	ADDQ R8, R12
+	ADDQ $256, R11
+	SUBQ $4, R13
+	CMPQ R13, $4
+	JAE  four
+
+one:
+	TESTQ R13, R13
+	JZ   partial
+	VMOVUPD (R11), Z0
+	VMOVUPD Z0, (R12)
+	ADDQ R8, R12
+	ADDQ $64, R11
+	DECQ R13
+	JMP  one
+
+partial:
+	KORTESTW K1, K1
+	JZ   next
+	VMOVUPD.Z (R11), K1, Z0
+	VMOVUPD Z0, (R12)
+
+next:
+	ADDQ DX, SI
+	ADDQ $64, DI
+	DECQ R10
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func fmaPeakAVX512(n int)
+//
+// The FMA peak, for the benchmarks to state speeds as a fraction of it: n
+// iterations of 12 independent register-only VFMADD231PS (12·32 flops
+// each), enough chains to cover the FMA latency.
+TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-8
+	MOVQ n+0(FP), CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	TESTQ CX, CX
+	JZ   done
+	PCALIGN $32
+
+loop:
+	VFMADD231PS Z12, Z13, Z0
+	VFMADD231PS Z12, Z13, Z1
+	VFMADD231PS Z12, Z13, Z2
+	VFMADD231PS Z12, Z13, Z3
+	VFMADD231PS Z12, Z13, Z4
+	VFMADD231PS Z12, Z13, Z5
+	VFMADD231PS Z12, Z13, Z6
+	VFMADD231PS Z12, Z13, Z7
+	VFMADD231PS Z12, Z13, Z8
+	VFMADD231PS Z12, Z13, Z9
+	VFMADD231PS Z12, Z13, Z10
+	VFMADD231PS Z12, Z13, Z11
+	DECQ CX
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,543 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"golang.org/x/sys/cpu"
+)
+
+// The AVX-512 GEMM tiles against the generic path, through the drivers
+// (gemm, forward, backward), on an impl of their own so that these tests do
+// not depend on how archImpls wires them in. Sums may differ from the
+// generic ones by rounding only, within γ·(K+2)·Σ|terms| with γ = 4u; the
+// epilogue's selects are checked bit for bit against the path's own Z.
+
+func gemmAVX512Impl(t testing.TB) *impl {
+	if !(cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ) {
+		t.Skip("no AVX-512 F/BW/VL/DQ")
+	}
+	o32, o64 := genericOps[float32](), genericOps[float64]()
+	setAVX512GEMM32(&o32)
+	setAVX512GEMM64(&o64)
+	return newImpl("avx512-gemm", o32, o64)
+}
+
+// gemmAVX512Small is the same impl with blocks of a few tiles, so that
+// small matrices cross every block boundary (several K panels, row and
+// column blocks).
+func gemmAVX512Small(p *impl) *impl {
+	q := *p
+	q.b32 = blocking{mc: 2 * p.f32.mr, kc: 9, nc: 2 * p.f32.nr}
+	q.b64 = blocking{mc: 2 * p.f64.mr, kc: 9, nc: 2 * p.f64.nr}
+	return &q
+}
+
+func x512Eps[T Float]() float64 {
+	var z T
+	if any(z) == any(float32(0)) {
+		return 0x1p-24
+	}
+	return 0x1p-53
+}
+
+func x512Rand[T Float](r *rand.Rand, n int, special float64) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = T(r.Float64()*2 - 1)
+		if special > 0 && r.Float64() < special {
+			s[i] = []T{T(math.NaN()), T(math.Inf(1)), T(math.Inf(-1)), T(math.Copysign(0, -1)), 0}[r.IntN(5)]
+		}
+	}
+	return s
+}
+
+// x512Close reports whether got is within bound of want, treating NaN and
+// infinities as equal only to themselves.
+func x512Close(got, want, bound float64) bool {
+	switch {
+	case math.IsNaN(want) || math.IsNaN(got):
+		return math.IsNaN(want) && math.IsNaN(got)
+	case math.IsInf(want, 0) || math.IsInf(got, 0):
+		return got == want
+	}
+	return math.Abs(got-want) <= bound
+}
+
+func x512Bits[T Float](x T) uint64 {
+	switch v := any(x).(type) {
+	case float32:
+		return uint64(math.Float32bits(v))
+	case float64:
+		return math.Float64bits(v)
+	}
+	panic("unreachable")
+}
+
+const x512Sentinel = 12345.5 // in the gaps of strided outputs
+
+type x512FwdCase struct {
+	m, k, n          int
+	bias, z, mask    bool
+	ldPad, stridePad int
+	special          float64
+	small            bool
+}
+
+func TestAVX512Forward(t *testing.T) {
+	p := gemmAVX512Impl(t)
+	testAVX512Forward[float32](t, p)
+	testAVX512Forward[float64](t, p)
+}
+
+func testAVX512Forward[T Float](t *testing.T, p *impl) {
+	o := opsFor[T](p)
+	mr, nr := o.mr, o.nr
+	r := rand.New(rand.NewPCG(7, uint64(nr)))
+	var cases []x512FwdCase
+	// (The driver computes fewer rows than a tile, or sums of up to
+	// smallK terms, without the tiles: those shapes check the driver.)
+	ms := []int{1, mr - 1, mr, mr + 1, 2*mr + 3, 3 * mr}
+	ns := []int{1, 3, nr - 1, nr, nr + 1, 64, 64 + nr/2, 3*nr + 5}
+	ks := []int{0, 1, 9, 10, 11, 17, 40, 67}
+	for _, m := range ms {
+		for _, n := range ns {
+			for _, k := range ks {
+				c := x512FwdCase{m: m, k: k, n: n,
+					bias: r.IntN(3) > 0, z: r.IntN(2) == 0, mask: r.IntN(4) > 0,
+					ldPad: r.IntN(3), stridePad: r.IntN(2), small: r.IntN(2) == 0}
+				cases = append(cases, c)
+			}
+		}
+	}
+	// Special values: NaN, ±Inf, ±0 in X, W and the bias.
+	for range 40 {
+		cases = append(cases, x512FwdCase{m: mr + r.IntN(2*mr), k: smallK + 1 + r.IntN(40), n: 1 + r.IntN(3*nr),
+			bias: true, z: r.IntN(2) == 0, mask: true, ldPad: r.IntN(2), special: 0.05, small: r.IntN(2) == 0})
+	}
+	// A few larger ones over the default blocking.
+	cases = append(cases,
+		x512FwdCase{m: 70, k: 600, n: 200, bias: true, z: true, mask: true},
+		x512FwdCase{m: 33, k: 257, n: 130, bias: false, z: false, mask: true, ldPad: 1},
+	)
+	for _, c := range cases {
+		name := fmt.Sprintf("%s/%+v", x512TypeName[T](), c)
+		pp := p
+		if c.small {
+			pp = gemmAVX512Small(p)
+		}
+		x512CheckForward[T](t, name, pp, c, r)
+	}
+}
+
+func x512TypeName[T Float]() string {
+	var z T
+	if any(z) == any(float32(0)) {
+		return "f32"
+	}
+	return "f64"
+}
+
+func x512CheckForward[T Float](t *testing.T, name string, p *impl, c x512FwdCase, r *rand.Rand) {
+	m, k, n := c.m, c.k, c.n
+	ldx, ldw, ldo := k+c.ldPad, n+c.ldPad, n+c.ldPad
+	x := x512Rand[T](r, max(0, (m-1)*ldx+k), c.special)
+	w := x512Rand[T](r, max(0, (k-1)*ldw+n), c.special)
+	var bias []T
+	if c.bias {
+		bias = x512Rand[T](r, n, c.special)
+	}
+	out := func() []T {
+		s := make([]T, (m-1)*ldo+n)
+		for i := range s {
+			s[i] = x512Sentinel
+		}
+		return s
+	}
+	mask := func() Mask {
+		if !c.mask {
+			return Mask{}
+		}
+		words := MaskWords(n)
+		mk := Mask{Rows: m, Cols: n, Stride: words + c.stridePad, Bits: make([]uint64, (m-1)*(words+c.stridePad)+words)}
+		for i := range mk.Bits {
+			mk.Bits[i] = 0xdeadbeefcafef00d
+		}
+		return mk
+	}
+
+	// The generic path, with Z.
+	gr, gz := out(), out()
+	forward(impls[0], m, k, n, x, ldx, w, ldw, bias, gr, ldo, gz, ldo, Mask{}, false)
+
+	// This path with Z (to check the selects against) and with the
+	// case's options.
+	zr, zz, zmask := out(), out(), mask()
+	forward(p, m, k, n, x, ldx, w, ldw, bias, zr, ldo, zz, ldo, zmask, c.mask)
+	cr, cmask := out(), mask()
+	var cz []T
+	if c.z {
+		cz = out()
+	}
+	forward(p, m, k, n, x, ldx, w, ldw, bias, cr, ldo, cz, ldo, cmask, c.mask)
+
+	eps := x512Eps[T]()
+	fails := 0
+	fail := func(format string, args ...any) {
+		t.Helper()
+		if fails++; fails <= 5 {
+			t.Errorf("%s: "+format, append([]any{name}, args...)...)
+		}
+	}
+	for i := range m {
+		for j := range n {
+			sum := 0.0
+			for q := range k {
+				sum += math.Abs(float64(x[i*ldx+q]) * float64(w[q*ldw+j]))
+			}
+			if bias != nil {
+				sum += math.Abs(float64(bias[j]))
+			}
+			bound := 4 * eps * float64(k+2) * sum
+			got, want := zz[i*ldo+j], gz[i*ldo+j]
+			if !x512Close(float64(got), float64(want), bound) {
+				fail("Z[%d,%d] = %v, generic %v, bound %g", i, j, got, want, bound)
+			}
+			// The selects, bit for bit against this path's own Z.
+			wantR := got
+			if got < 0 {
+				wantR = 0
+			}
+			if x512Bits(zr[i*ldo+j]) != x512Bits(wantR) || x512Bits(cr[i*ldo+j]) != x512Bits(wantR) {
+				fail("R[%d,%d] = %v / %v, want ReLU(%v) = %v bit for bit", i, j, zr[i*ldo+j], cr[i*ldo+j], got, wantR)
+			}
+			if cz != nil && x512Bits(cz[i*ldo+j]) != x512Bits(got) {
+				fail("Z[%d,%d] = %v without the mask... want %v", i, j, cz[i*ldo+j], got)
+			}
+		}
+		// Mask words of the row: [Z ≥ 0], zero past n; the words
+		// between rows untouched.
+		if c.mask {
+			for _, mk := range []Mask{zmask, cmask} {
+				for wi := 0; wi < mk.Stride; wi++ {
+					if i == m-1 && wi >= MaskWords(n) {
+						break
+					}
+					var want uint64 = 0xdeadbeefcafef00d
+					if wi < MaskWords(n) {
+						want = 0
+						for j := wi * 64; j < min(n, wi*64+64); j++ {
+							if !(zz[i*ldo+j] < 0) {
+								want |= 1 << (j % 64)
+							}
+						}
+					}
+					if got := mk.Bits[i*mk.Stride+wi]; got != want {
+						fail("mask row %d word %d = %#x, want %#x", i, wi, got, want)
+					}
+				}
+			}
+		}
+	}
+	// The gaps of the strided outputs are untouched.
+	for _, s := range [][]T{zr, zz, cr, cz} {
+		for idx, v := range s {
+			if idx%ldo >= n && v != x512Sentinel {
+				fail("gap element %d written: %v", idx, v)
+			}
+		}
+	}
+}
+
+func TestAVX512GEMM(t *testing.T) {
+	p := gemmAVX512Impl(t)
+	testAVX512GEMM[float32](t, p)
+	testAVX512GEMM[float64](t, p)
+}
+
+func testAVX512GEMM[T Float](t *testing.T, p *impl) {
+	o := opsFor[T](p)
+	mr, nr := o.mr, o.nr
+	r := rand.New(rand.NewPCG(11, uint64(nr)))
+	ab := [][2]T{{1, 0}, {1, 1}, {2, 0}, {-1, 1}, {0.5, -0.25}, {1, 3}}
+	for _, m := range []int{1, mr - 1, mr, mr + 1, 2*mr + 3, 50} {
+		for _, n := range []int{1, nr - 1, nr, nr + 1, 3*nr + 5, 70} {
+			for _, k := range []int{1, 9, 10, 33, 300} {
+				for _, tt := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					ab := ab[r.IntN(len(ab))]
+					pp := p
+					if r.IntN(2) == 0 {
+						pp = gemmAVX512Small(p)
+					}
+					x512CheckGEMM(t, pp, r, tt[0], tt[1], m, n, k, ab[0], ab[1], r.IntN(3))
+				}
+			}
+		}
+	}
+}
+
+func x512CheckGEMM[T Float](t *testing.T, p *impl, r *rand.Rand, tA, tB bool, m, n, k int, alpha, beta T, pad int) {
+	name := fmt.Sprintf("%s/tA=%v,tB=%v,m=%d,n=%d,k=%d,α=%v,β=%v,pad=%d", x512TypeName[T](), tA, tB, m, n, k, alpha, beta, pad)
+	ar, ac := m, k
+	if tA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB {
+		br, bc = n, k
+	}
+	lda, ldb, ldc := ac+pad, bc+pad, n+pad
+	a := x512Rand[T](r, (ar-1)*lda+ac, 0)
+	b := x512Rand[T](r, (br-1)*ldb+bc, 0)
+	c0 := x512Rand[T](r, (m-1)*ldc+n, 0)
+	for i := range c0 {
+		if i%ldc >= n {
+			c0[i] = x512Sentinel
+		} else if beta == 0 {
+			c0[i] = T(math.NaN()) // β = 0: C is not read
+		}
+	}
+	got, want := append([]T(nil), c0...), append([]T(nil), c0...)
+	gemm(p, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
+	gemm(impls[0], tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+	at := func(i, q int) float64 {
+		if tA {
+			return float64(a[q*lda+i])
+		}
+		return float64(a[i*lda+q])
+	}
+	bt := func(q, j int) float64 {
+		if tB {
+			return float64(b[j*ldb+q])
+		}
+		return float64(b[q*ldb+j])
+	}
+	eps := x512Eps[T]()
+	fails := 0
+	for i := range m {
+		for j := range ldc {
+			idx := i*ldc + j
+			if idx >= len(got) {
+				break
+			}
+			if j >= n {
+				if got[idx] != x512Sentinel {
+					t.Errorf("%s: gap C[%d,%d] written", name, i, j)
+				}
+				continue
+			}
+			sum := 0.0
+			for q := range k {
+				sum += math.Abs(at(i, q) * bt(q, j))
+			}
+			sum *= math.Abs(float64(alpha))
+			if beta != 0 {
+				sum += math.Abs(float64(beta) * float64(c0[idx]))
+			}
+			bound := 4 * eps * float64(k+2) * sum
+			if !x512Close(float64(got[idx]), float64(want[idx]), bound) {
+				if fails++; fails <= 5 {
+					t.Errorf("%s: C[%d,%d] = %v, generic %v, bound %g", name, i, j, got[idx], want[idx], bound)
+				}
+			}
+		}
+	}
+}
+
+func TestAVX512Backward(t *testing.T) {
+	p := gemmAVX512Impl(t)
+	testAVX512Backward[float32](t, p)
+	testAVX512Backward[float64](t, p)
+}
+
+func testAVX512Backward[T Float](t *testing.T, p *impl) {
+	r := rand.New(rand.NewPCG(13, 1))
+	o := opsFor[T](p)
+	for _, s := range [][3]int{{1, 1, 1}, {o.mr + 1, 7, o.nr + 3}, {37, 45, 70}, {64, 300, 96}} {
+		for _, acc := range []bool{false, true} {
+			for _, small := range []bool{false, true} {
+				pp := p
+				if small {
+					pp = gemmAVX512Small(p)
+				}
+				m, k, n := s[0], s[1], s[2]
+				x, w := x512Rand[T](r, m*k, 0), x512Rand[T](r, k*n, 0)
+				dr, z := x512Rand[T](r, m*n, 0), x512Rand[T](r, m*n, 0)
+				mk := NewMask(m, n)
+				for i := range m {
+					stepMaskGeneric(mk.Bits[i*mk.Stride:(i+1)*mk.Stride], z[i*n:(i+1)*n])
+				}
+				run := func(q *impl) *BackwardArgs[T] {
+					a := &BackwardArgs[T]{M: m, K: k, N: n, X: x, W: w, DR: dr, Mask: mk,
+						DX: x512Rand[T](rand.New(rand.NewPCG(1, 1)), m*k, 0),
+						DW: x512Rand[T](rand.New(rand.NewPCG(2, 1)), k*n, 0),
+						DB: x512Rand[T](rand.New(rand.NewPCG(3, 1)), n, 0),
+						DZ: make([]T, m*n), Accumulate: acc}
+					backward(q, a, k, n, n, 0, true, k, n, n)
+					return a
+				}
+				got, want := run(pp), run(impls[0])
+				eps := x512Eps[T]()
+				name := fmt.Sprintf("%s/%v/acc=%v/small=%v", x512TypeName[T](), s, acc, small)
+				check := func(what string, g, wv []T, kk int) {
+					for i := range g {
+						// |terms| ≤ 1 each, and the accumulated value ≤ 1.
+						bound := 4 * eps * float64(kk+2) * float64(kk+1)
+						if !x512Close(float64(g[i]), float64(wv[i]), bound) {
+							t.Errorf("%s: %s[%d] = %v, generic %v", name, what, i, g[i], wv[i])
+							return
+						}
+					}
+				}
+				check("dX", got.DX, want.DX, n)
+				check("dW", got.DW, want.DW, m)
+				for i := range got.DZ {
+					if x512Bits(got.DZ[i]) != x512Bits(want.DZ[i]) {
+						t.Errorf("%s: dZ[%d] = %v, generic %v", name, i, got.DZ[i], want.DZ[i])
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+// The packers against the generic ones, bit for bit, over blocks that
+// start anywhere in a strided matrix.
+func TestAVX512Pack(t *testing.T) {
+	p := gemmAVX512Impl(t)
+	testAVX512Pack(t, &p.f32)
+	testAVX512Pack(t, &p.f64)
+}
+
+func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
+	r := rand.New(rand.NewPCG(17, uint64(o.nr)))
+	for range 300 {
+		rows, cols := 1+r.IntN(70), 1+r.IntN(90)
+		ld := cols + r.IntN(5)
+		src := x512Rand[T](r, (rows-1)*ld+cols, 0.1)
+		trans := r.IntN(4) == 0
+		// A block of op(A) (mb×kb at i0, p0) and of op(B) (kb×nb at p0, j0).
+		r0, c0 := r.IntN(rows), r.IntN(cols)
+		br, bc := 1+r.IntN(rows-r0), r.IntN(cols-c0+1)
+		i0, p0, mb, kb := r0, c0, br, bc
+		if trans {
+			i0, p0, mb, kb = c0, r0, bc, br
+		}
+		if mb > 0 {
+			got := x512Rand[T](r, roundUp(mb, o.mr)*kb, 0)
+			want := append([]T(nil), got...)
+			o.packA(got, src, ld, trans, i0, p0, mb, kb, o.mr)
+			packAGeneric(want, src, ld, trans, i0, p0, mb, kb, o.mr)
+			for i := range want {
+				if x512Bits(got[i]) != x512Bits(want[i]) {
+					t.Fatalf("%s packA(trans=%v, i0=%d, p0=%d, mb=%d, kb=%d): [%d] = %v, want %v", x512TypeName[T](), trans, i0, p0, mb, kb, i, got[i], want[i])
+				}
+			}
+		}
+		p0, j0, kb2, nb := r0, c0, br, bc
+		if trans {
+			p0, j0, kb2, nb = c0, r0, bc, br
+		}
+		if nb > 0 {
+			got := x512Rand[T](r, roundUp(nb, o.nr)*kb2, 0)
+			want := append([]T(nil), got...)
+			o.packB(got, src, ld, trans, p0, j0, kb2, nb, o.nr)
+			packBGeneric(want, src, ld, trans, p0, j0, kb2, nb, o.nr)
+			for i := range want {
+				if x512Bits(got[i]) != x512Bits(want[i]) {
+					t.Fatalf("%s packB(trans=%v, p0=%d, j0=%d, kb=%d, nb=%d): [%d] = %v, want %v", x512TypeName[T](), trans, p0, j0, kb2, nb, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkAVX512Forward runs the fused forward pass (bias, R and the mask;
+// no Z) on the AVX-512 GEMM kernels, over the standard shapes, single
+// threaded with -cpu 1 (the driver's default is GOMAXPROCS threads), in
+// GFLOPS (2·M·K·N flops); BenchmarkAVX512FMAPeak measures the FMA peak of
+// the core to compare with. Run both in one sitting:
+//
+//	go test -run '^$' -bench 'AVX512(Forward|FMAPeak)' -cpu 1 -count 5
+func BenchmarkAVX512Forward(b *testing.B) {
+	p := gemmAVX512Impl(b)
+	for _, s := range benchShapes {
+		b.Run(fmt.Sprintf("f32/%dx%dx%d", s[0], s[1], s[2]), func(b *testing.B) { benchAVX512Forward[float32](b, p, s[0], s[1], s[2]) })
+	}
+	for _, s := range benchShapes {
+		b.Run(fmt.Sprintf("f64/%dx%dx%d", s[0], s[1], s[2]), func(b *testing.B) { benchAVX512Forward[float64](b, p, s[0], s[1], s[2]) })
+	}
+}
+
+func benchAVX512Forward[T Float](b *testing.B, p *impl, m, k, n int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x, w, bias := benchRand[T](m*k, r), benchRand[T](k*n, r), benchRand[T](n, r)
+	out, mask := make([]T, m*n), NewMask(m, n)
+	b.ReportAllocs()
+	for b.Loop() {
+		forward(p, m, k, n, x, k, w, n, bias, out, n, nil, 0, mask, true)
+	}
+	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
+}
+
+// BenchmarkAVX512FMAPeak measures the FMA peak of one core: register-only
+// zmm VFMADD231PS, 12 independent chains.
+func BenchmarkAVX512FMAPeak(b *testing.B) {
+	gemmAVX512Impl(b) // skips without AVX-512
+	const iters = 1 << 12
+	b.Run("f32", func(b *testing.B) {
+		for b.Loop() {
+			fmaPeakAVX512(iters)
+		}
+		reportGFLOPS(b, iters*12*32)
+	})
+}
+
+// The tiles read B with a row stride (ldb): unpacked B gives the same
+// result, bit for bit, as the packed micro-panel, and its columns past n
+// are not read (the slice ends at column n of the last row).
+func TestAVX512TileStridedB(t *testing.T) {
+	gemmAVX512Impl(t)
+	r := rand.New(rand.NewPCG(19, 1))
+	for _, kc := range []int{0, 1, 5, 33, 70} {
+		for _, n := range []int{1, 7, 8, 15, 16} {
+			ldb := 16 + r.IntN(40)
+			t.Run(fmt.Sprintf("kc=%d/n=%d/ldb=%d", kc, n, ldb), func(t *testing.T) {
+				a32 := x512Rand[float32](r, 16*kc, 0)
+				b32 := x512Rand[float32](r, max(0, (kc-1)*ldb+n), 0)
+				packed := make([]float32, 16*kc)
+				for p := range kc {
+					copy(packed[p*16:p*16+n], b32[p*ldb:])
+				}
+				got, want := make([]float32, 16*16), make([]float32, 16*16)
+				tileAVX512F32(a32, b32, ldb, kc, got, 16, 16, n, 0, 0, nil, nil, 0, 0, got, 16, nil, 0, 0)
+				tileAVX512F32(a32, packed, 16, kc, want, 16, 16, n, 0, 0, nil, nil, 0, 0, want, 16, nil, 0, 0)
+				for i := range got {
+					if x512Bits(got[i]) != x512Bits(want[i]) {
+						t.Fatalf("f32 [%d] = %v, packed %v", i, got[i], want[i])
+					}
+				}
+				n64 := min(n, 8)
+				a64 := x512Rand[float64](r, 16*kc, 0)
+				b64 := x512Rand[float64](r, max(0, (kc-1)*ldb+n64), 0)
+				packed64 := make([]float64, 8*kc)
+				for p := range kc {
+					copy(packed64[p*8:p*8+n64], b64[p*ldb:])
+				}
+				got64, want64 := make([]float64, 16*8), make([]float64, 16*8)
+				tileAVX512F64(a64, b64, ldb, kc, got64, 8, 16, n64, 0, 0, nil, nil, 0, 0, got64, 8, nil, 0, 0)
+				tileAVX512F64(a64, packed64, 8, kc, want64, 8, 16, n64, 0, 0, nil, nil, 0, 0, want64, 8, nil, 0, 0)
+				for i := range got64 {
+					if x512Bits(got64[i]) != x512Bits(want64[i]) {
+						t.Fatalf("f64 [%d] = %v, packed %v", i, got64[i], want64[i])
+					}
+				}
+			})
+		}
+	}
+}
