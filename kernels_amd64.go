@@ -33,6 +33,7 @@ func avx2Ops32() ops[float32] {
 	o.stepMask = stepMaskVia(stepMaskAVX2F32)
 	o.stepGrad = stepGradVia(stepGradAVX2F32, 8)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX2F32)
+	setAVX2GEMM32(&o)
 	return o
 }
 
@@ -42,6 +43,7 @@ func avx2Ops64() ops[float64] {
 	o.stepMask = stepMaskVia(stepMaskAVX2F64)
 	o.stepGrad = stepGradVia(stepGradAVX2F64, 4)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX2F64)
+	setAVX2GEMM64(&o)
 	return o
 }
 

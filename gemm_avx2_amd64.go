@@ -1,0 +1,352 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+import "unsafe"
+
+// The AVX2+FMA register tiles of the packed GEMM (gemm_avx2_amd64.s):
+// 6×16 for float32 and 6×8 for float64. Sixteen ymm registers hold 12
+// accumulators (6 rows × 2 vectors), the step's row of B (2 vectors) and
+// two broadcasts of A. nr is 16 or 8, so it divides 64 as ops requires,
+// and a row of a micro-panel of B is 64 bytes in both.
+//
+// The kernel's Go wrapper picks one of three ways for a tile:
+//
+//   - a whole tile (t.m == mr, t.n == nr) with α = 1 and β ∈ {0, 1}, the
+//     case of every GEMM the forward and backward passes run: all in
+//     assembly, including the forward epilogue on the last K panel;
+//   - a tile of fewer rows, otherwise alike (the last row panel of a
+//     matrix whose M is not a multiple of 6): the assembly computes the
+//     whole product into a temporary tile (the packed panels are zero-
+//     padded to mr×nr), and an assembly epilogue applies the same
+//     epilogue to its first t.m rows;
+//   - anything else (fewer columns than nr, other α or β): the product
+//     into a temporary tile, then tile.finish.
+//
+// One assembly call computes one tile: t.kc ≤ kc of the blocking (at
+// most 512), a few microseconds at most, since assembly cannot be
+// preempted.
+
+const (
+	avx2MR32, avx2NR32 = 6, 16
+	avx2MR64, avx2NR64 = 6, 8
+)
+
+// setAVX2GEMM32 puts the AVX2 float32 register tile and its packers into o.
+func setAVX2GEMM32(o *ops[float32]) {
+	o.mr, o.nr, o.kernel = avx2MR32, avx2NR32, kernelAVX2F32
+	o.packA, o.packB = packA6Via(packA6AVX2F32), packB64Via(packB64AVX2F32, packBTAVX2F32)
+}
+
+// setAVX2GEMM64 puts the AVX2 float64 register tile and its packers into o.
+func setAVX2GEMM64(o *ops[float64]) {
+	o.mr, o.nr, o.kernel = avx2MR64, avx2NR64, kernelAVX2F64
+	o.packA, o.packB = packA6Via(packA6AVX2F64), packB64Via(packB64AVX2F64, packBTAVX2F64)
+}
+
+// asmEpilogue reports whether the assembly epilogues apply to t, a tile
+// of an nr-column kernel: whole rows, α = 1 and β ∈ {0, 1}.
+func (t *tile[T]) asmEpilogue(nr int) bool {
+	return t.m > 0 && t.n == nr && t.alpha == 1 && (t.beta == 0 || t.beta == 1)
+}
+
+// fwdOutputs returns the forward epilogue's outputs for the first m rows
+// of t (nr columns), cut to what the assembly writes, nil where there is
+// none, and the byte of the mask word where the tile's bits start.
+func (t *tile[T]) fwdOutputs(m, nr int) (bias, z, r []T, bits []uint64, shift int) {
+	if t.bias != nil {
+		bias = t.bias[:nr]
+	}
+	if t.z != nil {
+		z = t.z[:(m-1)*t.ldz+nr]
+	}
+	r = t.r[:(m-1)*t.ldr+nr]
+	if t.bits != nil {
+		w := t.col / 64
+		bits = t.bits[w : (m-1)*t.stride+w+1]
+	}
+	return bias, z, r, bits, t.col % 64 / 8
+}
+
+// kernelAVX2F32 is the float32 microkernel: kernelGeneric
+// (kernels_generic.go) on a 6×16 tile.
+func kernelAVX2F32(t *tile[float32]) {
+	const mr, nr = avx2MR32, avx2NR32
+	kc := t.kc
+	a, b := t.a[:mr*kc], t.b[:nr*kc]
+	if t.m != mr || !t.asmEpilogue(nr) {
+		edgeAVX2F32(t, a, b)
+		return
+	}
+	c, beta := t.c[:(mr-1)*t.ldc+nr], int(t.beta)
+	if !t.last {
+		tileAVX2F32(a, b, kc, c, t.ldc, beta)
+		return
+	}
+	bias, z, r, bits, shift := t.fwdOutputs(mr, nr)
+	tileFwdAVX2F32(a, b, kc, c, t.ldc, beta, bias, z, t.ldz, r, t.ldr, bits, t.stride, shift)
+}
+
+// edgeAVX2F32 is kernelAVX2F32 on the other tiles: the product into a
+// temporary tile, then the epilogue on its first t.m rows.
+func edgeAVX2F32(t *tile[float32], a, b []float32) {
+	const mr, nr = avx2MR32, avx2NR32
+	var ab [mr * nr]float32
+	tileAVX2F32(a, b, t.kc, ab[:], nr, 0)
+	if !t.asmEpilogue(nr) {
+		t.finish(ab[:], nr)
+		return
+	}
+	m := t.m
+	c, beta := t.c[:(m-1)*t.ldc+nr], int(t.beta)
+	if !t.last {
+		rowsAVX2F32(ab[:m*nr], m, c, t.ldc, beta, 0, nil, nil, 0, nil, 0, nil, 0, 0)
+		return
+	}
+	bias, z, r, bits, shift := t.fwdOutputs(m, nr)
+	rowsAVX2F32(ab[:m*nr], m, c, t.ldc, beta, 1, bias, z, t.ldz, r, t.ldr, bits, t.stride, shift)
+}
+
+// kernelAVX2F64 is the float64 microkernel: kernelGeneric on a 6×8 tile.
+func kernelAVX2F64(t *tile[float64]) {
+	const mr, nr = avx2MR64, avx2NR64
+	kc := t.kc
+	a, b := t.a[:mr*kc], t.b[:nr*kc]
+	if t.m != mr || !t.asmEpilogue(nr) {
+		edgeAVX2F64(t, a, b)
+		return
+	}
+	c, beta := t.c[:(mr-1)*t.ldc+nr], int(t.beta)
+	if !t.last {
+		tileAVX2F64(a, b, kc, c, t.ldc, beta)
+		return
+	}
+	bias, z, r, bits, shift := t.fwdOutputs(mr, nr)
+	tileFwdAVX2F64(a, b, kc, c, t.ldc, beta, bias, z, t.ldz, r, t.ldr, bits, t.stride, shift)
+}
+
+// edgeAVX2F64 is kernelAVX2F64 on the other tiles: the product into a
+// temporary tile, then the epilogue on its first t.m rows.
+func edgeAVX2F64(t *tile[float64], a, b []float64) {
+	const mr, nr = avx2MR64, avx2NR64
+	var ab [mr * nr]float64
+	tileAVX2F64(a, b, t.kc, ab[:], nr, 0)
+	if !t.asmEpilogue(nr) {
+		t.finish(ab[:], nr)
+		return
+	}
+	m := t.m
+	c, beta := t.c[:(m-1)*t.ldc+nr], int(t.beta)
+	if !t.last {
+		rowsAVX2F64(ab[:m*nr], m, c, t.ldc, beta, 0, nil, nil, 0, nil, 0, nil, 0, 0)
+		return
+	}
+	bias, z, r, bits, shift := t.fwdOutputs(m, nr)
+	rowsAVX2F64(ab[:m*nr], m, c, t.ldc, beta, 1, bias, z, t.ldz, r, t.ldr, bits, t.stride, shift)
+}
+
+// packA6Via returns packAGeneric (gemm.go) for mr = 6, with the whole
+// 6-row panels of untransposed A packed by asm, the rest by Go. The
+// generic packer indexes a[] once per element, with a multiply and a
+// bounds check: it took 8% of a 1024³ forward pass, the asm 1-2%.
+// Transposed, a step's 6 values are contiguous in a, and a [6]T array
+// copy moves them.
+func packA6Via[T Float](asm func(dst, a []T, lda, kb int)) func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int) {
+	return func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int) {
+		if mr != 6 || kb == 0 {
+			packAGeneric(dst, a, lda, trans, i0, p0, mb, kb, mr)
+			return
+		}
+		ip := 0
+		for ; ip+6 <= mb; ip += 6 {
+			panel := dst[ip*kb : ip*kb+6*kb]
+			if trans {
+				for p := range kb {
+					o := (p0+p)*lda + i0 + ip
+					*(*[6]T)(panel[p*6:]) = *(*[6]T)(a[o : o+6])
+				}
+				continue
+			}
+			o := (i0+ip)*lda + p0
+			asm(panel, a[o:o+5*lda+kb], lda, kb)
+		}
+		if ip < mb {
+			packAGeneric(dst[ip*kb:], a, lda, trans, i0+ip, p0, mb-ip, kb, mr)
+		}
+	}
+}
+
+// packB64Via returns packBGeneric (gemm.go) for rows of a micro-panel of
+// 64 bytes (nr = 16 float32 or 8 float64), with the whole panels packed
+// by asm, the rest by Go. The generic packer copies a panel's row with
+// copy, a call to memmove per 64 bytes, a panel at a time: its reads
+// stride ldb through kb rows of b, which for ldb a multiple of 1 KiB all
+// fall in one set of L1; it took 8% of a 1024³ forward pass, the asm
+// about 1%. The asm for untransposed B copies a block of 8 rows into
+// every panel: 8 row streams advance 64 bytes at a time and the writes
+// are 512 contiguous bytes of a panel; a call moves at most 8 rows of nc
+// columns. Transposed, column j of a panel is a contiguous row of b: the
+// asm transposes 4×4 (float32) or 2×2 (float64) blocks, one panel a call
+// (its Go loop took 7% of a 1024³ backward pass).
+func packB64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int), asmT func(dst, b []T, ldb, kb int)) func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int) {
+	return func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int) {
+		var z T
+		if nr*int(unsafe.Sizeof(z)) != 64 || kb == 0 {
+			packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)
+			return
+		}
+		np := nb / nr // whole panels
+		if trans {
+			for jp := 0; jp < np*nr; jp += nr {
+				o := (j0+jp)*ldb + p0
+				asmT(dst[jp*kb:(jp+nr)*kb], b[o:o+(nr-1)*ldb+kb], ldb, kb)
+			}
+		} else if np > 0 {
+			for pb := 0; pb < kb; pb += 8 {
+				rows := min(8, kb-pb)
+				o := (p0+pb)*ldb + j0
+				asm(dst[pb*nr:(np-1)*kb*nr+(pb+rows)*nr], b[o:o+(rows-1)*ldb+np*nr], ldb, kb, np, rows)
+			}
+		}
+		if np*nr < nb {
+			packBGeneric(dst[np*nr*kb:], b, ldb, trans, p0, j0+np*nr, kb, nb-np*nr, nr)
+		}
+	}
+}
+
+// The assembly. Each function trusts the lengths its comment gives (the
+// wrappers above cut the slices to them) and reads or writes nothing else.
+
+// tileAVX2F32 is, for len(a) == 6·kc, len(b) == 16·kc,
+// len(c) == 5·ldc+16 and beta 0 or 1,
+//
+//	for i := range 6 {
+//		for j := range 16 {
+//			var v float32
+//			for p := range kc {
+//				v = fma(a[p*6+i], b[p*16+j], v) // one rounding per step
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			c[i*ldc+j] = v
+//		}
+//	}
+//
+//go:noescape
+func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int)
+
+// tileFwdAVX2F32 is the forward epilogue of tile.finish on a whole tile
+// with α = 1: for len(a) == 6·kc, len(b) == 16·kc, len(c) == 5·ldc+16,
+// len(r) == 5·ldr+16, beta 0 or 1, len(bias) == 16 or 0 (none),
+// len(z) == 5·ldz+16 or 0 (none), and len(bits) == 5·stride+1 or 0 (none)
+// with shift = (col%64)/8 for the tile's first column col (a multiple of
+// 16),
+//
+//	for i := range 6 {
+//		var chunk uint16
+//		for j := range 16 {
+//			v := ab(i, j) // the sum of tileAVX2F32
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if len(bias) > 0 {
+//				v += bias[j]
+//			}
+//			if len(z) > 0 {
+//				z[i*ldz+j] = v
+//			}
+//			if !(v < 0) {
+//				chunk |= 1 << j
+//			}
+//			r[i*ldr+j] = relu(v)
+//		}
+//		if len(bits) > 0 {
+//			// bits 16·shift/2 … of word i·stride: a 16-bit store
+//			(*[4]uint16)(unsafe.Pointer(&bits[i*stride]))[shift/2] = chunk
+//		}
+//	}
+//
+// c is z or r (it is read before either is written).
+//
+//go:noescape
+func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift int)
+
+// tileAVX2F64 is tileAVX2F32 for float64 on a 6×8 tile: len(b) == 8·kc,
+// len(c) == 5·ldc+8.
+//
+//go:noescape
+func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int)
+
+// tileFwdAVX2F64 is tileFwdAVX2F32 for float64 on a 6×8 tile: the
+// lengths with 8 for 16, and the row's 8 bits go to byte shift of word
+// i·stride (an 8-bit store).
+//
+//go:noescape
+func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift int)
+
+// rowsAVX2F32 is the epilogue of tileAVX2F32 and tileFwdAVX2F32 on the
+// first m rows (1 ≤ m ≤ 6) of the tile, for the product ab (len(ab) ==
+// 16·m, row i at ab[16*i:]) with the lengths of those functions for m
+// rows: when last == 0 the first loop of tileAVX2F32 without its sum,
+//
+//	c[i*ldc+j] = ab[i*16+j] (+ c[i*ldc+j] when beta == 1),
+//
+// and when last == 1 the loop of tileFwdAVX2F32 with v = ab[i*16+j].
+//
+//go:noescape
+func rowsAVX2F32(ab []float32, m int, c []float32, ldc, beta, last int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift int)
+
+// rowsAVX2F64 is rowsAVX2F32 for float64 on 8 columns.
+//
+//go:noescape
+func rowsAVX2F64(ab []float64, m int, c []float64, ldc, beta, last int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift int)
+
+// packA6AVX2F32 is, for len(a) == 5·lda+kb and len(dst) == 6·kb,
+//
+//	for p := range kb {
+//		for i := range 6 {
+//			dst[p*6+i] = a[i*lda+p]
+//		}
+//	}
+//
+//go:noescape
+func packA6AVX2F32(dst, a []float32, lda, kb int)
+
+// packA6AVX2F64 is packA6AVX2F32 for float64.
+//
+//go:noescape
+func packA6AVX2F64(dst, a []float64, lda, kb int)
+
+// packB64AVX2F32 is, for np ≥ 1 and 1 ≤ rows ≤ kb, len(b) ==
+// (rows−1)·ldb+16·np and len(dst) == (np−1)·kb·16+rows·16,
+//
+//	for jp := range np {
+//		for r := range rows {
+//			copy(dst[jp*kb*16+r*16:][:16], b[r*ldb+jp*16:][:16])
+//		}
+//	}
+//
+//go:noescape
+func packB64AVX2F32(dst, b []float32, ldb, kb, np, rows int)
+
+// packB64AVX2F64 is packB64AVX2F32 for float64, with 8 for 16.
+//
+//go:noescape
+func packB64AVX2F64(dst, b []float64, ldb, kb, np, rows int)
+
+// packBTAVX2F32 is, for len(b) == 15·ldb+kb and len(dst) == 16·kb,
+//
+//	for p := range kb {
+//		for j := range 16 {
+//			dst[p*16+j] = b[j*ldb+p]
+//		}
+//	}
+//
+//go:noescape
+func packBTAVX2F32(dst, b []float32, ldb, kb int)
+
+// packBTAVX2F64 is packBTAVX2F32 for float64 with 8 for 16.
+//
+//go:noescape
+func packBTAVX2F64(dst, b []float64, ldb, kb int)
