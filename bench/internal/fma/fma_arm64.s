@@ -1,0 +1,101 @@
+//go:build arm64 && gc && !purego
+
+#include "textflag.h"
+
+// Register-only FMA loops for the peak measurement: 16 independent
+// accumulators, enough to cover the FMLA latency (4 cycles) times the
+// FMA pipes (up to 4) of current arm64 cores, so that the loop is bound by
+// FMA throughput alone. The multiplicands and accumulators are zero: FMA
+// timing does not depend on the values unless they are subnormal. Callers
+// bound the iterations of one call to ChunkIters (assembly
+// cannot be preempted).
+
+// func fmaNEONS4(iters int): 16 accumulators, 4 float32 lanes each
+TEXT ·fmaNEONS4(SB), NOSPLIT, $0-8
+	MOVD iters+0(FP), R0
+	CMP $0, R0
+	BLE done
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+loop:
+	VFMLA V30.S4, V31.S4, V0.S4
+	VFMLA V30.S4, V31.S4, V1.S4
+	VFMLA V30.S4, V31.S4, V2.S4
+	VFMLA V30.S4, V31.S4, V3.S4
+	VFMLA V30.S4, V31.S4, V4.S4
+	VFMLA V30.S4, V31.S4, V5.S4
+	VFMLA V30.S4, V31.S4, V6.S4
+	VFMLA V30.S4, V31.S4, V7.S4
+	VFMLA V30.S4, V31.S4, V8.S4
+	VFMLA V30.S4, V31.S4, V9.S4
+	VFMLA V30.S4, V31.S4, V10.S4
+	VFMLA V30.S4, V31.S4, V11.S4
+	VFMLA V30.S4, V31.S4, V12.S4
+	VFMLA V30.S4, V31.S4, V13.S4
+	VFMLA V30.S4, V31.S4, V14.S4
+	VFMLA V30.S4, V31.S4, V15.S4
+	SUBS $1, R0, R0
+	BNE loop
+done:
+	RET
+
+// func fmaNEOND2(iters int): 16 accumulators, 2 float64 lanes each
+TEXT ·fmaNEOND2(SB), NOSPLIT, $0-8
+	MOVD iters+0(FP), R0
+	CMP $0, R0
+	BLE done
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+loop:
+	VFMLA V30.D2, V31.D2, V0.D2
+	VFMLA V30.D2, V31.D2, V1.D2
+	VFMLA V30.D2, V31.D2, V2.D2
+	VFMLA V30.D2, V31.D2, V3.D2
+	VFMLA V30.D2, V31.D2, V4.D2
+	VFMLA V30.D2, V31.D2, V5.D2
+	VFMLA V30.D2, V31.D2, V6.D2
+	VFMLA V30.D2, V31.D2, V7.D2
+	VFMLA V30.D2, V31.D2, V8.D2
+	VFMLA V30.D2, V31.D2, V9.D2
+	VFMLA V30.D2, V31.D2, V10.D2
+	VFMLA V30.D2, V31.D2, V11.D2
+	VFMLA V30.D2, V31.D2, V12.D2
+	VFMLA V30.D2, V31.D2, V13.D2
+	VFMLA V30.D2, V31.D2, V14.D2
+	VFMLA V30.D2, V31.D2, V15.D2
+	SUBS $1, R0, R0
+	BNE loop
+done:
+	RET

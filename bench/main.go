@@ -1,0 +1,322 @@
+// Command bench measures the fused ReLU-layer kernels of
+// github.com/fusedrelu/kernels on this machine, next to what a user would
+// pick instead, in one sitting:
+//
+//	cd bench && go run .              # about 3 minutes: every path, f32
+//	go run . -quick                   # a few seconds (CI)
+//	go run . -dtype f32,f64 -out results -plot results.png
+//	go run -tags openblas .           # with OpenBLAS too (Debian: libopenblas-dev)
+//
+// It prints the CPU, its features (golang.org/x/sys/cpu) and the kernels'
+// code path; measures this core's FMA peak with a register-only assembly
+// loop (AVX-512 and AVX2 on amd64, NEON on arm64, Go elsewhere) and its
+// memory bandwidth; then times the fused forward pass, the fused backward
+// pass and the GEMM on the design brief's standard shapes and a sweep of
+// square sizes, for every code path the CPU supports (each in a worker
+// process of its own, since the path is chosen at start-up from
+// FUSEDRELU_ISA), for gonum's pure-Go BLAS with the bias and ReLU passes
+// a user writes, and for OpenBLAS through cgo under -tags openblas. The
+// tables give GFLOPS, the percentage of the measured peak and the
+// speed-up over gonum; -out writes every measurement as CSV and JSON, and
+// -plot draws GFLOPS against size.
+//
+// Shapes are M×K×N: a batch of M examples through a layer of K inputs and
+// N outputs. GFLOPS counts 2·M·K·N flops for the forward pass and the
+// GEMM, 4·M·K·N for the backward (dX and dW). Each figure is the best of
+// several batches of calls within -time.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/fusedrelu/kernels"
+	"github.com/klauspost/cpuid/v2"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+// impl is one implementation to measure.
+type impl struct {
+	name    string
+	measure func(request) reply
+}
+
+func run(args []string) int {
+	info := kernels.Path()
+	cfg, err := parseFlags(args, info.Supported, os.Stderr)
+	if errors.Is(err, errHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bench: %v\n(go run . -h lists the flags)\n", err)
+		return 2
+	}
+	if cfg.worker != "" {
+		if err := workerMain(cfg.worker, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
+		}
+		return 0
+	}
+
+	runtime.GOMAXPROCS(cfg.threads)
+	obCore := openblasSetup() // may run the program again, with OPENBLAS_CORETYPE set
+	openblasThreads(cfg.threads)
+	if cfg.threads > numCPU() {
+		fmt.Fprintf(os.Stderr, "bench: -threads %d is more than the %d CPUs here\n", cfg.threads, numCPU())
+	}
+
+	rep := &report{
+		Date:       time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Command:    strings.TrimSpace("bench " + strings.Join(args, " ")),
+		GoVersion:  runtime.Version(),
+		GOOS:       runtime.GOOS,
+		GOARCH:     runtime.GOARCH,
+		CPU:        info.CPU,
+		CPUID:      fmt.Sprintf("%s family %d model %d", cpuid.CPU.VendorString, cpuid.CPU.Family, cpuid.CPU.Model),
+		NumCPU:     numCPU(),
+		Features:   cpuFeatures(),
+		Path:       info,
+		Paths:      cfg.paths,
+		Threads:    cfg.threads,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		OpenBLAS:   obCore,
+		OpenBLASCf: openblasConfig(),
+		Budget:     cfg.budget.String(),
+	}
+	out := os.Stdout
+	fmt.Fprintf(out, "bench, %s, %s %s/%s\n", rep.Date, rep.GoVersion, rep.GOOS, rep.GOARCH)
+	fmt.Fprintf(out, "CPU:       %s (%s), %d logical CPUs; L1d %s, L2 %s, L3 %s\n", info.CPU, rep.CPUID, rep.NumCPU, size(info.L1D), size(info.L2), size(info.L3))
+	fmt.Fprintf(out, "features:  %s\n", strings.Join(rep.Features, " "))
+	fmt.Fprintf(out, "path:      %s in use (supported: %s); measuring %s\n", info.ISA, strings.Join(info.Supported, ", "), strings.Join(cfg.paths, ", "))
+	fmt.Fprintf(out, "blocking:  f32 tile %d×%d, MC=%d KC=%d NC=%d; f64 tile %d×%d, MC=%d KC=%d NC=%d (path %s)\n",
+		info.F32.MR, info.F32.NR, info.F32.MC, info.F32.KC, info.F32.NC, info.F64.MR, info.F64.NR, info.F64.MC, info.F64.KC, info.F64.NC, info.ISA)
+	fmt.Fprintf(out, "threads:   %d (GOMAXPROCS=%d; the kernels are single-threaded, gonum's GEMM uses GOMAXPROCS goroutines)\n", cfg.threads, rep.GOMAXPROCS)
+	if haveOpenBLAS {
+		fmt.Fprintf(out, "openblas:  core %s; threads: %d; %s\n", obCore, cfg.threads, openblasConfig())
+	} else {
+		fmt.Fprintf(out, "openblas:  not built in (go run -tags openblas . with Debian's libopenblas-dev)\n")
+	}
+
+	pr := newProgress(os.Stderr)
+	pr.note("measuring the FMA peak")
+	rep.Peaks = measurePeaks(max(cfg.budget, 50*time.Millisecond))
+	var ps []string
+	for _, p := range rep.Peaks {
+		ps = append(ps, fmt.Sprintf("%s %s %.1f", p.ISA, p.Dtype, p.GFLOPS))
+	}
+	pr.note("measuring the memory bandwidth")
+	rep.Bandwidth = measureBandwidth(cfg.memMiB, max(cfg.budget, 50*time.Millisecond))
+	pr.clear()
+	fmt.Fprintf(out, "FMA peak:  %s GFLOPS (one core, register-only loop)\n", strings.Join(ps, ", "))
+	fmt.Fprintf(out, "memory:    copy %.1f GB/s (read + written), read %.1f GB/s (one core, %d MiB buffers)\n", rep.Bandwidth.Copy, rep.Bandwidth.Read, rep.Bandwidth.MiB)
+
+	var im []impl
+	for _, p := range cfg.paths {
+		w, err := startWorker(p, cfg.threads)
+		switch {
+		case err == nil:
+			defer w.close()
+			im = append(im, impl{p, w.measure})
+		case p == info.ISA:
+			// Where this program cannot run itself (an emulator without
+			// binfmt_misc, say), the path in use is still measured here.
+			fmt.Fprintf(os.Stderr, "bench: %v; measuring path %s in this process\n", err, p)
+			im = append(im, impl{p, measureKernels})
+		default:
+			fmt.Fprintf(os.Stderr, "bench: %v; skipping path %s\n", err, p)
+		}
+	}
+	im = append(im, impl{"gonum", measureGonum})
+	if haveOpenBLAS {
+		im = append(im, impl{"openblas", measureOpenBLAS})
+	}
+
+	shapes := cfg.all()
+	total, done := len(cfg.dtypes)*len(shapes)*len(ops)*len(im), 0
+	start := time.Now()
+	for _, dt := range cfg.dtypes {
+		for _, s := range shapes {
+			for _, op := range ops {
+				for _, m := range im {
+					done++
+					label := fmt.Sprintf("%s %s %s %s", op, dt, s, m.name)
+					pr.step(done, total, label, nil)
+					req := request{Op: op, Dtype: dt, Shape: s, Budget: cfg.budget}
+					r := newResult(m.name, req, cfg.threads, m.measure(req))
+					pr.step(done, total, label, &r)
+					rep.Results = append(rep.Results, r)
+				}
+			}
+		}
+	}
+	pr.clear()
+	fmt.Fprintf(os.Stderr, "bench: %d measurements in %.0fs\n", total, time.Since(start).Seconds())
+	derive(rep)
+
+	var pks []string
+	for _, dt := range cfg.dtypes {
+		pk := bestPeak(rep.Peaks, dt)
+		pks = append(pks, fmt.Sprintf("%s %.1f GFLOPS (%s loop)", dt, pk.GFLOPS, pk.ISA))
+	}
+	fmt.Fprintf(out, "\nGFLOPS: the best batch of calls in %v; %%peak: of this core's FMA peak, %s;\n", cfg.budget, strings.Join(pks, ", "))
+	fmt.Fprintf(out, "×gonum: speed-up over gonum (its GEMMs plus the bias, ReLU and mask passes a user writes)")
+	if haveOpenBLAS {
+		fmt.Fprintf(out, "; openblas: the same passes over OpenBLAS")
+	}
+	fmt.Fprintln(out)
+	for _, dt := range cfg.dtypes {
+		for _, op := range ops {
+			if cfg.md {
+				fmt.Fprintf(out, "\n%s, %s\n\n", dt, opTitles[op])
+			} else {
+				fmt.Fprintf(out, "\n%s, %s\n", dt, opTitles[op])
+			}
+			writeTable(out, table(rep.Results, op, dt, shapes), cfg.md)
+		}
+	}
+	failed := 0
+	for _, r := range rep.Results {
+		if r.Err != "" {
+			failed++
+			fmt.Fprintf(os.Stderr, "bench: %s %s %s %s: %s\n", r.Impl, r.Op, r.Dtype, r.shape(), r.Err)
+		}
+	}
+
+	var wrote []string
+	if cfg.out != "" {
+		for _, f := range []struct {
+			ext   string
+			write func(*os.File, *report) error
+		}{{".csv", func(f *os.File, r *report) error { return writeCSV(f, r) }}, {".json", func(f *os.File, r *report) error { return writeJSON(f, r) }}} {
+			name := cfg.out + f.ext
+			if err := writeFile(name, rep, f.write); err != nil {
+				fmt.Fprintln(os.Stderr, "bench:", err)
+				return 1
+			}
+			wrote = append(wrote, name)
+		}
+	}
+	if cfg.plot != "" {
+		if err := writePlot(cfg.plot, rep, cfg.sweep, cfg.dtypes); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: plot %s: %v\n", cfg.plot, err)
+			return 1
+		}
+		wrote = append(wrote, cfg.plot)
+	}
+	fmt.Fprintln(out)
+	if len(wrote) > 0 {
+		fmt.Fprintf(out, "wrote %s\n", strings.Join(wrote, ", "))
+	} else {
+		fmt.Fprintln(out, "keep the measurements with -out PREFIX (CSV and JSON) and -plot FILE.png")
+	}
+	if failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+func newResult(name string, req request, threads int, rep reply) result {
+	r := result{Impl: name, Op: req.Op, Dtype: req.Dtype, M: req.Shape.M, K: req.Shape.K, N: req.Shape.N, Threads: threads, timing: rep.T, Err: rep.Err}
+	if r.Err == "" && r.Best > 0 {
+		r.GFLOPS = flops(req.Op, req.Shape) / r.Best
+	}
+	return r
+}
+
+// derive fills in each result's percentage of the peak and speed-up over
+// gonum.
+func derive(rep *report) {
+	gonum := map[string]float64{}
+	key := func(r *result) string { return r.Op + "/" + r.Dtype + "/" + r.shape().String() }
+	for _, r := range rep.Results {
+		if r.Impl == "gonum" && r.Err == "" {
+			gonum[key(&r)] = r.Best
+		}
+	}
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		if r.Err != "" {
+			continue
+		}
+		if pk := bestPeak(rep.Peaks, r.Dtype); pk.GFLOPS > 0 {
+			r.PctPeak = 100 * r.GFLOPS / pk.GFLOPS
+		}
+		if g := gonum[key(r)]; g > 0 && r.Impl != "gonum" {
+			r.VsGonum = g / r.Best
+		}
+	}
+}
+
+func writeFile(name string, rep *report, write func(*os.File, *report) error) error {
+	if dir := filepath.Dir(name); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := write(f, rep); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %v", name, err)
+	}
+	return f.Close()
+}
+
+func size(b int) string {
+	switch {
+	case b <= 0:
+		return "unknown"
+	case b >= 1<<20:
+		return fmt.Sprintf("%d MiB", b>>20)
+	default:
+		return fmt.Sprintf("%d KiB", b>>10)
+	}
+}
+
+// progress reports on stderr what is being measured: on a terminal, one
+// line rewritten in place; elsewhere (CI logs), a line each.
+type progress struct {
+	f   *os.File
+	tty bool
+}
+
+func newProgress(f *os.File) *progress {
+	st, err := f.Stat()
+	return &progress{f: f, tty: err == nil && st.Mode()&os.ModeCharDevice != 0}
+}
+
+func (p *progress) note(s string) {
+	if p.tty {
+		fmt.Fprintf(p.f, "\r\033[K%s ...", s)
+	} else {
+		fmt.Fprintf(p.f, "bench: %s\n", s)
+	}
+}
+
+// step says what measurement i of n is: before it on a terminal, after it
+// with its outcome elsewhere.
+func (p *progress) step(i, n int, s string, r *result) {
+	switch {
+	case p.tty && r == nil:
+		fmt.Fprintf(p.f, "\r\033[K[%d/%d] %s", i, n, s)
+	case !p.tty && r != nil && r.Err != "":
+		fmt.Fprintf(p.f, "bench: [%d/%d] %s: error\n", i, n, s)
+	case !p.tty && r != nil:
+		fmt.Fprintf(p.f, "bench: [%d/%d] %s: %s GFLOPS\n", i, n, s, fmtGFLOPS(r.GFLOPS))
+	}
+}
+
+func (p *progress) clear() {
+	if p.tty {
+		fmt.Fprint(p.f, "\r\033[K")
+	}
+}
