@@ -34,6 +34,7 @@ func avx2Ops32() ops[float32] {
 	o.stepGrad = stepGradVia(stepGradAVX2F32, 8)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX2F32)
 	setAVX2GEMM32(&o)
+	setAVX2Rows32(&o)
 	return o
 }
 
@@ -44,6 +45,7 @@ func avx2Ops64() ops[float64] {
 	o.stepGrad = stepGradVia(stepGradAVX2F64, 4)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX2F64)
 	setAVX2GEMM64(&o)
+	setAVX2Rows64(&o)
 	return o
 }
 
@@ -54,6 +56,7 @@ func avx512Ops32() ops[float32] {
 	o.stepGrad = stepGradVia(stepGradAVX512F32, 16)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX512F32)
 	setAVX512GEMM32(&o)
+	setAVX512Rows32(&o)
 	return o
 }
 
@@ -64,5 +67,6 @@ func avx512Ops64() ops[float64] {
 	o.stepGrad = stepGradVia(stepGradAVX512F64, 8)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX512F64)
 	setAVX512GEMM64(&o)
+	setAVX512Rows64(&o)
 	return o
 }

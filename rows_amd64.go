@@ -1,0 +1,334 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+import "unsafe"
+
+// The vector loops of the rows route (runRows in gemm.go), in AVX-512 and
+// AVX2+FMA assembly (rows_amd64.s), and their Go wrappers:
+//
+//	axpy(dst, α, x)                 dst[i] += α·x[i]
+//	axpy4(dst, a0…a3, x0…x3)        dst[i] += a0·x0[i], then a1·x1[i], a2·x2[i], a3·x3[i]
+//	dot(x, y)                       Σ x[i]·y[i]
+//
+// A batch of one (x·W + b, M = 1) is a chain of axpy calls over the rows
+// of W into one row of accumulators; axpy4 takes four rows of W per call,
+// so the accumulators are loaded and stored once per four rows rather
+// than once per row, and there is a quarter of the calls.
+//
+// Rounding: every element of axpy and axpy4 is rounded once per row, by
+// an FMA, where the generic Go rounds the product and the sum; the results
+// differ by rounding only. Every element, the tail included, goes through
+// the same FMA, so the result of an element does not depend on how the
+// caller cuts its slices (a column chunk of any width, an offset): axpy4
+// is, bit for bit, the four axpy calls of its comment, and axpy of a
+// slice is axpy of its pieces. dot sums in another order than dotGeneric
+// (partial sums per vector lane, added in a fixed order at the end): the
+// order depends only on the length, so a result is the same on every
+// call.
+//
+// So the assembly takes any length: it does the tail of less than a
+// vector with masked loads and stores, which neither read nor write the
+// masked-off lanes (so they cannot fault past the slice): AVX-512 with a K
+// register, AVX2 with VMASKMOVPS/PD and a lane mask from rowsTailMask<>.
+// A tail in Go would round twice (Go has no float32 FMA), and make an
+// element's rounding depend on where the slice ends.
+//
+// Assembly cannot be preempted: a wrapper hands one call at most
+// rowsVecBytes of each input (a few microseconds even from DRAM).
+
+const rowsVecBytes = 64 << 10
+
+// rowsVecLen is the number of elements of T in rowsVecBytes: a multiple of
+// every vector width, so whole chunks leave the tail to the last call.
+func rowsVecLen[T Float]() int {
+	var z T
+	return rowsVecBytes / int(unsafe.Sizeof(z))
+}
+
+// setAVX512Rows32 puts the AVX-512 axpy and dot into o.
+func setAVX512Rows32(o *ops[float32]) {
+	o.axpy, o.dot = axpyAVX512F32, dotAVX512F32
+}
+
+// setAVX512Rows64 puts the AVX-512 axpy and dot into o.
+func setAVX512Rows64(o *ops[float64]) {
+	o.axpy, o.dot = axpyAVX512F64, dotAVX512F64
+}
+
+// setAVX2Rows32 puts the AVX2+FMA axpy and dot into o.
+func setAVX2Rows32(o *ops[float32]) {
+	o.axpy, o.dot = axpyAVX2F32, dotAVX2F32
+}
+
+// setAVX2Rows64 puts the AVX2+FMA axpy and dot into o.
+func setAVX2Rows64(o *ops[float64]) {
+	o.axpy, o.dot = axpyAVX2F64, dotAVX2F64
+}
+
+// ---- the wrappers ----------------------------------------------------------
+//
+// Each wrapper cuts its slices to the length the assembly reads and calls
+// the assembly directly on a slice of at most a chunk, the common case.
+// Longer slices go through the generic helpers first, which hand the
+// assembly every chunk but the last (through a function value: they
+// are not inlined).
+
+// axpyAVX512F32 is axpyGeneric[float32] rounded once per element.
+func axpyAVX512F32(dst []float32, alpha float32, x []float32) {
+	dst = dst[:len(x)]
+	if len(x) > rowsVecLen[float32]() {
+		dst, x = rowsAxpyLong(dst, alpha, x, axpyAsmAVX512F32)
+	}
+	axpyAsmAVX512F32(dst, x, alpha)
+}
+
+// axpyAVX512F64 is axpyGeneric[float64] rounded once per element.
+func axpyAVX512F64(dst []float64, alpha float64, x []float64) {
+	dst = dst[:len(x)]
+	if len(x) > rowsVecLen[float64]() {
+		dst, x = rowsAxpyLong(dst, alpha, x, axpyAsmAVX512F64)
+	}
+	axpyAsmAVX512F64(dst, x, alpha)
+}
+
+// axpyAVX2F32 is axpyGeneric[float32] rounded once per element.
+func axpyAVX2F32(dst []float32, alpha float32, x []float32) {
+	dst = dst[:len(x)]
+	if len(x) > rowsVecLen[float32]() {
+		dst, x = rowsAxpyLong(dst, alpha, x, axpyAsmAVX2F32)
+	}
+	axpyAsmAVX2F32(dst, x, alpha)
+}
+
+// axpyAVX2F64 is axpyGeneric[float64] rounded once per element.
+func axpyAVX2F64(dst []float64, alpha float64, x []float64) {
+	dst = dst[:len(x)]
+	if len(x) > rowsVecLen[float64]() {
+		dst, x = rowsAxpyLong(dst, alpha, x, axpyAsmAVX2F64)
+	}
+	axpyAsmAVX2F64(dst, x, alpha)
+}
+
+// rowsAxpyLong does axpy by asm on the chunks of x but the last, and returns
+// what is left of dst and x (1 … rowsVecLen elements).
+func rowsAxpyLong[T Float](dst []T, alpha T, x []T, asm func(dst, x []T, alpha T)) ([]T, []T) {
+	for c := rowsVecLen[T](); len(x) > c; dst, x = dst[c:], x[c:] {
+		asm(dst[:c], x[:c], alpha)
+	}
+	return dst, x
+}
+
+// axpy4AVX512F32 is, bit for bit,
+//
+//	axpyAVX512F32(dst, a0, x0)
+//	axpyAVX512F32(dst, a1, x1)
+//	axpyAVX512F32(dst, a2, x2)
+//	axpyAVX512F32(dst, a3, x3)
+//
+// for len(x0), len(x1), len(x2), len(x3) ≥ len(dst) (it reads len(dst)
+// elements of each); that is,
+// dst[i] = fma(a3, x3[i], fma(a2, x2[i], fma(a1, x1[i], fma(a0, x0[i], dst[i])))).
+func axpy4AVX512F32(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
+	n := len(dst)
+	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
+	if n > rowsVecLen[float32]()/4 {
+		dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, axpy4AsmAVX512F32)
+	}
+	axpy4AsmAVX512F32(dst, x0, x1, x2, x3, a0, a1, a2, a3)
+}
+
+// axpy4AVX512F64 is axpy4AVX512F32 for float64 (four axpyAVX512F64).
+func axpy4AVX512F64(dst []float64, a0, a1, a2, a3 float64, x0, x1, x2, x3 []float64) {
+	n := len(dst)
+	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
+	if n > rowsVecLen[float64]()/4 {
+		dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, axpy4AsmAVX512F64)
+	}
+	axpy4AsmAVX512F64(dst, x0, x1, x2, x3, a0, a1, a2, a3)
+}
+
+// axpy4AVX2F32 is axpy4AVX512F32 on AVX2 (four axpyAVX2F32).
+func axpy4AVX2F32(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
+	n := len(dst)
+	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
+	if n > rowsVecLen[float32]()/4 {
+		dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, axpy4AsmAVX2F32)
+	}
+	axpy4AsmAVX2F32(dst, x0, x1, x2, x3, a0, a1, a2, a3)
+}
+
+// axpy4AVX2F64 is axpy4AVX512F64 on AVX2 (four axpyAVX2F64).
+func axpy4AVX2F64(dst []float64, a0, a1, a2, a3 float64, x0, x1, x2, x3 []float64) {
+	n := len(dst)
+	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
+	if n > rowsVecLen[float64]()/4 {
+		dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, axpy4AsmAVX2F64)
+	}
+	axpy4AsmAVX2F64(dst, x0, x1, x2, x3, a0, a1, a2, a3)
+}
+
+// rowsAxpy4Long does axpy4 by asm on chunks of a quarter of rowsVecLen (so
+// that one call reads at most rowsVecBytes from the four rows together)
+// but the last, and returns what is left of the slices.
+func rowsAxpy4Long[T Float](dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T, asm func(dst, x0, x1, x2, x3 []T, a0, a1, a2, a3 T)) (_, _, _, _, _ []T) {
+	for c := rowsVecLen[T]() / 4; len(dst) > c; {
+		asm(dst[:c], x0[:c], x1[:c], x2[:c], x3[:c], a0, a1, a2, a3)
+		dst, x0, x1, x2, x3 = dst[c:], x0[c:], x1[c:], x2[c:], x3[c:]
+	}
+	return dst, x0, x1, x2, x3
+}
+
+// dotAVX512F32 is dotGeneric[float32] summed in another order: each
+// chunk's sum by the assembly (see dotAsmAVX512F32), the chunks' sums
+// added in order.
+func dotAVX512F32(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s float32
+	if len(x) > rowsVecLen[float32]() {
+		s, x, y = rowsDotLong(x, y, dotAsmAVX512F32)
+	}
+	return s + dotAsmAVX512F32(x, y)
+}
+
+// dotAVX512F64 is dotAVX512F32 for float64.
+func dotAVX512F64(x, y []float64) float64 {
+	y = y[:len(x)]
+	var s float64
+	if len(x) > rowsVecLen[float64]() {
+		s, x, y = rowsDotLong(x, y, dotAsmAVX512F64)
+	}
+	return s + dotAsmAVX512F64(x, y)
+}
+
+// dotAVX2F32 is dotAVX512F32 on AVX2.
+func dotAVX2F32(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s float32
+	if len(x) > rowsVecLen[float32]() {
+		s, x, y = rowsDotLong(x, y, dotAsmAVX2F32)
+	}
+	return s + dotAsmAVX2F32(x, y)
+}
+
+// dotAVX2F64 is dotAVX512F64 on AVX2.
+func dotAVX2F64(x, y []float64) float64 {
+	y = y[:len(x)]
+	var s float64
+	if len(x) > rowsVecLen[float64]() {
+		s, x, y = rowsDotLong(x, y, dotAsmAVX2F64)
+	}
+	return s + dotAsmAVX2F64(x, y)
+}
+
+// rowsDotLong sums by asm the chunks of x·y but the last, in order, and
+// returns the sum and what is left of x and y.
+func rowsDotLong[T Float](x, y []T, asm func(x, y []T) T) (s T, _, _ []T) {
+	for c := rowsVecLen[T](); len(x) > c; x, y = x[c:], y[c:] {
+		s += asm(x[:c], y[:c])
+	}
+	return s, x, y
+}
+
+// ---- the assembly ------------------------------------------------------------
+//
+// Each function is the Go in its comment, for any length: it reads the
+// length of x (dst for axpy4) and trusts the other slices to be as long.
+// fma(a, b, c) is a·b + c rounded once. dst may be x itself (each vector
+// of dst is read before it is written) but must not overlap it otherwise.
+// The AVX-512 functions use AVX-512 F, the AVX2 ones AVX2 and FMA.
+
+// axpyAsmAVX512F32 is, for len(dst) == len(x),
+//
+//	for i, v := range x {
+//		dst[i] = fma(alpha, v, dst[i])
+//	}
+//
+//go:noescape
+func axpyAsmAVX512F32(dst, x []float32, alpha float32)
+
+// axpyAsmAVX512F64 is axpyAsmAVX512F32 for float64.
+//
+//go:noescape
+func axpyAsmAVX512F64(dst, x []float64, alpha float64)
+
+// axpyAsmAVX2F32 is axpyAsmAVX512F32 in AVX2.
+//
+//go:noescape
+func axpyAsmAVX2F32(dst, x []float32, alpha float32)
+
+// axpyAsmAVX2F64 is axpyAsmAVX512F64 in AVX2.
+//
+//go:noescape
+func axpyAsmAVX2F64(dst, x []float64, alpha float64)
+
+// axpy4AsmAVX512F32 is, for len(x0), len(x1), len(x2), len(x3) ≥ len(dst),
+//
+//	for i := range dst {
+//		v := fma(a0, x0[i], dst[i])
+//		v = fma(a1, x1[i], v)
+//		v = fma(a2, x2[i], v)
+//		dst[i] = fma(a3, x3[i], v)
+//	}
+//
+//go:noescape
+func axpy4AsmAVX512F32(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32)
+
+// axpy4AsmAVX512F64 is axpy4AsmAVX512F32 for float64.
+//
+//go:noescape
+func axpy4AsmAVX512F64(dst, x0, x1, x2, x3 []float64, a0, a1, a2, a3 float64)
+
+// axpy4AsmAVX2F32 is axpy4AsmAVX512F32 in AVX2.
+//
+//go:noescape
+func axpy4AsmAVX2F32(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32)
+
+// axpy4AsmAVX2F64 is axpy4AsmAVX512F64 in AVX2.
+//
+//go:noescape
+func axpy4AsmAVX2F64(dst, x0, x1, x2, x3 []float64, a0, a1, a2, a3 float64)
+
+// dotAsmAVX512F32 is, for len(y) == len(x), with partial sums in 4
+// vectors acc[0 … 3] of L = 16 lanes,
+//
+//	var acc [4][L]float32
+//	n4 := len(x) &^ (4*L - 1) // blocks of 4 vectors
+//	for i := range n4 {
+//		v, l := i%(4*L)/L, i%L
+//		acc[v][l] = fma(x[i], y[i], acc[v][l])
+//	}
+//	n1 := len(x) &^ (L - 1) // then whole vectors
+//	for i := n4; i < n1; i++ {
+//		acc[0][i%L] = fma(x[i], y[i], acc[0][i%L])
+//	}
+//	for i := n1; i < len(x); i++ { // then the partial vector
+//		acc[1][i%L] = fma(x[i], y[i], acc[1][i%L])
+//	}
+//	for l := range L {
+//		acc[0][l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l])
+//	}
+//	for h := L / 2; h >= 1; h /= 2 { // halve the lanes
+//		for l := range h {
+//			acc[0][l] += acc[0][l+h]
+//		}
+//	}
+//	return acc[0][0]
+//
+//go:noescape
+func dotAsmAVX512F32(x, y []float32) float32
+
+// dotAsmAVX512F64 is dotAsmAVX512F32 for float64: L = 8.
+//
+//go:noescape
+func dotAsmAVX512F64(x, y []float64) float64
+
+// dotAsmAVX2F32 is dotAsmAVX512F32 in AVX2: L = 8.
+//
+//go:noescape
+func dotAsmAVX2F32(x, y []float32) float32
+
+// dotAsmAVX2F64 is dotAsmAVX512F64 in AVX2: L = 4.
+//
+//go:noescape
+func dotAsmAVX2F64(x, y []float64) float64
