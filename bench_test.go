@@ -131,3 +131,34 @@ func BenchmarkStepMask(b *testing.B) {
 	benchElem(b, "f64/16MiB/grad", 8, 24, func(dz, dr, z []float64, _ []uint64) { StepGrad(dz, dr, z) })
 	benchElem(b, "f64/16MiB/gradmask", 8, 16+1.0/8, func(dz, dr, _ []float64, bits []uint64) { StepGradMask(dz, dr, bits) })
 }
+
+// BenchmarkScalarPeak measures the ceiling of the generic Go code: a
+// register-only loop of eight independent float32 multiply-add chains,
+// which is as much as the compiler gives without vector instructions
+// (GOAMD64=v1). The generic GEMM cannot exceed it; gonum's Sgemm, with
+// its SSE assembly, is not bound by it.
+func BenchmarkScalarPeak(b *testing.B) {
+	const n = 1 << 16
+	for b.Loop() {
+		scalarSink = scalarLoop(n, 1.0001, 0.9999)
+	}
+	b.ReportMetric(16*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+}
+
+var scalarSink float32
+
+func scalarLoop(n int, a, b float32) float32 {
+	var c0, c1, c2, c3, c4, c5, c6, c7 float32
+	for range n {
+		c0 += a * b
+		c1 += a * b
+		c2 += a * b
+		c3 += a * b
+		c4 += a * b
+		c5 += a * b
+		c6 += a * b
+		c7 += a * b
+		a += 1e-30 // keeps the product from being hoisted out of the loop
+	}
+	return c0 + c1 + c2 + c3 + c4 + c5 + c6 + c7
+}
