@@ -3,16 +3,29 @@ package kernels
 // The drivers behind the exported functions, after their checks.
 
 func gemm[T Float](p *impl, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	run(opsFor[T](p), blocksFor[T](p), &gemmJob[T]{
+	gemmThreads(p, threadsFor(0), tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func gemmThreads[T Float](p *impl, threads int, tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	o, bl := opsFor[T](p), blocksFor[T](p)
+	j := gemmJob[T]{
 		m: m, n: n, k: k,
 		a: operand[T]{s: a, ld: lda, trans: tA},
 		b: operand[T]{s: b, ld: ldb, trans: tB},
 		c: c, ldc: ldc,
 		alpha: alpha, beta: beta,
-	})
+	}
+	run(o, bl, &j, planThreads(o, bl, &j, threads))
 }
 
 func forward[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool) {
+	forwardWith(p, m, k, n, x, ldx, w, ldw, nil, bias, r, ldr, z, ldz, mask, hasMask, threadsFor(0))
+}
+
+// forwardWith is forward with W packed (pw, when not nil) and a thread
+// count.
+func forwardWith[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, pw *PackedW[T], bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool, threads int) {
+	o, bl := opsFor[T](p), blocksFor[T](p)
 	j := gemmJob[T]{
 		m: m, n: n, k: k,
 		a: operand[T]{s: x, ld: ldx},
@@ -21,6 +34,9 @@ func forward[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, bias
 		alpha: 1,
 		fwd:   true,
 		bias:  bias, r: r, ldr: ldr, z: z, ldz: ldz,
+	}
+	if pw != nil {
+		j.b = operand[T]{prepacked: true, packed: pw.fwd}
 	}
 	if z != nil {
 		j.c, j.ldc = z, ldz
@@ -35,13 +51,14 @@ func forward[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, bias
 			}
 		}
 	}
-	run(opsFor[T](p), blocksFor[T](p), &j)
+	run(o, bl, &j, planThreads(o, bl, &j, threads))
 }
 
 func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, hasMask bool, lddx, lddw, lddz int) {
 	m, k, n := a.M, a.K, a.N
 	o, bl := opsFor[T](p), blocksFor[T](p)
-	src := dzSource[T]{dr: a.DR, lddr: lddr, z: a.Z, ldz: ldz, db: a.DB, dz: a.DZ, lddz: lddz}
+	threads := threadsFor(a.Threads)
+	src := dzSource[T]{o: o, dr: a.DR, lddr: lddr, z: a.Z, ldz: ldz, db: a.DB, dz: a.DZ, lddz: lddz}
 	if hasMask {
 		src.bits, src.stride = a.Mask.Bits, a.Mask.Stride
 	}
@@ -52,39 +69,44 @@ func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, has
 	if a.Accumulate {
 		beta = 1
 	}
-	// The first GEMM that packs every element of dZ also sums db and
-	// writes dZ, as it packs.
-	visited := false
+	// db is summed and dZ written in one visit of dZ (see gemm.go,
+	// Determinism): by the dW GEMM's packer when there is one, else by
+	// dX's when dX runs on one thread, else by a pass of its own.
+	nonEmpty := m > 0 && n > 0 && k > 0
+	visitDW := a.DW != nil && nonEmpty
+	visited := visitDW
 	if a.DX != nil {
 		// dX (M×K) = dZ (M×N) · Wᵀ, W stored K×N.
-		run(o, bl, &gemmJob[T]{
+		j := gemmJob[T]{
 			m: m, n: k, k: n,
-			a: operand[T]{dz: &src},
-			b: operand[T]{s: a.W, ld: ldw, trans: true},
-			c: a.DX, ldc: lddx,
+			a:   operand[T]{dz: true},
+			b:   operand[T]{s: a.W, ld: ldw, trans: true},
+			src: src,
+			c:   a.DX, ldc: lddx,
 			alpha: 1, beta: beta,
-			visit: true,
-		})
-		visited = m > 0 && n > 0 && k > 0
+		}
+		if a.PW != nil {
+			j.b = operand[T]{prepacked: true, packed: a.PW.bwd}
+		}
+		np := planThreads(o, bl, &j, threads)
+		j.visit = !visitDW && np == 1
+		run(o, bl, &j, np)
+		visited = visited || j.visit && nonEmpty
 	}
 	if a.DW != nil {
 		// dW (K×N) = Xᵀ · dZ, X stored M×K.
-		run(o, bl, &gemmJob[T]{
+		j := gemmJob[T]{
 			m: k, n: n, k: m,
-			a: operand[T]{s: a.X, ld: ldx, trans: true},
-			b: operand[T]{dz: &src},
-			c: a.DW, ldc: lddw,
+			a:   operand[T]{s: a.X, ld: ldx, trans: true},
+			b:   operand[T]{dz: true},
+			src: src,
+			c:   a.DW, ldc: lddw,
 			alpha: 1, beta: beta,
-			visit: !visited,
-		})
-		visited = visited || m > 0 && n > 0 && k > 0
+			visit: visitDW,
+		}
+		run(o, bl, &j, planThreads(o, bl, &j, threads))
 	}
 	if !visited && (a.DB != nil || a.DZ != nil) && m > 0 && n > 0 {
-		w := getWork[T](bl)
-		row := grow(&w.row, n)
-		for i := range m {
-			src.row(row, i, 0, true)
-		}
-		putWork(w)
+		visitDZ(o, bl, &src, m, n, threads)
 	}
 }

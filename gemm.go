@@ -20,6 +20,46 @@ import (
 // The fused forward pass is this GEMM with its epilogue on the last K
 // panel, and the backward pass is two such GEMMs whose packers build dZ
 // from dR and the mask as they pack it.
+//
+// # Threads
+//
+// With several participants (parallel.go), the steps of a column block
+// are taken a group of K blocks at a time (packedPart): the participants
+// pack the group's blocks of B together, in ranges of whole micro-panels,
+// meet at a barrier, and compute its tiles in items of (a range of rows, a
+// range of columns), each item through the group's K panels in order and
+// each participant packing the rows of A of its items into its own buffer.
+// The rows are split into ranges of a multiple of mr rows (at most mc), at
+// least one a participant, and the columns at multiples of 64 columns of
+// the matrix (splitTiles, nextTile). The rows route (runRows) splits into
+// fixed column chunks and ranges of rows. dZ's visit (below) is done where
+// each column has one owner.
+//
+// # Determinism
+//
+// The results are the same bits for any number of threads, because the
+// thread count changes only who computes a tile and how the rows of A are
+// grouped into packed blocks, never the arithmetic of an element:
+//
+//   - every element of C is computed by one participant, in a register
+//     tile at the same place of the same grid (rows in steps of mr from 0,
+//     columns in steps of nr from the start of its nc block), from the same
+//     packed values (packing copies; the padding is the same zeros), over
+//     the same kc panels in the same order: each panel's product is added
+//     to C (β = 1 after the first), by the participant of its item within
+//     a group and after a barrier between groups;
+//   - on the rows route an element is one dot product, or one chain of
+//     axpy calls, over the same slices: the column chunks are fixed
+//     (rowsChunk), not derived from the thread count;
+//   - db is summed, and dZ written, in one pass over dZ that adds the rows
+//     in order, 0 to M−1, into each column from its initial value, with
+//     each column range owned by one participant: the dW GEMM's packing of
+//     its B = dZ (split by columns; its K panels are the blocks of rows, in
+//     order), a pass of its own split by columns, or, on one thread, the
+//     packing of dX's A = dZ (row blocks in order). Each gives the same sum.
+//
+// A tile writes its nr mask bits into a 64-bit word shared with other
+// tiles of its row, so columns are split only at whole words.
 
 // tile is what the microkernel needs to compute one register tile and
 // apply its epilogue.
@@ -54,6 +94,7 @@ type tile[T Float] struct {
 // for the packers of the backward GEMMs. On the visit that sees each
 // element once, they also add dZ into db and write it to dz.
 type dzSource[T Float] struct {
+	o      *ops[T] // its stepGrad and stepGradMask build the rows
 	dr     []T
 	lddr   int
 	z      []T // nil: use bits
@@ -77,11 +118,37 @@ func (s *dzSource[T]) at(i, j int) T {
 	return s.dr[i*s.lddr+j]
 }
 
-// row computes dZ(i, j0 … j0+len(out)−1) into out; on the visit it adds
-// the values into db and writes them to dz.
+// row computes dZ(i, j0 … j0+len(out)−1) into out, with the path's
+// elementwise kernels (the selects of at); on the visit it adds the values
+// into db and writes them to dz.
 func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
-	for j := range out {
-		out[j] = s.at(i, j0+j)
+	n := len(out)
+	dr := s.dr[i*s.lddr+j0 : i*s.lddr+j0+n]
+	if s.z != nil {
+		z := s.z[i*s.ldz+j0 : i*s.ldz+j0+n]
+		if raceEnabled {
+			raceRead(dr)
+			raceRead(z)
+			raceWrite(out)
+		}
+		s.o.stepGrad(out, dr, z)
+	} else {
+		// Up to a mask word by at, then whole words and the rest by
+		// stepGradMask.
+		h := min(n, (64-j0%64)%64)
+		for j := range h {
+			out[j] = s.at(i, j0+j)
+		}
+		if h < n {
+			w := i*s.stride + (j0+h)/64
+			bits := s.bits[w : w+MaskWords(n-h)]
+			if raceEnabled {
+				raceRead(dr[h:])
+				raceRead(bits)
+				raceWrite(out[h:])
+			}
+			s.o.stepGradMask(out[h:], dr[h:], bits)
+		}
 	}
 	if !visit {
 		return
@@ -97,18 +164,24 @@ func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
 	}
 }
 
-// operand is one GEMM operand: op(s) with leading dimension ld, or dZ
-// built by dz.
+// operand is one GEMM operand: op(s) with leading dimension ld, dZ built
+// by the job's src, or (B only) already packed.
 type operand[T Float] struct {
 	s     []T
 	ld    int
 	trans bool
-	dz    *dzSource[T]
+	dz    bool // the operand is dZ, built by the job's src
+	// prepacked: op(B) comes packed for the path's blocking in packed,
+	// block after block as packedOffset says (a PackedW's panels); s is
+	// not used.
+	prepacked bool
+	packed    []T
 }
 
 type gemmJob[T Float] struct {
 	m, n, k     int
 	a, b        operand[T]
+	src         dzSource[T] // the dZ operand's source
 	c           []T
 	ldc         int
 	alpha, beta T
@@ -123,45 +196,124 @@ type gemmJob[T Float] struct {
 	stride int
 }
 
-// work is the per-call scratch: the packed blocks and the tile. It is
-// pooled, so that calls in steady state allocate nothing.
+// packedOffset is where the packed block of op(B) at rows pc … and
+// columns jc … starts in a B packed whole (k rows, in blocks of kc rows
+// within blocks of nc columns): the earlier column blocks take k·nc
+// elements each, and each earlier row block of this one kc·nbr, where nbr
+// is the block's width rounded up to nr.
+func packedOffset(jc, pc, k, nbr int) int { return jc*k + pc*nbr }
+
+// maxGroup is the most kc blocks of K in a group (see packedPart).
+const maxGroup = 4
+
+// smallK is the longest sum that runRows computes rather than the tiles.
+const smallK = 8
+
+// rowsChunk is the width of runRows's column chunks: whole mask words,
+// and a fixed split of the columns whatever the thread count.
+func rowsChunk(bl blocking) int { return min(max(bl.nc&^63, 64), 256) }
+
+// onRows reports whether a job takes the rows route (runRows) rather than
+// the packed tiles.
+func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
+	return !j.b.prepacked && (j.m < o.mr || j.k <= smallK)
+}
+
+// planThreads returns the number of threads a job gets when its call
+// allows threads: see jobThreads.
+func planThreads[T Float](o *ops[T], bl blocking, j *gemmJob[T], threads int) int {
+	m, n, k := j.m, j.n, j.k
+	if threads <= 1 || m == 0 || n == 0 || !j.fwd && (k == 0 || j.alpha == 0) {
+		return 1
+	}
+	items, rows := ceilDiv(m, o.mr)*ceilDiv(n, 64), onRows(o, j)
+	if rows {
+		items = ceilDiv(n, rowsChunk(bl)) * m
+	}
+	return jobThreads(threads, float64(m)*float64(n)*float64(max(k, 1)), minMACs(o, bl, rows), items)
+}
+
+// Kinds of parallel work.
+const (
+	kindPacked = iota // the packed tiles
+	kindRows          // runRows
+	kindVisit         // visitDZ
+)
+
+// work is the state of one call: the job, the shared packed blocks of B,
+// each participant's scratch, and the team. Calls take it from a free
+// list and put it back, so that calls in steady state allocate nothing.
 type work[T Float] struct {
-	a, b  []T
+	team
+	kind int
+	o    *ops[T]
+	bl   blocking
+	job  gemmJob[T]
+	b    []T // the packed blocks of B, shared
+	sc   []*scratch[T]
+}
+
+// scratch is one participant's: its packed blocks of A and its tile.
+type scratch[T Float] struct {
+	_     [128]byte // no false sharing with another participant's scratch
+	a     []T
 	row   []T // one row of dZ
 	arow  []T // runRows: a row of A
 	brows []T // runRows: the rows of a dZ operand B
 	acc   []T // runRows: a row of C
 	t     tile[T]
+	// a holds the packed blocks of A of rows aIC … of the current group
+	// whose bits are set in aHave.
+	aIC   int
+	aHave uint64
+	_     [128]byte
 }
 
-// smallK is the longest sum that runRows computes rather than the tiles.
-const smallK = 8
+// The free lists of work, per element type. A free list rather than a
+// sync.Pool, which the garbage collector empties: a call after a
+// collection would allocate its buffers again. At most maxFreeWork are
+// kept (one per goroutine calling at once).
+var workLists [2]struct {
+	mu   sync.Mutex
+	free []any
+}
 
-var workPools [2]sync.Pool // float32, float64
+const maxFreeWork = 16
 
-func getWork[T Float](bl blocking) *work[T] {
+func getWork[T Float](o *ops[T], bl blocking) *work[T] {
 	var z T
-	pool := &workPools[unsafe.Sizeof(z)/8]
-	w, _ := pool.Get().(*work[T])
+	l := &workLists[unsafe.Sizeof(z)/8]
+	var w *work[T]
+	l.mu.Lock()
+	if n := len(l.free); n > 0 {
+		w = l.free[n-1].(*work[T])
+		l.free[n-1] = nil
+		l.free = l.free[:n-1]
+	}
+	l.mu.Unlock()
 	if w == nil {
 		w = new(work[T])
 	}
-	if len(w.a) < bl.mc*bl.kc {
-		w.a = make([]T, bl.mc*bl.kc)
-	}
-	if len(w.b) < bl.kc*bl.nc {
-		w.b = make([]T, bl.kc*bl.nc)
-	}
-	if len(w.row) < bl.kc {
-		w.row = make([]T, bl.kc)
-	}
+	w.o, w.bl = o, bl
 	return w
 }
 
 func putWork[T Float](w *work[T]) {
+	// Drop the references to the caller's slices.
+	w.job = gemmJob[T]{}
+	w.o = nil
+	for _, s := range w.sc {
+		if s != nil {
+			s.t = tile[T]{}
+		}
+	}
 	var z T
-	w.t = tile[T]{} // drop references to the caller's slices
-	workPools[unsafe.Sizeof(z)/8].Put(w)
+	l := &workLists[unsafe.Sizeof(z)/8]
+	l.mu.Lock()
+	if len(l.free) < maxFreeWork {
+		l.free = append(l.free, w)
+	}
+	l.mu.Unlock()
 }
 
 // scale sets C = β·C (C = 0 when β = 0, whatever C held).
@@ -181,8 +333,8 @@ func scale[T Float](m, n int, beta T, c []T, ldc int) {
 	}
 }
 
-// run computes one GEMM job.
-func run[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
+// run computes one GEMM job with up to np threads (see planThreads).
+func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 	m, n, k := j.m, j.n, j.k
 	if m == 0 || n == 0 {
 		return
@@ -191,77 +343,271 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 		scale(m, n, j.beta, j.c, j.ldc)
 		return
 	}
-	if m < o.mr || k <= smallK {
-		runRows(o, bl, j)
-		return
-	}
-	mr, nr := o.mr, o.nr
-	w := getWork[T](bl)
+	w := getWork[T](o, bl)
 	defer putWork(w)
-	t := &w.t
-	t.alpha = j.alpha
-	t.ldc = j.ldc
-	t.nrMask = 1<<nr - 1
+	w.job = *j
+	w.kind = kindPacked
+	if onRows(o, j) {
+		w.kind = kindRows
+	} else if !j.b.prepacked {
+		nbr := roundUp(min(bl.nc, n), o.nr)
+		grow(&w.b, min(k*nbr, bl.kc*bl.nc)) // the largest group of blocks (packedPart)
+	}
+	w.exec(np)
+}
+
+// visitDZ sums db and writes dZ, for a backward pass whose GEMMs did
+// not, with up to threads threads: one column chunk per item, its rows in
+// order.
+func visitDZ[T Float](o *ops[T], bl blocking, src *dzSource[T], m, n, threads int) {
+	w := getWork[T](o, bl)
+	defer putWork(w)
+	w.job = gemmJob[T]{m: m, n: n, src: *src}
+	w.kind = kindVisit
+	// An element of dZ costs a few loads and a select, and db an add:
+	// call it 4 multiply-adds.
+	w.exec(jobThreads(threads, 4*float64(m)*float64(n), minMACs(o, bl, true), ceilDiv(n, rowsChunk(bl))))
+}
+
+func (w *work[T]) exec(np int) {
+	if len(w.sc) < np {
+		w.sc = append(w.sc, make([]*scratch[T], np-len(w.sc))...)
+	}
+	counters := 1
+	if w.kind == kindPacked {
+		// The most row ranges a split can have.
+		counters += splitTiles(w.job.m, 0, w.job.n, w.o.mr, w.bl.mc, np).nRow
+	}
+	w.counters(counters)
+	w.team.run(w, np)
+}
+
+// part is participant id's part of the call.
+func (w *work[T]) part(id int) {
+	s := w.sc[id]
+	if s == nil {
+		s = new(scratch[T])
+		w.sc[id] = s
+	}
+	switch w.kind {
+	case kindPacked:
+		w.packedPart(s, id)
+	case kindRows:
+		w.rowsPart(s)
+	case kindVisit:
+		w.visitPart(s)
+	}
+}
+
+// tileSplit is the split of a column block's tiles into items: nRow
+// ranges of rc rows times nCol ranges of whole mask words of columns.
+type tileSplit struct {
+	m, rc, nRow int
+	jc, nb      int
+	g0, groups  int // the step's first 64-column group of the matrix, and how many it touches
+	nCol        int
+}
+
+// splitTiles splits an m×nb step at column jc among np participants.
+// One participant takes the rows in blocks of mc, as the loops above. More
+// split the rows into at least np ranges (a multiple of mr rows, at most
+// mc), each packed into A by the participant that claims it, and each
+// range's columns into at least 4 ranges (more when there are fewer row
+// ranges than participants), for the participants that finish early to
+// take over (nextTile). With a range of rows each, the participants share
+// the packed block of B, and each reuses a micro-panel of B for the rc/mr
+// tiles of its rows, as one participant does for its mc/mr.
+func splitTiles(m, jc, nb, mr, mc, np int) tileSplit {
+	sp := tileSplit{m: m, rc: mc, jc: jc, nb: nb, g0: jc / 64, nCol: 1}
+	sp.groups = (jc+nb-1)/64 - sp.g0 + 1
+	if np > 1 {
+		nRow := min(ceilDiv(m, mr), max(np, ceilDiv(m, mc)))
+		sp.rc = roundUp(ceilDiv(m, nRow), mr)
+	}
+	sp.nRow = ceilDiv(m, sp.rc)
+	if np > 1 {
+		sp.nCol = min(sp.groups, max(4, ceilDiv(4*np, sp.nRow)))
+	}
+	return sp
+}
+
+// item returns item (ri, ci): rows ic … ic+mb−1, and columns j0 … j1−1
+// of the step (multiples of nr, and of 64 in the matrix, apart from the
+// ends).
+func (sp *tileSplit) item(ri, ci int) (ic, mb, j0, j1 int) {
+	ic = ri * sp.rc
+	mb = min(sp.rc, sp.m-ic)
+	j0 = max(0, (sp.g0+ci*sp.groups/sp.nCol)*64-sp.jc)
+	j1 = min(sp.nb, (sp.g0+(ci+1)*sp.groups/sp.nCol)*64-sp.jc)
+	return
+}
+
+// packedPart is a participant's part of a job on the packed route.
+//
+// The loops are those of the comment at the top, with the (jc, pc) steps
+// of B packed a group at a time: as many kc×nb blocks as fit in the kc×nc
+// of the blocking, up to maxGroup (K up to 4·kc in one group, for the
+// usual shapes: nb is less than nc). The participants pack the group
+// together, meet at a barrier, and then take items of tiles (a range of
+// rows and one of columns), each through all the group's K panels in
+// order: a tile's panels are summed in the same order as in the loops
+// above, and no barrier is needed between them. A participant keeps the
+// group's packed blocks of A for the rows of its items, which usually
+// share their rows (nextTile). With B prepacked, groups are of maxGroup
+// blocks: no barrier at all for K ≤ maxGroup·kc and N ≤ nc.
+func (w *work[T]) packedPart(s *scratch[T], id int) {
+	j, o, bl := &w.job, w.o, w.bl
+	m, n, k := j.m, j.n, j.k
+	mr, nr, np := o.mr, o.nr, w.n
+	dzRow := grow(&s.row, bl.kc)
+	var dzB []T
+	if j.b.dz {
+		dzB = grow(&s.brows, roundUp(min(bl.nc, n), nr))
+	}
+	t := &s.t
+	*t = tile[T]{alpha: j.alpha, ldc: j.ldc, nrMask: 1<<nr - 1}
 	if j.fwd {
 		t.ldz, t.ldr, t.stride = j.ldz, j.ldr, j.stride
 	}
 	for jc := 0; jc < n; jc += bl.nc {
 		nb := min(bl.nc, n-jc)
+		nbr := roundUp(nb, nr)
+		sp := splitTiles(m, jc, nb, mr, bl.mc, np)
+		// The K rows of a group of blocks: those whose packed blocks of
+		// B fit in kc×nc, and at most maxGroup blocks, which a
+		// participant's packed A holds for its rows.
+		kg := maxGroup * bl.kc
+		if !j.b.prepacked {
+			kg = min(max(1, bl.nc/nbr), maxGroup) * bl.kc
+		}
+		// A's blocks: block q of the group at a[q*astride:], when items
+		// share their rows; else one block at a time.
+		keep := sp.nCol > 1
+		slots := 1
+		if keep {
+			slots = min(maxGroup, ceilDiv(max(k, 1), bl.kc))
+		}
+		astride := roundUp(min(sp.rc, m), mr) * min(bl.kc, k)
+		a := grow(&s.a, astride*slots)
 		// A forward pass with k = 0 still runs one empty panel for its
 		// epilogue: Z = bias.
-		for pc := 0; pc < k || pc == 0; pc += bl.kc {
-			kb := min(bl.kc, k-pc)
-			first, last := pc == 0, pc+kb >= k
-			bp := w.b[:kb*roundUp(nb, nr)]
-			if j.b.dz != nil {
-				packBdZ(bp, j.b.dz, pc, jc, kb, nb, nr, j.visit)
+		for pg := 0; pg < k || pg == 0; pg += kg {
+			pe := min(pg+kg, k)
+			// Block pc of the group is bg[(pc-pg)*nbr:], kb×nbr.
+			var bg []T
+			if j.b.prepacked {
+				bg = j.b.packed[packedOffset(jc, 0, k, nbr):]
 			} else {
-				o.packB(bp, j.b.s, j.b.ld, j.b.trans, pc, jc, kb, nb, nr)
+				// Pack the group, in ranges of whole micro-panels, each
+				// through the group's blocks in order.
+				bg = w.b[:(pe-pg)*nbr]
+				panels := nbr / nr
+				items := 1
+				if np > 1 {
+					items = min(panels, 4*np)
+				}
+				for it := w.grab(); it < items; it = w.grab() {
+					p0, p1 := it*panels/items, (it+1)*panels/items
+					c0, c1 := p0*nr, min(nb, p1*nr)
+					for pc := pg; pc < pe; pc += bl.kc {
+						kb := min(bl.kc, k-pc)
+						bp := bg[(pc-pg)*nbr : (pc-pg)*nbr+kb*nbr]
+						dst := bp[c0*kb : p1*nr*kb]
+						if j.b.dz {
+							packBdZ(dst, &j.src, pc, jc+c0, kb, c1-c0, nr, dzB, j.visit)
+						} else {
+							if raceEnabled {
+								raceOperand(j.b.s, j.b.ld, j.b.trans, pc, jc+c0, kb, c1-c0)
+								raceWrite(dst)
+							}
+							o.packB(dst, j.b.s, j.b.ld, j.b.trans, pc, jc+c0, kb, c1-c0, nr)
+						}
+					}
+				}
+				if !w.sync() {
+					return
+				}
 			}
-			for ic := 0; ic < m; ic += bl.mc {
-				mb := min(bl.mc, m-ic)
-				ap := w.a[:kb*roundUp(mb, mr)]
-				if j.a.dz != nil {
-					packAdZ(ap, j.a.dz, ic, pc, mb, kb, mr, w.row, j.visit && jc == 0)
-				} else {
-					o.packA(ap, j.a.s, j.a.ld, j.a.trans, ic, pc, mb, kb, mr)
+			s.aIC, s.aHave = -1, 0
+			cl := newClaim(id, np, sp.nRow)
+			for {
+				ri, ci, ok := w.nextTile(sp.nRow, sp.nCol, &cl)
+				if !ok {
+					break
 				}
-				t.kc = kb
-				t.beta = j.beta
-				if !first {
-					t.beta = 1
+				ic, mb, j0, j1 := sp.item(ri, ci)
+				if ic != s.aIC {
+					s.aIC, s.aHave = ic, 0
 				}
-				t.last = j.fwd && last
-				for jr := 0; jr < nb; jr += nr {
-					col := jc + jr
-					t.b = bp[jr*kb : (jr+nr)*kb]
-					t.n = min(nr, nb-jr)
-					if t.last {
-						t.col = col
-						t.bias = nil
-						if j.bias != nil {
-							t.bias = j.bias[col:]
-						}
+				for pc := pg; pc < pe || pc == 0 && k == 0; pc += bl.kc {
+					kb := min(bl.kc, k-pc)
+					off := (pc - pg) * nbr
+					if j.b.prepacked {
+						off = pc * nbr
 					}
-					for ir := 0; ir < mb; ir += mr {
-						row := ic + ir
-						t.a = ap[ir*kb : (ir+mr)*kb]
-						t.m = min(mr, mb-ir)
-						t.c = j.c[row*j.ldc+col:]
+					bp := bg[off : off+kb*nbr]
+					t.kc = kb
+					t.beta = j.beta
+					if pc > 0 {
+						t.beta = 1
+					}
+					t.last = j.fwd && pc+kb >= k
+					q := (pc - pg) / bl.kc
+					if !keep {
+						q, s.aHave = 0, 0
+					}
+					ap := a[q*astride : q*astride+kb*roundUp(mb, mr)]
+					if s.aHave&(1<<q) == 0 {
+						if j.a.dz {
+							packAdZ(ap, &j.src, ic, pc, mb, kb, mr, dzRow, j.visit && jc == 0)
+						} else {
+							if raceEnabled {
+								raceOperand(j.a.s, j.a.ld, j.a.trans, ic, pc, mb, kb)
+								raceWrite(ap)
+							}
+							o.packA(ap, j.a.s, j.a.ld, j.a.trans, ic, pc, mb, kb, mr)
+						}
+						s.aHave |= 1 << q
+					}
+					for jr := j0; jr < j1; jr += nr {
+						col := jc + jr
+						t.b = bp[jr*kb : (jr+nr)*kb]
+						t.n = min(nr, nb-jr)
 						if t.last {
-							t.r = j.r[row*j.ldr+col:]
-							t.z = nil
-							if j.z != nil {
-								t.z = j.z[row*j.ldz+col:]
-							}
-							t.bits = nil
-							if j.bits != nil {
-								t.bits = j.bits[row*j.stride:]
+							t.col = col
+							t.bias = nil
+							if j.bias != nil {
+								t.bias = j.bias[col:]
 							}
 						}
-						o.kernel(t)
+						for ir := 0; ir < mb; ir += mr {
+							row := ic + ir
+							t.a = ap[ir*kb : (ir+mr)*kb]
+							t.m = min(mr, mb-ir)
+							t.c = j.c[row*j.ldc+col:]
+							if t.last {
+								t.r = j.r[row*j.ldr+col:]
+								t.z = nil
+								if j.z != nil {
+									t.z = j.z[row*j.ldz+col:]
+								}
+								t.bits = nil
+								if j.bits != nil {
+									t.bits = j.bits[row*j.stride:]
+								}
+							}
+							if raceEnabled {
+								raceTile(t, mr, nr)
+							}
+							o.kernel(t)
+						}
 					}
 				}
+			}
+			// The next group overwrites B; the next phase's items start
+			// from 0.
+			if (pe < k || jc+nb < n) && !w.sync() {
+				return
 			}
 		}
 	}
@@ -271,38 +617,59 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 // register tile (a batch of one, say: the tile would spend most of its
 // flops on padding) or a short sum (dW from a small batch: the tile would
 // spend its time on calls and epilogues). Row i of C is the row i of A
-// times B, accumulated nc columns at a time: a sum of rows of B when B is
-// untransposed, else dot products with the rows of the stored Bᵀ. B streams
-// through once per row of A. A dZ operand is built a row at a time (B's
-// once per column block, into scratch). The epilogue is the tile's, on 64
-// columns (one mask word) at a time.
-func runRows[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
+// times B, accumulated rowsChunk columns at a time: a sum of rows of B
+// when B is untransposed, else dot products with the rows of the stored
+// Bᵀ. B streams through once per row of A. A dZ operand is built a row at
+// a time (B's once per column chunk, into scratch). The epilogue is the
+// tile's, on 64 columns (one mask word) at a time.
+//
+// Its items are (column chunk, range of rows); a dZ operand B is visited
+// by the item of its chunk's first rows, and a dZ operand A (one
+// participant only) on the first chunk.
+func (w *work[T]) rowsPart(s *scratch[T]) {
+	j, o, bl := &w.job, w.o, w.bl
 	m, n, k := j.m, j.n, j.k
-	w := getWork[T](bl)
-	defer putWork(w)
-	arow := grow(&w.arow, k)
-	t := &w.t
-	t.m, t.alpha, t.beta, t.last = 1, j.alpha, j.beta, j.fwd
-	t.ldc, t.ldz, t.ldr, t.stride = j.ldc, j.ldz, j.ldr, j.stride
-	t.nrMask = ^uint64(0) // a segment starts a mask word and owns all of it
-	// Column blocks of a whole number of mask words, so that each
-	// epilogue segment starts a word.
-	chunk := max(bl.nc&^63, 64)
-	for jc := 0; jc < n; jc += chunk {
+	chunk := rowsChunk(bl)
+	nCh := ceilDiv(n, chunk)
+	nRR := 1
+	if np := w.n; np > 1 {
+		nRR = min(ceilDiv(4*np, nCh), m)
+		if j.b.dz {
+			// Each range builds the chunk's rows of B again: keep
+			// ranges long.
+			nRR = min(nRR, max(1, m/16))
+		}
+	}
+	per := ceilDiv(m, nRR)
+	nRR = ceilDiv(m, per)
+	// The scratch at its largest for the job, whichever items come.
+	arow := grow(&s.arow, k)
+	grow(&s.acc, min(chunk, n))
+	if j.b.dz {
+		grow(&s.brows, k*min(chunk, n))
+	}
+	t := &s.t
+	*t = tile[T]{m: 1, alpha: j.alpha, beta: j.beta, last: j.fwd,
+		ldc: j.ldc, ldz: j.ldz, ldr: j.ldr, stride: j.stride,
+		nrMask: ^uint64(0)} // a segment starts a mask word and owns all of it
+	for it := w.grab(); it < nCh*nRR; it = w.grab() {
+		jc := it / nRR * chunk
 		nb := min(chunk, n-jc)
-		b, ldb, b0 := j.b.s, j.b.ld, jc // element (p, jj) of the block: b[p*ldb+b0+jj]
-		if j.b.dz != nil {
-			b, ldb, b0 = grow(&w.brows, k*nb), nb, 0
+		i0 := it % nRR * per
+		i1 := min(m, i0+per)
+		b, ldb, b0 := j.b.s, j.b.ld, jc // element (p, jj) of the chunk: b[p*ldb+b0+jj]
+		if j.b.dz {
+			b, ldb, b0 = grow(&s.brows, k*nb), nb, 0
 			for p := range k {
-				j.b.dz.row(b[p*nb:(p+1)*nb], p, jc, j.visit)
+				j.src.row(b[p*nb:(p+1)*nb], p, jc, j.visit && i0 == 0)
 			}
 		}
-		acc := grow(&w.acc, nb)
-		for i := range m {
+		acc := grow(&s.acc, nb)
+		for i := i0; i < i1; i++ {
 			a := arow
 			switch {
-			case j.a.dz != nil:
-				j.a.dz.row(a, i, 0, j.visit && jc == 0)
+			case j.a.dz:
+				j.src.row(a, i, 0, j.visit && jc == 0)
 			case j.a.trans:
 				for p := range a {
 					a[p] = j.a.s[p*j.a.ld+i]
@@ -313,17 +680,27 @@ func runRows[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 			}
 			if j.b.trans {
 				for jj := range acc {
-					acc[jj] = o.dot(a, b[(jc+jj)*ldb:(jc+jj)*ldb+k])
+					bj := b[(b0+jj)*ldb : (b0+jj)*ldb+k]
+					if raceEnabled {
+						raceRead(a)
+						raceRead(bj)
+					}
+					acc[jj] = o.dot(a, bj)
 				}
 			} else {
 				clear(acc)
 				for p, x := range a {
-					o.axpy(acc, x, b[p*ldb+b0:p*ldb+b0+nb])
+					bp := b[p*ldb+b0 : p*ldb+b0+nb]
+					if raceEnabled {
+						raceRead(bp)
+						raceWrite(acc)
+					}
+					o.axpy(acc, x, bp)
 				}
 			}
-			for s := 0; s < nb; s += 64 {
-				col := jc + s
-				t.n = min(64, nb-s)
+			for seg := 0; seg < nb; seg += 64 {
+				col := jc + seg
+				t.n = min(64, nb-seg)
 				t.c = j.c[i*j.ldc+col:]
 				if j.fwd {
 					t.col, t.bias, t.z, t.bits = col, nil, nil, nil
@@ -338,8 +715,22 @@ func runRows[T Float](o *ops[T], bl blocking, j *gemmJob[T]) {
 						t.bits = j.bits[i*j.stride:]
 					}
 				}
-				t.finish(acc[s:], 0)
+				t.finish(acc[seg:], 0)
 			}
+		}
+	}
+}
+
+// visitPart is a participant's part of visitDZ.
+func (w *work[T]) visitPart(s *scratch[T]) {
+	j := &w.job
+	chunk := rowsChunk(w.bl)
+	grow(&s.acc, min(chunk, j.n))
+	for it := w.grab(); it < ceilDiv(j.n, chunk); it = w.grab() {
+		jc := it * chunk
+		out := grow(&s.acc, min(chunk, j.n-jc))
+		for i := range j.m {
+			j.src.row(out, i, jc, true)
 		}
 	}
 }
@@ -353,6 +744,8 @@ func grow[T any](buf *[]T, n int) []T {
 }
 
 func roundUp(v, to int) int { return (v + to - 1) / to * to }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // packAGeneric packs rows i0 … i0+mb−1 and columns p0 … p0+kb−1 of op(A)
 // into mr-row micro-panels: element (i, p) of the block goes to
@@ -415,13 +808,16 @@ func packAdZ[T Float](dst []T, s *dzSource[T], i0, p0, mb, kb, mr int, row []T, 
 	}
 }
 
-// packBdZ packs dZ(p0 … p0+kb−1, j0 … j0+nb−1) as packBGeneric packs B.
-func packBdZ[T Float](dst []T, s *dzSource[T], p0, j0, kb, nb, nr int, visit bool) {
+// packBdZ packs dZ(p0 … p0+kb−1, j0 … j0+nb−1) as packBGeneric packs B,
+// building dZ a row of the block at a time into row (nb elements).
+func packBdZ[T Float](dst []T, s *dzSource[T], p0, j0, kb, nb, nr int, row []T, visit bool) {
+	row = row[:nb]
 	for p := range kb {
+		s.row(row, p0+p, j0, visit)
 		for jp := 0; jp < nb; jp += nr {
 			cols := min(nr, nb-jp)
 			out := dst[jp*kb+p*nr : jp*kb+p*nr+nr]
-			s.row(out[:cols], p0+p, j0+jp, visit)
+			copy(out, row[jp:jp+cols])
 			clear(out[cols:])
 		}
 	}

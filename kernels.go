@@ -77,6 +77,17 @@ const (
 //
 //	kernels.GEMM(kernels.NoTrans, kernels.NoTrans, 2, 3, 4, float32(1), a, 0, b, 0, 0, c, 0)
 func GEMM[T Float](tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	GEMMThreads(0, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// GEMMThreads is [GEMM] on up to threads threads; 0 means the package's
+// default ([SetThreads]). The result is the same bits for any count.
+//
+// Example: C = A·B on at most 4 threads:
+//
+//	kernels.GEMMThreads(4, kernels.NoTrans, kernels.NoTrans, m, n, k, float32(1), a, 0, b, 0, 0, c, 0)
+func GEMMThreads[T Float](threads int, tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	checkThreads(threads)
 	checkDims3("m", m, "n", n, "k", k)
 	ar, ac := dim{"m", m}, dim{"k", k}
 	if tA {
@@ -95,12 +106,12 @@ func GEMM[T Float](tA, tB Transpose, m, n, k int, alpha T, a []T, lda int, b []T
 	cr := matRegion("c", c, m, n, ldc)
 	checkDisjoint(cr, matRegion("a", a, ar.v, ac.v, lda))
 	checkDisjoint(cr, matRegion("b", b, br.v, bc.v, ldb))
-	gemm(active, bool(tA), bool(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemmThreads(active, threadsFor(threads), bool(tA), bool(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // ForwardArgs holds the operands of [Forward]. Leading dimensions of 0
-// mean tight. X, W and R are required; Bias, Z and Mask are optional (nil
-// or the zero Mask means absent).
+// mean tight. X, W (or PW) and R are required; Bias, Z and Mask are
+// optional (nil or the zero Mask means absent).
 type ForwardArgs[T Float] struct {
 	M, K, N int // X is M×K, W is K×N, Bias has N elements, R and Z are M×N
 
@@ -108,13 +119,18 @@ type ForwardArgs[T Float] struct {
 	LdX  int
 	W    []T
 	LdW  int
-	Bias []T // nil: no bias
+	PW   *PackedW[T] // W packed by PackW: used instead of W (then ignored) when not nil
+	Bias []T         // nil: no bias
 
 	R    []T // output: ReLU(Z)
 	LdR  int
 	Z    []T // optional output: X·W + Bias
 	LdZ  int
 	Mask Mask // optional output: [Z ≥ 0], M×N (see NewMask)
+
+	// Threads is the most threads the call may use; 0 means the
+	// package's default (see SetThreads).
+	Threads int
 }
 
 // Forward computes the fused forward pass of a dense ReLU layer:
@@ -136,8 +152,15 @@ type ForwardArgs[T Float] struct {
 func Forward[T Float](p *ForwardArgs[T]) {
 	m, k, n := p.M, p.K, p.N
 	checkDims3("M", m, "K", k, "N", n)
+	checkThreads(p.Threads)
 	ldx := checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
-	ldw := checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
+	ldw, w := 0, p.W
+	if p.PW != nil {
+		p.PW.check(k, n)
+		w = nil
+	} else {
+		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
+	}
 	if p.Bias != nil && len(p.Bias) < n {
 		panicf("len(Bias) = %d, want ≥ N=%d (or nil for no bias)", len(p.Bias), n)
 	}
@@ -153,20 +176,20 @@ func Forward[T Float](p *ForwardArgs[T]) {
 	if m == 0 || n == 0 {
 		return
 	}
-	ins := [...]region{matRegion("X", p.X, m, k, ldx), matRegion("W", p.W, k, n, ldw), vecRegion("Bias", p.Bias, n)}
+	ins := [...]region{matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw), vecRegion("Bias", p.Bias, n)}
 	rr, zr := matRegion("R", p.R, m, n, ldr), matRegion("Z", p.Z, m, n, ldz)
 	for _, in := range ins {
 		checkDisjoint(rr, in)
 		checkDisjoint(zr, in)
 	}
 	checkDisjoint(rr, zr)
-	forward(active, m, k, n, p.X, ldx, p.W, ldw, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask)
+	forwardWith(active, m, k, n, p.X, ldx, w, ldw, p.PW, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
 }
 
 // BackwardArgs holds the operands of [Backward]. Leading dimensions of 0
 // mean tight. DR is required, and exactly one of Z and Mask says where the
 // forward pass had Z ≥ 0. Each of DX, DW, DB and DZ is optional (nil means
-// not wanted); X is required when DW is wanted, W when DX is.
+// not wanted); X is required when DW is wanted, W or PW when DX is.
 type BackwardArgs[T Float] struct {
 	M, K, N int // X is M×K, W is K×N, DR, Z and DZ are M×N
 
@@ -174,6 +197,7 @@ type BackwardArgs[T Float] struct {
 	LdX int
 	W   []T
 	LdW int
+	PW  *PackedW[T] // W packed by PackW: used instead of W (then ignored) when not nil
 
 	DR   []T // gradient of the cost with respect to R = ReLU(Z)
 	LdDR int
@@ -193,6 +217,10 @@ type BackwardArgs[T Float] struct {
 	// overwriting them (DZ is always overwritten): DW += Xᵀ·dZ, for
 	// example, to sum gradients over several batches.
 	Accumulate bool
+
+	// Threads is the most threads the call may use; 0 means the
+	// package's default (see SetThreads).
+	Threads int
 }
 
 // Backward computes the step-masked backward pass of a dense ReLU layer,
@@ -215,11 +243,15 @@ type BackwardArgs[T Float] struct {
 func Backward[T Float](p *BackwardArgs[T]) {
 	m, k, n := p.M, p.K, p.N
 	checkDims3("M", m, "K", k, "N", n)
-	ldx, ldw := 0, 0
+	checkThreads(p.Threads)
+	ldx, ldw, w := 0, 0, p.W
 	if p.DW != nil {
 		ldx = checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
 	}
-	if p.DX != nil {
+	if p.PW != nil {
+		p.PW.check(k, n)
+		w = nil
+	} else if p.DX != nil {
 		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
 	}
 	lddr := checkMatrix("DR", p.DR, dim{"M", m}, dim{"N", n}, p.LdDR, "LdDR")
@@ -253,7 +285,7 @@ func Backward[T Float](p *BackwardArgs[T]) {
 		vecRegion("DB", p.DB, n), matRegion("DZ", p.DZ, m, n, lddz),
 	}
 	ins := [...]region{
-		matRegion("X", p.X, m, k, ldx), matRegion("W", p.W, k, n, ldw),
+		matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw),
 		matRegion("DR", p.DR, m, n, lddr), matRegion("Z", p.Z, m, n, ldz),
 	}
 	for i, o := range outs {

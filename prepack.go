@@ -1,0 +1,114 @@
+package kernels
+
+// PackedW is a weight matrix W (K×N) packed once for the code path in
+// use, so that [Forward] and [Backward] skip packing it on every call: the
+// micro-panels of the forward pass's GEMM (Z = X·W) and those of dX's
+// (dX = dZ·Wᵀ), about twice W's memory. It is a copy: after W changes
+// (an optimiser's step), pack it again with [PackedW.Pack], which reuses
+// the storage. Calls only read a PackedW, so any number of goroutines may
+// use one at once, but not while it is being packed.
+//
+// Packing costs about what one forward and one backward pass spend
+// packing W (Pack runs on the calling goroutine), so a PackedW pays when
+// W serves more calls than that between updates: inference, evaluation,
+// several micro-batches a step. On the small MLP shapes the forward pass
+// with a PackedW takes 15 to 25% less time, the backward 30 to 40% less.
+//
+// Results with a PackedW are the same bits as with W itself, except where
+// W would not have been packed (M smaller than the register tile, MR of
+// [Path], or K ≤ 8 for the forward pass; M < MR or N ≤ 8 for dX), where
+// they may differ by rounding: the packed tiles sum K in kc blocks.
+//
+// A PackedW is tied to the code path that packed it; a call on another
+// path (after a test changes it) panics rather than misread it.
+//
+// Example: a layer's forward and backward passes in a training loop,
+// packing W again after each update:
+//
+//	pw := kernels.PackW(784, 256, w, 0)
+//	for step := range steps {
+//		kernels.Forward(&kernels.ForwardArgs[float32]{M: 64, K: 784, N: 256,
+//			X: x, PW: pw, Bias: b, R: r, Mask: mask})
+//		…
+//		kernels.Backward(&kernels.BackwardArgs[float32]{M: 64, K: 784, N: 256,
+//			X: x, PW: pw, DR: dr, Mask: mask, DX: dx, DW: dw, DB: db})
+//		sgd(w, dw) // update W in place
+//		pw.Pack(784, 256, w, 0)
+//	}
+type PackedW[T Float] struct {
+	k, n int
+	path *impl
+	fwd  []T // op(B) = W (K×N), for Z = X·W
+	bwd  []T // op(B) = Wᵀ (N×K), for dX = dZ·Wᵀ
+}
+
+// PackW returns W (K×N, leading dimension ldw, 0 for tight) packed for
+// the code path in use: see [PackedW].
+func PackW[T Float](k, n int, w []T, ldw int) *PackedW[T] {
+	p := new(PackedW[T])
+	p.Pack(k, n, w, ldw)
+	return p
+}
+
+// Pack packs W (K×N, leading dimension ldw, 0 for tight) into p, reusing
+// p's storage when it is large enough: a layer packs its weights again
+// after each update without allocating. The zero PackedW is ready for
+// Pack.
+func (p *PackedW[T]) Pack(k, n int, w []T, ldw int) {
+	checkDims3("K", k, "N", n, "", 0)
+	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
+	o, bl := opsFor[T](active), blocksFor[T](active)
+	p.k, p.n, p.path = k, n, active
+	p.fwd = grow(&p.fwd, packedLen(k, n, o.nr, bl))
+	p.bwd = grow(&p.bwd, packedLen(n, k, o.nr, bl))
+	packWhole(o, bl, p.fwd, w, ldw, false, k, n)
+	packWhole(o, bl, p.bwd, w, ldw, true, n, k)
+}
+
+// Dims returns the K and N of the packed W.
+func (p *PackedW[T]) Dims() (k, n int) { return p.k, p.n }
+
+// check panics unless p is a K×N W packed for the active path.
+func (p *PackedW[T]) check(k, n int) {
+	if p.k != k || p.n != n {
+		panicf("PW is %d×%d, want K×N = %d×%d", p.k, p.n, k, n)
+	}
+	if p.path != active {
+		name := "none"
+		if p.path != nil {
+			name = p.path.name
+		}
+		panicf("PW was packed for path %s, the path in use is %s: pack it again", name, active.name)
+	}
+}
+
+// packedLen is the length of a k×n op(B) packed whole: each block of nc
+// columns, rounded up to nr, times k.
+func packedLen(k, n, nr int, bl blocking) int {
+	l := 0
+	for jc := 0; jc < n; jc += bl.nc {
+		l += k * roundUp(min(bl.nc, n-jc), nr)
+	}
+	return l
+}
+
+// packWhole packs op(B), k×n (B stored n×k when trans), into dst block
+// by block, as the packed GEMM would pack it in its (jc, pc) steps, at
+// the offsets packedOffset gives.
+func packWhole[T Float](o *ops[T], bl blocking, dst, b []T, ldb int, trans bool, k, n int) {
+	nr := o.nr
+	for jc := 0; jc < n; jc += bl.nc {
+		nb := min(bl.nc, n-jc)
+		nbr := roundUp(nb, nr)
+		for pc := 0; pc < k; pc += bl.kc {
+			kb := min(bl.kc, k-pc)
+			off := packedOffset(jc, pc, k, nbr)
+			d := dst[off : off+kb*nbr]
+			if raceEnabled {
+				raceOperand(b, ldb, trans, pc, jc, kb, nb)
+				raceWrite(d)
+			}
+			o.packB(d, b, ldb, trans, pc, jc, kb, nb, nr)
+		}
+	}
+}
