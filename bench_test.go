@@ -7,7 +7,8 @@ import (
 )
 
 // The benchmarks run on the path FUSEDRELU_ISA selects (the best one by
-// default). Sub-benchmarks are named dtype/M×K×N, over the standard shapes
+// default), with the package's default thread count (GOMAXPROCS): use
+// -cpu 1 for single-thread figures. Sub-benchmarks are named dtype/M×K×N, over the standard shapes
 // of the design brief, and report GFLOPS (forward and GEMM 2·M·K·N flops,
 // backward 4·M·K·N for dX and dW) or, for the elementwise kernels, GB/s of
 // memory read and written. Compare paths and versions with benchstat:
@@ -49,6 +50,7 @@ func benchForward[T Float](b *testing.B, m, k, n int) {
 	a := &ForwardArgs[T]{M: m, K: k, N: n,
 		X: benchRand[T](m*k, r), W: benchRand[T](k*n, r), Bias: benchRand[T](n, r),
 		R: make([]T, m*n), Mask: NewMask(m, n)}
+	Forward(a) // warm-up: the first call of a process creates the scratch
 	b.ReportAllocs()
 	for b.Loop() {
 		Forward(a)
@@ -63,6 +65,7 @@ func benchBackward[T Float](b *testing.B, m, k, n int) {
 	Forward(&ForwardArgs[T]{M: m, K: k, N: n, X: x, W: w, R: make([]T, m*n), Mask: mask})
 	a := &BackwardArgs[T]{M: m, K: k, N: n, X: x, W: w, DR: benchRand[T](m*n, r), Mask: mask,
 		DX: make([]T, m*k), DW: make([]T, k*n), DB: make([]T, n)}
+	Backward(a)
 	b.ReportAllocs()
 	for b.Loop() {
 		Backward(a)
@@ -73,6 +76,7 @@ func benchBackward[T Float](b *testing.B, m, k, n int) {
 func benchGEMM[T Float](b *testing.B, m, k, n int) {
 	r := rand.New(rand.NewPCG(1, 2))
 	x, w, c := benchRand[T](m*k, r), benchRand[T](k*n, r), make([]T, m*n)
+	GEMM(NoTrans, NoTrans, m, n, k, 1, x, k, w, n, 0, c, n)
 	b.ReportAllocs()
 	for b.Loop() {
 		GEMM(NoTrans, NoTrans, m, n, k, 1, x, k, w, n, 0, c, n)

@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/fusedrelu                  # every standard shape, float32
 //	go run ./cmd/fusedrelu -dtype f64 -time 200ms 64x784x256
+//	go run ./cmd/fusedrelu -threads 2
 //	FUSEDRELU_ISA=generic go run ./cmd/fusedrelu
 //
 // Shapes are M×K×N: a batch of M examples through a layer of K inputs and
@@ -35,6 +36,7 @@ var standard = [][3]int{
 func main() {
 	dtype := flag.String("dtype", "f32", "element type: f32 or f64")
 	budget := flag.Duration("time", 500*time.Millisecond, "measuring time per shape and pass")
+	threads := flag.Int("threads", 1, "threads per call (0: GOMAXPROCS)")
 	flag.Usage = func() {
 		fmt.Fprintf(os.Stderr, "usage: fusedrelu [-dtype f32|f64] [-time d] [MxKxN ...]\n")
 		flag.PrintDefaults()
@@ -52,6 +54,11 @@ func main() {
 			shapes = append(shapes, s)
 		}
 	}
+	if *threads < 0 {
+		fmt.Fprintln(os.Stderr, "fusedrelu: -threads must be ≥ 0")
+		os.Exit(2)
+	}
+	kernels.SetThreads(*threads)
 	if *budget <= 0 {
 		fmt.Fprintln(os.Stderr, "fusedrelu: -time must be positive")
 		os.Exit(2)
@@ -66,7 +73,7 @@ func main() {
 	}{{"f32", info.F32}, {"f64", info.F64}} {
 		fmt.Printf("%s:      tile %d×%d, blocks MC=%d KC=%d NC=%d\n", b.name, b.b.MR, b.b.NR, b.b.MC, b.b.KC, b.b.NC)
 	}
-	fmt.Printf("\nfused forward (Z = X·W + b, R = ReLU(Z), mask) and backward (dX, dW, db from dR and the mask), %s, one goroutine:\n\n", *dtype)
+	fmt.Printf("\nfused forward (Z = X·W + b, R = ReLU(Z), mask) and backward (dX, dW, db from dR and the mask), %s, %d thread(s):\n\n", *dtype, kernels.Threads())
 
 	// Rows are printed as they are measured, so the table is laid out by
 	// hand rather than by a tabwriter.
