@@ -129,43 +129,28 @@ func rowsAxpyLong[T Float](dst []T, alpha T, x []T, asm func(dst, x []T, alpha T
 // for len(x0), len(x1), len(x2), len(x3) ≥ len(dst) (it reads len(dst)
 // elements of each); that is,
 // dst[i] = fma(a3, x3[i], fma(a2, x2[i], fma(a1, x1[i], fma(a0, x0[i], dst[i])))).
-func axpy4AVX512F32(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
-	n := len(dst)
-	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
-	if n > rowsVecLen[float32]()/4 {
-		dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, axpy4AsmAVX512F32)
-	}
-	axpy4AsmAVX512F32(dst, x0, x1, x2, x3, a0, a1, a2, a3)
-}
+var axpy4AVX512F32 = axpy4Via(axpy4AsmAVX512F32)
 
 // axpy4AVX512F64 is axpy4AVX512F32 for float64 (four axpyAVX512F64).
-func axpy4AVX512F64(dst []float64, a0, a1, a2, a3 float64, x0, x1, x2, x3 []float64) {
-	n := len(dst)
-	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
-	if n > rowsVecLen[float64]()/4 {
-		dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, axpy4AsmAVX512F64)
-	}
-	axpy4AsmAVX512F64(dst, x0, x1, x2, x3, a0, a1, a2, a3)
-}
+var axpy4AVX512F64 = axpy4Via(axpy4AsmAVX512F64)
 
 // axpy4AVX2F32 is axpy4AVX512F32 on AVX2 (four axpyAVX2F32).
-func axpy4AVX2F32(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []float32) {
-	n := len(dst)
-	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
-	if n > rowsVecLen[float32]()/4 {
-		dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, axpy4AsmAVX2F32)
-	}
-	axpy4AsmAVX2F32(dst, x0, x1, x2, x3, a0, a1, a2, a3)
-}
+var axpy4AVX2F32 = axpy4Via(axpy4AsmAVX2F32)
 
 // axpy4AVX2F64 is axpy4AVX512F64 on AVX2 (four axpyAVX2F64).
-func axpy4AVX2F64(dst []float64, a0, a1, a2, a3 float64, x0, x1, x2, x3 []float64) {
-	n := len(dst)
-	x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
-	if n > rowsVecLen[float64]()/4 {
-		dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, axpy4AsmAVX2F64)
+var axpy4AVX2F64 = axpy4Via(axpy4AsmAVX2F64)
+
+// axpy4Via wraps one of the axpy4 assembly kernels: it cuts the rows to
+// len(dst) and hands slices longer than one bounded call to rowsAxpy4Long.
+func axpy4Via[T Float](asm func(dst, x0, x1, x2, x3 []T, a0, a1, a2, a3 T)) func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T) {
+	return func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T) {
+		n := len(dst)
+		x0, x1, x2, x3 = x0[:n], x1[:n], x2[:n], x3[:n]
+		if n > rowsVecLen[T]()/4 {
+			dst, x0, x1, x2, x3 = rowsAxpy4Long(dst, a0, a1, a2, a3, x0, x1, x2, x3, asm)
+		}
+		asm(dst, x0, x1, x2, x3, a0, a1, a2, a3)
 	}
-	axpy4AsmAVX2F64(dst, x0, x1, x2, x3, a0, a1, a2, a3)
 }
 
 // rowsAxpy4Long does axpy4 by asm on chunks of a quarter of rowsVecLen (so
