@@ -228,12 +228,25 @@ func packBRowsAVX512F64(dst, b []float64, ldb, rows, nb, panel int)
 //go:noescape
 func fmaPeakAVX512(n int)
 
-// packAAVX512 packs as packAGeneric does (mr = 16): whole panels of A
+// packAAVX512 packs as packAGeneric does (mr = lanes): whole panels of A
 // (not transposed), lanes columns at a time, in assembly; the columns past
-// the last whole block of lanes, partial panels and op(A) = Aᵀ in Go.
-func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, lanes int, panel func(dst, a []T, lda, kb int)) {
+// the last whole block of lanes and partial panels in Go. op(A) = Aᵀ (the
+// dW GEMM's Xᵀ) has a step's mr values contiguous in a: it is B's packing
+// with the roles of rows and columns exchanged, so the rows packer does
+// it, 64 steps a call to bound its work.
+func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, lanes int, panel func(dst, a []T, lda, kb int), rows func(dst, b []T, ldb, rows, nb, panel int)) {
 	if trans {
-		packAGeneric(dst, a, lda, trans, i0, p0, mb, kb, mr)
+		if mr != lanes || kb == 0 {
+			packAGeneric(dst, a, lda, trans, i0, p0, mb, kb, mr)
+			return
+		}
+		dst = dst[:roundUp(mb, mr)*kb]
+		const chunk = 64
+		for p := 0; p < kb; p += chunk {
+			n := min(chunk, kb-p)
+			src := a[(p0+p)*lda+i0:]
+			rows(dst[p*mr:], src[:(n-1)*lda+mb], lda, n, mb, mr*kb)
+		}
 		return
 	}
 	kbv := kb - kb%lanes
@@ -257,18 +270,33 @@ func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, l
 }
 
 func packAAVX512F32(dst, a []float32, lda int, trans bool, i0, p0, mb, kb, mr int) {
-	packAAVX512(dst, a, lda, trans, i0, p0, mb, kb, mr, 16, packAPanelAVX512F32)
+	packAAVX512(dst, a, lda, trans, i0, p0, mb, kb, mr, 16, packAPanelAVX512F32, packBRowsAVX512F32)
 }
 
 func packAAVX512F64(dst, a []float64, lda int, trans bool, i0, p0, mb, kb, mr int) {
-	packAAVX512(dst, a, lda, trans, i0, p0, mb, kb, mr, 8, packAPanelAVX512F64)
+	packAAVX512(dst, a, lda, trans, i0, p0, mb, kb, mr, 8, packAPanelAVX512F64, packBRowsAVX512F64)
 }
 
 // packBAVX512 packs as packBGeneric does, nr being one vector: B (not
-// transposed) in assembly, 64 rows a call to bound its work; Bᵀ in Go.
-func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int, rows func(dst, b []T, ldb, rows, nb, panel int)) {
-	if trans || kb == 0 {
+// transposed) in assembly, 64 rows a call to bound its work. op(B) = Bᵀ
+// (the dX GEMM's Wᵀ) has a panel's nr columns in nr rows of b: the AVX2
+// transposer (4×4 or 2×2 blocks, one panel a call; every AVX-512 CPU has
+// AVX2) packs whole panels, Go the last partial one. In Go it took 35% of
+// a 64×784×256 backward pass.
+func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int, rows func(dst, b []T, ldb, rows, nb, panel int), cols func(dst, b []T, ldb, kb int)) {
+	if kb == 0 {
 		packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)
+		return
+	}
+	if trans {
+		np := nb / nr
+		for jp := 0; jp < np*nr; jp += nr {
+			o := (j0+jp)*ldb + p0
+			cols(dst[jp*kb:(jp+nr)*kb], b[o:o+(nr-1)*ldb+kb], ldb, kb)
+		}
+		if np*nr < nb {
+			packBGeneric(dst[np*nr*kb:], b, ldb, trans, p0, j0+np*nr, kb, nb-np*nr, nr)
+		}
 		return
 	}
 	dst = dst[:roundUp(nb, nr)*kb]
@@ -281,9 +309,9 @@ func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr in
 }
 
 func packBAVX512F32(dst, b []float32, ldb int, trans bool, p0, j0, kb, nb, nr int) {
-	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F32)
+	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F32, packBTAVX2F32)
 }
 
 func packBAVX512F64(dst, b []float64, ldb int, trans bool, p0, j0, kb, nb, nr int) {
-	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F64)
+	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F64, packBTAVX2F64)
 }
