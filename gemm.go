@@ -66,6 +66,8 @@ import (
 type tile[T Float] struct {
 	kc   int
 	a, b []T // packed micro-panels: a[p*mr+i], b[p*nr+j] for p < kc
+	// ldb ≠ 0: b is B where it lies, b[p*ldb+j] for j < n (ops.directB).
+	ldb int
 	c    []T // the tile's origin in the accumulating matrix
 	ldc  int
 	m, n int // rows and columns of the tile that lie inside the matrix
@@ -213,6 +215,19 @@ const smallK = 8
 // and a fixed split of the columns whatever the thread count.
 func rowsChunk(bl blocking) int { return min(max(bl.nc&^63, 64), 256) }
 
+// directMaxTiles is the most row tiles (rows/mr) for which the tiles of
+// a job read an untransposed B where it lies (ldb apart) rather than
+// packed: packing copies all of B once, and pays when many row tiles
+// reuse each packed panel; with few, the copy costs more than the strided
+// reads it saves. Measured with BenchmarkDirectB (bench_test.go).
+var directMaxTiles = 16
+
+// directB reports whether a job's tiles read op(B) unpacked.
+func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
+	return o.directB && !j.b.prepacked && !j.b.dz && !j.b.trans && j.k > 0 &&
+		ceilDiv(j.m, o.mr) <= directMaxTiles
+}
+
 // onRows reports whether a job takes the rows route (runRows) rather than
 // the packed tiles.
 func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
@@ -349,7 +364,7 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 	w.kind = kindPacked
 	if onRows(o, j) {
 		w.kind = kindRows
-	} else if !j.b.prepacked {
+	} else if !j.b.prepacked && !directB(o, j) {
 		nbr := roundUp(min(bl.nc, n), o.nr)
 		grow(&w.b, min(k*nbr, bl.kc*bl.nc)) // the largest group of blocks (packedPart)
 	}
@@ -464,8 +479,12 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	if j.b.dz {
 		dzB = grow(&s.brows, roundUp(min(bl.nc, n), nr))
 	}
+	direct := directB(o, j)
 	t := &s.t
 	*t = tile[T]{alpha: j.alpha, ldc: j.ldc, nrMask: 1<<nr - 1}
+	if direct {
+		t.ldb = j.b.ld
+	}
 	if j.fwd {
 		t.ldz, t.ldr, t.stride = j.ldz, j.ldr, j.stride
 	}
@@ -477,7 +496,7 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 		// B fit in kc×nc, and at most maxGroup blocks, which a
 		// participant's packed A holds for its rows.
 		kg := maxGroup * bl.kc
-		if !j.b.prepacked {
+		if !j.b.prepacked && !direct {
 			kg = min(max(1, bl.nc/nbr), maxGroup) * bl.kc
 		}
 		// A's blocks: block q of the group at a[q*astride:], when items
@@ -497,7 +516,7 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 			var bg []T
 			if j.b.prepacked {
 				bg = j.b.packed[packedOffset(jc, 0, k, nbr):]
-			} else {
+			} else if !direct {
 				// Pack the group, in ranges of whole micro-panels, each
 				// through the group's blocks in order.
 				bg = w.b[:(pe-pg)*nbr]
@@ -541,11 +560,14 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 				}
 				for pc := pg; pc < pe || pc == 0 && k == 0; pc += bl.kc {
 					kb := min(bl.kc, k-pc)
-					off := (pc - pg) * nbr
-					if j.b.prepacked {
-						off = pc * nbr
+					var bp []T
+					if !direct {
+						off := (pc - pg) * nbr
+						if j.b.prepacked {
+							off = pc * nbr
+						}
+						bp = bg[off : off+kb*nbr]
 					}
-					bp := bg[off : off+kb*nbr]
 					t.kc = kb
 					t.beta = j.beta
 					if pc > 0 {
@@ -571,8 +593,13 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 					}
 					for jr := j0; jr < j1; jr += nr {
 						col := jc + jr
-						t.b = bp[jr*kb : (jr+nr)*kb]
 						t.n = min(nr, nb-jr)
+						if direct {
+							o := pc*t.ldb + col // kb > 0: directB needs k > 0
+							t.b = j.b.s[o : o+(kb-1)*t.ldb+t.n]
+						} else {
+							t.b = bp[jr*kb : (jr+nr)*kb]
+						}
 						if t.last {
 							t.col = col
 							t.bias = nil

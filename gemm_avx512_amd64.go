@@ -26,6 +26,7 @@ const (
 func setAVX512GEMM32(o *ops[float32]) {
 	o.mr, o.nr = avx512MR32, avx512NR32
 	o.kernel = kernelAVX512F32
+	o.directB = true // the tile reads B ldb apart under the mask of its n columns
 	o.packA = packAAVX512F32
 	o.packB = packBAVX512F32
 }
@@ -34,6 +35,7 @@ func setAVX512GEMM32(o *ops[float32]) {
 func setAVX512GEMM64(o *ops[float64]) {
 	o.mr, o.nr = avx512MR64, avx512NR64
 	o.kernel = kernelAVX512F64
+	o.directB = true
 	o.packA = packAAVX512F64
 	o.packB = packBAVX512F64
 }
@@ -57,12 +59,17 @@ var (
 
 func kernelAVX512F32(t *tile[float32]) {
 	const mr, nr = avx512MR32, avx512NR32
-	a, b := t.a[:mr*t.kc], t.b[:nr*t.kc]
+	a, b, ldb := t.a[:mr*t.kc], t.b, nr
+	if t.ldb == 0 {
+		b = b[:nr*t.kc]
+	} else { // B unpacked (directB): the tile's n columns of kc rows
+		b, ldb = b[:max(0, (t.kc-1)*t.ldb+t.n)], t.ldb
+	}
 	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
 		// General α and β: the product into a temporary tile, then the
 		// generic epilogue.
 		var ab [mr * nr]float32
-		tileAVX512F32(a, b, nr, t.kc, ab[:], nr, mr, nr, 0, 0, nil, nil, 0, 0, ab[:], nr, nil, 0, 0)
+		tileAVX512F32(a, b, ldb, t.kc, ab[:], nr, mr, t.n, 0, 0, nil, nil, 0, 0, ab[:], nr, nil, 0, 0)
 		t.finish(ab[:], nr)
 		return
 	}
@@ -73,7 +80,7 @@ func kernelAVX512F32(t *tile[float32]) {
 	beta := int(t.beta) // 0 or 1
 	c := t.c[:(m-1)*t.ldc+n]
 	if !t.last {
-		tileAVX512F32(a, b, nr, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
+		tileAVX512F32(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
 		return
 	}
 	bias := avx512NoBias32[:]
@@ -94,15 +101,20 @@ func kernelAVX512F32(t *tile[float32]) {
 		w := t.col / 64
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
 	}
-	tileAVX512F32(a, b, nr, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
+	tileAVX512F32(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
 }
 
 func kernelAVX512F64(t *tile[float64]) {
 	const mr, nr = avx512MR64, avx512NR64
-	a, b := t.a[:mr*t.kc], t.b[:nr*t.kc]
+	a, b, ldb := t.a[:mr*t.kc], t.b, nr
+	if t.ldb == 0 {
+		b = b[:nr*t.kc]
+	} else { // B unpacked (directB): the tile's n columns of kc rows
+		b, ldb = b[:max(0, (t.kc-1)*t.ldb+t.n)], t.ldb
+	}
 	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
 		var ab [mr * nr]float64
-		tileAVX512F64(a, b, nr, t.kc, ab[:], nr, mr, nr, 0, 0, nil, nil, 0, 0, ab[:], nr, nil, 0, 0)
+		tileAVX512F64(a, b, ldb, t.kc, ab[:], nr, mr, t.n, 0, 0, nil, nil, 0, 0, ab[:], nr, nil, 0, 0)
 		t.finish(ab[:], nr)
 		return
 	}
@@ -113,7 +125,7 @@ func kernelAVX512F64(t *tile[float64]) {
 	beta := int(t.beta)
 	c := t.c[:(m-1)*t.ldc+n]
 	if !t.last {
-		tileAVX512F64(a, b, nr, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
+		tileAVX512F64(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
 		return
 	}
 	bias := avx512NoBias64[:]
@@ -134,7 +146,7 @@ func kernelAVX512F64(t *tile[float64]) {
 		w := t.col / 64
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
 	}
-	tileAVX512F64(a, b, nr, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
+	tileAVX512F64(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
 }
 
 // tileAVX512F32 computes the 16×16 product of a packed micro-panel of A

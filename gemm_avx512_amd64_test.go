@@ -541,3 +541,41 @@ func TestAVX512TileStridedB(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAVX512Tile measures the bare register tile on L1-resident
+// panels (β = 1, no epilogue): the ceiling of the GEMM on this path.
+// BenchmarkAVX512Macro runs it as the driver does, over a packed mc×kc
+// block of A (L2) and a kc×1024 block of B, for the cost of streaming A.
+//
+//	go test -run '^$' -bench 'AVX512(Tile|Macro|FMAPeak)' -cpu 1 -count 3
+func BenchmarkAVX512Tile(b *testing.B) {
+	gemmAVX512Impl(b)
+	for _, kc := range []int{64, 128, 256, 512} {
+		b.Run(fmt.Sprintf("f32/kc=%d", kc), func(b *testing.B) {
+			a, bb, c := make([]float32, 16*kc), make([]float32, 16*kc), make([]float32, 16*16)
+			benchLoop(b, float64(2*16*16*kc), func() {
+				tileAVX512F32(a, bb, 16, kc, c, 16, 16, 16, 1, 0, nil, nil, 0, 0, c, 16, nil, 0, 0)
+			})
+		})
+		b.Run(fmt.Sprintf("f64/kc=%d", kc), func(b *testing.B) {
+			a, bb, c := make([]float64, 16*kc), make([]float64, 8*kc), make([]float64, 16*8)
+			benchLoop(b, float64(2*16*8*kc), func() {
+				tileAVX512F64(a, bb, 8, kc, c, 8, 16, 8, 1, 0, nil, nil, 0, 0, c, 8, nil, 0, 0)
+			})
+		})
+	}
+}
+
+func BenchmarkAVX512Macro(b *testing.B) {
+	p := gemmAVX512Impl(b)
+	b.Run("f32", func(b *testing.B) {
+		benchMacro(b, p.b32, avx512MR32, avx512NR32, func(a, bb []float32, kc int, c []float32, ldc, beta int) {
+			tileAVX512F32(a, bb, avx512NR32, kc, c, ldc, avx512MR32, avx512NR32, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0)
+		})
+	})
+	b.Run("f64", func(b *testing.B) {
+		benchMacro(b, p.b64, avx512MR64, avx512NR64, func(a, bb []float64, kc int, c []float64, ldc, beta int) {
+			tileAVX512F64(a, bb, avx512NR64, kc, c, ldc, avx512MR64, avx512NR64, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0)
+		})
+	})
+}

@@ -86,6 +86,16 @@ func smallBlocks(p *impl) *impl {
 	return &q
 }
 
+// packedB returns a copy of p whose tiles always read B packed: the
+// route that a path with ops.directB takes only for jobs of more than
+// directMaxTiles row tiles (or transposed B).
+func packedB(p *impl) *impl {
+	q := *p
+	q.name = p.name + "/packedB"
+	q.f32.directB, q.f64.directB = false, false
+	return &q
+}
+
 // tileOf returns p's register tile and blocking for T.
 func tileOf[T Float](p *impl) (mr, nr int, bl blocking) {
 	o := opsFor[T](p)

@@ -657,6 +657,21 @@ func testGEMMTyped[T Float](t *testing.T, p *impl) {
 		ms, ns, ks := smallSizes[T](q)
 		sweepGEMM[T](t, ms, ns, ks, 2)
 	})
+	t.Run("packedB", func(t *testing.T) {
+		// A path that reads small jobs' B unpacked (directB) packs it for
+		// the others: that route on the same sweeps.
+		if !opsFor[T](p).directB {
+			t.Skip("B is always packed on this path")
+		}
+		q := packedB(p)
+		setPath(t, q)
+		ms, ns, ks := sizes[T](q)
+		sweepGEMM[T](t, ms, ns, ks, 6)
+		q = smallBlocks(q)
+		setPath(t, q)
+		ms, ns, ks = smallSizes[T](q)
+		sweepGEMM[T](t, ms, ns, ks, 7)
+	})
 	t.Run("blocks", func(t *testing.T) {
 		// The real blocking: K across kc (every transpose), M across mc,
 		// N across nc.
@@ -764,6 +779,20 @@ func testForwardTyped[T Float](t *testing.T, p *impl) {
 		setPath(t, q)
 		ms, ns, ks := smallSizes[T](q)
 		sweepForward[T](t, ms, ns, ks, 12)
+	})
+	t.Run("packedB", func(t *testing.T) {
+		if !opsFor[T](p).directB {
+			t.Skip("B is always packed on this path")
+		}
+		q := packedB(p)
+		setPath(t, q)
+		ms, ns, ks := sizes[T](q)
+		ns = dedup(append(ns, 63, 64, 65, 129))
+		sweepForward[T](t, ms, ns, ks, 16)
+		q = smallBlocks(q)
+		setPath(t, q)
+		ms, ns, ks = smallSizes[T](q)
+		sweepForward[T](t, ms, ns, ks, 17)
 	})
 	t.Run("flags", func(t *testing.T) {
 		// Every combination of bias, Z and mask on shapes with edge tiles.

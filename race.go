@@ -53,7 +53,15 @@ func raceOperand[T any](s []T, ld int, trans bool, r0, c0, rows, cols int) {
 // mr×nr register tile.
 func raceTile[T Float](t *tile[T], mr, nr int) {
 	raceRead(t.a[:mr*t.kc])
-	raceRead(t.b[:nr*t.kc])
+	if t.ldb != 0 {
+		if t.kc > 0 {
+			for p := range t.kc {
+				raceRead(t.b[p*t.ldb : p*t.ldb+t.n])
+			}
+		}
+	} else {
+		raceRead(t.b[:nr*t.kc])
+	}
 	if t.last && t.bias != nil {
 		raceRead(t.bias[:t.n])
 	}
