@@ -22,10 +22,10 @@ type ops[T Float] struct {
 	// directB: kernel reads B unpacked, t.ldb apart, when t.ldb ≠ 0
 	// (directB in gemm.go says when the driver asks it to).
 	directB bool
-	packA  func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
-	packB  func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
-	axpy   func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
-	dot    func(x, y []T) T              // Σ x[i]·y[i], len(x) == len(y)
+	packA   func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
+	packB   func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
+	axpy    func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
+	dot     func(x, y []T) T              // Σ x[i]·y[i], len(x) == len(y)
 }
 
 // blocking is the BLIS cache blocking of one element type on one path:

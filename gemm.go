@@ -67,7 +67,7 @@ type tile[T Float] struct {
 	kc   int
 	a, b []T // packed micro-panels: a[p*mr+i], b[p*nr+j] for p < kc
 	// ldb ≠ 0: b is B where it lies, b[p*ldb+j] for j < n (ops.directB).
-	ldb int
+	ldb  int
 	c    []T // the tile's origin in the accumulating matrix
 	ldc  int
 	m, n int // rows and columns of the tile that lie inside the matrix
