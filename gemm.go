@@ -212,8 +212,13 @@ const maxGroup = 4
 const smallK = 8
 
 // rowsChunk is the width of runRows's column chunks: whole mask words,
-// and a fixed split of the columns whatever the thread count.
-func rowsChunk(bl blocking) int { return min(max(bl.nc&^63, 64), 256) }
+// and a fixed split of the columns whatever the thread count. Wide, so
+// that B streams through in long runs: with 256 columns (1 KiB of float32
+// in every 4 KiB row of a 1024-wide W) the hardware prefetchers fell
+// behind and a batch of one ran at half the speed of 1024 columns
+// (BenchmarkForward/f32/1x1024x1024: 15 against 32 GFLOPS); the chunk's
+// row of C, 4 or 8 KiB, stays in L1.
+func rowsChunk(bl blocking) int { return min(max(bl.nc&^63, 64), 1024) }
 
 // directMaxTiles is the most row tiles (rows/mr) for which the tiles of
 // a job read an untransposed B where it lies (ldb apart) rather than
@@ -675,6 +680,9 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 	if j.b.dz {
 		grow(&s.brows, k*min(chunk, n))
 	}
+	// Without an epilogue (α = 1, β = 0 or 1, no forward pass) a sum of
+	// rows of B accumulates in C itself.
+	intoC := !j.fwd && !j.b.trans && j.alpha == 1 && (j.beta == 0 || j.beta == 1)
 	t := &s.t
 	*t = tile[T]{m: 1, alpha: j.alpha, beta: j.beta, last: j.fwd,
 		ldc: j.ldc, ldz: j.ldz, ldr: j.ldr, stride: j.stride,
@@ -704,6 +712,24 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 			case k == 0: // A may be empty
 			default:
 				a = j.a.s[i*j.a.ld : i*j.a.ld+k]
+			}
+			if intoC {
+				// C's row segment is the accumulator: no copy through
+				// acc, no epilogue (the outer products of dW from a
+				// batch of one spent 90% of their time in those).
+				crow := j.c[i*j.ldc+jc : i*j.ldc+jc+nb]
+				if j.beta == 0 {
+					clear(crow)
+				}
+				for p, x := range a {
+					bp := b[p*ldb+b0 : p*ldb+b0+nb]
+					if raceEnabled {
+						raceRead(bp)
+						raceWrite(crow)
+					}
+					o.axpy(crow, x, bp)
+				}
+				continue
 			}
 			if j.b.trans {
 				for jj := range acc {
