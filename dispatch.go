@@ -24,6 +24,9 @@ type ops[T Float] struct {
 	directB bool
 	packA   func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
 	packB   func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
+	// packBRows is packBRowsGeneric: rows of B into micro-panels panel
+	// elements apart, so that a block can be packed a few rows at a time.
+	packBRows func(dst, b []T, ldb, rows, nb, nr, panel int)
 	axpy    func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
 	dot     func(x, y []T) T              // Σ x[i]·y[i], len(x) == len(y)
 }

@@ -479,10 +479,11 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	j, o, bl := &w.job, w.o, w.bl
 	m, n, k := j.m, j.n, j.k
 	mr, nr, np := o.mr, o.nr, w.n
-	dzRow := grow(&s.row, bl.kc)
+	dzA := grow(&s.row, mr*bl.kc)
 	var dzB []T
 	if j.b.dz {
-		dzB = grow(&s.brows, roundUp(min(bl.nc, n), nr))
+		nbr := roundUp(min(bl.nc, n), nr)
+		dzB = grow(&s.brows, max(1, min(dzBRows, dzBElems/nbr))*nbr)
 	}
 	direct := directB(o, j)
 	t := &s.t
@@ -538,7 +539,7 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 						bp := bg[(pc-pg)*nbr : (pc-pg)*nbr+kb*nbr]
 						dst := bp[c0*kb : p1*nr*kb]
 						if j.b.dz {
-							packBdZ(dst, &j.src, pc, jc+c0, kb, c1-c0, nr, dzB, j.visit)
+							packBdZ(o, dst, &j.src, pc, jc+c0, kb, c1-c0, nr, dzB, j.visit)
 						} else {
 							if raceEnabled {
 								raceOperand(j.b.s, j.b.ld, j.b.trans, pc, jc+c0, kb, c1-c0)
@@ -586,7 +587,7 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 					ap := a[q*astride : q*astride+kb*roundUp(mb, mr)]
 					if s.aHave&(1<<q) == 0 {
 						if j.a.dz {
-							packAdZ(ap, &j.src, ic, pc, mb, kb, mr, dzRow, j.visit && jc == 0)
+							packAdZ(o, ap, &j.src, ic, pc, mb, kb, mr, dzA, j.visit && jc == 0)
 						} else {
 							if raceEnabled {
 								raceOperand(j.a.s, j.a.ld, j.a.trans, ic, pc, mb, kb)
@@ -825,53 +826,81 @@ func packAGeneric[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr i
 // into nr-column micro-panels: element (p, j) of the block goes to
 // dst[(j/nr)*nr*kb + p*nr + j%nr], columns past nb are zero.
 func packBGeneric[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int) {
+	if !trans {
+		if kb > 0 {
+			packBRowsGeneric(dst, b[p0*ldb+j0:], ldb, kb, nb, nr, nr*kb)
+		}
+		return
+	}
 	for jp := 0; jp < nb; jp += nr {
 		panel := dst[jp*kb : (jp+nr)*kb]
 		cols := min(nr, nb-jp)
 		for p := 0; p < kb; p++ {
 			out := panel[p*nr : p*nr+nr]
-			if trans {
-				for jj := range cols {
-					out[jj] = b[(j0+jp+jj)*ldb+p0+p]
-				}
-			} else {
-				copy(out[:cols], b[(p0+p)*ldb+j0+jp:])
+			for jj := range cols {
+				out[jj] = b[(j0+jp+jj)*ldb+p0+p]
 			}
 			clear(out[cols:])
 		}
 	}
 }
 
+// packBRowsGeneric packs rows rows of b (nb columns, ldb apart) into
+// nr-column micro-panels panel elements apart: element (p, j) goes to
+// dst[(j/nr)*panel + p*nr + j%nr], and columns past nb of the last panel
+// are zero. With panel = nr·kb it packs rows p … of a kb-row block at
+// dst[p*nr:].
+func packBRowsGeneric[T Float](dst, b []T, ldb, rows, nb, nr, panel int) {
+	for p := range rows {
+		row := b[p*ldb : p*ldb+nb]
+		for jp := 0; jp < nb; jp += nr {
+			out := dst[jp/nr*panel+p*nr : jp/nr*panel+p*nr+nr]
+			clear(out[copy(out, row[jp:]):])
+		}
+	}
+}
+
+// The dZ packers build dZ a few rows at a time into scratch with the
+// path's step kernels (dzSource.row: the visit adds them into db in row
+// order), then pack those rows with the path's packers: both steps in
+// assembly where the path has it. Scattering each row into the panels in
+// Go instead took 10-25% of a small backward pass.
+
+// dzBRows and dzBElems bound packBdZ's scratch: up to 16 rows at a time,
+// of at most 16 Ki elements in all (64 KiB of float32, in L2).
+const dzBRows, dzBElems = 16, 1 << 14
+
 // packAdZ packs dZ(i0 … i0+mb−1, p0 … p0+kb−1) as packAGeneric packs A,
-// building dZ from its source a row at a time.
-func packAdZ[T Float](dst []T, s *dzSource[T], i0, p0, mb, kb, mr int, row []T, visit bool) {
-	row = row[:kb]
-	for i := 0; i < roundUp(mb, mr); i++ {
-		panel := dst[(i/mr)*mr*kb : (i/mr+1)*mr*kb]
-		if i >= mb {
-			for p := range kb {
-				panel[p*mr+i%mr] = 0
-			}
-			continue
+// building dZ a micro-panel of rows at a time into blk (mr·kb elements).
+func packAdZ[T Float](o *ops[T], dst []T, s *dzSource[T], i0, p0, mb, kb, mr int, blk []T, visit bool) {
+	blk = blk[:mr*kb]
+	for ip := 0; ip < mb; ip += mr {
+		rows := min(mr, mb-ip)
+		for q := range rows {
+			s.row(blk[q*kb:(q+1)*kb], i0+ip+q, p0, visit)
 		}
-		s.row(row, i0+i, p0, visit)
-		for p, v := range row {
-			panel[p*mr+i%mr] = v
+		panel := dst[ip*kb : (ip+mr)*kb]
+		if raceEnabled {
+			raceRead(blk[:rows*kb])
+			raceWrite(panel)
 		}
+		o.packA(panel, blk, kb, false, 0, 0, rows, kb, mr)
 	}
 }
 
 // packBdZ packs dZ(p0 … p0+kb−1, j0 … j0+nb−1) as packBGeneric packs B,
-// building dZ a row of the block at a time into row (nb elements).
-func packBdZ[T Float](dst []T, s *dzSource[T], p0, j0, kb, nb, nr int, row []T, visit bool) {
-	row = row[:nb]
-	for p := range kb {
-		s.row(row, p0+p, j0, visit)
-		for jp := 0; jp < nb; jp += nr {
-			cols := min(nr, nb-jp)
-			out := dst[jp*kb+p*nr : jp*kb+p*nr+nr]
-			copy(out, row[jp:jp+cols])
-			clear(out[cols:])
+// building dZ len(blk)/nb rows at a time into blk.
+func packBdZ[T Float](o *ops[T], dst []T, s *dzSource[T], p0, j0, kb, nb, nr int, blk []T, visit bool) {
+	r := len(blk) / nb
+	for p := 0; p < kb; p += r {
+		n := min(r, kb-p)
+		for q := range n {
+			s.row(blk[q*nb:(q+1)*nb], p0+p+q, j0, visit)
 		}
+		if raceEnabled {
+			raceRead(blk[:n*nb])
+			raceWrite(dst[p*nr:])
+		}
+		o.packBRows(dst[p*nr:], blk[:n*nb], nb, n, nb, nr, nr*kb)
 	}
 }

@@ -36,12 +36,14 @@ const (
 func setAVX2GEMM32(o *ops[float32]) {
 	o.mr, o.nr, o.kernel = avx2MR32, avx2NR32, kernelAVX2F32
 	o.packA, o.packB = packA6Via(packA6AVX2F32), packB64Via(packB64AVX2F32, packBTAVX2F32)
+	o.packBRows = packBRows64Via(packB64AVX2F32)
 }
 
 // setAVX2GEMM64 puts the AVX2 float64 register tile and its packers into o.
 func setAVX2GEMM64(o *ops[float64]) {
 	o.mr, o.nr, o.kernel = avx2MR64, avx2NR64, kernelAVX2F64
 	o.packA, o.packB = packA6Via(packA6AVX2F64), packB64Via(packB64AVX2F64, packBTAVX2F64)
+	o.packBRows = packBRows64Via(packB64AVX2F64)
 }
 
 // asmEpilogue reports whether the assembly epilogues apply to t, a tile
@@ -189,27 +191,45 @@ func packA6Via[T Float](asm func(dst, a []T, lda, kb int)) func(dst, a []T, lda 
 // asm transposes 4×4 (float32) or 2×2 (float64) blocks, one panel a call
 // (its Go loop took 7% of a 1024³ backward pass).
 func packB64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int), asmT func(dst, b []T, ldb, kb int)) func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int) {
+	rows := packBRows64Via(asm)
 	return func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int) {
 		var z T
 		if nr*int(unsafe.Sizeof(z)) != 64 || kb == 0 {
 			packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)
 			return
 		}
+		if !trans {
+			rows(dst, b[p0*ldb+j0:], ldb, kb, nb, nr, nr*kb)
+			return
+		}
 		np := nb / nr // whole panels
-		if trans {
-			for jp := 0; jp < np*nr; jp += nr {
-				o := (j0+jp)*ldb + p0
-				asmT(dst[jp*kb:(jp+nr)*kb], b[o:o+(nr-1)*ldb+kb], ldb, kb)
-			}
-		} else if np > 0 {
-			for pb := 0; pb < kb; pb += 8 {
-				rows := min(8, kb-pb)
-				o := (p0+pb)*ldb + j0
-				asm(dst[pb*nr:(np-1)*kb*nr+(pb+rows)*nr], b[o:o+(rows-1)*ldb+np*nr], ldb, kb, np, rows)
-			}
+		for jp := 0; jp < np*nr; jp += nr {
+			o := (j0+jp)*ldb + p0
+			asmT(dst[jp*kb:(jp+nr)*kb], b[o:o+(nr-1)*ldb+kb], ldb, kb)
 		}
 		if np*nr < nb {
 			packBGeneric(dst[np*nr*kb:], b, ldb, trans, p0, j0+np*nr, kb, nb-np*nr, nr)
+		}
+	}
+}
+
+// packBRows64Via returns packBRowsGeneric (gemm.go) with the whole
+// 64-byte panels packed by asm (see packB64Via), 8 rows a call, and the
+// last partial panel by Go.
+func packBRows64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int)) func(dst, b []T, ldb, rows, nb, nr, panel int) {
+	return func(dst, b []T, ldb, rows, nb, nr, panel int) {
+		var z T
+		np := nb / nr
+		if nr*int(unsafe.Sizeof(z)) != 64 || panel%nr != 0 || rows > panel/nr || np == 0 {
+			packBRowsGeneric(dst, b, ldb, rows, nb, nr, panel)
+			return
+		}
+		for p := 0; p < rows; p += 8 {
+			n := min(8, rows-p)
+			asm(dst[p*nr:(np-1)*panel+(p+n)*nr], b[p*ldb:p*ldb+(n-1)*ldb+np*nr], ldb, panel/nr, np, n)
+		}
+		if np*nr < nb {
+			packBRowsGeneric(dst[np*panel:], b[np*nr:], ldb, rows, nb-np*nr, nr, panel)
 		}
 	}
 }

@@ -29,6 +29,9 @@ func setAVX512GEMM32(o *ops[float32]) {
 	o.directB = true // the tile reads B ldb apart under the mask of its n columns
 	o.packA = packAAVX512F32
 	o.packB = packBAVX512F32
+	o.packBRows = func(dst, b []float32, ldb, rows, nb, nr, panel int) {
+		packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F32)
+	}
 }
 
 // setAVX512GEMM64 is setAVX512GEMM32 for float64.
@@ -38,6 +41,9 @@ func setAVX512GEMM64(o *ops[float64]) {
 	o.directB = true
 	o.packA = packAAVX512F64
 	o.packB = packBAVX512F64
+	o.packBRows = func(dst, b []float64, ldb, rows, nb, nr, panel int) {
+		packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F64)
+	}
 }
 
 // The bias of a forward tile without one: −0, as x + −0 = x for every x
@@ -290,33 +296,41 @@ func packAAVX512F64(dst, a []float64, lda int, trans bool, i0, p0, mb, kb, mr in
 }
 
 // packBAVX512 packs as packBGeneric does, nr being one vector: B (not
-// transposed) in assembly, 64 rows a call to bound its work. op(B) = Bᵀ
-// (the dX GEMM's Wᵀ) has a panel's nr columns in nr rows of b: the AVX2
-// transposer (4×4 or 2×2 blocks, one panel a call; every AVX-512 CPU has
-// AVX2) packs whole panels, Go the last partial one. In Go it took 35% of
-// a 64×784×256 backward pass.
+// transposed) by packBRowsAVX512. op(B) = Bᵀ (the dX GEMM's Wᵀ) has a
+// panel's nr columns in nr rows of b: the AVX2 transposer (4×4 or 2×2
+// blocks, one panel a call; every AVX-512 CPU has AVX2) packs whole
+// panels, Go the last partial one. In Go it took 35% of a 64×784×256
+// backward pass.
 func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int, rows func(dst, b []T, ldb, rows, nb, panel int), cols func(dst, b []T, ldb, kb int)) {
 	if kb == 0 {
 		packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)
 		return
 	}
-	if trans {
-		np := nb / nr
-		for jp := 0; jp < np*nr; jp += nr {
-			o := (j0+jp)*ldb + p0
-			cols(dst[jp*kb:(jp+nr)*kb], b[o:o+(nr-1)*ldb+kb], ldb, kb)
-		}
-		if np*nr < nb {
-			packBGeneric(dst[np*nr*kb:], b, ldb, trans, p0, j0+np*nr, kb, nb-np*nr, nr)
-		}
+	if !trans {
+		packBRowsAVX512(dst[:roundUp(nb, nr)*kb], b[p0*ldb+j0:], ldb, kb, nb, nr, nr*kb, rows)
 		return
 	}
-	dst = dst[:roundUp(nb, nr)*kb]
+	np := nb / nr
+	for jp := 0; jp < np*nr; jp += nr {
+		o := (j0+jp)*ldb + p0
+		cols(dst[jp*kb:(jp+nr)*kb], b[o:o+(nr-1)*ldb+kb], ldb, kb)
+	}
+	if np*nr < nb {
+		packBGeneric(dst[np*nr*kb:], b, ldb, trans, p0, j0+np*nr, kb, nb-np*nr, nr)
+	}
+}
+
+// packBRowsAVX512 is packBRowsGeneric (gemm.go) for nr one vector, by the
+// assembly, 64 rows a call to bound its work.
+func packBRowsAVX512[T Float](dst, b []T, ldb, rows, nb, nr, panel int, asm func(dst, b []T, ldb, rows, nb, panel int)) {
+	if rows == 0 || nb == 0 {
+		return
+	}
+	dst = dst[:(ceilDiv(nb, nr)-1)*panel+rows*nr]
 	const chunk = 64
-	for p := 0; p < kb; p += chunk {
-		n := min(chunk, kb-p)
-		src := b[(p0+p)*ldb+j0:]
-		rows(dst[p*nr:], src[:(n-1)*ldb+nb], ldb, n, nb, nr*kb)
+	for p := 0; p < rows; p += chunk {
+		n := min(chunk, rows-p)
+		asm(dst[p*nr:], b[p*ldb:p*ldb+(n-1)*ldb+nb], ldb, n, nb, panel)
 	}
 }
 

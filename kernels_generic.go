@@ -16,6 +16,7 @@ func genericOps[T Float]() ops[T] {
 		kernel:       kernelGeneric[T],
 		packA:        packAGeneric[T],
 		packB:        packBGeneric[T],
+		packBRows:    packBRowsGeneric[T],
 		axpy:         axpyGeneric[T],
 		dot:          dotGeneric[T],
 	}
