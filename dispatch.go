@@ -27,8 +27,8 @@ type ops[T Float] struct {
 	// packBRows is packBRowsGeneric: rows of B into micro-panels panel
 	// elements apart, so that a block can be packed a few rows at a time.
 	packBRows func(dst, b []T, ldb, rows, nb, nr, panel int)
-	axpy    func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
-	dot     func(x, y []T) T              // Σ x[i]·y[i], len(x) == len(y)
+	axpy      func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
+	dot       func(x, y []T) T              // Σ x[i]·y[i], len(x) == len(y)
 }
 
 // blocking is the BLIS cache blocking of one element type on one path:
