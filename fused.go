@@ -71,29 +71,14 @@ func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, has
 	}
 	// db is summed and dZ written in one visit of dZ (see gemm.go,
 	// Determinism): by the dW GEMM's packer when there is one, else by
-	// dX's when dX runs on one thread, else by a pass of its own.
+	// dX's when dX runs on one thread, else by a pass of its own. With
+	// both GEMMs, dW runs first and writes dZ (into DZ, or scratch kept
+	// with a work on the free list), and dX reads it as a plain operand:
+	// dZ is built once, from rows read in order, rather than a second
+	// time in dX's packer from 16 rows at a time (which read dR at 6 GB/s:
+	// 6% of a 1024³ backward pass).
 	nonEmpty := m > 0 && n > 0 && k > 0
-	visitDW := a.DW != nil && nonEmpty
-	visited := visitDW
-	if a.DX != nil {
-		// dX (M×K) = dZ (M×N) · Wᵀ, W stored K×N.
-		j := gemmJob[T]{
-			m: m, n: k, k: n,
-			a:   operand[T]{dz: true},
-			b:   operand[T]{s: a.W, ld: ldw, trans: true},
-			src: src,
-			c:   a.DX, ldc: lddx,
-			alpha: 1, beta: beta,
-		}
-		if a.PW != nil {
-			j.b = operand[T]{prepacked: true, packed: a.PW.bwd}
-		}
-		np := planThreads(o, bl, &j, threads)
-		j.visit = !visitDW && np == 1
-		run(o, bl, &j, np)
-		visited = visited || j.visit && nonEmpty
-	}
-	if a.DW != nil {
+	dw := func(visit bool) {
 		// dW (K×N) = Xᵀ · dZ, X stored M×K.
 		j := gemmJob[T]{
 			m: k, n: n, k: m,
@@ -102,9 +87,43 @@ func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, has
 			src: src,
 			c:   a.DW, ldc: lddw,
 			alpha: 1, beta: beta,
-			visit: visitDW,
+			visit: visit,
 		}
 		run(o, bl, &j, planThreads(o, bl, &j, threads))
+	}
+	// dX (M×K) = dZ (M×N) · Wᵀ, W stored K×N.
+	dx := gemmJob[T]{
+		m: m, n: k, k: n,
+		a:   operand[T]{dz: true},
+		b:   operand[T]{s: a.W, ld: ldw, trans: true},
+		src: src,
+		c:   a.DX, ldc: lddx,
+		alpha: 1, beta: beta,
+	}
+	if a.PW != nil {
+		dx.b = operand[T]{prepacked: true, packed: a.PW.bwd}
+	}
+	if a.DX != nil && a.DW != nil && nonEmpty {
+		if src.dz == nil {
+			hold := getWork[T](o, bl)
+			defer putWork(hold)
+			src.dz, src.lddz = grow(&hold.b, m*n), n
+		}
+		dw(true)
+		dx.a = operand[T]{s: src.dz, ld: src.lddz}
+		run(o, bl, &dx, planThreads(o, bl, &dx, threads))
+		return
+	}
+	visitDW := a.DW != nil && nonEmpty
+	visited := visitDW
+	if a.DX != nil {
+		np := planThreads(o, bl, &dx, threads)
+		dx.visit = !visitDW && np == 1
+		run(o, bl, &dx, np)
+		visited = visited || dx.visit && nonEmpty
+	}
+	if a.DW != nil {
+		dw(visitDW)
 	}
 	if !visited && (a.DB != nil || a.DZ != nil) && m > 0 && n > 0 {
 		visitDZ(o, bl, &src, m, n, threads)
