@@ -498,6 +498,13 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 		nb := min(bl.nc, n-jc)
 		nbr := roundUp(nb, nr)
 		sp := splitTiles(m, jc, nb, mr, bl.mc, np)
+		if direct && np > 1 && m <= bl.mc {
+			// Unpacked B is read again by every range of rows: split the
+			// columns only, so that each participant reads its part of B
+			// (packing all the rows of A for itself; A is small here).
+			sp.rc, sp.nRow = roundUp(m, mr), 1
+			sp.nCol = min(sp.groups, 4*np)
+		}
 		// The K rows of a group of blocks: those whose packed blocks of
 		// B fit in kc×nc, and at most maxGroup blocks, which a
 		// participant's packed A holds for its rows.
