@@ -17,6 +17,10 @@ import (
 //
 // Micro-panels are zero-padded to mr rows and nr columns, so the register
 // tile always runs whole; the epilogue writes only the tile's m×n part.
+// A path whose tile can read B in place (ops.directB: AVX-512 loads a row
+// of B under the mask of its columns) skips packing an untransposed B for
+// jobs of up to directMaxTiles row tiles, where the copy costs more than
+// it saves.
 // The fused forward pass is this GEMM with its epilogue on the last K
 // panel, and the backward pass is two such GEMMs whose packers build dZ
 // from dR and the mask as they pack it.
