@@ -725,25 +725,14 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 			default:
 				a = j.a.s[i*j.a.ld : i*j.a.ld+k]
 			}
+			dst := acc
 			if intoC {
 				// C's row segment is the accumulator: no copy through
 				// acc, no epilogue (the outer products of dW from a
 				// batch of one spent 90% of their time in those).
-				crow := j.c[i*j.ldc+jc : i*j.ldc+jc+nb]
-				if j.beta == 0 {
-					clear(crow)
-				}
-				for p, x := range a {
-					bp := b[p*ldb+b0 : p*ldb+b0+nb]
-					if raceEnabled {
-						raceRead(bp)
-						raceWrite(crow)
-					}
-					o.axpy(crow, x, bp)
-				}
-				continue
+				dst = j.c[i*j.ldc+jc : i*j.ldc+jc+nb]
 			}
-			if j.b.trans {
+			if j.b.trans { // not intoC
 				for jj := range acc {
 					bj := b[(b0+jj)*ldb : (b0+jj)*ldb+k]
 					if raceEnabled {
@@ -753,15 +742,20 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 					acc[jj] = o.dot(a, bj)
 				}
 			} else {
-				clear(acc)
+				if !intoC || j.beta == 0 {
+					clear(dst)
+				}
 				for p, x := range a {
 					bp := b[p*ldb+b0 : p*ldb+b0+nb]
 					if raceEnabled {
 						raceRead(bp)
-						raceWrite(acc)
+						raceWrite(dst)
 					}
-					o.axpy(acc, x, bp)
+					o.axpy(dst, x, bp)
 				}
+			}
+			if intoC {
+				continue
 			}
 			for seg := 0; seg < nb; seg += 64 {
 				col := jc + seg

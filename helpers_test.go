@@ -86,6 +86,15 @@ func smallBlocks(p *impl) *impl {
 	return &q
 }
 
+// sweepSmall runs sweep on smallBlocks(p), over the sizes that cross its
+// blocks.
+func sweepSmall(t *testing.T, p *impl, sweep func(t *testing.T, ms, ns, ks []int, seed uint64), sizes func(*impl) (ms, ns, ks []int), seed uint64) {
+	q := smallBlocks(p)
+	setPath(t, q)
+	ms, ns, ks := sizes(q)
+	sweep(t, ms, ns, ks, seed)
+}
+
 // packedB returns a copy of p whose tiles always read B packed: the
 // route that a path with ops.directB takes only for jobs of more than
 // directMaxTiles row tiles (or transposed B).

@@ -652,10 +652,7 @@ func testGEMMTyped[T Float](t *testing.T, p *impl) {
 		sweepGEMM[T](t, ms, ns, ks, 1)
 	})
 	t.Run("smallblocks", func(t *testing.T) {
-		q := smallBlocks(p)
-		setPath(t, q)
-		ms, ns, ks := smallSizes[T](q)
-		sweepGEMM[T](t, ms, ns, ks, 2)
+		sweepSmall(t, p, sweepGEMM[T], smallSizes[T], 2)
 	})
 	t.Run("packedB", func(t *testing.T) {
 		// A path that reads small jobs' B unpacked (directB) packs it for
@@ -667,10 +664,7 @@ func testGEMMTyped[T Float](t *testing.T, p *impl) {
 		setPath(t, q)
 		ms, ns, ks := sizes[T](q)
 		sweepGEMM[T](t, ms, ns, ks, 6)
-		q = smallBlocks(q)
-		setPath(t, q)
-		ms, ns, ks = smallSizes[T](q)
-		sweepGEMM[T](t, ms, ns, ks, 7)
+		sweepSmall(t, q, sweepGEMM[T], smallSizes[T], 7)
 	})
 	t.Run("blocks", func(t *testing.T) {
 		// The real blocking: K across kc (every transpose), M across mc,
@@ -775,10 +769,7 @@ func testForwardTyped[T Float](t *testing.T, p *impl) {
 		sweepForward[T](t, ms, ns, ks, 11)
 	})
 	t.Run("smallblocks", func(t *testing.T) {
-		q := smallBlocks(p)
-		setPath(t, q)
-		ms, ns, ks := smallSizes[T](q)
-		sweepForward[T](t, ms, ns, ks, 12)
+		sweepSmall(t, p, sweepForward[T], smallSizes[T], 12)
 	})
 	t.Run("packedB", func(t *testing.T) {
 		if !opsFor[T](p).directB {
@@ -789,10 +780,7 @@ func testForwardTyped[T Float](t *testing.T, p *impl) {
 		ms, ns, ks := sizes[T](q)
 		ns = dedup(append(ns, 63, 64, 65, 129))
 		sweepForward[T](t, ms, ns, ks, 16)
-		q = smallBlocks(q)
-		setPath(t, q)
-		ms, ns, ks = smallSizes[T](q)
-		sweepForward[T](t, ms, ns, ks, 17)
+		sweepSmall(t, q, sweepForward[T], smallSizes[T], 17)
 	})
 	t.Run("flags", func(t *testing.T) {
 		// Every combination of bias, Z and mask on shapes with edge tiles.
