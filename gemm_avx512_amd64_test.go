@@ -550,7 +550,7 @@ func TestAVX512TileStridedB(t *testing.T) {
 //	go test -run '^$' -bench 'AVX512(Tile|Macro|FMAPeak)' -cpu 1 -count 3
 func BenchmarkAVX512Tile(b *testing.B) {
 	gemmAVX512Impl(b)
-	for _, kc := range []int{64, 128, 256, 512} {
+	for _, kc := range []int{32, 64, 128, 256, 512} {
 		b.Run(fmt.Sprintf("f32/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float32, 16*kc), make([]float32, 16*kc), make([]float32, 16*16)
 			benchLoop(b, float64(2*16*16*kc), func() {
