@@ -160,10 +160,14 @@ func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
 		return
 	}
 	if s.db != nil {
+		// db += out, by the path's axpy: a multiply-add by 1 rounds as
+		// the add does, and NaNs of db take precedence as in db[j] += v.
 		db := s.db[j0 : j0+len(out)]
-		for j, v := range out {
-			db[j] += v
+		if raceEnabled {
+			raceRead(out)
+			raceWrite(db)
 		}
+		s.o.axpy(db, 1, out)
 	}
 	if s.dz != nil {
 		copy(s.dz[i*s.lddz+j0:], out)
