@@ -240,6 +240,30 @@ func packBRowsAVX512F32(dst, b []float32, ldb, rows, nb, panel int)
 //go:noescape
 func packBRowsAVX512F64(dst, b []float64, ldb, rows, nb, panel int)
 
+// packBTAVX512F32 is, for kb a multiple of 16, len(b) == 15·ldb+kb and
+// len(dst) == 16·kb,
+//
+//	for p := range kb {
+//		for j := range 16 {
+//			dst[p*16+j] = b[j*ldb+p]
+//		}
+//	}
+//
+//go:noescape
+func packBTAVX512F32(dst, b []float32, ldb, kb int)
+
+// packBTAVX512F32Via is packBTAVX2F32's contract for any kb: the blocks
+// of 16 steps by the AVX-512 transposer, the rest by the AVX2 one.
+func packBTAVX512F32Via(dst, b []float32, ldb, kb int) {
+	k16 := kb &^ 15
+	if k16 > 0 {
+		packBTAVX512F32(dst[:16*k16], b[:15*ldb+k16], ldb, k16)
+	}
+	if k16 < kb {
+		packBTAVX2F32(dst[16*k16:16*kb], b[k16:15*ldb+kb], ldb, kb-k16)
+	}
+}
+
 // fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the
 // FMA peak, for the benchmarks.
 //
@@ -297,10 +321,10 @@ func packAAVX512F64(dst, a []float64, lda int, trans bool, i0, p0, mb, kb, mr in
 
 // packBAVX512 packs as packBGeneric does, nr being one vector: B (not
 // transposed) by packBRowsAVX512. op(B) = Bᵀ (the dX GEMM's Wᵀ) has a
-// panel's nr columns in nr rows of b: the AVX2 transposer (4×4 or 2×2
-// blocks, one panel a call; every AVX-512 CPU has AVX2) packs whole
-// panels, Go the last partial one. In Go it took 35% of a 64×784×256
-// backward pass.
+// panel's nr columns in nr rows of b: a transposer packs whole panels,
+// one a call (float32: 16×16 blocks by AVX-512, the last steps by AVX2;
+// float64: AVX2's 2×2 blocks; every AVX-512 CPU has AVX2), Go the last
+// partial panel. In Go it took 35% of a 64×784×256 backward pass.
 func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int, rows func(dst, b []T, ldb, rows, nb, panel int), cols func(dst, b []T, ldb, kb int)) {
 	if kb == 0 {
 		packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)
@@ -335,7 +359,7 @@ func packBRowsAVX512[T Float](dst, b []T, ldb, rows, nb, nr, panel int, asm func
 }
 
 func packBAVX512F32(dst, b []float32, ldb int, trans bool, p0, j0, kb, nb, nr int) {
-	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F32, packBTAVX2F32)
+	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F32, packBTAVX512F32Via)
 }
 
 func packBAVX512F64(dst, b []float64, ldb int, trans bool, p0, j0, kb, nb, nr int) {

@@ -407,16 +407,19 @@ func testAVX512Backward[T Float](t *testing.T, p *impl) {
 }
 
 // The packers against the generic ones, bit for bit, over blocks that
-// start anywhere in a strided matrix.
+// start anywhere in a strided matrix, with a guard band after the packed
+// block that must stay as it was.
 func TestAVX512Pack(t *testing.T) {
 	p := gemmAVX512Impl(t)
 	testAVX512Pack(t, &p.f32)
 	testAVX512Pack(t, &p.f64)
 }
 
+const guardLen = 40
+
 func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 	r := rand.New(rand.NewPCG(17, uint64(o.nr)))
-	for range 300 {
+	for range 600 {
 		rows, cols := 1+r.IntN(70), 1+r.IntN(90)
 		ld := cols + r.IntN(5)
 		src := x512Rand[T](r, (rows-1)*ld+cols, 0.1)
@@ -429,10 +432,11 @@ func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 			i0, p0, mb, kb = c0, r0, bc, br
 		}
 		if mb > 0 {
-			got := x512Rand[T](r, roundUp(mb, o.mr)*kb, 0)
+			n := roundUp(mb, o.mr) * kb
+			got := x512Rand[T](r, n+guardLen, 0) // the guard must stay
 			want := append([]T(nil), got...)
-			o.packA(got, src, ld, trans, i0, p0, mb, kb, o.mr)
-			packAGeneric(want, src, ld, trans, i0, p0, mb, kb, o.mr)
+			o.packA(got[:n], src, ld, trans, i0, p0, mb, kb, o.mr)
+			packAGeneric(want[:n], src, ld, trans, i0, p0, mb, kb, o.mr)
 			for i := range want {
 				if x512Bits(got[i]) != x512Bits(want[i]) {
 					t.Fatalf("%s packA(trans=%v, i0=%d, p0=%d, mb=%d, kb=%d): [%d] = %v, want %v", x512TypeName[T](), trans, i0, p0, mb, kb, i, got[i], want[i])
@@ -444,13 +448,30 @@ func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 			p0, j0, kb2, nb = c0, r0, bc, br
 		}
 		if nb > 0 {
-			got := x512Rand[T](r, roundUp(nb, o.nr)*kb2, 0)
+			n := roundUp(nb, o.nr) * kb2
+			got := x512Rand[T](r, n+guardLen, 0)
 			want := append([]T(nil), got...)
-			o.packB(got, src, ld, trans, p0, j0, kb2, nb, o.nr)
-			packBGeneric(want, src, ld, trans, p0, j0, kb2, nb, o.nr)
+			o.packB(got[:n], src, ld, trans, p0, j0, kb2, nb, o.nr)
+			packBGeneric(want[:n], src, ld, trans, p0, j0, kb2, nb, o.nr)
 			for i := range want {
 				if x512Bits(got[i]) != x512Bits(want[i]) {
 					t.Fatalf("%s packB(trans=%v, p0=%d, j0=%d, kb=%d, nb=%d): [%d] = %v, want %v", x512TypeName[T](), trans, p0, j0, kb2, nb, i, got[i], want[i])
+				}
+			}
+		}
+		if nb > 0 && !trans && kb2 > 0 {
+			// packBRows: the block's rows from row q on, into panels of a
+			// block of kb2+extra rows (panel stride larger than the rows).
+			q, extra := r.IntN(kb2), r.IntN(3)
+			n := roundUp(nb, o.nr) * (kb2 + extra)
+			got := x512Rand[T](r, n+guardLen, 0)
+			want := append([]T(nil), got...)
+			b := src[(p0+q)*ld+j0:]
+			o.packBRows(got[q*o.nr:n], b, ld, kb2-q, nb, o.nr, o.nr*(kb2+extra))
+			packBRowsGeneric(want[q*o.nr:n], b, ld, kb2-q, nb, o.nr, o.nr*(kb2+extra))
+			for i := range want {
+				if x512Bits(got[i]) != x512Bits(want[i]) {
+					t.Fatalf("%s packBRows(rows=%d, nb=%d, from row %d): [%d] = %v, want %v", x512TypeName[T](), kb2-q, nb, q, i, got[i], want[i])
 				}
 			}
 		}
