@@ -600,3 +600,49 @@ func BenchmarkAVX512Macro(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkAVX512Operands runs BenchmarkAVX512Macro's loops (f32, an
+// mc×kc block of A, kc×1024 of B, C mc×1024 with ld 1024) with one operand
+// at a time made L1-resident, to see what each costs: A (every tile reads
+// the same micro-panel of A), C (every tile accumulates into one 16×16
+// tile), and C with its rows 1040 apart instead of 1024 (4 KiB apart, the
+// 16 rows of a tile fall in one L1 set).
+//
+//	go test -run '^$' -bench 'AVX512(Operands|Tile/f32/kc=256)' -cpu 1 -count 3
+func BenchmarkAVX512Operands(b *testing.B) {
+	p := gemmAVX512Impl(b)
+	const nc = 1024
+	mc, kc := p.b32.mc, p.b32.kc
+	r := newRand(1)
+	ap, bp := make([]float32, mc*kc), make([]float32, kc*nc)
+	for i := range ap {
+		ap[i] = randVal[float32](r)
+	}
+	for i := range bp {
+		bp[i] = randVal[float32](r)
+	}
+	c, c1 := make([]float32, mc*(nc+16)), make([]float32, 16*16)
+	for _, v := range []struct {
+		name          string
+		aFixed, cTile bool
+		ldc           int
+	}{{"real", false, false, nc}, {"A=L1", true, false, nc}, {"C=L1", false, true, nc}, {"ldc=1040", false, false, nc + 16}} {
+		b.Run(v.name, func(b *testing.B) {
+			benchLoop(b, 2*float64(mc*kc*nc), func() {
+				for jr := 0; jr < nc; jr += 16 {
+					for ir := 0; ir < mc; ir += 16 {
+						a := ap[ir*kc : (ir+16)*kc]
+						if v.aFixed {
+							a = ap[:16*kc]
+						}
+						ct, ldc := c[ir*v.ldc+jr:ir*v.ldc+15*v.ldc+jr+16], v.ldc
+						if v.cTile {
+							ct, ldc = c1, 16
+						}
+						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0)
+					}
+				}
+			})
+		})
+	}
+}
