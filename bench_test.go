@@ -197,3 +197,48 @@ func benchDirectB[T Float](b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKC compares the blocking's K panel (kc, a micro-panel of B
+// filling L1: cpu.go) with half of it (the B micro-panel in half of L1,
+// BLIS's usual rule), mc following the model (the packed block of A in
+// half of L2), on the fused passes at 1024³, rounds interleaved:
+//
+//	go test -run '^$' -bench KC -cpu 1
+func BenchmarkKC(b *testing.B) {
+	p := active
+	defer func(b32, b64 blocking) { p.b32, p.b64 = b32, b64 }(p.b32, p.b64)
+	for round := range 3 {
+		for _, half := range []bool{true, false} {
+			name := fmt.Sprintf("round=%d/kc=", round)
+			_, l2, _ := cacheSizes()
+			if l2 <= 0 {
+				l2 = defaultL2
+			}
+			set := func(bl blocking, size, mr int) blocking {
+				if half {
+					bl.kc = max(8, bl.kc/2) &^ 7
+				}
+				bl.mc = max(mr, l2/2/(bl.kc*size)/mr*mr)
+				return bl
+			}
+			b32, b64 := p.b32, p.b64
+			k32 := set(b32, 4, p.f32.mr)
+			b.Run(fmt.Sprintf("%s%d/fwd/f32", name, k32.kc), func(b *testing.B) {
+				p.b32 = k32
+				benchForward[float32](b, 1024, 1024, 1024)
+				p.b32 = b32
+			})
+			b.Run(fmt.Sprintf("%s%d/bwd/f32", name, k32.kc), func(b *testing.B) {
+				p.b32 = k32
+				benchBackward[float32](b, 1024, 1024, 1024)
+				p.b32 = b32
+			})
+			k64 := set(b64, 8, p.f64.mr)
+			b.Run(fmt.Sprintf("%s%d/fwd/f64", name, k64.kc), func(b *testing.B) {
+				p.b64 = k64
+				benchForward[float64](b, 1024, 1024, 1024)
+				p.b64 = b64
+			})
+		}
+	}
+}

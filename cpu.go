@@ -34,9 +34,9 @@ func cpuName() string {
 //   - kc: a kc×nr micro-panel of B takes all of L1: the micro-panels of A
 //     stream from L2 at no measured cost (BenchmarkAVX512Operands), while
 //     every K panel is one more pass over C, whose tiles' rows often share
-//     an L1 set: with half of L1 (kc = 256 for the AVX-512 tiles) the
-//     fused forward and backward f32 passes at 1024³ ran 3-4% slower,
-//     and the f64 forward 3.5% (same sitting, 4 rounds each);
+//     an L1 set. BenchmarkKC: with half of L1 (kc = 256 for the AVX-512
+//     tiles) the fused f32 passes at 1024³ ran 3-4% slower in one sitting
+//     and 0-2% in another, never faster;
 //   - mc: the packed mc×kc block of A takes half of L2;
 //   - nc: the packed kc×nc block of B takes a quarter of L3, which is
 //     shared by every core.
