@@ -240,24 +240,14 @@ func packBRowsAVX512F32(dst, b []float32, ldb, rows, nb, panel int)
 //go:noescape
 func packBRowsAVX512F64(dst, b []float64, ldb, rows, nb, panel int)
 
-// packBTAVX512F32 is, for kb a multiple of 16, len(b) == 15·ldb+kb and
-// len(dst) == 16·kb,
-//
-//	for p := range kb {
-//		for j := range 16 {
-//			dst[p*16+j] = b[j*ldb+p]
-//		}
-//	}
-//
-//go:noescape
-func packBTAVX512F32(dst, b []float32, ldb, kb int)
-
 // packBTAVX512F32Via is packBTAVX2F32's contract for any kb: the blocks
-// of 16 steps by the AVX-512 transposer, the rest by the AVX2 one.
+// of 16 steps by the AVX-512 transposer of A's packer (a panel of Bᵀ is
+// a panel of A: 16 rows of b, each a step's 16 values), the rest by the
+// AVX2 one.
 func packBTAVX512F32Via(dst, b []float32, ldb, kb int) {
 	k16 := kb &^ 15
 	if k16 > 0 {
-		packBTAVX512F32(dst[:16*k16], b[:15*ldb+k16], ldb, k16)
+		packAPanelAVX512F32(dst[:16*k16], b[:15*ldb+k16], ldb, k16)
 	}
 	if k16 < kb {
 		packBTAVX2F32(dst[16*k16:16*kb], b[k16:15*ldb+kb], ldb, kb-k16)
