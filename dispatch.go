@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"unsafe"
@@ -62,6 +63,46 @@ func blocksFor[T Float](p *impl) blocking {
 	}
 	return p.b64
 }
+
+// is32 reports whether T is float32; a constant in each instantiation.
+func is32[T Float]() bool {
+	var z T
+	return unsafe.Sizeof(z) == 4
+}
+
+// asF32 and asF64 give s as the slice type T is (is32 says which), for
+// calling a type's assembly from code generic in T: the conversion only
+// renames the type, as in opsFor, and the call stays direct, so that the
+// assembly's //go:noescape holds for a caller's stack arrays.
+func asF32[T Float](s []T) []float32 { return *(*[]float32)(unsafe.Pointer(&s)) }
+func asF64[T Float](s []T) []float64 { return *(*[]float64)(unsafe.Pointer(&s)) }
+
+// negZeros returns n (at most 16) copies of −0 as []T: the bias of a tile
+// without one, as x + (−0) = x for every x, −0 and NaN included, so that
+// the assembly adds a bias unconditionally.
+func negZeros[T Float](n int) []T {
+	if is32[T]() {
+		s := negZero32[:n]
+		return *(*[]T)(unsafe.Pointer(&s))
+	}
+	s := negZero64[:n]
+	return *(*[]T)(unsafe.Pointer(&s))
+}
+
+var (
+	negZero32 = func() (r [16]float32) {
+		for i := range r {
+			r[i] = float32(math.Copysign(0, -1))
+		}
+		return
+	}()
+	negZero64 = func() (r [16]float64) {
+		for i := range r {
+			r[i] = math.Copysign(0, -1)
+		}
+		return
+	}()
+)
 
 // The path names FUSEDRELU_ISA accepts, from the least capable.
 var pathNames = []string{"generic", "avx2", "avx512", "neon"}

@@ -2,8 +2,6 @@
 
 package kernels
 
-import "math"
-
 // The AVX-512 GEMM kernels: the register tile with the epilogues of
 // gemm.go's tile (the GEMM's C = AB + βC and the forward pass's fused
 // bias, Z, mask bits and ReLU), and packers of A and B. The assembly is in
@@ -25,7 +23,7 @@ const (
 // setAVX512GEMM32 sets the GEMM kernels of an AVX-512 path (F, BW, VL, DQ).
 func setAVX512GEMM32(o *ops[float32]) {
 	o.mr, o.nr = avx512MR32, avx512NR32
-	o.kernel = kernelAVX512F32
+	o.kernel = kernelAVX512[float32]
 	o.directB = true // the tile reads B ldb apart under the mask of its n columns
 	o.packA = packAAVX512F32
 	o.packB = packBAVX512F32
@@ -37,7 +35,7 @@ func setAVX512GEMM32(o *ops[float32]) {
 // setAVX512GEMM64 is setAVX512GEMM32 for float64.
 func setAVX512GEMM64(o *ops[float64]) {
 	o.mr, o.nr = avx512MR64, avx512NR64
-	o.kernel = kernelAVX512F64
+	o.kernel = kernelAVX512[float64]
 	o.directB = true
 	o.packA = packAAVX512F64
 	o.packB = packBAVX512F64
@@ -46,25 +44,15 @@ func setAVX512GEMM64(o *ops[float64]) {
 	}
 }
 
-// The bias of a forward tile without one: −0, as x + −0 = x for every x
-// (−0 and NaN included), so that the assembly adds a bias unconditionally.
-var (
-	avx512NoBias32 = func() (b [avx512NR32]float32) {
-		for i := range b {
-			b[i] = float32(math.Copysign(0, -1))
-		}
-		return
-	}()
-	avx512NoBias64 = func() (b [avx512NR64]float64) {
-		for i := range b {
-			b[i] = math.Copysign(0, -1)
-		}
-		return
-	}()
-)
-
-func kernelAVX512F32(t *tile[float32]) {
-	const mr, nr = avx512MR32, avx512NR32
+// kernelAVX512 is the microkernel of both types: kernelGeneric
+// (kernels_generic.go) on a 16×nr tile, nr one vector (16 float32 or 8
+// float64), B packed or (t.ldb ≠ 0, directB) where it lies.
+func kernelAVX512[T Float](t *tile[T]) {
+	const mr = 16
+	nr := avx512NR32
+	if !is32[T]() {
+		nr = avx512NR64
+	}
 	a, b, ldb := t.a[:mr*t.kc], t.b, nr
 	if t.ldb == 0 {
 		b = b[:nr*t.kc]
@@ -74,22 +62,23 @@ func kernelAVX512F32(t *tile[float32]) {
 	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
 		// General α and β: the product into a temporary tile, then the
 		// generic epilogue.
-		var ab [mr * nr]float32
-		tileAVX512F32(a, b, ldb, t.kc, ab[:], nr, mr, t.n, 0, 0, nil, nil, 0, 0, ab[:], nr, nil, 0, 0)
-		t.finish(ab[:], nr)
+		var abs [mr * avx512NR32]T
+		ab := abs[:mr*nr]
+		tileAVX512(a, b, ldb, t.kc, ab, nr, mr, t.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0)
+		t.finish(ab, nr)
 		return
 	}
 	m, n := t.m, t.n
-	if uint(m-1) >= mr || uint(n-1) >= nr { // the driver's invariant; the assembly relies on it
+	if uint(m-1) >= mr || uint(n-1) >= uint(nr) { // the driver's invariant; the assembly relies on it
 		panic("kernels: tile size out of range")
 	}
 	beta := int(t.beta) // 0 or 1
 	c := t.c[:(m-1)*t.ldc+n]
 	if !t.last {
-		tileAVX512F32(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
+		tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
 		return
 	}
-	bias := avx512NoBias32[:]
+	bias := negZeros[T](nr)
 	if t.bias != nil {
 		bias = t.bias[:n]
 	}
@@ -107,52 +96,16 @@ func kernelAVX512F32(t *tile[float32]) {
 		w := t.col / 64
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
 	}
-	tileAVX512F32(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
+	tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
 }
 
-func kernelAVX512F64(t *tile[float64]) {
-	const mr, nr = avx512MR64, avx512NR64
-	a, b, ldb := t.a[:mr*t.kc], t.b, nr
-	if t.ldb == 0 {
-		b = b[:nr*t.kc]
-	} else { // B unpacked (directB): the tile's n columns of kc rows
-		b, ldb = b[:max(0, (t.kc-1)*t.ldb+t.n)], t.ldb
-	}
-	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
-		var ab [mr * nr]float64
-		tileAVX512F64(a, b, ldb, t.kc, ab[:], nr, mr, t.n, 0, 0, nil, nil, 0, 0, ab[:], nr, nil, 0, 0)
-		t.finish(ab[:], nr)
+// tileAVX512 calls T's tile, tileAVX512F32 or tileAVX512F64.
+func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift int) {
+	if is32[T]() {
+		tileAVX512F32(asF32(a), asF32(b), ldb, kc, asF32(c), ldc, m, n, beta, fwd, asF32(bias), asF32(z), ldz, storeZ, asF32(r), ldr, bits, stride, shift)
 		return
 	}
-	m, n := t.m, t.n
-	if uint(m-1) >= mr || uint(n-1) >= nr {
-		panic("kernels: tile size out of range")
-	}
-	beta := int(t.beta)
-	c := t.c[:(m-1)*t.ldc+n]
-	if !t.last {
-		tileAVX512F64(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
-		return
-	}
-	bias := avx512NoBias64[:]
-	if t.bias != nil {
-		bias = t.bias[:n]
-	}
-	r := t.r[:(m-1)*t.ldr+n]
-	z, ldz, storeZ := r, t.ldr, 0
-	if t.z != nil {
-		z, ldz, storeZ = t.z[:(m-1)*t.ldz+n], t.ldz, 1
-	}
-	var scratch [1]uint64
-	bits, stride, shift := scratch[:], 0, 0
-	if t.bits != nil {
-		if t.col%nr != 0 {
-			panic("kernels: tile column not a multiple of nr")
-		}
-		w := t.col / 64
-		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
-	}
-	tileAVX512F64(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
+	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift)
 }
 
 // tileAVX512F32 computes the 16×16 product of a packed micro-panel of A

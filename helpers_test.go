@@ -148,11 +148,6 @@ func typeName[T Float]() string {
 // ---------------------------------------------------------------------------
 // Values
 
-func is32[T Float]() bool {
-	var z T
-	return unsafe.Sizeof(z) == 4
-}
-
 // bitsOf returns the bits of x (zero-extended for float32).
 func bitsOf[T Float](x T) uint64 {
 	if is32[T]() {
