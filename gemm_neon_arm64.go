@@ -2,8 +2,6 @@
 
 package kernels
 
-import "math"
-
 // The NEON register tiles of the packed GEMM (gemm_neon_arm64.s): 12×8
 // for float32 and 6×8 for float64, 24 accumulators of the 32 vector
 // registers each, with A read a lane at a time by FMLA by element (so A
@@ -38,7 +36,7 @@ const (
 // setNEONGEMM32 puts the NEON float32 register tile, its packers and the
 // rows route's vector loops into o.
 func setNEONGEMM32(o *ops[float32]) {
-	o.mr, o.nr, o.kernel = neonMR32, neonNR32, kernelNEONF32
+	o.mr, o.nr, o.kernel = neonMR32, neonNR32, kernelNEON[float32]
 	o.packA, o.packB = packANEON[float32], packB8[float32]
 	o.axpy, o.dot = axpyNEONF32, dotNEONF32
 }
@@ -46,55 +44,45 @@ func setNEONGEMM32(o *ops[float32]) {
 // setNEONGEMM64 puts the NEON float64 register tile, its packers and the
 // rows route's vector loops into o.
 func setNEONGEMM64(o *ops[float64]) {
-	o.mr, o.nr, o.kernel = neonMR64, neonNR64, kernelNEONF64
+	o.mr, o.nr, o.kernel = neonMR64, neonNR64, kernelNEON[float64]
 	o.packA, o.packB = packANEON[float64], packB8[float64]
 	o.axpy, o.dot = axpyNEONF64, dotNEONF64
 }
 
-// neonNegZero32 and neonNegZero64 are a row of −0: the C of a tile with
-// β = 0 and the bias of a tile without one (row stride 0). x + (−0) is x
-// for every x the tiles add it to (see the .s file), so the assembly adds
-// them unconditionally.
-var (
-	neonNegZero32 = func() (r [neonNR32]float32) {
-		for i := range r {
-			r[i] = float32(math.Copysign(0, -1))
-		}
-		return
-	}()
-	neonNegZero64 = func() (r [neonNR64]float64) {
-		for i := range r {
-			r[i] = math.Copysign(0, -1)
-		}
-		return
-	}()
-)
-
-// kernelNEONF32 is the float32 microkernel: kernelGeneric (kernels_generic.go)
-// on a 12×8 tile.
-func kernelNEONF32(t *tile[float32]) {
-	const mr, nr = neonMR32, neonNR32
+// kernelNEON is the microkernel of both types: kernelGeneric
+// (kernels_generic.go) on a 12×8 (float32) or 6×8 (float64) tile. A row
+// of −0 (negZeros) stands for the C of a tile with β = 0 and the bias of
+// a tile without one (row stride 0): x + (−0) is x for every x the tiles
+// add it to (see the .s file), so the assembly adds them unconditionally.
+func kernelNEON[T Float](t *tile[T]) {
+	const nr = neonNR32 // = neonNR64
+	mr := neonMR32
+	if !is32[T]() {
+		mr = neonMR64
+	}
 	kc, m := t.kc, t.m
 	a, b := t.a[:mr*kc], t.b[:nr*kc]
+	negZero := negZeros[T](nr)
 	if t.n != nr || m < 1 || m > mr || t.alpha != 1 || t.beta != 0 && t.beta != 1 {
-		var ab [mr * nr]float32
-		tileNEONF32(a, b, kc, neonNegZero32[:], 0, ab[:], nr, mr)
-		t.finish(ab[:], nr)
+		var abs [neonMR32 * nr]T
+		ab := abs[:mr*nr]
+		tileNEON(a, b, kc, negZero, 0, ab, nr, mr)
+		t.finish(ab, nr)
 		return
 	}
-	cin, ldcin := neonNegZero32[:], 0 // β = 0: C is not read
+	cin, ldcin := negZero, 0 // β = 0: C is not read
 	if t.beta == 1 {
 		cin, ldcin = t.c[:(m-1)*t.ldc+nr], t.ldc
 	}
 	if !t.last {
-		tileNEONF32(a, b, kc, cin, ldcin, t.c[:(m-1)*t.ldc+nr], t.ldc, m)
+		tileNEON(a, b, kc, cin, ldcin, t.c[:(m-1)*t.ldc+nr], t.ldc, m)
 		return
 	}
-	bias := neonNegZero32[:]
+	bias := negZero
 	if t.bias != nil {
 		bias = t.bias[:nr]
 	}
-	var zs [nr]float32 // Z's rows when it is not stored
+	var zs [nr]T // Z's rows when it is not stored
 	z, ldz := zs[:], 0
 	if t.z != nil {
 		z, ldz = t.z[:(m-1)*t.ldz+nr], t.ldz
@@ -105,44 +93,21 @@ func kernelNEONF32(t *tile[float32]) {
 		w := t.col / 64
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
 	}
-	tileFwdNEONF32(a, b, kc, cin, ldcin, bias, z, ldz, t.r[:(m-1)*t.ldr+nr], t.ldr, bits, stride, shift, m)
+	r := t.r[:(m-1)*t.ldr+nr]
+	if is32[T]() {
+		tileFwdNEONF32(asF32(a), asF32(b), kc, asF32(cin), ldcin, asF32(bias), asF32(z), ldz, asF32(r), t.ldr, bits, stride, shift, m)
+		return
+	}
+	tileFwdNEONF64(asF64(a), asF64(b), kc, asF64(cin), ldcin, asF64(bias), asF64(z), ldz, asF64(r), t.ldr, bits, stride, shift, m)
 }
 
-// kernelNEONF64 is the float64 microkernel: kernelGeneric on a 6×8 tile.
-func kernelNEONF64(t *tile[float64]) {
-	const mr, nr = neonMR64, neonNR64
-	kc, m := t.kc, t.m
-	a, b := t.a[:mr*kc], t.b[:nr*kc]
-	if t.n != nr || m < 1 || m > mr || t.alpha != 1 || t.beta != 0 && t.beta != 1 {
-		var ab [mr * nr]float64
-		tileNEONF64(a, b, kc, neonNegZero64[:], 0, ab[:], nr, mr)
-		t.finish(ab[:], nr)
+// tileNEON calls T's tile, tileNEONF32 or tileNEONF64.
+func tileNEON[T Float](a, b []T, kc int, cin []T, ldcin int, r []T, ldr, m int) {
+	if is32[T]() {
+		tileNEONF32(asF32(a), asF32(b), kc, asF32(cin), ldcin, asF32(r), ldr, m)
 		return
 	}
-	cin, ldcin := neonNegZero64[:], 0
-	if t.beta == 1 {
-		cin, ldcin = t.c[:(m-1)*t.ldc+nr], t.ldc
-	}
-	if !t.last {
-		tileNEONF64(a, b, kc, cin, ldcin, t.c[:(m-1)*t.ldc+nr], t.ldc, m)
-		return
-	}
-	bias := neonNegZero64[:]
-	if t.bias != nil {
-		bias = t.bias[:nr]
-	}
-	var zs [nr]float64
-	z, ldz := zs[:], 0
-	if t.z != nil {
-		z, ldz = t.z[:(m-1)*t.ldz+nr], t.ldz
-	}
-	var ws [1]uint64
-	bits, stride, shift := ws[:], 0, 0
-	if t.bits != nil {
-		w := t.col / 64
-		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
-	}
-	tileFwdNEONF64(a, b, kc, cin, ldcin, bias, z, ldz, t.r[:(m-1)*t.ldr+nr], t.ldr, bits, stride, shift, m)
+	tileNEONF64(asF64(a), asF64(b), kc, asF64(cin), ldcin, asF64(r), ldr, m)
 }
 
 // packANEON is packAGeneric (gemm.go) in whole panels of mr rows, the

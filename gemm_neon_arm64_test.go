@@ -38,11 +38,11 @@ func TestNEONGEMM(t *testing.T) {
 // into ab (mr×nr, row stride nr), as the kernels compute it for edge
 // tiles.
 func neonProd32(a, b []float32, kc int, ab []float32) {
-	tileNEONF32(a, b, kc, neonNegZero32[:], 0, ab, neonNR32, neonMR32)
+	tileNEONF32(a, b, kc, negZeros[float32](neonNR32), 0, ab, neonNR32, neonMR32)
 }
 
 func neonProd64(a, b []float64, kc int, ab []float64) {
-	tileNEONF64(a, b, kc, neonNegZero64[:], 0, ab, neonNR64, neonMR64)
+	tileNEONF64(a, b, kc, negZeros[float64](neonNR64), 0, ab, neonNR64, neonMR64)
 }
 
 // TestNEONTileEpilogue checks the assembly epilogues of tiles of whole
@@ -54,10 +54,10 @@ func neonProd64(a, b []float64, kc int, ab []float64) {
 // elements between rows, the rows past the tile's m and past the tile.
 func TestNEONTileEpilogue(t *testing.T) {
 	t.Run("f32", func(t *testing.T) {
-		testNEONTileEpilogue(t, neonMR32, neonNR32, kernelNEONF32, neonProd32)
+		testNEONTileEpilogue(t, neonMR32, neonNR32, kernelNEON[float32], neonProd32)
 	})
 	t.Run("f64", func(t *testing.T) {
-		testNEONTileEpilogue(t, neonMR64, neonNR64, kernelNEONF64, neonProd64)
+		testNEONTileEpilogue(t, neonMR64, neonNR64, kernelNEON[float64], neonProd64)
 	})
 }
 
@@ -229,9 +229,9 @@ func testNEONTileProduct[T Float](t *testing.T, mr, nr int, tileFn func(a, b []T
 				c[i] = randVal[T](r)
 			}
 			c0 := append([]T(nil), c...)
-			cin, ldcin := any(neonNegZero32[:]), 0
+			cin, ldcin := any(negZeros[float32](neonNR32)), 0
 			if !is32[T]() {
-				cin = any(neonNegZero64[:])
+				cin = any(negZeros[float64](neonNR64))
 			}
 			if beta == 1 {
 				cin, ldcin = any(c[:(m-1)*ld+nr]), ld
@@ -279,9 +279,9 @@ func TestNEONTileNegZero(t *testing.T) {
 		c := make([]float32, mr*nr)
 		r := make([]float32, mr*nr)
 		tl := &tile[float32]{kc: kc, a: a, b: b, c: c, ldc: nr, m: mr, n: nr, alpha: 1, beta: beta}
-		kernelNEONF32(tl)
+		kernelNEON(tl)
 		tl = &tile[float32]{kc: kc, a: a, b: b, c: r, ldc: nr, m: mr, n: nr, alpha: 1, beta: beta, last: true, r: r, ldr: nr, nrMask: 0xff}
-		kernelNEONF32(tl)
+		kernelNEON(tl)
 		want := bitsOf(negz)
 		if beta == 1 {
 			want = 0
@@ -409,16 +409,16 @@ func TestNEONTileNoAlloc(t *testing.T) {
 	fwd := &tile[float32]{kc: 9, a: a, b: b, c: c, ldc: 8, m: 5, n: 8, alpha: 1, last: true, r: c, ldr: 8}
 	fwdBits := &tile[float32]{kc: 9, a: a, b: b, c: c, ldc: 8, m: 12, n: 8, alpha: 1, last: true, r: c, ldr: 8, bits: bits, stride: 1, nrMask: 0xff}
 	for _, tl := range []*tile[float32]{edge, fwd, fwdBits} {
-		if n := testing.AllocsPerRun(10, func() { kernelNEONF32(tl) }); n != 0 {
-			t.Errorf("kernelNEONF32 (m=%d n=%d last=%v): %v allocations", tl.m, tl.n, tl.last, n)
+		if n := testing.AllocsPerRun(10, func() { kernelNEON(tl) }); n != 0 {
+			t.Errorf("kernelNEON[float32] (m=%d n=%d last=%v): %v allocations", tl.m, tl.n, tl.last, n)
 		}
 	}
 	a64, b64, c64 := make([]float64, 6*9), make([]float64, 8*9), make([]float64, 6*8)
 	edge64 := &tile[float64]{kc: 9, a: a64, b: b64, c: c64, ldc: 8, m: 6, n: 7, alpha: 1}
 	fwd64 := &tile[float64]{kc: 9, a: a64, b: b64, c: c64, ldc: 8, m: 6, n: 8, alpha: 1, last: true, r: c64, ldr: 8}
 	for _, tl := range []*tile[float64]{edge64, fwd64} {
-		if n := testing.AllocsPerRun(10, func() { kernelNEONF64(tl) }); n != 0 {
-			t.Errorf("kernelNEONF64 (m=%d n=%d last=%v): %v allocations", tl.m, tl.n, tl.last, n)
+		if n := testing.AllocsPerRun(10, func() { kernelNEON(tl) }); n != 0 {
+			t.Errorf("kernelNEON[float64] (m=%d n=%d last=%v): %v allocations", tl.m, tl.n, tl.last, n)
 		}
 	}
 	x, y := make([]float32, 100), make([]float32, 100)
