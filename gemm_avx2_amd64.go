@@ -34,14 +34,14 @@ const (
 
 // setAVX2GEMM32 puts the AVX2 float32 register tile and its packers into o.
 func setAVX2GEMM32(o *ops[float32]) {
-	o.mr, o.nr, o.kernel = avx2MR32, avx2NR32, kernelAVX2F32
+	o.mr, o.nr, o.kernel = avx2MR32, avx2NR32, kernelAVX2[float32]
 	o.packA, o.packB = packA6Via(packA6AVX2F32), packB64Via(packB64AVX2F32, packBTAVX2F32)
 	o.packBRows = packBRows64Via(packB64AVX2F32)
 }
 
 // setAVX2GEMM64 puts the AVX2 float64 register tile and its packers into o.
 func setAVX2GEMM64(o *ops[float64]) {
-	o.mr, o.nr, o.kernel = avx2MR64, avx2NR64, kernelAVX2F64
+	o.mr, o.nr, o.kernel = avx2MR64, avx2NR64, kernelAVX2[float64]
 	o.packA, o.packB = packA6Via(packA6AVX2F64), packB64Via(packB64AVX2F64, packBTAVX2F64)
 	o.packBRows = packBRows64Via(packB64AVX2F64)
 }
@@ -70,81 +70,68 @@ func (t *tile[T]) fwdOutputs(m, nr int) (bias, z, r []T, bits []uint64, shift in
 	return bias, z, r, bits, t.col % 64 / 8
 }
 
-// kernelAVX2F32 is the float32 microkernel: kernelGeneric
-// (kernels_generic.go) on a 6×16 tile.
-func kernelAVX2F32(t *tile[float32]) {
-	const mr, nr = avx2MR32, avx2NR32
+// kernelAVX2 is the microkernel of both types: kernelGeneric
+// (kernels_generic.go) on a 6×16 (float32) or 6×8 (float64) tile.
+func kernelAVX2[T Float](t *tile[T]) {
+	const mr = 6 // avx2MR32 = avx2MR64
+	nr := avx2NR32
+	if !is32[T]() {
+		nr = avx2NR64
+	}
 	kc := t.kc
 	a, b := t.a[:mr*kc], t.b[:nr*kc]
 	if t.m != mr || !t.asmEpilogue(nr) {
-		edgeAVX2F32(t, a, b)
+		edgeAVX2(t, a, b, nr)
 		return
 	}
 	c, beta := t.c[:(mr-1)*t.ldc+nr], int(t.beta)
 	if !t.last {
-		tileAVX2F32(a, b, kc, c, t.ldc, beta)
+		tileAVX2(a, b, kc, c, t.ldc, beta)
 		return
 	}
 	bias, z, r, bits, shift := t.fwdOutputs(mr, nr)
-	tileFwdAVX2F32(a, b, kc, c, t.ldc, beta, bias, z, t.ldz, r, t.ldr, bits, t.stride, shift)
+	if is32[T]() {
+		tileFwdAVX2F32(asF32(a), asF32(b), kc, asF32(c), t.ldc, beta, asF32(bias), asF32(z), t.ldz, asF32(r), t.ldr, bits, t.stride, shift)
+		return
+	}
+	tileFwdAVX2F64(asF64(a), asF64(b), kc, asF64(c), t.ldc, beta, asF64(bias), asF64(z), t.ldz, asF64(r), t.ldr, bits, t.stride, shift)
 }
 
-// edgeAVX2F32 is kernelAVX2F32 on the other tiles: the product into a
+// edgeAVX2 is kernelAVX2 on the other tiles: the product into a
 // temporary tile, then the epilogue on its first t.m rows.
-func edgeAVX2F32(t *tile[float32], a, b []float32) {
-	const mr, nr = avx2MR32, avx2NR32
-	var ab [mr * nr]float32
-	tileAVX2F32(a, b, t.kc, ab[:], nr, 0)
+func edgeAVX2[T Float](t *tile[T], a, b []T, nr int) {
+	const mr = 6
+	var abs [mr * avx2NR32]T
+	ab := abs[:mr*nr]
+	tileAVX2(a, b, t.kc, ab, nr, 0)
 	if !t.asmEpilogue(nr) {
-		t.finish(ab[:], nr)
+		t.finish(ab, nr)
 		return
 	}
 	m := t.m
 	c, beta := t.c[:(m-1)*t.ldc+nr], int(t.beta)
-	if !t.last {
-		rowsAVX2F32(ab[:m*nr], m, c, t.ldc, beta, 0, nil, nil, 0, nil, 0, nil, 0, 0)
+	// Without the forward epilogue (last = 0) only ab and c are used.
+	var bias, z, r []T
+	var bits []uint64
+	last, ldz, ldr, stride, shift := 0, 0, 0, 0, 0
+	if t.last {
+		last, ldz, ldr, stride = 1, t.ldz, t.ldr, t.stride
+		bias, z, r, bits, shift = t.fwdOutputs(m, nr)
+	}
+	if is32[T]() {
+		rowsAVX2F32(asF32(ab[:m*nr]), m, asF32(c), t.ldc, beta, last, asF32(bias), asF32(z), ldz, asF32(r), ldr, bits, stride, shift)
 		return
 	}
-	bias, z, r, bits, shift := t.fwdOutputs(m, nr)
-	rowsAVX2F32(ab[:m*nr], m, c, t.ldc, beta, 1, bias, z, t.ldz, r, t.ldr, bits, t.stride, shift)
+	rowsAVX2F64(asF64(ab[:m*nr]), m, asF64(c), t.ldc, beta, last, asF64(bias), asF64(z), ldz, asF64(r), ldr, bits, stride, shift)
 }
 
-// kernelAVX2F64 is the float64 microkernel: kernelGeneric on a 6×8 tile.
-func kernelAVX2F64(t *tile[float64]) {
-	const mr, nr = avx2MR64, avx2NR64
-	kc := t.kc
-	a, b := t.a[:mr*kc], t.b[:nr*kc]
-	if t.m != mr || !t.asmEpilogue(nr) {
-		edgeAVX2F64(t, a, b)
+// tileAVX2 calls T's tile, tileAVX2F32 or tileAVX2F64.
+func tileAVX2[T Float](a, b []T, kc int, c []T, ldc, beta int) {
+	if is32[T]() {
+		tileAVX2F32(asF32(a), asF32(b), kc, asF32(c), ldc, beta)
 		return
 	}
-	c, beta := t.c[:(mr-1)*t.ldc+nr], int(t.beta)
-	if !t.last {
-		tileAVX2F64(a, b, kc, c, t.ldc, beta)
-		return
-	}
-	bias, z, r, bits, shift := t.fwdOutputs(mr, nr)
-	tileFwdAVX2F64(a, b, kc, c, t.ldc, beta, bias, z, t.ldz, r, t.ldr, bits, t.stride, shift)
-}
-
-// edgeAVX2F64 is kernelAVX2F64 on the other tiles: the product into a
-// temporary tile, then the epilogue on its first t.m rows.
-func edgeAVX2F64(t *tile[float64], a, b []float64) {
-	const mr, nr = avx2MR64, avx2NR64
-	var ab [mr * nr]float64
-	tileAVX2F64(a, b, t.kc, ab[:], nr, 0)
-	if !t.asmEpilogue(nr) {
-		t.finish(ab[:], nr)
-		return
-	}
-	m := t.m
-	c, beta := t.c[:(m-1)*t.ldc+nr], int(t.beta)
-	if !t.last {
-		rowsAVX2F64(ab[:m*nr], m, c, t.ldc, beta, 0, nil, nil, 0, nil, 0, nil, 0, 0)
-		return
-	}
-	bias, z, r, bits, shift := t.fwdOutputs(m, nr)
-	rowsAVX2F64(ab[:m*nr], m, c, t.ldc, beta, 1, bias, z, t.ldz, r, t.ldr, bits, t.stride, shift)
+	tileAVX2F64(asF64(a), asF64(b), kc, asF64(c), ldc, beta)
 }
 
 // packA6Via returns packAGeneric (gemm.go) for mr = 6, with the whole

@@ -49,10 +49,10 @@ func TestAVX2GEMM(t *testing.T) {
 func TestAVX2TileEpilogue(t *testing.T) {
 	needAVX2(t)
 	t.Run("f32", func(t *testing.T) {
-		testTileEpilogue(t, avx2MR32, avx2NR32, kernelAVX2F32, tileAVX2F32)
+		testTileEpilogue(t, avx2MR32, avx2NR32, kernelAVX2[float32], tileAVX2F32)
 	})
 	t.Run("f64", func(t *testing.T) {
-		testTileEpilogue(t, avx2MR64, avx2NR64, kernelAVX2F64, tileAVX2F64)
+		testTileEpilogue(t, avx2MR64, avx2NR64, kernelAVX2[float64], tileAVX2F64)
 	})
 }
 
@@ -276,13 +276,13 @@ func TestAVX2TileNoAlloc(t *testing.T) {
 	needAVX2(t)
 	a, b, c := make([]float32, 6*9), make([]float32, 16*9), make([]float32, 5*16+16)
 	tl := &tile[float32]{kc: 9, a: a, b: b, c: c, ldc: 16, m: 5, n: 16, alpha: 1}
-	if n := testing.AllocsPerRun(10, func() { kernelAVX2F32(tl) }); n != 0 {
-		t.Errorf("kernelAVX2F32 on an edge tile: %v allocations", n)
+	if n := testing.AllocsPerRun(10, func() { kernelAVX2(tl) }); n != 0 {
+		t.Errorf("kernelAVX2[float32] on an edge tile: %v allocations", n)
 	}
 	a64, b64, c64 := make([]float64, 6*9), make([]float64, 8*9), make([]float64, 5*8+8)
 	tl64 := &tile[float64]{kc: 9, a: a64, b: b64, c: c64, ldc: 8, m: 6, n: 7, alpha: 1}
-	if n := testing.AllocsPerRun(10, func() { kernelAVX2F64(tl64) }); n != 0 {
-		t.Errorf("kernelAVX2F64 on an edge tile: %v allocations", n)
+	if n := testing.AllocsPerRun(10, func() { kernelAVX2(tl64) }); n != 0 {
+		t.Errorf("kernelAVX2[float64] on an edge tile: %v allocations", n)
 	}
 }
 
