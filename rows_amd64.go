@@ -48,22 +48,22 @@ func rowsVecLen[T Float]() int {
 
 // setAVX512Rows32 puts the AVX-512 axpy and dot into o.
 func setAVX512Rows32(o *ops[float32]) {
-	o.axpy, o.dot = axpyAVX512F32, dotAVX512F32
+	o.axpy, o.dot = axpyVia(axpyAsmAVX512F32), dotVia(dotAsmAVX512F32)
 }
 
 // setAVX512Rows64 puts the AVX-512 axpy and dot into o.
 func setAVX512Rows64(o *ops[float64]) {
-	o.axpy, o.dot = axpyAVX512F64, dotAVX512F64
+	o.axpy, o.dot = axpyVia(axpyAsmAVX512F64), dotVia(dotAsmAVX512F64)
 }
 
 // setAVX2Rows32 puts the AVX2+FMA axpy and dot into o.
 func setAVX2Rows32(o *ops[float32]) {
-	o.axpy, o.dot = axpyAVX2F32, dotAVX2F32
+	o.axpy, o.dot = axpyVia(axpyAsmAVX2F32), dotVia(dotAsmAVX2F32)
 }
 
 // setAVX2Rows64 puts the AVX2+FMA axpy and dot into o.
 func setAVX2Rows64(o *ops[float64]) {
-	o.axpy, o.dot = axpyAVX2F64, dotAVX2F64
+	o.axpy, o.dot = axpyVia(axpyAsmAVX2F64), dotVia(dotAsmAVX2F64)
 }
 
 // ---- the wrappers ----------------------------------------------------------
@@ -74,40 +74,17 @@ func setAVX2Rows64(o *ops[float64]) {
 // assembly every chunk but the last (through a function value: they
 // are not inlined).
 
-// axpyAVX512F32 is axpyGeneric[float32] rounded once per element.
-func axpyAVX512F32(dst []float32, alpha float32, x []float32) {
-	dst = dst[:len(x)]
-	if len(x) > rowsVecLen[float32]() {
-		dst, x = rowsAxpyLong(dst, alpha, x, axpyAsmAVX512F32)
+// axpyVia returns axpyGeneric rounded once per element: asm (the
+// assembly for one ISA and type) on chunks of at most rowsVecLen, so that
+// one call is bounded.
+func axpyVia[T Float](asm func(dst, x []T, alpha T)) func(dst []T, alpha T, x []T) {
+	return func(dst []T, alpha T, x []T) {
+		dst = dst[:len(x)]
+		if len(x) > rowsVecLen[T]() {
+			dst, x = rowsAxpyLong(dst, alpha, x, asm)
+		}
+		asm(dst, x, alpha)
 	}
-	axpyAsmAVX512F32(dst, x, alpha)
-}
-
-// axpyAVX512F64 is axpyGeneric[float64] rounded once per element.
-func axpyAVX512F64(dst []float64, alpha float64, x []float64) {
-	dst = dst[:len(x)]
-	if len(x) > rowsVecLen[float64]() {
-		dst, x = rowsAxpyLong(dst, alpha, x, axpyAsmAVX512F64)
-	}
-	axpyAsmAVX512F64(dst, x, alpha)
-}
-
-// axpyAVX2F32 is axpyGeneric[float32] rounded once per element.
-func axpyAVX2F32(dst []float32, alpha float32, x []float32) {
-	dst = dst[:len(x)]
-	if len(x) > rowsVecLen[float32]() {
-		dst, x = rowsAxpyLong(dst, alpha, x, axpyAsmAVX2F32)
-	}
-	axpyAsmAVX2F32(dst, x, alpha)
-}
-
-// axpyAVX2F64 is axpyGeneric[float64] rounded once per element.
-func axpyAVX2F64(dst []float64, alpha float64, x []float64) {
-	dst = dst[:len(x)]
-	if len(x) > rowsVecLen[float64]() {
-		dst, x = rowsAxpyLong(dst, alpha, x, axpyAsmAVX2F64)
-	}
-	axpyAsmAVX2F64(dst, x, alpha)
 }
 
 // rowsAxpyLong does axpy by asm on the chunks of x but the last, and returns
@@ -119,25 +96,25 @@ func rowsAxpyLong[T Float](dst []T, alpha T, x []T, asm func(dst, x []T, alpha T
 	return dst, x
 }
 
-// axpy4AVX512F32 is, bit for bit,
+// axpy4AVX512F32 is, bit for bit, with axpy = axpyVia(axpyAsmAVX512F32),
 //
-//	axpyAVX512F32(dst, a0, x0)
-//	axpyAVX512F32(dst, a1, x1)
-//	axpyAVX512F32(dst, a2, x2)
-//	axpyAVX512F32(dst, a3, x3)
+//	axpy(dst, a0, x0)
+//	axpy(dst, a1, x1)
+//	axpy(dst, a2, x2)
+//	axpy(dst, a3, x3)
 //
 // for len(x0), len(x1), len(x2), len(x3) ≥ len(dst) (it reads len(dst)
 // elements of each); that is,
 // dst[i] = fma(a3, x3[i], fma(a2, x2[i], fma(a1, x1[i], fma(a0, x0[i], dst[i])))).
 var axpy4AVX512F32 = axpy4Via(axpy4AsmAVX512F32)
 
-// axpy4AVX512F64 is axpy4AVX512F32 for float64 (four axpyAVX512F64).
+// axpy4AVX512F64 is axpy4AVX512F32 for float64 (four axpy calls on axpyAsmAVX512F64).
 var axpy4AVX512F64 = axpy4Via(axpy4AsmAVX512F64)
 
-// axpy4AVX2F32 is axpy4AVX512F32 on AVX2 (four axpyAVX2F32).
+// axpy4AVX2F32 is axpy4AVX512F32 on AVX2 (four on axpyAsmAVX2F32).
 var axpy4AVX2F32 = axpy4Via(axpy4AsmAVX2F32)
 
-// axpy4AVX2F64 is axpy4AVX512F64 on AVX2 (four axpyAVX2F64).
+// axpy4AVX2F64 is axpy4AVX512F64 on AVX2 (four on axpyAsmAVX2F64).
 var axpy4AVX2F64 = axpy4Via(axpy4AsmAVX2F64)
 
 // axpy4Via wraps one of the axpy4 assembly kernels: it cuts the rows to
@@ -164,46 +141,17 @@ func rowsAxpy4Long[T Float](dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T, asm f
 	return dst, x0, x1, x2, x3
 }
 
-// dotAVX512F32 is dotGeneric[float32] summed in another order: each
-// chunk's sum by the assembly (see dotAsmAVX512F32), the chunks' sums
-// added in order.
-func dotAVX512F32(x, y []float32) float32 {
-	y = y[:len(x)]
-	var s float32
-	if len(x) > rowsVecLen[float32]() {
-		s, x, y = rowsDotLong(x, y, dotAsmAVX512F32)
+// dotVia returns dotGeneric summed in another order: each chunk's sum
+// by asm (see dotAsmAVX512F32), the chunks' sums added in order.
+func dotVia[T Float](asm func(x, y []T) T) func(x, y []T) T {
+	return func(x, y []T) T {
+		y = y[:len(x)]
+		var s T
+		if len(x) > rowsVecLen[T]() {
+			s, x, y = rowsDotLong(x, y, asm)
+		}
+		return s + asm(x, y)
 	}
-	return s + dotAsmAVX512F32(x, y)
-}
-
-// dotAVX512F64 is dotAVX512F32 for float64.
-func dotAVX512F64(x, y []float64) float64 {
-	y = y[:len(x)]
-	var s float64
-	if len(x) > rowsVecLen[float64]() {
-		s, x, y = rowsDotLong(x, y, dotAsmAVX512F64)
-	}
-	return s + dotAsmAVX512F64(x, y)
-}
-
-// dotAVX2F32 is dotAVX512F32 on AVX2.
-func dotAVX2F32(x, y []float32) float32 {
-	y = y[:len(x)]
-	var s float32
-	if len(x) > rowsVecLen[float32]() {
-		s, x, y = rowsDotLong(x, y, dotAsmAVX2F32)
-	}
-	return s + dotAsmAVX2F32(x, y)
-}
-
-// dotAVX2F64 is dotAVX512F64 on AVX2.
-func dotAVX2F64(x, y []float64) float64 {
-	y = y[:len(x)]
-	var s float64
-	if len(x) > rowsVecLen[float64]() {
-		s, x, y = rowsDotLong(x, y, dotAsmAVX2F64)
-	}
-	return s + dotAsmAVX2F64(x, y)
 }
 
 // rowsDotLong sums by asm the chunks of x·y but the last, in order, and
