@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/fusedrelu/kernels/internal/shapes"
 )
 
 // The benchmarks run on the path FUSEDRELU_ISA selects (the best one by
@@ -16,14 +18,7 @@ import (
 //	go test -run '^$' -bench . -count 10 > new.txt
 //	FUSEDRELU_ISA=generic go test -run '^$' -bench . -count 10 > generic.txt
 
-var benchShapes = [][3]int{
-	{1024, 1024, 1024},
-	{256, 1024, 1024},
-	{128, 512, 512},
-	{64, 784, 256},
-	{32, 256, 256},
-	{1, 1024, 1024},
-}
+var benchShapes = shapes.Standard
 
 func benchRand[T Float](n int, r *rand.Rand) []T {
 	s := make([]T, n)

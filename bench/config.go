@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fusedrelu/kernels/internal/shapes"
 )
 
 // A shape is M×K×N: a batch of M examples through a layer of K inputs and
@@ -22,14 +24,12 @@ func (s shape) String() string { return fmt.Sprintf("%dx%dx%d", s.M, s.K, s.N) }
 // The standard shapes of the design brief (design.md §5), and the square
 // sizes of the sweep that the plot draws.
 var (
-	standardShapes = []shape{
-		{1024, 1024, 1024},
-		{256, 1024, 1024},
-		{128, 512, 512},
-		{64, 784, 256},
-		{32, 256, 256},
-		{1, 1024, 1024},
-	}
+	standardShapes = func() (out []shape) {
+		for _, s := range shapes.Standard {
+			out = append(out, shape{s[0], s[1], s[2]})
+		}
+		return out
+	}()
 	defaultSweep = []int{64, 128, 192, 256, 384, 512, 768, 1024}
 
 	// -quick: what CI runs, a few seconds of measuring in all.

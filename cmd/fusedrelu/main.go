@@ -22,16 +22,8 @@ import (
 	"time"
 
 	"github.com/fusedrelu/kernels"
+	"github.com/fusedrelu/kernels/internal/shapes"
 )
-
-var standard = [][3]int{
-	{1024, 1024, 1024},
-	{256, 1024, 1024},
-	{128, 512, 512},
-	{64, 784, 256},
-	{32, 256, 256},
-	{1, 1024, 1024},
-}
 
 func main() {
 	dtype := flag.String("dtype", "f32", "element type: f32 or f64")
@@ -42,16 +34,16 @@ func main() {
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	shapes := standard
+	list := shapes.Standard
 	if flag.NArg() > 0 {
-		shapes = nil
+		list = nil
 		for _, a := range flag.Args() {
 			s, err := parseShape(a)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "fusedrelu:", err)
 				os.Exit(2)
 			}
-			shapes = append(shapes, s)
+			list = append(list, s)
 		}
 	}
 	if *threads < 0 {
@@ -78,7 +70,7 @@ func main() {
 	// Rows are printed as they are measured, so the table is laid out by
 	// hand rather than by a tabwriter.
 	fmt.Printf("%16s %16s %16s\n", "M×K×N", "forward GFLOPS", "backward GFLOPS")
-	for _, s := range shapes {
+	for _, s := range list {
 		var fwd, bwd float64
 		switch *dtype {
 		case "f32":
