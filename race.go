@@ -53,11 +53,9 @@ func raceOperand[T any](s []T, ld int, trans bool, r0, c0, rows, cols int) {
 // mr×nr register tile.
 func raceTile[T Float](t *tile[T], mr, nr int) {
 	raceRead(t.a[:mr*t.kc])
-	if t.ldb != 0 {
-		if t.kc > 0 {
-			for p := range t.kc {
-				raceRead(t.b[p*t.ldb : p*t.ldb+t.n])
-			}
+	if t.ldb != 0 { // B where it lies: the tile's n columns of each row
+		for p := range t.kc {
+			raceRead(t.b[p*t.ldb : p*t.ldb+t.n])
 		}
 	} else {
 		raceRead(t.b[:nr*t.kc])
