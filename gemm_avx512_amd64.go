@@ -225,13 +225,7 @@ func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, l
 			packAGeneric(dst, a, lda, trans, i0, p0, mb, kb, mr)
 			return
 		}
-		dst = dst[:roundUp(mb, mr)*kb]
-		const chunk = 64
-		for p := 0; p < kb; p += chunk {
-			n := min(chunk, kb-p)
-			src := a[(p0+p)*lda+i0:]
-			rows(dst[p*mr:], src[:(n-1)*lda+mb], lda, n, mb, mr*kb)
-		}
+		packBRowsAVX512(dst[:roundUp(mb, mr)*kb], a[p0*lda+i0:], lda, kb, mb, mr, mr*kb, rows)
 		return
 	}
 	kbv := kb - kb%lanes
