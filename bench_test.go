@@ -193,26 +193,24 @@ func benchDirectB[T Float](b *testing.B) {
 	}
 }
 
-// BenchmarkKC compares the blocking's K panel (kc, a micro-panel of B
-// filling L1: cpu.go) with half of it (the B micro-panel in half of L1,
-// BLIS's usual rule), mc following the model (the packed block of A in
-// half of L2), on the fused passes at 1024³, rounds interleaved:
+// BenchmarkKC compares the blocking's K panel (kc: a micro-panel of B
+// twice L1, cpu.go) with half of it (the micro-panel in L1), mc following
+// the model (the packed block of A in half of L2), on the fused passes at
+// 1024³, rounds interleaved:
 //
 //	go test -run '^$' -bench KC -cpu 1
 func BenchmarkKC(b *testing.B) {
 	p := active
 	defer func(b32, b64 blocking) { p.b32, p.b64 = b32, b64 }(p.b32, p.b64)
 	for round := range 3 {
-		for _, half := range []bool{true, false} {
+		for _, scale := range []float64{0.5, 1} {
 			name := fmt.Sprintf("round=%d/kc=", round)
 			_, l2, _ := cacheSizes()
 			if l2 <= 0 {
 				l2 = defaultL2
 			}
 			set := func(bl blocking, size, mr int) blocking {
-				if half {
-					bl.kc = max(8, bl.kc/2) &^ 7
-				}
+				bl.kc = max(8, int(float64(bl.kc)*scale)) &^ 7
 				bl.mc = max(mr, l2/2/(bl.kc*size)/mr*mr)
 				return bl
 			}

@@ -31,12 +31,15 @@ func cpuName() string {
 // does (Low et al., "Analytical modeling is enough for high-performance
 // BLIS", 2016), in a simplified form:
 //
-//   - kc: a kc×nr micro-panel of B takes all of L1: the micro-panels of A
-//     stream from L2 at no measured cost (BenchmarkAVX512Operands), while
-//     every K panel is one more pass over C, whose tiles' rows often share
-//     an L1 set. BenchmarkKC: with half of L1 (kc = 256 for the AVX-512
-//     tiles) the fused f32 passes at 1024³ ran 3-4% slower in one sitting
-//     and 0-2% in another, never faster;
+//   - kc: a kc×nr micro-panel of B takes twice L1, so that it streams from
+//     L2 along with the micro-panels of A (which cost nothing measurable
+//     there: BenchmarkAVX512Operands), and K up to 1024 is one panel: every
+//     further K panel is one more pass over C, whose tiles' rows often
+//     share an L1 set. BenchmarkKC, kc = 1024 against 512 (the panel in
+//     L1), 6 interleaved rounds: fused forward f32 1024³ 98.1 → 101.8
+//     GFLOPS (median), 256×1024×1024 92.5 → 102.0, backward 1024³ 95.1 →
+//     98.4; f64 within the noise (1024³ 44.3 → 43.7, 256×1024×1024 49.4 →
+//     49.8). 256 against 512 had been 0-4% slower;
 //   - mc: the packed mc×kc block of A takes half of L2;
 //   - nc: the packed kc×nc block of B takes a quarter of L3, which is
 //     shared by every core.
@@ -51,7 +54,7 @@ func blockSizes(size, mr, nr int) blocking {
 	if l3 <= 0 {
 		l3 = defaultL3
 	}
-	kc := clamp(l1/(nr*size), 64, 512) &^ 7
+	kc := clamp(2*l1/(nr*size), 64, 1024) &^ 7
 	mc := clamp(l2/2/(kc*size), mr, 1024)
 	mc -= mc % mr
 	nc := clamp(l3/4/(kc*size), nr, 8192)
