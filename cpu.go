@@ -34,10 +34,10 @@ func cpuName() string {
 //   - kc: a kc×nr micro-panel of B takes twice L1, so that it streams from
 //     L2 along with the micro-panels of A (which cost nothing measurable
 //     there: BenchmarkAVX512Operands), and K up to 1024 is one panel: every
-//     further K panel is one more pass over C, whose tiles' rows often
-//     share an L1 set. kc = 1024 against 512 (the panel in L1), the
-//     benchmarks of the fused passes run from two test binaries in turn
-//     (6 rounds of -benchtime 0.5s; 4 for the backward): forward f32 1024³ 98.1 → 101.8
+//     further K panel is one more pass over C, whose tiles' rows often share
+//     an L1 set. kc = 1024 against 512 (the panel in L1), the benchmarks of
+//     the fused passes run from two test binaries in turn (6 rounds of
+//     -benchtime 0.5s; 4 for the backward): forward f32 1024³ 98.1 → 101.8
 //     GFLOPS (median), 256×1024×1024 92.5 → 102.0, backward 1024³ 95.1 →
 //     98.4; f64 within the noise (1024³ 44.3 → 43.7, 256×1024×1024 49.4 →
 //     49.8). 256 against 512 had been 0-4% slower;
