@@ -20,6 +20,9 @@ type ops[T Float] struct {
 	// mask bits never straddle a 64-bit word.
 	mr, nr int
 	kernel func(t *tile[T])
+	// tall: kernel takes any t.m ≥ 1, the ⌈m/mr⌉ tiles down a column of
+	// C, their micro-panels of A one after another in t.a; else m ≤ mr.
+	tall bool
 	// directB: kernel reads B unpacked, t.ldb apart, when t.ldb ≠ 0
 	// (directB in gemm.go says when the driver asks it to).
 	directB bool

@@ -74,7 +74,10 @@ type tile[T Float] struct {
 	ldb  int
 	c    []T // the tile's origin in the accumulating matrix
 	ldc  int
-	m, n int // rows and columns of the tile that lie inside the matrix
+	// Rows and columns of the tile that lie inside the matrix; with
+	// ops.tall, m rows of ⌈m/mr⌉ tiles down a column, a holding their
+	// micro-panels one after another.
+	m, n int
 
 	// C = α·AB + β·C; β = 0 means C is not read. A fused forward pass has
 	// α = 1 and β = 0 on its first K panel, 1 on the others.
@@ -612,6 +615,12 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 						}
 						s.aHave |= 1 << q
 					}
+					// The row tiles of a column: one kernel call, or
+					// one each.
+					step := mr
+					if o.tall {
+						step = roundUp(mb, mr)
+					}
 					for jr := j0; jr < j1; jr += nr {
 						col := jc + jr
 						t.n = min(nr, nb-jr)
@@ -628,10 +637,10 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 								t.bias = j.bias[col:]
 							}
 						}
-						for ir := 0; ir < mb; ir += mr {
+						for ir := 0; ir < mb; ir += step {
 							row := ic + ir
-							t.a = ap[ir*kb : (ir+mr)*kb]
-							t.m = min(mr, mb-ir)
+							t.a = ap[ir*kb : (ir+step)*kb]
+							t.m = min(step, mb-ir)
 							t.c = j.c[row*j.ldc+col:]
 							if t.last {
 								t.r = j.r[row*j.ldr+col:]

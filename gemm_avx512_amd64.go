@@ -24,6 +24,7 @@ const (
 func setAVX512GEMM32(o *ops[float32]) {
 	o.mr, o.nr = avx512MR32, avx512NR32
 	o.kernel = kernelAVX512[float32]
+	o.tall = true    // a column of tiles a call
 	o.directB = true // the tile reads B ldb apart under the mask of its n columns
 	o.packA = packAAVX512F32
 	o.packB = packBAVX512F32
@@ -36,6 +37,7 @@ func setAVX512GEMM32(o *ops[float32]) {
 func setAVX512GEMM64(o *ops[float64]) {
 	o.mr, o.nr = avx512MR64, avx512NR64
 	o.kernel = kernelAVX512[float64]
+	o.tall = true
 	o.directB = true
 	o.packA = packAAVX512F64
 	o.packB = packBAVX512F64
@@ -45,32 +47,40 @@ func setAVX512GEMM64(o *ops[float64]) {
 }
 
 // kernelAVX512 is the microkernel of both types: kernelGeneric
-// (kernels_generic.go) on a 16×nr tile, nr one vector (16 float32 or 8
-// float64), B packed or (t.ldb ≠ 0, directB) where it lies.
+// (kernels_generic.go) on a column of 16×nr tiles, nr one vector (16
+// float32 or 8 float64), B packed or (t.ldb ≠ 0, directB) where it lies.
+// The tiles of the column are one call of the assembly, which runs them
+// one after another (ops.tall): a call costs about 20 ns, an eighth of a
+// tile of kc = 32 (dW from a batch of 32), and the next tile's first
+// steps overlap the last one's stores.
 func kernelAVX512[T Float](t *tile[T]) {
 	const mr = 16
 	nr := avx512NR32
 	if !is32[T]() {
 		nr = avx512NR64
 	}
-	a, b, ldb := t.a[:mr*t.kc], t.b, nr
+	m, n := t.m, t.n
+	if m < 1 || uint(n-1) >= uint(nr) { // the driver's invariant; the assembly relies on it
+		panic("kernels: tile size out of range")
+	}
+	a, b, ldb := t.a[:ceilDiv(m, mr)*mr*t.kc], t.b, nr
 	if t.ldb == 0 {
 		b = b[:nr*t.kc]
 	} else { // B unpacked (directB): the tile's n columns of kc rows
 		b, ldb = b[:max(0, (t.kc-1)*t.ldb+t.n)], t.ldb
 	}
 	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
-		// General α and β: the product into a temporary tile, then the
-		// generic epilogue.
+		// General α and β (a GEMM, never the forward pass): each tile's
+		// product into a temporary tile, then the generic epilogue.
 		var abs [mr * avx512NR32]T
 		ab := abs[:mr*nr]
-		tileAVX512(a, b, ldb, t.kc, ab, nr, mr, t.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0)
-		t.finish(ab, nr)
+		sub := *t
+		for i := 0; i < m; i += mr {
+			tileAVX512(a[i*t.kc:(i+mr)*t.kc], b, ldb, t.kc, ab, nr, mr, n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0)
+			sub.m, sub.c = min(mr, m-i), t.c[i*t.ldc:]
+			sub.finish(ab, nr)
+		}
 		return
-	}
-	m, n := t.m, t.n
-	if uint(m-1) >= mr || uint(n-1) >= uint(nr) { // the driver's invariant; the assembly relies on it
-		panic("kernels: tile size out of range")
 	}
 	beta := int(t.beta) // 0 or 1
 	c := t.c[:(m-1)*t.ldc+n]
@@ -108,19 +118,20 @@ func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int,
 	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift)
 }
 
-// tileAVX512F32 computes the 16×16 product of a packed micro-panel of A
-// (a[p*16+i]) and n columns of B (b[p*ldb+j]: ldb = 16 for a packed
-// micro-panel, or the row stride of B unpacked; columns past n are not
-// read), p < kc, and applies an epilogue to its first m rows and n columns
-// (1 ≤ m, n ≤ 16; beta, fwd and storeZ are 0 or 1). It is this Go, with
-// fused multiply-adds:
+// tileAVX512F32 computes, for each of the ⌈m/16⌉ tiles of 16 rows down a
+// column of C, the 16×16 product of its packed micro-panel of A
+// (a[q*16*kc+p*16+i] for tile q) and n columns of B (b[p*ldb+j]: ldb = 16
+// for a packed micro-panel, or the row stride of B unpacked; columns past
+// n are not read), p < kc, and applies an epilogue to its rows below m and
+// its n columns (m ≥ 1, 1 ≤ n ≤ 16; beta, fwd and storeZ are 0 or 1). It
+// is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		var word uint64 // the row's mask bits
 //		for j := range n {
 //			var v float32
 //			for p := range kc {
-//				v += a[p*16+i] * b[p*ldb+j]
+//				v += a[i/16*16*kc+p*16+i%16] * b[p*ldb+j]
 //			}
 //			if beta == 1 {
 //				v += c[i*ldc+j]
@@ -150,7 +161,7 @@ func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int,
 //go:noescape
 func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
 
-// tileAVX512F64 is tileAVX512F32 for the 16×8 float64 tile: 1 ≤ n ≤ 8,
+// tileAVX512F64 is tileAVX512F32 for the 16×8 float64 tiles: 1 ≤ n ≤ 8,
 // ldb = 8 when packed, and 8 mask bits a row, bits 8·shift … 8·shift+7.
 //
 //go:noescape

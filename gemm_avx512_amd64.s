@@ -169,10 +169,18 @@
 
 // func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
 TEXT ·tileAVX512F32(SB), NOSPLIT, $0-264
+
+	// The row tiles, 16 rows each, one after another: a tile starts
+	// here with its pointers in the argument slots (the last advances
+	// them) and DI = its rows, min(m, 16), m being the rows left.
+tile:
 	MOVQ c_base+64(FP), DX
 	MOVQ ldc+88(FP), SI
 	SHLQ $2, SI
 	MOVQ m+96(FP), DI
+	MOVQ $16, CX
+	CMPQ DI, CX
+	CMOVQGT CX, DI
 	MOVQ r_base+192(FP), R10
 	MOVQ ldr+216(FP), R11
 	SHLQ $2, R11
@@ -390,15 +398,49 @@ forward1:
 	FWD_ROW32_B1(Z15)
 
 done:
+	// The next row tile, if rows are left: its micro-panel of A follows
+	// this one, and its rows of C, Z, R and the mask 16 rows on. The
+	// slots are this call's own (ABI0 arguments belong to the callee),
+	// and a pointer is only advanced onto a row that exists.
+	MOVQ m+96(FP), CX
+	SUBQ $16, CX
+	JLE  return
+	MOVQ CX, m+96(FP)
+	MOVQ kc+56(FP), CX
+	SHLQ $6, CX
+	ADDQ CX, a_base+0(FP)
+	MOVQ ldc+88(FP), CX
+	SHLQ $6, CX
+	ADDQ CX, c_base+64(FP)
+	MOVQ ldz+176(FP), CX
+	SHLQ $6, CX
+	ADDQ CX, z_base+152(FP)
+	MOVQ ldr+216(FP), CX
+	SHLQ $6, CX
+	ADDQ CX, r_base+192(FP)
+	MOVQ stride+248(FP), CX
+	SHLQ $7, CX
+	ADDQ CX, bits_base+224(FP)
+	JMP  tile
+
+return:
 	VZEROUPPER
 	RET
 
 // func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift int)
 TEXT ·tileAVX512F64(SB), NOSPLIT, $0-264
+
+	// The row tiles, 16 rows each, one after another: a tile starts
+	// here with its pointers in the argument slots (the last advances
+	// them) and DI = its rows, min(m, 16), m being the rows left.
+tile:
 	MOVQ c_base+64(FP), DX
 	MOVQ ldc+88(FP), SI
 	SHLQ $3, SI
 	MOVQ m+96(FP), DI
+	MOVQ $16, CX
+	CMPQ DI, CX
+	CMOVQGT CX, DI
 	MOVQ r_base+192(FP), R10
 	MOVQ ldr+216(FP), R11
 	SHLQ $3, R11
@@ -616,6 +658,32 @@ forward1:
 	FWD_ROW64_B1(Z15)
 
 done:
+	// The next row tile, if rows are left: its micro-panel of A follows
+	// this one, and its rows of C, Z, R and the mask 16 rows on. The
+	// slots are this call's own (ABI0 arguments belong to the callee),
+	// and a pointer is only advanced onto a row that exists.
+	MOVQ m+96(FP), CX
+	SUBQ $16, CX
+	JLE  return
+	MOVQ CX, m+96(FP)
+	MOVQ kc+56(FP), CX
+	SHLQ $7, CX
+	ADDQ CX, a_base+0(FP)
+	MOVQ ldc+88(FP), CX
+	SHLQ $7, CX
+	ADDQ CX, c_base+64(FP)
+	MOVQ ldz+176(FP), CX
+	SHLQ $7, CX
+	ADDQ CX, z_base+152(FP)
+	MOVQ ldr+216(FP), CX
+	SHLQ $7, CX
+	ADDQ CX, r_base+192(FP)
+	MOVQ stride+248(FP), CX
+	SHLQ $7, CX
+	ADDQ CX, bits_base+224(FP)
+	JMP  tile
+
+return:
 	VZEROUPPER
 	RET
 
