@@ -71,9 +71,9 @@ type tile[T Float] struct {
 	kc   int
 	a, b []T // packed micro-panels: a[p*mr+i], b[p*nr+j] for p < kc
 	// ldb ≠ 0: b is B where it lies, b[p*ldb+j] for j < n (ops.directB).
-	ldb  int
-	c    []T // the tile's origin in the accumulating matrix
-	ldc  int
+	ldb int
+	c   []T // the tile's origin in the accumulating matrix
+	ldc int
 	// Rows and columns of the tile that lie inside the matrix; with
 	// ops.tall, m rows of ⌈m/mr⌉ tiles down a column, a holding their
 	// micro-panels one after another.
