@@ -37,7 +37,8 @@ type ops[T Float] struct {
 
 // blocking is the BLIS cache blocking of one element type on one path:
 // B is packed in kc×nc blocks (L3), A in mc×kc blocks (L2), and a kc×nr
-// micro-panel of B stays in L1 while the mr×nr tile works through it.
+// micro-panel of B is reused by the mr×nr tiles of a block of A (cpu.go's
+// blockSizes says where each lives).
 type blocking struct{ mc, kc, nc int }
 
 // impl is one code path.

@@ -12,9 +12,9 @@ package kernels
 // (AVX-512 on 256-bit units: one zmm FMA a cycle), every tile from 8×32 to
 // 16×16 and 12×32 runs at the FMA peak from L1-resident panels; 16 rows
 // leave no edge tiles at the batch sizes that matter (32, 64, 128, …), a
-// 16-wide B micro-panel takes half of L1 at kc = 256 rather than 128, which
-// halves the passes over C, and a 16×16 block of A is a register
-// transpose for the packer.
+// 16-wide B micro-panel of a given size in bytes has twice the k steps of
+// a 32-wide one, which halves the passes over C (cpu.go's kc), and a 16×16
+// block of A is a register transpose for the packer.
 const (
 	avx512MR32, avx512NR32 = 16, 16
 	avx512MR64, avx512NR64 = 16, 8
