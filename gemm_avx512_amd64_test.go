@@ -646,3 +646,34 @@ func BenchmarkAVX512Operands(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAVX512Pack measures the packers on the blocks of B of the
+// standard shapes, in elements a second (reported as G elements/s): the
+// rows packer (an untransposed B, Xᵀ for dW, dZ) and the 16×16 transposer
+// (Wᵀ for dX, an untransposed A), kb rows of nb columns, panels of kb×16:
+//
+//	go test -run '^$' -bench 'AVX512Pack' -cpu 1 -count 3
+func BenchmarkAVX512Pack(b *testing.B) {
+	gemmAVX512Impl(b)
+	for _, s := range [][2]int{{1024, 1024}, {256, 256}, {64, 256}, {64, 784}} {
+		kb, nb := s[0], s[1]
+		src, dst := make([]float32, kb*nb), make([]float32, kb*nb)
+		report := func(b *testing.B) {
+			b.ReportMetric(float64(kb*nb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
+		}
+		b.Run(fmt.Sprintf("rows/%dx%d", kb, nb), func(b *testing.B) {
+			for b.Loop() {
+				packBRowsAVX512(dst, src, nb, kb, nb, 16, 16*kb, packBRowsAVX512F32)
+			}
+			report(b)
+		})
+		b.Run(fmt.Sprintf("transpose/%dx%d", kb, nb), func(b *testing.B) {
+			for b.Loop() {
+				for j := 0; j+16 <= nb; j += 16 {
+					packAPanelAVX512F32(dst[j*kb:(j+16)*kb], src[j:], nb, kb)
+				}
+			}
+			report(b)
+		})
+	}
+}
