@@ -669,8 +669,8 @@ func BenchmarkAVX512Pack(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("transpose/%dx%d", kb, nb), func(b *testing.B) {
 			for b.Loop() {
-				for j := 0; j+16 <= nb; j += 16 {
-					packAPanelAVX512F32(dst[j*kb:(j+16)*kb], src[j:], nb, kb)
+				for j := 0; j+16 <= nb; j += 16 { // B = Wᵀ: W is nb×kb
+					packAPanelAVX512F32(dst[j*kb:(j+16)*kb], src[j*kb:], kb, kb)
 				}
 			}
 			report(b)
