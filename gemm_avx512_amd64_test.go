@@ -606,12 +606,15 @@ func BenchmarkAVX512Macro(b *testing.B) {
 // at a time made L1-resident, to see what each costs: A (every tile reads
 // the same micro-panel of A), C (every tile accumulates into one 16×16
 // tile), and C with its rows 1040 apart instead of 1024 (4 KiB apart, the
-// 16 rows of a tile fall in one L1 set).
+// 16 rows of a tile fall in one L1 set). Those accumulate (β = 1), as a
+// K panel after the first does; the fwd ones are a forward pass's only
+// K panel (β = 0, R and the mask bits written), with C one of 8 blocks
+// in turn so that it comes from memory, as in a pass.
 //
 //	go test -run '^$' -bench 'AVX512(Operands|Tile/f32/kc=256)' -cpu 1 -count 3
 func BenchmarkAVX512Operands(b *testing.B) {
 	p := gemmAVX512Impl(b)
-	const nc = 1024
+	const nc, blocks = 1024, 8
 	mc, kc := p.b32.mc, p.b32.kc
 	r := newRand(1)
 	ap, bp := make([]float32, mc*kc), make([]float32, kc*nc)
@@ -621,25 +624,43 @@ func BenchmarkAVX512Operands(b *testing.B) {
 	for i := range bp {
 		bp[i] = randVal[float32](r)
 	}
-	c, c1 := make([]float32, mc*(nc+16)), make([]float32, 16*16)
+	const stride = nc / 64 // mask words a row
+	c, c1 := make([]float32, blocks*mc*(nc+16)), make([]float32, 16*16)
+	bits, bias := make([]uint64, blocks*mc*stride), make([]float32, nc)
 	for _, v := range []struct {
-		name          string
-		aFixed, cTile bool
-		ldc           int
-	}{{"real", false, false, nc}, {"A=L1", true, false, nc}, {"C=L1", false, true, nc}, {"ldc=1040", false, false, nc + 16}} {
+		name               string
+		aFixed, cTile, fwd bool
+		ldc                int
+	}{
+		{"real", false, false, false, nc}, {"A=L1", true, false, false, nc},
+		{"C=L1", false, true, false, nc}, {"ldc=1040", false, false, false, nc + 16},
+		{"fwd", false, false, true, nc}, {"fwd/C=L1", false, true, true, nc},
+		{"fwd/ldc=1040", false, false, true, nc + 16},
+	} {
 		b.Run(v.name, func(b *testing.B) {
+			blk := 0
 			benchLoop(b, 2*float64(mc*kc*nc), func() {
+				cb, wb := c, bits
+				if v.fwd {
+					cb, wb = c[blk*mc*(nc+16):], bits[blk*mc*stride:]
+					blk = (blk + 1) % blocks
+				}
 				for jr := 0; jr < nc; jr += 16 {
 					for ir := 0; ir < mc; ir += 16 {
 						a := ap[ir*kc : (ir+16)*kc]
 						if v.aFixed {
 							a = ap[:16*kc]
 						}
-						ct, ldc := c[ir*v.ldc+jr:ir*v.ldc+15*v.ldc+jr+16], v.ldc
+						ct, ldc, w := cb[ir*v.ldc+jr:ir*v.ldc+15*v.ldc+jr+16], v.ldc, wb[ir*stride+jr/64:]
 						if v.cTile {
-							ct, ldc = c1, 16
+							ct, ldc, w = c1, 16, bits
 						}
-						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0)
+						if !v.fwd {
+							tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0)
+							continue
+						}
+						// R = C (no Z: stores under an empty mask, to R).
+						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 0, 1, bias[jr:jr+16], ct, ldc, 0, ct, ldc, w[:15*stride+1], stride, jr%64/8)
 					}
 				}
 			})
