@@ -32,7 +32,10 @@ type ops[T Float] struct {
 	// elements apart, so that a block can be packed a few rows at a time.
 	packBRows func(dst, b []T, ldb, rows, nb, nr, panel int)
 	axpy      func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
-	dot       func(x, y []T) T              // Σ x[i]·y[i], len(x) == len(y)
+	// axpy4 is, bit for bit, axpy(dst, a0, x0) … axpy(dst, a3, x3) (nil:
+	// the path has none, and the rows route makes the four calls).
+	axpy4 func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
+	dot   func(x, y []T) T // Σ x[i]·y[i], len(x) == len(y)
 }
 
 // blocking is the BLIS cache blocking of one element type on one path:

@@ -53,7 +53,7 @@ import (
 //     to C (β = 1 after the first), by the participant of its item within
 //     a group and after a barrier between groups;
 //   - on the rows route an element is one dot product, or one chain of
-//     axpy calls, over the same slices: the column chunks are fixed
+//     axpy calls (axpy4 is four of them, bit for bit), over the same slices: the column chunks are fixed
 //     (rowsChunk), not derived from the thread count;
 //   - db is summed, and dZ written, in one pass over dZ that adds the rows
 //     in order, 0 to M−1, into each column from its initial value, with
@@ -758,13 +758,31 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 				if !intoC || j.beta == 0 {
 					clear(dst)
 				}
-				for p, x := range a {
+				p := 0
+				if o.axpy4 != nil {
+					// Four rows of B a call: dst is loaded and stored
+					// once per four rows, with the same roundings.
+					for ; p+4 <= len(a); p += 4 {
+						b0p := p*ldb + b0
+						bp0, bp1 := b[b0p:b0p+nb], b[b0p+ldb:b0p+ldb+nb]
+						bp2, bp3 := b[b0p+2*ldb:b0p+2*ldb+nb], b[b0p+3*ldb:b0p+3*ldb+nb]
+						if raceEnabled {
+							raceRead(bp0)
+							raceRead(bp1)
+							raceRead(bp2)
+							raceRead(bp3)
+							raceWrite(dst)
+						}
+						o.axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], bp0, bp1, bp2, bp3)
+					}
+				}
+				for ; p < len(a); p++ {
 					bp := b[p*ldb+b0 : p*ldb+b0+nb]
 					if raceEnabled {
 						raceRead(bp)
 						raceWrite(dst)
 					}
-					o.axpy(dst, x, bp)
+					o.axpy(dst, a[p], bp)
 				}
 			}
 			if intoC {

@@ -46,24 +46,28 @@ func rowsVecLen[T Float]() int {
 	return rowsVecBytes / int(unsafe.Sizeof(z))
 }
 
-// setAVX512Rows32 puts the AVX-512 axpy and dot into o.
+// setAVX512Rows32 puts the AVX-512 axpy, axpy4 and dot into o.
 func setAVX512Rows32(o *ops[float32]) {
 	o.axpy, o.dot = axpyVia(axpyAsmAVX512F32), dotVia(dotAsmAVX512F32)
+	o.axpy4 = axpy4AVX512F32
 }
 
-// setAVX512Rows64 puts the AVX-512 axpy and dot into o.
+// setAVX512Rows64 puts the AVX-512 axpy, axpy4 and dot into o.
 func setAVX512Rows64(o *ops[float64]) {
 	o.axpy, o.dot = axpyVia(axpyAsmAVX512F64), dotVia(dotAsmAVX512F64)
+	o.axpy4 = axpy4AVX512F64
 }
 
-// setAVX2Rows32 puts the AVX2+FMA axpy and dot into o.
+// setAVX2Rows32 puts the AVX2+FMA axpy, axpy4 and dot into o.
 func setAVX2Rows32(o *ops[float32]) {
 	o.axpy, o.dot = axpyVia(axpyAsmAVX2F32), dotVia(dotAsmAVX2F32)
+	o.axpy4 = axpy4AVX2F32
 }
 
-// setAVX2Rows64 puts the AVX2+FMA axpy and dot into o.
+// setAVX2Rows64 puts the AVX2+FMA axpy, axpy4 and dot into o.
 func setAVX2Rows64(o *ops[float64]) {
 	o.axpy, o.dot = axpyVia(axpyAsmAVX2F64), dotVia(dotAsmAVX2F64)
+	o.axpy4 = axpy4AVX2F64
 }
 
 // ---- the wrappers ----------------------------------------------------------
