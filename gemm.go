@@ -53,8 +53,9 @@ import (
 //     to C (β = 1 after the first), by the participant of its item within
 //     a group and after a barrier between groups;
 //   - on the rows route an element is one dot product, or one chain of
-//     axpy calls (axpy4 is four of them, bit for bit), over the same slices: the column chunks are fixed
-//     (rowsChunk), not derived from the thread count;
+//     axpy calls (axpy4 is four of them, bit for bit), over the same
+//     slices: the column chunks are fixed (rowsChunk), not derived from
+//     the thread count;
 //   - db is summed, and dZ written, in one pass over dZ that adds the rows
 //     in order, 0 to M−1, into each column from its initial value, with
 //     each column range owned by one participant: the dW GEMM's packing of

@@ -157,8 +157,8 @@ func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int,
 //		}
 //	}
 //
-// With fwd = 0 only a, b and c are used (and r, any valid slice, is
-// prefetched).
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 16 rows a tile like c, so they must have m rows too).
 //
 //go:noescape
 func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
