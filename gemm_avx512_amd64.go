@@ -2,6 +2,8 @@
 
 package kernels
 
+import "unsafe"
+
 // The AVX-512 GEMM kernels: the register tile with the epilogues of
 // gemm.go's tile (the GEMM's C = AB + βC and the forward pass's fused
 // bias, Z, mask bits and ReLU), and packers of A and B. The assembly is in
@@ -201,10 +203,18 @@ func packAPanelAVX512F64(dst, a []float64, lda, kb int)
 func packBRowsAVX512F32(dst, b []float32, ldb, rows, nb, panel int)
 
 // packBRowsAVX512F64 is packBRowsAVX512F32 for float64 and 8-column
-// micro-panels.
-//
-//go:noescape
-func packBRowsAVX512F64(dst, b []float64, ldb, rows, nb, panel int)
+// micro-panels: the same copy of 64-byte panel rows, so the float32
+// assembly does it on the same bytes, every float64 two float32 lanes (a
+// copy moves bits: the values, NaN payloads included, are untouched, and
+// the zeroed lanes of a partial panel are +0 either way).
+func packBRowsAVX512F64(dst, b []float64, ldb, rows, nb, panel int) {
+	packBRowsAVX512F32(f64Lanes(dst), f64Lanes(b), 2*ldb, rows, 2*nb, 2*panel)
+}
+
+// f64Lanes is s's memory as float32s, twice as many.
+func f64Lanes(s []float64) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), 2*len(s))
+}
 
 // packBTAVX512F32Via is packBTAVX2F32's contract for any kb: the blocks
 // of 16 steps by the AVX-512 transposer of A's packer (a panel of Bᵀ is

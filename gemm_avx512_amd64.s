@@ -167,6 +167,29 @@
 	ADDQ SI, DX; \
 	FWD_ROW64(acc)
 
+// NEXT_TILE goes on to the next row tile of a tile function, if rows are
+// left: its micro-panel of A follows this one, and its rows of C, Z, R and
+// the mask are 16 rows on (SH: log2 of 16 elements' bytes). The argument
+// slots are the call's own (ABI0 arguments belong to the callee), and a
+// pointer is only advanced onto a row that exists. Clobbers CX.
+#define NEXT_TILE(SH) \
+	MOVQ m+96(FP), CX; \
+	SUBQ $16, CX; \
+	JLE  return; \
+	MOVQ CX, m+96(FP); \
+	ADVANCE(kc+56(FP), SH, a_base+0(FP)); \
+	ADVANCE(ldc+88(FP), SH, c_base+64(FP)); \
+	ADVANCE(ldz+176(FP), SH, z_base+152(FP)); \
+	ADVANCE(ldr+216(FP), SH, r_base+192(FP)); \
+	ADVANCE(stride+248(FP), 7, bits_base+224(FP)); \
+	JMP  tile
+
+// ADVANCE adds ld<<SH to the pointer in slot ptr. Clobbers CX.
+#define ADVANCE(ld, SH, ptr) \
+	MOVQ ld, CX; \
+	SHLQ $SH, CX; \
+	ADDQ CX, ptr
+
 // func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
 TEXT ·tileAVX512F32(SB), NOSPLIT, $0-264
 
@@ -398,30 +421,7 @@ forward1:
 	FWD_ROW32_B1(Z15)
 
 done:
-	// The next row tile, if rows are left: its micro-panel of A follows
-	// this one, and its rows of C, Z, R and the mask 16 rows on. The
-	// slots are this call's own (ABI0 arguments belong to the callee),
-	// and a pointer is only advanced onto a row that exists.
-	MOVQ m+96(FP), CX
-	SUBQ $16, CX
-	JLE  return
-	MOVQ CX, m+96(FP)
-	MOVQ kc+56(FP), CX
-	SHLQ $6, CX
-	ADDQ CX, a_base+0(FP)
-	MOVQ ldc+88(FP), CX
-	SHLQ $6, CX
-	ADDQ CX, c_base+64(FP)
-	MOVQ ldz+176(FP), CX
-	SHLQ $6, CX
-	ADDQ CX, z_base+152(FP)
-	MOVQ ldr+216(FP), CX
-	SHLQ $6, CX
-	ADDQ CX, r_base+192(FP)
-	MOVQ stride+248(FP), CX
-	SHLQ $7, CX
-	ADDQ CX, bits_base+224(FP)
-	JMP  tile
+	NEXT_TILE(6)
 
 return:
 	VZEROUPPER
@@ -658,30 +658,7 @@ forward1:
 	FWD_ROW64_B1(Z15)
 
 done:
-	// The next row tile, if rows are left: its micro-panel of A follows
-	// this one, and its rows of C, Z, R and the mask 16 rows on. The
-	// slots are this call's own (ABI0 arguments belong to the callee),
-	// and a pointer is only advanced onto a row that exists.
-	MOVQ m+96(FP), CX
-	SUBQ $16, CX
-	JLE  return
-	MOVQ CX, m+96(FP)
-	MOVQ kc+56(FP), CX
-	SHLQ $7, CX
-	ADDQ CX, a_base+0(FP)
-	MOVQ ldc+88(FP), CX
-	SHLQ $7, CX
-	ADDQ CX, c_base+64(FP)
-	MOVQ ldz+176(FP), CX
-	SHLQ $7, CX
-	ADDQ CX, z_base+152(FP)
-	MOVQ ldr+216(FP), CX
-	SHLQ $7, CX
-	ADDQ CX, r_base+192(FP)
-	MOVQ stride+248(FP), CX
-	SHLQ $7, CX
-	ADDQ CX, bits_base+224(FP)
-	JMP  tile
+	NEXT_TILE(7)
 
 return:
 	VZEROUPPER
@@ -931,10 +908,11 @@ done:
 	VZEROUPPER
 	RET
 
-// The packers of B copy rows: each row of a micro-panel is one zmm (16
-// float32 or 8 float64), so row p of the block is loaded a vector at a time
-// and stored into its panel, panel elements apart; the last, partial panel
-// is loaded under the mask of its columns with the rest zeroed. They go
+// The packer of B copies rows (float64 too: packBRowsAVX512F64 hands it
+// the same bytes): each row of a micro-panel is one zmm (16 float32 or 8
+// float64), so row p of the block is loaded a vector at a time and stored
+// into its panel, panel elements apart; the last, partial panel
+// is loaded under the mask of its columns with the rest zeroed. It goes
 // 8 rows at a time, across the panels: 8 lines of a panel stored in a row,
 // each row read in order. Row by row, the stores of a row were panel
 // elements apart (a multiple of 4 KiB when kc is a multiple of 64) and
@@ -943,10 +921,33 @@ done:
 // row by row against 8 rows at a time (two runs each): 256×256 5.7-6.4 →
 // 12.1-12.3 G elements/s, 64×784 6.2-6.4 → 11.6-13.4, 1024×1024 5.0-5.4
 // → 6.8-7.2.
+// COPY8 copies row R12 and the 7 below it (DX = ldb, R11 = 3·ldb, in
+// bytes), 64 bytes each under the load mask K (zeroing the lanes it
+// leaves out), to the 8 rows of the micro-panel at R13. Clobbers BX,
+// Z0–Z7.
+#define COPY8(K) \
+	LEAQ (R12)(DX*4), BX; \
+	VMOVUPS.Z (R12), K, Z0; \
+	VMOVUPS.Z (R12)(DX*1), K, Z1; \
+	VMOVUPS.Z (R12)(DX*2), K, Z2; \
+	VMOVUPS.Z (R12)(R11*1), K, Z3; \
+	VMOVUPS.Z (BX), K, Z4; \
+	VMOVUPS.Z (BX)(DX*1), K, Z5; \
+	VMOVUPS.Z (BX)(DX*2), K, Z6; \
+	VMOVUPS.Z (BX)(R11*1), K, Z7; \
+	VMOVUPS Z0, (R13); \
+	VMOVUPS Z1, 64(R13); \
+	VMOVUPS Z2, 128(R13); \
+	VMOVUPS Z3, 192(R13); \
+	VMOVUPS Z4, 256(R13); \
+	VMOVUPS Z5, 320(R13); \
+	VMOVUPS Z6, 384(R13); \
+	VMOVUPS Z7, 448(R13)
+
 // func packBRowsAVX512F32(dst, b []float32, ldb, rows, nb, panel int)
 TEXT ·packBRowsAVX512F32(SB), NOSPLIT, $0-80
-	// R9 = the whole panels, K1 = the columns of the partial one;
-	// DX, R11 = ldb, 3·ldb and R8 = panel, in bytes.
+	// R9 = the whole panels, K1 = the columns of the partial one, K2
+	// all 16; DX, R11 = ldb, 3·ldb and R8 = panel, in bytes.
 	MOVQ dst_base+0(FP), DI
 	MOVQ b_base+24(FP), SI
 	MOVQ ldb+48(FP), DX
@@ -962,6 +963,7 @@ TEXT ·packBRowsAVX512F32(SB), NOSPLIT, $0-80
 	SHLL CX, AX
 	DECL AX
 	KMOVW AX, K1
+	KXNORW K2, K2, K2
 	MOVQ rows+56(FP), R10
 
 	// Groups of 8 rows, a panel at a time.
@@ -975,23 +977,7 @@ group:
 	JZ   gpartial
 
 gpanel:
-	LEAQ (R12)(DX*4), BX
-	VMOVUPS (R12), Z0
-	VMOVUPS (R12)(DX*1), Z1
-	VMOVUPS (R12)(DX*2), Z2
-	VMOVUPS (R12)(R11*1), Z3
-	VMOVUPS (BX), Z4
-	VMOVUPS (BX)(DX*1), Z5
-	VMOVUPS (BX)(DX*2), Z6
-	VMOVUPS (BX)(R11*1), Z7
-	VMOVUPS Z0, (R13)
-	VMOVUPS Z1, 64(R13)
-	VMOVUPS Z2, 128(R13)
-	VMOVUPS Z3, 192(R13)
-	VMOVUPS Z4, 256(R13)
-	VMOVUPS Z5, 320(R13)
-	VMOVUPS Z6, 384(R13)
-	VMOVUPS Z7, 448(R13)
+	COPY8(K2)
 	ADDQ $64, R12
 	ADDQ R8, R13
 	DECQ AX
@@ -1000,23 +986,7 @@ gpanel:
 gpartial:
 	KORTESTW K1, K1
 	JZ   gnext
-	LEAQ (R12)(DX*4), BX
-	VMOVUPS.Z (R12), K1, Z0
-	VMOVUPS.Z (R12)(DX*1), K1, Z1
-	VMOVUPS.Z (R12)(DX*2), K1, Z2
-	VMOVUPS.Z (R12)(R11*1), K1, Z3
-	VMOVUPS.Z (BX), K1, Z4
-	VMOVUPS.Z (BX)(DX*1), K1, Z5
-	VMOVUPS.Z (BX)(DX*2), K1, Z6
-	VMOVUPS.Z (BX)(R11*1), K1, Z7
-	VMOVUPS Z0, (R13)
-	VMOVUPS Z1, 64(R13)
-	VMOVUPS Z2, 128(R13)
-	VMOVUPS Z3, 192(R13)
-	VMOVUPS Z4, 256(R13)
-	VMOVUPS Z5, 320(R13)
-	VMOVUPS Z6, 384(R13)
-	VMOVUPS Z7, 448(R13)
+	COPY8(K1)
 
 gnext:
 	LEAQ (SI)(DX*8), SI
@@ -1069,143 +1039,6 @@ partial:
 	JZ   next
 	VMOVUPS.Z (R11), K1, Z0
 	VMOVUPS Z0, (R12)
-
-next:
-	ADDQ DX, SI
-	ADDQ $64, DI
-	DECQ R10
-	JNZ  row
-
-done:
-	VZEROUPPER
-	RET
-
-// func packBRowsAVX512F64(dst, b []float64, ldb, rows, nb, panel int)
-TEXT ·packBRowsAVX512F64(SB), NOSPLIT, $0-80
-	// R9 = the whole panels, K1 = the columns of the partial one;
-	// DX, R11 = ldb, 3·ldb and R8 = panel, in bytes.
-	MOVQ dst_base+0(FP), DI
-	MOVQ b_base+24(FP), SI
-	MOVQ ldb+48(FP), DX
-	SHLQ $3, DX
-	LEAQ (DX)(DX*2), R11
-	MOVQ panel+72(FP), R8
-	SHLQ $3, R8
-	MOVQ nb+64(FP), CX
-	MOVQ CX, R9
-	SHRQ $3, R9
-	ANDQ $7, CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
-	MOVQ rows+56(FP), R10
-
-	// Groups of 8 rows, a panel at a time.
-group:
-	CMPQ R10, $8
-	JB   rows
-	MOVQ SI, R12
-	MOVQ DI, R13
-	MOVQ R9, AX
-	TESTQ AX, AX
-	JZ   gpartial
-
-gpanel:
-	LEAQ (R12)(DX*4), BX
-	VMOVUPD (R12), Z0
-	VMOVUPD (R12)(DX*1), Z1
-	VMOVUPD (R12)(DX*2), Z2
-	VMOVUPD (R12)(R11*1), Z3
-	VMOVUPD (BX), Z4
-	VMOVUPD (BX)(DX*1), Z5
-	VMOVUPD (BX)(DX*2), Z6
-	VMOVUPD (BX)(R11*1), Z7
-	VMOVUPD Z0, (R13)
-	VMOVUPD Z1, 64(R13)
-	VMOVUPD Z2, 128(R13)
-	VMOVUPD Z3, 192(R13)
-	VMOVUPD Z4, 256(R13)
-	VMOVUPD Z5, 320(R13)
-	VMOVUPD Z6, 384(R13)
-	VMOVUPD Z7, 448(R13)
-	ADDQ $64, R12
-	ADDQ R8, R13
-	DECQ AX
-	JNZ  gpanel
-
-gpartial:
-	KORTESTW K1, K1
-	JZ   gnext
-	LEAQ (R12)(DX*4), BX
-	VMOVUPD.Z (R12), K1, Z0
-	VMOVUPD.Z (R12)(DX*1), K1, Z1
-	VMOVUPD.Z (R12)(DX*2), K1, Z2
-	VMOVUPD.Z (R12)(R11*1), K1, Z3
-	VMOVUPD.Z (BX), K1, Z4
-	VMOVUPD.Z (BX)(DX*1), K1, Z5
-	VMOVUPD.Z (BX)(DX*2), K1, Z6
-	VMOVUPD.Z (BX)(R11*1), K1, Z7
-	VMOVUPD Z0, (R13)
-	VMOVUPD Z1, 64(R13)
-	VMOVUPD Z2, 128(R13)
-	VMOVUPD Z3, 192(R13)
-	VMOVUPD Z4, 256(R13)
-	VMOVUPD Z5, 320(R13)
-	VMOVUPD Z6, 384(R13)
-	VMOVUPD Z7, 448(R13)
-
-gnext:
-	LEAQ (SI)(DX*8), SI
-	ADDQ $512, DI
-	SUBQ $8, R10
-	JMP  group
-
-	// The last rows (fewer than 8), one at a time across the panels.
-rows:
-	TESTQ R10, R10
-	JZ   done
-
-row:
-	MOVQ SI, R11
-	MOVQ DI, R12
-	MOVQ R9, R13
-	CMPQ R13, $4
-	JB   one
-
-four:
-	VMOVUPD (R11), Z0
-	VMOVUPD 64(R11), Z1
-	VMOVUPD 128(R11), Z2
-	VMOVUPD 192(R11), Z3
-	VMOVUPD Z0, (R12)
-	ADDQ R8, R12
-	VMOVUPD Z1, (R12)
-	ADDQ R8, R12
-	VMOVUPD Z2, (R12)
-	ADDQ R8, R12
-	VMOVUPD Z3, (R12)
-	ADDQ R8, R12
-	ADDQ $256, R11
-	SUBQ $4, R13
-	CMPQ R13, $4
-	JAE  four
-
-one:
-	TESTQ R13, R13
-	JZ   partial
-	VMOVUPD (R11), Z0
-	VMOVUPD Z0, (R12)
-	ADDQ R8, R12
-	ADDQ $64, R11
-	DECQ R13
-	JMP  one
-
-partial:
-	KORTESTW K1, K1
-	JZ   next
-	VMOVUPD.Z (R11), K1, Z0
-	VMOVUPD Z0, (R12)
 
 next:
 	ADDQ DX, SI
