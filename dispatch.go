@@ -23,6 +23,10 @@ type ops[T Float] struct {
 	// tall: kernel takes any t.m ≥ 1, the ⌈m/mr⌉ tiles down a column of
 	// C, their micro-panels of A one after another in t.a; else m ≤ mr.
 	tall bool
+	// gemmNT, when not nil, may compute C = A·Wᵀ (+ C for beta = 1), A
+	// m×k, W n×k, on one thread, for the backward's dX; it reports false
+	// for a shape it does not take (see gemmNTAVX512F32).
+	gemmNT func(m, n, k int, a []T, lda int, w []T, ldw int, c []T, ldc int, beta T, scratch *[]T) bool
 	// directB: kernel reads B unpacked, t.ldb apart, when t.ldb ≠ 0
 	// (directB in gemm.go says when the driver asks it to).
 	directB bool

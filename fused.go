@@ -111,7 +111,22 @@ func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, has
 		}
 		dw(true)
 		dx.a = operand[T]{s: src.dz, ld: src.lddz}
-		run(o, bl, &dx, planThreads(o, bl, &dx, threads))
+		np := planThreads(o, bl, &dx, threads)
+		if np == 1 && a.PW == nil && o.gemmNT != nil && !onRows(o, &dx) && n <= bl.kc && m*n <= bl.mc*bl.kc/2 {
+			// W where it lies rather than transposed (ops.gemmNT): the
+			// same sums as the packed tiles' (one K panel), so the
+			// same bits as on any number of threads. Only while the
+			// packed dZᵀ takes at most a quarter of L2 (half the
+			// blocking's block of A): each block of W's rows goes
+			// through all of it.
+			sw := getWork[T](o, bl)
+			done := o.gemmNT(m, k, n, src.dz, src.lddz, a.W, ldw, a.DX, lddx, beta, &sw.b)
+			putWork(sw)
+			if done {
+				return
+			}
+		}
+		run(o, bl, &dx, np)
 		return
 	}
 	visitDW := a.DW != nil && nonEmpty

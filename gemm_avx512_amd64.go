@@ -28,6 +28,7 @@ func setAVX512GEMM32(o *ops[float32]) {
 	o.kernel = kernelAVX512[float32]
 	o.tall = true    // a column of tiles a call
 	o.directB = true // the tile reads B ldb apart under the mask of its n columns
+	o.gemmNT = gemmNTAVX512F32
 	o.packA = packAAVX512F32
 	o.packB = packBAVX512F32
 	o.packBRows = func(dst, b []float32, ldb, rows, nb, nr, panel int) {
@@ -188,6 +189,90 @@ func packAPanelAVX512F32(dst, a []float32, lda, kb int)
 //
 //go:noescape
 func packAPanelAVX512F64(dst, a []float64, lda, kb int)
+
+// tileNTAVX512F32 computes the 16×16 product of 16 rows of W where they
+// lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ
+// (b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m
+// columns (1 ≤ m, n ≤ 16; beta 0 or 1): a tile of dX = dZ·Wᵀ computed as
+// dXᵀ = W·dZᵀ, so that W is never transposed. It is this Go, with fused
+// multiply-adds:
+//
+//	for j := range n {
+//		for i := range m {
+//			var v float32
+//			for p := range kc {
+//				v += w[i*ldw+p] * b[p*16+j]
+//			}
+//			if beta == 1 {
+//				v += c[j*ldc+i]
+//			}
+//			c[j*ldc+i] = v
+//		}
+//	}
+//
+// It reads all 16 rows of w (15·ldw+kc elements), whatever m.
+//
+//go:noescape
+func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc, m, n, beta int)
+
+// gemmNTAVX512F32 is ops.gemmNT on the AVX-512 float32 path: C = A·Wᵀ
+// (+ C when beta = 1) for a short A (m ≤ 16·directMaxTiles rows) and
+// k ≤ 1024, with W (n×k) read where it lies by tileNTAVX512F32. A is
+// packed as dZᵀ micro-panels (small: m×k), and each 16-row block of W is
+// used by the m/16 tiles of its columns of C while it is in L1; a last
+// block of fewer than 16 rows is copied, zero-padded, into scratch. Every
+// element is the packed route's sum, in the same order: one chain of
+// multiply-adds over p from 0, then C added. It reports false, computing
+// nothing, for the shapes it does not take.
+//
+// The packed route transposes W (k×n into n/16 panels) on every call:
+// 6.6% of a 32×256×256 backward and 3.4% of a 64×784×256 one (pprof).
+func gemmNTAVX512F32(m, n, k int, a []float32, lda int, w []float32, ldw int, c []float32, ldc int, beta float32, scratch *[]float32) bool {
+	if m <= 0 || n <= 0 || k <= 0 || k > 1024 || m > 16*directMaxTiles || beta != 0 && beta != 1 {
+		return false
+	}
+	mt := ceilDiv(m, 16)
+	buf := grow(scratch, (mt+1)*16*k)
+	panels, pad := buf[:mt*16*k], buf[mt*16*k:(mt+1)*16*k]
+	for q := range mt {
+		dst := panels[q*16*k : (q+1)*16*k]
+		if raceEnabled {
+			raceOperand(a, lda, false, 16*q, 0, min(16, m-16*q), k)
+			raceWrite(dst)
+		}
+		packAAVX512F32(dst, a, lda, false, 16*q, 0, min(16, m-16*q), k, 16)
+	}
+	for k0 := 0; k0 < n; k0 += 16 {
+		rows := min(16, n-k0)
+		wt, ld := w[k0*ldw:], ldw
+		if rows < 16 {
+			clear(pad)
+			for i := range rows {
+				copy(pad[i*k:(i+1)*k], w[(k0+i)*ldw:(k0+i)*ldw+k])
+			}
+			wt, ld = pad, k
+		}
+		wt = wt[:15*ld+k]
+		if raceEnabled {
+			raceRead(wt)
+		}
+		for q := range mt {
+			nb := min(16, m-16*q)
+			cc := c[16*q*ldc+k0:]
+			cc = cc[:(nb-1)*ldc+rows]
+			if raceEnabled {
+				for j := range nb {
+					if beta != 0 {
+						raceRead(cc[j*ldc : j*ldc+rows])
+					}
+					raceWrite(cc[j*ldc : j*ldc+rows])
+				}
+			}
+			tileNTAVX512F32(wt, ld, panels[q*16*k:(q+1)*16*k], k, cc, ldc, rows, nb, int(beta))
+		}
+	}
+	return true
+}
 
 // packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel
 // elements apart:

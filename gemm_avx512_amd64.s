@@ -664,6 +664,239 @@ return:
 	VZEROUPPER
 	RET
 
+// TRANSPOSE16 transposes the 16×16 float32 block in Z0–Z15 (row i in
+// Zi) with Z16–Z31 as scratch, in four stages of shuffles: pairs of rows
+// interleaved within 128-bit lanes (VUNPCKL/HPS), then pairs of pairs
+// (VUNPCKL/HPD), so that lane l of U(g, j) holds column 4l+j of rows
+// 4g … 4g+3; then the lanes of one column gathered from the four groups
+// (VSHUFF32X4: imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1
+// and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,
+// Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.
+#define TRANSPOSE16 \
+	VUNPCKLPS Z1, Z0, Z16; \
+	VUNPCKHPS Z1, Z0, Z17; \
+	VUNPCKLPS Z3, Z2, Z18; \
+	VUNPCKHPS Z3, Z2, Z19; \
+	VUNPCKLPS Z5, Z4, Z20; \
+	VUNPCKHPS Z5, Z4, Z21; \
+	VUNPCKLPS Z7, Z6, Z22; \
+	VUNPCKHPS Z7, Z6, Z23; \
+	VUNPCKLPS Z9, Z8, Z24; \
+	VUNPCKHPS Z9, Z8, Z25; \
+	VUNPCKLPS Z11, Z10, Z26; \
+	VUNPCKHPS Z11, Z10, Z27; \
+	VUNPCKLPS Z13, Z12, Z28; \
+	VUNPCKHPS Z13, Z12, Z29; \
+	VUNPCKLPS Z15, Z14, Z30; \
+	VUNPCKHPS Z15, Z14, Z31; \
+	VUNPCKLPD Z18, Z16, Z0; \
+	VUNPCKHPD Z18, Z16, Z1; \
+	VUNPCKLPD Z19, Z17, Z2; \
+	VUNPCKHPD Z19, Z17, Z3; \
+	VUNPCKLPD Z22, Z20, Z4; \
+	VUNPCKHPD Z22, Z20, Z5; \
+	VUNPCKLPD Z23, Z21, Z6; \
+	VUNPCKHPD Z23, Z21, Z7; \
+	VUNPCKLPD Z26, Z24, Z8; \
+	VUNPCKHPD Z26, Z24, Z9; \
+	VUNPCKLPD Z27, Z25, Z10; \
+	VUNPCKHPD Z27, Z25, Z11; \
+	VUNPCKLPD Z30, Z28, Z12; \
+	VUNPCKHPD Z30, Z28, Z13; \
+	VUNPCKLPD Z31, Z29, Z14; \
+	VUNPCKHPD Z31, Z29, Z15; \
+	VSHUFF32X4 $0x88, Z4, Z0, Z16; \
+	VSHUFF32X4 $0xDD, Z4, Z0, Z17; \
+	VSHUFF32X4 $0x88, Z12, Z8, Z18; \
+	VSHUFF32X4 $0xDD, Z12, Z8, Z19; \
+	VSHUFF32X4 $0x88, Z5, Z1, Z20; \
+	VSHUFF32X4 $0xDD, Z5, Z1, Z21; \
+	VSHUFF32X4 $0x88, Z13, Z9, Z22; \
+	VSHUFF32X4 $0xDD, Z13, Z9, Z23; \
+	VSHUFF32X4 $0x88, Z6, Z2, Z24; \
+	VSHUFF32X4 $0xDD, Z6, Z2, Z25; \
+	VSHUFF32X4 $0x88, Z14, Z10, Z26; \
+	VSHUFF32X4 $0xDD, Z14, Z10, Z27; \
+	VSHUFF32X4 $0x88, Z7, Z3, Z28; \
+	VSHUFF32X4 $0xDD, Z7, Z3, Z29; \
+	VSHUFF32X4 $0x88, Z15, Z11, Z30; \
+	VSHUFF32X4 $0xDD, Z15, Z11, Z31; \
+	VSHUFF32X4 $0x88, Z18, Z16, Z0; \
+	VSHUFF32X4 $0xDD, Z18, Z16, Z1; \
+	VSHUFF32X4 $0x88, Z19, Z17, Z2; \
+	VSHUFF32X4 $0xDD, Z19, Z17, Z3; \
+	VSHUFF32X4 $0x88, Z22, Z20, Z4; \
+	VSHUFF32X4 $0xDD, Z22, Z20, Z5; \
+	VSHUFF32X4 $0x88, Z23, Z21, Z6; \
+	VSHUFF32X4 $0xDD, Z23, Z21, Z7; \
+	VSHUFF32X4 $0x88, Z26, Z24, Z8; \
+	VSHUFF32X4 $0xDD, Z26, Z24, Z9; \
+	VSHUFF32X4 $0x88, Z27, Z25, Z10; \
+	VSHUFF32X4 $0xDD, Z27, Z25, Z11; \
+	VSHUFF32X4 $0x88, Z30, Z28, Z12; \
+	VSHUFF32X4 $0xDD, Z30, Z28, Z13; \
+	VSHUFF32X4 $0x88, Z31, Z29, Z14; \
+	VSHUFF32X4 $0xDD, Z31, Z29, Z15
+
+// The tile of dX = dZ·Wᵀ read the other way round (dXᵀ = W·dZᵀ): W's
+// rows are A where they lie, so that W is never transposed. Row i of the
+// tile is row k0+i of W, broadcast a step at a time from its place (16
+// rows lda apart, by 4 base registers and 1, 2 and 3 times ldw), times a
+// packed step of dZᵀ (16 batch rows, one zmm); the 16×16 result is
+// transposed in registers (TRANSPOSE16) and each of its rows stored as a
+// row of dX.
+
+// STEPNT is step s of the unrolled four: B's row at BX+64s into Z16, then
+// row i += W(i, p)·B(p, ·) for the 16 rows.
+#define STEPNT(s) \
+	VMOVUPS (s*64)(BX), Z16; \
+	VFMADD231PS.BCST (s*4)(R8), Z16, Z0; \
+	VFMADD231PS.BCST (s*4)(R8)(DX*1), Z16, Z1; \
+	VFMADD231PS.BCST (s*4)(R8)(DX*2), Z16, Z2; \
+	VFMADD231PS.BCST (s*4)(R8)(R12*1), Z16, Z3; \
+	VFMADD231PS.BCST (s*4)(R9), Z16, Z4; \
+	VFMADD231PS.BCST (s*4)(R9)(DX*1), Z16, Z5; \
+	VFMADD231PS.BCST (s*4)(R9)(DX*2), Z16, Z6; \
+	VFMADD231PS.BCST (s*4)(R9)(R12*1), Z16, Z7; \
+	VFMADD231PS.BCST (s*4)(R10), Z16, Z8; \
+	VFMADD231PS.BCST (s*4)(R10)(DX*1), Z16, Z9; \
+	VFMADD231PS.BCST (s*4)(R10)(DX*2), Z16, Z10; \
+	VFMADD231PS.BCST (s*4)(R10)(R12*1), Z16, Z11; \
+	VFMADD231PS.BCST (s*4)(R11), Z16, Z12; \
+	VFMADD231PS.BCST (s*4)(R11)(DX*1), Z16, Z13; \
+	VFMADD231PS.BCST (s*4)(R11)(DX*2), Z16, Z14; \
+	VFMADD231PS.BCST (s*4)(R11)(R12*1), Z16, Z15
+
+// NT_ROW: dX row j = the tile's column j on the columns < m (K1); then on
+// to the next row, or done after the last of n.
+#define NT_ROW(r) \
+	VMOVUPS r, K1, (DI); \
+	DECQ AX; \
+	JZ   done; \
+	ADDQ SI, DI
+
+// NT_ROW_B1: the same, adding the row of dX there (merge-masked).
+#define NT_ROW_B1(r) \
+	VADDPS (DI), r, K1, r; \
+	NT_ROW(r)
+
+// func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc, m, n, beta int)
+TEXT ·tileNTAVX512F32(SB), NOSPLIT, $0-120
+	// R8, R9, R10, R11: rows 0, 4, 8, 12 of W; DX, R12 = ldw, 3·ldw in
+	// bytes; BX = the packed dZᵀ.
+	MOVQ w_base+0(FP), R8
+	MOVQ ldw+24(FP), DX
+	SHLQ $2, DX
+	LEAQ (DX)(DX*2), R12
+	LEAQ (R8)(DX*4), R9
+	LEAQ (R9)(DX*4), R10
+	LEAQ (R10)(DX*4), R11
+	MOVQ b_base+32(FP), BX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ kc+56(FP), CX
+	MOVQ CX, AX
+	ANDQ $3, AX
+	SHRQ $2, CX
+	JZ   tail
+	PCALIGN $32
+
+loop4:
+	STEPNT(0)
+	STEPNT(1)
+	STEPNT(2)
+	STEPNT(3)
+	ADDQ $256, BX
+	ADDQ $16, R8
+	ADDQ $16, R9
+	ADDQ $16, R10
+	ADDQ $16, R11
+	DECQ CX
+	JNZ  loop4
+
+tail:
+	TESTQ AX, AX
+	JZ   epilogue
+
+loop1:
+	STEPNT(0)
+	ADDQ $64, BX
+	ADDQ $4, R8
+	ADDQ $4, R9
+	ADDQ $4, R10
+	ADDQ $4, R11
+	DECQ AX
+	JNZ  loop1
+
+epilogue:
+	TRANSPOSE16
+	// DI = dX's row, SI = ldc in bytes, AX = the rows (n ≥ 1), K1 =
+	// the columns < m (m ≥ 1).
+	MOVQ c_base+64(FP), DI
+	MOVQ ldc+88(FP), SI
+	SHLQ $2, SI
+	MOVQ m+96(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	MOVQ n+104(FP), AX
+	CMPQ beta+112(FP), $0
+	JNE  acc
+	NT_ROW(Z0)
+	NT_ROW(Z4)
+	NT_ROW(Z8)
+	NT_ROW(Z12)
+	NT_ROW(Z2)
+	NT_ROW(Z6)
+	NT_ROW(Z10)
+	NT_ROW(Z14)
+	NT_ROW(Z1)
+	NT_ROW(Z5)
+	NT_ROW(Z9)
+	NT_ROW(Z13)
+	NT_ROW(Z3)
+	NT_ROW(Z7)
+	NT_ROW(Z11)
+	NT_ROW(Z15)
+	JMP  done
+
+acc:
+	NT_ROW_B1(Z0)
+	NT_ROW_B1(Z4)
+	NT_ROW_B1(Z8)
+	NT_ROW_B1(Z12)
+	NT_ROW_B1(Z2)
+	NT_ROW_B1(Z6)
+	NT_ROW_B1(Z10)
+	NT_ROW_B1(Z14)
+	NT_ROW_B1(Z1)
+	NT_ROW_B1(Z5)
+	NT_ROW_B1(Z9)
+	NT_ROW_B1(Z13)
+	NT_ROW_B1(Z3)
+	NT_ROW_B1(Z7)
+	NT_ROW_B1(Z11)
+	NT_ROW_B1(Z15)
+
+done:
+	VZEROUPPER
+	RET
+
 // The packer of A (float32): a 16×16 block of A, read as 16 rows of 16
 // columns, is transposed in registers (64 shuffles) and stored as 16 steps
 // of the micro-panel.
@@ -699,75 +932,7 @@ loop:
 	VMOVUPS (R11)(DX*1), Z13
 	VMOVUPS (R11)(DX*2), Z14
 	VMOVUPS (R11)(R12*1), Z15
-	// Stage 1: interleave pairs of rows (within 128-bit lanes).
-	VUNPCKLPS Z1, Z0, Z16
-	VUNPCKHPS Z1, Z0, Z17
-	VUNPCKLPS Z3, Z2, Z18
-	VUNPCKHPS Z3, Z2, Z19
-	VUNPCKLPS Z5, Z4, Z20
-	VUNPCKHPS Z5, Z4, Z21
-	VUNPCKLPS Z7, Z6, Z22
-	VUNPCKHPS Z7, Z6, Z23
-	VUNPCKLPS Z9, Z8, Z24
-	VUNPCKHPS Z9, Z8, Z25
-	VUNPCKLPS Z11, Z10, Z26
-	VUNPCKHPS Z11, Z10, Z27
-	VUNPCKLPS Z13, Z12, Z28
-	VUNPCKHPS Z13, Z12, Z29
-	VUNPCKLPS Z15, Z14, Z30
-	VUNPCKHPS Z15, Z14, Z31
-	// Stage 2: interleave pairs of pairs: lane l of U(g, j) holds column
-	// 4l+j of rows 4g … 4g+3.
-	VUNPCKLPD Z18, Z16, Z0
-	VUNPCKHPD Z18, Z16, Z1
-	VUNPCKLPD Z19, Z17, Z2
-	VUNPCKHPD Z19, Z17, Z3
-	VUNPCKLPD Z22, Z20, Z4
-	VUNPCKHPD Z22, Z20, Z5
-	VUNPCKLPD Z23, Z21, Z6
-	VUNPCKHPD Z23, Z21, Z7
-	VUNPCKLPD Z26, Z24, Z8
-	VUNPCKHPD Z26, Z24, Z9
-	VUNPCKLPD Z27, Z25, Z10
-	VUNPCKHPD Z27, Z25, Z11
-	VUNPCKLPD Z30, Z28, Z12
-	VUNPCKHPD Z30, Z28, Z13
-	VUNPCKLPD Z31, Z29, Z14
-	VUNPCKHPD Z31, Z29, Z15
-	// Stages 3 and 4: gather the lanes of one column from the four groups
-	// (imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1 and 3).
-	VSHUFF32X4 $0x88, Z4, Z0, Z16
-	VSHUFF32X4 $0xDD, Z4, Z0, Z17
-	VSHUFF32X4 $0x88, Z12, Z8, Z18
-	VSHUFF32X4 $0xDD, Z12, Z8, Z19
-	VSHUFF32X4 $0x88, Z5, Z1, Z20
-	VSHUFF32X4 $0xDD, Z5, Z1, Z21
-	VSHUFF32X4 $0x88, Z13, Z9, Z22
-	VSHUFF32X4 $0xDD, Z13, Z9, Z23
-	VSHUFF32X4 $0x88, Z6, Z2, Z24
-	VSHUFF32X4 $0xDD, Z6, Z2, Z25
-	VSHUFF32X4 $0x88, Z14, Z10, Z26
-	VSHUFF32X4 $0xDD, Z14, Z10, Z27
-	VSHUFF32X4 $0x88, Z7, Z3, Z28
-	VSHUFF32X4 $0xDD, Z7, Z3, Z29
-	VSHUFF32X4 $0x88, Z15, Z11, Z30
-	VSHUFF32X4 $0xDD, Z15, Z11, Z31
-	VSHUFF32X4 $0x88, Z18, Z16, Z0
-	VSHUFF32X4 $0xDD, Z18, Z16, Z1
-	VSHUFF32X4 $0x88, Z19, Z17, Z2
-	VSHUFF32X4 $0xDD, Z19, Z17, Z3
-	VSHUFF32X4 $0x88, Z22, Z20, Z4
-	VSHUFF32X4 $0xDD, Z22, Z20, Z5
-	VSHUFF32X4 $0x88, Z23, Z21, Z6
-	VSHUFF32X4 $0xDD, Z23, Z21, Z7
-	VSHUFF32X4 $0x88, Z26, Z24, Z8
-	VSHUFF32X4 $0xDD, Z26, Z24, Z9
-	VSHUFF32X4 $0x88, Z27, Z25, Z10
-	VSHUFF32X4 $0xDD, Z27, Z25, Z11
-	VSHUFF32X4 $0x88, Z30, Z28, Z12
-	VSHUFF32X4 $0xDD, Z30, Z28, Z13
-	VSHUFF32X4 $0x88, Z31, Z29, Z14
-	VSHUFF32X4 $0xDD, Z31, Z29, Z15
+	TRANSPOSE16
 	VMOVUPS Z0, 0(DI)
 	VMOVUPS Z4, 64(DI)
 	VMOVUPS Z8, 128(DI)
