@@ -58,6 +58,25 @@
 	VFMADD231PD.BCST (p*128+112)(AX), Z16, Z14; \
 	VFMADD231PD.BCST (p*128+120)(AX), Z16, Z15
 
+// ZERO16 zeroes the 16 accumulators Z0–Z15.
+#define ZERO16 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
 // PREFETCH16 prefetches the 16 rows of a tile, ld bytes apart from base,
 // with op: both ends of each 64-byte row, as a row need not be aligned.
 // Rows past the matrix's last are harmless to prefetch (a prefetch never
@@ -237,22 +256,7 @@ early:
 	MOVQ ldb+48(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R13
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	ZERO16
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0); R8 = the steps after it.
@@ -474,22 +478,7 @@ early:
 	MOVQ ldb+48(FP), R9
 	SHLQ $3, R9
 	LEAQ (R9)(R9*2), R13
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	ZERO16
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0); R8 = the steps after it.
@@ -747,25 +736,22 @@ return:
 // row of dX.
 
 // STEPNT is step s of the unrolled four: B's row at BX+64s into Z16, then
-// row i += W(i, p)·B(p, ·) for the 16 rows.
+// row i += W(i, p)·B(p, ·) for the 16 rows, four rows from each base
+// register (NT_ROWS4).
 #define STEPNT(s) \
 	VMOVUPS (s*64)(BX), Z16; \
-	VFMADD231PS.BCST (s*4)(R8), Z16, Z0; \
-	VFMADD231PS.BCST (s*4)(R8)(DX*1), Z16, Z1; \
-	VFMADD231PS.BCST (s*4)(R8)(DX*2), Z16, Z2; \
-	VFMADD231PS.BCST (s*4)(R8)(R12*1), Z16, Z3; \
-	VFMADD231PS.BCST (s*4)(R9), Z16, Z4; \
-	VFMADD231PS.BCST (s*4)(R9)(DX*1), Z16, Z5; \
-	VFMADD231PS.BCST (s*4)(R9)(DX*2), Z16, Z6; \
-	VFMADD231PS.BCST (s*4)(R9)(R12*1), Z16, Z7; \
-	VFMADD231PS.BCST (s*4)(R10), Z16, Z8; \
-	VFMADD231PS.BCST (s*4)(R10)(DX*1), Z16, Z9; \
-	VFMADD231PS.BCST (s*4)(R10)(DX*2), Z16, Z10; \
-	VFMADD231PS.BCST (s*4)(R10)(R12*1), Z16, Z11; \
-	VFMADD231PS.BCST (s*4)(R11), Z16, Z12; \
-	VFMADD231PS.BCST (s*4)(R11)(DX*1), Z16, Z13; \
-	VFMADD231PS.BCST (s*4)(R11)(DX*2), Z16, Z14; \
-	VFMADD231PS.BCST (s*4)(R11)(R12*1), Z16, Z15
+	NT_ROWS4(s, R8, Z0, Z1, Z2, Z3); \
+	NT_ROWS4(s, R9, Z4, Z5, Z6, Z7); \
+	NT_ROWS4(s, R10, Z8, Z9, Z10, Z11); \
+	NT_ROWS4(s, R11, Z12, Z13, Z14, Z15)
+
+// NT_ROWS4: the rows at base, base+ldw, base+2·ldw, base+3·ldw (DX = ldw,
+// R12 = 3·ldw) of step s, into four accumulators.
+#define NT_ROWS4(s, base, a0, a1, a2, a3) \
+	VFMADD231PS.BCST (s*4)(base), Z16, a0; \
+	VFMADD231PS.BCST (s*4)(base)(DX*1), Z16, a1; \
+	VFMADD231PS.BCST (s*4)(base)(DX*2), Z16, a2; \
+	VFMADD231PS.BCST (s*4)(base)(R12*1), Z16, a3
 
 // NT_ROW: dX row j = the tile's column j on the columns < m (K1); then on
 // to the next row, or done after the last of n.
@@ -792,22 +778,7 @@ TEXT ·tileNTAVX512F32(SB), NOSPLIT, $0-120
 	LEAQ (R9)(DX*4), R10
 	LEAQ (R10)(DX*4), R11
 	MOVQ b_base+32(FP), BX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	ZERO16
 	MOVQ kc+56(FP), CX
 	MOVQ CX, AX
 	ANDQ $3, AX
