@@ -209,123 +209,121 @@
 	SHLQ $SH, CX; \
 	ADDQ CX, ptr
 
+// STEP4 is four k steps of a tile (STEP = STEP32 or STEP64, A1 = the bytes
+// of A a step), B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb,
+// R13 = 3·ldb), then A and B four steps on.
+#define STEP4(STEP, A1) \
+	STEP((BX), 0); \
+	STEP((BX)(R9*1), 1); \
+	STEP((BX)(R9*2), 2); \
+	STEP((BX)(R13*1), 3); \
+	ADDQ $(4*A1), AX; \
+	LEAQ (BX)(R9*4), BX
+
+// TILE_PRODUCT is the product part of both tile functions, from the start
+// of a row tile (label tile, where NEXT_TILE returns) to its epilogue
+// (label epilogue), with SH = log2 of the element's size, STEP = STEP32
+// or STEP64 and A1 = the bytes of A a k step (64 or 128). In order:
+//   - DX, SI = C and ldc; DI = the tile's rows, min(m, 16); R10, R11 = R
+//     and ldr.
+//   - C and R (when not C) start on their way to L2, and go into L1 32 k
+//     steps before the end: a tile's rows of C are ld apart, often a
+//     multiple of 4 KiB, so that they share one L1 set, and brought in
+//     early they would only evict the micro-panel of B from it. With
+//     fewer than 64 steps the L1 prefetch comes soon enough alone (the 64
+//     more prefetches cost 5% of a tile of dW from a batch of 32).
+//   - K1 = the columns < n (n ≤ 16, or 8 for float64): B is loaded under
+//     it, so that an unpacked B is never read past its n columns.
+//   - AX = A, BX = B, R9 = ldb and R13 = 3·ldb in bytes; Z0–Z15 zeroed.
+//   - CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+//     multiple of 4 (or 0), run four at a time (loopA); R8 = the steps
+//     after it.
+//   - The L1 prefetch; a short panel that only writes C (β = 0, no
+//     epilogue) skips it too: its 16 stores follow at once, and the 32
+//     prefetches in front of them cost 7% of a dW GEMM from a batch of 32
+//     (BenchmarkBackward/f32/32x256x256).
+//   - The R8 steps left, four at a time (loopB) and one at a time (loop1).
+#define TILE_PRODUCT(SH, STEP, A1) \
+tile: \
+	MOVQ c_base+64(FP), DX; \
+	MOVQ ldc+88(FP), SI; \
+	SHLQ $SH, SI; \
+	MOVQ m+96(FP), DI; \
+	MOVQ $16, CX; \
+	CMPQ DI, CX; \
+	CMOVQGT CX, DI; \
+	MOVQ r_base+192(FP), R10; \
+	MOVQ ldr+216(FP), R11; \
+	SHLQ $SH, R11; \
+	CMPQ kc+56(FP), $64; \
+	JLT  early; \
+	PREFETCH16(PREFETCHT1, DX, SI); \
+	CMPQ R10, DX; \
+	JEQ  early; \
+	PREFETCH16(PREFETCHT1, R10, R11); \
+early: \
+	MOVQ n+104(FP), CX; \
+	MOVL $1, AX; \
+	SHLL CX, AX; \
+	DECL AX; \
+	KMOVW AX, K1; \
+	MOVQ a_base+0(FP), AX; \
+	MOVQ b_base+24(FP), BX; \
+	MOVQ ldb+48(FP), R9; \
+	SHLQ $SH, R9; \
+	LEAQ (R9)(R9*2), R13; \
+	ZERO16; \
+	MOVQ kc+56(FP), R8; \
+	MOVQ R8, CX; \
+	SUBQ $32, CX; \
+	JGE  phase; \
+	XORL CX, CX; \
+phase: \
+	ANDQ $-4, CX; \
+	SUBQ CX, R8; \
+	TESTQ CX, CX; \
+	JZ   late; \
+	PCALIGN $32; \
+loopA: \
+	STEP4(STEP, A1); \
+	SUBQ $4, CX; \
+	JNZ  loopA; \
+late: \
+	CMPQ kc+56(FP), $64; \
+	JGE  prefetch; \
+	MOVQ beta+112(FP), R12; \
+	ORQ  fwd+120(FP), R12; \
+	JZ   rest; \
+prefetch: \
+	PREFETCH16(PREFETCHT0, DX, SI); \
+	CMPQ R10, DX; \
+	JEQ  rest; \
+	PREFETCH16(PREFETCHT0, R10, R11); \
+rest: \
+	MOVQ R8, CX; \
+	CMPQ CX, $4; \
+	JB   tail; \
+loopB: \
+	STEP4(STEP, A1); \
+	SUBQ $4, CX; \
+	CMPQ CX, $4; \
+	JAE  loopB; \
+tail: \
+	TESTQ CX, CX; \
+	JZ   epilogue; \
+loop1: \
+	STEP((BX), 0); \
+	ADDQ $A1, AX; \
+	ADDQ R9, BX; \
+	DECQ CX; \
+	JNZ  loop1
+
 // func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
 TEXT ·tileAVX512F32(SB), NOSPLIT, $0-264
 
-	// The row tiles, 16 rows each, one after another: a tile starts
-	// here with its pointers in the argument slots (the last advances
-	// them) and DI = its rows, min(m, 16), m being the rows left.
-tile:
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), SI
-	SHLQ $2, SI
-	MOVQ m+96(FP), DI
-	MOVQ $16, CX
-	CMPQ DI, CX
-	CMOVQGT CX, DI
-	MOVQ r_base+192(FP), R10
-	MOVQ ldr+216(FP), R11
-	SHLQ $2, R11
-
-	// Start C and R (when not C) on their way to L2 now, and
-	// into L1 32 k steps before the end: a tile's rows of C are ld apart,
-	// often a multiple of 4 KiB, so that they share one L1 set, and brought
-	// in early they would only evict the micro-panel of B from it. With
-	// fewer than 64 steps the L1 prefetch comes soon enough alone (the
-	// 64 more prefetches cost 5% of a tile of dW from a batch of 32).
-	CMPQ kc+56(FP), $64
-	JLT  early
-	PREFETCH16(PREFETCHT1, DX, SI)
-	CMPQ R10, DX
-	JEQ  early
-	PREFETCH16(PREFETCHT1, R10, R11)
-
-early:
-
-	// K1 = the columns < n (n ≤ 16): B is loaded under it, so
-	// that an unpacked B is never read past its n columns.
-	MOVQ n+104(FP), CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
-
-	// AX = A, BX = B, R9 = ldb and R13 = 3·ldb in bytes.
-	MOVQ a_base+0(FP), AX
-	MOVQ b_base+24(FP), BX
-	MOVQ ldb+48(FP), R9
-	SHLQ $2, R9
-	LEAQ (R9)(R9*2), R13
-	ZERO16
-
-	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
-	// multiple of 4 (or 0); R8 = the steps after it.
-	MOVQ kc+56(FP), R8
-	MOVQ R8, CX
-	SUBQ $32, CX
-	JGE  phase
-	XORL CX, CX
-
-phase:
-	ANDQ $-4, CX
-	SUBQ CX, R8
-	TESTQ CX, CX
-	JZ   late
-	PCALIGN $32
-
-loopA:
-	STEP32((BX), 0)
-	STEP32((BX)(R9*1), 1)
-	STEP32((BX)(R9*2), 2)
-	STEP32((BX)(R13*1), 3)
-	ADDQ $256, AX
-	LEAQ (BX)(R9*4), BX
-	SUBQ $4, CX
-	JNZ  loopA
-
-late:
-	// A short panel that only writes C (β = 0, no epilogue) skips the
-	// prefetch too: its 16 stores follow at once, and the 32 prefetches
-	// in front of them cost 7% of a dW GEMM from a batch of 32
-	// (BenchmarkBackward/f32/32x256x256).
-	CMPQ kc+56(FP), $64
-	JGE  prefetch
-	MOVQ beta+112(FP), R12
-	ORQ  fwd+120(FP), R12
-	JZ   rest
-
-prefetch:
-	PREFETCH16(PREFETCHT0, DX, SI)
-	CMPQ R10, DX
-	JEQ  rest
-	PREFETCH16(PREFETCHT0, R10, R11)
-
-rest:
-	MOVQ R8, CX
-	CMPQ CX, $4
-	JB   tail
-
-loopB:
-	STEP32((BX), 0)
-	STEP32((BX)(R9*1), 1)
-	STEP32((BX)(R9*2), 2)
-	STEP32((BX)(R13*1), 3)
-	ADDQ $256, AX
-	LEAQ (BX)(R9*4), BX
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JAE  loopB
-
-tail:
-	TESTQ CX, CX
-	JZ   epilogue
-
-loop1:
-	STEP32((BX), 0)
-	ADDQ $64, AX
-	ADDQ R9, BX
-	DECQ CX
-	JNZ  loop1
+	// The row tiles, 16 rows each, one after another, each with its
+	// pointers in the argument slots (NEXT_TILE advances them).
+	TILE_PRODUCT(2, STEP32, 64)
 
 epilogue:
 	CMPQ fwd+120(FP), $0
@@ -434,120 +432,9 @@ return:
 // func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift int)
 TEXT ·tileAVX512F64(SB), NOSPLIT, $0-264
 
-	// The row tiles, 16 rows each, one after another: a tile starts
-	// here with its pointers in the argument slots (the last advances
-	// them) and DI = its rows, min(m, 16), m being the rows left.
-tile:
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), SI
-	SHLQ $3, SI
-	MOVQ m+96(FP), DI
-	MOVQ $16, CX
-	CMPQ DI, CX
-	CMOVQGT CX, DI
-	MOVQ r_base+192(FP), R10
-	MOVQ ldr+216(FP), R11
-	SHLQ $3, R11
-
-	// Start C and R (when not C) on their way to L2 now, and
-	// into L1 32 k steps before the end: a tile's rows of C are ld apart,
-	// often a multiple of 4 KiB, so that they share one L1 set, and brought
-	// in early they would only evict the micro-panel of B from it. With
-	// fewer than 64 steps the L1 prefetch comes soon enough alone (the
-	// 64 more prefetches cost 5% of a tile of dW from a batch of 32).
-	CMPQ kc+56(FP), $64
-	JLT  early
-	PREFETCH16(PREFETCHT1, DX, SI)
-	CMPQ R10, DX
-	JEQ  early
-	PREFETCH16(PREFETCHT1, R10, R11)
-
-early:
-
-	// K1 = the columns < n (n ≤ 8): B is loaded under it, so
-	// that an unpacked B is never read past its n columns.
-	MOVQ n+104(FP), CX
-	MOVL $1, AX
-	SHLL CX, AX
-	DECL AX
-	KMOVW AX, K1
-
-	// AX = A, BX = B, R9 = ldb and R13 = 3·ldb in bytes.
-	MOVQ a_base+0(FP), AX
-	MOVQ b_base+24(FP), BX
-	MOVQ ldb+48(FP), R9
-	SHLQ $3, R9
-	LEAQ (R9)(R9*2), R13
-	ZERO16
-
-	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
-	// multiple of 4 (or 0); R8 = the steps after it.
-	MOVQ kc+56(FP), R8
-	MOVQ R8, CX
-	SUBQ $32, CX
-	JGE  phase
-	XORL CX, CX
-
-phase:
-	ANDQ $-4, CX
-	SUBQ CX, R8
-	TESTQ CX, CX
-	JZ   late
-	PCALIGN $32
-
-loopA:
-	STEP64((BX), 0)
-	STEP64((BX)(R9*1), 1)
-	STEP64((BX)(R9*2), 2)
-	STEP64((BX)(R13*1), 3)
-	ADDQ $512, AX
-	LEAQ (BX)(R9*4), BX
-	SUBQ $4, CX
-	JNZ  loopA
-
-late:
-	// A short panel that only writes C (β = 0, no epilogue) skips the
-	// prefetch too: its 16 stores follow at once, and the 32 prefetches
-	// in front of them cost 7% of a dW GEMM from a batch of 32
-	// (BenchmarkBackward/f32/32x256x256).
-	CMPQ kc+56(FP), $64
-	JGE  prefetch
-	MOVQ beta+112(FP), R12
-	ORQ  fwd+120(FP), R12
-	JZ   rest
-
-prefetch:
-	PREFETCH16(PREFETCHT0, DX, SI)
-	CMPQ R10, DX
-	JEQ  rest
-	PREFETCH16(PREFETCHT0, R10, R11)
-
-rest:
-	MOVQ R8, CX
-	CMPQ CX, $4
-	JB   tail
-
-loopB:
-	STEP64((BX), 0)
-	STEP64((BX)(R9*1), 1)
-	STEP64((BX)(R9*2), 2)
-	STEP64((BX)(R13*1), 3)
-	ADDQ $512, AX
-	LEAQ (BX)(R9*4), BX
-	SUBQ $4, CX
-	CMPQ CX, $4
-	JAE  loopB
-
-tail:
-	TESTQ CX, CX
-	JZ   epilogue
-
-loop1:
-	STEP64((BX), 0)
-	ADDQ $128, AX
-	ADDQ R9, BX
-	DECQ CX
-	JNZ  loop1
+	// The row tiles, 16 rows each, one after another, each with its
+	// pointers in the argument slots (NEXT_TILE advances them).
+	TILE_PRODUCT(3, STEP64, 128)
 
 epilogue:
 	CMPQ fwd+120(FP), $0
