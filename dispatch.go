@@ -39,7 +39,12 @@ type ops[T Float] struct {
 	// axpy4 is, bit for bit, axpy(dst, a0, x0) … axpy(dst, a3, x3) (nil:
 	// the path has none, and the rows route makes the four calls).
 	axpy4 func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
-	dot   func(x, y []T) T // Σ x[i]·y[i], len(x) == len(y)
+	// axpyZ and axpy4Z are, bit for bit, clear(dst) then axpy or axpy4,
+	// in one pass over dst (nil: the path has none, and the rows route
+	// clears dst first).
+	axpyZ  func(dst []T, alpha T, x []T)
+	axpy4Z func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
+	dot    func(x, y []T) T // Σ x[i]·y[i], len(x) == len(y)
 }
 
 // blocking is the BLIS cache blocking of one element type on one path:

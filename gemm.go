@@ -765,10 +765,13 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 					acc[jj] = o.dot(a, bj)
 				}
 			} else {
-				if !intoC || j.beta == 0 {
-					clear(dst)
-				}
 				p := 0
+				if !intoC || j.beta == 0 {
+					// dst starts from zeros: the chain's first call
+					// takes it as zeros where the path can (axpyZ,
+					// axpy4Z: the same bits in one pass over dst).
+					p = rowsStart(o, dst, a, b, ldb, b0)
+				}
 				if o.axpy4 != nil {
 					// Four rows of B a call: dst is loaded and stored
 					// once per four rows, with the same roundings.
@@ -819,6 +822,38 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 			}
 		}
 	}
+}
+
+// rowsStart starts runRows's chain of axpy calls dst += a[p]·B[p, b0:]
+// into a dst of zeros: clear(dst) and no row of B, or as the path's
+// axpy4Z or axpyZ the same bits for the first four rows or the first
+// row. It returns the number of rows done.
+func rowsStart[T Float](o *ops[T], dst, a, b []T, ldb, b0 int) int {
+	nb := len(dst)
+	switch {
+	case o.axpy4Z != nil && len(a) >= 4:
+		r0, r1 := b[b0:b0+nb], b[b0+ldb:b0+ldb+nb]
+		r2, r3 := b[b0+2*ldb:b0+2*ldb+nb], b[b0+3*ldb:b0+3*ldb+nb]
+		if raceEnabled {
+			raceRead(r0)
+			raceRead(r1)
+			raceRead(r2)
+			raceRead(r3)
+			raceWrite(dst)
+		}
+		o.axpy4Z(dst, a[0], a[1], a[2], a[3], r0, r1, r2, r3)
+		return 4
+	case o.axpyZ != nil && len(a) >= 1:
+		r0 := b[b0 : b0+nb]
+		if raceEnabled {
+			raceRead(r0)
+			raceWrite(dst)
+		}
+		o.axpyZ(dst, a[0], r0)
+		return 1
+	}
+	clear(dst)
+	return 0
 }
 
 // visitPart is a participant's part of visitDZ.

@@ -12,7 +12,12 @@
 // register for all the slices, so the loop advances one register),
 // BX the end of a loop in bytes, CX the length (elements, then bytes),
 // Z0/Y0 alpha (Z0-Z3/Y0-Y3 a0-a3 for axpy4) or dot's first partial sums,
-// K1/Y15 the lane mask of a tail.
+// K1/Y15 the lane mask of a tail, and for axpy and axpy4 the keep mask
+// (Z5/Y5 for axpy, Z6/Y9 for axpy4): keep, all ones or all zeros in each
+// lane, ANDed into every vector of dst as it is loaded, so that keep = 0
+// takes dst as +0s (clear(dst) first, bit for bit) in the same single
+// pass over dst: a chain of axpy calls into a fresh row does not need a
+// pass of its own to clear it.
 //
 // Loops are counted in bytes: the length in elements shifted by the
 // element size (SH: 2 for float32, 3 for float64), so that one macro
@@ -58,7 +63,8 @@ GLOBL	rowsTailMask<>(SB), RODATA|NOPTR, $64
 // ---- axpy -------------------------------------------------------------
 
 // AXPY512 is the body of axpyAsmAVX512F32/F64 once alpha is broadcast to
-// Z0: dst[i] = fma(alpha, x[i], dst[i]) for the CX elements at DI and SI.
+// Z0 and keep to Z5: dst[i] = fma(alpha, x[i], dst[i]&keep) for the CX
+// elements at DI and SI.
 // Its tail, the last partial vector, is done under the mask K1 of its
 // lanes: the masked-off lanes are neither read (the zeroing load, the
 // FMA's memory operand: no fault past the slices) nor written (the
@@ -74,6 +80,10 @@ loop4: \
 	VMOV	64(DI)(AX*1), Z2; \
 	VMOV	128(DI)(AX*1), Z3; \
 	VMOV	192(DI)(AX*1), Z4; \
+	VPANDD	Z5, Z1, Z1; \
+	VPANDD	Z5, Z2, Z2; \
+	VPANDD	Z5, Z3, Z3; \
+	VPANDD	Z5, Z4, Z4; \
 	VFMA	(SI)(AX*1), Z0, Z1; \
 	VFMA	64(SI)(AX*1), Z0, Z2; \
 	VFMA	128(SI)(AX*1), Z0, Z3; \
@@ -92,6 +102,7 @@ one: \
 	JAE	tail; \
 loop1: \
 	VMOV	(DI)(AX*1), Z1; \
+	VPANDD	Z5, Z1, Z1; \
 	VFMA	(SI)(AX*1), Z0, Z1; \
 	VMOV	Z1, (DI)(AX*1); \
 	ADDQ	$64, AX; \
@@ -106,29 +117,33 @@ tail: \
 	DECL	BX; \ // their lanes: the low CX bits
 	KMOVW	BX, K1; \
 	VMOV.Z	(DI)(AX*1), K1, Z1; \
+	VPANDD	Z5, Z1, Z1; \
 	VFMA	(SI)(AX*1), Z0, K1, Z1; \
 	VMOV	Z1, K1, (DI)(AX*1); \
 done: \
 	VZEROUPPER; \
 	RET
 
-// func axpyAsmAVX512F32(dst, x []float32, alpha float32)
-TEXT ·axpyAsmAVX512F32(SB), NOSPLIT, $0-52
+// func axpyAsmAVX512F32(dst, x []float32, alpha float32, keep int)
+TEXT ·axpyAsmAVX512F32(SB), NOSPLIT, $0-64
 	MOVQ	dst_base+0(FP), DI
 	MOVQ	x_base+24(FP), SI
 	MOVQ	x_len+32(FP), CX
 	VBROADCASTSS	alpha+48(FP), Z0
+	VPBROADCASTQ	keep+56(FP), Z5
 	AXPY512(VMOVUPS, VFMADD231PS, 2)
 
-// func axpyAsmAVX512F64(dst, x []float64, alpha float64)
-TEXT ·axpyAsmAVX512F64(SB), NOSPLIT, $0-56
+// func axpyAsmAVX512F64(dst, x []float64, alpha float64, keep int)
+TEXT ·axpyAsmAVX512F64(SB), NOSPLIT, $0-64
 	MOVQ	dst_base+0(FP), DI
 	MOVQ	x_base+24(FP), SI
 	MOVQ	x_len+32(FP), CX
 	VBROADCASTSD	alpha+48(FP), Z0
+	VPBROADCASTQ	keep+56(FP), Z5
 	AXPY512(VMOVUPD, VFMADD231PD, 3)
 
-// AXPY2 is AXPY512 on ymm, with the tail under the mask of TAILMASK2.
+// AXPY2 is AXPY512 on ymm (keep in Y5), with the tail under the mask of
+// TAILMASK2.
 #define AXPY2(VMOV, VFMA, VMASKMOV, SH) \
 	SHLQ	$SH, CX; \
 	XORL	AX, AX; \
@@ -140,6 +155,10 @@ loop4: \
 	VMOV	32(DI)(AX*1), Y2; \
 	VMOV	64(DI)(AX*1), Y3; \
 	VMOV	96(DI)(AX*1), Y4; \
+	VPAND	Y5, Y1, Y1; \
+	VPAND	Y5, Y2, Y2; \
+	VPAND	Y5, Y3, Y3; \
+	VPAND	Y5, Y4, Y4; \
 	VFMA	(SI)(AX*1), Y0, Y1; \
 	VFMA	32(SI)(AX*1), Y0, Y2; \
 	VFMA	64(SI)(AX*1), Y0, Y3; \
@@ -158,6 +177,7 @@ one: \
 	JAE	tail; \
 loop1: \
 	VMOV	(DI)(AX*1), Y1; \
+	VPAND	Y5, Y1, Y1; \
 	VFMA	(SI)(AX*1), Y0, Y1; \
 	VMOV	Y1, (DI)(AX*1); \
 	ADDQ	$32, AX; \
@@ -169,36 +189,40 @@ tail: \
 	TAILMASK2; \
 	VMASKMOV	(DI)(AX*1), Y15, Y1; \
 	VMASKMOV	(SI)(AX*1), Y15, Y2; \
+	VPAND	Y5, Y1, Y1; \
 	VFMA	Y2, Y0, Y1; \
 	VMASKMOV	Y1, Y15, (DI)(AX*1); \
 done: \
 	VZEROUPPER; \
 	RET
 
-// func axpyAsmAVX2F32(dst, x []float32, alpha float32)
-TEXT ·axpyAsmAVX2F32(SB), NOSPLIT, $0-52
+// func axpyAsmAVX2F32(dst, x []float32, alpha float32, keep int)
+TEXT ·axpyAsmAVX2F32(SB), NOSPLIT, $0-64
 	MOVQ	dst_base+0(FP), DI
 	MOVQ	x_base+24(FP), SI
 	MOVQ	x_len+32(FP), CX
 	VBROADCASTSS	alpha+48(FP), Y0
+	VPBROADCASTQ	keep+56(FP), Y5
 	AXPY2(VMOVUPS, VFMADD231PS, VMASKMOVPS, 2)
 
-// func axpyAsmAVX2F64(dst, x []float64, alpha float64)
-TEXT ·axpyAsmAVX2F64(SB), NOSPLIT, $0-56
+// func axpyAsmAVX2F64(dst, x []float64, alpha float64, keep int)
+TEXT ·axpyAsmAVX2F64(SB), NOSPLIT, $0-64
 	MOVQ	dst_base+0(FP), DI
 	MOVQ	x_base+24(FP), SI
 	MOVQ	x_len+32(FP), CX
 	VBROADCASTSD	alpha+48(FP), Y0
+	VPBROADCASTQ	keep+56(FP), Y5
 	AXPY2(VMOVUPD, VFMADD231PD, VMASKMOVPD, 3)
 
 // ---- axpy4 ------------------------------------------------------------
 
 // AXPY4STEP512 is one vector of axpy4 at byte OFF past AX: dst loaded
-// once, the four FMAs in the order of the Go (a0·x0 first), stored once.
+// once (and ANDed with keep), the four FMAs in the order of the Go (a0·x0 first), stored once.
 // The four FMAs of a vector are a dependent chain; the loop keeps two
 // vectors' chains in flight and the processor overlaps iterations.
 #define AXPY4STEP512(VMOV, VFMA, OFF, V) \
 	VMOV	OFF(DI)(AX*1), V; \
+	VPANDD	Z6, V, V; \
 	VFMA	OFF(SI)(AX*1), Z0, V; \
 	VFMA	OFF(R8)(AX*1), Z1, V; \
 	VFMA	OFF(R9)(AX*1), Z2, V; \
@@ -206,7 +230,7 @@ TEXT ·axpyAsmAVX2F64(SB), NOSPLIT, $0-56
 	VMOV	V, OFF(DI)(AX*1)
 
 // AXPY4512 is the body of axpy4AsmAVX512F32/F64 once a0 … a3 are
-// broadcast to Z0 … Z3. Its tail is AXPY512's with the four FMAs.
+// broadcast to Z0 … Z3 and keep to Z6. Its tail is AXPY512's with the four FMAs.
 #define AXPY4512(VMOV, VFMA, SH) \
 	SHLQ	$SH, CX; \
 	XORL	AX, AX; \
@@ -235,6 +259,7 @@ tail: \
 	DECL	BX; \
 	KMOVW	BX, K1; \
 	VMOV.Z	(DI)(AX*1), K1, Z4; \
+	VPANDD	Z6, Z4, Z4; \
 	VFMA	(SI)(AX*1), Z0, K1, Z4; \
 	VFMA	(R8)(AX*1), Z1, K1, Z4; \
 	VFMA	(R9)(AX*1), Z2, K1, Z4; \
@@ -244,8 +269,8 @@ done: \
 	VZEROUPPER; \
 	RET
 
-// func axpy4AsmAVX512F32(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32)
-TEXT ·axpy4AsmAVX512F32(SB), NOSPLIT, $0-136
+// func axpy4AsmAVX512F32(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32, keep int)
+TEXT ·axpy4AsmAVX512F32(SB), NOSPLIT, $0-144
 	MOVQ	dst_base+0(FP), DI
 	MOVQ	dst_len+8(FP), CX
 	MOVQ	x0_base+24(FP), SI
@@ -256,10 +281,11 @@ TEXT ·axpy4AsmAVX512F32(SB), NOSPLIT, $0-136
 	VBROADCASTSS	a1+124(FP), Z1
 	VBROADCASTSS	a2+128(FP), Z2
 	VBROADCASTSS	a3+132(FP), Z3
+	VPBROADCASTQ	keep+136(FP), Z6
 	AXPY4512(VMOVUPS, VFMADD231PS, 2)
 
-// func axpy4AsmAVX512F64(dst, x0, x1, x2, x3 []float64, a0, a1, a2, a3 float64)
-TEXT ·axpy4AsmAVX512F64(SB), NOSPLIT, $0-152
+// func axpy4AsmAVX512F64(dst, x0, x1, x2, x3 []float64, a0, a1, a2, a3 float64, keep int)
+TEXT ·axpy4AsmAVX512F64(SB), NOSPLIT, $0-160
 	MOVQ	dst_base+0(FP), DI
 	MOVQ	dst_len+8(FP), CX
 	MOVQ	x0_base+24(FP), SI
@@ -270,18 +296,20 @@ TEXT ·axpy4AsmAVX512F64(SB), NOSPLIT, $0-152
 	VBROADCASTSD	a1+128(FP), Z1
 	VBROADCASTSD	a2+136(FP), Z2
 	VBROADCASTSD	a3+144(FP), Z3
+	VPBROADCASTQ	keep+152(FP), Z6
 	AXPY4512(VMOVUPD, VFMADD231PD, 3)
 
 // AXPY4STEP2 is AXPY4STEP512 on ymm.
 #define AXPY4STEP2(VMOV, VFMA, OFF, V) \
 	VMOV	OFF(DI)(AX*1), V; \
+	VPAND	Y9, V, V; \
 	VFMA	OFF(SI)(AX*1), Y0, V; \
 	VFMA	OFF(R8)(AX*1), Y1, V; \
 	VFMA	OFF(R9)(AX*1), Y2, V; \
 	VFMA	OFF(R10)(AX*1), Y3, V; \
 	VMOV	V, OFF(DI)(AX*1)
 
-// AXPY42 is AXPY4512 on ymm, with AXPY2's masked tail.
+// AXPY42 is AXPY4512 on ymm (keep in Y9), with AXPY2's masked tail.
 #define AXPY42(VMOV, VFMA, VMASKMOV, SH) \
 	SHLQ	$SH, CX; \
 	XORL	AX, AX; \
@@ -310,6 +338,7 @@ tail: \
 	VMASKMOV	(R8)(AX*1), Y15, Y6; \
 	VMASKMOV	(R9)(AX*1), Y15, Y7; \
 	VMASKMOV	(R10)(AX*1), Y15, Y8; \
+	VPAND	Y9, Y4, Y4; \
 	VFMA	Y5, Y0, Y4; \
 	VFMA	Y6, Y1, Y4; \
 	VFMA	Y7, Y2, Y4; \
@@ -319,8 +348,8 @@ done: \
 	VZEROUPPER; \
 	RET
 
-// func axpy4AsmAVX2F32(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32)
-TEXT ·axpy4AsmAVX2F32(SB), NOSPLIT, $0-136
+// func axpy4AsmAVX2F32(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32, keep int)
+TEXT ·axpy4AsmAVX2F32(SB), NOSPLIT, $0-144
 	MOVQ	dst_base+0(FP), DI
 	MOVQ	dst_len+8(FP), CX
 	MOVQ	x0_base+24(FP), SI
@@ -331,10 +360,11 @@ TEXT ·axpy4AsmAVX2F32(SB), NOSPLIT, $0-136
 	VBROADCASTSS	a1+124(FP), Y1
 	VBROADCASTSS	a2+128(FP), Y2
 	VBROADCASTSS	a3+132(FP), Y3
+	VPBROADCASTQ	keep+136(FP), Y9
 	AXPY42(VMOVUPS, VFMADD231PS, VMASKMOVPS, 2)
 
-// func axpy4AsmAVX2F64(dst, x0, x1, x2, x3 []float64, a0, a1, a2, a3 float64)
-TEXT ·axpy4AsmAVX2F64(SB), NOSPLIT, $0-152
+// func axpy4AsmAVX2F64(dst, x0, x1, x2, x3 []float64, a0, a1, a2, a3 float64, keep int)
+TEXT ·axpy4AsmAVX2F64(SB), NOSPLIT, $0-160
 	MOVQ	dst_base+0(FP), DI
 	MOVQ	dst_len+8(FP), CX
 	MOVQ	x0_base+24(FP), SI
@@ -345,6 +375,7 @@ TEXT ·axpy4AsmAVX2F64(SB), NOSPLIT, $0-152
 	VBROADCASTSD	a1+128(FP), Y1
 	VBROADCASTSD	a2+136(FP), Y2
 	VBROADCASTSD	a3+144(FP), Y3
+	VPBROADCASTQ	keep+152(FP), Y9
 	AXPY42(VMOVUPD, VFMADD231PD, VMASKMOVPD, 3)
 
 // ---- dot --------------------------------------------------------------

@@ -22,6 +22,9 @@ type rowsKit[T Float] struct {
 	axpy  func(dst []T, alpha T, x []T)
 	axpy4 func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
 	dot   func(x, y []T) T
+	// axpyZ and axpy4Z: axpy and axpy4 into zeros.
+	axpyZ  func(dst []T, alpha T, x []T)
+	axpy4Z func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
 }
 
 // rowsKits returns the kits of the ISAs this CPU has; axpy and dot come
@@ -32,23 +35,23 @@ func rowsKits[T Float]() []rowsKit[T] {
 		if hasAVX2 {
 			o := genericOps[float32]()
 			setAVX2Rows32(&o)
-			ks = append(ks, rowsKit[float32]{"avx2", 8, o.axpy, axpy4AVX2F32, o.dot})
+			ks = append(ks, rowsKit[float32]{"avx2", 8, o.axpy, axpy4AVX2F32, o.dot, o.axpyZ, o.axpy4Z})
 		}
 		if hasAVX512 {
 			o := genericOps[float32]()
 			setAVX512Rows32(&o)
-			ks = append(ks, rowsKit[float32]{"avx512", 16, o.axpy, axpy4AVX512F32, o.dot})
+			ks = append(ks, rowsKit[float32]{"avx512", 16, o.axpy, axpy4AVX512F32, o.dot, o.axpyZ, o.axpy4Z})
 		}
 	} else {
 		if hasAVX2 {
 			o := genericOps[float64]()
 			setAVX2Rows64(&o)
-			ks = append(ks, rowsKit[float64]{"avx2", 4, o.axpy, axpy4AVX2F64, o.dot})
+			ks = append(ks, rowsKit[float64]{"avx2", 4, o.axpy, axpy4AVX2F64, o.dot, o.axpyZ, o.axpy4Z})
 		}
 		if hasAVX512 {
 			o := genericOps[float64]()
 			setAVX512Rows64(&o)
-			ks = append(ks, rowsKit[float64]{"avx512", 8, o.axpy, axpy4AVX512F64, o.dot})
+			ks = append(ks, rowsKit[float64]{"avx512", 8, o.axpy, axpy4AVX512F64, o.dot, o.axpyZ, o.axpy4Z})
 		}
 	}
 	out := make([]rowsKit[T], len(ks))
@@ -284,6 +287,95 @@ func testRowsAxpy4[T Float](t *testing.T, k rowsKit[T]) {
 						e.add("%s: [%d]: %s", what, i, msg)
 					}
 				}
+			}
+		}
+	}
+}
+
+func TestRowsZero(t *testing.T) {
+	forRowsKits(t, testRowsZero[float32], testRowsZero[float64])
+}
+
+// testRowsZero checks axpyZ and axpy4Z bit for bit against clear(dst)
+// then axpy and axpy4, over a dst of anything (NaNs, infinities, −0: its
+// values must not matter), with guard bands and the inputs unchanged;
+// and that a −0 product gives +0, as −0 + +0 does.
+func testRowsZero[T Float](t *testing.T, k rowsKit[T]) {
+	r := newRand(105)
+	rnd := func() T { return randVal[T](r) }
+	tab := specials[T]()
+	alphas := rowsAlphas[T]()
+	e := &errs{tb: t, what: "axpyZ"}
+	defer e.done()
+	for _, n := range rowsLens[T](true) {
+		offs := rowsOffsets
+		if n > 300 {
+			offs = offs[:2]
+		}
+		for oi, off := range offs {
+			for _, special := range []bool{false, true} {
+				var a [4]T
+				for j := range a {
+					a[j] = -0.75 + T(j)/3
+					if special {
+						a[j] = alphas[r.IntN(len(alphas))]
+					}
+				}
+				var xs [4]*rowsBuf[T]
+				var x0s [4][]T
+				for j := range xs {
+					xs[j] = newRowsBuf[T](n, (off[1]+j*oi)%4)
+					rowsFill(xs[j].s(), r, rnd, special, tab)
+					x0s[j] = append([]T(nil), xs[j].s()...)
+				}
+				want, want4 := make([]T, n), make([]T, n)
+				k.axpy(want, a[0], x0s[0])
+				k.axpy4(want4, a[0], a[1], a[2], a[3], x0s[0], x0s[1], x0s[2], x0s[3])
+				for _, four := range []bool{false, true} {
+					d := newRowsBuf[T](n, off[0])
+					rowsFill(d.s(), r, rnd, true, tab) // garbage, specials included
+					wantd := want
+					if four {
+						wantd = want4
+						k.axpy4Z(d.s(), a[0], a[1], a[2], a[3], xs[0].s(), xs[1].s(), xs[2].s(), xs[3].s())
+					} else {
+						k.axpyZ(d.s(), a[0], xs[0].s())
+					}
+					what := fmt.Sprintf("four=%v n=%d off=%v α=%v", four, n, off, a)
+					d.checkGuard(e, what+": dst")
+					for j := range xs {
+						xs[j].checkGuard(e, fmt.Sprintf("%s: x%d", what, j))
+						checkSameBits(t, fmt.Sprintf("%s: x%d", what, j), xs[j].s(), x0s[j])
+					}
+					for i, got := range d.s() {
+						if bitsOf(got) != bitsOf(wantd[i]) {
+							e.add("%s: [%d] = %s, clear then axpy give %s", what, i, fmtBits(got), fmtBits(wantd[i]))
+						}
+					}
+				}
+			}
+		}
+	}
+	// A −0 product: fma(α, x, +0) = +0, where α·x alone is −0.
+	negZero := T(math.Copysign(0, -1))
+	for _, n := range []int{1, k.vec, 4*k.vec + 3} {
+		x, d := make([]T, n), make([]T, n)
+		for i := range x {
+			x[i], d[i] = negZero, T(math.NaN())
+		}
+		k.axpyZ(d, 2, x)
+		for i, v := range d {
+			if bitsOf(v) != bitsOf(T(0)) {
+				e.add("axpyZ(−0·2) n=%d: [%d] = %s, want +0", n, i, fmtBits(v))
+			}
+		}
+		for i := range d {
+			d[i] = T(math.Inf(-1))
+		}
+		k.axpy4Z(d, 2, 3, 4, 5, x, x, x, x)
+		for i, v := range d {
+			if bitsOf(v) != bitsOf(T(0)) {
+				e.add("axpy4Z(−0·…) n=%d: [%d] = %s, want +0", n, i, fmtBits(v))
 			}
 		}
 	}
@@ -594,6 +686,52 @@ func rowsSizeOf[T Float]() int {
 		return 4
 	}
 	return 8
+}
+
+// BenchmarkRowsStart measures the start of the rows route's chains into a
+// fresh C, on the shape of dW = xᵀ·dz from a batch of one (an outer
+// product: row i of dW is x[i]·dz, with dW in L3 for 1024×1024 and in
+// L2 for 784×256), on each ISA: "clear" is clear(row) then axpy, as the
+// rows route did, "zero" axpyZ, the same bits in one pass over the row.
+// GB/s counts the bytes of dW written:
+//
+//	go test -run '^$' -bench RowsStart -cpu 1
+func BenchmarkRowsStart(b *testing.B) {
+	for _, s := range [][2]int{{1024, 1024}, {784, 256}} {
+		m, n := s[0], s[1]
+		r := newRand(8)
+		dw, x, dz := make([]float32, m*n), make([]float32, m), make([]float32, n)
+		for i := range x {
+			x[i] = randVal[float32](r)
+		}
+		for i := range dz {
+			dz[i] = randVal[float32](r)
+		}
+		report := func(b *testing.B) {
+			b.ReportMetric(float64(4*m*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		}
+		for _, k := range rowsKits[float32]() {
+			name := fmt.Sprintf("%dx%d/%s/", m, n, k.name)
+			b.Run(name+"clear", func(b *testing.B) {
+				for b.Loop() {
+					for i := range m {
+						row := dw[i*n : (i+1)*n]
+						clear(row)
+						k.axpy(row, x[i], dz)
+					}
+				}
+				report(b)
+			})
+			b.Run(name+"zero", func(b *testing.B) {
+				for b.Loop() {
+					for i := range m {
+						k.axpyZ(dw[i*n:(i+1)*n], x[i], dz)
+					}
+				}
+				report(b)
+			})
+		}
+	}
 }
 
 // BenchmarkRowsForward runs the fused forward pass of a batch of one,
