@@ -7,6 +7,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"testing"
 )
 
@@ -321,7 +322,8 @@ func TestCheckElementwise(t *testing.T) {
 
 func TestCheckMask(t *testing.T) {
 	m := NewMask(2, 70)
-	big := 1 << 62
+	// 1<<62 and 1<<33 on 64-bit machines: big·3 and wide² bits overflow.
+	big, wide := math.MaxInt>>1+1, 1<<(bits.UintSize/2+1)
 	if m.Rows != 2 || m.Cols != 70 || m.Stride != 2 || len(m.Bits) != 4 {
 		t.Errorf("NewMask(2, 70) = %+v", m)
 	}
@@ -332,7 +334,7 @@ func TestCheckMask(t *testing.T) {
 		{"rows", "kernels: rows = -1, want ≥ 0", func() { NewMask(-1, 3) }},
 		{"cols", "kernels: cols = -2, want ≥ 0", func() { NewMask(3, -2) }},
 		{"rows·cols", fmt.Sprintf("kernels: NewMask(%d, 3) needs more than MaxInt bytes", big), func() { NewMask(big, 3) }},
-		{"rows·cols wide", "kernels: NewMask(8589934592, 8589934592) needs more than MaxInt bytes", func() { NewMask(1<<33, 1<<33) }},
+		{"rows·cols wide", fmt.Sprintf("kernels: NewMask(%d, %d) needs more than MaxInt bytes", wide, wide), func() { NewMask(wide, wide) }},
 		{"At row", "kernels: Mask.At(2, 0) outside 2×70", func() { m.At(2, 0) }},
 		{"At col", "kernels: Mask.At(0, 70) outside 2×70", func() { m.At(0, 70) }},
 		{"At negative", "kernels: Mask.At(-1, 0) outside 2×70", func() { m.At(-1, 0) }},
