@@ -45,6 +45,9 @@ type ops[T Float] struct {
 	axpyZ  func(dst []T, alpha T, x []T)
 	axpy4Z func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
 	dot    func(x, y []T) T // Σ x[i]·y[i], len(x) == len(y)
+
+	// adam is AdamUpdate's loop (adamGeneric), len(g) = len(m) = len(v) = len(p).
+	adam func(p, g, m, v []T, k adamCoef[T])
 }
 
 // blocking is the BLIS cache blocking of one element type on one path:

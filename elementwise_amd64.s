@@ -52,6 +52,54 @@
 	VMOVUPS	V3, (2*VB)(DI); \
 	VMOVUPS	V4, (3*VB)(DI)
 
+// ---- adam's macros (the functions are at the end) ----------------------
+
+// ADAMLOOP is the loop of the adam functions once the coefficients are
+// broadcast (B1 = β1, C1 = 1−β1, B2 = β2, C2 = 1−β2, CORR, EPS, STEP):
+// one vector of each slice an iteration, at byte offset AX of p (DI), g
+// (SI), m (DX) and v (R9), until CX bytes (a whole number of vectors).
+// The operations are those of adamGeneric, one rounding each (no FMA),
+// in its order; in Go's operand order VOP a, b, d is d = b op a. The
+// square root and the division are the slow part (both correctly
+// rounded, like Go's); the loop leaves their overlap across iterations
+// to the processor.
+#define ADAMLOOP(VMOV, VMUL, VADD, VSUB, VDIV, VSQRT, BYTES, B1, C1, B2, C2, CORR, EPS, STEP, XG, XM, XV, XP, XT, XS) \
+	XORQ	AX, AX; \
+loop: \
+	VMOV	(SI)(AX*1), XG; \
+	VMOV	(DX)(AX*1), XM; \
+	VMOV	(R9)(AX*1), XV; \
+	VMUL	B1, XM, XM; \ // β1·m
+	VMUL	XG, C1, XT; \ // (1−β1)·g
+	VADD	XT, XM, XM; \
+	VMOV	XM, (DX)(AX*1); \
+	VMUL	B2, XV, XV; \ // β2·v
+	VMUL	XG, C2, XT; \ // ((1−β2)·g)·g
+	VMUL	XG, XT, XT; \
+	VADD	XT, XV, XV; \
+	VMOV	XV, (R9)(AX*1); \
+	VSQRT	XV, XS; \ // √v·Corr + ε
+	VMUL	CORR, XS, XS; \
+	VADD	EPS, XS, XS; \
+	VMUL	STEP, XM, XT; \ // (Step·m) / that
+	VDIV	XS, XT, XT; \
+	VMOV	(DI)(AX*1), XP; \
+	VSUB	XT, XP, XP; \ // p − the quotient
+	VMOV	XP, (DI)(AX*1); \
+	ADDQ	$BYTES, AX; \
+	CMPQ	AX, CX; \
+	JB	loop
+
+// ADAMARGS loads the slices' bases into DI, SI, DX, R9 and the length of
+// p in bytes (SH: 2 for float32, 3 for float64) into CX.
+#define ADAMARGS(SH) \
+	MOVQ	p_base+0(FP), DI; \
+	MOVQ	p_len+8(FP), CX; \
+	MOVQ	g_base+24(FP), SI; \
+	MOVQ	m_base+48(FP), DX; \
+	MOVQ	v_base+72(FP), R9; \
+	SHLQ	$SH, CX
+
 // func reluAVX512F32(dst, x []float32)
 TEXT ·reluAVX512F32(SB), NOSPLIT, $0-48
 	MOVQ	dst_base+0(FP), DI
@@ -718,5 +766,71 @@ loop:
 	JNZ	loop
 	VZEROUPPER
 
+done:
+	RET
+
+// ---- adam -------------------------------------------------------------
+
+// func adamAVX512F32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
+TEXT ·adamAVX512F32(SB), NOSPLIT, $0-124
+	ADAMARGS(2)
+	JZ	done
+	VBROADCASTSS	b1+96(FP), Z0
+	VBROADCASTSS	c1+100(FP), Z1
+	VBROADCASTSS	b2+104(FP), Z2
+	VBROADCASTSS	c2+108(FP), Z3
+	VBROADCASTSS	corr+112(FP), Z4
+	VBROADCASTSS	eps+116(FP), Z5
+	VBROADCASTSS	step+120(FP), Z6
+	ADAMLOOP(VMOVUPS, VMULPS, VADDPS, VSUBPS, VDIVPS, VSQRTPS, 64, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z8, Z9, Z10, Z11, Z12, Z13)
+	VZEROUPPER
+done:
+	RET
+
+// func adamAVX512F64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
+TEXT ·adamAVX512F64(SB), NOSPLIT, $0-152
+	ADAMARGS(3)
+	JZ	done
+	VBROADCASTSD	b1+96(FP), Z0
+	VBROADCASTSD	c1+104(FP), Z1
+	VBROADCASTSD	b2+112(FP), Z2
+	VBROADCASTSD	c2+120(FP), Z3
+	VBROADCASTSD	corr+128(FP), Z4
+	VBROADCASTSD	eps+136(FP), Z5
+	VBROADCASTSD	step+144(FP), Z6
+	ADAMLOOP(VMOVUPD, VMULPD, VADDPD, VSUBPD, VDIVPD, VSQRTPD, 64, Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z8, Z9, Z10, Z11, Z12, Z13)
+	VZEROUPPER
+done:
+	RET
+
+// func adamAVX2F32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
+TEXT ·adamAVX2F32(SB), NOSPLIT, $0-124
+	ADAMARGS(2)
+	JZ	done
+	VBROADCASTSS	b1+96(FP), Y0
+	VBROADCASTSS	c1+100(FP), Y1
+	VBROADCASTSS	b2+104(FP), Y2
+	VBROADCASTSS	c2+108(FP), Y3
+	VBROADCASTSS	corr+112(FP), Y4
+	VBROADCASTSS	eps+116(FP), Y5
+	VBROADCASTSS	step+120(FP), Y6
+	ADAMLOOP(VMOVUPS, VMULPS, VADDPS, VSUBPS, VDIVPS, VSQRTPS, 32, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y12, Y13)
+	VZEROUPPER
+done:
+	RET
+
+// func adamAVX2F64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
+TEXT ·adamAVX2F64(SB), NOSPLIT, $0-152
+	ADAMARGS(3)
+	JZ	done
+	VBROADCASTSD	b1+96(FP), Y0
+	VBROADCASTSD	c1+104(FP), Y1
+	VBROADCASTSD	b2+112(FP), Y2
+	VBROADCASTSD	c2+120(FP), Y3
+	VBROADCASTSD	corr+128(FP), Y4
+	VBROADCASTSD	eps+136(FP), Y5
+	VBROADCASTSD	step+144(FP), Y6
+	ADAMLOOP(VMOVUPD, VMULPD, VADDPD, VSUBPD, VDIVPD, VSQRTPD, 32, Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y8, Y9, Y10, Y11, Y12, Y13)
+	VZEROUPPER
 done:
 	RET

@@ -19,6 +19,7 @@ func genericOps[T Float]() ops[T] {
 		packBRows:    packBRowsGeneric[T],
 		axpy:         axpyGeneric[T],
 		dot:          dotGeneric[T],
+		adam:         adamGeneric[T],
 	}
 }
 
