@@ -304,6 +304,10 @@ func Backward[T Float](p *BackwardArgs[T]) {
 func ReLU[T Float](dst, x []T) {
 	checkLen("dst", dst, "x", len(x))
 	checkSameOrDisjoint("dst", dst, "x", x)
+	if raceEnabled { // the kernel may be assembly, which the detector does not see
+		raceRead(x)
+		raceWrite(dst[:len(x)])
+	}
 	opsFor[T](active).relu(dst[:len(x)], x)
 }
 
@@ -313,6 +317,10 @@ func ReLU[T Float](dst, x []T) {
 func StepMask[T Float](bits []uint64, z []T) {
 	if w := MaskWords(len(z)); len(bits) < w {
 		panicf("len(bits) = %d, want ≥ %d for len(z) = %d", len(bits), w, len(z))
+	}
+	if raceEnabled {
+		raceRead(z)
+		raceWrite(bits[:MaskWords(len(z))])
 	}
 	opsFor[T](active).stepMask(bits, z)
 }
@@ -325,6 +333,11 @@ func StepGrad[T Float](dz, dr, z []T) {
 	checkLen("dz", dz, "z", len(z))
 	checkSameOrDisjoint("dz", dz, "dr", dr)
 	checkSameOrDisjoint("dz", dz, "z", z)
+	if raceEnabled {
+		raceRead(dr[:len(z)])
+		raceRead(z)
+		raceWrite(dz[:len(z)])
+	}
 	opsFor[T](active).stepGrad(dz[:len(z)], dr[:len(z)], z)
 }
 
@@ -338,5 +351,10 @@ func StepGradMask[T Float](dz, dr []T, bits []uint64) {
 		panicf("len(bits) = %d, want ≥ %d for len(dr) = %d", len(bits), w, len(dr))
 	}
 	checkSameOrDisjoint("dz", dz, "dr", dr)
+	if raceEnabled {
+		raceRead(dr)
+		raceRead(bits[:MaskWords(len(dr))])
+		raceWrite(dz[:len(dr)])
+	}
 	opsFor[T](active).stepGradMask(dz[:len(dr)], dr, bits)
 }

@@ -392,38 +392,76 @@ func TestRaceAnnotations(t *testing.T) {
 	if !raceEnabled {
 		t.Skip("without -race there is nothing to annotate")
 	}
-	if os.Getenv("KERNELS_RACE_CHILD") == "1" {
-		raceChild()
+	if mode := os.Getenv("KERNELS_RACE_CHILD"); mode != "" {
+		raceChild(mode)
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRaceAnnotations$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "KERNELS_RACE_CHILD=1")
-	out, _ := cmd.CombinedOutput()
-	if s := string(out); !strings.Contains(s, "WARNING: DATA RACE") || !strings.Contains(s, "racewriterange") {
-		t.Errorf("the race through an uninstrumented kernel was not reported; the child's output:\n%s", s)
+	for _, mode := range []string{"gemm", "relu", "adam"} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRaceAnnotations$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "KERNELS_RACE_CHILD="+mode)
+		out, _ := cmd.CombinedOutput()
+		if s := string(out); !strings.Contains(s, "WARNING: DATA RACE") || !strings.Contains(s, "racewriterange") {
+			t.Errorf("%s: the race through an uninstrumented kernel was not reported; the child's output:\n%s", mode, s)
+		}
 	}
 }
 
-// raceChild runs two GEMMs into one C at once with noraceKernel.
-func raceChild() {
+// raceChild runs two calls at once that write the same memory through
+// kernels the race detector does not see (as it does not see assembly):
+// two GEMMs into one C with noraceKernel ("gemm"), two ReLUs into one
+// dst ("relu"), two Adam updates of one p ("adam").
+func raceChild(mode string) {
 	q := *generic()
 	q.name = "generic/norace"
 	q.f32.kernel = noraceKernel
+	q.f32.relu = noraceReLU
+	q.f32.adam = noraceAdam
 	withPath(&q, func() {
 		const m, n, k = 64, 64, 64
 		a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+		g, mo, v := make([]float32, m*n), make([]float32, m*n), make([]float32, m*n)
+		coef := NewAdamCoeffs[float32](0.001, 0.9, 0.999, 1e-8, 1)
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for range 20 {
-					GEMMThreads(1, NoTrans, NoTrans, m, n, k, 1, a, 0, b, 0, 0, c, 0)
+					switch mode {
+					case "gemm":
+						GEMMThreads(1, NoTrans, NoTrans, m, n, k, 1, a, 0, b, 0, 0, c, 0)
+					case "relu":
+						ReLU(c, a)
+					case "adam":
+						AdamUpdate(c, g, mo, v, coef)
+					}
 				}
 			}()
 		}
 		wg.Wait()
 	})
+}
+
+// noraceReLU and noraceAdam are the generic kernels with the race
+// detector's instrumentation off.
+//
+//go:norace
+func noraceReLU(dst, x []float32) {
+	for i, v := range x {
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+//go:norace
+func noraceAdam(p, g, m, v []float32, k adamCoef[float32]) {
+	for i := range p {
+		m[i] = k[0]*m[i] + k[1]*g[i]
+		v[i] = k[2]*v[i] + k[3]*g[i]*g[i]
+		p[i] -= k[6] * m[i]
+	}
 }
 
 // noraceKernel is the generic tile of a plain GEMM (not a forward pass)
