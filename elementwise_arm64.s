@@ -383,3 +383,113 @@ gradmask64loop:
 
 gradmask64done:
 	RET
+
+// ---- adam ------------------------------------------------------------------
+
+// The Adam update (adamGeneric in optim.go) needs vector FMUL, FADD, FSUB,
+// FDIV and FSQRT, which Go's assembler does not have: they are emitted
+// with WORD from their encodings (Arm ARM, "Advanced SIMD three same" and
+// "two-register miscellaneous", Q = 1; sz = 0 for .4S, 1 for .2D):
+//
+//	FADD  Vd, Vn, Vm  0x4E20D400 | sz<<22 | m<<16 | n<<5 | d   Vd = Vn + Vm
+//	FSUB  Vd, Vn, Vm  0x4EA0D400 | sz<<22 | …                  Vd = Vn − Vm
+//	FMUL  Vd, Vn, Vm  0x6E20DC00 | sz<<22 | …                  Vd = Vn · Vm
+//	FDIV  Vd, Vn, Vm  0x6E20FC00 | sz<<22 | …                  Vd = Vn / Vm
+//	FSQRT Vd, Vn      0x6EA1F800 | sz<<22 | n<<5 | d           Vd = √Vn
+//
+// Each rounds once, as Go's scalar FADDS … FSQRTD do (no fused
+// multiply-add: adamGeneric's conversions keep Go from fusing), so the
+// results are adamGeneric's bits; TestAdamPaths checks them under qemu.
+#define FADD_4S(d, n, m) WORD $(0x4E20D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FSUB_4S(d, n, m) WORD $(0x4EA0D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FMUL_4S(d, n, m) WORD $(0x6E20DC00 | ((m)<<16) | ((n)<<5) | (d))
+#define FDIV_4S(d, n, m) WORD $(0x6E20FC00 | ((m)<<16) | ((n)<<5) | (d))
+#define FSQRT_4S(d, n) WORD $(0x6EA1F800 | ((n)<<5) | (d))
+#define FADD_2D(d, n, m) WORD $(0x4E60D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FSUB_2D(d, n, m) WORD $(0x4EE0D400 | ((m)<<16) | ((n)<<5) | (d))
+#define FMUL_2D(d, n, m) WORD $(0x6E60DC00 | ((m)<<16) | ((n)<<5) | (d))
+#define FDIV_2D(d, n, m) WORD $(0x6E60FC00 | ((m)<<16) | ((n)<<5) | (d))
+#define FSQRT_2D(d, n) WORD $(0x6EE1F800 | ((n)<<5) | (d))
+
+// ADAMNEON is the loop of adamNEON32/64: one vector (ARR lanes, ELEMS
+// elements) of each slice an iteration, p at R0, g at R1, m at R2, v at
+// R3, R4 elements; the coefficients in V16 … V22 (β1, 1−β1, β2, 1−β2,
+// Corr, ε, Step).
+#define ADAMNEON(ARR, ELEMS, ADD, SUB, MUL, DIV, SQRT) \
+adamloop: \
+	VLD1.P 16(R1), [V0.ARR]; \ // g
+	VLD1   (R2), [V1.ARR]; \    // m
+	VLD1   (R3), [V2.ARR]; \    // v
+	MUL(1, 1, 16); \            // β1·m
+	MUL(3, 0, 17); \            // (1−β1)·g
+	ADD(1, 1, 3); \
+	VST1.P [V1.ARR], 16(R2); \
+	MUL(2, 2, 18); \            // β2·v
+	MUL(3, 0, 19); \            // ((1−β2)·g)·g
+	MUL(3, 3, 0); \
+	ADD(2, 2, 3); \
+	VST1.P [V2.ARR], 16(R3); \
+	SQRT(4, 2); \               // √v·Corr + ε
+	MUL(4, 4, 20); \
+	ADD(4, 4, 21); \
+	MUL(3, 1, 22); \            // (Step·m) / that
+	DIV(3, 3, 4); \
+	VLD1   (R0), [V5.ARR]; \
+	SUB(5, 5, 3); \             // p − the quotient
+	VST1.P [V5.ARR], 16(R0); \
+	SUBS   $ELEMS, R4; \
+	BNE    adamloop
+
+// func adamNEON32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
+TEXT ·adamNEON32(SB), NOSPLIT, $0-124
+	MOVD  p_base+0(FP), R0
+	MOVD  p_len+8(FP), R4
+	MOVD  g_base+24(FP), R1
+	MOVD  m_base+48(FP), R2
+	MOVD  v_base+72(FP), R3
+	CBZ   R4, adam32done
+	MOVWU b1+96(FP), R5
+	VDUP  R5, V16.S4
+	MOVWU c1+100(FP), R5
+	VDUP  R5, V17.S4
+	MOVWU b2+104(FP), R5
+	VDUP  R5, V18.S4
+	MOVWU c2+108(FP), R5
+	VDUP  R5, V19.S4
+	MOVWU corr+112(FP), R5
+	VDUP  R5, V20.S4
+	MOVWU eps+116(FP), R5
+	VDUP  R5, V21.S4
+	MOVWU step+120(FP), R5
+	VDUP  R5, V22.S4
+	ADAMNEON(S4, 4, FADD_4S, FSUB_4S, FMUL_4S, FDIV_4S, FSQRT_4S)
+
+adam32done:
+	RET
+
+// func adamNEON64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
+TEXT ·adamNEON64(SB), NOSPLIT, $0-152
+	MOVD p_base+0(FP), R0
+	MOVD p_len+8(FP), R4
+	MOVD g_base+24(FP), R1
+	MOVD m_base+48(FP), R2
+	MOVD v_base+72(FP), R3
+	CBZ  R4, adam64done
+	MOVD b1+96(FP), R5
+	VDUP R5, V16.D2
+	MOVD c1+104(FP), R5
+	VDUP R5, V17.D2
+	MOVD b2+112(FP), R5
+	VDUP R5, V18.D2
+	MOVD c2+120(FP), R5
+	VDUP R5, V19.D2
+	MOVD corr+128(FP), R5
+	VDUP R5, V20.D2
+	MOVD eps+136(FP), R5
+	VDUP R5, V21.D2
+	MOVD step+144(FP), R5
+	VDUP R5, V22.D2
+	ADAMNEON(D2, 2, FADD_2D, FSUB_2D, FMUL_2D, FDIV_2D, FSQRT_2D)
+
+adam64done:
+	RET
