@@ -207,22 +207,6 @@ func stepGradMaskAVX2F32(dz, dr []float32, bits []uint64)
 //go:noescape
 func stepGradMaskAVX2F64(dz, dr []float64, bits []uint64)
 
-// adamVia returns adamGeneric done by asm on whole vectors of block
-// elements, in calls of at most chunkLen, and by adamGeneric on the rest:
-// the same bits, since both round every operation alone in one order.
-func adamVia[T Float](asm func(p, g, m, v []T, b1, c1, b2, c2, corr, eps, step T), block int) func(p, g, m, v []T, k adamCoef[T]) {
-	chunk := chunkLen[T]()
-	return func(p, g, m, v []T, k adamCoef[T]) {
-		g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
-		for len(p) >= block {
-			n := min(len(p), chunk) &^ (block - 1)
-			asm(p[:n], g[:n], m[:n], v[:n], k[0], k[1], k[2], k[3], k[4], k[5], k[6])
-			p, g, m, v = p[n:], g[n:], m[n:], v[n:]
-		}
-		adamGeneric(p, g, m, v, k)
-	}
-}
-
 // adamAVX512F32 is, for len(p) a multiple of 16 and g, m, v at least as
 // long, adamGeneric (optim.go) with k = b1, c1, b2, c2, corr, eps, step
 // (β1, 1−β1, β2, 1−β2, Corr, ε, Step): for each i,

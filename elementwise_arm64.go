@@ -158,20 +158,3 @@ func adamNEON32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
 //
 //go:noescape
 func adamNEON64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
-
-// adamNEONVia returns adamGeneric done by asm on whole vectors of block
-// elements, in calls of at most neonChunkBytes of each slice, and by
-// adamGeneric on the rest: the same bits.
-func adamNEONVia[T Float](asm func(p, g, m, v []T, b1, c1, b2, c2, corr, eps, step T), block int) func(p, g, m, v []T, k adamCoef[T]) {
-	var zero T
-	chunk := neonChunkBytes / int(unsafe.Sizeof(zero))
-	return func(p, g, m, v []T, k adamCoef[T]) {
-		g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
-		for len(p) >= block {
-			n := min(len(p), chunk) &^ (block - 1)
-			asm(p[:n], g[:n], m[:n], v[:n], k[0], k[1], k[2], k[3], k[4], k[5], k[6])
-			p, g, m, v = p[n:], g[n:], m[n:], v[n:]
-		}
-		adamGeneric(p, g, m, v, k)
-	}
-}

@@ -776,14 +776,8 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 					// Four rows of B a call: dst is loaded and stored
 					// once per four rows, with the same roundings.
 					for ; p+4 <= len(a); p += 4 {
-						b0p := p*ldb + b0
-						bp0, bp1 := b[b0p:b0p+nb], b[b0p+ldb:b0p+ldb+nb]
-						bp2, bp3 := b[b0p+2*ldb:b0p+2*ldb+nb], b[b0p+3*ldb:b0p+3*ldb+nb]
+						bp0, bp1, bp2, bp3 := rowsOf4(b, p*ldb+b0, ldb, nb)
 						if raceEnabled {
-							raceRead(bp0)
-							raceRead(bp1)
-							raceRead(bp2)
-							raceRead(bp3)
 							raceWrite(dst)
 						}
 						o.axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], bp0, bp1, bp2, bp3)
@@ -832,13 +826,8 @@ func rowsStart[T Float](o *ops[T], dst, a, b []T, ldb, b0 int) int {
 	nb := len(dst)
 	switch {
 	case o.axpy4Z != nil && len(a) >= 4:
-		r0, r1 := b[b0:b0+nb], b[b0+ldb:b0+ldb+nb]
-		r2, r3 := b[b0+2*ldb:b0+2*ldb+nb], b[b0+3*ldb:b0+3*ldb+nb]
+		r0, r1, r2, r3 := rowsOf4(b, b0, ldb, nb)
 		if raceEnabled {
-			raceRead(r0)
-			raceRead(r1)
-			raceRead(r2)
-			raceRead(r3)
 			raceWrite(dst)
 		}
 		o.axpy4Z(dst, a[0], a[1], a[2], a[3], r0, r1, r2, r3)
@@ -854,6 +843,20 @@ func rowsStart[T Float](o *ops[T], dst, a, b []T, ldb, b0 int) int {
 	}
 	clear(dst)
 	return 0
+}
+
+// rowsOf4 returns the four rows of B at b[off:], ldb apart, of nb
+// elements each (an axpy4's), reported read to the race detector.
+func rowsOf4[T Float](b []T, off, ldb, nb int) (r0, r1, r2, r3 []T) {
+	r0, r1 = b[off:off+nb], b[off+ldb:off+ldb+nb]
+	r2, r3 = b[off+2*ldb:off+2*ldb+nb], b[off+3*ldb:off+3*ldb+nb]
+	if raceEnabled {
+		raceRead(r0)
+		raceRead(r1)
+		raceRead(r2)
+		raceRead(r3)
+	}
+	return
 }
 
 // visitPart is a participant's part of visitDZ.

@@ -33,7 +33,7 @@ func avx2Ops32() ops[float32] {
 	o.stepMask = stepMaskVia(stepMaskAVX2F32)
 	o.stepGrad = stepGradVia(stepGradAVX2F32, 8)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX2F32)
-	o.adam = adamVia(adamAVX2F32, 8)
+	o.adam = adamVia(adamAVX2F32, 8, chunkLen[float32]())
 	setAVX2GEMM32(&o)
 	setAVX2Rows32(&o)
 	return o
@@ -45,7 +45,7 @@ func avx2Ops64() ops[float64] {
 	o.stepMask = stepMaskVia(stepMaskAVX2F64)
 	o.stepGrad = stepGradVia(stepGradAVX2F64, 4)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX2F64)
-	o.adam = adamVia(adamAVX2F64, 4)
+	o.adam = adamVia(adamAVX2F64, 4, chunkLen[float64]())
 	setAVX2GEMM64(&o)
 	setAVX2Rows64(&o)
 	return o
@@ -57,7 +57,7 @@ func avx512Ops32() ops[float32] {
 	o.stepMask = stepMaskVia(stepMaskAVX512F32)
 	o.stepGrad = stepGradVia(stepGradAVX512F32, 16)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX512F32)
-	o.adam = adamVia(adamAVX512F32, 16)
+	o.adam = adamVia(adamAVX512F32, 16, chunkLen[float32]())
 	setAVX512GEMM32(&o)
 	setAVX512Rows32(&o)
 	return o
@@ -69,7 +69,7 @@ func avx512Ops64() ops[float64] {
 	o.stepMask = stepMaskVia(stepMaskAVX512F64)
 	o.stepGrad = stepGradVia(stepGradAVX512F64, 8)
 	o.stepGradMask = stepGradMaskVia(stepGradMaskAVX512F64)
-	o.adam = adamVia(adamAVX512F64, 8)
+	o.adam = adamVia(adamAVX512F64, 8, chunkLen[float64]())
 	setAVX512GEMM64(&o)
 	setAVX512Rows64(&o)
 	return o

@@ -22,7 +22,7 @@ func archImpls() []*impl {
 func neonOps32() ops[float32] {
 	o := genericOps[float32]()
 	neonElementwise(&o, reluNEON32, stepMaskNEON32, stepGradNEON32, stepGradMaskNEON32)
-	o.adam = adamNEONVia(adamNEON32, 4)
+	o.adam = adamVia(adamNEON32, 4, neonChunkBytes/4)
 	setNEONGEMM32(&o)
 	return o
 }
@@ -31,7 +31,7 @@ func neonOps32() ops[float32] {
 func neonOps64() ops[float64] {
 	o := genericOps[float64]()
 	neonElementwise(&o, reluNEON64, stepMaskNEON64, stepGradNEON64, stepGradMaskNEON64)
-	o.adam = adamNEONVia(adamNEON64, 2)
+	o.adam = adamVia(adamNEON64, 2, neonChunkBytes/8)
 	setNEONGEMM64(&o)
 	return o
 }

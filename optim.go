@@ -90,3 +90,20 @@ func adamGeneric[T Float](p, g, m, v []T, k adamCoef[T]) {
 		p[i] -= T(step*mi) / d
 	}
 }
+
+// adamVia returns adamGeneric done by asm (an assembly kernel, whose
+// arguments are the slices and k's seven values) on whole vectors of
+// block elements, in calls of at most chunk elements (so that a call is
+// bounded), and by adamGeneric on the rest: the same bits, since both
+// round every operation alone, in one order.
+func adamVia[T Float](asm func(p, g, m, v []T, b1, c1, b2, c2, corr, eps, step T), block, chunk int) func(p, g, m, v []T, k adamCoef[T]) {
+	return func(p, g, m, v []T, k adamCoef[T]) {
+		g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+		for len(p) >= block {
+			n := min(len(p), chunk) &^ (block - 1)
+			asm(p[:n], g[:n], m[:n], v[:n], k[0], k[1], k[2], k[3], k[4], k[5], k[6])
+			p, g, m, v = p[n:], g[n:], m[n:], v[n:]
+		}
+		adamGeneric(p, g, m, v, k)
+	}
+}

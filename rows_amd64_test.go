@@ -5,6 +5,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -222,15 +223,27 @@ func TestRowsAxpy4(t *testing.T) {
 	forRowsKits(t, testRowsAxpy4[float32], testRowsAxpy4[float64])
 }
 
-// testRowsAxpy4 checks axpy4 bit for bit against its four axpy calls, and
-// against the accurate sum within the bound.
-func testRowsAxpy4[T Float](t *testing.T, k rowsKit[T]) {
-	r := newRand(102)
+// rowsCase4 is a case of the four-row tests: a length, the offsets of
+// dst and of the rows, four coefficients (special ones now and then), and
+// four filled rows with copies of their values.
+type rowsCase4[T Float] struct {
+	n       int
+	off     [2]int
+	special bool
+	a       [4]T
+	xs      [4]*rowsBuf[T]
+	x0s     [4][]T
+}
+
+func (c *rowsCase4[T]) what() string { return fmt.Sprintf("n=%d off=%v α=%v", c.n, c.off, c.a) }
+
+// forRowsCases4 runs f on every case of the four-row tests: the lengths
+// of rowsLens, the offsets of rowsOffsets (the first two only above 300
+// elements), plain and special values.
+func forRowsCases4[T Float](r *rand.Rand, f func(c *rowsCase4[T])) {
 	rnd := func() T { return randVal[T](r) }
 	tab := specials[T]()
 	alphas := rowsAlphas[T]()
-	e := &errs{tb: t, what: "axpy4"}
-	defer e.done()
 	for _, n := range rowsLens[T](true) {
 		offs := rowsOffsets
 		if n > 300 {
@@ -238,58 +251,76 @@ func testRowsAxpy4[T Float](t *testing.T, k rowsKit[T]) {
 		}
 		for oi, off := range offs {
 			for _, special := range []bool{false, true} {
-				var a [4]T
-				for j := range a {
-					a[j] = -0.75 + T(j)/3
+				c := &rowsCase4[T]{n: n, off: off, special: special}
+				for j := range c.a {
+					c.a[j] = -0.75 + T(j)/3
 					if special {
-						a[j] = alphas[r.IntN(len(alphas))]
+						c.a[j] = alphas[r.IntN(len(alphas))]
 					}
 				}
-				d := newRowsBuf[T](n, off[0])
-				rowsFill(d.s(), r, rnd, special, tab)
-				var xs [4]*rowsBuf[T]
-				var x0s [4][]T
-				for j := range xs {
-					xs[j] = newRowsBuf[T](n, (off[1]+j*oi)%4)
-					rowsFill(xs[j].s(), r, rnd, special, tab)
-					x0s[j] = append([]T(nil), xs[j].s()...)
+				for j := range c.xs {
+					c.xs[j] = newRowsBuf[T](n, (off[1]+j*oi)%4)
+					rowsFill(c.xs[j].s(), r, rnd, special, tab)
+					c.x0s[j] = append([]T(nil), c.xs[j].s()...)
 				}
-				d0 := append([]T(nil), d.s()...)
-				want := append([]T(nil), d0...)
-				for j := range 4 {
-					k.axpy(want, a[j], x0s[j])
-				}
-
-				k.axpy4(d.s(), a[0], a[1], a[2], a[3], xs[0].s(), xs[1].s(), xs[2].s(), xs[3].s())
-
-				what := fmt.Sprintf("n=%d off=%v α=%v", n, off, a)
-				d.checkGuard(e, what+": dst")
-				for j := range xs {
-					xs[j].checkGuard(e, fmt.Sprintf("%s: x%d", what, j))
-					checkSameBits(t, fmt.Sprintf("%s: x%d", what, j), xs[j].s(), x0s[j])
-				}
-				for i, got := range d.s() {
-					if bitsOf(got) != bitsOf(want[i]) {
-						e.add("%s: [%d] = %s, four axpy give %s", what, i, fmtBits(got), fmtBits(want[i]))
-						continue
-					}
-					var s acc
-					s.add(float64(d0[i]))
-					huge := false
-					for j := range 4 {
-						s.addProd(float64(a[j]), float64(x0s[j][i]))
-						huge = huge || rowsHuge[T](a[j], x0s[j][i])
-					}
-					if huge { // the reference's float64 product may overflow
-						continue
-					}
-					if msg := sumErr(got, &s); msg != "" {
-						e.add("%s: [%d]: %s", what, i, msg)
-					}
-				}
+				f(c)
 			}
 		}
 	}
+}
+
+// checkRows checks the guard bands around the rows and that their values
+// did not change.
+func (c *rowsCase4[T]) checkRows(t *testing.T, e *errs) {
+	for j := range c.xs {
+		c.xs[j].checkGuard(e, fmt.Sprintf("%s: x%d", c.what(), j))
+		checkSameBits(t, fmt.Sprintf("%s: x%d", c.what(), j), c.xs[j].s(), c.x0s[j])
+	}
+}
+
+// testRowsAxpy4 checks axpy4 bit for bit against its four axpy calls, and
+// against the accurate sum within the bound.
+func testRowsAxpy4[T Float](t *testing.T, k rowsKit[T]) {
+	r := newRand(102)
+	rnd := func() T { return randVal[T](r) }
+	tab := specials[T]()
+	e := &errs{tb: t, what: "axpy4"}
+	defer e.done()
+	forRowsCases4(r, func(c *rowsCase4[T]) {
+		a, xs, x0s := c.a, c.xs, c.x0s
+		d := newRowsBuf[T](c.n, c.off[0])
+		rowsFill(d.s(), r, rnd, c.special, tab)
+		d0 := append([]T(nil), d.s()...)
+		want := append([]T(nil), d0...)
+		for j := range 4 {
+			k.axpy(want, a[j], x0s[j])
+		}
+
+		k.axpy4(d.s(), a[0], a[1], a[2], a[3], xs[0].s(), xs[1].s(), xs[2].s(), xs[3].s())
+
+		what := c.what()
+		d.checkGuard(e, what+": dst")
+		c.checkRows(t, e)
+		for i, got := range d.s() {
+			if bitsOf(got) != bitsOf(want[i]) {
+				e.add("%s: [%d] = %s, four axpy give %s", what, i, fmtBits(got), fmtBits(want[i]))
+				continue
+			}
+			var s acc
+			s.add(float64(d0[i]))
+			huge := false
+			for j := range 4 {
+				s.addProd(float64(a[j]), float64(x0s[j][i]))
+				huge = huge || rowsHuge[T](a[j], x0s[j][i])
+			}
+			if huge { // the reference's float64 product may overflow
+				continue
+			}
+			if msg := sumErr(got, &s); msg != "" {
+				e.add("%s: [%d]: %s", what, i, msg)
+			}
+		}
+	})
 }
 
 func TestRowsZero(t *testing.T) {
@@ -304,58 +335,33 @@ func testRowsZero[T Float](t *testing.T, k rowsKit[T]) {
 	r := newRand(105)
 	rnd := func() T { return randVal[T](r) }
 	tab := specials[T]()
-	alphas := rowsAlphas[T]()
 	e := &errs{tb: t, what: "axpyZ"}
 	defer e.done()
-	for _, n := range rowsLens[T](true) {
-		offs := rowsOffsets
-		if n > 300 {
-			offs = offs[:2]
-		}
-		for oi, off := range offs {
-			for _, special := range []bool{false, true} {
-				var a [4]T
-				for j := range a {
-					a[j] = -0.75 + T(j)/3
-					if special {
-						a[j] = alphas[r.IntN(len(alphas))]
-					}
-				}
-				var xs [4]*rowsBuf[T]
-				var x0s [4][]T
-				for j := range xs {
-					xs[j] = newRowsBuf[T](n, (off[1]+j*oi)%4)
-					rowsFill(xs[j].s(), r, rnd, special, tab)
-					x0s[j] = append([]T(nil), xs[j].s()...)
-				}
-				want, want4 := make([]T, n), make([]T, n)
-				k.axpy(want, a[0], x0s[0])
-				k.axpy4(want4, a[0], a[1], a[2], a[3], x0s[0], x0s[1], x0s[2], x0s[3])
-				for _, four := range []bool{false, true} {
-					d := newRowsBuf[T](n, off[0])
-					rowsFill(d.s(), r, rnd, true, tab) // garbage, specials included
-					wantd := want
-					if four {
-						wantd = want4
-						k.axpy4Z(d.s(), a[0], a[1], a[2], a[3], xs[0].s(), xs[1].s(), xs[2].s(), xs[3].s())
-					} else {
-						k.axpyZ(d.s(), a[0], xs[0].s())
-					}
-					what := fmt.Sprintf("four=%v n=%d off=%v α=%v", four, n, off, a)
-					d.checkGuard(e, what+": dst")
-					for j := range xs {
-						xs[j].checkGuard(e, fmt.Sprintf("%s: x%d", what, j))
-						checkSameBits(t, fmt.Sprintf("%s: x%d", what, j), xs[j].s(), x0s[j])
-					}
-					for i, got := range d.s() {
-						if bitsOf(got) != bitsOf(wantd[i]) {
-							e.add("%s: [%d] = %s, clear then axpy give %s", what, i, fmtBits(got), fmtBits(wantd[i]))
-						}
-					}
+	forRowsCases4(r, func(c *rowsCase4[T]) {
+		a, xs, x0s, n := c.a, c.xs, c.x0s, c.n
+		want, want4 := make([]T, n), make([]T, n)
+		k.axpy(want, a[0], x0s[0])
+		k.axpy4(want4, a[0], a[1], a[2], a[3], x0s[0], x0s[1], x0s[2], x0s[3])
+		for _, four := range []bool{false, true} {
+			d := newRowsBuf[T](n, c.off[0])
+			rowsFill(d.s(), r, rnd, true, tab) // garbage, specials included
+			wantd := want
+			if four {
+				wantd = want4
+				k.axpy4Z(d.s(), a[0], a[1], a[2], a[3], xs[0].s(), xs[1].s(), xs[2].s(), xs[3].s())
+			} else {
+				k.axpyZ(d.s(), a[0], xs[0].s())
+			}
+			what := fmt.Sprintf("four=%v %s", four, c.what())
+			d.checkGuard(e, what+": dst")
+			c.checkRows(t, e)
+			for i, got := range d.s() {
+				if bitsOf(got) != bitsOf(wantd[i]) {
+					e.add("%s: [%d] = %s, clear then axpy give %s", what, i, fmtBits(got), fmtBits(wantd[i]))
 				}
 			}
 		}
-	}
+	})
 	// A −0 product: fma(α, x, +0) = +0, where α·x alone is −0.
 	negZero := T(math.Copysign(0, -1))
 	for _, n := range []int{1, k.vec, 4*k.vec + 3} {
