@@ -28,10 +28,12 @@ type ops[T Float] struct {
 	// for a shape it does not take (see gemmNTAVX512F32).
 	gemmNT func(m, n, k int, a []T, lda int, w []T, ldw int, c []T, ldc int, beta T, scratch *[]T) bool
 	// directB: kernel reads B unpacked, t.ldb apart, when t.ldb ≠ 0
-	// (directB in gemm.go says when the driver asks it to).
-	directB bool
-	packA   func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
-	packB   func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
+	// (directB in gemm.go says when the driver asks it to); directWhole:
+	// only in whole tiles of nr columns (the AVX2 tile has no masked
+	// loads), so only for N a multiple of nr.
+	directB, directWhole bool
+	packA                func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
+	packB                func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
 	// packBRows is packBRowsGeneric: rows of B into micro-panels panel
 	// elements apart, so that a block can be packed a few rows at a time.
 	packBRows func(dst, b []T, ldb, rows, nb, nr, panel int)

@@ -18,9 +18,10 @@ import (
 // Micro-panels are zero-padded to mr rows and nr columns, so the register
 // tile always runs whole; the epilogue writes only the tile's m×n part.
 // A path whose tile can read B in place (ops.directB: AVX-512 loads a row
-// of B under the mask of its columns) skips packing an untransposed B for
-// jobs of up to directMaxTiles row tiles, where the copy costs more than
-// it saves.
+// of B under the mask of its columns; AVX2 whole tiles of columns, with a
+// narrower rule, see directB) skips packing an untransposed B for jobs of
+// up to directMaxTiles row tiles, where the copy costs more than it
+// saves.
 // The fused forward pass is this GEMM with its epilogue on the last K
 // panel, and the backward pass is two such GEMMs whose packers build dZ
 // from dR and the mask as they pack it.
@@ -241,8 +242,26 @@ var directMaxTiles = 16
 
 // directB reports whether a job's tiles read op(B) unpacked.
 func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
-	return o.directB && !j.b.prepacked && !j.b.dz && !j.b.trans && j.k > 0 &&
-		ceilDiv(j.m, o.mr) <= directMaxTiles
+	tiles := ceilDiv(j.m, o.mr)
+	if !o.directB || j.b.prepacked || j.b.dz || j.b.trans || j.k == 0 || tiles > directMaxTiles {
+		return false
+	}
+	if o.directWhole {
+		// The AVX2 tile (one call a tile, no masked loads): whole tiles
+		// of columns only, and rows of B 4 KiB or more apart only for
+		// one or two row tiles. Their micro-panels of B (a line a row)
+		// fall in few sets of L1 and L2 and are read again from further
+		// out for every row tile (BenchmarkDirectB, FUSEDRELU_ISA=avx2,
+		// GFLOPS packed → direct: 6×1024×1024 56 → 78, 12×1024×1024
+		// 75 → 81, 24×1024×1024 81 → 78, 96×1024×1024 101 → 60; with
+		// rows 1 or 2 KiB apart direct won up to 16 tiles: 24×784×256
+		// 86 → 104, 96×784×256 101 → 106, 96×512×512 100 → 106).
+		var z T
+		if j.n%o.nr != 0 || j.b.ld*int(unsafe.Sizeof(z)) >= 4096 && tiles > 2 {
+			return false
+		}
+	}
+	return true
 }
 
 // onRows reports whether a job takes the rows route (runRows) rather than

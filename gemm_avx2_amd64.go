@@ -23,8 +23,13 @@ import "unsafe"
 //   - anything else (fewer columns than nr, other α or β): the product
 //     into a temporary tile, then tile.finish.
 //
+// B is a packed micro-panel (rows 64 bytes apart) or, for forward passes
+// and GEMMs of few rows (ops.directB, directWhole: see directB in
+// gemm.go), B where it lies, rows ldb apart, in whole tiles of nr columns
+// only (the tile has no masked loads).
+//
 // One assembly call computes one tile: t.kc ≤ kc of the blocking (at
-// most 512), a few microseconds at most, since assembly cannot be
+// most 1024), a few microseconds at most, since assembly cannot be
 // preempted.
 
 const (
@@ -35,6 +40,7 @@ const (
 // setAVX2GEMM32 puts the AVX2 float32 register tile and its packers into o.
 func setAVX2GEMM32(o *ops[float32]) {
 	o.mr, o.nr, o.kernel = avx2MR32, avx2NR32, kernelAVX2[float32]
+	o.directB, o.directWhole = true, true // B where it lies, whole tiles of columns
 	o.packA, o.packB = packA6Via(packA6AVX2F32), packB64Via(packB64AVX2F32, packBTAVX2F32)
 	o.packBRows = packBRows64Via(packB64AVX2F32)
 }
@@ -42,6 +48,7 @@ func setAVX2GEMM32(o *ops[float32]) {
 // setAVX2GEMM64 puts the AVX2 float64 register tile and its packers into o.
 func setAVX2GEMM64(o *ops[float64]) {
 	o.mr, o.nr, o.kernel = avx2MR64, avx2NR64, kernelAVX2[float64]
+	o.directB, o.directWhole = true, true
 	o.packA, o.packB = packA6Via(packA6AVX2F64), packB64Via(packB64AVX2F64, packBTAVX2F64)
 	o.packBRows = packBRows64Via(packB64AVX2F64)
 }
@@ -79,31 +86,39 @@ func kernelAVX2[T Float](t *tile[T]) {
 		nr = avx2NR64
 	}
 	kc := t.kc
-	a, b := t.a[:mr*kc], t.b[:nr*kc]
+	a, b, ldb := t.a[:mr*kc], t.b, nr
+	if t.ldb == 0 {
+		b = b[:nr*kc]
+	} else { // B where it lies (directB): whole tiles of nr columns only
+		if t.n != nr || kc < 1 {
+			panic("kernels: AVX2 tile reading B in place with fewer than nr columns")
+		}
+		b, ldb = b[:(kc-1)*t.ldb+nr], t.ldb
+	}
 	if t.m != mr || !t.asmEpilogue(nr) {
-		edgeAVX2(t, a, b, nr)
+		edgeAVX2(t, a, b, ldb, nr)
 		return
 	}
 	c, beta := t.c[:(mr-1)*t.ldc+nr], int(t.beta)
 	if !t.last {
-		tileAVX2(a, b, kc, c, t.ldc, beta)
+		tileAVX2(a, b, ldb, kc, c, t.ldc, beta)
 		return
 	}
 	bias, z, r, bits, shift := t.fwdOutputs(mr, nr)
 	if is32[T]() {
-		tileFwdAVX2F32(asF32(a), asF32(b), kc, asF32(c), t.ldc, beta, asF32(bias), asF32(z), t.ldz, asF32(r), t.ldr, bits, t.stride, shift)
+		tileFwdAVX2F32(asF32(a), asF32(b), kc, asF32(c), t.ldc, beta, asF32(bias), asF32(z), t.ldz, asF32(r), t.ldr, bits, t.stride, shift, ldb)
 		return
 	}
-	tileFwdAVX2F64(asF64(a), asF64(b), kc, asF64(c), t.ldc, beta, asF64(bias), asF64(z), t.ldz, asF64(r), t.ldr, bits, t.stride, shift)
+	tileFwdAVX2F64(asF64(a), asF64(b), kc, asF64(c), t.ldc, beta, asF64(bias), asF64(z), t.ldz, asF64(r), t.ldr, bits, t.stride, shift, ldb)
 }
 
 // edgeAVX2 is kernelAVX2 on the other tiles: the product into a
 // temporary tile, then the epilogue on its first t.m rows.
-func edgeAVX2[T Float](t *tile[T], a, b []T, nr int) {
+func edgeAVX2[T Float](t *tile[T], a, b []T, ldb, nr int) {
 	const mr = 6
 	var abs [mr * avx2NR32]T
 	ab := abs[:mr*nr]
-	tileAVX2(a, b, t.kc, ab, nr, 0)
+	tileAVX2(a, b, ldb, t.kc, ab, nr, 0)
 	if !t.asmEpilogue(nr) {
 		t.finish(ab, nr)
 		return
@@ -126,12 +141,12 @@ func edgeAVX2[T Float](t *tile[T], a, b []T, nr int) {
 }
 
 // tileAVX2 calls T's tile, tileAVX2F32 or tileAVX2F64.
-func tileAVX2[T Float](a, b []T, kc int, c []T, ldc, beta int) {
+func tileAVX2[T Float](a, b []T, ldb, kc int, c []T, ldc, beta int) {
 	if is32[T]() {
-		tileAVX2F32(asF32(a), asF32(b), kc, asF32(c), ldc, beta)
+		tileAVX2F32(asF32(a), asF32(b), kc, asF32(c), ldc, beta, ldb)
 		return
 	}
-	tileAVX2F64(asF64(a), asF64(b), kc, asF64(c), ldc, beta)
+	tileAVX2F64(asF64(a), asF64(b), kc, asF64(c), ldc, beta, ldb)
 }
 
 // packA6Via returns packAGeneric (gemm.go) for mr = 6, with the whole
@@ -224,14 +239,15 @@ func packBRows64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int)) func(d
 // The assembly. Each function trusts the lengths its comment gives (the
 // wrappers above cut the slices to them) and reads or writes nothing else.
 
-// tileAVX2F32 is, for len(a) == 6·kc, len(b) == 16·kc,
+// tileAVX2F32 is, for len(a) == 6·kc, len(b) == (kc−1)·ldb+16 (ldb = 16
+// for a packed micro-panel, ldb ≥ 16 for B where it lies),
 // len(c) == 5·ldc+16 and beta 0 or 1,
 //
 //	for i := range 6 {
 //		for j := range 16 {
 //			var v float32
 //			for p := range kc {
-//				v = fma(a[p*6+i], b[p*16+j], v) // one rounding per step
+//				v = fma(a[p*6+i], b[p*ldb+j], v) // one rounding per step
 //			}
 //			if beta == 1 {
 //				v += c[i*ldc+j]
@@ -241,10 +257,11 @@ func packBRows64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int)) func(d
 //	}
 //
 //go:noescape
-func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int)
+func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta, ldb int)
 
 // tileFwdAVX2F32 is the forward epilogue of tile.finish on a whole tile
-// with α = 1: for len(a) == 6·kc, len(b) == 16·kc, len(c) == 5·ldc+16,
+// with α = 1: for len(a) == 6·kc, len(b) == (kc−1)·ldb+16 (as
+// tileAVX2F32's), len(c) == 5·ldc+16,
 // len(r) == 5·ldr+16, beta 0 or 1, len(bias) == 16 or 0 (none),
 // len(z) == 5·ldz+16 or 0 (none), and len(bits) == 5·stride+1 or 0 (none)
 // with shift = (col%64)/8 for the tile's first column col (a multiple of
@@ -277,20 +294,20 @@ func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int)
 // c is z or r (it is read before either is written).
 //
 //go:noescape
-func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift int)
+func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, ldb int)
 
-// tileAVX2F64 is tileAVX2F32 for float64 on a 6×8 tile: len(b) == 8·kc,
-// len(c) == 5·ldc+8.
+// tileAVX2F64 is tileAVX2F32 for float64 on a 6×8 tile: len(b) ==
+// (kc−1)·ldb+8 (ldb = 8 packed), len(c) == 5·ldc+8.
 //
 //go:noescape
-func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int)
+func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta, ldb int)
 
 // tileFwdAVX2F64 is tileFwdAVX2F32 for float64 on a 6×8 tile: the
 // lengths with 8 for 16, and the row's 8 bits go to byte shift of word
 // i·stride (an 8-bit store).
 //
 //go:noescape
-func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift int)
+func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, ldb int)
 
 // rowsAVX2F32 is the epilogue of tileAVX2F32 and tileFwdAVX2F32 on the
 // first m rows (1 ≤ m ≤ 6) of the tile, for the product ab (len(ab) ==

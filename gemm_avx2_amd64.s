@@ -74,11 +74,12 @@
 	VXORPS	Y14, Y14, Y14; \
 	VXORPS	Y15, Y15, Y15
 
-// STEP is step P (0-3) of a group: the row of B (BS bytes) at BX+P·BS,
-// the 6 values of A (ES bytes each) at AX+P·6·ES.
-#define STEP(P, BS, ES, BCAST, FMA) \
-	VMOVUPS	(P*BS)(BX), Y0; \
-	VMOVUPS	(P*BS+32)(BX), Y1; \
+// STEP is step P (0-3) of a group: the row of B (64 bytes) at B0 and B1
+// (its two halves: BX + P·ldb and 32 bytes on, see KLOOP), the 6 values of
+// A (ES bytes each) at AX+P·6·ES.
+#define STEP(P, B0, B1, ES, BCAST, FMA) \
+	VMOVUPS	B0, Y0; \
+	VMOVUPS	B1, Y1; \
 	BCAST	(P*6*ES)(AX), Y2; \
 	BCAST	(P*6*ES+ES)(AX), Y3; \
 	FMA	Y0, Y2, Y4; \
@@ -205,35 +206,44 @@
 	PREFETCHT0	(Q)(L*2); \
 	PREFETCHT0	63(Q)(L*2)
 
-// KLOOP computes AB into the accumulators: kc (CX) steps of the panels at
-// AX and BX, 4 at a time, then one at a time (SHRQ sets ZF when no group
-// of 4 is left). It uses labels, so it appears once per function (labels
-// are local to a function).
-#define KLOOP(BS, ES, BCAST, FMA) \
+// KLOOP computes AB into the accumulators: kc (CX) steps of the panel of
+// A at AX and the rows of B at BX, R10 bytes apart (64 for a packed
+// micro-panel, ldb·ES for B where it lies; R11 = 3·R10), 4 at a time,
+// then one at a time (SHRQ sets ZF when no group of 4 is left). It uses
+// labels, so it appears once per function (labels are local to a
+// function).
+#define KLOOP(ES, BCAST, FMA) \
 	ZERO12; \
 	MOVQ	CX, DX; \
 	ANDQ	$3, DX; \
 	SHRQ	$2, CX; \
 	JZ	tail; \
 loop4: \
-	STEP(0, BS, ES, BCAST, FMA); \
-	STEP(1, BS, ES, BCAST, FMA); \
-	STEP(2, BS, ES, BCAST, FMA); \
-	STEP(3, BS, ES, BCAST, FMA); \
+	STEP(0, (BX), 32(BX), ES, BCAST, FMA); \
+	STEP(1, (BX)(R10*1), 32(BX)(R10*1), ES, BCAST, FMA); \
+	STEP(2, (BX)(R10*2), 32(BX)(R10*2), ES, BCAST, FMA); \
+	STEP(3, (BX)(R11*1), 32(BX)(R11*1), ES, BCAST, FMA); \
 	ADDQ	$(4*6*ES), AX; \
-	ADDQ	$(4*BS), BX; \
+	LEAQ	(BX)(R10*4), BX; \
 	DECQ	CX; \
 	JNZ	loop4; \
 tail: \
 	TESTQ	DX, DX; \
 	JZ	kdone; \
 loop1: \
-	STEP(0, BS, ES, BCAST, FMA); \
+	STEP(0, (BX), 32(BX), ES, BCAST, FMA); \
 	ADDQ	$(6*ES), AX; \
-	ADDQ	$BS, BX; \
+	ADDQ	R10, BX; \
 	DECQ	DX; \
 	JNZ	loop1; \
 kdone:
+
+// BSTRIDE sets R10 to the stride of B's rows in bytes from the argument
+// LDB (elements of 1<<SH bytes), and R11 to three times it.
+#define BSTRIDE(LDB, SH) \
+	MOVQ	LDB, R10; \
+	SHLQ	$SH, R10; \
+	LEAQ	(R10)(R10*2), R11
 
 // PACKA6 packs one 6-row micro-panel of untransposed A: kb steps of the 6
 // values a[i*lda+p], rows i at SI, SI+L, SI+2L, DX, DX+L, DX+2L (L = R8
@@ -488,14 +498,15 @@ enext: \
 
 // ---- float32, 6×16 ----------------------------------------------------------
 
-// func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int)
-TEXT ·tileAVX2F32(SB), NOSPLIT, $0-96
+// func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta, ldb int)
+TEXT ·tileAVX2F32(SB), NOSPLIT, $0-104
 	ROWS(c_base+56(FP), ldc+80(FP), 2, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
 	MOVQ	a_base+0(FP), AX
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
-	KLOOP(64, 4, VBROADCASTSS, VFMADD231PS)
+	BSTRIDE(ldb+96(FP), 2)
+	KLOOP(4, VBROADCASTSS, VFMADD231PS)
 	CMPQ	beta+88(FP), $0
 	JEQ	storec
 	ADDM(VADDPS, DI, SI, R8)
@@ -504,8 +515,8 @@ storec:
 	VZEROUPPER
 	RET
 
-// func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift int)
-TEXT ·tileFwdAVX2F32(SB), NOSPLIT, $0-224
+// func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, ldb int)
+TEXT ·tileFwdAVX2F32(SB), NOSPLIT, $0-232
 	// The outputs of the tile, R and Z, are fetched during the loop: C
 	// is one of them.
 	ROWS(r_base+152(FP), ldr+176(FP), 2, DI, SI, R8)
@@ -518,7 +529,8 @@ fetched:
 	MOVQ	a_base+0(FP), AX
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
-	KLOOP(64, 4, VBROADCASTSS, VFMADD231PS)
+	BSTRIDE(ldb+224(FP), 2)
+	KLOOP(4, VBROADCASTSS, VFMADD231PS)
 
 	// v = AB + C when beta = 1.
 	CMPQ	beta+88(FP), $0
@@ -565,14 +577,15 @@ TEXT ·rowsAVX2F32(SB), NOSPLIT, $0-208
 
 // ---- float64, 6×8 -----------------------------------------------------------
 
-// func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int)
-TEXT ·tileAVX2F64(SB), NOSPLIT, $0-96
+// func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta, ldb int)
+TEXT ·tileAVX2F64(SB), NOSPLIT, $0-104
 	ROWS(c_base+56(FP), ldc+80(FP), 3, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
 	MOVQ	a_base+0(FP), AX
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
-	KLOOP(64, 8, VBROADCASTSD, VFMADD231PD)
+	BSTRIDE(ldb+96(FP), 3)
+	KLOOP(8, VBROADCASTSD, VFMADD231PD)
 	CMPQ	beta+88(FP), $0
 	JEQ	storec
 	ADDM(VADDPD, DI, SI, R8)
@@ -581,8 +594,8 @@ storec:
 	VZEROUPPER
 	RET
 
-// func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift int)
-TEXT ·tileFwdAVX2F64(SB), NOSPLIT, $0-224
+// func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, ldb int)
+TEXT ·tileFwdAVX2F64(SB), NOSPLIT, $0-232
 	ROWS(r_base+152(FP), ldr+176(FP), 3, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
 	CMPQ	z_len+128(FP), $0
@@ -593,7 +606,8 @@ fetched:
 	MOVQ	a_base+0(FP), AX
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
-	KLOOP(64, 8, VBROADCASTSD, VFMADD231PD)
+	BSTRIDE(ldb+224(FP), 3)
+	KLOOP(8, VBROADCASTSD, VFMADD231PD)
 
 	CMPQ	beta+88(FP), $0
 	JEQ	addbias

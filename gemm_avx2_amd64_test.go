@@ -49,10 +49,10 @@ func TestAVX2GEMM(t *testing.T) {
 func TestAVX2TileEpilogue(t *testing.T) {
 	needAVX2(t)
 	t.Run("f32", func(t *testing.T) {
-		testTileEpilogue(t, avx2MR32, avx2NR32, kernelAVX2[float32], tileAVX2F32)
+		testTileEpilogue(t, avx2MR32, avx2NR32, kernelAVX2[float32], packedTileAVX2F32)
 	})
 	t.Run("f64", func(t *testing.T) {
-		testTileEpilogue(t, avx2MR64, avx2NR64, kernelAVX2[float64], tileAVX2F64)
+		testTileEpilogue(t, avx2MR64, avx2NR64, kernelAVX2[float64], packedTileAVX2F64)
 	})
 }
 
@@ -217,53 +217,66 @@ func testTileEpilogue[T Float](t *testing.T, mr, nr int, kernel func(*tile[T]), 
 	t.Logf("%d tiles", n)
 }
 
+// packedTileAVX2F32 and packedTileAVX2F64 are the tiles on packed
+// micro-panels of B (ldb = nr).
+func packedTileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int) {
+	tileAVX2F32(a, b, kc, c, ldc, beta, avx2NR32)
+}
+
+func packedTileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int) {
+	tileAVX2F64(a, b, kc, c, ldc, beta, avx2NR64)
+}
+
 // TestAVX2TileProduct checks the product of one tile against an accurate
 // sum, with every k remainder of the unrolled loop and panels up to the
-// largest kc.
+// largest kc, B packed (ldb = nr) and where it lies (ldb > nr, B's slice
+// ending with the tile's last row).
 func TestAVX2TileProduct(t *testing.T) {
 	needAVX2(t)
 	t.Run("f32", func(t *testing.T) { testTileProduct(t, avx2MR32, avx2NR32, tileAVX2F32) })
 	t.Run("f64", func(t *testing.T) { testTileProduct(t, avx2MR64, avx2NR64, tileAVX2F64) })
 }
 
-func testTileProduct[T Float](t *testing.T, mr, nr int, prod func(a, b []T, kc int, c []T, ldc, beta int)) {
+func testTileProduct[T Float](t *testing.T, mr, nr int, prod func(a, b []T, kc int, c []T, ldc, beta, ldb int)) {
 	r := newRand(72)
 	e := &errs{tb: t, what: "tile"}
 	defer e.done()
 	for _, kc := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 31, 256, 511, 512} {
-		a, b := make([]T, mr*kc), make([]T, nr*kc)
-		for i := range a {
-			a[i] = randVal[T](r)
-		}
-		for i := range b {
-			b[i] = randVal[T](r)
-		}
-		for _, beta := range []int{0, 1} {
-			ld := nr + 1
-			c := make([]T, mr*ld)
-			for i := range c {
-				c[i] = randVal[T](r)
+		for _, ldb := range []int{nr, nr + 3, 4 * nr} {
+			a, b := make([]T, mr*kc), make([]T, max(0, (kc-1)*ldb+nr))
+			for i := range a {
+				a[i] = randVal[T](r)
 			}
-			c0 := append([]T(nil), c...)
-			prod(a, b, kc, c[:(mr-1)*ld+nr], ld, beta)
-			for i := range mr {
-				for j := range ld {
-					got := c[i*ld+j]
-					if j >= nr {
-						if bitsOf(got) != bitsOf(c0[i*ld+j]) {
-							e.add("kc=%d β=%d: C[%d,%d] past the tile written", kc, beta, i, j)
+			for i := range b {
+				b[i] = randVal[T](r)
+			}
+			for _, beta := range []int{0, 1} {
+				ld := nr + 1
+				c := make([]T, mr*ld)
+				for i := range c {
+					c[i] = randVal[T](r)
+				}
+				c0 := append([]T(nil), c...)
+				prod(a, b, kc, c[:(mr-1)*ld+nr], ld, beta, ldb)
+				for i := range mr {
+					for j := range ld {
+						got := c[i*ld+j]
+						if j >= nr {
+							if bitsOf(got) != bitsOf(c0[i*ld+j]) {
+								e.add("kc=%d ldb=%d β=%d: C[%d,%d] past the tile written", kc, ldb, beta, i, j)
+							}
+							continue
 						}
-						continue
-					}
-					var s acc
-					for p := range kc {
-						s.addProd(float64(a[p*mr+i]), float64(b[p*nr+j]))
-					}
-					if beta == 1 {
-						s.add(float64(c0[i*ld+j]))
-					}
-					if msg := sumErr(got, &s); msg != "" {
-						e.add("kc=%d β=%d: C[%d,%d]: %s", kc, beta, i, j, msg)
+						var s acc
+						for p := range kc {
+							s.addProd(float64(a[p*mr+i]), float64(b[p*ldb+j]))
+						}
+						if beta == 1 {
+							s.add(float64(c0[i*ld+j]))
+						}
+						if msg := sumErr(got, &s); msg != "" {
+							e.add("kc=%d ldb=%d β=%d: C[%d,%d]: %s", kc, ldb, beta, i, j, msg)
+						}
 					}
 				}
 			}
@@ -332,11 +345,11 @@ func BenchmarkAVX2Tile(b *testing.B) {
 	for _, kc := range []int{64, 128, 256, 512} {
 		b.Run(fmt.Sprintf("f32/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float32, 6*kc), make([]float32, 16*kc), make([]float32, 6*16)
-			benchLoop(b, float64(2*6*16*kc), func() { tileAVX2F32(a, bb, kc, c, 16, 1) })
+			benchLoop(b, float64(2*6*16*kc), func() { tileAVX2F32(a, bb, kc, c, 16, 1, 16) })
 		})
 		b.Run(fmt.Sprintf("f64/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float64, 6*kc), make([]float64, 8*kc), make([]float64, 6*8)
-			benchLoop(b, float64(2*6*8*kc), func() { tileAVX2F64(a, bb, kc, c, 8, 1) })
+			benchLoop(b, float64(2*6*8*kc), func() { tileAVX2F64(a, bb, kc, c, 8, 1, 8) })
 		})
 	}
 }
@@ -349,8 +362,8 @@ func BenchmarkAVX2Tile(b *testing.B) {
 func BenchmarkAVX2Macro(b *testing.B) {
 	needAVX2(b)
 	p := avx2GEMMImpl()
-	b.Run("f32", func(b *testing.B) { benchMacro(b, p.b32, avx2MR32, avx2NR32, tileAVX2F32) })
-	b.Run("f64", func(b *testing.B) { benchMacro(b, p.b64, avx2MR64, avx2NR64, tileAVX2F64) })
+	b.Run("f32", func(b *testing.B) { benchMacro(b, p.b32, avx2MR32, avx2NR32, packedTileAVX2F32) })
+	b.Run("f64", func(b *testing.B) { benchMacro(b, p.b64, avx2MR64, avx2NR64, packedTileAVX2F64) })
 }
 
 func benchMacro[T Float](b *testing.B, bl blocking, mr, nr int, tile func(a, b []T, kc int, c []T, ldc, beta int)) {
