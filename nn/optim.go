@@ -39,6 +39,9 @@ type Momentum struct {
 //
 //	m ← β₁·m + (1−β₁)·g,  v ← β₂·v + (1−β₂)·g²
 //	w ← w − LR/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
+//
+// The step is [kernels.AdamUpdate]: vector code on amd64 and arm64, the
+// same bits on every path.
 type Adam struct {
 	LR      float64 // learning rate; 0 means 0.001
 	Beta1   float64 // 0 means 0.9
