@@ -258,27 +258,7 @@ func testTileProduct[T Float](t *testing.T, mr, nr int, prod func(a, b []T, kc i
 				}
 				c0 := append([]T(nil), c...)
 				prod(a, b, kc, c[:(mr-1)*ld+nr], ld, beta, ldb)
-				for i := range mr {
-					for j := range ld {
-						got := c[i*ld+j]
-						if j >= nr {
-							if bitsOf(got) != bitsOf(c0[i*ld+j]) {
-								e.add("kc=%d ldb=%d β=%d: C[%d,%d] past the tile written", kc, ldb, beta, i, j)
-							}
-							continue
-						}
-						var s acc
-						for p := range kc {
-							s.addProd(float64(a[p*mr+i]), float64(b[p*ldb+j]))
-						}
-						if beta == 1 {
-							s.add(float64(c0[i*ld+j]))
-						}
-						if msg := sumErr(got, &s); msg != "" {
-							e.add("kc=%d ldb=%d β=%d: C[%d,%d]: %s", kc, ldb, beta, i, j, msg)
-						}
-					}
-				}
+				checkTileSums(e, fmt.Sprintf("kc=%d ldb=%d β=%d", kc, ldb, beta), c, c0, a, b, mr, ldb, kc, beta, mr, nr, ld, mr)
 			}
 		}
 	}

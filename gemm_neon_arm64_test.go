@@ -237,27 +237,7 @@ func testNEONTileProduct[T Float](t *testing.T, mr, nr int, tileFn func(a, b []T
 				cin, ldcin = any(c[:(m-1)*ld+nr]), ld
 			}
 			tileFn(a, b, kc, cin.([]T), ldcin, c[:(m-1)*ld+nr], ld, m)
-			for i := range mr + 1 {
-				for j := range ld {
-					got := c[i*ld+j]
-					if j >= nr || i >= m {
-						if bitsOf(got) != bitsOf(c0[i*ld+j]) {
-							e.add("kc=%d β=%d m=%d: C[%d,%d] past the tile written", kc, beta, m, i, j)
-						}
-						continue
-					}
-					var s acc
-					for p := range kc {
-						s.addProd(float64(a[p*mr+i]), float64(b[p*nr+j]))
-					}
-					if beta == 1 {
-						s.add(float64(c0[i*ld+j]))
-					}
-					if msg := sumErr(got, &s); msg != "" {
-						e.add("kc=%d β=%d m=%d: C[%d,%d]: %s", kc, beta, m, i, j, msg)
-					}
-				}
-			}
+			checkTileSums(e, fmt.Sprintf("kc=%d β=%d m=%d", kc, beta, m), c, c0, a, b, mr, nr, kc, beta, m, nr, ld, mr+1)
 		}
 	}
 }

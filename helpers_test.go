@@ -925,3 +925,33 @@ func wantNoPanic(tb testing.TB, name string, f func()) {
 		tb.Errorf("%s: panic %q, want none", name, got)
 	}
 }
+
+// checkTileSums checks a register tile's output: element (i, j) of c
+// (row stride ld) for i < rows, j < cols against the accurate sum over p <
+// kc of a[p*mr+i]·b[p*ldb+j] (a packed micro-panel of A, B's rows ldb
+// apart), plus c0's element when beta = 1, within the rounding bound; and
+// every other element of the first bufRows rows of ld against c0 (nothing
+// written outside the tile).
+func checkTileSums[T Float](e *errs, what string, c, c0, a, b []T, mr, ldb, kc, beta, rows, cols, ld, bufRows int) {
+	for i := range bufRows {
+		for j := range ld {
+			got := c[i*ld+j]
+			if j >= cols || i >= rows {
+				if bitsOf(got) != bitsOf(c0[i*ld+j]) {
+					e.add("%s: C[%d,%d] past the tile written", what, i, j)
+				}
+				continue
+			}
+			var s acc
+			for p := range kc {
+				s.addProd(float64(a[p*mr+i]), float64(b[p*ldb+j]))
+			}
+			if beta == 1 {
+				s.add(float64(c0[i*ld+j]))
+			}
+			if msg := sumErr(got, &s); msg != "" {
+				e.add("%s: C[%d,%d]: %s", what, i, j, msg)
+			}
+		}
+	}
+}
