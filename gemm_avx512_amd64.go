@@ -234,14 +234,11 @@ func gemmNTAVX512F32(m, n, k int, a []float32, lda int, w []float32, ldw int, c 
 	mt := ceilDiv(m, 16)
 	buf := grow(scratch, (mt+1)*16*k)
 	panels, pad := buf[:mt*16*k], buf[mt*16*k:(mt+1)*16*k]
-	for q := range mt {
-		dst := panels[q*16*k : (q+1)*16*k]
-		if raceEnabled {
-			raceOperand(a, lda, false, 16*q, 0, min(16, m-16*q), k)
-			raceWrite(dst)
-		}
-		packAAVX512F32(dst, a, lda, false, 16*q, 0, min(16, m-16*q), k, 16)
+	if raceEnabled {
+		raceOperand(a, lda, false, 0, 0, m, k)
+		raceWrite(panels)
 	}
+	packAAVX512F32(panels, a, lda, false, 0, 0, m, k, 16) // its mt micro-panels, the last zero-padded
 	for k0 := 0; k0 < n; k0 += 16 {
 		rows := min(16, n-k0)
 		wt, ld := w[k0*ldw:], ldw
