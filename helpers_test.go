@@ -335,12 +335,13 @@ type mat[T Float] struct {
 	rows, cols, ld int
 	tight          bool
 	n              int // len of the argument slice
+	g              T   // the guard value (guard[T](), or setGuard's)
 }
 
 // newMat returns a guarded rows×cols matrix whose elements hold poison.
 func newMat[T Float](rows, cols int, lo layout) *mat[T] {
 	ld := max(cols+lo.ldPad, 1)
-	m := &mat[T]{rows: rows, cols: cols, ld: ld, off: headGuard + lo.mis, tight: lo.tight && lo.ldPad == 0 && cols > 0}
+	m := &mat[T]{rows: rows, cols: cols, ld: ld, off: headGuard + lo.mis, tight: lo.tight && lo.ldPad == 0 && cols > 0, g: guard[T]()}
 	m.n = m.span() + lo.slack
 	m.buf = make([]T, m.off+m.span()+tailGuard+lo.slack)
 	g, p := guard[T](), poison[T]()
@@ -416,14 +417,36 @@ func (m *mat[T]) clone() *mat[T] {
 	return &c
 }
 
+// setGuard puts v in every element of buf outside the matrix, as the
+// guard checkGuard expects: a signalling NaN (sigGuard) for an output
+// that a kernel computes from itself, which a write past its end would
+// otherwise leave with the quiet guard's bits (a NaN operand's payload
+// passes through the arithmetic; a signalling one comes out quieted).
+func (m *mat[T]) setGuard(v T) {
+	for idx := range m.buf {
+		if !m.isElem(idx) {
+			m.buf[idx] = v
+		}
+	}
+	m.g = v
+}
+
+// sigGuard is a signalling NaN, unlike guard.
+func sigGuard[T Float]() T {
+	if is32[T]() {
+		return fromBits[T](0x7fa5a5a5)
+	}
+	return fromBits[T](0x7ff4a5a5a5a5a5a5)
+}
+
 // checkGuard reports every element of buf outside the matrix that no
-// longer holds guard, bitwise.
+// longer holds the guard, bitwise.
 func (m *mat[T]) checkGuard(tb testing.TB, name string) {
 	tb.Helper()
 	if m == nil {
 		return
 	}
-	g := bitsOf(guard[T]())
+	g := bitsOf(m.g)
 	bad := 0
 	for idx, v := range m.buf {
 		if m.isElem(idx) || bitsOf(v) == g {

@@ -61,7 +61,7 @@ func AdamUpdate[T Float](p, g, m, v []T, c AdamCoeffs[T]) {
 	checkDisjoint(ps, ms)
 	checkDisjoint(ps, vs)
 	checkDisjoint(ms, vs)
-	k := adamCoef[T]{c.Beta1, 1 - c.Beta1, c.Beta2, 1 - c.Beta2, c.Corr, c.Eps, c.Step}
+	k := c.kernel()
 	if raceEnabled { // the kernel may be assembly, which the detector does not see
 		raceRead(g[:n])
 		raceWrite(p)
@@ -75,6 +75,11 @@ func AdamUpdate[T Float](p, g, m, v []T, c AdamCoeffs[T]) {
 // Corr, ε, Step. It is passed by value (a pointer through the ops
 // function value would escape: an allocation a call).
 type adamCoef[T Float] [7]T
+
+// kernel returns c as the kernels read it.
+func (c AdamCoeffs[T]) kernel() adamCoef[T] {
+	return adamCoef[T]{c.Beta1, 1 - c.Beta1, c.Beta2, 1 - c.Beta2, c.Corr, c.Eps, c.Step}
+}
 
 // adamGeneric is AdamUpdate's loop. The conversions T(…) round each
 // product on its own: Go may otherwise fuse a product into the next

@@ -66,21 +66,18 @@ func testAdamPath[T Float](t *testing.T, p *impl) {
 	o := opsFor[T](p)
 	r := newRand(301)
 	tab := specials[T]()
-	const pad = 16 // guard elements on each side
 	fails := 0
 	for _, n := range adamLens() {
 		for ci, c := range adamCoefs[T]() {
 			off := (n + ci) % 4 // unaligned starts
 			special := ci%2 == 1
-			k := adamCoef[T]{c.Beta1, 1 - c.Beta1, c.Beta2, 1 - c.Beta2, c.Corr, c.Eps, c.Step}
-			bufs := [4][]T{}
-			views := [4][]T{}
-			for q := range bufs {
-				bufs[q] = make([]T, n+2*pad+off)
-				for i := range bufs[q] {
-					bufs[q][i] = guard[T]()
-				}
-				views[q] = bufs[q][pad+off : pad+off+n]
+			k := c.kernel()
+			var mats [4]*mat[T] // 1×n, in guard bands
+			var views [4][]T
+			for q := range mats {
+				mats[q] = newMat[T](1, n, layout{mis: off})
+				mats[q].setGuard(sigGuard[T]())
+				views[q] = mats[q].arg()
 				adamFill(views[q], r, tab, special)
 			}
 			// v ≥ 0 as a training loop keeps it, but for the specials.
@@ -100,13 +97,7 @@ func testAdamPath[T Float](t *testing.T, p *impl) {
 
 			what := fmt.Sprintf("n=%d off=%d coef %d", n, off, ci)
 			for q, name := range []string{"p", "g", "m", "v"} {
-				for i, x := range bufs[q] {
-					if (i < pad+off || i >= pad+off+n) && bitsOf(x) != bitsOf(guard[T]()) {
-						t.Errorf("%s: %s written outside, at %d of its buffer: %s", what, name, i-pad-off, fmtBits(x))
-						fails++
-						break
-					}
-				}
+				mats[q].checkGuard(t, what+": "+name)
 				for i, x := range views[q] {
 					if !sameOrNaN(x, want[q][i]) {
 						t.Errorf("%s: %s[%d] = %s, generic %s", what, name, i, fmtBits(x), fmtBits(want[q][i]))
@@ -271,7 +262,7 @@ func FuzzAdam(f *testing.F) {
 func fuzzAdam[T Float](t *testing.T, n int, opts uint8, seed uint64, lr, b1, b2, eps float64, vals []byte) {
 	r := newRand(seed)
 	c := NewAdamCoeffs[T](lr, b1, b2, eps, 1+int(opts>>1))
-	k := adamCoef[T]{c.Beta1, 1 - c.Beta1, c.Beta2, 1 - c.Beta2, c.Corr, c.Eps, c.Step}
+	k := c.kernel()
 	tab := specials[T]()
 	off := int(opts>>5) & 3
 	var in [4][]T
@@ -290,16 +281,17 @@ func fuzzAdam[T Float](t *testing.T, n int, opts uint8, seed uint64, lr, b1, b2,
 	}
 	adamGeneric(want[0], want[1], want[2], want[3], k)
 	for _, p := range impls[1:] {
+		var mats [4]*mat[T] // copies of the inputs, in guard bands
 		var got [4][]T
-		for q := range got {
-			got[q] = append(make([]T, 0, n+1), in[q]...)
-			got[q] = append(got[q], guard[T]())[:n]
+		for q := range mats {
+			mats[q] = newMat[T](1, n, layout{mis: off})
+			mats[q].setGuard(sigGuard[T]())
+			got[q] = mats[q].arg()
+			copy(got[q], in[q])
 		}
 		opsFor[T](p).adam(got[0], got[1], got[2], got[3], k)
 		for q, name := range []string{"p", "g", "m", "v"} {
-			if bitsOf(got[q][:n+1][n]) != bitsOf(guard[T]()) {
-				t.Fatalf("%s n=%d: %s written past its end", p.name, n, name)
-			}
+			mats[q].checkGuard(t, fmt.Sprintf("%s n=%d: %s", p.name, n, name))
 			for i := range n {
 				if !sameOrNaN(got[q][i], want[q][i]) {
 					t.Fatalf("%s n=%d %+v: %s[%d] = %s, generic %s", p.name, n, c, name, i, fmtBits(got[q][i]), fmtBits(want[q][i]))
