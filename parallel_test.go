@@ -442,8 +442,10 @@ func raceChild(mode string) {
 	})
 }
 
-// noraceReLU and noraceAdam are the generic kernels with the race
-// detector's instrumentation off.
+// noraceReLU is the generic ReLU and noraceAdam a stand-in that reads
+// and writes what the Adam kernel does (not its arithmetic), both with the
+// race detector's instrumentation off (//go:norace covers only the body,
+// so they cannot call the generic functions).
 //
 //go:norace
 func noraceReLU(dst, x []float32) {
