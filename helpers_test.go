@@ -179,12 +179,15 @@ func fmtBits[T Float](x T) string {
 // The sentinels: guard fills every element a kernel must not write,
 // poison the elements of an output that a kernel must not read (C when
 // β = 0, R, Z and DZ, and DX, DW, DB unless accumulating). Both are NaNs
-// with payloads that no arithmetic produces.
+// with payloads that no arithmetic produces, and guard is a signalling
+// NaN: arithmetic returns one quieted, so a write past an output of a
+// value computed from its own guard (an accumulation, an Adam step) still
+// changes the guard's bits, where a quiet NaN's would pass through.
 func guard[T Float]() T {
 	if is32[T]() {
-		return fromBits[T](0x7fc5a5a5)
+		return fromBits[T](0x7fa5a5a5)
 	}
-	return fromBits[T](0x7ff8a5a5a5a5a5a5)
+	return fromBits[T](0x7ff4a5a5a5a5a5a5)
 }
 
 func poison[T Float]() T {
@@ -335,13 +338,12 @@ type mat[T Float] struct {
 	rows, cols, ld int
 	tight          bool
 	n              int // len of the argument slice
-	g              T   // the guard value (guard[T](), or setGuard's)
 }
 
 // newMat returns a guarded rows×cols matrix whose elements hold poison.
 func newMat[T Float](rows, cols int, lo layout) *mat[T] {
 	ld := max(cols+lo.ldPad, 1)
-	m := &mat[T]{rows: rows, cols: cols, ld: ld, off: headGuard + lo.mis, tight: lo.tight && lo.ldPad == 0 && cols > 0, g: guard[T]()}
+	m := &mat[T]{rows: rows, cols: cols, ld: ld, off: headGuard + lo.mis, tight: lo.tight && lo.ldPad == 0 && cols > 0}
 	m.n = m.span() + lo.slack
 	m.buf = make([]T, m.off+m.span()+tailGuard+lo.slack)
 	g, p := guard[T](), poison[T]()
@@ -417,36 +419,14 @@ func (m *mat[T]) clone() *mat[T] {
 	return &c
 }
 
-// setGuard puts v in every element of buf outside the matrix, as the
-// guard checkGuard expects: a signalling NaN (sigGuard) for an output
-// that a kernel computes from itself, which a write past its end would
-// otherwise leave with the quiet guard's bits (a NaN operand's payload
-// passes through the arithmetic; a signalling one comes out quieted).
-func (m *mat[T]) setGuard(v T) {
-	for idx := range m.buf {
-		if !m.isElem(idx) {
-			m.buf[idx] = v
-		}
-	}
-	m.g = v
-}
-
-// sigGuard is a signalling NaN, unlike guard.
-func sigGuard[T Float]() T {
-	if is32[T]() {
-		return fromBits[T](0x7fa5a5a5)
-	}
-	return fromBits[T](0x7ff4a5a5a5a5a5a5)
-}
-
 // checkGuard reports every element of buf outside the matrix that no
-// longer holds the guard, bitwise.
+// longer holds guard, bitwise.
 func (m *mat[T]) checkGuard(tb testing.TB, name string) {
 	tb.Helper()
 	if m == nil {
 		return
 	}
-	g := bitsOf(m.g)
+	g := bitsOf(guard[T]())
 	bad := 0
 	for idx, v := range m.buf {
 		if m.isElem(idx) || bitsOf(v) == g {

@@ -76,7 +76,6 @@ func testAdamPath[T Float](t *testing.T, p *impl) {
 			var views [4][]T
 			for q := range mats {
 				mats[q] = newMat[T](1, n, layout{mis: off})
-				mats[q].setGuard(sigGuard[T]())
 				views[q] = mats[q].arg()
 				adamFill(views[q], r, tab, special)
 			}
@@ -285,7 +284,6 @@ func fuzzAdam[T Float](t *testing.T, n int, opts uint8, seed uint64, lr, b1, b2,
 		var got [4][]T
 		for q := range mats {
 			mats[q] = newMat[T](1, n, layout{mis: off})
-			mats[q].setGuard(sigGuard[T]())
 			got[q] = mats[q].arg()
 			copy(got[q], in[q])
 		}

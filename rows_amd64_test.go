@@ -110,7 +110,7 @@ type rowsBuf[T Float] struct {
 func newRowsBuf[T Float](n, off int) *rowsBuf[T] {
 	b := &rowsBuf[T]{buf: make([]T, rowsGuard+off+n+rowsGuard), lo: rowsGuard + off, n: n}
 	for i := range b.buf {
-		b.buf[i] = sigGuard[T]() // see mat.setGuard: an axpy past the end would keep a quiet NaN's bits
+		b.buf[i] = guard[T]()
 	}
 	return b
 }
@@ -120,7 +120,7 @@ func (b *rowsBuf[T]) s() []T { return b.buf[b.lo : b.lo+b.n : b.lo+b.n] }
 // checkGuard reports any guard element that changed.
 func (b *rowsBuf[T]) checkGuard(e *errs, what string) {
 	for i, v := range b.buf {
-		if (i < b.lo || i >= b.lo+b.n) && bitsOf(v) != bitsOf(sigGuard[T]()) {
+		if (i < b.lo || i >= b.lo+b.n) && bitsOf(v) != bitsOf(guard[T]()) {
 			e.add("%s: element %d outside the slice (offset %d, len %d) written: %s", what, i-b.lo, b.lo-rowsGuard, b.n, fmtBits(v))
 			return
 		}
