@@ -38,7 +38,13 @@ type ops[T Float] struct {
 	// packBRows is packBRowsGeneric: rows of B into micro-panels panel
 	// elements apart, so that a block can be packed a few rows at a time.
 	packBRows func(dst, b []T, ldb, rows, nb, nr, panel int)
-	axpy      func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
+	// packDZB, when not nil, packs rows of dZ built from dR and the mask
+	// bits (of column 0 of the rows), adding them into db and writing
+	// them to dz when those are not empty, in one pass: what packBdZ
+	// otherwise does with stepGradMask, axpy, copy and packBRows, bit for
+	// bit (see packDZBAVX512F32).
+	packDZB func(dst, dr []T, lddr int, bits []uint64, stride int, db, dz []T, lddz, rows, nb, nr, panel int)
+	axpy    func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
 	// axpy4 is, bit for bit, axpy(dst, a0, x0) … axpy(dst, a3, x3) (nil:
 	// the path has none, and the rows route makes the four calls).
 	axpy4 func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)

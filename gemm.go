@@ -994,6 +994,30 @@ func packAdZ[T Float](o *ops[T], dst []T, s *dzSource[T], i0, p0, mb, kb, mr int
 // packBdZ packs dZ(p0 … p0+kb−1, j0 … j0+nb−1) as packBGeneric packs B,
 // building dZ len(blk)/nb rows at a time into blk.
 func packBdZ[T Float](o *ops[T], dst []T, s *dzSource[T], p0, j0, kb, nb, nr int, blk []T, visit bool) {
+	if o.packDZB != nil && s.z == nil && j0%64 == 0 && kb > 0 {
+		// In one pass (ops.packDZB); the mask words of column j0 on.
+		dr := s.dr[p0*s.lddr+j0:]
+		bits := s.bits[p0*s.stride+j0/64:]
+		var db, dz []T
+		if visit && s.db != nil {
+			db = s.db[j0 : j0+nb]
+		}
+		if visit && s.dz != nil {
+			dz = s.dz[p0*s.lddz+j0:]
+		}
+		if raceEnabled {
+			raceOperand(dr, s.lddr, false, 0, 0, kb, nb)
+			raceOperand(bits, s.stride, false, 0, 0, kb, MaskWords(nb))
+			raceWrite(dst[:ceilDiv(nb, nr)*nr*kb])
+			raceRead(db)
+			raceWrite(db)
+			if dz != nil {
+				raceOperand(dz, s.lddz, false, 0, 0, kb, nb) // written
+			}
+		}
+		o.packDZB(dst, dr, s.lddr, bits, s.stride, db, dz, s.lddz, kb, nb, nr, nr*kb)
+		return
+	}
 	r := len(blk) / nb
 	for p := 0; p < kb; p += r {
 		n := min(r, kb-p)

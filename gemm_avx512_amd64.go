@@ -34,6 +34,7 @@ func setAVX512GEMM32(o *ops[float32]) {
 	o.packBRows = func(dst, b []float32, ldb, rows, nb, nr, panel int) {
 		packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F32)
 	}
+	o.packDZB = packDZBAVX512(packDZBAVX512F32)
 }
 
 // setAVX512GEMM64 is setAVX512GEMM32 for float64.
@@ -47,6 +48,7 @@ func setAVX512GEMM64(o *ops[float64]) {
 	o.packBRows = func(dst, b []float64, ldb, rows, nb, nr, panel int) {
 		packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F64)
 	}
+	o.packDZB = packDZBAVX512(packDZBAVX512F64)
 }
 
 // kernelAVX512 is the microkernel of both types: kernelGeneric
