@@ -23,6 +23,9 @@ type ops[T Float] struct {
 	// tall: kernel takes any t.m ≥ 1, the ⌈m/mr⌉ tiles down a column of
 	// C, their micro-panels of A one after another in t.a; else m ≤ mr.
 	tall bool
+	// wide: kernel takes t.n > nr, up to wideCols, the columns of tiles
+	// one after another (with tall, each a column of tiles).
+	wide bool
 	// gemmNT, when not nil, may compute C = A·Wᵀ (+ C for beta = 1), A
 	// m×k, W n×k, on one thread, for the backward's dX; it reports false
 	// for a shape it does not take (see gemmNTAVX512F32).
@@ -105,7 +108,7 @@ func is32[T Float]() bool {
 func asF32[T Float](s []T) []float32 { return *(*[]float32)(unsafe.Pointer(&s)) }
 func asF64[T Float](s []T) []float64 { return *(*[]float64)(unsafe.Pointer(&s)) }
 
-// negZeros returns n (at most 16) copies of −0 as []T: the bias of a tile
+// negZeros returns n (at most wideCols) copies of −0 as []T: the bias of a tile
 // without one, as x + (−0) = x for every x, −0 and NaN included, so that
 // the assembly adds a bias unconditionally.
 func negZeros[T Float](n int) []T {
@@ -118,13 +121,13 @@ func negZeros[T Float](n int) []T {
 }
 
 var (
-	negZero32 = func() (r [16]float32) {
+	negZero32 = func() (r [wideCols]float32) {
 		for i := range r {
 			r[i] = float32(math.Copysign(0, -1))
 		}
 		return
 	}()
-	negZero64 = func() (r [16]float64) {
+	negZero64 = func() (r [wideCols]float64) {
 		for i := range r {
 			r[i] = math.Copysign(0, -1)
 		}

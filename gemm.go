@@ -218,6 +218,12 @@ type gemmJob[T Float] struct {
 // is the block's width rounded up to nr.
 func packedOffset(jc, pc, k, nbr int) int { return jc*k + pc*nbr }
 
+// wideCols and wideSteps bound a call of a wide kernel (ops.wide): at
+// most wideCols columns (a multiple of 64, for the mask words), and about
+// wideSteps k steps of register tiles, 16 multiply-adds each: about 60 µs
+// at this core's peak, short enough for a call that cannot be preempted.
+const wideCols, wideSteps = 256, 1 << 14
+
 // maxGroup is the most kc blocks of K in a group (see packedPart).
 const maxGroup = 4
 
@@ -645,19 +651,23 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 						s.aHave |= 1 << q
 					}
 					// The row tiles of a column: one kernel call, or
-					// one each.
-					step := mr
+					// one each; and with ops.wide several columns a
+					// call, up to wideSteps k steps of tiles.
+					step, width := mr, nr
 					if o.tall {
 						step = roundUp(mb, mr)
 					}
-					for jr := j0; jr < j1; jr += nr {
+					if o.wide && o.tall {
+						width = nr * clamp(wideSteps/(ceilDiv(mb, mr)*max(kb, 1)), 1, wideCols/nr)
+					}
+					for jr := j0; jr < j1; jr += width {
 						col := jc + jr
-						t.n = min(nr, nb-jr)
+						t.n = min(width, j1-jr, nb-jr)
 						if direct {
 							o := pc*t.ldb + col // kb > 0: directB needs k > 0
 							t.b = j.b.s[o : o+(kb-1)*t.ldb+t.n]
 						} else {
-							t.b = bp[jr*kb : (jr+nr)*kb]
+							t.b = bp[jr*kb : (jr+roundUp(t.n, nr))*kb]
 						}
 						if t.last {
 							t.col = col

@@ -27,6 +27,7 @@ func setAVX512GEMM32(o *ops[float32]) {
 	o.mr, o.nr = avx512MR32, avx512NR32
 	o.kernel = kernelAVX512[float32]
 	o.tall = true    // a column of tiles a call
+	o.wide = true    // and several columns
 	o.directB = true // the tile reads B ldb apart under the mask of its n columns
 	o.gemmNT = gemmNTAVX512F32
 	o.packA = packAAVX512F32
@@ -42,6 +43,7 @@ func setAVX512GEMM64(o *ops[float64]) {
 	o.mr, o.nr = avx512MR64, avx512NR64
 	o.kernel = kernelAVX512[float64]
 	o.tall = true
+	o.wide = true
 	o.directB = true
 	o.packA = packAAVX512F64
 	o.packB = packBAVX512F64
@@ -52,14 +54,16 @@ func setAVX512GEMM64(o *ops[float64]) {
 }
 
 // kernelAVX512 is the microkernel of both types: kernelGeneric
-// (kernels_generic.go) on a column of 16×nr tiles, nr one vector (16
+// (kernels_generic.go) on a block of 16×nr tiles, nr one vector (16
 // float32 or 8 float64), B packed or (t.ldb ≠ 0, directB) where it lies.
-// The tiles of the column are one call of the assembly, which runs them
-// one after another (ops.tall): a call costs about 20 ns, an eighth of a
-// tile of kc = 32 (dW from a batch of 32), and the next tile's first
-// steps overlap the last one's stores. A call's work stays bounded: the
-// driver's columns are at most mc rows (clamped to 1024) of kc ≤ 1024
-// steps; on the development machine 128 rows, about 40 µs.
+// The tiles of a column are run one after another (ops.tall), and the
+// columns of tiles one after another (ops.wide: t.n up to several nr), in
+// one call of the assembly: a call costs about 75 ns with the Go around
+// it, an eighth of a tile of kc = 32 (dW from a batch of 32), and the
+// next tile's first steps overlap the last one's stores. A call's work
+// stays bounded: the driver gives it at most wideSteps tile steps, and a
+// column of tiles at most mc rows (clamped to 1024) of kc ≤ 1024 steps,
+// on the development machine 128 rows, about 40 µs.
 func kernelAVX512[T Float](t *tile[T]) {
 	const mr = 16
 	nr := avx512NR32
@@ -67,14 +71,15 @@ func kernelAVX512[T Float](t *tile[T]) {
 		nr = avx512NR64
 	}
 	m, n := t.m, t.n
-	if m < 1 || uint(n-1) >= uint(nr) { // the driver's invariant; the assembly relies on it
+	if m < 1 || n < 1 || n > wideCols { // the driver's invariant; the assembly relies on it
 		panic("kernels: tile size out of range")
 	}
-	a, b, ldb := t.a[:ceilDiv(m, mr)*mr*t.kc], t.b, nr
+	nt := ceilDiv(n, nr) // columns of tiles
+	a, b, ldb, bcol := t.a[:ceilDiv(m, mr)*mr*t.kc], t.b, nr, nr*t.kc
 	if t.ldb == 0 {
-		b = b[:nr*t.kc]
-	} else { // B unpacked (directB): the tile's n columns of kc rows
-		b, ldb = b[:max(0, (t.kc-1)*t.ldb+t.n)], t.ldb
+		b = b[:nt*nr*t.kc]
+	} else { // B unpacked (directB): the tiles' n columns of kc rows
+		b, ldb, bcol = b[:max(0, (t.kc-1)*t.ldb+t.n)], t.ldb, nr
 	}
 	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
 		// General α and β (a GEMM, never the forward pass): each tile's
@@ -82,20 +87,23 @@ func kernelAVX512[T Float](t *tile[T]) {
 		var abs [mr * avx512NR32]T
 		ab := abs[:mr*nr]
 		sub := *t
-		for i := 0; i < m; i += mr {
-			tileAVX512(a[i*t.kc:(i+mr)*t.kc], b, ldb, t.kc, ab, nr, mr, n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0)
-			sub.m, sub.c = min(mr, m-i), t.c[i*t.ldc:]
-			sub.finish(ab, nr)
+		for q := range nt {
+			sub.n = min(nr, n-q*nr)
+			for i := 0; i < m; i += mr {
+				tileAVX512(a[i*t.kc:(i+mr)*t.kc], b[q*bcol:], ldb, t.kc, ab, nr, mr, sub.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0, 0)
+				sub.m, sub.c = min(mr, m-i), t.c[i*t.ldc+q*nr:]
+				sub.finish(ab, nr)
+			}
 		}
 		return
 	}
 	beta := int(t.beta) // 0 or 1
 	c := t.c[:(m-1)*t.ldc+n]
 	if !t.last {
-		tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0)
+		tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol)
 		return
 	}
-	bias := negZeros[T](nr)
+	bias := negZeros[T](nt * nr)
 	if t.bias != nil {
 		bias = t.bias[:n]
 	}
@@ -104,41 +112,42 @@ func kernelAVX512[T Float](t *tile[T]) {
 	if t.z != nil {
 		z, ldz, storeZ = t.z[:(m-1)*t.ldz+n], t.ldz, 1
 	}
-	var scratch [1]uint64 // no mask: the bits go here
+	var scratch [wideCols/64 + 1]uint64 // no mask: every row's bits go here
 	bits, stride, shift := scratch[:], 0, 0
 	if t.bits != nil {
 		if t.col%nr != 0 { // the driver's invariant: tiles start at multiples of nr
 			panic("kernels: tile column not a multiple of nr")
 		}
 		w := t.col / 64
-		bits, stride, shift = t.bits[w:(m-1)*t.stride+w+1], t.stride, t.col%64/8
+		bits, stride, shift = t.bits[w:(m-1)*t.stride+(t.col+n-1)/64+1], t.stride, t.col%64/8
 	}
-	tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift)
+	tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol)
 }
 
 // tileAVX512 calls T's tile, tileAVX512F32 or tileAVX512F64.
-func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift int) {
+func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol int) {
 	if is32[T]() {
-		tileAVX512F32(asF32(a), asF32(b), ldb, kc, asF32(c), ldc, m, n, beta, fwd, asF32(bias), asF32(z), ldz, storeZ, asF32(r), ldr, bits, stride, shift)
+		tileAVX512F32(asF32(a), asF32(b), ldb, kc, asF32(c), ldc, m, n, beta, fwd, asF32(bias), asF32(z), ldz, storeZ, asF32(r), ldr, bits, stride, shift, bcol)
 		return
 	}
-	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift)
+	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift, bcol)
 }
 
-// tileAVX512F32 computes, for each of the ⌈m/16⌉ tiles of 16 rows down a
-// column of C, the 16×16 product of its packed micro-panel of A
-// (a[q*16*kc+p*16+i] for tile q) and n columns of B (b[p*ldb+j]: ldb = 16
-// for a packed micro-panel, or the row stride of B unpacked; columns past
-// n are not read), p < kc, and applies an epilogue to its rows below m and
-// its n columns (m ≥ 1, 1 ≤ n ≤ 16; beta, fwd and storeZ are 0 or 1). It
-// is this Go, with fused multiply-adds:
+// tileAVX512F32 computes, for each of the ⌈m/16⌉ tiles of 16 rows down
+// each of the ⌈n/16⌉ columns of 16 columns of C, the 16×16 product of its
+// packed micro-panel of A (a[q*16*kc+p*16+i] for row tile q) and its 16
+// columns of B (b[t*bcol+p*ldb+j] for column tile t: ldb = 16 and bcol =
+// 16·kc for packed micro-panels one after another, or ldb the row stride
+// of B unpacked and bcol = 16; columns past n are not read), p < kc, and
+// applies an epilogue to its rows below m and its columns below n (m ≥ 1,
+// n ≥ 1; beta, fwd and storeZ are 0 or 1). It is this Go, with fused
+// multiply-adds:
 //
 //	for i := range m {
-//		var word uint64 // the row's mask bits
 //		for j := range n {
 //			var v float32
 //			for p := range kc {
-//				v += a[i/16*16*kc+p*16+i%16] * b[p*ldb+j]
+//				v += a[i/16*16*kc+p*16+i%16] * b[j/16*bcol+p*ldb+j%16]
 //			}
 //			if beta == 1 {
 //				v += c[i*ldc+j]
@@ -152,27 +161,28 @@ func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int,
 //				z[i*ldz+j] = v
 //			}
 //			r[i*ldr+j] = relu(v)
-//			if !(v < 0) {
-//				word |= 1 << j
-//			}
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
 //		}
-//		if fwd == 1 { // bits 8·shift … 8·shift+15
-//			w := &bits[i*stride]
-//			*w = *w&^(0xffff<<(8*shift)) | word<<(8*shift)
-//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 16th are cleared
 //	}
 //
 // With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
 // and z advance 16 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
 //
 //go:noescape
-func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
+func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift, bcol int)
 
-// tileAVX512F64 is tileAVX512F32 for the 16×8 float64 tiles: 1 ≤ n ≤ 8,
-// ldb = 8 when packed, and 8 mask bits a row, bits 8·shift … 8·shift+7.
+// tileAVX512F64 is tileAVX512F32 for the 16×8 float64 tiles: columns of
+// 8, ldb = 8 and bcol = 8·kc when packed (8 where B lies), and 8 mask bits
+// a column tile, a byte.
 //
 //go:noescape
-func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift int)
+func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift, bcol int)
 
 // packAPanelAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
 // kb columns (a multiple of 16):

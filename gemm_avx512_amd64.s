@@ -209,6 +209,56 @@
 	SHLQ $SH, CX; \
 	ADDQ CX, ptr
 
+// A call's tiles can also span several columns of tiles (n > LANES: the
+// columns of tiles one after another, each a column of row tiles as
+// above), so that a small pass is a few calls, not one a column: a call
+// costs about 75 ns of Go around it (pprof of BenchmarkForward/f32/
+// 32x256x256: 3% of the pass with a call a column of 2 row tiles).
+// TILE_SAVE keeps the first column's m and pointers in the frame (0–40(SP))
+// for NEXT_COL, which goes on to the next column of tiles, if any: m and
+// the row pointers back to the first row tile, those of C, Z and R and the
+// bias 16 columns (64 bytes) on, the mask 2 bytes (float32) or 1 (float64)
+// on in its words (BITS), and B bcol elements on (a packed micro-panel's
+// size, or 16 columns of B where it lies). Clobbers CX.
+#define TILE_SAVE \
+	MOVQ m+96(FP), CX; \
+	MOVQ CX, 0(SP); \
+	MOVQ a_base+0(FP), CX; \
+	MOVQ CX, 8(SP); \
+	MOVQ c_base+64(FP), CX; \
+	MOVQ CX, 16(SP); \
+	MOVQ z_base+152(FP), CX; \
+	MOVQ CX, 24(SP); \
+	MOVQ r_base+192(FP), CX; \
+	MOVQ CX, 32(SP); \
+	MOVQ bits_base+224(FP), CX; \
+	MOVQ CX, 40(SP)
+
+#define NEXT_COL(LANES, SH, BITS) \
+	MOVQ n+104(FP), CX; \
+	SUBQ $LANES, CX; \
+	JLE  finish; \
+	MOVQ CX, n+104(FP); \
+	MOVQ 0(SP), CX; \
+	MOVQ CX, m+96(FP); \
+	MOVQ 8(SP), CX; \
+	MOVQ CX, a_base+0(FP); \
+	ADDQ $64, 16(SP); \
+	MOVQ 16(SP), CX; \
+	MOVQ CX, c_base+64(FP); \
+	ADDQ $64, 24(SP); \
+	MOVQ 24(SP), CX; \
+	MOVQ CX, z_base+152(FP); \
+	ADDQ $64, 32(SP); \
+	MOVQ 32(SP), CX; \
+	MOVQ CX, r_base+192(FP); \
+	MOVQ 40(SP), CX; \
+	MOVQ CX, bits_base+224(FP); \
+	ADDQ $BITS, shift+256(FP); \
+	ADDQ $64, bias_base+128(FP); \
+	ADVANCE(bcol+264(FP), SH, b_base+24(FP)); \
+	JMP  tile
+
 // STEP4 is four k steps of a tile (STEP = STEP32 or STEP64, A1 = the bytes
 // of A a step), B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb,
 // R13 = 3·ldb), then A and B four steps on.
@@ -243,7 +293,7 @@
 //     prefetches in front of them cost 7% of a dW GEMM from a batch of 32
 //     (BenchmarkBackward/f32/32x256x256).
 //   - The R8 steps left, four at a time (loopB) and one at a time (loop1).
-#define TILE_PRODUCT(SH, STEP, A1) \
+#define TILE_PRODUCT(SH, STEP, A1, LANES) \
 tile: \
 	MOVQ c_base+64(FP), DX; \
 	MOVQ ldc+88(FP), SI; \
@@ -263,6 +313,9 @@ tile: \
 	PREFETCH16(PREFETCHT1, R10, R11); \
 early: \
 	MOVQ n+104(FP), CX; \
+	MOVQ $LANES, AX; \
+	CMPQ CX, AX; \
+	CMOVQGT AX, CX; \
 	MOVL $1, AX; \
 	SHLL CX, AX; \
 	DECL AX; \
@@ -318,12 +371,13 @@ loop1: \
 	DECQ CX; \
 	JNZ  loop1
 
-// func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift int)
-TEXT ·tileAVX512F32(SB), NOSPLIT, $0-264
+// func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift, bcol int)
+TEXT ·tileAVX512F32(SB), NOSPLIT, $48-272
 
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (NEXT_TILE advances them).
-	TILE_PRODUCT(2, STEP32, 64)
+	TILE_SAVE
+	TILE_PRODUCT(2, STEP32, 64, 16)
 
 epilogue:
 	CMPQ fwd+120(FP), $0
@@ -426,15 +480,19 @@ done:
 	NEXT_TILE(6)
 
 return:
+	NEXT_COL(16, 2, 2)
+
+finish:
 	VZEROUPPER
 	RET
 
-// func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift int)
-TEXT ·tileAVX512F64(SB), NOSPLIT, $0-264
+// func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift, bcol int)
+TEXT ·tileAVX512F64(SB), NOSPLIT, $48-272
 
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (NEXT_TILE advances them).
-	TILE_PRODUCT(3, STEP64, 128)
+	TILE_SAVE
+	TILE_PRODUCT(3, STEP64, 128, 8)
 
 epilogue:
 	CMPQ fwd+120(FP), $0
@@ -537,6 +595,9 @@ done:
 	NEXT_TILE(7)
 
 return:
+	NEXT_COL(8, 3, 1)
+
+finish:
 	VZEROUPPER
 	RET
 

@@ -536,8 +536,8 @@ func TestAVX512TileStridedB(t *testing.T) {
 					copy(packed[p*16:p*16+n], b32[p*ldb:])
 				}
 				got, want := make([]float32, 16*16), make([]float32, 16*16)
-				tileAVX512F32(a32, b32, ldb, kc, got, 16, 16, n, 0, 0, nil, nil, 0, 0, got, 16, nil, 0, 0)
-				tileAVX512F32(a32, packed, 16, kc, want, 16, 16, n, 0, 0, nil, nil, 0, 0, want, 16, nil, 0, 0)
+				tileAVX512F32(a32, b32, ldb, kc, got, 16, 16, n, 0, 0, nil, nil, 0, 0, got, 16, nil, 0, 0, 0)
+				tileAVX512F32(a32, packed, 16, kc, want, 16, 16, n, 0, 0, nil, nil, 0, 0, want, 16, nil, 0, 0, 0)
 				for i := range got {
 					if x512Bits(got[i]) != x512Bits(want[i]) {
 						t.Fatalf("f32 [%d] = %v, packed %v", i, got[i], want[i])
@@ -551,14 +551,110 @@ func TestAVX512TileStridedB(t *testing.T) {
 					copy(packed64[p*8:p*8+n64], b64[p*ldb:])
 				}
 				got64, want64 := make([]float64, 16*8), make([]float64, 16*8)
-				tileAVX512F64(a64, b64, ldb, kc, got64, 8, 16, n64, 0, 0, nil, nil, 0, 0, got64, 8, nil, 0, 0)
-				tileAVX512F64(a64, packed64, 8, kc, want64, 8, 16, n64, 0, 0, nil, nil, 0, 0, want64, 8, nil, 0, 0)
+				tileAVX512F64(a64, b64, ldb, kc, got64, 8, 16, n64, 0, 0, nil, nil, 0, 0, got64, 8, nil, 0, 0, 0)
+				tileAVX512F64(a64, packed64, 8, kc, want64, 8, 16, n64, 0, 0, nil, nil, 0, 0, want64, 8, nil, 0, 0, 0)
 				for i := range got64 {
 					if x512Bits(got64[i]) != x512Bits(want64[i]) {
 						t.Fatalf("f64 [%d] = %v, packed %v", i, got64[i], want64[i])
 					}
 				}
 			})
+		}
+	}
+}
+
+// A wide call (ops.wide: several columns of tiles) is, bit for bit, one
+// call a column of tiles: C, Z, R and the mask words (those of other
+// columns and rows untouched), for columns that start inside a mask word
+// and cross words, partial last columns, B packed and where it lies, with
+// and without bias, Z and mask, β = 0 and 1, fwd and GEMM tiles. The
+// buffers are larger than the outputs, their slack holding the guard.
+func TestAVX512TileWide(t *testing.T) {
+	gemmAVX512Impl(t)
+	testTileWide[float32](t, avx512NR32)
+	testTileWide[float64](t, avx512NR64)
+}
+
+func testTileWide[T Float](t *testing.T, nr int) {
+	r := newRand(uint64(nr) + 5)
+	for i := range 300 {
+		m, kc := 1+r.IntN(40), r.IntN(40)
+		col := nr * r.IntN(64/nr*2)       // starts anywhere in a word, or the next
+		n := 1 + r.IntN(wideCols-col%64) // up to wideCols, within its words
+		direct, last := r.IntN(2) == 0, r.IntN(3) != 0
+		if direct {
+			kc = max(kc, 1) // the driver reads B where it lies only for k > 0
+		}
+		withBias, withZ, withBits := r.IntN(2) == 0, r.IntN(2) == 0, r.IntN(4) != 0
+		beta := T(r.IntN(2))
+		nt := ceilDiv(n, nr)
+		ldc := col + n + r.IntN(9)
+		stride := (ldc+63)/64 + r.IntN(2)
+		a := x512Rand[T](r, ceilDiv(m, 16)*16*kc, 0.05)
+		ldb := nr
+		var b []T
+		if direct {
+			ldb = col + n + r.IntN(20)
+			b = x512Rand[T](r, max(0, (kc-1)*ldb+col+n), 0.05)
+		} else {
+			b = x512Rand[T](r, nt*nr*kc, 0.05)
+		}
+		bias := x512Rand[T](r, col+n, 0.05)
+		mk := func() (c, z, rr []T, bits []uint64) {
+			rr2 := newRand(uint64(i))
+			c = x512Rand[T](rr2, (m+1)*ldc, 0.05)
+			z = x512Rand[T](rr2, (m+1)*ldc, 0)
+			rr = x512Rand[T](rr2, (m+1)*ldc, 0)
+			bits = make([]uint64, (m+1)*stride)
+			for k := range bits {
+				bits[k] = rr2.Uint64()
+			}
+			return
+		}
+		tileAt := func(c, z, rr []T, bits []uint64, c0, width int) *tile[T] {
+			tt := &tile[T]{kc: kc, a: a, c: c[c0:], ldc: ldc, m: m, n: width, alpha: 1, beta: beta, last: last, r: rr[c0:], ldr: ldc, col: c0}
+			if direct {
+				tt.b, tt.ldb = b[c0:], ldb
+			} else {
+				tt.b = b[(c0-col)*kc:]
+			}
+			if last {
+				if withBias {
+					tt.bias = bias[c0:]
+				}
+				if withZ {
+					tt.z, tt.ldz = z[c0:], ldc
+					tt.c = tt.z
+				} else {
+					tt.c = tt.r
+				}
+				if withBits {
+					tt.bits, tt.stride = bits, stride
+				}
+			}
+			return tt
+		}
+		gc, gz, gr, gb := mk()
+		kernelAVX512(tileAt(gc, gz, gr, gb, col, n))
+		wc, wz, wr, wb := mk()
+		for q := range nt {
+			kernelAVX512(tileAt(wc, wz, wr, wb, col+q*nr, min(nr, n-q*nr)))
+		}
+		name := fmt.Sprintf("%s m=%d kc=%d col=%d n=%d direct=%v last=%v bias=%v z=%v bits=%v beta=%v", x512TypeName[T](), m, kc, col, n, direct, last, withBias, withZ, withBits, beta)
+		for _, o := range []struct {
+			s    string
+			g, w []T
+		}{{"C", gc, wc}, {"Z", gz, wz}, {"R", gr, wr}} {
+			for k := range o.g {
+				if x512Bits(o.g[k]) != x512Bits(o.w[k]) {
+					t.Fatalf("%s: %s[%d] = %v, by columns %v", name, o.s, k, o.g[k], o.w[k])
+				}
+			}
+		}
+		for k := range gb {
+			if gb[k] != wb[k] {
+				t.Fatalf("%s: mask word %d = %#x, by columns %#x", name, k, gb[k], wb[k])
+			}
 		}
 	}
 }
@@ -579,13 +675,13 @@ func BenchmarkAVX512Tile(b *testing.B) {
 		b.Run(fmt.Sprintf("f32/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float32, 16*kc), make([]float32, 16*kc), make([]float32, 16*16)
 			benchLoop(b, float64(2*16*16*kc), func() {
-				tileAVX512F32(a, bb, 16, kc, c, 16, 16, 16, 1, 0, nil, nil, 0, 0, c, 16, nil, 0, 0)
+				tileAVX512F32(a, bb, 16, kc, c, 16, 16, 16, 1, 0, nil, nil, 0, 0, c, 16, nil, 0, 0, 0)
 			})
 		})
 		b.Run(fmt.Sprintf("f64/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float64, 16*kc), make([]float64, 8*kc), make([]float64, 16*8)
 			benchLoop(b, float64(2*16*8*kc), func() {
-				tileAVX512F64(a, bb, 8, kc, c, 8, 16, 8, 1, 0, nil, nil, 0, 0, c, 8, nil, 0, 0)
+				tileAVX512F64(a, bb, 8, kc, c, 8, 16, 8, 1, 0, nil, nil, 0, 0, c, 8, nil, 0, 0, 0)
 			})
 		})
 	}
@@ -595,12 +691,12 @@ func BenchmarkAVX512Macro(b *testing.B) {
 	p := gemmAVX512Impl(b)
 	b.Run("f32", func(b *testing.B) {
 		benchMacro(b, p.b32, avx512MR32, avx512NR32, func(a, bb []float32, kc int, c []float32, ldc, beta int) {
-			tileAVX512F32(a, bb, avx512NR32, kc, c, ldc, avx512MR32, avx512NR32, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0)
+			tileAVX512F32(a, bb, avx512NR32, kc, c, ldc, avx512MR32, avx512NR32, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0, 0)
 		})
 	})
 	b.Run("f64", func(b *testing.B) {
 		benchMacro(b, p.b64, avx512MR64, avx512NR64, func(a, bb []float64, kc int, c []float64, ldc, beta int) {
-			tileAVX512F64(a, bb, avx512NR64, kc, c, ldc, avx512MR64, avx512NR64, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0)
+			tileAVX512F64(a, bb, avx512NR64, kc, c, ldc, avx512MR64, avx512NR64, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0, 0)
 		})
 	})
 }
@@ -660,11 +756,11 @@ func BenchmarkAVX512Operands(b *testing.B) {
 							ct, ldc, w = c1, 16, bits
 						}
 						if !v.fwd {
-							tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0)
+							tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0, 0)
 							continue
 						}
 						// R = C (no Z: stores under an empty mask, to R).
-						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 0, 1, bias[jr:jr+16], ct, ldc, 0, ct, ldc, w[:15*stride+1], stride, jr%64/8)
+						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 0, 1, bias[jr:jr+16], ct, ldc, 0, ct, ldc, w[:15*stride+1], stride, jr%64/8, 0)
 					}
 				}
 			})

@@ -58,7 +58,7 @@ func raceTile[T Float](t *tile[T], mr, nr int) {
 			raceRead(t.b[p*t.ldb : p*t.ldb+t.n])
 		}
 	} else {
-		raceRead(t.b[:nr*t.kc])
+		raceRead(t.b[:roundUp(t.n, nr)*t.kc])
 	}
 	if t.last && t.bias != nil {
 		raceRead(t.bias[:t.n])
@@ -78,7 +78,7 @@ func raceTile[T Float](t *tile[T], mr, nr int) {
 		raceWrite(t.r[i*t.ldr : i*t.ldr+t.n])
 		if t.bits != nil {
 			w := i*t.stride + t.col/64
-			raceWrite(t.bits[w : w+1])
+			raceWrite(t.bits[w : i*t.stride+(t.col+t.n-1)/64+1])
 		}
 	}
 }
