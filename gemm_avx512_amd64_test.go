@@ -579,7 +579,7 @@ func testTileWide[T Float](t *testing.T, nr int) {
 	r := newRand(uint64(nr) + 5)
 	for i := range 300 {
 		m, kc := 1+r.IntN(40), r.IntN(40)
-		col := nr * r.IntN(64/nr*2)       // starts anywhere in a word, or the next
+		col := nr * r.IntN(64/nr*2)      // starts anywhere in a word, or the next
 		n := 1 + r.IntN(wideCols-col%64) // up to wideCols, within its words
 		direct, last := r.IntN(2) == 0, r.IntN(3) != 0
 		if direct {
