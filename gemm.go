@@ -78,7 +78,9 @@ type tile[T Float] struct {
 	ldc int
 	// Rows and columns of the tile that lie inside the matrix; with
 	// ops.tall, m rows of ⌈m/mr⌉ tiles down a column, a holding their
-	// micro-panels one after another.
+	// micro-panels one after another; with ops.wide, n columns of
+	// ⌈n/nr⌉ columns of tiles, b holding their micro-panels one after
+	// another (or B where it lies: n columns of it).
 	m, n int
 
 	// C = α·AB + β·C; β = 0 means C is not read. A fused forward pass has
@@ -1021,8 +1023,10 @@ func packBdZ[T Float](o *ops[T], dst []T, s *dzSource[T], p0, j0, kb, nb, nr int
 			raceWrite(dst[:ceilDiv(nb, nr)*nr*kb])
 			raceRead(db)
 			raceWrite(db)
-			if dz != nil {
-				raceOperand(dz, s.lddz, false, 0, 0, kb, nb) // written
+			for p := range kb {
+				if dz != nil {
+					raceWrite(dz[p*s.lddz : p*s.lddz+nb])
+				}
 			}
 		}
 		o.packDZB(dst, dr, s.lddr, bits, s.stride, db, dz, s.lddz, kb, nb, nr, nr*kb)
