@@ -113,12 +113,22 @@ func kernelAVX2[T Float](t *tile[T]) {
 }
 
 // edgeAVX2 is kernelAVX2 on the other tiles: the product into a
-// temporary tile, then the epilogue on its first t.m rows.
+// temporary tile (of 4 rows when t.m ≤ 4: the last tile of M = 32 has 2
+// rows, and a whole tile for it took 15% of BenchmarkForward/f32/
+// 32x256x256 with FUSEDRELU_ISA=avx2), then the epilogue on its first
+// t.m rows.
 func edgeAVX2[T Float](t *tile[T], a, b []T, ldb, nr int) {
 	const mr = 6
 	var abs [mr * avx2NR32]T
 	ab := abs[:mr*nr]
-	tileAVX2(a, b, ldb, t.kc, ab, nr, 0)
+	switch {
+	case t.m > 4:
+		tileAVX2(a, b, ldb, t.kc, ab, nr, 0)
+	case is32[T]():
+		tileR4AVX2F32(asF32(a), asF32(b), t.kc, asF32(ab[:4*nr]), ldb)
+	default:
+		tileR4AVX2F64(asF64(a), asF64(b), t.kc, asF64(ab[:4*nr]), ldb)
+	}
 	if !t.asmEpilogue(nr) {
 		t.finish(ab, nr)
 		return
@@ -174,7 +184,19 @@ func packA6Via[T Float](asm func(dst, a []T, lda, kb int)) func(dst, a []T, lda 
 			o := (i0+ip)*lda + p0
 			asm(panel, a[o:o+5*lda+kb], lda, kb)
 		}
-		if ip < mb {
+		if ip < mb && !trans {
+			// The last rows: the panel cleared, then row by row (packAGeneric
+			// goes step by step, with a clear of the padding at each: 2.9% of
+			// BenchmarkForward/f32/32x256x256 with FUSEDRELU_ISA=avx2).
+			panel := dst[ip*kb : ip*kb+6*kb]
+			clear(panel)
+			for i := range mb - ip {
+				o := (i0+ip+i)*lda + p0
+				for p, v := range a[o : o+kb] {
+					panel[p*6+i] = v
+				}
+			}
+		} else if ip < mb {
 			packAGeneric(dst[ip*kb:], a, lda, trans, i0+ip, p0, mb-ip, kb, mr)
 		}
 	}
@@ -258,6 +280,19 @@ func packBRows64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int)) func(d
 //
 //go:noescape
 func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta, ldb int)
+
+// tileR4AVX2F32 is tileAVX2F32's product for the first 4 of the panel's 6
+// rows into the temporary tile ab (len(ab) == 64: 4 rows of 16), with
+// beta = 0: the edge tile of 1 to 4 rows, in 4/6 of a whole tile's time,
+// each element the same chain of multiply-adds as in tileAVX2F32.
+//
+//go:noescape
+func tileR4AVX2F32(a, b []float32, kc int, ab []float32, ldb int)
+
+// tileR4AVX2F64 is tileR4AVX2F32 for float64 (len(ab) == 32: 4 rows of 8).
+//
+//go:noescape
+func tileR4AVX2F64(a, b []float64, kc int, ab []float64, ldb int)
 
 // tileFwdAVX2F32 is the forward epilogue of tile.finish on a whole tile
 // with α = 1: for len(a) == 6·kc, len(b) == (kc−1)·ldb+16 (as

@@ -238,6 +238,72 @@ loop1: \
 	JNZ	loop1; \
 kdone:
 
+// STEPR4 is STEP for the first 4 rows of the 6-row panel (the edge tile
+// of 1 to 4 rows): 8 accumulators, Y4–Y11, as many independent chains as
+// two FMA units of latency 4 need, so that it runs at the FMA rate, for
+// 4/6 of a whole tile's time.
+#define STEPR4(P, B0, B1, ES, BCAST, FMA) \
+	VMOVUPS	B0, Y0; \
+	VMOVUPS	B1, Y1; \
+	BCAST	(P*6*ES)(AX), Y2; \
+	BCAST	(P*6*ES+ES)(AX), Y3; \
+	FMA	Y0, Y2, Y4; \
+	FMA	Y1, Y2, Y5; \
+	FMA	Y0, Y3, Y6; \
+	FMA	Y1, Y3, Y7; \
+	BCAST	(P*6*ES+2*ES)(AX), Y2; \
+	BCAST	(P*6*ES+3*ES)(AX), Y3; \
+	FMA	Y0, Y2, Y8; \
+	FMA	Y1, Y2, Y9; \
+	FMA	Y0, Y3, Y10; \
+	FMA	Y1, Y3, Y11
+
+// KLOOPR4 is KLOOP with STEPR4.
+#define KLOOPR4(ES, BCAST, FMA) \
+	VXORPS	Y4, Y4, Y4; \
+	VXORPS	Y5, Y5, Y5; \
+	VXORPS	Y6, Y6, Y6; \
+	VXORPS	Y7, Y7, Y7; \
+	VXORPS	Y8, Y8, Y8; \
+	VXORPS	Y9, Y9, Y9; \
+	VXORPS	Y10, Y10, Y10; \
+	VXORPS	Y11, Y11, Y11; \
+	MOVQ	CX, DX; \
+	ANDQ	$3, DX; \
+	SHRQ	$2, CX; \
+	JZ	tail; \
+loop4: \
+	STEPR4(0, (BX), 32(BX), ES, BCAST, FMA); \
+	STEPR4(1, (BX)(R10*1), 32(BX)(R10*1), ES, BCAST, FMA); \
+	STEPR4(2, (BX)(R10*2), 32(BX)(R10*2), ES, BCAST, FMA); \
+	STEPR4(3, (BX)(R11*1), 32(BX)(R11*1), ES, BCAST, FMA); \
+	ADDQ	$(4*6*ES), AX; \
+	LEAQ	(BX)(R10*4), BX; \
+	DECQ	CX; \
+	JNZ	loop4; \
+tail: \
+	TESTQ	DX, DX; \
+	JZ	kdone; \
+loop1: \
+	STEPR4(0, (BX), 32(BX), ES, BCAST, FMA); \
+	ADDQ	$(6*ES), AX; \
+	ADDQ	R10, BX; \
+	DECQ	DX; \
+	JNZ	loop1; \
+kdone:
+
+// STORER4 stores the 4 rows of KLOOPR4's accumulators at DI, 64 bytes
+// apart (a temporary tile of nr columns).
+#define STORER4 \
+	VMOVUPS	Y4, (DI); \
+	VMOVUPS	Y5, 32(DI); \
+	VMOVUPS	Y6, 64(DI); \
+	VMOVUPS	Y7, 96(DI); \
+	VMOVUPS	Y8, 128(DI); \
+	VMOVUPS	Y9, 160(DI); \
+	VMOVUPS	Y10, 192(DI); \
+	VMOVUPS	Y11, 224(DI)
+
 // BSTRIDE sets R10 to the stride of B's rows in bytes from the argument
 // LDB (elements of 1<<SH bytes), and R11 to three times it.
 #define BSTRIDE(LDB, SH) \
@@ -575,6 +641,18 @@ storer:
 TEXT ·rowsAVX2F32(SB), NOSPLIT, $0-208
 	EPIROWS(2, VADDPS, VCMPPS, VMOVMSKPS, 8, MOVW, VMAXPS)
 
+// func tileR4AVX2F32(a, b []float32, kc int, ab []float32, ldb int)
+TEXT ·tileR4AVX2F32(SB), NOSPLIT, $0-88
+	MOVQ	a_base+0(FP), AX
+	MOVQ	b_base+24(FP), BX
+	MOVQ	kc+48(FP), CX
+	MOVQ	ab_base+56(FP), DI
+	BSTRIDE(ldb+80(FP), 2)
+	KLOOPR4(4, VBROADCASTSS, VFMADD231PS)
+	STORER4
+	VZEROUPPER
+	RET
+
 // ---- float64, 6×8 -----------------------------------------------------------
 
 // func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta, ldb int)
@@ -648,6 +726,18 @@ storer:
 // func rowsAVX2F64(ab []float64, m int, c []float64, ldc, beta, last int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift int)
 TEXT ·rowsAVX2F64(SB), NOSPLIT, $0-208
 	EPIROWS(3, VADDPD, VCMPPD, VMOVMSKPD, 4, MOVB, VMAXPD)
+
+// func tileR4AVX2F64(a, b []float64, kc int, ab []float64, ldb int)
+TEXT ·tileR4AVX2F64(SB), NOSPLIT, $0-88
+	MOVQ	a_base+0(FP), AX
+	MOVQ	b_base+24(FP), BX
+	MOVQ	kc+48(FP), CX
+	MOVQ	ab_base+56(FP), DI
+	BSTRIDE(ldb+80(FP), 3)
+	KLOOPR4(8, VBROADCASTSD, VFMADD231PD)
+	STORER4
+	VZEROUPPER
+	RET
 
 // ---- packers ------------------------------------------------------------------
 

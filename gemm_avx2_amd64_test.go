@@ -264,6 +264,63 @@ func testTileProduct[T Float](t *testing.T, mr, nr int, prod func(a, b []T, kc i
 	}
 }
 
+// TestAVX2Pack runs the packers' test (testAVX512Pack: against the
+// generic packers, bit for bit, blocks anywhere in a strided matrix, a
+// guard band after) on the AVX2 ones: 6-row panels of A, whole and
+// partial, and 64-byte rows of B.
+func TestAVX2Pack(t *testing.T) {
+	needAVX2(t)
+	o32, o64 := avx2Ops32(), avx2Ops64()
+	testAVX512Pack(t, &o32)
+	testAVX512Pack(t, &o64)
+}
+
+// TestAVX2TileR4: the edge tile's 4-row product is, bit for bit, the
+// first 4 rows of the whole tile's (β = 0), special values included, and
+// writes its 4 rows of nr and nothing past them.
+func TestAVX2TileR4(t *testing.T) {
+	needAVX2(t)
+	testTileR4(t, avx2NR32, tileAVX2F32, tileR4AVX2F32)
+	testTileR4(t, avx2NR64, tileAVX2F64, tileR4AVX2F64)
+}
+
+func testTileR4[T Float](t *testing.T, nr int, whole func(a, b []T, kc int, c []T, ldc, beta, ldb int), r4 func(a, b []T, kc int, ab []T, ldb int)) {
+	r := newRand(74)
+	for _, kc := range []int{0, 1, 2, 3, 4, 5, 7, 8, 9, 31, 256, 513} {
+		for _, ldb := range []int{nr, nr + 3, 4 * nr} {
+			a, b := make([]T, 6*kc), make([]T, max(0, (kc-1)*ldb+nr))
+			for i := range a {
+				a[i] = randVal[T](r)
+				if r.IntN(16) == 0 {
+					a[i] = randSpecial(r, specials[T]())
+				}
+			}
+			for i := range b {
+				b[i] = randVal[T](r)
+				if r.IntN(16) == 0 {
+					b[i] = randSpecial(r, specials[T]())
+				}
+			}
+			want := make([]T, 6*nr)
+			whole(a, b, kc, want, nr, 0, ldb)
+			got := make([]T, 4*nr+tailGuard)
+			for i := range got {
+				got[i] = guard[T]()
+			}
+			r4(a, b, kc, got[:4*nr], ldb)
+			for i := range got {
+				w := guard[T]()
+				if i < 4*nr {
+					w = want[i]
+				}
+				if bitsOf(got[i]) != bitsOf(w) {
+					t.Fatalf("%s kc=%d ldb=%d: [%d] = %s, want %s", typeName[T](), kc, ldb, i, fmtBits(got[i]), fmtBits(w))
+				}
+			}
+		}
+	}
+}
+
 // TestAVX2TileNoAlloc: the kernels' temporary tile stays on the stack.
 func TestAVX2TileNoAlloc(t *testing.T) {
 	needAVX2(t)
