@@ -36,8 +36,11 @@ type ops[T Float] struct {
 	// has no masked loads), so only for N a multiple of nr, and for rows
 	// of B 4 KiB or more apart only 1 or 2 row tiles.
 	directB, directWhole bool
-	packA                func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
-	packB                func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
+	// directA: kernel reads an untransposed A unpacked, t.lda apart,
+	// when t.lda ≠ 0 (directA in gemm.go says when).
+	directA bool
+	packA   func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
+	packB   func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
 	// packBRows is packBRowsGeneric: rows of B into micro-panels panel
 	// elements apart, so that a block can be packed a few rows at a time.
 	packBRows func(dst, b []T, ldb, rows, nb, nr, panel int)

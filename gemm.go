@@ -74,6 +74,9 @@ type tile[T Float] struct {
 	a, b []T // packed micro-panels: a[p*mr+i], b[p*nr+j] for p < kc
 	// ldb ≠ 0: b is B where it lies, b[p*ldb+j] for j < n (ops.directB).
 	ldb int
+	// lda ≠ 0: a is A where it lies, a[i*lda+p] for the tiles' rows i,
+	// all mr rows of each (ops.directA).
+	lda int
 	c   []T // the tile's origin in the accumulating matrix
 	ldc int
 	// Rows and columns of the tile that lie inside the matrix; with
@@ -271,6 +274,23 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 	}
 	return true
 }
+
+// directA reports whether the tiles of a job read an untransposed A where
+// it lies (ops.directA, tile.lda) rather than packed, for its blocks of
+// whole row tiles: packing A costs a pass over it for the few column
+// tiles that use each block (16 at N = 256: 2.4% of
+// BenchmarkForward/f32/32x256x256), while the tile broadcasts a row's
+// value from the row wherever it is, as fast while the 16 rows of a tile
+// spread over L1's sets, that is unless they are a multiple of 2 KiB
+// apart (4 KiB: all in one set of 8 ways).
+func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
+	var z T
+	return o.directA && !j.a.dz && !j.a.trans && j.k > 0 && j.n <= directMaxACols &&
+		j.a.ld*int(unsafe.Sizeof(z))%2048 != 0
+}
+
+// directMaxACols is the widest job whose A is read where it lies.
+const directMaxACols = 1024
 
 // onRows reports whether a job takes the rows route (runRows) rather than
 // the packed tiles.
@@ -524,7 +544,7 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 		nbr := roundUp(min(bl.nc, n), nr)
 		dzB = grow(&s.brows, max(1, min(dzBRows, dzBElems/nbr))*nbr)
 	}
-	direct := directB(o, j)
+	direct, dirA := directB(o, j), directA(o, j)
 	t := &s.t
 	*t = tile[T]{alpha: j.alpha, ldc: j.ldc, nrMask: 1<<nr - 1}
 	if direct {
@@ -640,7 +660,10 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 						q, s.aHave = 0, 0
 					}
 					ap := a[q*astride : q*astride+kb*roundUp(mb, mr)]
-					if s.aHave&(1<<q) == 0 {
+					t.lda = 0
+					if dirA && mb%mr == 0 {
+						t.lda = j.a.ld
+					} else if s.aHave&(1<<q) == 0 {
 						if j.a.dz {
 							packAdZ(o, ap, &j.src, ic, pc, mb, kb, mr, dzA, j.visit && jc == 0)
 						} else {
@@ -681,6 +704,9 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 						for ir := 0; ir < mb; ir += step {
 							row := ic + ir
 							t.a = ap[ir*kb : (ir+step)*kb]
+							if t.lda != 0 {
+								t.a = j.a.s[row*t.lda+pc:]
+							}
 							t.m = min(step, mb-ir)
 							t.c = j.c[row*j.ldc+col:]
 							if t.last {

@@ -28,6 +28,7 @@ func setAVX512GEMM32(o *ops[float32]) {
 	o.kernel = kernelAVX512[float32]
 	o.tall = true    // a column of tiles a call
 	o.wide = true    // and several columns
+	o.directA = true // the tile reads A's rows lda apart
 	o.directB = true // the tile reads B ldb apart under the mask of its n columns
 	o.gemmNT = gemmNTAVX512F32
 	o.packA = packAAVX512F32
@@ -44,6 +45,7 @@ func setAVX512GEMM64(o *ops[float64]) {
 	o.kernel = kernelAVX512[float64]
 	o.tall = true
 	o.wide = true
+	o.directA = true
 	o.directB = true
 	o.packA = packAAVX512F64
 	o.packB = packBAVX512F64
@@ -76,6 +78,10 @@ func kernelAVX512[T Float](t *tile[T]) {
 	}
 	nt := ceilDiv(n, nr) // columns of tiles
 	a, b, ldb, bcol := t.a[:ceilDiv(m, mr)*mr*t.kc], t.b, nr, nr*t.kc
+	aTile := mr * t.kc // from a row tile's A to the next's
+	if t.lda != 0 {    // A where it lies (directA): all 16 rows of every tile
+		a, aTile = t.a[:(ceilDiv(m, mr)*mr-1)*t.lda+t.kc], mr*t.lda
+	}
 	if t.ldb == 0 {
 		b = b[:nt*nr*t.kc]
 	} else { // B unpacked (directB): the tiles' n columns of kc rows
@@ -90,7 +96,7 @@ func kernelAVX512[T Float](t *tile[T]) {
 		for q := range nt {
 			sub.n = min(nr, n-q*nr)
 			for i := 0; i < m; i += mr {
-				tileAVX512(a[i*t.kc:(i+mr)*t.kc], b[q*bcol:], ldb, t.kc, ab, nr, mr, sub.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0, 0)
+				tileAVX512(a[i/mr*aTile:], b[q*bcol:], ldb, t.kc, ab, nr, mr, sub.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0, 0, t.lda)
 				sub.m, sub.c = min(mr, m-i), t.c[i*t.ldc+q*nr:]
 				sub.finish(ab, nr)
 			}
@@ -100,7 +106,7 @@ func kernelAVX512[T Float](t *tile[T]) {
 	beta := int(t.beta) // 0 or 1
 	c := t.c[:(m-1)*t.ldc+n]
 	if !t.last {
-		tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol)
+		tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol, t.lda)
 		return
 	}
 	bias := negZeros[T](nt * nr)
@@ -121,33 +127,34 @@ func kernelAVX512[T Float](t *tile[T]) {
 		w := t.col / 64
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+(t.col+n-1)/64+1], t.stride, t.col%64/8
 	}
-	tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol)
+	tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol, t.lda)
 }
 
 // tileAVX512 calls T's tile, tileAVX512F32 or tileAVX512F64.
-func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol int) {
+func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol, lda int) {
 	if is32[T]() {
-		tileAVX512F32(asF32(a), asF32(b), ldb, kc, asF32(c), ldc, m, n, beta, fwd, asF32(bias), asF32(z), ldz, storeZ, asF32(r), ldr, bits, stride, shift, bcol)
+		tileAVX512F32(asF32(a), asF32(b), ldb, kc, asF32(c), ldc, m, n, beta, fwd, asF32(bias), asF32(z), ldz, storeZ, asF32(r), ldr, bits, stride, shift, bcol, lda)
 		return
 	}
-	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift, bcol)
+	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift, bcol, lda)
 }
 
 // tileAVX512F32 computes, for each of the ⌈m/16⌉ tiles of 16 rows down
 // each of the ⌈n/16⌉ columns of 16 columns of C, the 16×16 product of its
-// packed micro-panel of A (a[q*16*kc+p*16+i] for row tile q) and its 16
-// columns of B (b[t*bcol+p*ldb+j] for column tile t: ldb = 16 and bcol =
-// 16·kc for packed micro-panels one after another, or ldb the row stride
-// of B unpacked and bcol = 16; columns past n are not read), p < kc, and
-// applies an epilogue to its rows below m and its columns below n (m ≥ 1,
-// n ≥ 1; beta, fwd and storeZ are 0 or 1). It is this Go, with fused
-// multiply-adds:
+// rows of A, A(i, p) (packed: a[q*16*kc+p*16+i%16] for row tile q = i/16;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 16 rows of every tile) and
+// its 16 columns of B (b[t*bcol+p*ldb+j%16] for column tile t = j/16: ldb
+// = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 16; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
 //			var v float32
 //			for p := range kc {
-//				v += a[i/16*16*kc+p*16+i%16] * b[j/16*bcol+p*ldb+j%16]
+//				v += A(i, p) * b[j/16*bcol+p*ldb+j%16]
 //			}
 //			if beta == 1 {
 //				v += c[i*ldc+j]
@@ -175,14 +182,14 @@ func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int,
 // The tiles go down a column, then on to the next column.
 //
 //go:noescape
-func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift, bcol int)
+func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift, bcol, lda int)
 
 // tileAVX512F64 is tileAVX512F32 for the 16×8 float64 tiles: columns of
 // 8, ldb = 8 and bcol = 8·kc when packed (8 where B lies), and 8 mask bits
 // a column tile, a byte.
 //
 //go:noescape
-func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift, bcol int)
+func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift, bcol, lda int)
 
 // packAPanelAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
 // kb columns (a multiple of 16):

@@ -58,6 +58,32 @@
 	VFMADD231PD.BCST (p*128+112)(AX), Z16, Z14; \
 	VFMADD231PD.BCST (p*128+120)(AX), Z16, Z15
 
+// STEPDA32 and STEPDA64 are STEP32 and STEP64 with A where it lies, not
+// packed (a tile's 16 rows lda apart, tile.lda ≠ 0): row i's value of the
+// step broadcast from its own row, rows 4q … 4q+3 at base, base+lda,
+// base+2·lda and base+3·lda (R14 = lda and R12 = 3·lda in bytes) from the
+// bases AX, DX, SI and R10 of rows 0, 4, 8 and 12 (p: the step of the
+// unrolled four, elements ahead of the bases).
+#define STEPDA32(brow, p) \
+	VMOVUPS.Z brow, K1, Z16; \
+	DAROWS4(VFMADD231PS.BCST, p*4, AX, Z0, Z1, Z2, Z3); \
+	DAROWS4(VFMADD231PS.BCST, p*4, DX, Z4, Z5, Z6, Z7); \
+	DAROWS4(VFMADD231PS.BCST, p*4, SI, Z8, Z9, Z10, Z11); \
+	DAROWS4(VFMADD231PS.BCST, p*4, R10, Z12, Z13, Z14, Z15)
+
+#define STEPDA64(brow, p) \
+	VMOVUPD.Z brow, K1, Z16; \
+	DAROWS4(VFMADD231PD.BCST, p*8, AX, Z0, Z1, Z2, Z3); \
+	DAROWS4(VFMADD231PD.BCST, p*8, DX, Z4, Z5, Z6, Z7); \
+	DAROWS4(VFMADD231PD.BCST, p*8, SI, Z8, Z9, Z10, Z11); \
+	DAROWS4(VFMADD231PD.BCST, p*8, R10, Z12, Z13, Z14, Z15)
+
+#define DAROWS4(FMA, off, base, a0, a1, a2, a3) \
+	FMA (off)(base), Z16, a0; \
+	FMA (off)(base)(R14*1), Z16, a1; \
+	FMA (off)(base)(R14*2), Z16, a2; \
+	FMA (off)(base)(R12*1), Z16, a3
+
 // ZERO16 zeroes the 16 accumulators Z0–Z15.
 #define ZERO16 \
 	VPXORD Z0, Z0, Z0; \
@@ -187,7 +213,8 @@
 	FWD_ROW64(acc)
 
 // NEXT_TILE goes on to the next row tile of a tile function, if rows are
-// left: its micro-panel of A follows this one, and its rows of C, Z, R and
+// left: its micro-panel of A follows this one (or its rows are 16 rows of
+// A on, when A lies where it is), and its rows of C, Z, R and
 // the mask are 16 rows on (SH: log2 of 16 elements' bytes). The argument
 // slots are the call's own (ABI0 arguments belong to the callee), and a
 // pointer is only advanced onto a row that exists. Clobbers CX.
@@ -196,7 +223,11 @@
 	SUBQ $16, CX; \
 	JLE  return; \
 	MOVQ CX, m+96(FP); \
-	ADVANCE(kc+56(FP), SH, a_base+0(FP)); \
+	MOVQ lda+272(FP), CX; \
+	TESTQ CX, CX; \
+	CMOVQEQ kc+56(FP), CX; \
+	SHLQ $SH, CX; \
+	ADDQ CX, a_base+0(FP); \
 	ADVANCE(ldc+88(FP), SH, c_base+64(FP)); \
 	ADVANCE(ldz+176(FP), SH, z_base+152(FP)); \
 	ADVANCE(ldr+216(FP), SH, r_base+192(FP)); \
@@ -293,7 +324,7 @@
 //     prefetches in front of them cost 7% of a dW GEMM from a batch of 32
 //     (BenchmarkBackward/f32/32x256x256).
 //   - The R8 steps left, four at a time (loopB) and one at a time (loop1).
-#define TILE_PRODUCT(SH, STEP, A1, LANES) \
+#define TILE_PRODUCT(SH, STEP, A1, LANES, DSTEP, ES) \
 tile: \
 	MOVQ c_base+64(FP), DX; \
 	MOVQ ldc+88(FP), SI; \
@@ -326,6 +357,9 @@ early: \
 	SHLQ $SH, R9; \
 	LEAQ (R9)(R9*2), R13; \
 	ZERO16; \
+	MOVQ lda+272(FP), R14; \
+	TESTQ R14, R14; \
+	JNZ  direct; \
 	MOVQ kc+56(FP), R8; \
 	MOVQ R8, CX; \
 	SUBQ $32, CX; \
@@ -369,15 +403,56 @@ loop1: \
 	ADDQ $A1, AX; \
 	ADDQ R9, BX; \
 	DECQ CX; \
-	JNZ  loop1
+	JNZ  loop1; \
+	JMP  epilogue; \
+direct: \
+	SHLQ $SH, R14; \
+	LEAQ (R14)(R14*2), R12; \
+	LEAQ (AX)(R14*4), DX; \
+	LEAQ (DX)(R14*4), SI; \
+	LEAQ (SI)(R14*4), R10; \
+	MOVQ kc+56(FP), CX; \
+	MOVQ CX, R8; \
+	ANDQ $3, R8; \
+	SHRQ $2, CX; \
+	JZ   dtail; \
+dloop4: \
+	DSTEP((BX), 0); \
+	DSTEP((BX)(R9*1), 1); \
+	DSTEP((BX)(R9*2), 2); \
+	DSTEP((BX)(R13*1), 3); \
+	ADDQ $(4*ES), AX; \
+	ADDQ $(4*ES), DX; \
+	ADDQ $(4*ES), SI; \
+	ADDQ $(4*ES), R10; \
+	LEAQ (BX)(R9*4), BX; \
+	DECQ CX; \
+	JNZ  dloop4; \
+dtail: \
+	TESTQ R8, R8; \
+	JZ   drestore; \
+dloop1: \
+	DSTEP((BX), 0); \
+	ADDQ $ES, AX; \
+	ADDQ $ES, DX; \
+	ADDQ $ES, SI; \
+	ADDQ $ES, R10; \
+	ADDQ R9, BX; \
+	DECQ R8; \
+	JNZ  dloop1; \
+drestore: \
+	MOVQ c_base+64(FP), DX; \
+	MOVQ ldc+88(FP), SI; \
+	SHLQ $SH, SI; \
+	MOVQ r_base+192(FP), R10
 
-// func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift, bcol int)
-TEXT ·tileAVX512F32(SB), NOSPLIT, $48-272
+// func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift, bcol, lda int)
+TEXT ·tileAVX512F32(SB), NOSPLIT, $48-280
 
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (NEXT_TILE advances them).
 	TILE_SAVE
-	TILE_PRODUCT(2, STEP32, 64, 16)
+	TILE_PRODUCT(2, STEP32, 64, 16, STEPDA32, 4)
 
 epilogue:
 	CMPQ fwd+120(FP), $0
@@ -486,13 +561,13 @@ finish:
 	VZEROUPPER
 	RET
 
-// func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift, bcol int)
-TEXT ·tileAVX512F64(SB), NOSPLIT, $48-272
+// func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift, bcol, lda int)
+TEXT ·tileAVX512F64(SB), NOSPLIT, $48-280
 
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (NEXT_TILE advances them).
 	TILE_SAVE
-	TILE_PRODUCT(3, STEP64, 128, 8)
+	TILE_PRODUCT(3, STEP64, 128, 8, STEPDA64, 8)
 
 epilogue:
 	CMPQ fwd+120(FP), $0

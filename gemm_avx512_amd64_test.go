@@ -536,8 +536,8 @@ func TestAVX512TileStridedB(t *testing.T) {
 					copy(packed[p*16:p*16+n], b32[p*ldb:])
 				}
 				got, want := make([]float32, 16*16), make([]float32, 16*16)
-				tileAVX512F32(a32, b32, ldb, kc, got, 16, 16, n, 0, 0, nil, nil, 0, 0, got, 16, nil, 0, 0, 0)
-				tileAVX512F32(a32, packed, 16, kc, want, 16, 16, n, 0, 0, nil, nil, 0, 0, want, 16, nil, 0, 0, 0)
+				tileAVX512F32(a32, b32, ldb, kc, got, 16, 16, n, 0, 0, nil, nil, 0, 0, got, 16, nil, 0, 0, 0, 0)
+				tileAVX512F32(a32, packed, 16, kc, want, 16, 16, n, 0, 0, nil, nil, 0, 0, want, 16, nil, 0, 0, 0, 0)
 				for i := range got {
 					if x512Bits(got[i]) != x512Bits(want[i]) {
 						t.Fatalf("f32 [%d] = %v, packed %v", i, got[i], want[i])
@@ -551,8 +551,8 @@ func TestAVX512TileStridedB(t *testing.T) {
 					copy(packed64[p*8:p*8+n64], b64[p*ldb:])
 				}
 				got64, want64 := make([]float64, 16*8), make([]float64, 16*8)
-				tileAVX512F64(a64, b64, ldb, kc, got64, 8, 16, n64, 0, 0, nil, nil, 0, 0, got64, 8, nil, 0, 0, 0)
-				tileAVX512F64(a64, packed64, 8, kc, want64, 8, 16, n64, 0, 0, nil, nil, 0, 0, want64, 8, nil, 0, 0, 0)
+				tileAVX512F64(a64, b64, ldb, kc, got64, 8, 16, n64, 0, 0, nil, nil, 0, 0, got64, 8, nil, 0, 0, 0, 0)
+				tileAVX512F64(a64, packed64, 8, kc, want64, 8, 16, n64, 0, 0, nil, nil, 0, 0, want64, 8, nil, 0, 0, 0, 0)
 				for i := range got64 {
 					if x512Bits(got64[i]) != x512Bits(want64[i]) {
 						t.Fatalf("f64 [%d] = %v, packed %v", i, got64[i], want64[i])
@@ -564,12 +564,13 @@ func TestAVX512TileStridedB(t *testing.T) {
 }
 
 // A wide call (ops.wide: several columns of tiles) is, bit for bit, one
-// call a column of tiles: C, Z, R and the mask words (those of other
-// columns and rows untouched), for columns that start inside a mask word
-// and cross words, partial last columns, B packed and where it lies, with
-// and without bias, Z and mask, β = 0 and 1, fwd and GEMM tiles. The
+// call a column of tiles, and A read where it lies (tile.lda, ops.directA)
+// the packed A: C, Z, R and the mask words (those of other columns and
+// rows untouched), for columns that start inside a mask word and cross
+// words, partial last columns, B packed and where it lies, A strided,
+// with and without bias, Z and mask, β = 0 and 1, fwd and GEMM tiles. The
 // buffers are larger than the outputs, their slack holding the guard.
-func TestAVX512TileWide(t *testing.T) {
+func TestAVX512TileWideDirectA(t *testing.T) {
 	gemmAVX512Impl(t)
 	testTileWide[float32](t, avx512NR32)
 	testTileWide[float64](t, avx512NR64)
@@ -590,7 +591,12 @@ func testTileWide[T Float](t *testing.T, nr int) {
 		nt := ceilDiv(n, nr)
 		ldc := col + n + r.IntN(9)
 		stride := (ldc+63)/64 + r.IntN(2)
-		a := x512Rand[T](r, ceilDiv(m, 16)*16*kc, 0.05)
+		// A where it lies (all 16 rows of each tile) and packed.
+		rows, lda := ceilDiv(m, 16)*16, kc+r.IntN(20)
+		araw := x512Rand[T](r, max(0, (rows-1)*lda+kc), 0.05)
+		a := make([]T, rows*kc)
+		packAGeneric(a, araw, lda, false, 0, 0, rows, kc, 16)
+		dirA := kc > 0 && r.IntN(2) == 0
 		ldb := nr
 		var b []T
 		if direct {
@@ -611,8 +617,11 @@ func testTileWide[T Float](t *testing.T, nr int) {
 			}
 			return
 		}
-		tileAt := func(c, z, rr []T, bits []uint64, c0, width int) *tile[T] {
+		tileAt := func(c, z, rr []T, bits []uint64, c0, width int, dirA bool) *tile[T] {
 			tt := &tile[T]{kc: kc, a: a, c: c[c0:], ldc: ldc, m: m, n: width, alpha: 1, beta: beta, last: last, r: rr[c0:], ldr: ldc, col: c0}
+			if dirA {
+				tt.a, tt.lda = araw, lda
+			}
 			if direct {
 				tt.b, tt.ldb = b[c0:], ldb
 			} else {
@@ -635,12 +644,12 @@ func testTileWide[T Float](t *testing.T, nr int) {
 			return tt
 		}
 		gc, gz, gr, gb := mk()
-		kernelAVX512(tileAt(gc, gz, gr, gb, col, n))
+		kernelAVX512(tileAt(gc, gz, gr, gb, col, n, dirA))
 		wc, wz, wr, wb := mk()
 		for q := range nt {
-			kernelAVX512(tileAt(wc, wz, wr, wb, col+q*nr, min(nr, n-q*nr)))
+			kernelAVX512(tileAt(wc, wz, wr, wb, col+q*nr, min(nr, n-q*nr), false))
 		}
-		name := fmt.Sprintf("%s m=%d kc=%d col=%d n=%d direct=%v last=%v bias=%v z=%v bits=%v beta=%v", x512TypeName[T](), m, kc, col, n, direct, last, withBias, withZ, withBits, beta)
+		name := fmt.Sprintf("%s m=%d kc=%d col=%d n=%d directB=%v directA=%v last=%v bias=%v z=%v bits=%v beta=%v", x512TypeName[T](), m, kc, col, n, direct, dirA, last, withBias, withZ, withBits, beta)
 		for _, o := range []struct {
 			s    string
 			g, w []T
@@ -675,13 +684,13 @@ func BenchmarkAVX512Tile(b *testing.B) {
 		b.Run(fmt.Sprintf("f32/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float32, 16*kc), make([]float32, 16*kc), make([]float32, 16*16)
 			benchLoop(b, float64(2*16*16*kc), func() {
-				tileAVX512F32(a, bb, 16, kc, c, 16, 16, 16, 1, 0, nil, nil, 0, 0, c, 16, nil, 0, 0, 0)
+				tileAVX512F32(a, bb, 16, kc, c, 16, 16, 16, 1, 0, nil, nil, 0, 0, c, 16, nil, 0, 0, 0, 0)
 			})
 		})
 		b.Run(fmt.Sprintf("f64/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float64, 16*kc), make([]float64, 8*kc), make([]float64, 16*8)
 			benchLoop(b, float64(2*16*8*kc), func() {
-				tileAVX512F64(a, bb, 8, kc, c, 8, 16, 8, 1, 0, nil, nil, 0, 0, c, 8, nil, 0, 0, 0)
+				tileAVX512F64(a, bb, 8, kc, c, 8, 16, 8, 1, 0, nil, nil, 0, 0, c, 8, nil, 0, 0, 0, 0)
 			})
 		})
 	}
@@ -691,12 +700,12 @@ func BenchmarkAVX512Macro(b *testing.B) {
 	p := gemmAVX512Impl(b)
 	b.Run("f32", func(b *testing.B) {
 		benchMacro(b, p.b32, avx512MR32, avx512NR32, func(a, bb []float32, kc int, c []float32, ldc, beta int) {
-			tileAVX512F32(a, bb, avx512NR32, kc, c, ldc, avx512MR32, avx512NR32, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0, 0)
+			tileAVX512F32(a, bb, avx512NR32, kc, c, ldc, avx512MR32, avx512NR32, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0, 0, 0)
 		})
 	})
 	b.Run("f64", func(b *testing.B) {
 		benchMacro(b, p.b64, avx512MR64, avx512NR64, func(a, bb []float64, kc int, c []float64, ldc, beta int) {
-			tileAVX512F64(a, bb, avx512NR64, kc, c, ldc, avx512MR64, avx512NR64, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0, 0)
+			tileAVX512F64(a, bb, avx512NR64, kc, c, ldc, avx512MR64, avx512NR64, beta, 0, nil, nil, 0, 0, c, ldc, nil, 0, 0, 0, 0)
 		})
 	})
 }
@@ -756,11 +765,11 @@ func BenchmarkAVX512Operands(b *testing.B) {
 							ct, ldc, w = c1, 16, bits
 						}
 						if !v.fwd {
-							tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0, 0)
+							tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0, 0, 0)
 							continue
 						}
 						// R = C (no Z: stores under an empty mask, to R).
-						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 0, 1, bias[jr:jr+16], ct, ldc, 0, ct, ldc, w[:15*stride+1], stride, jr%64/8, 0)
+						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 0, 1, bias[jr:jr+16], ct, ldc, 0, ct, ldc, w[:15*stride+1], stride, jr%64/8, 0, 0)
 					}
 				}
 			})
