@@ -40,6 +40,7 @@ const (
 // setAVX2GEMM32 puts the AVX2 float32 register tile and its packers into o.
 func setAVX2GEMM32(o *ops[float32]) {
 	o.mr, o.nr, o.kernel = avx2MR32, avx2NR32, kernelAVX2[float32]
+	o.tall = true                         // a column of tiles a call
 	o.directB, o.directWhole = true, true // B where it lies, whole tiles of columns
 	o.packA, o.packB = packA6Via(packA6AVX2F32), packB64Via(packB64AVX2F32, packBTAVX2F32)
 	o.packBRows = packBRows64Via(packB64AVX2F32)
@@ -48,6 +49,7 @@ func setAVX2GEMM32(o *ops[float32]) {
 // setAVX2GEMM64 puts the AVX2 float64 register tile and its packers into o.
 func setAVX2GEMM64(o *ops[float64]) {
 	o.mr, o.nr, o.kernel = avx2MR64, avx2NR64, kernelAVX2[float64]
+	o.tall = true
 	o.directB, o.directWhole = true, true
 	o.packA, o.packB = packA6Via(packA6AVX2F64), packB64Via(packB64AVX2F64, packBTAVX2F64)
 	o.packBRows = packBRows64Via(packB64AVX2F64)
@@ -78,15 +80,19 @@ func (t *tile[T]) fwdOutputs(m, nr int) (bias, z, r []T, bits []uint64, shift in
 }
 
 // kernelAVX2 is the microkernel of both types: kernelGeneric
-// (kernels_generic.go) on a 6×16 (float32) or 6×8 (float64) tile.
+// (kernels_generic.go) on a column of 6×16 (float32) or 6×8 (float64)
+// tiles (ops.tall): its whole tiles in one call of the assembly (a call
+// costs tens of nanoseconds of Go around it, against a tile of 0.4 µs at
+// kc = 256), the last partial tile, or every tile when the assembly
+// epilogues do not apply, by edgeAVX2.
 func kernelAVX2[T Float](t *tile[T]) {
 	const mr = 6 // avx2MR32 = avx2MR64
 	nr := avx2NR32
 	if !is32[T]() {
 		nr = avx2NR64
 	}
-	kc := t.kc
-	a, b, ldb := t.a[:mr*kc], t.b, nr
+	kc, mt := t.kc, ceilDiv(t.m, mr)
+	a, b, ldb := t.a[:mt*mr*kc], t.b, nr
 	if t.ldb == 0 {
 		b = b[:nr*kc]
 	} else { // B where it lies (directB): whole tiles of nr columns only
@@ -95,21 +101,39 @@ func kernelAVX2[T Float](t *tile[T]) {
 		}
 		b, ldb = b[:(kc-1)*t.ldb+nr], t.ldb
 	}
-	if t.m != mr || !t.asmEpilogue(nr) {
-		edgeAVX2(t, a, b, ldb, nr)
-		return
+	whole := 0
+	if t.asmEpilogue(nr) {
+		whole = t.m / mr
 	}
-	c, beta := t.c[:(mr-1)*t.ldc+nr], int(t.beta)
-	if !t.last {
-		tileAVX2(a, b, ldb, kc, c, t.ldc, beta)
-		return
+	if whole > 0 {
+		m := whole * mr
+		c, beta := t.c[:(m-1)*t.ldc+nr], int(t.beta)
+		switch {
+		case !t.last:
+			tileAVX2(a, b, ldb, kc, c, t.ldc, beta, whole)
+		case is32[T]():
+			bias, z, r, bits, shift := t.fwdOutputs(m, nr)
+			tileFwdAVX2F32(asF32(a), asF32(b), kc, asF32(c), t.ldc, beta, asF32(bias), asF32(z), t.ldz, asF32(r), t.ldr, bits, t.stride, shift, ldb, whole)
+		default:
+			bias, z, r, bits, shift := t.fwdOutputs(m, nr)
+			tileFwdAVX2F64(asF64(a), asF64(b), kc, asF64(c), t.ldc, beta, asF64(bias), asF64(z), t.ldz, asF64(r), t.ldr, bits, t.stride, shift, ldb, whole)
+		}
 	}
-	bias, z, r, bits, shift := t.fwdOutputs(mr, nr)
-	if is32[T]() {
-		tileFwdAVX2F32(asF32(a), asF32(b), kc, asF32(c), t.ldc, beta, asF32(bias), asF32(z), t.ldz, asF32(r), t.ldr, bits, t.stride, shift, ldb)
-		return
+	for q := whole; q < mt; q++ {
+		sub := *t
+		sub.m = min(mr, t.m-q*mr)
+		sub.c = t.c[q*mr*t.ldc:]
+		if t.last {
+			sub.r = t.r[q*mr*t.ldr:]
+			if t.z != nil {
+				sub.z = t.z[q*mr*t.ldz:]
+			}
+			if t.bits != nil {
+				sub.bits = t.bits[q*mr*t.stride:]
+			}
+		}
+		edgeAVX2(&sub, a[q*mr*kc:(q+1)*mr*kc], b, ldb, nr)
 	}
-	tileFwdAVX2F64(asF64(a), asF64(b), kc, asF64(c), t.ldc, beta, asF64(bias), asF64(z), t.ldz, asF64(r), t.ldr, bits, t.stride, shift, ldb)
 }
 
 // edgeAVX2 is kernelAVX2 on the other tiles: the product into a
@@ -123,7 +147,7 @@ func edgeAVX2[T Float](t *tile[T], a, b []T, ldb, nr int) {
 	ab := abs[:mr*nr]
 	switch {
 	case t.m > 4:
-		tileAVX2(a, b, ldb, t.kc, ab, nr, 0)
+		tileAVX2(a, b, ldb, t.kc, ab, nr, 0, 1)
 	case is32[T]():
 		tileR4AVX2F32(asF32(a), asF32(b), t.kc, asF32(ab[:4*nr]), ldb)
 	default:
@@ -150,13 +174,14 @@ func edgeAVX2[T Float](t *tile[T], a, b []T, ldb, nr int) {
 	rowsAVX2F64(asF64(ab[:m*nr]), m, asF64(c), t.ldc, beta, last, asF64(bias), asF64(z), ldz, asF64(r), ldr, bits, stride, shift)
 }
 
-// tileAVX2 calls T's tile, tileAVX2F32 or tileAVX2F64.
-func tileAVX2[T Float](a, b []T, ldb, kc int, c []T, ldc, beta int) {
+// tileAVX2 calls T's tile, tileAVX2F32 or tileAVX2F64, on mt tiles down
+// a column.
+func tileAVX2[T Float](a, b []T, ldb, kc int, c []T, ldc, beta, mt int) {
 	if is32[T]() {
-		tileAVX2F32(asF32(a), asF32(b), kc, asF32(c), ldc, beta, ldb)
+		tileAVX2F32(asF32(a), asF32(b), kc, asF32(c), ldc, beta, ldb, mt)
 		return
 	}
-	tileAVX2F64(asF64(a), asF64(b), kc, asF64(c), ldc, beta, ldb)
+	tileAVX2F64(asF64(a), asF64(b), kc, asF64(c), ldc, beta, ldb, mt)
 }
 
 // packA6Via returns packAGeneric (gemm.go) for mr = 6, with the whole
@@ -261,15 +286,16 @@ func packBRows64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int)) func(d
 // The assembly. Each function trusts the lengths its comment gives (the
 // wrappers above cut the slices to them) and reads or writes nothing else.
 
-// tileAVX2F32 is, for len(a) == 6·kc, len(b) == (kc−1)·ldb+16 (ldb = 16
-// for a packed micro-panel, ldb ≥ 16 for B where it lies),
-// len(c) == 5·ldc+16 and beta 0 or 1,
+// tileAVX2F32 is, for mt ≥ 1 tiles down a column, len(a) == mt·6·kc (their
+// micro-panels one after another), len(b) == (kc−1)·ldb+16 (ldb = 16 for
+// a packed micro-panel, ldb ≥ 16 for B where it lies), len(c) ==
+// (6·mt−1)·ldc+16 and beta 0 or 1,
 //
-//	for i := range 6 {
+//	for i := range 6 * mt {
 //		for j := range 16 {
 //			var v float32
 //			for p := range kc {
-//				v = fma(a[p*6+i], b[p*ldb+j], v) // one rounding per step
+//				v = fma(a[i/6*6*kc+p*6+i%6], b[p*ldb+j], v) // one rounding per step
 //			}
 //			if beta == 1 {
 //				v += c[i*ldc+j]
@@ -279,7 +305,7 @@ func packBRows64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int)) func(d
 //	}
 //
 //go:noescape
-func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta, ldb int)
+func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta, ldb, mt int)
 
 // tileR4AVX2F32 is tileAVX2F32's product for the first 4 of the panel's 6
 // rows into the temporary tile ab (len(ab) == 64: 4 rows of 16), with
@@ -294,15 +320,15 @@ func tileR4AVX2F32(a, b []float32, kc int, ab []float32, ldb int)
 //go:noescape
 func tileR4AVX2F64(a, b []float64, kc int, ab []float64, ldb int)
 
-// tileFwdAVX2F32 is the forward epilogue of tile.finish on a whole tile
-// with α = 1: for len(a) == 6·kc, len(b) == (kc−1)·ldb+16 (as
-// tileAVX2F32's), len(c) == 5·ldc+16,
-// len(r) == 5·ldr+16, beta 0 or 1, len(bias) == 16 or 0 (none),
-// len(z) == 5·ldz+16 or 0 (none), and len(bits) == 5·stride+1 or 0 (none)
-// with shift = (col%64)/8 for the tile's first column col (a multiple of
-// 16),
+// tileFwdAVX2F32 is the forward epilogue of tile.finish on mt ≥ 1 whole
+// tiles down a column with α = 1: for len(a) == mt·6·kc, len(b) ==
+// (kc−1)·ldb+16 (as tileAVX2F32's), len(c) == (6·mt−1)·ldc+16, len(r) ==
+// (6·mt−1)·ldr+16, beta 0 or 1, len(bias) == 16 or 0 (none), len(z) ==
+// (6·mt−1)·ldz+16 or 0 (none), and len(bits) == (6·mt−1)·stride+1 or 0
+// (none) with shift = (col%64)/8 for the tiles' first column col (a
+// multiple of 16),
 //
-//	for i := range 6 {
+//	for i := range 6 * mt {
 //		var chunk uint16
 //		for j := range 16 {
 //			v := ab(i, j) // the sum of tileAVX2F32
@@ -329,20 +355,20 @@ func tileR4AVX2F64(a, b []float64, kc int, ab []float64, ldb int)
 // c is z or r (it is read before either is written).
 //
 //go:noescape
-func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, ldb int)
+func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, ldb, mt int)
 
-// tileAVX2F64 is tileAVX2F32 for float64 on a 6×8 tile: len(b) ==
-// (kc−1)·ldb+8 (ldb = 8 packed), len(c) == 5·ldc+8.
+// tileAVX2F64 is tileAVX2F32 for float64 on 6×8 tiles: len(b) ==
+// (kc−1)·ldb+8 (ldb = 8 packed), len(c) == (6·mt−1)·ldc+8.
 //
 //go:noescape
-func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta, ldb int)
+func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta, ldb, mt int)
 
 // tileFwdAVX2F64 is tileFwdAVX2F32 for float64 on a 6×8 tile: the
 // lengths with 8 for 16, and the row's 8 bits go to byte shift of word
 // i·stride (an 8-bit store).
 //
 //go:noescape
-func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, ldb int)
+func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, ldb, mt int)
 
 // rowsAVX2F32 is the epilogue of tileAVX2F32 and tileFwdAVX2F32 on the
 // first m rows (1 ≤ m ≤ 6) of the tile, for the product ab (len(ab) ==

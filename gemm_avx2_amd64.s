@@ -304,6 +304,15 @@ kdone:
 	VMOVUPS	Y10, 192(DI); \
 	VMOVUPS	Y11, 224(DI)
 
+// ADV6 moves the pointer in the argument slot PTR 6 rows on, rows LD
+// elements of 1<<SH bytes apart (the argument slots are the call's own).
+// Clobbers CX.
+#define ADV6(LD, SH, PTR) \
+	MOVQ	LD, CX; \
+	LEAQ	(CX)(CX*2), CX; \
+	SHLQ	$(SH+1), CX; \
+	ADDQ	CX, PTR
+
 // BSTRIDE sets R10 to the stride of B's rows in bytes from the argument
 // LDB (elements of 1<<SH bytes), and R11 to three times it.
 #define BSTRIDE(LDB, SH) \
@@ -564,8 +573,9 @@ enext: \
 
 // ---- float32, 6×16 ----------------------------------------------------------
 
-// func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta, ldb int)
-TEXT ·tileAVX2F32(SB), NOSPLIT, $0-104
+// func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta, ldb, mt int)
+TEXT ·tileAVX2F32(SB), NOSPLIT, $0-112
+tile:
 	ROWS(c_base+56(FP), ldc+80(FP), 2, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
 	MOVQ	a_base+0(FP), AX
@@ -578,11 +588,22 @@ TEXT ·tileAVX2F32(SB), NOSPLIT, $0-104
 	ADDM(VADDPS, DI, SI, R8)
 storec:
 	STOREM(DI, SI, R8)
+	// The next whole tile down the column, if any (tall).
+	MOVQ	mt+104(FP), CX
+	DECQ	CX
+	JLE	done
+	MOVQ	CX, mt+104(FP)
+	ADV6(kc+48(FP), 2, a_base+0(FP))
+	ADV6(ldc+80(FP), 2, c_base+56(FP))
+	JMP	tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, ldb int)
-TEXT ·tileFwdAVX2F32(SB), NOSPLIT, $0-232
+// func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, ldb, mt int)
+TEXT ·tileFwdAVX2F32(SB), NOSPLIT, $0-240
+tile:
 	// The outputs of the tile, R and Z, are fetched during the loop: C
 	// is one of them.
 	ROWS(r_base+152(FP), ldr+176(FP), 2, DI, SI, R8)
@@ -634,6 +655,19 @@ storer:
 	RELU(VMAXPS)
 	ROWS(r_base+152(FP), ldr+176(FP), 2, DI, SI, R8)
 	STOREM(DI, SI, R8)
+	// The next whole tile down the column, if any (tall).
+	MOVQ	mt+232(FP), CX
+	DECQ	CX
+	JLE	done
+	MOVQ	CX, mt+232(FP)
+	ADV6(kc+48(FP), 2, a_base+0(FP))
+	ADV6(ldc+80(FP), 2, c_base+56(FP))
+	ADV6(ldz+144(FP), 2, z_base+120(FP))
+	ADV6(ldr+176(FP), 2, r_base+152(FP))
+	ADV6(stride+208(FP), 3, bits_base+184(FP))
+	JMP	tile
+
+done:
 	VZEROUPPER
 	RET
 
@@ -655,8 +689,9 @@ TEXT ·tileR4AVX2F32(SB), NOSPLIT, $0-88
 
 // ---- float64, 6×8 -----------------------------------------------------------
 
-// func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta, ldb int)
-TEXT ·tileAVX2F64(SB), NOSPLIT, $0-104
+// func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta, ldb, mt int)
+TEXT ·tileAVX2F64(SB), NOSPLIT, $0-112
+tile:
 	ROWS(c_base+56(FP), ldc+80(FP), 3, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
 	MOVQ	a_base+0(FP), AX
@@ -669,11 +704,22 @@ TEXT ·tileAVX2F64(SB), NOSPLIT, $0-104
 	ADDM(VADDPD, DI, SI, R8)
 storec:
 	STOREM(DI, SI, R8)
+	// The next whole tile down the column, if any (tall).
+	MOVQ	mt+104(FP), CX
+	DECQ	CX
+	JLE	done
+	MOVQ	CX, mt+104(FP)
+	ADV6(kc+48(FP), 3, a_base+0(FP))
+	ADV6(ldc+80(FP), 3, c_base+56(FP))
+	JMP	tile
+
+done:
 	VZEROUPPER
 	RET
 
-// func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, ldb int)
-TEXT ·tileFwdAVX2F64(SB), NOSPLIT, $0-232
+// func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, ldb, mt int)
+TEXT ·tileFwdAVX2F64(SB), NOSPLIT, $0-240
+tile:
 	ROWS(r_base+152(FP), ldr+176(FP), 3, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
 	CMPQ	z_len+128(FP), $0
@@ -720,6 +766,19 @@ storer:
 	RELU(VMAXPD)
 	ROWS(r_base+152(FP), ldr+176(FP), 3, DI, SI, R8)
 	STOREM(DI, SI, R8)
+	// The next whole tile down the column, if any (tall).
+	MOVQ	mt+232(FP), CX
+	DECQ	CX
+	JLE	done
+	MOVQ	CX, mt+232(FP)
+	ADV6(kc+48(FP), 3, a_base+0(FP))
+	ADV6(ldc+80(FP), 3, c_base+56(FP))
+	ADV6(ldz+144(FP), 3, z_base+120(FP))
+	ADV6(ldr+176(FP), 3, r_base+152(FP))
+	ADV6(stride+208(FP), 3, bits_base+184(FP))
+	JMP	tile
+
+done:
 	VZEROUPPER
 	RET
 

@@ -220,11 +220,16 @@ func testTileEpilogue[T Float](t *testing.T, mr, nr int, kernel func(*tile[T]), 
 // packedTileAVX2F32 and packedTileAVX2F64 are the tiles on packed
 // micro-panels of B (ldb = nr).
 func packedTileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int) {
-	tileAVX2F32(a, b, kc, c, ldc, beta, avx2NR32)
+	tileAVX2F32(a, b, kc, c, ldc, beta, avx2NR32, 1)
 }
 
 func packedTileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int) {
-	tileAVX2F64(a, b, kc, c, ldc, beta, avx2NR64)
+	tileAVX2F64(a, b, kc, c, ldc, beta, avx2NR64, 1)
+}
+
+// oneTile is an AVX2 tile function on one tile (mt = 1).
+func oneTile[T Float](f func(a, b []T, kc int, c []T, ldc, beta, ldb, mt int)) func(a, b []T, kc int, c []T, ldc, beta, ldb int) {
+	return func(a, b []T, kc int, c []T, ldc, beta, ldb int) { f(a, b, kc, c, ldc, beta, ldb, 1) }
 }
 
 // TestAVX2TileProduct checks the product of one tile against an accurate
@@ -233,8 +238,8 @@ func packedTileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int) {
 // ending with the tile's last row).
 func TestAVX2TileProduct(t *testing.T) {
 	needAVX2(t)
-	t.Run("f32", func(t *testing.T) { testTileProduct(t, avx2MR32, avx2NR32, tileAVX2F32) })
-	t.Run("f64", func(t *testing.T) { testTileProduct(t, avx2MR64, avx2NR64, tileAVX2F64) })
+	t.Run("f32", func(t *testing.T) { testTileProduct(t, avx2MR32, avx2NR32, oneTile(tileAVX2F32)) })
+	t.Run("f64", func(t *testing.T) { testTileProduct(t, avx2MR64, avx2NR64, oneTile(tileAVX2F64)) })
 }
 
 func testTileProduct[T Float](t *testing.T, mr, nr int, prod func(a, b []T, kc int, c []T, ldc, beta, ldb int)) {
@@ -280,8 +285,8 @@ func TestAVX2Pack(t *testing.T) {
 // writes its 4 rows of nr and nothing past them.
 func TestAVX2TileR4(t *testing.T) {
 	needAVX2(t)
-	testTileR4(t, avx2NR32, tileAVX2F32, tileR4AVX2F32)
-	testTileR4(t, avx2NR64, tileAVX2F64, tileR4AVX2F64)
+	testTileR4(t, avx2NR32, oneTile(tileAVX2F32), tileR4AVX2F32)
+	testTileR4(t, avx2NR64, oneTile(tileAVX2F64), tileR4AVX2F64)
 }
 
 func testTileR4[T Float](t *testing.T, nr int, whole func(a, b []T, kc int, c []T, ldc, beta, ldb int), r4 func(a, b []T, kc int, ab []T, ldb int)) {
@@ -316,6 +321,101 @@ func testTileR4[T Float](t *testing.T, nr int, whole func(a, b []T, kc int, c []
 				if bitsOf(got[i]) != bitsOf(w) {
 					t.Fatalf("%s kc=%d ldb=%d: [%d] = %s, want %s", typeName[T](), kc, ldb, i, fmtBits(got[i]), fmtBits(w))
 				}
+			}
+		}
+	}
+}
+
+// TestAVX2TileTall: a column of tiles in one kernel call (ops.tall) is,
+// bit for bit, one call a tile: C, Z, R and the mask words, with whole and
+// partial last tiles, whole and partial columns, B packed and where it
+// lies, with and without bias, Z and mask, β = 0 and 1, α = 1 and not,
+// fwd and GEMM tiles; the buffers' slack past the outputs must match too.
+func TestAVX2TileTall(t *testing.T) {
+	needAVX2(t)
+	testTileTall[float32](t, avx2NR32)
+	testTileTall[float64](t, avx2NR64)
+}
+
+func testTileTall[T Float](t *testing.T, nr int) {
+	const mr = 6
+	r := newRand(uint64(nr) + 9)
+	for i := range 400 {
+		m, kc := 1+r.IntN(40), r.IntN(40)
+		direct, last := kc > 0 && r.IntN(2) == 0, r.IntN(3) != 0
+		n := nr
+		if !direct && r.IntN(3) == 0 {
+			n = 1 + r.IntN(nr)
+		}
+		withBias, withZ, withBits := r.IntN(2) == 0, r.IntN(2) == 0, r.IntN(4) != 0
+		beta, alpha := T(r.IntN(2)), T(1)
+		if !last && r.IntN(5) == 0 {
+			alpha = 0.5
+		}
+		col := nr * r.IntN(64/nr)
+		ldc := col + nr + r.IntN(9)
+		stride := 1 + r.IntN(2)
+		mt := ceilDiv(m, mr)
+		a := x512Rand[T](r, mt*mr*kc, 0.05)
+		ldb := nr
+		b := x512Rand[T](r, nr*kc, 0.05)
+		if direct {
+			ldb = nr + r.IntN(20)
+			b = x512Rand[T](r, (kc-1)*ldb+nr, 0.05)
+		}
+		bias := x512Rand[T](r, nr, 0.05)
+		mk := func() (c, z, rr []T, bits []uint64) {
+			r2 := newRand(uint64(i))
+			c = x512Rand[T](r2, (m+1)*ldc, 0.05)
+			z = x512Rand[T](r2, (m+1)*ldc, 0)
+			rr = x512Rand[T](r2, (m+1)*ldc, 0)
+			bits = make([]uint64, (m+1)*stride)
+			for k := range bits {
+				bits[k] = r2.Uint64()
+			}
+			return
+		}
+		tileAt := func(c, z, rr []T, bits []uint64, row, rows int) *tile[T] {
+			tt := &tile[T]{kc: kc, a: a[row*kc:], b: b, c: c[row*ldc+col:], ldc: ldc, m: rows, n: n, alpha: alpha, beta: beta, last: last, r: rr[row*ldc+col:], ldr: ldc, col: col}
+			if direct {
+				tt.ldb = ldb
+			}
+			if last {
+				if withBias {
+					tt.bias = bias
+				}
+				if withZ {
+					tt.z, tt.ldz = z[row*ldc+col:], ldc
+					tt.c = tt.z
+				} else {
+					tt.c = tt.r
+				}
+				if withBits {
+					tt.bits, tt.stride = bits[row*stride:], stride
+				}
+			}
+			return tt
+		}
+		gc, gz, gr, gb := mk()
+		kernelAVX2(tileAt(gc, gz, gr, gb, 0, m))
+		wc, wz, wr, wb := mk()
+		for q := range mt {
+			kernelAVX2(tileAt(wc, wz, wr, wb, q*mr, min(mr, m-q*mr)))
+		}
+		name := fmt.Sprintf("%s m=%d kc=%d n=%d col=%d direct=%v last=%v bias=%v z=%v bits=%v α=%v β=%v", typeName[T](), m, kc, n, col, direct, last, withBias, withZ, withBits, alpha, beta)
+		for _, o := range []struct {
+			s    string
+			g, w []T
+		}{{"C", gc, wc}, {"Z", gz, wz}, {"R", gr, wr}} {
+			for k := range o.g {
+				if bitsOf(o.g[k]) != bitsOf(o.w[k]) {
+					t.Fatalf("%s: %s[%d] = %s, a tile a call %s", name, o.s, k, fmtBits(o.g[k]), fmtBits(o.w[k]))
+				}
+			}
+		}
+		for k := range gb {
+			if gb[k] != wb[k] {
+				t.Fatalf("%s: mask word %d = %#x, a tile a call %#x", name, k, gb[k], wb[k])
 			}
 		}
 	}
@@ -382,11 +482,11 @@ func BenchmarkAVX2Tile(b *testing.B) {
 	for _, kc := range []int{64, 128, 256, 512} {
 		b.Run(fmt.Sprintf("f32/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float32, 6*kc), make([]float32, 16*kc), make([]float32, 6*16)
-			benchLoop(b, float64(2*6*16*kc), func() { tileAVX2F32(a, bb, kc, c, 16, 1, 16) })
+			benchLoop(b, float64(2*6*16*kc), func() { tileAVX2F32(a, bb, kc, c, 16, 1, 16, 1) })
 		})
 		b.Run(fmt.Sprintf("f64/kc=%d", kc), func(b *testing.B) {
 			a, bb, c := make([]float64, 6*kc), make([]float64, 8*kc), make([]float64, 6*8)
-			benchLoop(b, float64(2*6*8*kc), func() { tileAVX2F64(a, bb, kc, c, 8, 1, 8) })
+			benchLoop(b, float64(2*6*8*kc), func() { tileAVX2F64(a, bb, kc, c, 8, 1, 8, 1) })
 		})
 	}
 }
