@@ -28,9 +28,10 @@ import "unsafe"
 // gemm.go), B where it lies, rows ldb apart, in whole tiles of nr columns
 // only (the tile has no masked loads).
 //
-// One assembly call computes one tile: t.kc ≤ kc of the blocking (at
-// most 1024), a few microseconds at most, since assembly cannot be
-// preempted.
+// One assembly call computes the whole tiles of a column of the driver's
+// block: at most mc rows (clamped to 1024; 128 on the development
+// machine, 21 tiles) of t.kc ≤ kc steps (at most 1024), about 30 µs there,
+// bounded since assembly cannot be preempted.
 
 const (
 	avx2MR32, avx2NR32 = 6, 16
