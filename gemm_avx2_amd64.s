@@ -206,23 +206,24 @@
 	PREFETCHT0	(Q)(L*2); \
 	PREFETCHT0	63(Q)(L*2)
 
-// KLOOP computes AB into the accumulators: kc (CX) steps of the panel of
-// A at AX and the rows of B at BX, R10 bytes apart (64 for a packed
-// micro-panel, ldb·ES for B where it lies; R11 = 3·R10), 4 at a time,
-// then one at a time (SHRQ sets ZF when no group of 4 is left). It uses
+// KLOOP computes AB into the accumulators (STEPM and ZEROM: STEP and
+// ZERO12 for a whole tile, STEPR4 and ZERO8 for its first 4 rows): kc
+// (CX) steps of the panel of A at AX and the rows of B at BX, R10 bytes
+// apart (64 for a packed micro-panel, ldb·ES for B where it lies; R11 =
+// 3·R10), 4 at a time, then one at a time (SHRQ sets ZF when no group of 4 is left). It uses
 // labels, so it appears once per function (labels are local to a
 // function).
-#define KLOOP(ES, BCAST, FMA) \
-	ZERO12; \
+#define KLOOP(STEPM, ZEROM, ES, BCAST, FMA) \
+	ZEROM; \
 	MOVQ	CX, DX; \
 	ANDQ	$3, DX; \
 	SHRQ	$2, CX; \
 	JZ	tail; \
 loop4: \
-	STEP(0, (BX), 32(BX), ES, BCAST, FMA); \
-	STEP(1, (BX)(R10*1), 32(BX)(R10*1), ES, BCAST, FMA); \
-	STEP(2, (BX)(R10*2), 32(BX)(R10*2), ES, BCAST, FMA); \
-	STEP(3, (BX)(R11*1), 32(BX)(R11*1), ES, BCAST, FMA); \
+	STEPM(0, (BX), 32(BX), ES, BCAST, FMA); \
+	STEPM(1, (BX)(R10*1), 32(BX)(R10*1), ES, BCAST, FMA); \
+	STEPM(2, (BX)(R10*2), 32(BX)(R10*2), ES, BCAST, FMA); \
+	STEPM(3, (BX)(R11*1), 32(BX)(R11*1), ES, BCAST, FMA); \
 	ADDQ	$(4*6*ES), AX; \
 	LEAQ	(BX)(R10*4), BX; \
 	DECQ	CX; \
@@ -231,7 +232,7 @@ tail: \
 	TESTQ	DX, DX; \
 	JZ	kdone; \
 loop1: \
-	STEP(0, (BX), 32(BX), ES, BCAST, FMA); \
+	STEPM(0, (BX), 32(BX), ES, BCAST, FMA); \
 	ADDQ	$(6*ES), AX; \
 	ADDQ	R10, BX; \
 	DECQ	DX; \
@@ -258,8 +259,8 @@ kdone:
 	FMA	Y0, Y3, Y10; \
 	FMA	Y1, Y3, Y11
 
-// KLOOPR4 is KLOOP with STEPR4.
-#define KLOOPR4(ES, BCAST, FMA) \
+// ZERO8 clears the accumulators of STEPR4.
+#define ZERO8 \
 	VXORPS	Y4, Y4, Y4; \
 	VXORPS	Y5, Y5, Y5; \
 	VXORPS	Y6, Y6, Y6; \
@@ -267,32 +268,9 @@ kdone:
 	VXORPS	Y8, Y8, Y8; \
 	VXORPS	Y9, Y9, Y9; \
 	VXORPS	Y10, Y10, Y10; \
-	VXORPS	Y11, Y11, Y11; \
-	MOVQ	CX, DX; \
-	ANDQ	$3, DX; \
-	SHRQ	$2, CX; \
-	JZ	tail; \
-loop4: \
-	STEPR4(0, (BX), 32(BX), ES, BCAST, FMA); \
-	STEPR4(1, (BX)(R10*1), 32(BX)(R10*1), ES, BCAST, FMA); \
-	STEPR4(2, (BX)(R10*2), 32(BX)(R10*2), ES, BCAST, FMA); \
-	STEPR4(3, (BX)(R11*1), 32(BX)(R11*1), ES, BCAST, FMA); \
-	ADDQ	$(4*6*ES), AX; \
-	LEAQ	(BX)(R10*4), BX; \
-	DECQ	CX; \
-	JNZ	loop4; \
-tail: \
-	TESTQ	DX, DX; \
-	JZ	kdone; \
-loop1: \
-	STEPR4(0, (BX), 32(BX), ES, BCAST, FMA); \
-	ADDQ	$(6*ES), AX; \
-	ADDQ	R10, BX; \
-	DECQ	DX; \
-	JNZ	loop1; \
-kdone:
+	VXORPS	Y11, Y11, Y11
 
-// STORER4 stores the 4 rows of KLOOPR4's accumulators at DI, 64 bytes
+// STORER4 stores the 4 rows of STEPR4's accumulators at DI, 64 bytes
 // apart (a temporary tile of nr columns).
 #define STORER4 \
 	VMOVUPS	Y4, (DI); \
@@ -582,7 +560,7 @@ tile:
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
 	BSTRIDE(ldb+96(FP), 2)
-	KLOOP(4, VBROADCASTSS, VFMADD231PS)
+	KLOOP(STEP, ZERO12, 4, VBROADCASTSS, VFMADD231PS)
 	CMPQ	beta+88(FP), $0
 	JEQ	storec
 	ADDM(VADDPS, DI, SI, R8)
@@ -617,7 +595,7 @@ fetched:
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
 	BSTRIDE(ldb+224(FP), 2)
-	KLOOP(4, VBROADCASTSS, VFMADD231PS)
+	KLOOP(STEP, ZERO12, 4, VBROADCASTSS, VFMADD231PS)
 
 	// v = AB + C when beta = 1.
 	CMPQ	beta+88(FP), $0
@@ -682,7 +660,7 @@ TEXT ·tileR4AVX2F32(SB), NOSPLIT, $0-88
 	MOVQ	kc+48(FP), CX
 	MOVQ	ab_base+56(FP), DI
 	BSTRIDE(ldb+80(FP), 2)
-	KLOOPR4(4, VBROADCASTSS, VFMADD231PS)
+	KLOOP(STEPR4, ZERO8, 4, VBROADCASTSS, VFMADD231PS)
 	STORER4
 	VZEROUPPER
 	RET
@@ -698,7 +676,7 @@ tile:
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
 	BSTRIDE(ldb+96(FP), 3)
-	KLOOP(8, VBROADCASTSD, VFMADD231PD)
+	KLOOP(STEP, ZERO12, 8, VBROADCASTSD, VFMADD231PD)
 	CMPQ	beta+88(FP), $0
 	JEQ	storec
 	ADDM(VADDPD, DI, SI, R8)
@@ -731,7 +709,7 @@ fetched:
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
 	BSTRIDE(ldb+224(FP), 3)
-	KLOOP(8, VBROADCASTSD, VFMADD231PD)
+	KLOOP(STEP, ZERO12, 8, VBROADCASTSD, VFMADD231PD)
 
 	CMPQ	beta+88(FP), $0
 	JEQ	addbias
@@ -793,7 +771,7 @@ TEXT ·tileR4AVX2F64(SB), NOSPLIT, $0-88
 	MOVQ	kc+48(FP), CX
 	MOVQ	ab_base+56(FP), DI
 	BSTRIDE(ldb+80(FP), 3)
-	KLOOPR4(8, VBROADCASTSD, VFMADD231PD)
+	KLOOP(STEPR4, ZERO8, 8, VBROADCASTSD, VFMADD231PD)
 	STORER4
 	VZEROUPPER
 	RET
