@@ -59,25 +59,11 @@
 
 // ---- shared pieces --------------------------------------------------------
 
-// ZERO12 clears the accumulators.
-#define ZERO12 \
-	VXORPS	Y4, Y4, Y4; \
-	VXORPS	Y5, Y5, Y5; \
-	VXORPS	Y6, Y6, Y6; \
-	VXORPS	Y7, Y7, Y7; \
-	VXORPS	Y8, Y8, Y8; \
-	VXORPS	Y9, Y9, Y9; \
-	VXORPS	Y10, Y10, Y10; \
-	VXORPS	Y11, Y11, Y11; \
-	VXORPS	Y12, Y12, Y12; \
-	VXORPS	Y13, Y13, Y13; \
-	VXORPS	Y14, Y14, Y14; \
-	VXORPS	Y15, Y15, Y15
-
-// STEP is step P (0-3) of a group: the row of B (64 bytes) at B0 and B1
-// (its two halves: BX + P·ldb and 32 bytes on, see KLOOP), the 6 values of
-// A (ES bytes each) at AX+P·6·ES.
-#define STEP(P, B0, B1, ES, BCAST, FMA) \
+// STEPR4 is STEP for the first 4 rows of the 6-row panel (the edge tile
+// of 1 to 4 rows, and the first part of STEP): 8 accumulators, Y4–Y11,
+// as many independent chains as two FMA units of latency 4 need, so that
+// the edge tile runs at the FMA rate, in 4/6 of a whole tile's time.
+#define STEPR4(P, B0, B1, ES, BCAST, FMA) \
 	VMOVUPS	B0, Y0; \
 	VMOVUPS	B1, Y1; \
 	BCAST	(P*6*ES)(AX), Y2; \
@@ -91,7 +77,32 @@
 	FMA	Y0, Y2, Y8; \
 	FMA	Y1, Y2, Y9; \
 	FMA	Y0, Y3, Y10; \
-	FMA	Y1, Y3, Y11; \
+	FMA	Y1, Y3, Y11
+
+// ZERO8 clears the accumulators of STEPR4.
+#define ZERO8 \
+	VXORPS	Y4, Y4, Y4; \
+	VXORPS	Y5, Y5, Y5; \
+	VXORPS	Y6, Y6, Y6; \
+	VXORPS	Y7, Y7, Y7; \
+	VXORPS	Y8, Y8, Y8; \
+	VXORPS	Y9, Y9, Y9; \
+	VXORPS	Y10, Y10, Y10; \
+	VXORPS	Y11, Y11, Y11
+
+// ZERO12 clears the accumulators.
+#define ZERO12 \
+	ZERO8; \
+	VXORPS	Y12, Y12, Y12; \
+	VXORPS	Y13, Y13, Y13; \
+	VXORPS	Y14, Y14, Y14; \
+	VXORPS	Y15, Y15, Y15
+
+// STEP is step P (0-3) of a group: the row of B (64 bytes) at B0 and B1
+// (its two halves: BX + P·ldb and 32 bytes on, see KLOOP), the 6 values of
+// A (ES bytes each) at AX+P·6·ES.
+#define STEP(P, B0, B1, ES, BCAST, FMA) \
+	STEPR4(P, B0, B1, ES, BCAST, FMA); \
 	BCAST	(P*6*ES+4*ES)(AX), Y2; \
 	BCAST	(P*6*ES+5*ES)(AX), Y3; \
 	FMA	Y0, Y2, Y12; \
@@ -238,37 +249,6 @@ loop1: \
 	DECQ	DX; \
 	JNZ	loop1; \
 kdone:
-
-// STEPR4 is STEP for the first 4 rows of the 6-row panel (the edge tile
-// of 1 to 4 rows): 8 accumulators, Y4–Y11, as many independent chains as
-// two FMA units of latency 4 need, so that it runs at the FMA rate, for
-// 4/6 of a whole tile's time.
-#define STEPR4(P, B0, B1, ES, BCAST, FMA) \
-	VMOVUPS	B0, Y0; \
-	VMOVUPS	B1, Y1; \
-	BCAST	(P*6*ES)(AX), Y2; \
-	BCAST	(P*6*ES+ES)(AX), Y3; \
-	FMA	Y0, Y2, Y4; \
-	FMA	Y1, Y2, Y5; \
-	FMA	Y0, Y3, Y6; \
-	FMA	Y1, Y3, Y7; \
-	BCAST	(P*6*ES+2*ES)(AX), Y2; \
-	BCAST	(P*6*ES+3*ES)(AX), Y3; \
-	FMA	Y0, Y2, Y8; \
-	FMA	Y1, Y2, Y9; \
-	FMA	Y0, Y3, Y10; \
-	FMA	Y1, Y3, Y11
-
-// ZERO8 clears the accumulators of STEPR4.
-#define ZERO8 \
-	VXORPS	Y4, Y4, Y4; \
-	VXORPS	Y5, Y5, Y5; \
-	VXORPS	Y6, Y6, Y6; \
-	VXORPS	Y7, Y7, Y7; \
-	VXORPS	Y8, Y8, Y8; \
-	VXORPS	Y9, Y9, Y9; \
-	VXORPS	Y10, Y10, Y10; \
-	VXORPS	Y11, Y11, Y11
 
 // STORER4 stores the 4 rows of STEPR4's accumulators at DI, 64 bytes
 // apart (a temporary tile of nr columns).
