@@ -40,7 +40,15 @@ func cpuName() string {
 //     -benchtime 0.5s; 4 for the backward): forward f32 1024³ 98.1 → 101.8
 //     GFLOPS (median), 256×1024×1024 92.5 → 102.0, backward 1024³ 95.1 →
 //     98.4; f64 within the noise (1024³ 44.3 → 43.7, 256×1024×1024 49.4 →
-//     49.8). 256 against 512 had been 0-4% slower;
+//     49.8). 256 against 512 had been 0-4% slower. For float64 again
+//     (2026-11-28, 3 processes each of -test.benchtime 4x -test.count 5,
+//     best per process, kc 1024 / 512 / 256): forward 1024³ 47.0–49.3 /
+//     49.0–50.1 / 49.6–50.6, 256×1024×1024 52.6–54.5 / 51.4–53.9 /
+//     48.5–50.7, backward 1024³ 43.4–46.3 / 44.7–45.9 / 46.3–46.8: no
+//     kc wins everywhere; kept. (The float64 tile's loss in place is the
+//     micro-panel of B coming from L3 for only mc/16 = 4 tiles: a block
+//     loop over the same panel of B ran at 56–57 GFLOPS, over new ones at
+//     46–55, the bare tile at 57–58.)
 //   - mc: the packed mc×kc block of A takes half of L2;
 //   - nc: the packed kc×nc block of B takes a quarter of L3, which is
 //     shared by every core.
