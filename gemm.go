@@ -21,7 +21,8 @@ import (
 // of B under the mask of its columns; AVX2 whole tiles of columns, with a
 // narrower rule, see directB) skips packing an untransposed B for jobs of
 // up to directMaxTiles row tiles, where the copy costs more than it
-// saves.
+// saves; likewise a tile that can read A in place (ops.directA, AVX-512)
+// skips packing an untransposed A for jobs of few columns (directA).
 // The fused forward pass is this GEMM with its epilogue on the last K
 // panel, and the backward pass is two such GEMMs whose packers build dZ
 // from dR and the mask as they pack it.
