@@ -709,8 +709,9 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 						}
 						for ir := 0; ir < mb; ir += step {
 							row := ic + ir
-							t.a = ap[ir*kb : (ir+step)*kb]
-							if t.lda != 0 {
+							if t.lda == 0 {
+								t.a = ap[ir*kb : (ir+step)*kb]
+							} else {
 								t.a = j.a.s[row*t.lda+pc:]
 							}
 							t.m = min(step, mb-ir)
@@ -1055,8 +1056,8 @@ func packBdZ[T Float](o *ops[T], dst []T, s *dzSource[T], p0, j0, kb, nb, nr int
 			raceWrite(dst[:ceilDiv(nb, nr)*nr*kb])
 			raceRead(db)
 			raceWrite(db)
-			for p := range kb {
-				if dz != nil {
+			if dz != nil {
+				for p := range kb {
 					raceWrite(dz[p*s.lddz : p*s.lddz+nb])
 				}
 			}
