@@ -304,7 +304,9 @@
 // TILE_PRODUCT is the product part of both tile functions, from the start
 // of a row tile (label tile, where NEXT_TILE returns) to its epilogue
 // (label epilogue), with SH = log2 of the element's size, STEP = STEP32
-// or STEP64 and A1 = the bytes of A a k step (64 or 128). In order:
+// or STEP64, A1 = the bytes of A a k step (64 or 128), LANES the columns
+// of a tile, and DSTEP (STEPDA32 or STEPDA64) and ES (the element's
+// bytes) for A where it lies. In order:
 //   - DX, SI = C and ldc; DI = the tile's rows, min(m, 16); R10, R11 = R
 //     and ldr.
 //   - C and R (when not C) start on their way to L2, and go into L1 32 k
@@ -313,9 +315,15 @@
 //     early they would only evict the micro-panel of B from it. With
 //     fewer than 64 steps the L1 prefetch comes soon enough alone (the 64
 //     more prefetches cost 5% of a tile of dW from a batch of 32).
-//   - K1 = the columns < n (n ≤ 16, or 8 for float64): B is loaded under
-//     it, so that an unpacked B is never read past its n columns.
+//   - K1 = the columns < n of this column of tiles (at most LANES): B is
+//     loaded under it, so that an unpacked B is never read past its n
+//     columns.
 //   - AX = A, BX = B, R9 = ldb and R13 = 3·ldb in bytes; Z0–Z15 zeroed.
+//   - With lda ≠ 0 (A where it lies), all kc steps by DSTEP (label
+//     direct), four at a time and then one at a time, with DX, SI and R10
+//     as bases of A's rows 4, 8 and 12 and reloaded after, and without
+//     the L1 prefetch of C (those registers are taken); the rest is for
+//     packed A.
 //   - CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 //     multiple of 4 (or 0), run four at a time (loopA); R8 = the steps
 //     after it.
