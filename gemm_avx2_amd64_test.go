@@ -364,18 +364,8 @@ func testTileTall[T Float](t *testing.T, nr int) {
 			b = x512Rand[T](r, (kc-1)*ldb+nr, 0.05)
 		}
 		bias := x512Rand[T](r, nr, 0.05)
-		mk := func() (c, z, rr []T, bits []uint64) {
-			r2 := newRand(uint64(i))
-			c = x512Rand[T](r2, (m+1)*ldc, 0.05)
-			z = x512Rand[T](r2, (m+1)*ldc, 0)
-			rr = x512Rand[T](r2, (m+1)*ldc, 0)
-			bits = make([]uint64, (m+1)*stride)
-			for k := range bits {
-				bits[k] = r2.Uint64()
-			}
-			return
-		}
-		tileAt := func(c, z, rr []T, bits []uint64, row, rows int) *tile[T] {
+		tileAt := func(o *tileOuts[T], row, rows int) *tile[T] {
+			c, z, rr, bits := o.c, o.z, o.r, o.bits
 			tt := &tile[T]{kc: kc, a: a[row*kc:], b: b, c: c[row*ldc+col:], ldc: ldc, m: rows, n: n, alpha: alpha, beta: beta, last: last, r: rr[row*ldc+col:], ldr: ldc, col: col}
 			if direct {
 				tt.ldb = ldb
@@ -396,28 +386,15 @@ func testTileTall[T Float](t *testing.T, nr int) {
 			}
 			return tt
 		}
-		gc, gz, gr, gb := mk()
-		kernelAVX2(tileAt(gc, gz, gr, gb, 0, m))
-		wc, wz, wr, wb := mk()
+		size, words := (m+1)*ldc, (m+1)*stride
+		got := newTileOuts[T](uint64(i), size, words)
+		kernelAVX2(tileAt(got, 0, m))
+		want := newTileOuts[T](uint64(i), size, words)
 		for q := range mt {
-			kernelAVX2(tileAt(wc, wz, wr, wb, q*mr, min(mr, m-q*mr)))
+			kernelAVX2(tileAt(want, q*mr, min(mr, m-q*mr)))
 		}
 		name := fmt.Sprintf("%s m=%d kc=%d n=%d col=%d direct=%v last=%v bias=%v z=%v bits=%v α=%v β=%v", typeName[T](), m, kc, n, col, direct, last, withBias, withZ, withBits, alpha, beta)
-		for _, o := range []struct {
-			s    string
-			g, w []T
-		}{{"C", gc, wc}, {"Z", gz, wz}, {"R", gr, wr}} {
-			for k := range o.g {
-				if bitsOf(o.g[k]) != bitsOf(o.w[k]) {
-					t.Fatalf("%s: %s[%d] = %s, a tile a call %s", name, o.s, k, fmtBits(o.g[k]), fmtBits(o.w[k]))
-				}
-			}
-		}
-		for k := range gb {
-			if gb[k] != wb[k] {
-				t.Fatalf("%s: mask word %d = %#x, a tile a call %#x", name, k, gb[k], wb[k])
-			}
-		}
+		got.same(t, name, "a tile a call", want)
 	}
 }
 

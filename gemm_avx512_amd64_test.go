@@ -563,6 +563,44 @@ func TestAVX512TileStridedB(t *testing.T) {
 	}
 }
 
+// tileOuts are the outputs of kernel calls for the tests that compare
+// one way of calling a kernel with another: C, Z and R (rows of ld with
+// slack past the outputs) and the mask words, filled the same way from
+// seed, so that two sets start equal and must end equal bit for bit.
+type tileOuts[T Float] struct {
+	c, z, r []T
+	bits    []uint64
+}
+
+func newTileOuts[T Float](seed uint64, n, words int) *tileOuts[T] {
+	r := newRand(seed)
+	o := &tileOuts[T]{c: x512Rand[T](r, n, 0.05), z: x512Rand[T](r, n, 0), r: x512Rand[T](r, n, 0), bits: make([]uint64, words)}
+	for k := range o.bits {
+		o.bits[k] = r.Uint64()
+	}
+	return o
+}
+
+// same fails the test unless o is want bit for bit; how names want's way.
+func (o *tileOuts[T]) same(t *testing.T, name, how string, want *tileOuts[T]) {
+	t.Helper()
+	for _, v := range []struct {
+		s    string
+		g, w []T
+	}{{"C", o.c, want.c}, {"Z", o.z, want.z}, {"R", o.r, want.r}} {
+		for k := range v.g {
+			if bitsOf(v.g[k]) != bitsOf(v.w[k]) {
+				t.Fatalf("%s: %s[%d] = %s, %s %s", name, v.s, k, fmtBits(v.g[k]), how, fmtBits(v.w[k]))
+			}
+		}
+	}
+	for k := range o.bits {
+		if o.bits[k] != want.bits[k] {
+			t.Fatalf("%s: mask word %d = %#x, %s %#x", name, k, o.bits[k], how, want.bits[k])
+		}
+	}
+}
+
 // A wide call (ops.wide: several columns of tiles) is, bit for bit, one
 // call a column of tiles, and A read where it lies (tile.lda, ops.directA)
 // the packed A: C, Z, R and the mask words (those of other columns and
@@ -606,18 +644,8 @@ func testTileWide[T Float](t *testing.T, nr int) {
 			b = x512Rand[T](r, nt*nr*kc, 0.05)
 		}
 		bias := x512Rand[T](r, col+n, 0.05)
-		mk := func() (c, z, rr []T, bits []uint64) {
-			rr2 := newRand(uint64(i))
-			c = x512Rand[T](rr2, (m+1)*ldc, 0.05)
-			z = x512Rand[T](rr2, (m+1)*ldc, 0)
-			rr = x512Rand[T](rr2, (m+1)*ldc, 0)
-			bits = make([]uint64, (m+1)*stride)
-			for k := range bits {
-				bits[k] = rr2.Uint64()
-			}
-			return
-		}
-		tileAt := func(c, z, rr []T, bits []uint64, c0, width int, dirA bool) *tile[T] {
+		tileAt := func(o *tileOuts[T], c0, width int, dirA bool) *tile[T] {
+			c, z, rr, bits := o.c, o.z, o.r, o.bits
 			tt := &tile[T]{kc: kc, a: a, c: c[c0:], ldc: ldc, m: m, n: width, alpha: 1, beta: beta, last: last, r: rr[c0:], ldr: ldc, col: c0}
 			if dirA {
 				tt.a, tt.lda = araw, lda
@@ -643,28 +671,15 @@ func testTileWide[T Float](t *testing.T, nr int) {
 			}
 			return tt
 		}
-		gc, gz, gr, gb := mk()
-		kernelAVX512(tileAt(gc, gz, gr, gb, col, n, dirA))
-		wc, wz, wr, wb := mk()
+		size, words := (m+1)*ldc, (m+1)*stride
+		got := newTileOuts[T](uint64(i), size, words)
+		kernelAVX512(tileAt(got, col, n, dirA))
+		want := newTileOuts[T](uint64(i), size, words)
 		for q := range nt {
-			kernelAVX512(tileAt(wc, wz, wr, wb, col+q*nr, min(nr, n-q*nr), false))
+			kernelAVX512(tileAt(want, col+q*nr, min(nr, n-q*nr), false))
 		}
 		name := fmt.Sprintf("%s m=%d kc=%d col=%d n=%d directB=%v directA=%v last=%v bias=%v z=%v bits=%v beta=%v", x512TypeName[T](), m, kc, col, n, direct, dirA, last, withBias, withZ, withBits, beta)
-		for _, o := range []struct {
-			s    string
-			g, w []T
-		}{{"C", gc, wc}, {"Z", gz, wz}, {"R", gr, wr}} {
-			for k := range o.g {
-				if x512Bits(o.g[k]) != x512Bits(o.w[k]) {
-					t.Fatalf("%s: %s[%d] = %v, by columns %v", name, o.s, k, o.g[k], o.w[k])
-				}
-			}
-		}
-		for k := range gb {
-			if gb[k] != wb[k] {
-				t.Fatalf("%s: mask word %d = %#x, by columns %#x", name, k, gb[k], wb[k])
-			}
-		}
+		got.same(t, name, "by columns", want)
 	}
 }
 
