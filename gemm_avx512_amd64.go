@@ -118,7 +118,7 @@ func kernelAVX512[T Float](t *tile[T]) {
 		bias = t.bias[:n]
 	}
 	r := t.r[:(m-1)*t.ldr+n]
-	z, ldz, storeZ := r, t.ldr, 0 // no Z: stores under an empty mask
+	z, ldz, storeZ := r, t.ldr, 0 // no Z: not written (its pointer still moves with the tiles)
 	if t.z != nil {
 		z, ldz, storeZ = t.z[:(m-1)*t.ldz+n], t.ldz, 1
 	}

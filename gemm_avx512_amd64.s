@@ -128,11 +128,15 @@
 // The epilogues, one tile row at a time (acc is the row's accumulator).
 // Registers: DX = the row of C, SI = ldc in bytes; R8/R9 Z and ldz; R10/R11
 // R and ldr; R12 = the row's mask word plus the tile's byte offset in it,
-// R13 = the mask stride in bytes; DI = rows left. K1 = the columns < n,
-// K2 = K1 when Z is stored and 0 when not (a store under an empty mask
-// writes nothing). Z16 = the bias (−0 for none: x + −0 = x for every x,
-// −0 and NaN included), Z17 = +0. After the last row of the tile, or the
-// matrix, they jump to done.
+// R13 = the mask stride in bytes; DI = rows left. K1 = the columns < n.
+// Z16 = the bias (−0 for none: x + −0 = x for every x, −0 and NaN
+// included), Z17 = +0. After the last row of the tile, or the matrix,
+// they jump to done.
+
+// ROWS16 is a tile's 16 rows of the epilogue ROW, Z0 to Z15.
+#define ROWS16(ROW) \
+	ROW(Z0); ROW(Z1); ROW(Z2); ROW(Z3); ROW(Z4); ROW(Z5); ROW(Z6); ROW(Z7); \
+	ROW(Z8); ROW(Z9); ROW(Z10); ROW(Z11); ROW(Z12); ROW(Z13); ROW(Z14); ROW(Z15)
 
 // GEMM_ROW32: C row = acc on the columns < n.
 #define GEMM_ROW32(acc) \
@@ -147,16 +151,25 @@
 	VADDPS (DX), acc, K1, acc; \
 	GEMM_ROW32(acc)
 
-// FWD_ROW32: v = acc + bias; Z row = v (under K2); the row's mask bits
-// [v ≥ 0] (compare predicate 5, NLT_US: not less than, true for NaN)
-// for the columns < n, zero past n, stored whole at the tile's offset in
-// the mask word; R row = ReLU(v) = VMAXP with +0 as Intel's first source
-// and v as the second, which MAXP returns when either is NaN and when
-// both are zeros: so NaN and −0 pass through bit for bit, and v < 0 gives
-// +0.
+// FWD_ROW32: v = acc + bias; the row's mask bits [v ≥ 0] (compare
+// predicate 5, NLT_US: not less than, true for NaN) for the columns < n,
+// zero past n, stored whole at the tile's offset in the mask word; R row
+// = ReLU(v) = VMAXP with +0 as Intel's first source and v as the second,
+// which MAXP returns when either is NaN and when both are zeros: so NaN
+// and −0 pass through bit for bit, and v < 0 gives +0.
 #define FWD_ROW32(acc) \
 	VADDPS Z16, acc, acc; \
-	VMOVUPS acc, K2, (R8); \
+	FWD_OUT32(acc)
+
+// FWD_ROW32Z: the same, and Z row = v. (The rows without Z have their
+// own epilogue rather than this one's store under an empty mask, which
+// cost 1–2% of BenchmarkForward/f32/32x256x256's tile.)
+#define FWD_ROW32Z(acc) \
+	VADDPS Z16, acc, acc; \
+	VMOVUPS acc, K1, (R8); \
+	FWD_OUT32(acc)
+
+#define FWD_OUT32(acc) \
 	VCMPPS $5, Z17, acc, K1, K3; \
 	VMAXPS acc, Z17, acc; \
 	VMOVUPS acc, K1, (R10); \
@@ -167,11 +180,16 @@
 	ADDQ R11, R10; \
 	ADDQ R13, R12
 
-// FWD_ROW32_B1: the same from v = acc + C row + bias.
+// FWD_ROW32_B1 and FWD_ROW32Z_B1: the same from v = acc + C row + bias.
 #define FWD_ROW32_B1(acc) \
 	VADDPS (DX), acc, K1, acc; \
 	ADDQ SI, DX; \
 	FWD_ROW32(acc)
+
+#define FWD_ROW32Z_B1(acc) \
+	VADDPS (DX), acc, K1, acc; \
+	ADDQ SI, DX; \
+	FWD_ROW32Z(acc)
 
 // GEMM_ROW64: C row = acc on the columns < n.
 #define GEMM_ROW64(acc) \
@@ -186,16 +204,25 @@
 	VADDPD (DX), acc, K1, acc; \
 	GEMM_ROW64(acc)
 
-// FWD_ROW64: v = acc + bias; Z row = v (under K2); the row's mask bits
-// [v ≥ 0] (compare predicate 5, NLT_US: not less than, true for NaN)
-// for the columns < n, zero past n, stored whole at the tile's offset in
-// the mask word; R row = ReLU(v) = VMAXP with +0 as Intel's first source
-// and v as the second, which MAXP returns when either is NaN and when
-// both are zeros: so NaN and −0 pass through bit for bit, and v < 0 gives
-// +0.
+// FWD_ROW64: v = acc + bias; the row's mask bits [v ≥ 0] (compare
+// predicate 5, NLT_US: not less than, true for NaN) for the columns < n,
+// zero past n, stored whole at the tile's offset in the mask word; R row
+// = ReLU(v) = VMAXP with +0 as Intel's first source and v as the second,
+// which MAXP returns when either is NaN and when both are zeros: so NaN
+// and −0 pass through bit for bit, and v < 0 gives +0.
 #define FWD_ROW64(acc) \
 	VADDPD Z16, acc, acc; \
-	VMOVUPD acc, K2, (R8); \
+	FWD_OUT64(acc)
+
+// FWD_ROW64Z: the same, and Z row = v. (The rows without Z have their
+// own epilogue rather than this one's store under an empty mask, which
+// cost 1–2% of BenchmarkForward/f32/32x256x256's tile.)
+#define FWD_ROW64Z(acc) \
+	VADDPD Z16, acc, acc; \
+	VMOVUPD acc, K1, (R8); \
+	FWD_OUT64(acc)
+
+#define FWD_OUT64(acc) \
 	VCMPPD $5, Z17, acc, K1, K3; \
 	VMAXPD acc, Z17, acc; \
 	VMOVUPD acc, K1, (R10); \
@@ -206,11 +233,16 @@
 	ADDQ R11, R10; \
 	ADDQ R13, R12
 
-// FWD_ROW64_B1: the same from v = acc + C row + bias.
+// FWD_ROW64_B1 and FWD_ROW64Z_B1: the same from v = acc + C row + bias.
 #define FWD_ROW64_B1(acc) \
 	VADDPD (DX), acc, K1, acc; \
 	ADDQ SI, DX; \
 	FWD_ROW64(acc)
+
+#define FWD_ROW64Z_B1(acc) \
+	VADDPD (DX), acc, K1, acc; \
+	ADDQ SI, DX; \
+	FWD_ROW64Z(acc)
 
 // NEXT_TILE goes on to the next row tile of a tile function, if rows are
 // left: its micro-panel of A follows this one (or its rows are 16 rows of
@@ -467,50 +499,14 @@ epilogue:
 	JNE  forward
 	CMPQ beta+112(FP), $0
 	JNE  gemm1
-	GEMM_ROW32(Z0)
-	GEMM_ROW32(Z1)
-	GEMM_ROW32(Z2)
-	GEMM_ROW32(Z3)
-	GEMM_ROW32(Z4)
-	GEMM_ROW32(Z5)
-	GEMM_ROW32(Z6)
-	GEMM_ROW32(Z7)
-	GEMM_ROW32(Z8)
-	GEMM_ROW32(Z9)
-	GEMM_ROW32(Z10)
-	GEMM_ROW32(Z11)
-	GEMM_ROW32(Z12)
-	GEMM_ROW32(Z13)
-	GEMM_ROW32(Z14)
-	GEMM_ROW32(Z15)
+	ROWS16(GEMM_ROW32)
 	JMP  done
 
 gemm1:
-	GEMM_ROW32_B1(Z0)
-	GEMM_ROW32_B1(Z1)
-	GEMM_ROW32_B1(Z2)
-	GEMM_ROW32_B1(Z3)
-	GEMM_ROW32_B1(Z4)
-	GEMM_ROW32_B1(Z5)
-	GEMM_ROW32_B1(Z6)
-	GEMM_ROW32_B1(Z7)
-	GEMM_ROW32_B1(Z8)
-	GEMM_ROW32_B1(Z9)
-	GEMM_ROW32_B1(Z10)
-	GEMM_ROW32_B1(Z11)
-	GEMM_ROW32_B1(Z12)
-	GEMM_ROW32_B1(Z13)
-	GEMM_ROW32_B1(Z14)
-	GEMM_ROW32_B1(Z15)
+	ROWS16(GEMM_ROW32_B1)
 	JMP  done
 
 forward:
-	// K2 = K1 if storeZ else 0.
-	MOVQ storeZ+184(FP), CX
-	NEGQ CX
-	KMOVW K1, AX
-	ANDQ AX, CX
-	KMOVW CX, K2
 	MOVQ bias_base+128(FP), CX
 	VMOVUPS.Z (CX), K1, Z16
 	VPXORD Z17, Z17, Z17
@@ -521,43 +517,25 @@ forward:
 	ADDQ shift+256(FP), R12
 	MOVQ stride+248(FP), R13
 	SHLQ $3, R13
+	CMPQ storeZ+184(FP), $0
+	JNE  forwardZ
 	CMPQ beta+112(FP), $0
 	JNE  forward1
-	FWD_ROW32(Z0)
-	FWD_ROW32(Z1)
-	FWD_ROW32(Z2)
-	FWD_ROW32(Z3)
-	FWD_ROW32(Z4)
-	FWD_ROW32(Z5)
-	FWD_ROW32(Z6)
-	FWD_ROW32(Z7)
-	FWD_ROW32(Z8)
-	FWD_ROW32(Z9)
-	FWD_ROW32(Z10)
-	FWD_ROW32(Z11)
-	FWD_ROW32(Z12)
-	FWD_ROW32(Z13)
-	FWD_ROW32(Z14)
-	FWD_ROW32(Z15)
+	ROWS16(FWD_ROW32)
 	JMP  done
 
 forward1:
-	FWD_ROW32_B1(Z0)
-	FWD_ROW32_B1(Z1)
-	FWD_ROW32_B1(Z2)
-	FWD_ROW32_B1(Z3)
-	FWD_ROW32_B1(Z4)
-	FWD_ROW32_B1(Z5)
-	FWD_ROW32_B1(Z6)
-	FWD_ROW32_B1(Z7)
-	FWD_ROW32_B1(Z8)
-	FWD_ROW32_B1(Z9)
-	FWD_ROW32_B1(Z10)
-	FWD_ROW32_B1(Z11)
-	FWD_ROW32_B1(Z12)
-	FWD_ROW32_B1(Z13)
-	FWD_ROW32_B1(Z14)
-	FWD_ROW32_B1(Z15)
+	ROWS16(FWD_ROW32_B1)
+	JMP  done
+
+forwardZ:
+	CMPQ beta+112(FP), $0
+	JNE  forwardZ1
+	ROWS16(FWD_ROW32Z)
+	JMP  done
+
+forwardZ1:
+	ROWS16(FWD_ROW32Z_B1)
 
 done:
 	NEXT_TILE(6)
@@ -582,50 +560,14 @@ epilogue:
 	JNE  forward
 	CMPQ beta+112(FP), $0
 	JNE  gemm1
-	GEMM_ROW64(Z0)
-	GEMM_ROW64(Z1)
-	GEMM_ROW64(Z2)
-	GEMM_ROW64(Z3)
-	GEMM_ROW64(Z4)
-	GEMM_ROW64(Z5)
-	GEMM_ROW64(Z6)
-	GEMM_ROW64(Z7)
-	GEMM_ROW64(Z8)
-	GEMM_ROW64(Z9)
-	GEMM_ROW64(Z10)
-	GEMM_ROW64(Z11)
-	GEMM_ROW64(Z12)
-	GEMM_ROW64(Z13)
-	GEMM_ROW64(Z14)
-	GEMM_ROW64(Z15)
+	ROWS16(GEMM_ROW64)
 	JMP  done
 
 gemm1:
-	GEMM_ROW64_B1(Z0)
-	GEMM_ROW64_B1(Z1)
-	GEMM_ROW64_B1(Z2)
-	GEMM_ROW64_B1(Z3)
-	GEMM_ROW64_B1(Z4)
-	GEMM_ROW64_B1(Z5)
-	GEMM_ROW64_B1(Z6)
-	GEMM_ROW64_B1(Z7)
-	GEMM_ROW64_B1(Z8)
-	GEMM_ROW64_B1(Z9)
-	GEMM_ROW64_B1(Z10)
-	GEMM_ROW64_B1(Z11)
-	GEMM_ROW64_B1(Z12)
-	GEMM_ROW64_B1(Z13)
-	GEMM_ROW64_B1(Z14)
-	GEMM_ROW64_B1(Z15)
+	ROWS16(GEMM_ROW64_B1)
 	JMP  done
 
 forward:
-	// K2 = K1 if storeZ else 0.
-	MOVQ storeZ+184(FP), CX
-	NEGQ CX
-	KMOVW K1, AX
-	ANDQ AX, CX
-	KMOVW CX, K2
 	MOVQ bias_base+128(FP), CX
 	VMOVUPD.Z (CX), K1, Z16
 	VPXORD Z17, Z17, Z17
@@ -636,43 +578,25 @@ forward:
 	ADDQ shift+256(FP), R12
 	MOVQ stride+248(FP), R13
 	SHLQ $3, R13
+	CMPQ storeZ+184(FP), $0
+	JNE  forwardZ
 	CMPQ beta+112(FP), $0
 	JNE  forward1
-	FWD_ROW64(Z0)
-	FWD_ROW64(Z1)
-	FWD_ROW64(Z2)
-	FWD_ROW64(Z3)
-	FWD_ROW64(Z4)
-	FWD_ROW64(Z5)
-	FWD_ROW64(Z6)
-	FWD_ROW64(Z7)
-	FWD_ROW64(Z8)
-	FWD_ROW64(Z9)
-	FWD_ROW64(Z10)
-	FWD_ROW64(Z11)
-	FWD_ROW64(Z12)
-	FWD_ROW64(Z13)
-	FWD_ROW64(Z14)
-	FWD_ROW64(Z15)
+	ROWS16(FWD_ROW64)
 	JMP  done
 
 forward1:
-	FWD_ROW64_B1(Z0)
-	FWD_ROW64_B1(Z1)
-	FWD_ROW64_B1(Z2)
-	FWD_ROW64_B1(Z3)
-	FWD_ROW64_B1(Z4)
-	FWD_ROW64_B1(Z5)
-	FWD_ROW64_B1(Z6)
-	FWD_ROW64_B1(Z7)
-	FWD_ROW64_B1(Z8)
-	FWD_ROW64_B1(Z9)
-	FWD_ROW64_B1(Z10)
-	FWD_ROW64_B1(Z11)
-	FWD_ROW64_B1(Z12)
-	FWD_ROW64_B1(Z13)
-	FWD_ROW64_B1(Z14)
-	FWD_ROW64_B1(Z15)
+	ROWS16(FWD_ROW64_B1)
+	JMP  done
+
+forwardZ:
+	CMPQ beta+112(FP), $0
+	JNE  forwardZ1
+	ROWS16(FWD_ROW64Z)
+	JMP  done
+
+forwardZ1:
+	ROWS16(FWD_ROW64Z_B1)
 
 done:
 	NEXT_TILE(7)

@@ -783,7 +783,7 @@ func BenchmarkAVX512Operands(b *testing.B) {
 							tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0, 0, 0)
 							continue
 						}
-						// R = C (no Z: stores under an empty mask, to R).
+						// R = C (no Z: storeZ = 0, z = R is not written).
 						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 0, 1, bias[jr:jr+16], ct, ldc, 0, ct, ldc, w[:15*stride+1], stride, jr%64/8, 0, 0)
 					}
 				}
