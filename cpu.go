@@ -45,10 +45,18 @@ func cpuName() string {
 //     best per process, kc 1024 / 512 / 256): forward 1024³ 47.0–49.3 /
 //     49.0–50.1 / 49.6–50.6, 256×1024×1024 52.6–54.5 / 51.4–53.9 /
 //     48.5–50.7, backward 1024³ 43.4–46.3 / 44.7–45.9 / 46.3–46.8: no
-//     kc wins everywhere; kept. (The float64 tile's loss in place is the
+//     kc wins everywhere. (The float64 tile's loss in place is the
 //     micro-panel of B coming from L3 for only mc/16 = 4 tiles: a block
 //     loop over the same panel of B ran at 56–57 GFLOPS, over new ones at
 //     46–55, the bare tile at 57–58.)
+//   - but no larger than leaves the micro-panel of B at least 8 row tiles
+//     of A (mc ≥ 8·mr) in the block of A below: it comes from L3 for
+//     the first of them. This halves float64's kc on AVX-512 (mc 64 → 128)
+//     and changes no other path's. Float64 on AVX-512, kc/mc 1024/64 →
+//     512/128 (a temporary benchmark setting the blocking, 6 rounds of
+//     0.5 s in turn, 2026-11-28, medians, GFLOPS): forward 1024³ 44.4 →
+//     48.7, 256×1024×1024 51.9 → 50.9; backward 1024³ 39.1 → 44.2,
+//     256×1024×1024 40.8 → 44.0 (768/80 between the two).
 //   - mc: the packed mc×kc block of A takes half of L2;
 //   - nc: the packed kc×nc block of B takes a quarter of L3, which is
 //     shared by every core.
@@ -63,7 +71,8 @@ func blockSizes(size, mr, nr int) blocking {
 	if l3 <= 0 {
 		l3 = defaultL3
 	}
-	kc := clamp(2*l1/(nr*size), 64, 1024) &^ 7
+	kc := clamp(2*l1/(nr*size), 64, 1024)
+	kc = max(min(kc, l2/2/(8*mr*size)), 64) &^ 7
 	mc := clamp(l2/2/(kc*size), mr, 1024)
 	mc -= mc % mr
 	nc := clamp(l3/4/(kc*size), nr, 8192)
