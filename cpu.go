@@ -62,6 +62,12 @@ func cpuName() string {
 //     shared by every core.
 func blockSizes(size, mr, nr int) blocking {
 	l1, l2, l3 := cacheSizes()
+	return blockSizesFor(l1, l2, l3, size, mr, nr)
+}
+
+// blockSizesFor is blockSizes for the given cache sizes (0 or less: the
+// defaults above).
+func blockSizesFor(l1, l2, l3, size, mr, nr int) blocking {
 	if l1 <= 0 {
 		l1 = defaultL1D
 	}
