@@ -138,111 +138,74 @@
 	ROW(Z0); ROW(Z1); ROW(Z2); ROW(Z3); ROW(Z4); ROW(Z5); ROW(Z6); ROW(Z7); \
 	ROW(Z8); ROW(Z9); ROW(Z10); ROW(Z11); ROW(Z12); ROW(Z13); ROW(Z14); ROW(Z15)
 
-// GEMM_ROW32: C row = acc on the columns < n.
-#define GEMM_ROW32(acc) \
-	VMOVUPS acc, K1, (DX); \
+// GEMM_ROW: C row = acc on the columns < n (VMOVU: VMOVUPS or VMOVUPD).
+#define GEMM_ROW(acc, VMOVU) \
+	VMOVU acc, K1, (DX); \
 	DECQ DI; \
 	JZ done; \
 	ADDQ SI, DX
 
-// GEMM_ROW32_B1: C row = acc + C row (merge-masked: the columns past n
-// are neither read nor written).
-#define GEMM_ROW32_B1(acc) \
-	VADDPS (DX), acc, K1, acc; \
-	GEMM_ROW32(acc)
+// GEMM_ROW_B1: C row = acc + C row (merge-masked: the columns past n are
+// neither read nor written).
+#define GEMM_ROW_B1(acc, VADD, VMOVU) \
+	VADD (DX), acc, K1, acc; \
+	GEMM_ROW(acc, VMOVU)
 
-// FWD_ROW32: v = acc + bias; the row's mask bits [v ≥ 0] (compare
+// FWD_ROW: v = acc + bias; the row's mask bits [v ≥ 0] (compare
 // predicate 5, NLT_US: not less than, true for NaN) for the columns < n,
-// zero past n, stored whole at the tile's offset in the mask word; R row
-// = ReLU(v) = VMAXP with +0 as Intel's first source and v as the second,
-// which MAXP returns when either is NaN and when both are zeros: so NaN
-// and −0 pass through bit for bit, and v < 0 gives +0.
-#define FWD_ROW32(acc) \
-	VADDPS Z16, acc, acc; \
-	FWD_OUT32(acc)
+// zero past n, stored whole at the tile's offset in the mask word
+// (KMOV: KMOVW for 16 bits, KMOVB for 8); R row = ReLU(v) = VMAXP with
+// +0 as Intel's first source and v as the second, which MAXP returns
+// when either is NaN and when both are zeros: so NaN and −0 pass through
+// bit for bit, and v < 0 gives +0. The instructions are the type's: PS
+// or PD.
+#define FWD_ROW(acc, VADD, VCMP, VMAX, VMOVU, KMOV) \
+	VADD Z16, acc, acc; \
+	FWD_OUT(acc, VCMP, VMAX, VMOVU, KMOV)
 
-// FWD_ROW32Z: the same, and Z row = v. (The rows without Z have their
-// own epilogue rather than this one's store under an empty mask, which
-// cost 1–2% of BenchmarkForward/f32/32x256x256's tile.)
-#define FWD_ROW32Z(acc) \
-	VADDPS Z16, acc, acc; \
-	VMOVUPS acc, K1, (R8); \
-	FWD_OUT32(acc)
+// FWD_ROWZ: the same, and Z row = v. (The rows without Z have their own
+// epilogue rather than this one's store under an empty mask, which cost
+// 1–2% of BenchmarkForward/f32/32x256x256's tile.)
+#define FWD_ROWZ(acc, VADD, VCMP, VMAX, VMOVU, KMOV) \
+	VADD Z16, acc, acc; \
+	VMOVU acc, K1, (R8); \
+	FWD_OUT(acc, VCMP, VMAX, VMOVU, KMOV)
 
-#define FWD_OUT32(acc) \
-	VCMPPS $5, Z17, acc, K1, K3; \
-	VMAXPS acc, Z17, acc; \
-	VMOVUPS acc, K1, (R10); \
-	KMOVW K3, (R12); \
+#define FWD_OUT(acc, VCMP, VMAX, VMOVU, KMOV) \
+	VCMP $5, Z17, acc, K1, K3; \
+	VMAX acc, Z17, acc; \
+	VMOVU acc, K1, (R10); \
+	KMOV K3, (R12); \
 	DECQ DI; \
 	JZ done; \
 	ADDQ R9, R8; \
 	ADDQ R11, R10; \
 	ADDQ R13, R12
 
-// FWD_ROW32_B1 and FWD_ROW32Z_B1: the same from v = acc + C row + bias.
-#define FWD_ROW32_B1(acc) \
-	VADDPS (DX), acc, K1, acc; \
+// FWD_ROW_B1 and FWD_ROWZ_B1: the same from v = acc + C row + bias.
+#define FWD_ROW_B1(acc, VADD, VCMP, VMAX, VMOVU, KMOV) \
+	VADD (DX), acc, K1, acc; \
 	ADDQ SI, DX; \
-	FWD_ROW32(acc)
+	FWD_ROW(acc, VADD, VCMP, VMAX, VMOVU, KMOV)
 
-#define FWD_ROW32Z_B1(acc) \
-	VADDPS (DX), acc, K1, acc; \
+#define FWD_ROWZ_B1(acc, VADD, VCMP, VMAX, VMOVU, KMOV) \
+	VADD (DX), acc, K1, acc; \
 	ADDQ SI, DX; \
-	FWD_ROW32Z(acc)
+	FWD_ROWZ(acc, VADD, VCMP, VMAX, VMOVU, KMOV)
 
-// GEMM_ROW64: C row = acc on the columns < n.
-#define GEMM_ROW64(acc) \
-	VMOVUPD acc, K1, (DX); \
-	DECQ DI; \
-	JZ done; \
-	ADDQ SI, DX
-
-// GEMM_ROW64_B1: C row = acc + C row (merge-masked: the columns past n
-// are neither read nor written).
-#define GEMM_ROW64_B1(acc) \
-	VADDPD (DX), acc, K1, acc; \
-	GEMM_ROW64(acc)
-
-// FWD_ROW64: v = acc + bias; the row's mask bits [v ≥ 0] (compare
-// predicate 5, NLT_US: not less than, true for NaN) for the columns < n,
-// zero past n, stored whole at the tile's offset in the mask word; R row
-// = ReLU(v) = VMAXP with +0 as Intel's first source and v as the second,
-// which MAXP returns when either is NaN and when both are zeros: so NaN
-// and −0 pass through bit for bit, and v < 0 gives +0.
-#define FWD_ROW64(acc) \
-	VADDPD Z16, acc, acc; \
-	FWD_OUT64(acc)
-
-// FWD_ROW64Z: the same, and Z row = v. (The rows without Z have their
-// own epilogue rather than this one's store under an empty mask, which
-// cost 1–2% of BenchmarkForward/f32/32x256x256's tile.)
-#define FWD_ROW64Z(acc) \
-	VADDPD Z16, acc, acc; \
-	VMOVUPD acc, K1, (R8); \
-	FWD_OUT64(acc)
-
-#define FWD_OUT64(acc) \
-	VCMPPD $5, Z17, acc, K1, K3; \
-	VMAXPD acc, Z17, acc; \
-	VMOVUPD acc, K1, (R10); \
-	KMOVB K3, (R12); \
-	DECQ DI; \
-	JZ done; \
-	ADDQ R9, R8; \
-	ADDQ R11, R10; \
-	ADDQ R13, R12
-
-// FWD_ROW64_B1 and FWD_ROW64Z_B1: the same from v = acc + C row + bias.
-#define FWD_ROW64_B1(acc) \
-	VADDPD (DX), acc, K1, acc; \
-	ADDQ SI, DX; \
-	FWD_ROW64(acc)
-
-#define FWD_ROW64Z_B1(acc) \
-	VADDPD (DX), acc, K1, acc; \
-	ADDQ SI, DX; \
-	FWD_ROW64Z(acc)
+// The rows of each type, one argument each for ROWS16.
+#define GEMM_ROW32(acc) GEMM_ROW(acc, VMOVUPS)
+#define GEMM_ROW32_B1(acc) GEMM_ROW_B1(acc, VADDPS, VMOVUPS)
+#define FWD_ROW32(acc) FWD_ROW(acc, VADDPS, VCMPPS, VMAXPS, VMOVUPS, KMOVW)
+#define FWD_ROW32Z(acc) FWD_ROWZ(acc, VADDPS, VCMPPS, VMAXPS, VMOVUPS, KMOVW)
+#define FWD_ROW32_B1(acc) FWD_ROW_B1(acc, VADDPS, VCMPPS, VMAXPS, VMOVUPS, KMOVW)
+#define FWD_ROW32Z_B1(acc) FWD_ROWZ_B1(acc, VADDPS, VCMPPS, VMAXPS, VMOVUPS, KMOVW)
+#define GEMM_ROW64(acc) GEMM_ROW(acc, VMOVUPD)
+#define GEMM_ROW64_B1(acc) GEMM_ROW_B1(acc, VADDPD, VMOVUPD)
+#define FWD_ROW64(acc) FWD_ROW(acc, VADDPD, VCMPPD, VMAXPD, VMOVUPD, KMOVB)
+#define FWD_ROW64Z(acc) FWD_ROWZ(acc, VADDPD, VCMPPD, VMAXPD, VMOVUPD, KMOVB)
+#define FWD_ROW64_B1(acc) FWD_ROW_B1(acc, VADDPD, VCMPPD, VMAXPD, VMOVUPD, KMOVB)
+#define FWD_ROW64Z_B1(acc) FWD_ROWZ_B1(acc, VADDPD, VCMPPD, VMAXPD, VMOVUPD, KMOVB)
 
 // NEXT_TILE goes on to the next row tile of a tile function, if rows are
 // left: its micro-panel of A follows this one (or its rows are 16 rows of
