@@ -792,6 +792,59 @@ func BenchmarkAVX512Operands(b *testing.B) {
 	}
 }
 
+// BenchmarkAVX512SmallPass runs the tile alone as the forward of
+// 32×256×256 calls it (BenchmarkForward/f32/32x256x256: one wide call, A
+// and B where they lie, rows 1 KiB apart, R and the mask written), and
+// with one thing changed at a time, to see what each costs: Z stored too,
+// A or B or both packed (micro-panels one after another), no epilogue
+// (β = 0, C only). Run the variants in turn, as the host drifts:
+//
+//	go test -run '^$' -bench 'AVX512SmallPass' -cpu 1 -count 5
+func BenchmarkAVX512SmallPass(b *testing.B) {
+	gemmAVX512Impl(b)
+	const m, k, n = 32, 256, 256
+	r := newRand(1)
+	x, w := make([]float32, m*k), make([]float32, k*n)
+	for i := range x {
+		x[i] = randVal[float32](r)
+	}
+	for i := range w {
+		w[i] = randVal[float32](r)
+	}
+	// The packed operands' values do not matter to the time.
+	ap, bp := make([]float32, m*k), make([]float32, k*n)
+	out, z, bias, bits := make([]float32, m*n), make([]float32, m*n), make([]float32, n), make([]uint64, m*n/64)
+	for _, v := range []struct {
+		name                        string
+		packA, packB, storeZ, noFwd bool
+	}{
+		{"pass", false, false, false, false}, {"Z", false, false, true, false},
+		{"A=packed", true, false, false, false}, {"B=packed", false, true, false, false},
+		{"AB=packed", true, true, false, false}, {"no-epilogue", false, false, false, true},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			a, lda, bb, ldb, bcol := x, k, w, n, 16
+			if v.packA {
+				a, lda = ap, 0
+			}
+			if v.packB {
+				bb, ldb, bcol = bp, 16, 16*k
+			}
+			zz, storeZ := out, 0
+			if v.storeZ {
+				zz, storeZ = z, 1
+			}
+			benchLoop(b, 2*m*k*n, func() {
+				if v.noFwd {
+					tileAVX512F32(a, bb, ldb, k, out, n, m, n, 0, 0, nil, nil, 0, 0, out, n, nil, 0, 0, bcol, lda)
+					return
+				}
+				tileAVX512F32(a, bb, ldb, k, out, n, m, n, 0, 1, bias, zz, n, storeZ, out, n, bits, n/64, 0, bcol, lda)
+			})
+		})
+	}
+}
+
 // BenchmarkAVX512Pack measures the packers on the blocks of B of the
 // standard shapes, in elements a second (reported as G elements/s): the
 // rows packer (an untransposed B, Xᵀ for dW, dZ) and the 16×16 transposer
