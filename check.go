@@ -68,7 +68,7 @@ func checkLen[T any](name string, s []T, of string, n int) {
 // elements of size bytes, ld elements apart.
 type region struct {
 	name           string
-	base           uintptr
+	base, end      uintptr // the first byte and one past the last
 	rows, cols, ld int
 	size           uintptr
 }
@@ -78,7 +78,8 @@ func matRegion[T any](name string, s []T, rows, cols, ld int) region {
 		return region{name: name}
 	}
 	var z T
-	return region{name, uintptr(unsafe.Pointer(unsafe.SliceData(s))), rows, cols, ld, unsafe.Sizeof(z)}
+	base, size := uintptr(unsafe.Pointer(unsafe.SliceData(s))), unsafe.Sizeof(z)
+	return region{name, base, base + uintptr((rows-1)*ld+cols)*size, rows, cols, ld, size}
 }
 
 func vecRegion[T any](name string, s []T, n int) region {
@@ -96,15 +97,12 @@ func (r region) row(i int) (lo, hi uintptr) {
 // lie at increasing addresses, so a merge of the two row lists finds a
 // shared byte in O(rows) steps; interleaved matrices (R and Z in the
 // alternate rows of one buffer, say) do not overlap.
-func (r region) overlaps(q region) bool {
-	if r.empty() || q.empty() {
-		return false
-	}
-	_, rEnd := r.row(r.rows - 1)
-	_, qEnd := q.row(q.rows - 1)
-	if rEnd <= q.base || qEnd <= r.base {
-		return false
-	}
+func (r *region) overlaps(q *region) bool {
+	// Apart (an empty region has base = end = 0), or the rows compared.
+	return r.end > q.base && q.end > r.base && r.rowsOverlap(q)
+}
+
+func (r *region) rowsOverlap(q *region) bool {
 	i, j := 0, 0
 	for i < r.rows && j < q.rows {
 		rlo, rhi := r.row(i)
@@ -121,7 +119,9 @@ func (r region) overlaps(q region) bool {
 	return false
 }
 
-func checkDisjoint(out, in region) {
+// checkDisjoint panics if out and in share a byte. The common case, apart,
+// is a comparison of their ends, inlined.
+func checkDisjoint(out, in *region) {
 	if out.overlaps(in) {
 		panicf("%s overlaps %s, want separate memory for an output", out.name, in.name)
 	}
@@ -134,5 +134,6 @@ func checkSameOrDisjoint[T any](dstName string, dst []T, srcName string, src []T
 		return
 	}
 	n := len(src)
-	checkDisjoint(vecRegion(dstName, dst, n), vecRegion(srcName, src, n))
+	d, r := vecRegion(dstName, dst, n), vecRegion(srcName, src, n)
+	checkDisjoint(&d, &r)
 }

@@ -103,9 +103,9 @@ func GEMMThreads[T Float](threads int, tA, tB Transpose, m, n, k int, alpha T, a
 	if m == 0 || n == 0 {
 		return
 	}
-	cr := matRegion("c", c, m, n, ldc)
-	checkDisjoint(cr, matRegion("a", a, ar.v, ac.v, lda))
-	checkDisjoint(cr, matRegion("b", b, br.v, bc.v, ldb))
+	cr, r1, r2 := matRegion("c", c, m, n, ldc), matRegion("a", a, ar.v, ac.v, lda), matRegion("b", b, br.v, bc.v, ldb)
+	checkDisjoint(&cr, &r1)
+	checkDisjoint(&cr, &r2)
 	gemmThreads(active, threadsFor(threads), bool(tA), bool(tB), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
@@ -178,11 +178,11 @@ func Forward[T Float](p *ForwardArgs[T]) {
 	}
 	ins := [...]region{matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw), vecRegion("Bias", p.Bias, n)}
 	rr, zr := matRegion("R", p.R, m, n, ldr), matRegion("Z", p.Z, m, n, ldz)
-	for _, in := range ins {
-		checkDisjoint(rr, in)
-		checkDisjoint(zr, in)
+	for i := range ins {
+		checkDisjoint(&rr, &ins[i])
+		checkDisjoint(&zr, &ins[i])
 	}
-	checkDisjoint(rr, zr)
+	checkDisjoint(&rr, &zr)
 	forwardWith(active, m, k, n, p.X, ldx, w, ldw, p.PW, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
 }
 
@@ -288,12 +288,12 @@ func Backward[T Float](p *BackwardArgs[T]) {
 		matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw),
 		matRegion("DR", p.DR, m, n, lddr), matRegion("Z", p.Z, m, n, ldz),
 	}
-	for i, o := range outs {
-		for _, in := range ins {
-			checkDisjoint(o, in)
+	for i := range outs {
+		for j := range ins {
+			checkDisjoint(&outs[i], &ins[j])
 		}
-		for _, o2 := range outs[i+1:] {
-			checkDisjoint(o, o2)
+		for j := i + 1; j < len(outs); j++ {
+			checkDisjoint(&outs[i], &outs[j])
 		}
 	}
 	backward(active, p, ldx, ldw, lddr, ldz, hasMask, lddx, lddw, lddz)

@@ -55,12 +55,12 @@ func AdamUpdate[T Float](p, g, m, v []T, c AdamCoeffs[T]) {
 		return
 	}
 	ps, gs, ms, vs := vecRegion("p", p, n), vecRegion("g", g, n), vecRegion("m", m, n), vecRegion("v", v, n)
-	checkDisjoint(ps, gs)
-	checkDisjoint(ms, gs)
-	checkDisjoint(vs, gs)
-	checkDisjoint(ps, ms)
-	checkDisjoint(ps, vs)
-	checkDisjoint(ms, vs)
+	checkDisjoint(&ps, &gs)
+	checkDisjoint(&ms, &gs)
+	checkDisjoint(&vs, &gs)
+	checkDisjoint(&ps, &ms)
+	checkDisjoint(&ps, &vs)
+	checkDisjoint(&ms, &vs)
 	k := c.kernel()
 	if raceEnabled { // the kernel may be assembly, which the detector does not see
 		raceRead(g[:n])
