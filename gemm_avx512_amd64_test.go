@@ -804,13 +804,7 @@ func BenchmarkAVX512SmallPass(b *testing.B) {
 	gemmAVX512Impl(b)
 	const m, k, n = 32, 256, 256
 	r := newRand(1)
-	x, w := make([]float32, m*k), make([]float32, k*n)
-	for i := range x {
-		x[i] = randVal[float32](r)
-	}
-	for i := range w {
-		w[i] = randVal[float32](r)
-	}
+	x, w := benchRand[float32](m*k, r), benchRand[float32](k*n, r)
 	// The packed operands' values do not matter to the time.
 	ap, bp := make([]float32, m*k), make([]float32, k*n)
 	out, z, bias, bits := make([]float32, m*n), make([]float32, m*n), make([]float32, n), make([]uint64, m*n/64)
