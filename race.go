@@ -52,17 +52,13 @@ func raceOperand[T any](s []T, ld int, trans bool, r0, c0, rows, cols int) {
 // raceTile reports what the microkernel reads and writes for t, on an
 // mr×nr register tile.
 func raceTile[T Float](t *tile[T], mr, nr int) {
-	if t.lda != 0 {
-		for i := range ceilDiv(t.m, mr) * mr {
-			raceRead(t.a[i*t.lda : i*t.lda+t.kc])
-		}
+	if t.lda != 0 { // A where it lies: kc steps of all mr rows of each tile
+		raceOperand(t.a, t.lda, false, 0, 0, ceilDiv(t.m, mr)*mr, t.kc)
 	} else {
 		raceRead(t.a[:ceilDiv(t.m, mr)*mr*t.kc])
 	}
-	if t.ldb != 0 { // B where it lies: the tile's n columns of each row
-		for p := range t.kc {
-			raceRead(t.b[p*t.ldb : p*t.ldb+t.n])
-		}
+	if t.ldb != 0 { // B where it lies: the tiles' n columns of each row
+		raceOperand(t.b, t.ldb, false, 0, 0, t.kc, t.n)
 	} else {
 		raceRead(t.b[:roundUp(t.n, nr)*t.kc])
 	}
