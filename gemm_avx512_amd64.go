@@ -63,10 +63,10 @@ func setAVX512GEMM64(o *ops[float64]) {
 // one call of the assembly: a call costs about 75 ns with the Go around
 // it (3.1% of a 32×256×256 forward pass of 16 calls, pprof), half a tile
 // of kc = 32 (dW from a batch of 32), and the next tile's first steps
-// overlap the last one's stores. A call's work
-// stays bounded: the driver gives it at most wideSteps tile steps, and a
-// column of tiles at most mc rows (clamped to 1024) of kc ≤ 1024 steps,
-// on the development machine 128 rows, about 40 µs.
+// overlap the last one's stores. A call's work stays bounded: the driver
+// gives it at most wideSteps tile steps, and a column of tiles at most mc
+// rows (clamped to 1024) of kc ≤ 1024 steps, on the development machine
+// 128 rows, about 40 µs.
 func kernelAVX512[T Float](t *tile[T]) {
 	const mr = 16
 	nr := avx512NR32
