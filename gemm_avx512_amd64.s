@@ -240,12 +240,13 @@
 // above), so that a small pass is a few calls, not one a column: a call
 // costs about 75 ns of Go around it (pprof of BenchmarkForward/f32/
 // 32x256x256: 3% of the pass with a call a column of 2 row tiles).
-// TILE_SAVE keeps the first column's m and pointers in the frame (0–40(SP))
-// for NEXT_COL, which goes on to the next column of tiles, if any: m and
-// the row pointers back to the first row tile, those of C, Z and R and the
-// bias 16 columns (64 bytes) on, the mask 2 bytes (float32) or 1 (float64)
-// on in its words (BITS), and B bcol elements on (a packed micro-panel's
-// size, or 16 columns of B where it lies). Clobbers CX.
+// TILE_SAVE keeps the first column's m and pointers in the frame (0–40(SP);
+// 48 and 56 are NEXT_PANEL's) for NEXT_COL, which goes on to the next
+// column of tiles, if any: m and the row pointers back to the first row
+// tile, those of C, Z and R and the bias 16 columns (64 bytes) on, the
+// mask 2 bytes (float32) or 1 (float64) on in its words (BITS), and B bcol
+// elements on (a packed micro-panel's size, or 16 columns of B where it
+// lies). Clobbers CX.
 #define TILE_SAVE \
 	MOVQ m+96(FP), CX; \
 	MOVQ CX, 0(SP); \
@@ -283,7 +284,34 @@
 	ADDQ $BITS, shift+256(FP); \
 	ADDQ $64, bias_base+128(FP); \
 	ADVANCE(bcol+264(FP), SH, b_base+24(FP)); \
-	JMP  tile
+	JMP  panel
+
+// NEXT_PANEL (label panel, after TILE_SAVE and at each NEXT_COL) sets
+// the frame's 48(SP) and 56(SP) to the first and the last line of the
+// micro-panel of B after this column's (kc·64 bytes on: a packed
+// micro-panel is 64 bytes a k step for both types), which the row tiles of
+// the column prefetch into L2, a line every four k steps (loopA). In a
+// pass the packed block of B is a few MiB and lives in L3; without the
+// prefetch each micro-panel came from there for its first row tile (a
+// temporary benchmark of BenchmarkAVX512Operands's fwd loop: 101–106
+// GFLOPS, and 111–113 with one micro-panel of B for every column, so
+// L2-resident). For B where it lies (ldb not 64 bytes) both are B's first
+// line, a prefetch of a line already in L1. Clobbers CX and R12.
+#define NEXT_PANEL(SH) \
+panel: \
+	MOVQ b_base+24(FP), R12; \
+	MOVQ R12, 48(SP); \
+	MOVQ R12, 56(SP); \
+	MOVQ ldb+48(FP), CX; \
+	SHLQ $SH, CX; \
+	CMPQ CX, $64; \
+	JNE  tile; \
+	MOVQ kc+56(FP), CX; \
+	SHLQ $6, CX; \
+	ADDQ CX, R12; \
+	MOVQ R12, 48(SP); \
+	LEAQ -64(R12)(CX*1), R12; \
+	MOVQ R12, 56(SP)
 
 // STEP4 is four k steps of a tile (STEP = STEP32 or STEP64, A1 = the bytes
 // of A a step), B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb,
@@ -320,8 +348,10 @@
 //     the L1 prefetch of C (those registers are taken); the rest is for
 //     packed A.
 //   - CX = the steps before the L1 prefetch: kc − 32 rounded down to a
-//     multiple of 4 (or 0), run four at a time (loopA); R8 = the steps
-//     after it.
+//     multiple of 4 (or 0), run four at a time (loopA), each four with a
+//     PREFETCHT1 of the next line of the next micro-panel of B (R12, from
+//     and back to 48(SP), held at its last line, 56(SP): see NEXT_PANEL);
+//     R8 = the steps after it.
 //   - The L1 prefetch; a short panel that only writes C (β = 0, no
 //     epilogue) skips it too: its 16 stores follow at once, and the 32
 //     prefetches in front of them cost 7% of a dW GEMM from a batch of 32
@@ -373,11 +403,17 @@ phase: \
 	SUBQ CX, R8; \
 	TESTQ CX, CX; \
 	JZ   late; \
+	MOVQ 48(SP), R12; \
 	PCALIGN $32; \
 loopA: \
 	STEP4(STEP, A1); \
+	PREFETCHT1 (R12); \
+	ADDQ $64, R12; \
+	CMPQ R12, 56(SP); \
+	CMOVQGT 56(SP), R12; \
 	SUBQ $4, CX; \
 	JNZ  loopA; \
+	MOVQ R12, 48(SP); \
 late: \
 	CMPQ kc+56(FP), $64; \
 	JGE  prefetch; \
@@ -450,11 +486,12 @@ drestore: \
 	MOVQ r_base+192(FP), R10
 
 // func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift, bcol, lda int)
-TEXT ·tileAVX512F32(SB), NOSPLIT, $48-280
+TEXT ·tileAVX512F32(SB), NOSPLIT, $64-280
 
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (NEXT_TILE advances them).
 	TILE_SAVE
+	NEXT_PANEL(2)
 	TILE_PRODUCT(2, STEP32, 64, 16, STEPDA32, 4)
 
 epilogue:
@@ -511,11 +548,12 @@ finish:
 	RET
 
 // func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift, bcol, lda int)
-TEXT ·tileAVX512F64(SB), NOSPLIT, $48-280
+TEXT ·tileAVX512F64(SB), NOSPLIT, $64-280
 
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (NEXT_TILE advances them).
 	TILE_SAVE
+	NEXT_PANEL(3)
 	TILE_PRODUCT(3, STEP64, 128, 8, STEPDA64, 8)
 
 epilogue:
