@@ -733,7 +733,11 @@ func BenchmarkAVX512Macro(b *testing.B) {
 // 16 rows of a tile fall in one L1 set). Those accumulate (β = 1), as a
 // K panel after the first does; the fwd ones are a forward pass's only
 // K panel (β = 0, R and the mask bits written), with C one of 8 blocks
-// in turn so that it comes from memory, as in a pass.
+// in turn so that it comes from memory, as in a pass. fwd/tall runs a
+// column's row tiles in one call, as the driver does (NEXT_PANEL's
+// prefetch of the next micro-panel of B spans them), and fwd/tall/B=L2
+// gives every column the same micro-panel of B, so that it never comes
+// from L3.
 //
 //	go test -run '^$' -bench 'AVX512(Operands|Tile/f32/kc=256)' -cpu 1 -count 3
 func BenchmarkAVX512Operands(b *testing.B) {
@@ -752,14 +756,15 @@ func BenchmarkAVX512Operands(b *testing.B) {
 	c, c1 := make([]float32, blocks*mc*(nc+16)), make([]float32, 16*16)
 	bits, bias := make([]uint64, blocks*mc*stride), make([]float32, nc)
 	for _, v := range []struct {
-		name               string
-		aFixed, cTile, fwd bool
-		ldc                int
+		name                             string
+		aFixed, cTile, fwd, tall, bFixed bool
+		ldc                              int
 	}{
-		{"real", false, false, false, nc}, {"A=L1", true, false, false, nc},
-		{"C=L1", false, true, false, nc}, {"ldc=1040", false, false, false, nc + 16},
-		{"fwd", false, false, true, nc}, {"fwd/C=L1", false, true, true, nc},
-		{"fwd/ldc=1040", false, false, true, nc + 16},
+		{"real", false, false, false, false, false, nc}, {"A=L1", true, false, false, false, false, nc},
+		{"C=L1", false, true, false, false, false, nc}, {"ldc=1040", false, false, false, false, false, nc + 16},
+		{"fwd", false, false, true, false, false, nc}, {"fwd/C=L1", false, true, true, false, false, nc},
+		{"fwd/ldc=1040", false, false, true, false, false, nc + 16},
+		{"fwd/tall", false, false, true, true, false, nc}, {"fwd/tall/B=L2", false, false, true, true, true, nc},
 	} {
 		b.Run(v.name, func(b *testing.B) {
 			blk := 0
@@ -770,6 +775,15 @@ func BenchmarkAVX512Operands(b *testing.B) {
 					blk = (blk + 1) % blocks
 				}
 				for jr := 0; jr < nc; jr += 16 {
+					bb := bp[jr*kc : (jr+16)*kc]
+					if v.bFixed {
+						bb = bp[:16*kc]
+					}
+					if v.tall {
+						ct, w := cb[jr:(mc-1)*v.ldc+jr+16], wb[jr/64:]
+						tileAVX512F32(ap, bb, 16, kc, ct, v.ldc, mc, 16, 0, 1, bias[jr:jr+16], ct, v.ldc, 0, ct, v.ldc, w[:(mc-1)*stride+1], stride, jr%64/8, 0, 0)
+						continue
+					}
 					for ir := 0; ir < mc; ir += 16 {
 						a := ap[ir*kc : (ir+16)*kc]
 						if v.aFixed {
@@ -780,11 +794,11 @@ func BenchmarkAVX512Operands(b *testing.B) {
 							ct, ldc, w = c1, 16, bits
 						}
 						if !v.fwd {
-							tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0, 0, 0)
+							tileAVX512F32(a, bb, 16, kc, ct, ldc, 16, 16, 1, 0, nil, nil, 0, 0, ct, ldc, nil, 0, 0, 0, 0)
 							continue
 						}
 						// R = C (no Z: storeZ = 0, z = R is not written).
-						tileAVX512F32(a, bp[jr*kc:(jr+16)*kc], 16, kc, ct, ldc, 16, 16, 0, 1, bias[jr:jr+16], ct, ldc, 0, ct, ldc, w[:15*stride+1], stride, jr%64/8, 0, 0)
+						tileAVX512F32(a, bb, 16, kc, ct, ldc, 16, 16, 0, 1, bias[jr:jr+16], ct, ldc, 0, ct, ldc, w[:15*stride+1], stride, jr%64/8, 0, 0)
 					}
 				}
 			})
