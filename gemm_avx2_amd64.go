@@ -29,7 +29,7 @@ import "unsafe"
 // only (the tile has no masked loads).
 //
 // One assembly call computes the whole tiles of a column of the driver's
-// block: at most mc rows (clamped to 1024; 128 on the development
+// block: at most mc rows (clamped to 1024; 126 on the development
 // machine, 21 tiles) of t.kc ≤ kc steps (at most 1024), about 30 µs there,
 // bounded since assembly cannot be preempted.
 

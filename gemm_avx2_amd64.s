@@ -7,9 +7,9 @@
 // B for them. The Go each function replaces is on its stub in
 // gemm_avx2_amd64.go; the wrappers there cut every slice to the exact
 // extent the function reads or writes, so nothing here checks a bound.
-// One call is one tile (at most kc ≤ 512 steps), one panel or a block of
-// 8 rows of a packed block: a few microseconds at most, since assembly
-// cannot be preempted.
+// One call is a column of whole tiles (at most mc rows of kc ≤ 1024
+// steps: about 30 µs here, see kernelAVX2), one panel or a block of 8 rows
+// of a packed block, since assembly cannot be preempted.
 //
 // Registers of the tiles: AX walks the packed micro-panel of A (6 values
 // per step), BX that of B (16 float32 or 8 float64 per step: 64 bytes),
@@ -224,7 +224,7 @@
 // 3·R10), 4 at a time, then one at a time (SHRQ sets ZF when no group of 4 is left). It uses
 // labels, so it appears once per function (labels are local to a
 // function).
-#define KLOOP(STEPM, ZEROM, ES, BCAST, FMA) \
+#define KLOOP(STEPM, ZEROM, ES, BCAST, FMA, PF) \
 	ZEROM; \
 	MOVQ	CX, DX; \
 	ANDQ	$3, DX; \
@@ -237,6 +237,7 @@ loop4: \
 	STEPM(3, (BX)(R11*1), 32(BX)(R11*1), ES, BCAST, FMA); \
 	ADDQ	$(4*6*ES), AX; \
 	LEAQ	(BX)(R10*4), BX; \
+	PF; \
 	DECQ	CX; \
 	JNZ	loop4; \
 tail: \
@@ -249,6 +250,38 @@ loop1: \
 	DECQ	DX; \
 	JNZ	loop1; \
 kdone:
+
+// BNEXT sets R14 and R15 to the first and the last line of the micro-panel
+// of B after this column's (kc·64 bytes on: a packed micro-panel is 64
+// bytes a step for both types), which a column's row tiles prefetch into
+// L2 a line every four steps (NEXTB in KLOOP): in a pass the packed block
+// of B lives in L3, and each micro-panel came from there for its first row
+// tile (see NEXT_PANEL in gemm_avx512_amd64.s). For B where it lies (LDB
+// not 64 bytes) both are B's first line, a prefetch of a line already in
+// L1. It uses a label, so it appears once per function. Clobbers CX.
+#define BNEXT(LDB, SH) \
+	MOVQ	b_base+24(FP), R14; \
+	MOVQ	R14, R15; \
+	MOVQ	LDB, CX; \
+	SHLQ	$SH, CX; \
+	CMPQ	CX, $64; \
+	JNE	panel; \
+	MOVQ	kc+48(FP), CX; \
+	SHLQ	$6, CX; \
+	ADDQ	CX, R14; \
+	LEAQ	-64(R14)(CX*1), R15; \
+panel:
+
+// NEXTB is KLOOP's PF in a column of whole tiles (BNEXT): one line of the
+// next micro-panel of B, held at its last. NOPF is the PF of the edge
+// tiles, which prefetch nothing.
+#define NEXTB \
+	PREFETCHT1	(R14); \
+	ADDQ	$64, R14; \
+	CMPQ	R14, R15; \
+	CMOVQGT	R15, R14
+
+#define NOPF
 
 // STORER4 stores the 4 rows of STEPR4's accumulators at DI, 64 bytes
 // apart (a temporary tile of nr columns).
@@ -533,6 +566,7 @@ enext: \
 
 // func tileAVX2F32(a, b []float32, kc int, c []float32, ldc, beta, ldb, mt int)
 TEXT ·tileAVX2F32(SB), NOSPLIT, $0-112
+	BNEXT(ldb+96(FP), 2)
 tile:
 	ROWS(c_base+56(FP), ldc+80(FP), 2, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
@@ -540,7 +574,7 @@ tile:
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
 	BSTRIDE(ldb+96(FP), 2)
-	KLOOP(STEP, ZERO12, 4, VBROADCASTSS, VFMADD231PS)
+	KLOOP(STEP, ZERO12, 4, VBROADCASTSS, VFMADD231PS, NEXTB)
 	CMPQ	beta+88(FP), $0
 	JEQ	storec
 	ADDM(VADDPS, DI, SI, R8)
@@ -561,6 +595,7 @@ done:
 
 // func tileFwdAVX2F32(a, b []float32, kc int, c []float32, ldc, beta int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, ldb, mt int)
 TEXT ·tileFwdAVX2F32(SB), NOSPLIT, $0-240
+	BNEXT(ldb+224(FP), 2)
 tile:
 	// The outputs of the tile, R and Z, are fetched during the loop: C
 	// is one of them.
@@ -575,7 +610,7 @@ fetched:
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
 	BSTRIDE(ldb+224(FP), 2)
-	KLOOP(STEP, ZERO12, 4, VBROADCASTSS, VFMADD231PS)
+	KLOOP(STEP, ZERO12, 4, VBROADCASTSS, VFMADD231PS, NEXTB)
 
 	// v = AB + C when beta = 1.
 	CMPQ	beta+88(FP), $0
@@ -640,7 +675,7 @@ TEXT ·tileR4AVX2F32(SB), NOSPLIT, $0-88
 	MOVQ	kc+48(FP), CX
 	MOVQ	ab_base+56(FP), DI
 	BSTRIDE(ldb+80(FP), 2)
-	KLOOP(STEPR4, ZERO8, 4, VBROADCASTSS, VFMADD231PS)
+	KLOOP(STEPR4, ZERO8, 4, VBROADCASTSS, VFMADD231PS, NOPF)
 	STORER4
 	VZEROUPPER
 	RET
@@ -649,6 +684,7 @@ TEXT ·tileR4AVX2F32(SB), NOSPLIT, $0-88
 
 // func tileAVX2F64(a, b []float64, kc int, c []float64, ldc, beta, ldb, mt int)
 TEXT ·tileAVX2F64(SB), NOSPLIT, $0-112
+	BNEXT(ldb+96(FP), 3)
 tile:
 	ROWS(c_base+56(FP), ldc+80(FP), 3, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
@@ -656,7 +692,7 @@ tile:
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
 	BSTRIDE(ldb+96(FP), 3)
-	KLOOP(STEP, ZERO12, 8, VBROADCASTSD, VFMADD231PD)
+	KLOOP(STEP, ZERO12, 8, VBROADCASTSD, VFMADD231PD, NEXTB)
 	CMPQ	beta+88(FP), $0
 	JEQ	storec
 	ADDM(VADDPD, DI, SI, R8)
@@ -677,6 +713,7 @@ done:
 
 // func tileFwdAVX2F64(a, b []float64, kc int, c []float64, ldc, beta int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, ldb, mt int)
 TEXT ·tileFwdAVX2F64(SB), NOSPLIT, $0-240
+	BNEXT(ldb+224(FP), 3)
 tile:
 	ROWS(r_base+152(FP), ldr+176(FP), 3, DI, SI, R8)
 	PREFETCHC(DI, SI, R8)
@@ -689,7 +726,7 @@ fetched:
 	MOVQ	b_base+24(FP), BX
 	MOVQ	kc+48(FP), CX
 	BSTRIDE(ldb+224(FP), 3)
-	KLOOP(STEP, ZERO12, 8, VBROADCASTSD, VFMADD231PD)
+	KLOOP(STEP, ZERO12, 8, VBROADCASTSD, VFMADD231PD, NEXTB)
 
 	CMPQ	beta+88(FP), $0
 	JEQ	addbias
@@ -751,7 +788,7 @@ TEXT ·tileR4AVX2F64(SB), NOSPLIT, $0-88
 	MOVQ	kc+48(FP), CX
 	MOVQ	ab_base+56(FP), DI
 	BSTRIDE(ldb+80(FP), 3)
-	KLOOP(STEPR4, ZERO8, 8, VBROADCASTSD, VFMADD231PD)
+	KLOOP(STEPR4, ZERO8, 8, VBROADCASTSD, VFMADD231PD, NOPF)
 	STORER4
 	VZEROUPPER
 	RET
