@@ -293,11 +293,11 @@
 // the column prefetch into L2, a line every four k steps (loopA). In a
 // pass the packed block of B is a few MiB and lives in L3; without the
 // prefetch each micro-panel came from there for its first row tile:
-// BenchmarkAVX512Operands/fwd/tall ran at 101–106 GFLOPS, and at 111–113
-// with one micro-panel of B for every column, L2-resident (fwd/tall/B=L2);
-// with it, both at 108–111. For B where it lies (ldb not 64 bytes) both
-// are B's first line, a prefetch of a line already in L1. Clobbers CX and
-// R12.
+// BenchmarkAVX512Operands/fwd/tall ran at 103.0 GFLOPS, and at 111.6 with
+// one micro-panel of B for every column, L2-resident (fwd/tall/B=L2;
+// medians of 5 runs in turn); with it, both at 108–111. For B where it
+// lies (ldb not 64 bytes) both are B's first line, a prefetch of a line
+// already in L1. Clobbers CX and R12.
 #define NEXT_PANEL(SH) \
 panel: \
 	MOVQ b_base+24(FP), R12; \
