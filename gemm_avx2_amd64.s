@@ -13,7 +13,8 @@
 //
 // Registers of the tiles: AX walks the packed micro-panel of A (6 values
 // per step), BX that of B (16 float32 or 8 float64 per step: 64 bytes),
-// CX counts groups of 4 steps and DX the steps left after them. Y4-Y15
+// CX counts groups of 4 steps and DX the steps left after them; R14 and
+// R15 walk the next micro-panel of B, prefetched (BNEXT). Y4-Y15
 // are the 6×2 accumulators: row i of the tile is Y(4+2i) (its first 8
 // float32 / 4 float64 columns) and Y(5+2i) (the rest). In the loop Y0, Y1
 // hold the step's row of B and Y2, Y3 broadcasts of A (two, for pairs of
