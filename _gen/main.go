@@ -1,0 +1,29 @@
+// Command _gen writes the package's assembly and its Go declarations from
+// one description of each routine: kernels_amd64.s and kernels_amd64.go
+// with avo, kernels_arm64.s and kernels_arm64.go with the emitter in
+// arm64.go (avo has no arm64). Run it with go generate in the root
+// package; CI regenerates and fails on any difference.
+package main
+
+import (
+	"flag"
+
+	. "github.com/mmcloughlin/avo/build"
+)
+
+var (
+	arm64Out   = flag.String("arm64-out", "", "arm64 assembly file to write")
+	arm64Stubs = flag.String("arm64-stubs", "", "arm64 Go declarations file to write")
+)
+
+func main() {
+	// avo's Generate parses the flags (its -out, -stubs, -pkg and ours).
+	ConstraintExpr("amd64,gc,!purego")
+	genElementwise()
+	genRows()
+	genDZPack()
+	genAVX2()
+	genAVX512()
+	Generate()
+	genARM64(*arm64Out, *arm64Stubs)
+}
