@@ -3,3 +3,233 @@
 //go:build amd64 && gc && !purego
 
 package kernels
+
+// tileAVX2F32 is, for mt ≥ 1 tiles down a column, len(a) == mt·6·kc (their
+// micro-panels one after another), len(b) == (kc−1)·ldb+16 (ldb = 16 for
+// a packed micro-panel, ldb ≥ 16 for B where it lies), len(c) ==
+// (6·mt−1)·ldc+16 and beta 0 or 1,
+//
+//	for i := range 6 * mt {
+//		for j := range 16 {
+//			var v float32
+//			for p := range kc {
+//				v = fma(a[i/6*6*kc+p*6+i%6], b[p*ldb+j], v) // one rounding per step
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			c[i*ldc+j] = v
+//		}
+//	}
+//
+//go:noescape
+func tileAVX2F32(a []float32, b []float32, kc int, c []float32, ldc int, beta int, ldb int, mt int)
+
+// tileFwdAVX2F32 is the forward epilogue of tile.finish on mt ≥ 1 whole
+// tiles down a column with α = 1: for len(a) == mt·6·kc, len(b) ==
+// (kc−1)·ldb+16 (as tileAVX2F32's), len(c) == (6·mt−1)·ldc+16, len(r) ==
+// (6·mt−1)·ldr+16, beta 0 or 1, len(bias) == 16 or 0 (none), len(z) ==
+// (6·mt−1)·ldz+16 or 0 (none), and len(bits) == (6·mt−1)·stride+1 or 0
+// (none) with shift = (col%64)/8 for the tiles' first column col (a
+// multiple of 16),
+//
+//	for i := range 6 * mt {
+//		var chunk uint16
+//		for j := range 16 {
+//			v := ab(i, j) // the sum of tileAVX2F32
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if len(bias) > 0 {
+//				v += bias[j]
+//			}
+//			if len(z) > 0 {
+//				z[i*ldz+j] = v
+//			}
+//			if !(v < 0) {
+//				chunk |= 1 << j
+//			}
+//			r[i*ldr+j] = relu(v)
+//		}
+//		if len(bits) > 0 {
+//			// bits 8·shift … of word i·stride: one 16-bit store
+//			(*[4]uint16)(unsafe.Pointer(&bits[i*stride]))[shift/2] = chunk
+//		}
+//	}
+//
+// c is z or r (it is read before either is written). Every output is a
+// copy, a compare or a select of v, so it is bit for bit tile.finish's:
+// R is VMAXPS with +0 as Intel's first source (a NaN or −0 in v comes out
+// unchanged), the mask bit VCMPPS predicate 5, NLT_US (NaN → 1, −0 → 1).
+//
+//go:noescape
+func tileFwdAVX2F32(a []float32, b []float32, kc int, c []float32, ldc int, beta int, bias []float32, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride int, shift int, ldb int, mt int)
+
+// rowsAVX2F32 is the epilogue of tileAVX2F32 and tileFwdAVX2F32 on the
+// first m rows (1 ≤ m ≤ 6) of the tile, for the product ab (len(ab) ==
+// 16·m, row i at ab[16*i:]) with the lengths of those functions for m
+// rows: when last == 0 the first loop of tileAVX2F32 without its sum,
+//
+//	c[i*ldc+j] = ab[i*16+j] (+ c[i*ldc+j] when beta == 1),
+//
+// and when last == 1 the loop of tileFwdAVX2F32 with v = ab[i*16+j].
+//
+//go:noescape
+func rowsAVX2F32(ab []float32, m int, c []float32, ldc int, beta int, last int, bias []float32, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride int, shift int)
+
+// tileR4AVX2F32 is tileAVX2F32's product for the first 4 of the panel's 6
+// rows into the temporary tile ab (len(ab) == 64: 4 rows of 16), with
+// beta = 0: the edge tile of 1 to 4 rows, in 4/6 of a whole tile's
+// time, each element the same chain of multiply-adds as in tileAVX2F32.
+//
+//go:noescape
+func tileR4AVX2F32(a []float32, b []float32, kc int, ab []float32, ldb int)
+
+// tileAVX2F64 is, for mt ≥ 1 tiles down a column, len(a) == mt·6·kc (their
+// micro-panels one after another), len(b) == (kc−1)·ldb+8 (ldb = 8 for
+// a packed micro-panel, ldb ≥ 8 for B where it lies), len(c) ==
+// (6·mt−1)·ldc+8 and beta 0 or 1,
+//
+//	for i := range 6 * mt {
+//		for j := range 8 {
+//			var v float64
+//			for p := range kc {
+//				v = fma(a[i/6*6*kc+p*6+i%6], b[p*ldb+j], v) // one rounding per step
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			c[i*ldc+j] = v
+//		}
+//	}
+//
+//go:noescape
+func tileAVX2F64(a []float64, b []float64, kc int, c []float64, ldc int, beta int, ldb int, mt int)
+
+// tileFwdAVX2F64 is the forward epilogue of tile.finish on mt ≥ 1 whole
+// tiles down a column with α = 1: for len(a) == mt·6·kc, len(b) ==
+// (kc−1)·ldb+8 (as tileAVX2F64's), len(c) == (6·mt−1)·ldc+8, len(r) ==
+// (6·mt−1)·ldr+8, beta 0 or 1, len(bias) == 8 or 0 (none), len(z) ==
+// (6·mt−1)·ldz+8 or 0 (none), and len(bits) == (6·mt−1)·stride+1 or 0
+// (none) with shift = (col%64)/8 for the tiles' first column col (a
+// multiple of 8),
+//
+//	for i := range 6 * mt {
+//		var chunk uint8
+//		for j := range 8 {
+//			v := ab(i, j) // the sum of tileAVX2F64
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if len(bias) > 0 {
+//				v += bias[j]
+//			}
+//			if len(z) > 0 {
+//				z[i*ldz+j] = v
+//			}
+//			if !(v < 0) {
+//				chunk |= 1 << j
+//			}
+//			r[i*ldr+j] = relu(v)
+//		}
+//		if len(bits) > 0 {
+//			// bits 8·shift … of word i·stride: one 8-bit store
+//			(*[8]uint8)(unsafe.Pointer(&bits[i*stride]))[shift] = chunk
+//		}
+//	}
+//
+// c is z or r (it is read before either is written). Every output is a
+// copy, a compare or a select of v, so it is bit for bit tile.finish's:
+// R is VMAXPS with +0 as Intel's first source (a NaN or −0 in v comes out
+// unchanged), the mask bit VCMPPS predicate 5, NLT_US (NaN → 1, −0 → 1).
+//
+//go:noescape
+func tileFwdAVX2F64(a []float64, b []float64, kc int, c []float64, ldc int, beta int, bias []float64, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride int, shift int, ldb int, mt int)
+
+// rowsAVX2F64 is the epilogue of tileAVX2F64 and tileFwdAVX2F64 on the
+// first m rows (1 ≤ m ≤ 6) of the tile, for the product ab (len(ab) ==
+// 8·m, row i at ab[8*i:]) with the lengths of those functions for m
+// rows: when last == 0 the first loop of tileAVX2F64 without its sum,
+//
+//	c[i*ldc+j] = ab[i*8+j] (+ c[i*ldc+j] when beta == 1),
+//
+// and when last == 1 the loop of tileFwdAVX2F64 with v = ab[i*8+j].
+//
+//go:noescape
+func rowsAVX2F64(ab []float64, m int, c []float64, ldc int, beta int, last int, bias []float64, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride int, shift int)
+
+// tileR4AVX2F64 is tileAVX2F64's product for the first 4 of the panel's 6
+// rows into the temporary tile ab (len(ab) == 32: 4 rows of 8), with
+// beta = 0: the edge tile of 1 to 4 rows, in 4/6 of a whole tile's
+// time, each element the same chain of multiply-adds as in tileAVX2F64.
+//
+//go:noescape
+func tileR4AVX2F64(a []float64, b []float64, kc int, ab []float64, ldb int)
+
+// packA6AVX2F32 is, for len(a) == 5·lda+kb and len(dst) == 6·kb,
+//
+//	for p := range kb {
+//		for i := range 6 {
+//			dst[p*6+i] = a[i*lda+p]
+//		}
+//	}
+//
+//go:noescape
+func packA6AVX2F32(dst []float32, a []float32, lda int, kb int)
+
+// packA6AVX2F64 is, for len(a) == 5·lda+kb and len(dst) == 6·kb,
+//
+//	for p := range kb {
+//		for i := range 6 {
+//			dst[p*6+i] = a[i*lda+p]
+//		}
+//	}
+//
+//go:noescape
+func packA6AVX2F64(dst []float64, a []float64, lda int, kb int)
+
+// packB64AVX2F32 is, for np ≥ 1 and 1 ≤ rows ≤ kb, len(b) ==
+// (rows−1)·ldb+16·np and len(dst) == (np−1)·kb·16+rows·16,
+//
+//	for jp := range np {
+//		for r := range rows {
+//			copy(dst[jp*kb*16+r*16:][:16], b[r*ldb+jp*16:][:16])
+//		}
+//	}
+//
+//go:noescape
+func packB64AVX2F32(dst []float32, b []float32, ldb int, kb int, np int, rows int)
+
+// packB64AVX2F64 is, for np ≥ 1 and 1 ≤ rows ≤ kb, len(b) ==
+// (rows−1)·ldb+8·np and len(dst) == (np−1)·kb·8+rows·8,
+//
+//	for jp := range np {
+//		for r := range rows {
+//			copy(dst[jp*kb*8+r*8:][:8], b[r*ldb+jp*8:][:8])
+//		}
+//	}
+//
+//go:noescape
+func packB64AVX2F64(dst []float64, b []float64, ldb int, kb int, np int, rows int)
+
+// packBTAVX2F32 is, for len(b) == 15·ldb+kb and len(dst) == 16·kb,
+//
+//	for p := range kb {
+//		for j := range 16 {
+//			dst[p*16+j] = b[j*ldb+p]
+//		}
+//	}
+//
+//go:noescape
+func packBTAVX2F32(dst []float32, b []float32, ldb int, kb int)
+
+// packBTAVX2F64 is, for len(b) == 7·ldb+kb and len(dst) == 8·kb,
+//
+//	for p := range kb {
+//		for j := range 8 {
+//			dst[p*8+j] = b[j*ldb+p]
+//		}
+//	}
+//
+//go:noescape
+func packBTAVX2F64(dst []float64, b []float64, ldb int, kb int)
