@@ -169,7 +169,7 @@ func avx2MulConst(r GPPhysical, n, sh int) {
 		}
 		return
 	}
-	IMULQ(Imm(uint64(n<<sh)), r)
+	IMUL3Q(U32(n<<sh), r, r)
 }
 
 // avx2Rows addresses the rows of a matrix without pointer updates: base
