@@ -16,7 +16,7 @@ import (
 // rows of B (a packed micro-panel: vecs·32 bytes a step; or B where it
 // lies), R10 is B's row stride in bytes and R11 three times it, CX counts
 // groups of 4 steps and DX the steps left after them; R14 and R15 walk
-// the next micro-panel of B, prefetched (avx2NextPanel). Y0 … are the
+// the next micro-panel of B, prefetched (nextPanel). Y0 … are the
 // step's row of B (vecs registers), then two broadcasts of A (two, for
 // pairs of rows; renaming would make one enough), then the accumulators,
 // row i's vector j in acc(i, j). The epilogue reuses the first ones.
@@ -399,6 +399,9 @@ func (k avx2Tile) genTemp() {
 // row's mask chunk and the mask's row stride.
 func (k avx2Tile) genRows(name string) {
 	k.check()
+	if 3*k.vecs+2 > 16 {
+		panic(fmt.Sprintf("avx2: rows of %d vectors leave no registers for the row-at-a-time epilogue", k.vecs))
+	}
 	t := k.t
 	avx2Text(name, fmt.Sprintf("func(ab []%[1]s, m int, c []%[1]s, ldc, beta, last int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift int)", t.goType), k.docRows(name))
 	row, scratch, zero := k.rowRegs(0), k.rowRegs(1), k.a1()
