@@ -186,3 +186,43 @@ func writeVectors(t *testing.T, ins []inst) {
 		t.Fatal(err)
 	}
 }
+
+// TestTileShapes checks that a tile shape other than neonTiles' is one
+// more entry (the routines emit it, with mr·nr/lanes FMAs a k step, 5
+// steps in the loops) and that shapes the routines cannot emit panic.
+func TestTileShapes(t *testing.T) {
+	for _, s := range []tileShape{
+		{e: f32, mr: 8, nr: 8, bReg: 28},
+		{e: f64, mr: 4, nr: 8, bReg: 26},
+		{e: f64, mr: 2, nr: 8, bReg: 12},
+	} {
+		a := newAsm()
+		s.check()
+		s.gemm(a)
+		fmla := 0
+		for _, in := range a.words {
+			if strings.HasPrefix(in.arm, "fmla ") {
+				fmla++
+			}
+		}
+		if want := 5 * s.mr * s.nr / s.e.lanes; fmla != want {
+			t.Errorf("%s %d×%d: %d FMLAs, want %d", s.e.T, s.mr, s.nr, fmla, want)
+		}
+	}
+	for _, s := range []tileShape{
+		{e: f32, mr: 12, nr: 16, bReg: 28}, // a row is not one mask byte
+		{e: f32, mr: 10, nr: 8, bReg: 28},  // mr not a multiple of the lanes
+		{e: f32, mr: 12, nr: 8, bReg: 25},  // B over A
+		{e: f64, mr: 6, nr: 8, bReg: 29},   // B past V31
+		{e: f64, mr: 8, nr: 8, bReg: 28},   // 32 accumulators: no room for A and B
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s %d×%d, B at V%d: no panic", s.e.T, s.mr, s.nr, s.bReg)
+				}
+			}()
+			s.check()
+		}()
+	}
+}
