@@ -31,23 +31,23 @@
 // B, R2 and R3 count the k steps. V0-V23 are the 24 accumulators, one
 // 128-bit register per 4 float32 or 2 float64 of a row of the tile:
 //
-// 	float32 12×8: row i is V(2i) (columns 0-3) and V(2i+1) (4-7);
-// 	              per step A (12 values) is in V24-V26, B (8) in V28-V29
-// 	float64 6×8:  row i is V(4i) … V(4i+3) (columns 0-1, 2-3, 4-5, 6-7);
-// 	              per step A (6 values) is in V24-V26, B (8) in V27-V30
+//	float32 12×8: row i is V(2i) (columns 0-3) and V(2i+1) (4-7);
+//	              per step A (12 values) is in V24-V26, B (8) in V28-V29
+//	float64 6×8:  row i is V(4i) … V(4i+3) (columns 0-1, 2-3, 4-5, 6-7);
+//	              per step A (6 values) is in V24-V26, B (8) in V27-V30
 //
 // and each FMA multiplies a vector of B by one lane of A (FMLA by element),
 // so A needs no broadcast and no extra register per row.
 //
 // Instruction mix per k step (BLIS's armv8a kernels count the same way):
 //
-// 	float32 12×8: 2 loads (LD1 of 3 and of 2 q registers: 48 + 32 bytes),
-// 	              24 FMLA (4S by element) = 26 instructions, FMA share
-// 	              24/26 = 92% (90.6% counting the loop's SUBS and BNE,
-// 	              one pair per 4 steps); 192 flops per step.
-// 	float64 6×8:  2 loads (LD1 of 3 and of 4 q registers: 48 + 64 bytes),
-// 	              24 FMLA (2D by element) = 26 instructions, FMA share
-// 	              24/26 = 92% (90.6% with the loop); 96 flops per step.
+//	float32 12×8: 2 loads (LD1 of 3 and of 2 q registers: 48 + 32 bytes),
+//	              24 FMLA (4S by element) = 26 instructions, FMA share
+//	              24/26 = 92% (90.6% counting the loop's SUBS and BNE,
+//	              one pair per 4 steps); 192 flops per step.
+//	float64 6×8:  2 loads (LD1 of 3 and of 4 q registers: 48 + 64 bytes),
+//	              24 FMLA (2D by element) = 26 instructions, FMA share
+//	              24/26 = 92% (90.6% with the loop); 96 flops per step.
 //
 // 24 independent accumulators cover 2 FMA pipes × 4 cycles of latency
 // (Neoverse N1, Cortex-A7x) three times over, and 4 pipes × 4 cycles

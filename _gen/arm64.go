@@ -316,9 +316,7 @@ func (t tileShape) prologue(a *asm) {
 	a.op("LSL $%d, R7, R7", e.shift)
 	a.op("MOVD %s, R8", a.arg("m"))
 
-	// Prefetch the m (R8) output rows at R6 (stride R7, for a store) and
-	// the rows of C at R4 (stride R5).
-	last := t.nr*e.size - 1
+	last := t.nr*e.size - 1 // the last byte of a row
 	a.inote(`Ask for the m output rows (R6, stride R7, for a store) and the rows of C
 (R4, stride R5) while the k loop runs, so that the epilogue does not wait
 for them: the first and the last byte of each row, in case it straddles

@@ -156,16 +156,19 @@ func (a *asm) comment(text string) {
 	a.note(text)
 }
 
-// note writes text as // lines indented like an instruction, or at the
-// margin when text is a top-level comment (see comment).
+// note writes text as // lines at the margin; a line that starts with a
+// tab is a code block, as in Go doc comments.
 func (a *asm) note(text string) {
 	for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
 		l = strings.TrimRight(l, " ")
-		if l == "" {
+		switch {
+		case l == "":
 			a.s.WriteString("//\n")
-			continue
+		case l[0] == '\t': // a code block, as in Go doc comments
+			a.s.WriteString("//" + l + "\n")
+		default:
+			a.s.WriteString("// " + l + "\n")
 		}
-		a.s.WriteString("// " + l + "\n")
 	}
 }
 
