@@ -16,7 +16,7 @@
 //
 // Go's assembler lacks the vector FP arithmetic and compares used here and
 // FMLA by element: they are WORDs, encoded by the generator
-// (_gen/arm64_emit.go) from their fields, each with the instruction in Arm
+// (_gen/arm64/emit.go) from their fields, each with the instruction in Arm
 // syntax beside it; _gen's tests check every encoding against
 // aarch64-linux-gnu-as.
 //

@@ -1,4 +1,8 @@
-package main
+// Package arm64 writes the package's NEON assembly, kernels_arm64.s, and
+// its Go declarations, kernels_arm64.go: the routines (neon.go) are each
+// described once for both element types and, for the register tiles, for
+// a tile shape; this file is their emitter.
+package arm64
 
 // The arm64 emitter: avo has no arm64, so the NEON routines are written
 // as text by this small emitter (zeebo/blake3 does the same for its NEON
@@ -7,7 +11,7 @@ package main
 // vet's asmdecl checks), writes the Go declarations, and encodes the
 // instructions Go's assembler lacks (vector FP arithmetic and compares,
 // FMLA by element) from their fields as WORDs, each with the instruction
-// in Arm syntax beside it. arm64_test.go checks every encoding it emits
+// in Arm syntax beside it. emit_test.go checks every encoding it emits
 // against aarch64-linux-gnu-as.
 
 import (

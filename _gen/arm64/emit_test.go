@@ -1,4 +1,4 @@
-package main
+package arm64
 
 import (
 	"bufio"
@@ -19,14 +19,14 @@ import (
 // bytes from a real assembler, GNU as for aarch64, kept as test vectors in
 // testdata so that the test needs no binutils. After a change to the
 // routines or the encoders, regenerate them (Debian's
-// binutils-aarch64-linux-gnu) with
+// binutils-aarch64-linux-gnu) in _gen/arm64 with
 //
 //	go test -run TestARM64Encodings -update
 //
 // and review the diff.
 var update = flag.Bool("update", false, "rewrite "+vectorsFile+" with aarch64-linux-gnu-as")
 
-const vectorsFile = "testdata/arm64_encodings.txt"
+const vectorsFile = "testdata/encodings.txt"
 
 // emitted is every distinct encoded instruction of the generated code.
 func emitted(t *testing.T) []inst {
@@ -174,7 +174,7 @@ func writeVectors(t *testing.T, ins []inst) {
 	slices.Sort(lines)
 	var out bytes.Buffer
 	fmt.Fprintf(&out, "# Encodings by %s of the instructions\n", version)
-	out.WriteString("# the arm64 emitter writes as WORD (arm64_test.go; regenerate with\n")
+	out.WriteString("# the arm64 emitter writes as WORD (emit_test.go; regenerate with\n")
 	out.WriteString("# go test -run TestARM64Encodings -update). Little-endian words.\n")
 	for _, l := range lines {
 		out.WriteString(l + "\n")
