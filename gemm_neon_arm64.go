@@ -2,12 +2,12 @@
 
 package kernels
 
-// The NEON register tiles of the packed GEMM (gemm_neon_arm64.s): 12×8
+// The NEON register tiles of the packed GEMM (kernels_arm64.s): 12×8
 // for float32 and 6×8 for float64, 24 accumulators of the 32 vector
 // registers each, with A read a lane at a time by FMLA by element (so A
 // takes 3 registers a step, not one per row). nr = 8 divides 64, as ops
 // requires: a row's mask bits are one byte of a word. The instruction mix
-// per k step is in the .s file: 2 loads and 24 FMAs for both types.
+// per k step is in kernels_arm64.s: 2 loads and 24 FMAs for both types.
 //
 // The kernel's Go wrapper picks one of two ways for a tile:
 //
@@ -53,7 +53,7 @@ func setNEONGEMM64(o *ops[float64]) {
 // (kernels_generic.go) on a 12×8 (float32) or 6×8 (float64) tile. A row
 // of −0 (negZeros) stands for the C of a tile with β = 0 and the bias of
 // a tile without one (row stride 0): x + (−0) is x for every x the tiles
-// add it to (see the .s file), so the assembly adds them unconditionally.
+// add it to (see kernels_arm64.s), so the assembly adds them unconditionally.
 func kernelNEON[T Float](t *tile[T]) {
 	const nr = neonNR32 // = neonNR64
 	mr := neonMR32
@@ -246,94 +246,3 @@ func dotNEONF64(x, y []float64) float64 {
 	}
 	return s
 }
-
-// The assembly. Each function trusts the lengths its comment gives (the
-// wrappers above cut the slices to them) and reads or writes nothing else.
-
-// tileNEONF32 is, for len(a) == 12·kc, len(b) == 8·kc, 1 ≤ m ≤ 12,
-// len(r) == (m−1)·ldr+8 and len(cin) == (m−1)·ldcin+8 (ldcin may be 0),
-//
-//	for i := range m {
-//		for j := range 8 {
-//			var v float32
-//			for p := range kc {
-//				v = fma(a[p*12+i], b[p*8+j], v) // one rounding per step
-//			}
-//			r[i*ldr+j] = v + cin[i*ldcin+j]
-//		}
-//	}
-//
-// cin may be r (it is read before it is written).
-//
-//go:noescape
-func tileNEONF32(a, b []float32, kc int, cin []float32, ldcin int, r []float32, ldr, m int)
-
-// tileFwdNEONF32 is the forward epilogue of tile.finish on a tile of
-// whole columns with α = 1: for len(a) == 12·kc, len(b) == 8·kc,
-// 1 ≤ m ≤ 12, len(cin) == (m−1)·ldcin+8, len(bias) == 8,
-// len(z) == (m−1)·ldz+8, len(r) == (m−1)·ldr+8 and
-// len(bits) == (m−1)·stride+1, with ldcin, ldz and stride possibly 0
-// (the wrapper's rows of −0 and scratch) and shift = (col%64)/8 for the
-// tile's first column col (a multiple of 8),
-//
-//	for i := range m {
-//		var chunk uint8
-//		for j := range 8 {
-//			v := ab(i, j) // the sum of tileNEONF32
-//			v += cin[i*ldcin+j]
-//			v += bias[j]
-//			z[i*ldz+j] = v
-//			if !(v < 0) {
-//				chunk |= 1 << j
-//			}
-//			r[i*ldr+j] = relu(v)
-//		}
-//		// bits 8·shift … of word i·stride: a byte store
-//		(*[8]uint8)(unsafe.Pointer(&bits[i*stride]))[shift] = chunk
-//	}
-//
-// cin may be z or r (a row is read before it is written).
-//
-//go:noescape
-func tileFwdNEONF32(a, b []float32, kc int, cin []float32, ldcin int, bias, z []float32, ldz int, r []float32, ldr int, bits []uint64, stride, shift, m int)
-
-// tileNEONF64 is tileNEONF32 for float64 on a 6×8 tile: len(a) == 6·kc,
-// 1 ≤ m ≤ 6.
-//
-//go:noescape
-func tileNEONF64(a, b []float64, kc int, cin []float64, ldcin int, r []float64, ldr, m int)
-
-// tileFwdNEONF64 is tileFwdNEONF32 for float64 on a 6×8 tile.
-//
-//go:noescape
-func tileFwdNEONF64(a, b []float64, kc int, cin []float64, ldcin int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, m int)
-
-// axpyNEON32 is, for len(x) a multiple of 16 and len(dst) == len(x),
-//
-//	for i, v := range x {
-//		dst[i] = fma(alpha, v, dst[i]) // one rounding
-//	}
-//
-//go:noescape
-func axpyNEON32(dst, x []float32, alpha float32)
-
-// axpyNEON64 is axpyNEON32 for float64, len(x) a multiple of 8.
-//
-//go:noescape
-func axpyNEON64(dst, x []float64, alpha float64)
-
-// dotNEON32 is, for len(x) a multiple of 16, len(y) == len(x) and
-// len(acc) == 16,
-//
-//	for i, v := range x {
-//		acc[i%16] = fma(v, y[i], acc[i%16])
-//	}
-//
-//go:noescape
-func dotNEON32(acc, x, y []float32)
-
-// dotNEON64 is dotNEON32 for float64: len(x) a multiple of 8, len(acc) == 8,
-// acc[i%8].
-//
-//go:noescape
-func dotNEON64(acc, x, y []float64)
