@@ -207,6 +207,12 @@ check1:
 // func stepMaskAVX512F32(bits []uint64, z []float32)
 // Requires: AVX, AVX512F
 TEXT ·stepMaskAVX512F32(SB), NOSPLIT, $0-48
+	// stepMask, one 64-bit word of bits (64 elements) an iteration: compare
+	// each vector into a K register, one bit a lane, and store the K
+	// register: 16 bits (KMOVW) for 16 float32 lanes, 8 bits (KMOVB, AVX-512
+	// DQ) for 8 float64 lanes. Bit j of the vector at byte offset 64·v of z
+	// lands at bit j of byte offset 2·v (or v) of bits, which on a
+	// little-endian machine is the mask layout.
 	MOVQ bits_base+0(FP), DI
 	MOVQ z_base+24(FP), SI
 	MOVQ z_len+32(FP), CX
@@ -287,6 +293,9 @@ done:
 // func stepMaskAVX2F32(bits []uint64, z []float32)
 // Requires: AVX
 TEXT ·stepMaskAVX2F32(SB), NOSPLIT, $0-48
+	// stepMask in AVX2: the compare gives all-ones lanes; VMOVMSKPS/VMOVMSKPD
+	// gathers their sign bits into a general register (8 or 4 bits, lane j at
+	// bit j), and shifts and ORs assemble a 64-bit word in AX.
 	MOVQ bits_base+0(FP), DI
 	MOVQ z_base+24(FP), SI
 	MOVQ z_len+32(FP), CX
@@ -449,6 +458,12 @@ done:
 // func stepGradAVX512F32(dz []float32, dr []float32, z []float32)
 // Requires: AVX, AVX512F
 TEXT ·stepGradAVX512F32(SB), NOSPLIT, $0-72
+	// stepGrad: dz = dr where z is not less than 0, +0 elsewhere. AVX-512: the
+	// compare sets a K register and the load of dr under it with zeroing
+	// (VMOVUPS.Z, VMOVUPD.Z: the lane width of the element) is the select.
+	// AVX2: the compare gives all-ones lanes where z is not less than 0 and
+	// zero lanes elsewhere, and ANDing them with dr keeps dr's bits or gives
+	// +0. Reading z and dr before writing dz allows dz to be z or dr.
 	MOVQ   dz_base+0(FP), DI
 	MOVQ   dr_base+24(FP), DX
 	MOVQ   z_base+48(FP), SI
@@ -665,6 +680,10 @@ check1:
 // func stepGradMaskAVX512F32(dz []float32, dr []float32, bits []uint64)
 // Requires: AVX, AVX512F
 TEXT ·stepGradMaskAVX512F32(SB), NOSPLIT, $0-72
+	// stepGradMask, one 64-bit word of bits (64 elements) an iteration: the
+	// mask bits of a vector load straight into a K register (KMOVW: 16 bits
+	// for 16 float32 lanes; KMOVB, AVX-512 DQ: 8 bits for 8 float64 lanes),
+	// and a load of dr under it with zeroing is the select.
 	MOVQ dz_base+0(FP), DI
 	MOVQ dr_base+24(FP), SI
 	MOVQ dr_len+32(FP), CX
@@ -753,6 +772,13 @@ GLOBL laneBits32<>(SB), RODATA|NOPTR, $32
 // func stepGradMaskAVX2F32(dz []float32, dr []float32, bits []uint64)
 // Requires: AVX, AVX2
 TEXT ·stepGradMaskAVX2F32(SB), NOSPLIT, $0-72
+	// stepGradMask in AVX2, which has no mask registers, so the bits are
+	// expanded to lanes: one byte of bits (8 elements) is broadcast to every
+	// byte of a vector (VPBROADCASTB), so that every 32-bit (64-bit) lane holds
+	// it in its low byte; ANDing lane j with the constant 1<<j (laneBits32,
+	// laneBits64) keeps only bit j, and comparing for equality with the same
+	// constant (VPCMPEQD/VPCMPEQQ) turns the lane into all-ones where the bit
+	// is set and zero where it is clear. ANDing that with dr is the select.
 	MOVQ    dz_base+0(FP), DI
 	MOVQ    dr_base+24(FP), SI
 	MOVQ    dr_len+32(FP), CX
@@ -920,6 +946,13 @@ done:
 // func adamAVX512F32(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, corr float32, eps float32, step float32)
 // Requires: AVX, AVX512F
 TEXT ·adamAVX512F32(SB), NOSPLIT, $0-124
+	// adam: one vector of each slice an iteration, at byte offset AX of p
+	// (DI), g (SI), m (DX) and v (R9), until CX bytes (a whole number of
+	// vectors), with b1, c1, b2, c2, corr, eps, step broadcast to V0-V6. The
+	// operations are those of adamGeneric, one rounding each (no FMA), in its
+	// order; in Go's operand order VOP a, b, d is d = b op a. The square root
+	// and the division are the slow part (both correctly rounded, like Go's);
+	// the loop leaves their overlap across iterations to the processor.
 	MOVQ p_base+0(FP), DI
 	MOVQ p_len+8(FP), CX
 	MOVQ g_base+24(FP), SI
@@ -1462,6 +1495,12 @@ done:
 // func axpy4AsmAVX512F32(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, a0 float32, a1 float32, a2 float32, a3 float32, keep int)
 // Requires: AVX, AVX512F
 TEXT ·axpy4AsmAVX512F32(SB), NOSPLIT, $0-144
+	// axpy4: a0 … a3 broadcast to V0 … V3, keep to Z6 on AVX-512 and to Y9 on
+	// AVX2 (whose tail loads the four rows into Y5-Y8). Each vector of dst is
+	// loaded once (and ANDed with keep), goes through the four FMAs in the
+	// order of the Go (a0·x0 first), and is stored once. The four FMAs of a
+	// vector are a dependent chain; the loop keeps two vectors' chains in
+	// flight and the processor overlaps iterations.
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         dst_len+8(FP), CX
 	MOVQ         x0_base+24(FP), SI
@@ -1790,6 +1829,14 @@ done:
 // func dotAsmAVX512F32(x []float32, y []float32) float32
 // Requires: AVX, AVX512F
 TEXT ·dotAsmAVX512F32(SB), NOSPLIT, $0-52
+	// dot: x[i]·y[i] summed into V0 … V3 (zeroed first): vector v of each
+	// block of 4 into Vv, the whole vectors after the blocks into V0, the
+	// masked tail into V1 (AVX-512: merge masking, its masked-off lanes keep
+	// their value and are not read; AVX2: the masked-off lanes of x and y read
+	// as 0, and fma(0, 0, s) = s + 0 = s for every partial sum s: s is never
+	// −0, as the sums start at +0 and an FMA or an add gives −0 only from two
+	// −0s). Then V0 = (V0+V1) + (V2+V3), and the lanes of V0 are halved down
+	// to one. x is at SI, y at DI.
 	MOVQ   x_base+0(FP), SI
 	MOVQ   x_len+8(FP), CX
 	MOVQ   y_base+24(FP), DI
@@ -2168,6 +2215,12 @@ nodb:
 	MOVQ SI, DI
 
 group:
+	// Groups of 4 rows go panel by panel, so that db's vector is loaded and
+	// stored once for 4 rows and each panel receives 256 contiguous bytes;
+	// then the last rows one at a time. Four rows, not more nor fewer
+	// (BenchmarkAVX512PackDZB): 2 rows load and store db twice as often, 8
+	// rows are more streams of dR and dZ at once than the prefetchers follow,
+	// and rows one at a time take db through memory from row to row.
 	CMPQ 8(SP), $0x04
 	JB   single
 	XORQ AX, AX

@@ -64,13 +64,16 @@ func dzPanel(t elemType, kb Register) {
 	t.MovUZ(memx(RDI, RAX, 0), kb, Z9)
 }
 
-// genPackDZB writes packDZB<w><t>. Groups of rows go panel by panel, so
-// that db's vector is loaded and stored once for the group and each panel
-// receives the group's vectors contiguously: groups of 4 rows, then the
-// last rows one at a time. Four rows, not more nor fewer: 2 rows load and
-// store db twice as often, 8 rows are more streams of dR and dZ at once
-// than the prefetchers follow, and rows one at a time take db through
-// memory from row to row (BenchmarkAVX512PackDZB).
+// dzGroupComment is the comment of the loop of the dZ packers.
+const dzGroupComment = `
+Groups of 4 rows go panel by panel, so that db's vector is loaded and
+stored once for 4 rows and each panel receives 256 contiguous bytes;
+then the last rows one at a time. Four rows, not more nor fewer
+(BenchmarkAVX512PackDZB): 2 rows load and store db twice as often, 8
+rows are more streams of dR and dZ at once than the prefetchers follow,
+and rows one at a time take db through memory from row to row.`
+
+// genPackDZB writes packDZB<w><t> (see dzpackComment and dzGroupComment).
 func genPackDZB(w vecISA, t elemType) {
 	lanes := t.Lanes(w.Bytes)
 	name := "packDZB" + w.Name + t.Name
@@ -180,6 +183,9 @@ with the same bits.`
 	}{{4, "group", "g", "single"}, {1, "single", "s", "done"}}
 	for _, g := range groups {
 		Label(g.name)
+		if g.rows > 1 {
+			commentOnce("dzgroup", dzGroupComment)
+		}
 		if g.rows == 1 {
 			CMPQ(left, U8(0))
 			JE(LabelRef(g.next))

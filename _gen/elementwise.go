@@ -170,17 +170,20 @@ len(z)/64,
 		bits[w] = word
 	}`
 
-// genStepMask writes stepMask<w><t>(bits []uint64, z []T): one 64-bit
-// word of bits (64 elements) an iteration.
-//
-// AVX-512 compares each vector into a K register, one bit a lane, and
-// stores the K register: 16 bits (KMOVW) for 16 float32 lanes, 8 bits
-// (KMOVB) for 8 float64 lanes. Bit j of the vector at byte offset 64·v
-// of z lands at bit j of byte offset 2·v (or v) of bits, which on a
-// little-endian machine is the mask layout. AVX2's compare gives
-// all-ones lanes; VMOVMSKPS/PD gathers their sign bits into a general
-// register (8 or 4 bits, lane j at bit j), and shifts and ORs assemble
-// the word.
+// stepMaskComment is the comment of the stepMask routines, for AVX-512 and AVX2.
+var stepMaskComment = map[bool]string{true: `
+stepMask, one 64-bit word of bits (64 elements) an iteration: compare
+each vector into a K register, one bit a lane, and store the K
+register: 16 bits (KMOVW) for 16 float32 lanes, 8 bits (KMOVB, AVX-512
+DQ) for 8 float64 lanes. Bit j of the vector at byte offset 64·v of z
+lands at bit j of byte offset 2·v (or v) of bits, which on a
+little-endian machine is the mask layout.`, false: `
+stepMask in AVX2: the compare gives all-ones lanes; VMOVMSKPS/VMOVMSKPD
+gathers their sign bits into a general register (8 or 4 bits, lane j at
+bit j), and shifts and ORs assemble a 64-bit word in AX.`}
+
+// genStepMask writes stepMask<w><t>(bits []uint64, z []T) (see
+// stepMaskComment).
 func genStepMask(w vecISA, t elemType) {
 	lanes := t.Lanes(w.Bytes)
 	name := "stepMask" + w.Name + t.Name
@@ -189,6 +192,7 @@ func genStepMask(w vecISA, t elemType) {
 		doc = variantDoc(name, "stepMaskAVX512F32", w, t, "")
 	}
 	text(name, t, "func(bits []uint64, z []T)", doc)
+	commentOnce("stepMask"+w.Name, stepMaskComment[w.Z])
 	loadArgs(Param("bits").Base(), RDI, Param("z").Base(), RSI, Param("z").Len(), RCX)
 	Comment("CX = words of 64 elements")
 	SHRQ(U8(6), RCX)
@@ -239,13 +243,16 @@ func genStepMask(w vecISA, t elemType) {
 	RET()
 }
 
-// genStepGrad writes stepGrad<w><t>(dz, dr, z []T): dz = dr where z is
-// not less than 0, +0 elsewhere. AVX-512: the compare sets a K register
-// and the load of dr under it with zeroing (VMOVUPS.Z, of the element's
-// lane width) is the select. AVX2: the compare gives all-ones lanes where
-// z is not less than 0 and zero lanes elsewhere, and ANDing them with dr
-// keeps dr's bits or gives +0. Reading z and dr before writing dz allows
-// dz to be z or dr.
+// stepGradComment is the comment of the stepGrad routines.
+const stepGradComment = `
+stepGrad: dz = dr where z is not less than 0, +0 elsewhere. AVX-512: the
+compare sets a K register and the load of dr under it with zeroing
+(VMOVUPS.Z, VMOVUPD.Z: the lane width of the element) is the select.
+AVX2: the compare gives all-ones lanes where z is not less than 0 and
+zero lanes elsewhere, and ANDing them with dr keeps dr's bits or gives
++0. Reading z and dr before writing dz allows dz to be z or dr.`
+
+// genStepGrad writes stepGrad<w><t>(dz, dr, z []T) (see stepGradComment).
 func genStepGrad(w vecISA, t elemType) {
 	lanes := t.Lanes(w.Bytes)
 	name := "stepGrad" + w.Name + t.Name
@@ -264,6 +271,7 @@ len(dr) == len(z),
 	}`
 	}
 	text(name, t, "func(dz, dr, z []T)", doc)
+	commentOnce("stepGrad", stepGradComment)
 	loadArgs(Param("dz").Base(), RDI, Param("dr").Base(), RDX, Param("z").Base(), RSI, Param("z").Len(), RCX)
 	SHRQ(U8(log2(lanes)), RCX)
 	t.Xor(w.VEX(0), w.VEX(0), w.VEX(0))
@@ -303,20 +311,23 @@ func laneBits(t elemType) Mem {
 	return m
 }
 
-// genStepGradMask writes stepGradMask<w><t>(dz, dr []T, bits []uint64),
-// one 64-bit word of bits (64 elements) an iteration.
-//
-// AVX-512: the mask bits of a vector load straight into a K register
-// (t.KMov: 16 bits for 16 float32 lanes, 8 for 8 float64 lanes), and a
-// load of dr under it with zeroing is the select.
-//
-// AVX2 has no mask registers, so the bits are expanded to lanes: one byte
-// of bits (8 elements) is broadcast to every byte of a vector
-// (VPBROADCASTB), so that every 32-bit (64-bit) lane holds it in its low
-// byte; ANDing lane j with the constant 1<<j (laneBits) keeps only bit j,
-// and comparing for equality with the same constant (VPCMPEQD/Q) turns
-// the lane into all-ones where the bit is set and zero where it is clear.
-// ANDing that with dr is the select.
+// stepGradMaskComment is the comment of the stepGradMask routines, for
+// AVX-512 and AVX2.
+var stepGradMaskComment = map[bool]string{true: `
+stepGradMask, one 64-bit word of bits (64 elements) an iteration: the
+mask bits of a vector load straight into a K register (KMOVW: 16 bits
+for 16 float32 lanes; KMOVB, AVX-512 DQ: 8 bits for 8 float64 lanes),
+and a load of dr under it with zeroing is the select.`, false: `
+stepGradMask in AVX2, which has no mask registers, so the bits are
+expanded to lanes: one byte of bits (8 elements) is broadcast to every
+byte of a vector (VPBROADCASTB), so that every 32-bit (64-bit) lane holds
+it in its low byte; ANDing lane j with the constant 1<<j (laneBits32,
+laneBits64) keeps only bit j, and comparing for equality with the same
+constant (VPCMPEQD/VPCMPEQQ) turns the lane into all-ones where the bit
+is set and zero where it is clear. ANDing that with dr is the select.`}
+
+// genStepGradMask writes stepGradMask<w><t>(dz, dr []T, bits []uint64)
+// (see stepGradMaskComment).
 func genStepGradMask(w vecISA, t elemType) {
 	lanes := t.Lanes(w.Bytes)
 	name := "stepGradMask" + w.Name + t.Name
@@ -338,6 +349,7 @@ len(dr) and len(bits) == len(dr)/64,
 		table = laneBits(t)
 	}
 	text(name, t, "func(dz, dr []T, bits []uint64)", doc)
+	commentOnce("stepGradMask"+w.Name, stepGradMaskComment[w.Z])
 	loadArgs(Param("dz").Base(), RDI, Param("dr").Base(), RSI, Param("dr").Len(), RCX, Param("bits").Base(), RBX)
 	SHRQ(U8(6), RCX)
 	JZ(LabelRef("done"))
@@ -390,14 +402,18 @@ len(dr) and len(bits) == len(dr)/64,
 	RET()
 }
 
+// adamComment is the comment of the adam routines.
+const adamComment = `
+adam: one vector of each slice an iteration, at byte offset AX of p
+(DI), g (SI), m (DX) and v (R9), until CX bytes (a whole number of
+vectors), with b1, c1, b2, c2, corr, eps, step broadcast to V0-V6. The
+operations are those of adamGeneric, one rounding each (no FMA), in its
+order; in Go's operand order VOP a, b, d is d = b op a. The square root
+and the division are the slow part (both correctly rounded, like Go's);
+the loop leaves their overlap across iterations to the processor.`
+
 // genAdam writes adam<w><t>(p, g, m, v []T, b1, c1, b2, c2, corr, eps,
-// step T): one vector of each slice an iteration, at byte offset AX of p
-// (DI), g (SI), m (DX) and v (R9), until CX bytes (a whole number of
-// vectors). The operations are those of adamGeneric, one rounding each
-// (no FMA), in its order; in Go's operand order VOP a, b, d is d = b op a.
-// The square root and the division are the slow part (both correctly
-// rounded, like Go's); the loop leaves their overlap across iterations to
-// the processor.
+// step T) (see adamComment).
 func genAdam(w vecISA, t elemType) {
 	lanes := t.Lanes(w.Bytes)
 	name := "adam" + w.Name + t.Name
@@ -413,6 +429,7 @@ long, adamGeneric (optim.go) with k = b1, c1, b2, c2, corr, eps, step
 	p[i] -= T(step·m[i]) / T(T(√v[i]·corr) + eps)`
 	}
 	text(name, t, "func(p, g, m, v []T, b1, c1, b2, c2, corr, eps, step T)", doc)
+	commentOnce("adam", adamComment)
 	loadArgs(Param("p").Base(), RDI, Param("p").Len(), RCX, Param("g").Base(), RSI,
 		Param("m").Base(), RDX, Param("v").Base(), R9)
 	Comment("CX = the bytes of p")

@@ -257,13 +257,17 @@ AVX-512 functions use AVX-512 F, the AVX2 ones AVX2 and FMA.`
 	RET()
 }
 
+// axpy4Comment is the comment of the axpy4 routines.
+const axpy4Comment = `
+axpy4: a0 … a3 broadcast to V0 … V3, keep to Z6 on AVX-512 and to Y9 on
+AVX2 (whose tail loads the four rows into Y5-Y8). Each vector of dst is
+loaded once (and ANDed with keep), goes through the four FMAs in the
+order of the Go (a0·x0 first), and is stored once. The four FMAs of a
+vector are a dependent chain; the loop keeps two vectors' chains in
+flight and the processor overlaps iterations.`
+
 // genAxpy4 writes axpy4Asm<w><t>(dst, x0, x1, x2, x3 []T, a0, a1, a2, a3
-// T, keep int): a0 … a3 broadcast to V0 … V3, keep to V6 on AVX-512 and
-// to Y9 on AVX2 (whose tail loads the four rows into Y5-Y8). Each vector
-// of dst is loaded once (and ANDed with keep), goes through the four
-// FMAs in the order of the Go (a0·x0 first), and is stored once. The four
-// FMAs of a vector are a dependent chain; the loop keeps two vectors'
-// chains in flight and the processor overlaps iterations.
+// T, keep int) (see axpy4Comment).
 func genAxpy4(w vecISA, t elemType, tailMask Mem) {
 	name := "axpy4Asm" + w.Name + t.Name
 	doc := variantDoc(name, "axpy4AsmAVX512F32", w, t, "")
@@ -284,6 +288,7 @@ and keep as axpyAsmAVX512F32's,
 	}`
 	}
 	text(name, t, "func(dst, x0, x1, x2, x3 []T, a0, a1, a2, a3 T, keep int)", doc)
+	commentOnce("axpy4", axpy4Comment)
 	loadArgs(Param("dst").Base(), RDI, Param("dst").Len(), RCX, Param("x0").Base(), RSI,
 		Param("x1").Base(), R8, Param("x2").Base(), R9, Param("x3").Base(), R10)
 	xs := []Register{RSI, R8, R9, R10}
@@ -328,13 +333,18 @@ and keep as axpyAsmAVX512F32's,
 	RET()
 }
 
-// genDot writes dotAsm<w><t>(x, y []T) T: x[i]·y[i] summed into V0 … V3
-// (zeroed first): vector v of each block of 4 into Vv, the whole vectors
-// after the blocks into V0, the masked tail into V1 (on AVX2 the
-// masked-off lanes of x and y read as 0, and fma(0, 0, s) = s + 0 = s for
-// every partial sum s: s is never −0, as the sums start at +0 and an FMA
-// or an add gives −0 only from two −0s). Then V0 = (V0+V1) + (V2+V3), and
-// the lanes of V0 are halved down to one.
+// dotComment is the comment of the dot routines.
+const dotComment = `
+dot: x[i]·y[i] summed into V0 … V3 (zeroed first): vector v of each
+block of 4 into Vv, the whole vectors after the blocks into V0, the
+masked tail into V1 (AVX-512: merge masking, its masked-off lanes keep
+their value and are not read; AVX2: the masked-off lanes of x and y read
+as 0, and fma(0, 0, s) = s + 0 = s for every partial sum s: s is never
+−0, as the sums start at +0 and an FMA or an add gives −0 only from two
+−0s). Then V0 = (V0+V1) + (V2+V3), and the lanes of V0 are halved down
+to one. x is at SI, y at DI.`
+
+// genDot writes dotAsm<w><t>(x, y []T) T (see dotComment).
 func genDot(w vecISA, t elemType, tailMask Mem) {
 	lanes := t.Lanes(w.Bytes)
 	name := "dotAsm" + w.Name + t.Name
@@ -368,6 +378,7 @@ vectors acc[0 … 3] of L = 16 lanes,
 	return acc[0][0]`
 	}
 	text(name, t, "func(x, y []T) T", doc)
+	commentOnce("dot", dotComment)
 	loadArgs(Param("x").Base(), RSI, Param("x").Len(), RCX, Param("y").Base(), RDI)
 	at := func(base Register, off int) Mem { return memx(base, RAX, off) }
 	r := rowsTail{w, t, tailMask}
