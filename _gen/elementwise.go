@@ -21,6 +21,12 @@ import (
 // elemComment). The loops move 4 vectors (or one 64-bit mask word) an
 // iteration: enough to keep the loads and stores of a memory-bound loop in
 // flight.
+//
+// A load or store that only moves a whole vector's bits is VMOVUPS for
+// both types in some places and t.MovU (VMOVUPD for float64) in others:
+// the bits moved are the same either way, and each place keeps the
+// instruction the hand-written assembly had, so that the machine code is
+// unchanged.
 func genElementwise() {
 	for _, w := range isas {
 		for _, t := range elemTypes {
@@ -141,8 +147,7 @@ reluAVX512F32 is, for len(x) a multiple of 16 and len(dst) == len(x),
 	zero := w.V(0)
 	t.Xor(w.VEX(0), w.VEX(0), w.VEX(0))
 	blockLoop(w, []Register{RSI, RDI}, func() {
-		// All four loads before the stores; the stores are VMOVUPS
-		// whatever the type (a copy of whole vectors).
+		// All four loads before the stores.
 		for i := range 4 {
 			t.Max(mem(RSI, i*w.Bytes), zero, w.V(1+i))
 		}
