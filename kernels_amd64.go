@@ -4,6 +4,293 @@
 
 package kernels
 
+// reluAVX512F32 is, for len(x) a multiple of 16 and len(dst) == len(x),
+//
+//	for i, v := range x {
+//		if v < 0 {
+//			v = 0
+//		}
+//		dst[i] = v
+//	}
+//
+//go:noescape
+func reluAVX512F32(dst []float32, x []float32)
+
+// reluAVX512F64 is reluAVX512F32 for float64, len(x) a multiple of 8.
+//
+//go:noescape
+func reluAVX512F64(dst []float64, x []float64)
+
+// reluAVX2F32 is reluAVX512F32 in AVX2, len(x) a multiple of 8.
+//
+//go:noescape
+func reluAVX2F32(dst []float32, x []float32)
+
+// reluAVX2F64 is reluAVX512F32 for float64 in AVX2, len(x) a multiple of 4.
+//
+//go:noescape
+func reluAVX2F64(dst []float64, x []float64)
+
+// stepMaskAVX512F32 is, for len(z) a multiple of 64 and len(bits) ==
+// len(z)/64,
+//
+//	for w := range bits {
+//		var word uint64
+//		for j, v := range z[64*w : 64*w+64] {
+//			if !(v < 0) {
+//				word |= 1 << j
+//			}
+//		}
+//		bits[w] = word
+//	}
+//
+//go:noescape
+func stepMaskAVX512F32(bits []uint64, z []float32)
+
+// stepMaskAVX512F64 is stepMaskAVX512F32 for float64.
+//
+//go:noescape
+func stepMaskAVX512F64(bits []uint64, z []float64)
+
+// stepMaskAVX2F32 is stepMaskAVX512F32 in AVX2.
+//
+//go:noescape
+func stepMaskAVX2F32(bits []uint64, z []float32)
+
+// stepMaskAVX2F64 is stepMaskAVX512F32 for float64 in AVX2.
+//
+//go:noescape
+func stepMaskAVX2F64(bits []uint64, z []float64)
+
+// stepGradAVX512F32 is, for len(z) a multiple of 16 and len(dz) ==
+// len(dr) == len(z),
+//
+//	for i, v := range z {
+//		if v < 0 {
+//			dz[i] = 0
+//		} else {
+//			dz[i] = dr[i]
+//		}
+//	}
+//
+//go:noescape
+func stepGradAVX512F32(dz []float32, dr []float32, z []float32)
+
+// stepGradAVX512F64 is stepGradAVX512F32 for float64, len(z) a multiple of 8.
+//
+//go:noescape
+func stepGradAVX512F64(dz []float64, dr []float64, z []float64)
+
+// stepGradAVX2F32 is stepGradAVX512F32 in AVX2, len(z) a multiple of 8.
+//
+//go:noescape
+func stepGradAVX2F32(dz []float32, dr []float32, z []float32)
+
+// stepGradAVX2F64 is stepGradAVX512F32 for float64 in AVX2, len(z) a multiple of 4.
+//
+//go:noescape
+func stepGradAVX2F64(dz []float64, dr []float64, z []float64)
+
+// stepGradMaskAVX512F32 is, for len(dr) a multiple of 64, len(dz) ==
+// len(dr) and len(bits) == len(dr)/64,
+//
+//	for i, v := range dr {
+//		if bits[i/64]>>(i%64)&1 == 0 {
+//			v = 0
+//		}
+//		dz[i] = v
+//	}
+//
+//go:noescape
+func stepGradMaskAVX512F32(dz []float32, dr []float32, bits []uint64)
+
+// stepGradMaskAVX512F64 is stepGradMaskAVX512F32 for float64.
+//
+//go:noescape
+func stepGradMaskAVX512F64(dz []float64, dr []float64, bits []uint64)
+
+// stepGradMaskAVX2F32 is stepGradMaskAVX512F32 in AVX2.
+//
+//go:noescape
+func stepGradMaskAVX2F32(dz []float32, dr []float32, bits []uint64)
+
+// stepGradMaskAVX2F64 is stepGradMaskAVX512F32 for float64 in AVX2.
+//
+//go:noescape
+func stepGradMaskAVX2F64(dz []float64, dr []float64, bits []uint64)
+
+// adamAVX512F32 is, for len(p) a multiple of 16 and g, m, v at least as
+// long, adamGeneric (optim.go) with k = b1, c1, b2, c2, corr, eps, step
+// (β1, 1−β1, β2, 1−β2, Corr, ε, Step): for each i,
+//
+//	m[i] = T(b1·m[i]) + T(c1·g[i])
+//	v[i] = T(b2·v[i]) + T(T(c2·g[i])·g[i])
+//	p[i] -= T(step·m[i]) / T(T(√v[i]·corr) + eps)
+//
+//go:noescape
+func adamAVX512F32(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, corr float32, eps float32, step float32)
+
+// adamAVX512F64 is adamAVX512F32 for float64, len(p) a multiple of 8.
+//
+//go:noescape
+func adamAVX512F64(p []float64, g []float64, m []float64, v []float64, b1 float64, c1 float64, b2 float64, c2 float64, corr float64, eps float64, step float64)
+
+// adamAVX2F32 is adamAVX512F32 in AVX2, len(p) a multiple of 8.
+//
+//go:noescape
+func adamAVX2F32(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, corr float32, eps float32, step float32)
+
+// adamAVX2F64 is adamAVX512F32 for float64 in AVX2, len(p) a multiple of 4.
+//
+//go:noescape
+func adamAVX2F64(p []float64, g []float64, m []float64, v []float64, b1 float64, c1 float64, b2 float64, c2 float64, corr float64, eps float64, step float64)
+
+// axpyAsmAVX512F32 is, for len(dst) == len(x) and keep = −1 (all ones,
+// keepDst) or 0 (zeroDst),
+//
+//	for i, v := range x {
+//		d := dst[i]
+//		if keep == 0 {
+//			d = 0 // +0: the bits of dst[i] ANDed with keep
+//		}
+//		dst[i] = fma(alpha, v, d)
+//	}
+//
+// fma(a, b, c) is a·b + c rounded once. It reads the length of x and
+// trusts dst to be as long; dst may be x itself (each vector of dst is
+// read before it is written) but must not overlap it otherwise. The
+// AVX-512 functions use AVX-512 F, the AVX2 ones AVX2 and FMA.
+//
+//go:noescape
+func axpyAsmAVX512F32(dst []float32, x []float32, alpha float32, keep int)
+
+// axpyAsmAVX512F64 is axpyAsmAVX512F32 for float64.
+//
+//go:noescape
+func axpyAsmAVX512F64(dst []float64, x []float64, alpha float64, keep int)
+
+// axpyAsmAVX2F32 is axpyAsmAVX512F32 in AVX2.
+//
+//go:noescape
+func axpyAsmAVX2F32(dst []float32, x []float32, alpha float32, keep int)
+
+// axpyAsmAVX2F64 is axpyAsmAVX512F32 for float64 in AVX2.
+//
+//go:noescape
+func axpyAsmAVX2F64(dst []float64, x []float64, alpha float64, keep int)
+
+// axpy4AsmAVX512F32 is, for len(x0), len(x1), len(x2), len(x3) ≥ len(dst)
+// and keep as axpyAsmAVX512F32's,
+//
+//	for i := range dst {
+//		d := dst[i]
+//		if keep == 0 {
+//			d = 0
+//		}
+//		v := fma(a0, x0[i], d)
+//		v = fma(a1, x1[i], v)
+//		v = fma(a2, x2[i], v)
+//		dst[i] = fma(a3, x3[i], v)
+//	}
+//
+//go:noescape
+func axpy4AsmAVX512F32(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, a0 float32, a1 float32, a2 float32, a3 float32, keep int)
+
+// axpy4AsmAVX512F64 is axpy4AsmAVX512F32 for float64.
+//
+//go:noescape
+func axpy4AsmAVX512F64(dst []float64, x0 []float64, x1 []float64, x2 []float64, x3 []float64, a0 float64, a1 float64, a2 float64, a3 float64, keep int)
+
+// axpy4AsmAVX2F32 is axpy4AsmAVX512F32 in AVX2.
+//
+//go:noescape
+func axpy4AsmAVX2F32(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, a0 float32, a1 float32, a2 float32, a3 float32, keep int)
+
+// axpy4AsmAVX2F64 is axpy4AsmAVX512F32 for float64 in AVX2.
+//
+//go:noescape
+func axpy4AsmAVX2F64(dst []float64, x0 []float64, x1 []float64, x2 []float64, x3 []float64, a0 float64, a1 float64, a2 float64, a3 float64, keep int)
+
+// dotAsmAVX512F32 is, for len(y) == len(x), with partial sums in 4
+// vectors acc[0 … 3] of L = 16 lanes,
+//
+//	var acc [4][L]float32
+//	n4 := len(x) &^ (4*L - 1) // blocks of 4 vectors
+//	for i := range n4 {
+//		v, l := i%(4*L)/L, i%L
+//		acc[v][l] = fma(x[i], y[i], acc[v][l])
+//	}
+//	n1 := len(x) &^ (L - 1) // then whole vectors
+//	for i := n4; i < n1; i++ {
+//		acc[0][i%L] = fma(x[i], y[i], acc[0][i%L])
+//	}
+//	for i := n1; i < len(x); i++ { // then the partial vector
+//		acc[1][i%L] = fma(x[i], y[i], acc[1][i%L])
+//	}
+//	for l := range L {
+//		acc[0][l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l])
+//	}
+//	for h := L / 2; h >= 1; h /= 2 { // halve the lanes
+//		for l := range h {
+//			acc[0][l] += acc[0][l+h]
+//		}
+//	}
+//	return acc[0][0]
+//
+//go:noescape
+func dotAsmAVX512F32(x []float32, y []float32) float32
+
+// dotAsmAVX512F64 is dotAsmAVX512F32 for float64: L = 8.
+//
+//go:noescape
+func dotAsmAVX512F64(x []float64, y []float64) float64
+
+// dotAsmAVX2F32 is dotAsmAVX512F32 in AVX2: L = 8.
+//
+//go:noescape
+func dotAsmAVX2F32(x []float32, y []float32) float32
+
+// dotAsmAVX2F64 is dotAsmAVX512F32 for float64 in AVX2: L = 4.
+//
+//go:noescape
+func dotAsmAVX2F64(x []float64, y []float64) float64
+
+// packDZBAVX512F32 packs rows of dZ = dR ⊙ [Z ≥ 0], built from dR and the
+// mask bits, into 16-column micro-panels panel elements apart, as the dW
+// GEMM's packer of B = dZ does; with db (len(db) ≠ 0) it adds each value
+// into db, and with dz (len(dz) ≠ 0) writes it to dZ, rows in order. It
+// is this Go (the mask bits of a row start at its column 0):
+//
+//	for p := range rows {
+//		for j := range nb {
+//			var v float32 // +0 where the mask is 0
+//			if bits[p*stride+j/64]>>(j%64)&1 == 1 {
+//				v = dr[p*lddr+j]
+//			}
+//			dst[j/16*panel+p*16+j%16] = v
+//			if len(db) != 0 {
+//				db[j] += v
+//			}
+//			if len(dz) != 0 {
+//				dz[p*lddz+j] = v
+//			}
+//		}
+//		// a partial last panel's columns past nb are zeros
+//		clear(dst[nb/16*panel+p*16+nb%16 : nb/16*panel+p*16+16])
+//	}
+//
+// in one pass, where the composition it replaces is four (stepGradMask
+// into a row, then db += it by axpy, a copy to dZ and the rows packer),
+// with the same bits.
+//
+//go:noescape
+func packDZBAVX512F32(dst []float32, dr []float32, lddr int, bits []uint64, stride int, db []float32, dz []float32, lddz int, rows int, nb int, panel int)
+
+// packDZBAVX512F64 is packDZBAVX512F32 for float64 and 8-column micro-panels.
+//
+//go:noescape
+func packDZBAVX512F64(dst []float64, dr []float64, lddr int, bits []uint64, stride int, db []float64, dz []float64, lddz int, rows int, nb int, panel int)
+
 // tileAVX2F32 is, for mt ≥ 1 tiles down a column, len(a) == mt·6·kc (their
 // micro-panels one after another), len(b) == (kc−1)·ldb+16 (ldb = 16 for
 // a packed micro-panel, ldb ≥ 16 for B where it lies), len(c) ==

@@ -4,6 +4,2640 @@
 
 #include "textflag.h"
 
+// func reluAVX512F32(dst []float32, x []float32)
+// Requires: AVX, AVX512F
+TEXT ·reluAVX512F32(SB), NOSPLIT, $0-48
+	// The elementwise kernels, AVX-512 (zmm, K registers) and AVX2 (ymm).
+	// Registers: DI the output (dst, dz or bits), SI the input x, z or dr,
+	// DX the second input of stepGrad (dr), BX the mask bits of stepGradMask,
+	// CX the count of blocks left, Z0/Y0 = +0. Loads and stores are unaligned
+	// (a slice of float32 is only 4-byte aligned). Every function ends with
+	// VZEROUPPER, as functions that leave the upper halves of Y0-Y15 dirty
+	// must (SSE code after them would stall).
+	// 
+	// Every element goes through a compare or a select, never arithmetic, so
+	// the results are exact bit copies or +0, whatever MXCSR holds:
+	// 
+	//   - relu is VMAXPS/VMAXPD with +0 as Intel's first source and x as the
+	//     second. MAXPS dst, src1, src2 is dst = src1 > src2 ? src1 : src2,
+	//     so this is 0 > x ? 0 : x, which is relu(x) as the Go reads
+	//     (x < 0 ? 0 : x): when x is NaN the compare is false and MAXPS
+	//     returns its second source, x, unchanged (a signalling NaN is not
+	//     quieted, the sign and payload are kept); when x is −0, 0 > −0 is
+	//     false and the result is x = −0. Go writes the operands in reverse:
+	//     VMAXPS x, ZERO, DST.
+	//   - The step [z ≥ 0] is the compare z NLT 0 (predicate 0x05, NLT_US:
+	//     not less than, true when unordered), so NaN gives 1 and −0 gives 1,
+	//     as !(v < 0) does in Go. "Signalling" only sets MXCSR's invalid flag
+	//     on NaN, which Go neither unmasks nor reads. Go writes VCMPPS $0x05,
+	//     ZERO, Z, K for Intel's VCMPPS K, Z, ZERO, 0x05.
+	//   - Applying the mask is a select: AVX-512 moves dr under the mask with
+	//     zeroing (VMOVUPS.Z), AVX2 ANDs dr with the all-ones/all-zeros lanes
+	//     of a compare. Masked-off lanes become +0 whatever dr holds (Inf,
+	//     NaN).
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+
+	// CX = vectors of 16
+	SHRQ   $0x04, CX
+	VXORPS X0, X0, X0
+	JMP    check4
+
+loop4:
+	VMAXPS  (SI), Z0, Z1
+	VMAXPS  64(SI), Z0, Z2
+	VMAXPS  128(SI), Z0, Z3
+	VMAXPS  192(SI), Z0, Z4
+	VMOVUPS Z1, (DI)
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS Z3, 128(DI)
+	VMOVUPS Z4, 192(DI)
+	ADDQ    $0x00000100, SI
+	ADDQ    $0x00000100, DI
+	SUBQ    $0x04, CX
+
+check4:
+	CMPQ CX, $0x04
+	JAE  loop4
+	JMP  check1
+
+loop1:
+	VMAXPS  (SI), Z0, Z1
+	VMOVUPS Z1, (DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    CX
+
+check1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// func reluAVX512F64(dst []float64, x []float64)
+// Requires: AVX, AVX512F
+TEXT ·reluAVX512F64(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+
+	// CX = vectors of 8
+	SHRQ   $0x03, CX
+	VXORPD X0, X0, X0
+	JMP    check4
+
+loop4:
+	VMAXPD  (SI), Z0, Z1
+	VMAXPD  64(SI), Z0, Z2
+	VMAXPD  128(SI), Z0, Z3
+	VMAXPD  192(SI), Z0, Z4
+	VMOVUPS Z1, (DI)
+	VMOVUPS Z2, 64(DI)
+	VMOVUPS Z3, 128(DI)
+	VMOVUPS Z4, 192(DI)
+	ADDQ    $0x00000100, SI
+	ADDQ    $0x00000100, DI
+	SUBQ    $0x04, CX
+
+check4:
+	CMPQ CX, $0x04
+	JAE  loop4
+	JMP  check1
+
+loop1:
+	VMAXPD  (SI), Z0, Z1
+	VMOVUPD Z1, (DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    CX
+
+check1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// func reluAVX2F32(dst []float32, x []float32)
+// Requires: AVX
+TEXT ·reluAVX2F32(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+
+	// CX = vectors of 8
+	SHRQ   $0x03, CX
+	VXORPS Y0, Y0, Y0
+	JMP    check4
+
+loop4:
+	VMAXPS  (SI), Y0, Y1
+	VMAXPS  32(SI), Y0, Y2
+	VMAXPS  64(SI), Y0, Y3
+	VMAXPS  96(SI), Y0, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x04, CX
+
+check4:
+	CMPQ CX, $0x04
+	JAE  loop4
+	JMP  check1
+
+loop1:
+	VMAXPS  (SI), Y0, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DI
+	DECQ    CX
+
+check1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// func reluAVX2F64(dst []float64, x []float64)
+// Requires: AVX
+TEXT ·reluAVX2F64(SB), NOSPLIT, $0-48
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ x_len+32(FP), CX
+
+	// CX = vectors of 4
+	SHRQ   $0x02, CX
+	VXORPD Y0, Y0, Y0
+	JMP    check4
+
+loop4:
+	VMAXPD  (SI), Y0, Y1
+	VMAXPD  32(SI), Y0, Y2
+	VMAXPD  64(SI), Y0, Y3
+	VMAXPD  96(SI), Y0, Y4
+	VMOVUPS Y1, (DI)
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS Y4, 96(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x04, CX
+
+check4:
+	CMPQ CX, $0x04
+	JAE  loop4
+	JMP  check1
+
+loop1:
+	VMAXPD  (SI), Y0, Y1
+	VMOVUPD Y1, (DI)
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DI
+	DECQ    CX
+
+check1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// func stepMaskAVX512F32(bits []uint64, z []float32)
+// Requires: AVX, AVX512F
+TEXT ·stepMaskAVX512F32(SB), NOSPLIT, $0-48
+	// stepMask, one 64-bit word of bits (64 elements) an iteration: compare
+	// each vector into a K register, one bit a lane, and store the K
+	// register: 16 bits (KMOVW) for 16 float32 lanes, 8 bits (KMOVB, AVX-512
+	// DQ) for 8 float64 lanes. Bit j of the vector at byte offset 64·v of z
+	// lands at bit j of byte offset 2·v (or v) of bits, which on a
+	// little-endian machine is the mask layout.
+	MOVQ bits_base+0(FP), DI
+	MOVQ z_base+24(FP), SI
+	MOVQ z_len+32(FP), CX
+
+	// CX = words of 64 elements
+	SHRQ   $0x06, CX
+	JZ     done
+	VXORPS X0, X0, X0
+
+loop:
+	VMOVUPS (SI), Z1
+	VCMPPS  $0x05, Z0, Z1, K1
+	VMOVUPS 64(SI), Z2
+	VCMPPS  $0x05, Z0, Z2, K2
+	VMOVUPS 128(SI), Z3
+	VCMPPS  $0x05, Z0, Z3, K3
+	VMOVUPS 192(SI), Z4
+	VCMPPS  $0x05, Z0, Z4, K4
+	KMOVW   K1, (DI)
+	KMOVW   K2, 2(DI)
+	KMOVW   K3, 4(DI)
+	KMOVW   K4, 6(DI)
+	ADDQ    $0x00000100, SI
+	ADDQ    $0x08, DI
+	DECQ    CX
+	JNZ     loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func stepMaskAVX512F64(bits []uint64, z []float64)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·stepMaskAVX512F64(SB), NOSPLIT, $0-48
+	MOVQ bits_base+0(FP), DI
+	MOVQ z_base+24(FP), SI
+	MOVQ z_len+32(FP), CX
+
+	// CX = words of 64 elements
+	SHRQ   $0x06, CX
+	JZ     done
+	VXORPD X0, X0, X0
+
+loop:
+	VMOVUPS (SI), Z1
+	VCMPPD  $0x05, Z0, Z1, K1
+	VMOVUPS 64(SI), Z2
+	VCMPPD  $0x05, Z0, Z2, K2
+	VMOVUPS 128(SI), Z3
+	VCMPPD  $0x05, Z0, Z3, K3
+	VMOVUPS 192(SI), Z4
+	VCMPPD  $0x05, Z0, Z4, K4
+	KMOVB   K1, (DI)
+	KMOVB   K2, 1(DI)
+	KMOVB   K3, 2(DI)
+	KMOVB   K4, 3(DI)
+	VMOVUPS 256(SI), Z1
+	VCMPPD  $0x05, Z0, Z1, K1
+	VMOVUPS 320(SI), Z2
+	VCMPPD  $0x05, Z0, Z2, K2
+	VMOVUPS 384(SI), Z3
+	VCMPPD  $0x05, Z0, Z3, K3
+	VMOVUPS 448(SI), Z4
+	VCMPPD  $0x05, Z0, Z4, K4
+	KMOVB   K1, 4(DI)
+	KMOVB   K2, 5(DI)
+	KMOVB   K3, 6(DI)
+	KMOVB   K4, 7(DI)
+	ADDQ    $0x00000200, SI
+	ADDQ    $0x08, DI
+	DECQ    CX
+	JNZ     loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func stepMaskAVX2F32(bits []uint64, z []float32)
+// Requires: AVX
+TEXT ·stepMaskAVX2F32(SB), NOSPLIT, $0-48
+	// stepMask in AVX2: the compare gives all-ones lanes; VMOVMSKPS/VMOVMSKPD
+	// gathers their sign bits into a general register (8 or 4 bits, lane j at
+	// bit j), and shifts and ORs assemble a 64-bit word in AX.
+	MOVQ bits_base+0(FP), DI
+	MOVQ z_base+24(FP), SI
+	MOVQ z_len+32(FP), CX
+
+	// CX = words of 64 elements
+	SHRQ   $0x06, CX
+	JZ     done
+	VXORPS Y0, Y0, Y0
+
+loop:
+	VMOVUPS   (SI), Y1
+	VCMPPS    $0x05, Y0, Y1, Y1
+	VMOVUPS   32(SI), Y2
+	VCMPPS    $0x05, Y0, Y2, Y2
+	VMOVUPS   64(SI), Y3
+	VCMPPS    $0x05, Y0, Y3, Y3
+	VMOVUPS   96(SI), Y4
+	VCMPPS    $0x05, Y0, Y4, Y4
+	VMOVUPS   128(SI), Y5
+	VCMPPS    $0x05, Y0, Y5, Y5
+	VMOVUPS   160(SI), Y6
+	VCMPPS    $0x05, Y0, Y6, Y6
+	VMOVUPS   192(SI), Y7
+	VCMPPS    $0x05, Y0, Y7, Y7
+	VMOVUPS   224(SI), Y8
+	VCMPPS    $0x05, Y0, Y8, Y8
+	VMOVMSKPS Y1, AX
+	VMOVMSKPS Y2, BX
+	SHLQ      $0x08, BX
+	ORQ       BX, AX
+	VMOVMSKPS Y3, BX
+	SHLQ      $0x10, BX
+	ORQ       BX, AX
+	VMOVMSKPS Y4, BX
+	SHLQ      $0x18, BX
+	ORQ       BX, AX
+	VMOVMSKPS Y5, BX
+	SHLQ      $0x20, BX
+	ORQ       BX, AX
+	VMOVMSKPS Y6, BX
+	SHLQ      $0x28, BX
+	ORQ       BX, AX
+	VMOVMSKPS Y7, BX
+	SHLQ      $0x30, BX
+	ORQ       BX, AX
+	VMOVMSKPS Y8, BX
+	SHLQ      $0x38, BX
+	ORQ       BX, AX
+	MOVQ      AX, (DI)
+	ADDQ      $0x00000100, SI
+	ADDQ      $0x08, DI
+	DECQ      CX
+	JNZ       loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func stepMaskAVX2F64(bits []uint64, z []float64)
+// Requires: AVX
+TEXT ·stepMaskAVX2F64(SB), NOSPLIT, $0-48
+	MOVQ bits_base+0(FP), DI
+	MOVQ z_base+24(FP), SI
+	MOVQ z_len+32(FP), CX
+
+	// CX = words of 64 elements
+	SHRQ   $0x06, CX
+	JZ     done
+	VXORPD Y0, Y0, Y0
+
+loop:
+	VMOVUPS   (SI), Y1
+	VCMPPD    $0x05, Y0, Y1, Y1
+	VMOVUPS   32(SI), Y2
+	VCMPPD    $0x05, Y0, Y2, Y2
+	VMOVUPS   64(SI), Y3
+	VCMPPD    $0x05, Y0, Y3, Y3
+	VMOVUPS   96(SI), Y4
+	VCMPPD    $0x05, Y0, Y4, Y4
+	VMOVUPS   128(SI), Y5
+	VCMPPD    $0x05, Y0, Y5, Y5
+	VMOVUPS   160(SI), Y6
+	VCMPPD    $0x05, Y0, Y6, Y6
+	VMOVUPS   192(SI), Y7
+	VCMPPD    $0x05, Y0, Y7, Y7
+	VMOVUPS   224(SI), Y8
+	VCMPPD    $0x05, Y0, Y8, Y8
+	VMOVMSKPD Y1, AX
+	VMOVMSKPD Y2, BX
+	SHLQ      $0x04, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y3, BX
+	SHLQ      $0x08, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y4, BX
+	SHLQ      $0x0c, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y5, BX
+	SHLQ      $0x10, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y6, BX
+	SHLQ      $0x14, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y7, BX
+	SHLQ      $0x18, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y8, BX
+	SHLQ      $0x1c, BX
+	ORQ       BX, AX
+	VMOVUPS   256(SI), Y1
+	VCMPPD    $0x05, Y0, Y1, Y1
+	VMOVUPS   288(SI), Y2
+	VCMPPD    $0x05, Y0, Y2, Y2
+	VMOVUPS   320(SI), Y3
+	VCMPPD    $0x05, Y0, Y3, Y3
+	VMOVUPS   352(SI), Y4
+	VCMPPD    $0x05, Y0, Y4, Y4
+	VMOVUPS   384(SI), Y5
+	VCMPPD    $0x05, Y0, Y5, Y5
+	VMOVUPS   416(SI), Y6
+	VCMPPD    $0x05, Y0, Y6, Y6
+	VMOVUPS   448(SI), Y7
+	VCMPPD    $0x05, Y0, Y7, Y7
+	VMOVUPS   480(SI), Y8
+	VCMPPD    $0x05, Y0, Y8, Y8
+	VMOVMSKPD Y1, BX
+	SHLQ      $0x20, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y2, BX
+	SHLQ      $0x24, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y3, BX
+	SHLQ      $0x28, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y4, BX
+	SHLQ      $0x2c, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y5, BX
+	SHLQ      $0x30, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y6, BX
+	SHLQ      $0x34, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y7, BX
+	SHLQ      $0x38, BX
+	ORQ       BX, AX
+	VMOVMSKPD Y8, BX
+	SHLQ      $0x3c, BX
+	ORQ       BX, AX
+	MOVQ      AX, (DI)
+	ADDQ      $0x00000200, SI
+	ADDQ      $0x08, DI
+	DECQ      CX
+	JNZ       loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func stepGradAVX512F32(dz []float32, dr []float32, z []float32)
+// Requires: AVX, AVX512F
+TEXT ·stepGradAVX512F32(SB), NOSPLIT, $0-72
+	// stepGrad: dz = dr where z is not less than 0, +0 elsewhere. AVX-512: the
+	// compare sets a K register and the load of dr under it with zeroing
+	// (VMOVUPS.Z, VMOVUPD.Z: the lane width of the element) is the select.
+	// AVX2: the compare gives all-ones lanes where z is not less than 0 and
+	// zero lanes elsewhere, and ANDing them with dr keeps dr's bits or gives
+	// +0. Reading z and dr before writing dz allows dz to be z or dr.
+	MOVQ   dz_base+0(FP), DI
+	MOVQ   dr_base+24(FP), DX
+	MOVQ   z_base+48(FP), SI
+	MOVQ   z_len+56(FP), CX
+	SHRQ   $0x04, CX
+	VXORPS X0, X0, X0
+	JMP    check4
+
+loop4:
+	VMOVUPS   (SI), Z1
+	VCMPPS    $0x05, Z0, Z1, K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS   Z1, (DI)
+	VMOVUPS   64(SI), Z2
+	VCMPPS    $0x05, Z0, Z2, K2
+	VMOVUPS.Z 64(DX), K2, Z2
+	VMOVUPS   Z2, 64(DI)
+	VMOVUPS   128(SI), Z3
+	VCMPPS    $0x05, Z0, Z3, K3
+	VMOVUPS.Z 128(DX), K3, Z3
+	VMOVUPS   Z3, 128(DI)
+	VMOVUPS   192(SI), Z4
+	VCMPPS    $0x05, Z0, Z4, K4
+	VMOVUPS.Z 192(DX), K4, Z4
+	VMOVUPS   Z4, 192(DI)
+	ADDQ      $0x00000100, SI
+	ADDQ      $0x00000100, DX
+	ADDQ      $0x00000100, DI
+	SUBQ      $0x04, CX
+
+check4:
+	CMPQ CX, $0x04
+	JAE  loop4
+	JMP  check1
+
+loop1:
+	VMOVUPS   (SI), Z1
+	VCMPPS    $0x05, Z0, Z1, K1
+	VMOVUPS.Z (DX), K1, Z1
+	VMOVUPS   Z1, (DI)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DX
+	ADDQ      $0x40, DI
+	DECQ      CX
+
+check1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// func stepGradAVX512F64(dz []float64, dr []float64, z []float64)
+// Requires: AVX, AVX512F
+TEXT ·stepGradAVX512F64(SB), NOSPLIT, $0-72
+	MOVQ   dz_base+0(FP), DI
+	MOVQ   dr_base+24(FP), DX
+	MOVQ   z_base+48(FP), SI
+	MOVQ   z_len+56(FP), CX
+	SHRQ   $0x03, CX
+	VXORPD X0, X0, X0
+	JMP    check4
+
+loop4:
+	VMOVUPS   (SI), Z1
+	VCMPPD    $0x05, Z0, Z1, K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPS   Z1, (DI)
+	VMOVUPS   64(SI), Z2
+	VCMPPD    $0x05, Z0, Z2, K2
+	VMOVUPD.Z 64(DX), K2, Z2
+	VMOVUPS   Z2, 64(DI)
+	VMOVUPS   128(SI), Z3
+	VCMPPD    $0x05, Z0, Z3, K3
+	VMOVUPD.Z 128(DX), K3, Z3
+	VMOVUPS   Z3, 128(DI)
+	VMOVUPS   192(SI), Z4
+	VCMPPD    $0x05, Z0, Z4, K4
+	VMOVUPD.Z 192(DX), K4, Z4
+	VMOVUPS   Z4, 192(DI)
+	ADDQ      $0x00000100, SI
+	ADDQ      $0x00000100, DX
+	ADDQ      $0x00000100, DI
+	SUBQ      $0x04, CX
+
+check4:
+	CMPQ CX, $0x04
+	JAE  loop4
+	JMP  check1
+
+loop1:
+	VMOVUPS   (SI), Z1
+	VCMPPD    $0x05, Z0, Z1, K1
+	VMOVUPD.Z (DX), K1, Z1
+	VMOVUPS   Z1, (DI)
+	ADDQ      $0x40, SI
+	ADDQ      $0x40, DX
+	ADDQ      $0x40, DI
+	DECQ      CX
+
+check1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// func stepGradAVX2F32(dz []float32, dr []float32, z []float32)
+// Requires: AVX
+TEXT ·stepGradAVX2F32(SB), NOSPLIT, $0-72
+	MOVQ   dz_base+0(FP), DI
+	MOVQ   dr_base+24(FP), DX
+	MOVQ   z_base+48(FP), SI
+	MOVQ   z_len+56(FP), CX
+	SHRQ   $0x03, CX
+	VXORPS Y0, Y0, Y0
+	JMP    check4
+
+loop4:
+	VMOVUPS (SI), Y1
+	VCMPPS  $0x05, Y0, Y1, Y1
+	VANDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	VMOVUPS 32(SI), Y2
+	VCMPPS  $0x05, Y0, Y2, Y2
+	VANDPS  32(DX), Y2, Y2
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS 64(SI), Y3
+	VCMPPS  $0x05, Y0, Y3, Y3
+	VANDPS  64(DX), Y3, Y3
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS 96(SI), Y4
+	VCMPPS  $0x05, Y0, Y4, Y4
+	VANDPS  96(DX), Y4, Y4
+	VMOVUPS Y4, 96(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x04, CX
+
+check4:
+	CMPQ CX, $0x04
+	JAE  loop4
+	JMP  check1
+
+loop1:
+	VMOVUPS (SI), Y1
+	VCMPPS  $0x05, Y0, Y1, Y1
+	VANDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, DI
+	DECQ    CX
+
+check1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// func stepGradAVX2F64(dz []float64, dr []float64, z []float64)
+// Requires: AVX
+TEXT ·stepGradAVX2F64(SB), NOSPLIT, $0-72
+	MOVQ   dz_base+0(FP), DI
+	MOVQ   dr_base+24(FP), DX
+	MOVQ   z_base+48(FP), SI
+	MOVQ   z_len+56(FP), CX
+	SHRQ   $0x02, CX
+	VXORPD Y0, Y0, Y0
+	JMP    check4
+
+loop4:
+	VMOVUPS (SI), Y1
+	VCMPPD  $0x05, Y0, Y1, Y1
+	VANDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	VMOVUPS 32(SI), Y2
+	VCMPPD  $0x05, Y0, Y2, Y2
+	VANDPS  32(DX), Y2, Y2
+	VMOVUPS Y2, 32(DI)
+	VMOVUPS 64(SI), Y3
+	VCMPPD  $0x05, Y0, Y3, Y3
+	VANDPS  64(DX), Y3, Y3
+	VMOVUPS Y3, 64(DI)
+	VMOVUPS 96(SI), Y4
+	VCMPPD  $0x05, Y0, Y4, Y4
+	VANDPS  96(DX), Y4, Y4
+	VMOVUPS Y4, 96(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000080, DX
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x04, CX
+
+check4:
+	CMPQ CX, $0x04
+	JAE  loop4
+	JMP  check1
+
+loop1:
+	VMOVUPS (SI), Y1
+	VCMPPD  $0x05, Y0, Y1, Y1
+	VANDPS  (DX), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $0x20, SI
+	ADDQ    $0x20, DX
+	ADDQ    $0x20, DI
+	DECQ    CX
+
+check1:
+	TESTQ CX, CX
+	JNZ   loop1
+	VZEROUPPER
+	RET
+
+// func stepGradMaskAVX512F32(dz []float32, dr []float32, bits []uint64)
+// Requires: AVX, AVX512F
+TEXT ·stepGradMaskAVX512F32(SB), NOSPLIT, $0-72
+	// stepGradMask, one 64-bit word of bits (64 elements) an iteration: the
+	// mask bits of a vector load straight into a K register (KMOVW: 16 bits
+	// for 16 float32 lanes; KMOVB, AVX-512 DQ: 8 bits for 8 float64 lanes),
+	// and a load of dr under it with zeroing is the select.
+	MOVQ dz_base+0(FP), DI
+	MOVQ dr_base+24(FP), SI
+	MOVQ dr_len+32(FP), CX
+	MOVQ bits_base+48(FP), BX
+	SHRQ $0x06, CX
+	JZ   done
+
+loop:
+	KMOVW     (BX), K1
+	VMOVUPS.Z (SI), K1, Z1
+	VMOVUPS   Z1, (DI)
+	KMOVW     2(BX), K2
+	VMOVUPS.Z 64(SI), K2, Z2
+	VMOVUPS   Z2, 64(DI)
+	KMOVW     4(BX), K3
+	VMOVUPS.Z 128(SI), K3, Z3
+	VMOVUPS   Z3, 128(DI)
+	KMOVW     6(BX), K4
+	VMOVUPS.Z 192(SI), K4, Z4
+	VMOVUPS   Z4, 192(DI)
+	ADDQ      $0x00000100, SI
+	ADDQ      $0x00000100, DI
+	ADDQ      $0x08, BX
+	DECQ      CX
+	JNZ       loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func stepGradMaskAVX512F64(dz []float64, dr []float64, bits []uint64)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·stepGradMaskAVX512F64(SB), NOSPLIT, $0-72
+	MOVQ dz_base+0(FP), DI
+	MOVQ dr_base+24(FP), SI
+	MOVQ dr_len+32(FP), CX
+	MOVQ bits_base+48(FP), BX
+	SHRQ $0x06, CX
+	JZ   done
+
+loop:
+	KMOVB     (BX), K1
+	VMOVUPD.Z (SI), K1, Z1
+	VMOVUPS   Z1, (DI)
+	KMOVB     1(BX), K2
+	VMOVUPD.Z 64(SI), K2, Z2
+	VMOVUPS   Z2, 64(DI)
+	KMOVB     2(BX), K3
+	VMOVUPD.Z 128(SI), K3, Z3
+	VMOVUPS   Z3, 128(DI)
+	KMOVB     3(BX), K4
+	VMOVUPD.Z 192(SI), K4, Z4
+	VMOVUPS   Z4, 192(DI)
+	KMOVB     4(BX), K1
+	VMOVUPD.Z 256(SI), K1, Z1
+	VMOVUPS   Z1, 256(DI)
+	KMOVB     5(BX), K2
+	VMOVUPD.Z 320(SI), K2, Z2
+	VMOVUPS   Z2, 320(DI)
+	KMOVB     6(BX), K3
+	VMOVUPD.Z 384(SI), K3, Z3
+	VMOVUPS   Z3, 384(DI)
+	KMOVB     7(BX), K4
+	VMOVUPD.Z 448(SI), K4, Z4
+	VMOVUPS   Z4, 448(DI)
+	ADDQ      $0x00000200, SI
+	ADDQ      $0x00000200, DI
+	ADDQ      $0x08, BX
+	DECQ      CX
+	JNZ       loop
+	VZEROUPPER
+
+done:
+	RET
+
+DATA laneBits32<>+0(SB)/4, $0x00000001
+DATA laneBits32<>+4(SB)/4, $0x00000002
+DATA laneBits32<>+8(SB)/4, $0x00000004
+DATA laneBits32<>+12(SB)/4, $0x00000008
+DATA laneBits32<>+16(SB)/4, $0x00000010
+DATA laneBits32<>+20(SB)/4, $0x00000020
+DATA laneBits32<>+24(SB)/4, $0x00000040
+DATA laneBits32<>+28(SB)/4, $0x00000080
+GLOBL laneBits32<>(SB), RODATA|NOPTR, $32
+
+// func stepGradMaskAVX2F32(dz []float32, dr []float32, bits []uint64)
+// Requires: AVX, AVX2
+TEXT ·stepGradMaskAVX2F32(SB), NOSPLIT, $0-72
+	// stepGradMask in AVX2, which has no mask registers, so the bits are
+	// expanded to lanes: one byte of bits (8 elements) is broadcast to every
+	// byte of a vector (VPBROADCASTB), so that every 32-bit (64-bit) lane holds
+	// it in its low byte; ANDing lane j with the constant 1<<j (laneBits32,
+	// laneBits64) keeps only bit j, and comparing for equality with the same
+	// constant (VPCMPEQD/VPCMPEQQ) turns the lane into all-ones where the bit
+	// is set and zero where it is clear. ANDing that with dr is the select.
+	MOVQ    dz_base+0(FP), DI
+	MOVQ    dr_base+24(FP), SI
+	MOVQ    dr_len+32(FP), CX
+	MOVQ    bits_base+48(FP), BX
+	SHRQ    $0x06, CX
+	JZ      done
+	VMOVDQU laneBits32<>+0(SB), Y15
+
+loop:
+	VPBROADCASTB (BX), Y1
+	VPAND        Y15, Y1, Y1
+	VPCMPEQD     Y15, Y1, Y1
+	VPAND        (SI), Y1, Y1
+	VMOVDQU      Y1, (DI)
+	VPBROADCASTB 1(BX), Y2
+	VPAND        Y15, Y2, Y2
+	VPCMPEQD     Y15, Y2, Y2
+	VPAND        32(SI), Y2, Y2
+	VMOVDQU      Y2, 32(DI)
+	VPBROADCASTB 2(BX), Y3
+	VPAND        Y15, Y3, Y3
+	VPCMPEQD     Y15, Y3, Y3
+	VPAND        64(SI), Y3, Y3
+	VMOVDQU      Y3, 64(DI)
+	VPBROADCASTB 3(BX), Y4
+	VPAND        Y15, Y4, Y4
+	VPCMPEQD     Y15, Y4, Y4
+	VPAND        96(SI), Y4, Y4
+	VMOVDQU      Y4, 96(DI)
+	VPBROADCASTB 4(BX), Y5
+	VPAND        Y15, Y5, Y5
+	VPCMPEQD     Y15, Y5, Y5
+	VPAND        128(SI), Y5, Y5
+	VMOVDQU      Y5, 128(DI)
+	VPBROADCASTB 5(BX), Y6
+	VPAND        Y15, Y6, Y6
+	VPCMPEQD     Y15, Y6, Y6
+	VPAND        160(SI), Y6, Y6
+	VMOVDQU      Y6, 160(DI)
+	VPBROADCASTB 6(BX), Y7
+	VPAND        Y15, Y7, Y7
+	VPCMPEQD     Y15, Y7, Y7
+	VPAND        192(SI), Y7, Y7
+	VMOVDQU      Y7, 192(DI)
+	VPBROADCASTB 7(BX), Y8
+	VPAND        Y15, Y8, Y8
+	VPCMPEQD     Y15, Y8, Y8
+	VPAND        224(SI), Y8, Y8
+	VMOVDQU      Y8, 224(DI)
+	ADDQ         $0x00000100, SI
+	ADDQ         $0x00000100, DI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          loop
+	VZEROUPPER
+
+done:
+	RET
+
+DATA laneBits64<>+0(SB)/8, $0x0000000000000001
+DATA laneBits64<>+8(SB)/8, $0x0000000000000002
+DATA laneBits64<>+16(SB)/8, $0x0000000000000004
+DATA laneBits64<>+24(SB)/8, $0x0000000000000008
+DATA laneBits64<>+32(SB)/8, $0x0000000000000010
+DATA laneBits64<>+40(SB)/8, $0x0000000000000020
+DATA laneBits64<>+48(SB)/8, $0x0000000000000040
+DATA laneBits64<>+56(SB)/8, $0x0000000000000080
+GLOBL laneBits64<>(SB), RODATA|NOPTR, $64
+
+// func stepGradMaskAVX2F64(dz []float64, dr []float64, bits []uint64)
+// Requires: AVX, AVX2
+TEXT ·stepGradMaskAVX2F64(SB), NOSPLIT, $0-72
+	MOVQ    dz_base+0(FP), DI
+	MOVQ    dr_base+24(FP), SI
+	MOVQ    dr_len+32(FP), CX
+	MOVQ    bits_base+48(FP), BX
+	SHRQ    $0x06, CX
+	JZ      done
+	VMOVDQU laneBits64<>+0(SB), Y14
+	VMOVDQU laneBits64<>+32(SB), Y15
+
+loop:
+	VPBROADCASTB (BX), Y1
+	VPAND        Y14, Y1, Y2
+	VPCMPEQQ     Y14, Y2, Y2
+	VPAND        Y15, Y1, Y1
+	VPCMPEQQ     Y15, Y1, Y1
+	VPAND        (SI), Y2, Y2
+	VMOVDQU      Y2, (DI)
+	VPAND        32(SI), Y1, Y1
+	VMOVDQU      Y1, 32(DI)
+	VPBROADCASTB 1(BX), Y3
+	VPAND        Y14, Y3, Y4
+	VPCMPEQQ     Y14, Y4, Y4
+	VPAND        Y15, Y3, Y3
+	VPCMPEQQ     Y15, Y3, Y3
+	VPAND        64(SI), Y4, Y4
+	VMOVDQU      Y4, 64(DI)
+	VPAND        96(SI), Y3, Y3
+	VMOVDQU      Y3, 96(DI)
+	VPBROADCASTB 2(BX), Y5
+	VPAND        Y14, Y5, Y6
+	VPCMPEQQ     Y14, Y6, Y6
+	VPAND        Y15, Y5, Y5
+	VPCMPEQQ     Y15, Y5, Y5
+	VPAND        128(SI), Y6, Y6
+	VMOVDQU      Y6, 128(DI)
+	VPAND        160(SI), Y5, Y5
+	VMOVDQU      Y5, 160(DI)
+	VPBROADCASTB 3(BX), Y7
+	VPAND        Y14, Y7, Y8
+	VPCMPEQQ     Y14, Y8, Y8
+	VPAND        Y15, Y7, Y7
+	VPCMPEQQ     Y15, Y7, Y7
+	VPAND        192(SI), Y8, Y8
+	VMOVDQU      Y8, 192(DI)
+	VPAND        224(SI), Y7, Y7
+	VMOVDQU      Y7, 224(DI)
+	VPBROADCASTB 4(BX), Y1
+	VPAND        Y14, Y1, Y2
+	VPCMPEQQ     Y14, Y2, Y2
+	VPAND        Y15, Y1, Y1
+	VPCMPEQQ     Y15, Y1, Y1
+	VPAND        256(SI), Y2, Y2
+	VMOVDQU      Y2, 256(DI)
+	VPAND        288(SI), Y1, Y1
+	VMOVDQU      Y1, 288(DI)
+	VPBROADCASTB 5(BX), Y3
+	VPAND        Y14, Y3, Y4
+	VPCMPEQQ     Y14, Y4, Y4
+	VPAND        Y15, Y3, Y3
+	VPCMPEQQ     Y15, Y3, Y3
+	VPAND        320(SI), Y4, Y4
+	VMOVDQU      Y4, 320(DI)
+	VPAND        352(SI), Y3, Y3
+	VMOVDQU      Y3, 352(DI)
+	VPBROADCASTB 6(BX), Y5
+	VPAND        Y14, Y5, Y6
+	VPCMPEQQ     Y14, Y6, Y6
+	VPAND        Y15, Y5, Y5
+	VPCMPEQQ     Y15, Y5, Y5
+	VPAND        384(SI), Y6, Y6
+	VMOVDQU      Y6, 384(DI)
+	VPAND        416(SI), Y5, Y5
+	VMOVDQU      Y5, 416(DI)
+	VPBROADCASTB 7(BX), Y7
+	VPAND        Y14, Y7, Y8
+	VPCMPEQQ     Y14, Y8, Y8
+	VPAND        Y15, Y7, Y7
+	VPCMPEQQ     Y15, Y7, Y7
+	VPAND        448(SI), Y8, Y8
+	VMOVDQU      Y8, 448(DI)
+	VPAND        480(SI), Y7, Y7
+	VMOVDQU      Y7, 480(DI)
+	ADDQ         $0x00000200, SI
+	ADDQ         $0x00000200, DI
+	ADDQ         $0x08, BX
+	DECQ         CX
+	JNZ          loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func adamAVX512F32(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, corr float32, eps float32, step float32)
+// Requires: AVX, AVX512F
+TEXT ·adamAVX512F32(SB), NOSPLIT, $0-124
+	// adam: one vector of each slice an iteration, at byte offset AX of p
+	// (DI), g (SI), m (DX) and v (R9), until CX bytes (a whole number of
+	// vectors), with b1, c1, b2, c2, corr, eps, step broadcast to V0-V6. The
+	// operations are those of adamGeneric, one rounding each (no FMA), in its
+	// order; in Go's operand order VOP a, b, d is d = b op a. The square root
+	// and the division are the slow part (both correctly rounded, like Go's);
+	// the loop leaves their overlap across iterations to the processor.
+	MOVQ p_base+0(FP), DI
+	MOVQ p_len+8(FP), CX
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), DX
+	MOVQ v_base+72(FP), R9
+
+	// CX = the bytes of p
+	SHLQ         $0x02, CX
+	JZ           done
+	VBROADCASTSS b1+96(FP), Z0
+	VBROADCASTSS c1+100(FP), Z1
+	VBROADCASTSS b2+104(FP), Z2
+	VBROADCASTSS c2+108(FP), Z3
+	VBROADCASTSS corr+112(FP), Z4
+	VBROADCASTSS eps+116(FP), Z5
+	VBROADCASTSS step+120(FP), Z6
+	XORQ         AX, AX
+
+loop:
+	VMOVUPS (SI)(AX*1), Z8
+	VMOVUPS (DX)(AX*1), Z9
+	VMOVUPS (R9)(AX*1), Z10
+
+	// m = β1·m + (1−β1)·g
+	VMULPS  Z0, Z9, Z9
+	VMULPS  Z8, Z1, Z12
+	VADDPS  Z12, Z9, Z9
+	VMOVUPS Z9, (DX)(AX*1)
+
+	// v = β2·v + ((1−β2)·g)·g
+	VMULPS  Z2, Z10, Z10
+	VMULPS  Z8, Z3, Z12
+	VMULPS  Z8, Z12, Z12
+	VADDPS  Z12, Z10, Z10
+	VMOVUPS Z10, (R9)(AX*1)
+
+	// p -= (Step·m) / (√v·Corr + ε)
+	VSQRTPS Z10, Z13
+	VMULPS  Z4, Z13, Z13
+	VADDPS  Z5, Z13, Z13
+	VMULPS  Z6, Z9, Z12
+	VDIVPS  Z13, Z12, Z12
+	VMOVUPS (DI)(AX*1), Z11
+	VSUBPS  Z12, Z11, Z11
+	VMOVUPS Z11, (DI)(AX*1)
+	ADDQ    $0x40, AX
+	CMPQ    AX, CX
+	JB      loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func adamAVX512F64(p []float64, g []float64, m []float64, v []float64, b1 float64, c1 float64, b2 float64, c2 float64, corr float64, eps float64, step float64)
+// Requires: AVX, AVX512F
+TEXT ·adamAVX512F64(SB), NOSPLIT, $0-152
+	MOVQ p_base+0(FP), DI
+	MOVQ p_len+8(FP), CX
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), DX
+	MOVQ v_base+72(FP), R9
+
+	// CX = the bytes of p
+	SHLQ         $0x03, CX
+	JZ           done
+	VBROADCASTSD b1+96(FP), Z0
+	VBROADCASTSD c1+104(FP), Z1
+	VBROADCASTSD b2+112(FP), Z2
+	VBROADCASTSD c2+120(FP), Z3
+	VBROADCASTSD corr+128(FP), Z4
+	VBROADCASTSD eps+136(FP), Z5
+	VBROADCASTSD step+144(FP), Z6
+	XORQ         AX, AX
+
+loop:
+	VMOVUPD (SI)(AX*1), Z8
+	VMOVUPD (DX)(AX*1), Z9
+	VMOVUPD (R9)(AX*1), Z10
+
+	// m = β1·m + (1−β1)·g
+	VMULPD  Z0, Z9, Z9
+	VMULPD  Z8, Z1, Z12
+	VADDPD  Z12, Z9, Z9
+	VMOVUPD Z9, (DX)(AX*1)
+
+	// v = β2·v + ((1−β2)·g)·g
+	VMULPD  Z2, Z10, Z10
+	VMULPD  Z8, Z3, Z12
+	VMULPD  Z8, Z12, Z12
+	VADDPD  Z12, Z10, Z10
+	VMOVUPD Z10, (R9)(AX*1)
+
+	// p -= (Step·m) / (√v·Corr + ε)
+	VSQRTPD Z10, Z13
+	VMULPD  Z4, Z13, Z13
+	VADDPD  Z5, Z13, Z13
+	VMULPD  Z6, Z9, Z12
+	VDIVPD  Z13, Z12, Z12
+	VMOVUPD (DI)(AX*1), Z11
+	VSUBPD  Z12, Z11, Z11
+	VMOVUPD Z11, (DI)(AX*1)
+	ADDQ    $0x40, AX
+	CMPQ    AX, CX
+	JB      loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func adamAVX2F32(p []float32, g []float32, m []float32, v []float32, b1 float32, c1 float32, b2 float32, c2 float32, corr float32, eps float32, step float32)
+// Requires: AVX
+TEXT ·adamAVX2F32(SB), NOSPLIT, $0-124
+	MOVQ p_base+0(FP), DI
+	MOVQ p_len+8(FP), CX
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), DX
+	MOVQ v_base+72(FP), R9
+
+	// CX = the bytes of p
+	SHLQ         $0x02, CX
+	JZ           done
+	VBROADCASTSS b1+96(FP), Y0
+	VBROADCASTSS c1+100(FP), Y1
+	VBROADCASTSS b2+104(FP), Y2
+	VBROADCASTSS c2+108(FP), Y3
+	VBROADCASTSS corr+112(FP), Y4
+	VBROADCASTSS eps+116(FP), Y5
+	VBROADCASTSS step+120(FP), Y6
+	XORQ         AX, AX
+
+loop:
+	VMOVUPS (SI)(AX*1), Y8
+	VMOVUPS (DX)(AX*1), Y9
+	VMOVUPS (R9)(AX*1), Y10
+
+	// m = β1·m + (1−β1)·g
+	VMULPS  Y0, Y9, Y9
+	VMULPS  Y8, Y1, Y12
+	VADDPS  Y12, Y9, Y9
+	VMOVUPS Y9, (DX)(AX*1)
+
+	// v = β2·v + ((1−β2)·g)·g
+	VMULPS  Y2, Y10, Y10
+	VMULPS  Y8, Y3, Y12
+	VMULPS  Y8, Y12, Y12
+	VADDPS  Y12, Y10, Y10
+	VMOVUPS Y10, (R9)(AX*1)
+
+	// p -= (Step·m) / (√v·Corr + ε)
+	VSQRTPS Y10, Y13
+	VMULPS  Y4, Y13, Y13
+	VADDPS  Y5, Y13, Y13
+	VMULPS  Y6, Y9, Y12
+	VDIVPS  Y13, Y12, Y12
+	VMOVUPS (DI)(AX*1), Y11
+	VSUBPS  Y12, Y11, Y11
+	VMOVUPS Y11, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	CMPQ    AX, CX
+	JB      loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func adamAVX2F64(p []float64, g []float64, m []float64, v []float64, b1 float64, c1 float64, b2 float64, c2 float64, corr float64, eps float64, step float64)
+// Requires: AVX
+TEXT ·adamAVX2F64(SB), NOSPLIT, $0-152
+	MOVQ p_base+0(FP), DI
+	MOVQ p_len+8(FP), CX
+	MOVQ g_base+24(FP), SI
+	MOVQ m_base+48(FP), DX
+	MOVQ v_base+72(FP), R9
+
+	// CX = the bytes of p
+	SHLQ         $0x03, CX
+	JZ           done
+	VBROADCASTSD b1+96(FP), Y0
+	VBROADCASTSD c1+104(FP), Y1
+	VBROADCASTSD b2+112(FP), Y2
+	VBROADCASTSD c2+120(FP), Y3
+	VBROADCASTSD corr+128(FP), Y4
+	VBROADCASTSD eps+136(FP), Y5
+	VBROADCASTSD step+144(FP), Y6
+	XORQ         AX, AX
+
+loop:
+	VMOVUPD (SI)(AX*1), Y8
+	VMOVUPD (DX)(AX*1), Y9
+	VMOVUPD (R9)(AX*1), Y10
+
+	// m = β1·m + (1−β1)·g
+	VMULPD  Y0, Y9, Y9
+	VMULPD  Y8, Y1, Y12
+	VADDPD  Y12, Y9, Y9
+	VMOVUPD Y9, (DX)(AX*1)
+
+	// v = β2·v + ((1−β2)·g)·g
+	VMULPD  Y2, Y10, Y10
+	VMULPD  Y8, Y3, Y12
+	VMULPD  Y8, Y12, Y12
+	VADDPD  Y12, Y10, Y10
+	VMOVUPD Y10, (R9)(AX*1)
+
+	// p -= (Step·m) / (√v·Corr + ε)
+	VSQRTPD Y10, Y13
+	VMULPD  Y4, Y13, Y13
+	VADDPD  Y5, Y13, Y13
+	VMULPD  Y6, Y9, Y12
+	VDIVPD  Y13, Y12, Y12
+	VMOVUPD (DI)(AX*1), Y11
+	VSUBPD  Y12, Y11, Y11
+	VMOVUPD Y11, (DI)(AX*1)
+	ADDQ    $0x20, AX
+	CMPQ    AX, CX
+	JB      loop
+	VZEROUPPER
+
+done:
+	RET
+
+DATA rowsTailMask<>+0(SB)/8, $-1
+DATA rowsTailMask<>+8(SB)/8, $-1
+DATA rowsTailMask<>+16(SB)/8, $-1
+DATA rowsTailMask<>+24(SB)/8, $-1
+DATA rowsTailMask<>+32(SB)/8, $+0
+DATA rowsTailMask<>+40(SB)/8, $+0
+DATA rowsTailMask<>+48(SB)/8, $+0
+DATA rowsTailMask<>+56(SB)/8, $+0
+GLOBL rowsTailMask<>(SB), RODATA|NOPTR, $64
+
+// func axpyAsmAVX512F32(dst []float32, x []float32, alpha float32, keep int)
+// Requires: AVX, AVX512F
+TEXT ·axpyAsmAVX512F32(SB), NOSPLIT, $0-64
+	// The vector loops of the rows route: axpy, axpy4 and dot, AVX-512 (zmm,
+	// K registers) and AVX2+FMA (ymm). Registers: DI dst (or y of dot), SI x
+	// (x0 of axpy4), R8 R9 R10 x1 x2 x3, AX the byte offset of the current
+	// vector in every slice (one index register for all the slices, so the
+	// loop advances one register), BX the end of a loop in bytes, CX the
+	// length (elements, then bytes), Z0/Y0 alpha (Z0-Z3/Y0-Y3 a0-a3 for
+	// axpy4) or dot's first partial sums, K1/Y15 the lane mask of a tail, and
+	// for axpy and axpy4 the keep mask (Z5/Y5 for axpy, Z6/Y9 for axpy4):
+	// keep, all ones or all zeros in each lane, ANDed into every vector of
+	// dst as it is loaded, so that keep = 0 takes dst as +0s (clear(dst)
+	// first, bit for bit) in the same single pass over dst.
+	// 
+	// The main loops take 4 vectors an iteration (axpy4: 2 vectors of 4
+	// FMAs): independent chains of FMAs in flight, and a fraction of the loop
+	// overhead; then single whole vectors, then the tail of less than a
+	// vector under a lane mask. The FMAs read x from memory (one instruction,
+	// no register for x). Go writes VFMADD231PS m, b, acc for Intel's
+	// VFMADD231PS acc, b, m: acc = b·m + acc, rounded once.
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	VBROADCASTSS alpha+48(FP), Z0
+	VPBROADCASTQ keep+56(FP), Z5
+	SHLQ         $0x02, CX
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the bytes in blocks of 4 vectors
+	ANDQ $-256, BX
+	JZ   one
+
+loop4:
+	VMOVUPS     (DI)(AX*1), Z1
+	VMOVUPS     64(DI)(AX*1), Z2
+	VMOVUPS     128(DI)(AX*1), Z3
+	VMOVUPS     192(DI)(AX*1), Z4
+	VPANDD      Z5, Z1, Z1
+	VPANDD      Z5, Z2, Z2
+	VPANDD      Z5, Z3, Z3
+	VPANDD      Z5, Z4, Z4
+	VFMADD231PS (SI)(AX*1), Z0, Z1
+	VFMADD231PS 64(SI)(AX*1), Z0, Z2
+	VFMADD231PS 128(SI)(AX*1), Z0, Z3
+	VFMADD231PS 192(SI)(AX*1), Z0, Z4
+	VMOVUPS     Z1, (DI)(AX*1)
+	VMOVUPS     Z2, 64(DI)(AX*1)
+	VMOVUPS     Z3, 128(DI)(AX*1)
+	VMOVUPS     Z4, 192(DI)(AX*1)
+	ADDQ        $0x00000100, AX
+	CMPQ        AX, BX
+	JB          loop4
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-64, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPS     (DI)(AX*1), Z1
+	VPANDD      Z5, Z1, Z1
+	VFMADD231PS (SI)(AX*1), Z0, Z1
+	VMOVUPS     Z1, (DI)(AX*1)
+	ADDQ        $0x00000040, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000003f, CX
+	JZ   done
+
+	// K1 = the low CX/size bits: the lanes of the partial vector
+	SHRQ        $0x02, CX
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVUPS.Z   (DI)(AX*1), K1, Z1
+	VPANDD      Z5, Z1, Z1
+	VFMADD231PS (SI)(AX*1), Z0, K1, Z1
+	VMOVUPS     Z1, K1, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpyAsmAVX512F64(dst []float64, x []float64, alpha float64, keep int)
+// Requires: AVX, AVX512F
+TEXT ·axpyAsmAVX512F64(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	VBROADCASTSD alpha+48(FP), Z0
+	VPBROADCASTQ keep+56(FP), Z5
+	SHLQ         $0x03, CX
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the bytes in blocks of 4 vectors
+	ANDQ $-256, BX
+	JZ   one
+
+loop4:
+	VMOVUPD     (DI)(AX*1), Z1
+	VMOVUPD     64(DI)(AX*1), Z2
+	VMOVUPD     128(DI)(AX*1), Z3
+	VMOVUPD     192(DI)(AX*1), Z4
+	VPANDD      Z5, Z1, Z1
+	VPANDD      Z5, Z2, Z2
+	VPANDD      Z5, Z3, Z3
+	VPANDD      Z5, Z4, Z4
+	VFMADD231PD (SI)(AX*1), Z0, Z1
+	VFMADD231PD 64(SI)(AX*1), Z0, Z2
+	VFMADD231PD 128(SI)(AX*1), Z0, Z3
+	VFMADD231PD 192(SI)(AX*1), Z0, Z4
+	VMOVUPD     Z1, (DI)(AX*1)
+	VMOVUPD     Z2, 64(DI)(AX*1)
+	VMOVUPD     Z3, 128(DI)(AX*1)
+	VMOVUPD     Z4, 192(DI)(AX*1)
+	ADDQ        $0x00000100, AX
+	CMPQ        AX, BX
+	JB          loop4
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-64, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPD     (DI)(AX*1), Z1
+	VPANDD      Z5, Z1, Z1
+	VFMADD231PD (SI)(AX*1), Z0, Z1
+	VMOVUPD     Z1, (DI)(AX*1)
+	ADDQ        $0x00000040, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000003f, CX
+	JZ   done
+
+	// K1 = the low CX/size bits: the lanes of the partial vector
+	SHRQ        $0x03, CX
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVUPD.Z   (DI)(AX*1), K1, Z1
+	VPANDD      Z5, Z1, Z1
+	VFMADD231PD (SI)(AX*1), Z0, K1, Z1
+	VMOVUPD     Z1, K1, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpyAsmAVX2F32(dst []float32, x []float32, alpha float32, keep int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·axpyAsmAVX2F32(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	VBROADCASTSS alpha+48(FP), Y0
+	VPBROADCASTQ keep+56(FP), Y5
+	SHLQ         $0x02, CX
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the bytes in blocks of 4 vectors
+	ANDQ $-128, BX
+	JZ   one
+
+loop4:
+	VMOVUPS     (DI)(AX*1), Y1
+	VMOVUPS     32(DI)(AX*1), Y2
+	VMOVUPS     64(DI)(AX*1), Y3
+	VMOVUPS     96(DI)(AX*1), Y4
+	VPAND       Y5, Y1, Y1
+	VPAND       Y5, Y2, Y2
+	VPAND       Y5, Y3, Y3
+	VPAND       Y5, Y4, Y4
+	VFMADD231PS (SI)(AX*1), Y0, Y1
+	VFMADD231PS 32(SI)(AX*1), Y0, Y2
+	VFMADD231PS 64(SI)(AX*1), Y0, Y3
+	VFMADD231PS 96(SI)(AX*1), Y0, Y4
+	VMOVUPS     Y1, (DI)(AX*1)
+	VMOVUPS     Y2, 32(DI)(AX*1)
+	VMOVUPS     Y3, 64(DI)(AX*1)
+	VMOVUPS     Y4, 96(DI)(AX*1)
+	ADDQ        $0x00000080, AX
+	CMPQ        AX, BX
+	JB          loop4
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-32, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPS     (DI)(AX*1), Y1
+	VPAND       Y5, Y1, Y1
+	VFMADD231PS (SI)(AX*1), Y0, Y1
+	VMOVUPS     Y1, (DI)(AX*1)
+	ADDQ        $0x00000020, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000001f, CX
+	JZ   done
+
+	// Y15 = the lane mask of CX bytes
+	LEAQ        rowsTailMask<>+32(SB), R11
+	SUBQ        CX, R11
+	VMOVDQU     (R11), Y15
+	VMASKMOVPS  (DI)(AX*1), Y15, Y1
+	VMASKMOVPS  (SI)(AX*1), Y15, Y2
+	VPAND       Y5, Y1, Y1
+	VFMADD231PS Y2, Y0, Y1
+	VMASKMOVPS  Y1, Y15, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpyAsmAVX2F64(dst []float64, x []float64, alpha float64, keep int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·axpyAsmAVX2F64(SB), NOSPLIT, $0-64
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	VBROADCASTSD alpha+48(FP), Y0
+	VPBROADCASTQ keep+56(FP), Y5
+	SHLQ         $0x03, CX
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the bytes in blocks of 4 vectors
+	ANDQ $-128, BX
+	JZ   one
+
+loop4:
+	VMOVUPD     (DI)(AX*1), Y1
+	VMOVUPD     32(DI)(AX*1), Y2
+	VMOVUPD     64(DI)(AX*1), Y3
+	VMOVUPD     96(DI)(AX*1), Y4
+	VPAND       Y5, Y1, Y1
+	VPAND       Y5, Y2, Y2
+	VPAND       Y5, Y3, Y3
+	VPAND       Y5, Y4, Y4
+	VFMADD231PD (SI)(AX*1), Y0, Y1
+	VFMADD231PD 32(SI)(AX*1), Y0, Y2
+	VFMADD231PD 64(SI)(AX*1), Y0, Y3
+	VFMADD231PD 96(SI)(AX*1), Y0, Y4
+	VMOVUPD     Y1, (DI)(AX*1)
+	VMOVUPD     Y2, 32(DI)(AX*1)
+	VMOVUPD     Y3, 64(DI)(AX*1)
+	VMOVUPD     Y4, 96(DI)(AX*1)
+	ADDQ        $0x00000080, AX
+	CMPQ        AX, BX
+	JB          loop4
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-32, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPD     (DI)(AX*1), Y1
+	VPAND       Y5, Y1, Y1
+	VFMADD231PD (SI)(AX*1), Y0, Y1
+	VMOVUPD     Y1, (DI)(AX*1)
+	ADDQ        $0x00000020, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000001f, CX
+	JZ   done
+
+	// Y15 = the lane mask of CX bytes
+	LEAQ        rowsTailMask<>+32(SB), R11
+	SUBQ        CX, R11
+	VMOVDQU     (R11), Y15
+	VMASKMOVPD  (DI)(AX*1), Y15, Y1
+	VMASKMOVPD  (SI)(AX*1), Y15, Y2
+	VPAND       Y5, Y1, Y1
+	VFMADD231PD Y2, Y0, Y1
+	VMASKMOVPD  Y1, Y15, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpy4AsmAVX512F32(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, a0 float32, a1 float32, a2 float32, a3 float32, keep int)
+// Requires: AVX, AVX512F
+TEXT ·axpy4AsmAVX512F32(SB), NOSPLIT, $0-144
+	// axpy4: a0 … a3 broadcast to V0 … V3, keep to Z6 on AVX-512 and to Y9 on
+	// AVX2 (whose tail loads the four rows into Y5-Y8). Each vector of dst is
+	// loaded once (and ANDed with keep), goes through the four FMAs in the
+	// order of the Go (a0·x0 first), and is stored once. The four FMAs of a
+	// vector are a dependent chain; the loop keeps two vectors' chains in
+	// flight and the processor overlaps iterations.
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x0_base+24(FP), SI
+	MOVQ         x1_base+48(FP), R8
+	MOVQ         x2_base+72(FP), R9
+	MOVQ         x3_base+96(FP), R10
+	VBROADCASTSS a0+120(FP), Z0
+	VBROADCASTSS a1+124(FP), Z1
+	VBROADCASTSS a2+128(FP), Z2
+	VBROADCASTSS a3+132(FP), Z3
+	VPBROADCASTQ keep+136(FP), Z6
+	SHLQ         $0x02, CX
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the bytes in blocks of 2 vectors
+	ANDQ $-128, BX
+	JZ   one
+
+loop2:
+	VMOVUPS     (DI)(AX*1), Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PS (SI)(AX*1), Z0, Z4
+	VFMADD231PS (R8)(AX*1), Z1, Z4
+	VFMADD231PS (R9)(AX*1), Z2, Z4
+	VFMADD231PS (R10)(AX*1), Z3, Z4
+	VMOVUPS     Z4, (DI)(AX*1)
+	VMOVUPS     64(DI)(AX*1), Z5
+	VPANDD      Z6, Z5, Z5
+	VFMADD231PS 64(SI)(AX*1), Z0, Z5
+	VFMADD231PS 64(R8)(AX*1), Z1, Z5
+	VFMADD231PS 64(R9)(AX*1), Z2, Z5
+	VFMADD231PS 64(R10)(AX*1), Z3, Z5
+	VMOVUPS     Z5, 64(DI)(AX*1)
+	ADDQ        $0x00000080, AX
+	CMPQ        AX, BX
+	JB          loop2
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-64, BX
+	CMPQ AX, BX
+	JAE  tail
+
+	// at most one whole vector left
+	VMOVUPS     (DI)(AX*1), Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PS (SI)(AX*1), Z0, Z4
+	VFMADD231PS (R8)(AX*1), Z1, Z4
+	VFMADD231PS (R9)(AX*1), Z2, Z4
+	VFMADD231PS (R10)(AX*1), Z3, Z4
+	VMOVUPS     Z4, (DI)(AX*1)
+	ADDQ        $0x00000040, AX
+
+tail:
+	ANDQ $0x0000003f, CX
+	JZ   done
+
+	// K1 = the low CX/size bits: the lanes of the partial vector
+	SHRQ        $0x02, CX
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVUPS.Z   (DI)(AX*1), K1, Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PS (SI)(AX*1), Z0, K1, Z4
+	VFMADD231PS (R8)(AX*1), Z1, K1, Z4
+	VFMADD231PS (R9)(AX*1), Z2, K1, Z4
+	VFMADD231PS (R10)(AX*1), Z3, K1, Z4
+	VMOVUPS     Z4, K1, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpy4AsmAVX512F64(dst []float64, x0 []float64, x1 []float64, x2 []float64, x3 []float64, a0 float64, a1 float64, a2 float64, a3 float64, keep int)
+// Requires: AVX, AVX512F
+TEXT ·axpy4AsmAVX512F64(SB), NOSPLIT, $0-160
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x0_base+24(FP), SI
+	MOVQ         x1_base+48(FP), R8
+	MOVQ         x2_base+72(FP), R9
+	MOVQ         x3_base+96(FP), R10
+	VBROADCASTSD a0+120(FP), Z0
+	VBROADCASTSD a1+128(FP), Z1
+	VBROADCASTSD a2+136(FP), Z2
+	VBROADCASTSD a3+144(FP), Z3
+	VPBROADCASTQ keep+152(FP), Z6
+	SHLQ         $0x03, CX
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the bytes in blocks of 2 vectors
+	ANDQ $-128, BX
+	JZ   one
+
+loop2:
+	VMOVUPD     (DI)(AX*1), Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PD (SI)(AX*1), Z0, Z4
+	VFMADD231PD (R8)(AX*1), Z1, Z4
+	VFMADD231PD (R9)(AX*1), Z2, Z4
+	VFMADD231PD (R10)(AX*1), Z3, Z4
+	VMOVUPD     Z4, (DI)(AX*1)
+	VMOVUPD     64(DI)(AX*1), Z5
+	VPANDD      Z6, Z5, Z5
+	VFMADD231PD 64(SI)(AX*1), Z0, Z5
+	VFMADD231PD 64(R8)(AX*1), Z1, Z5
+	VFMADD231PD 64(R9)(AX*1), Z2, Z5
+	VFMADD231PD 64(R10)(AX*1), Z3, Z5
+	VMOVUPD     Z5, 64(DI)(AX*1)
+	ADDQ        $0x00000080, AX
+	CMPQ        AX, BX
+	JB          loop2
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-64, BX
+	CMPQ AX, BX
+	JAE  tail
+
+	// at most one whole vector left
+	VMOVUPD     (DI)(AX*1), Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PD (SI)(AX*1), Z0, Z4
+	VFMADD231PD (R8)(AX*1), Z1, Z4
+	VFMADD231PD (R9)(AX*1), Z2, Z4
+	VFMADD231PD (R10)(AX*1), Z3, Z4
+	VMOVUPD     Z4, (DI)(AX*1)
+	ADDQ        $0x00000040, AX
+
+tail:
+	ANDQ $0x0000003f, CX
+	JZ   done
+
+	// K1 = the low CX/size bits: the lanes of the partial vector
+	SHRQ        $0x03, CX
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVUPD.Z   (DI)(AX*1), K1, Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PD (SI)(AX*1), Z0, K1, Z4
+	VFMADD231PD (R8)(AX*1), Z1, K1, Z4
+	VFMADD231PD (R9)(AX*1), Z2, K1, Z4
+	VFMADD231PD (R10)(AX*1), Z3, K1, Z4
+	VMOVUPD     Z4, K1, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpy4AsmAVX2F32(dst []float32, x0 []float32, x1 []float32, x2 []float32, x3 []float32, a0 float32, a1 float32, a2 float32, a3 float32, keep int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·axpy4AsmAVX2F32(SB), NOSPLIT, $0-144
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x0_base+24(FP), SI
+	MOVQ         x1_base+48(FP), R8
+	MOVQ         x2_base+72(FP), R9
+	MOVQ         x3_base+96(FP), R10
+	VBROADCASTSS a0+120(FP), Y0
+	VBROADCASTSS a1+124(FP), Y1
+	VBROADCASTSS a2+128(FP), Y2
+	VBROADCASTSS a3+132(FP), Y3
+	VPBROADCASTQ keep+136(FP), Y9
+	SHLQ         $0x02, CX
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the bytes in blocks of 2 vectors
+	ANDQ $-64, BX
+	JZ   one
+
+loop2:
+	VMOVUPS     (DI)(AX*1), Y4
+	VPAND       Y9, Y4, Y4
+	VFMADD231PS (SI)(AX*1), Y0, Y4
+	VFMADD231PS (R8)(AX*1), Y1, Y4
+	VFMADD231PS (R9)(AX*1), Y2, Y4
+	VFMADD231PS (R10)(AX*1), Y3, Y4
+	VMOVUPS     Y4, (DI)(AX*1)
+	VMOVUPS     32(DI)(AX*1), Y5
+	VPAND       Y9, Y5, Y5
+	VFMADD231PS 32(SI)(AX*1), Y0, Y5
+	VFMADD231PS 32(R8)(AX*1), Y1, Y5
+	VFMADD231PS 32(R9)(AX*1), Y2, Y5
+	VFMADD231PS 32(R10)(AX*1), Y3, Y5
+	VMOVUPS     Y5, 32(DI)(AX*1)
+	ADDQ        $0x00000040, AX
+	CMPQ        AX, BX
+	JB          loop2
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-32, BX
+	CMPQ AX, BX
+	JAE  tail
+
+	// at most one whole vector left
+	VMOVUPS     (DI)(AX*1), Y4
+	VPAND       Y9, Y4, Y4
+	VFMADD231PS (SI)(AX*1), Y0, Y4
+	VFMADD231PS (R8)(AX*1), Y1, Y4
+	VFMADD231PS (R9)(AX*1), Y2, Y4
+	VFMADD231PS (R10)(AX*1), Y3, Y4
+	VMOVUPS     Y4, (DI)(AX*1)
+	ADDQ        $0x00000020, AX
+
+tail:
+	ANDQ $0x0000001f, CX
+	JZ   done
+
+	// Y15 = the lane mask of CX bytes
+	LEAQ        rowsTailMask<>+32(SB), R11
+	SUBQ        CX, R11
+	VMOVDQU     (R11), Y15
+	VMASKMOVPS  (DI)(AX*1), Y15, Y4
+	VMASKMOVPS  (SI)(AX*1), Y15, Y5
+	VMASKMOVPS  (R8)(AX*1), Y15, Y6
+	VMASKMOVPS  (R9)(AX*1), Y15, Y7
+	VMASKMOVPS  (R10)(AX*1), Y15, Y8
+	VPAND       Y9, Y4, Y4
+	VFMADD231PS Y5, Y0, Y4
+	VFMADD231PS Y6, Y1, Y4
+	VFMADD231PS Y7, Y2, Y4
+	VFMADD231PS Y8, Y3, Y4
+	VMASKMOVPS  Y4, Y15, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpy4AsmAVX2F64(dst []float64, x0 []float64, x1 []float64, x2 []float64, x3 []float64, a0 float64, a1 float64, a2 float64, a3 float64, keep int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·axpy4AsmAVX2F64(SB), NOSPLIT, $0-160
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x0_base+24(FP), SI
+	MOVQ         x1_base+48(FP), R8
+	MOVQ         x2_base+72(FP), R9
+	MOVQ         x3_base+96(FP), R10
+	VBROADCASTSD a0+120(FP), Y0
+	VBROADCASTSD a1+128(FP), Y1
+	VBROADCASTSD a2+136(FP), Y2
+	VBROADCASTSD a3+144(FP), Y3
+	VPBROADCASTQ keep+152(FP), Y9
+	SHLQ         $0x03, CX
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the bytes in blocks of 2 vectors
+	ANDQ $-64, BX
+	JZ   one
+
+loop2:
+	VMOVUPD     (DI)(AX*1), Y4
+	VPAND       Y9, Y4, Y4
+	VFMADD231PD (SI)(AX*1), Y0, Y4
+	VFMADD231PD (R8)(AX*1), Y1, Y4
+	VFMADD231PD (R9)(AX*1), Y2, Y4
+	VFMADD231PD (R10)(AX*1), Y3, Y4
+	VMOVUPD     Y4, (DI)(AX*1)
+	VMOVUPD     32(DI)(AX*1), Y5
+	VPAND       Y9, Y5, Y5
+	VFMADD231PD 32(SI)(AX*1), Y0, Y5
+	VFMADD231PD 32(R8)(AX*1), Y1, Y5
+	VFMADD231PD 32(R9)(AX*1), Y2, Y5
+	VFMADD231PD 32(R10)(AX*1), Y3, Y5
+	VMOVUPD     Y5, 32(DI)(AX*1)
+	ADDQ        $0x00000040, AX
+	CMPQ        AX, BX
+	JB          loop2
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-32, BX
+	CMPQ AX, BX
+	JAE  tail
+
+	// at most one whole vector left
+	VMOVUPD     (DI)(AX*1), Y4
+	VPAND       Y9, Y4, Y4
+	VFMADD231PD (SI)(AX*1), Y0, Y4
+	VFMADD231PD (R8)(AX*1), Y1, Y4
+	VFMADD231PD (R9)(AX*1), Y2, Y4
+	VFMADD231PD (R10)(AX*1), Y3, Y4
+	VMOVUPD     Y4, (DI)(AX*1)
+	ADDQ        $0x00000020, AX
+
+tail:
+	ANDQ $0x0000001f, CX
+	JZ   done
+
+	// Y15 = the lane mask of CX bytes
+	LEAQ        rowsTailMask<>+32(SB), R11
+	SUBQ        CX, R11
+	VMOVDQU     (R11), Y15
+	VMASKMOVPD  (DI)(AX*1), Y15, Y4
+	VMASKMOVPD  (SI)(AX*1), Y15, Y5
+	VMASKMOVPD  (R8)(AX*1), Y15, Y6
+	VMASKMOVPD  (R9)(AX*1), Y15, Y7
+	VMASKMOVPD  (R10)(AX*1), Y15, Y8
+	VPAND       Y9, Y4, Y4
+	VFMADD231PD Y5, Y0, Y4
+	VFMADD231PD Y6, Y1, Y4
+	VFMADD231PD Y7, Y2, Y4
+	VFMADD231PD Y8, Y3, Y4
+	VMASKMOVPD  Y4, Y15, (DI)(AX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func dotAsmAVX512F32(x []float32, y []float32) float32
+// Requires: AVX, AVX512F
+TEXT ·dotAsmAVX512F32(SB), NOSPLIT, $0-52
+	// dot: x[i]·y[i] summed into V0 … V3 (zeroed first): vector v of each
+	// block of 4 into Vv, the whole vectors after the blocks into V0, the
+	// masked tail into V1 (AVX-512: merge masking, its masked-off lanes keep
+	// their value and are not read; AVX2: the masked-off lanes of x and y read
+	// as 0, and fma(0, 0, s) = s + 0 = s for every partial sum s: s is never
+	// −0, as the sums start at +0 and an FMA or an add gives −0 only from two
+	// −0s). Then V0 = (V0+V1) + (V2+V3), and the lanes of V0 are halved down
+	// to one. x is at SI, y at DI.
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	MOVQ   y_base+24(FP), DI
+	SHLQ   $0x02, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORL   AX, AX
+	MOVQ   CX, BX
+
+	// BX = the bytes in blocks of 4 vectors
+	ANDQ $-256, BX
+	JZ   one
+
+loop4:
+	VMOVUPS     (SI)(AX*1), Z4
+	VMOVUPS     64(SI)(AX*1), Z5
+	VMOVUPS     128(SI)(AX*1), Z6
+	VMOVUPS     192(SI)(AX*1), Z7
+	VFMADD231PS (DI)(AX*1), Z4, Z0
+	VFMADD231PS 64(DI)(AX*1), Z5, Z1
+	VFMADD231PS 128(DI)(AX*1), Z6, Z2
+	VFMADD231PS 192(DI)(AX*1), Z7, Z3
+	ADDQ        $0x00000100, AX
+	CMPQ        AX, BX
+	JB          loop4
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-64, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPS     (SI)(AX*1), Z4
+	VFMADD231PS (DI)(AX*1), Z4, Z0
+	ADDQ        $0x00000040, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000003f, CX
+	JZ   sum
+
+	// K1 = the low CX/size bits: the lanes of the partial vector
+	SHRQ        $0x02, CX
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVUPS.Z   (SI)(AX*1), K1, Z4
+	VFMADD231PS (DI)(AX*1), Z4, K1, Z1
+
+sum:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+
+	// Halve the 16 lanes: lane l += lane l+8, …, l+1.
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dotAsmAVX512F64(x []float64, y []float64) float64
+// Requires: AVX, AVX512F
+TEXT ·dotAsmAVX512F64(SB), NOSPLIT, $0-56
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	MOVQ   y_base+24(FP), DI
+	SHLQ   $0x03, CX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORL   AX, AX
+	MOVQ   CX, BX
+
+	// BX = the bytes in blocks of 4 vectors
+	ANDQ $-256, BX
+	JZ   one
+
+loop4:
+	VMOVUPD     (SI)(AX*1), Z4
+	VMOVUPD     64(SI)(AX*1), Z5
+	VMOVUPD     128(SI)(AX*1), Z6
+	VMOVUPD     192(SI)(AX*1), Z7
+	VFMADD231PD (DI)(AX*1), Z4, Z0
+	VFMADD231PD 64(DI)(AX*1), Z5, Z1
+	VFMADD231PD 128(DI)(AX*1), Z6, Z2
+	VFMADD231PD 192(DI)(AX*1), Z7, Z3
+	ADDQ        $0x00000100, AX
+	CMPQ        AX, BX
+	JB          loop4
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-64, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPD     (SI)(AX*1), Z4
+	VFMADD231PD (DI)(AX*1), Z4, Z0
+	ADDQ        $0x00000040, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000003f, CX
+	JZ   sum
+
+	// K1 = the low CX/size bits: the lanes of the partial vector
+	SHRQ        $0x03, CX
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVUPD.Z   (SI)(AX*1), K1, Z4
+	VFMADD231PD (DI)(AX*1), Z4, K1, Z1
+
+sum:
+	VADDPD Z1, Z0, Z0
+	VADDPD Z3, Z2, Z2
+	VADDPD Z2, Z0, Z0
+
+	// Halve the 8 lanes: lane l += lane l+4, …, l+1.
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPD        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X0
+	VUNPCKHPD     X0, X0, X1
+	VADDSD        X1, X0, X0
+	VMOVSD        X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dotAsmAVX2F32(x []float32, y []float32) float32
+// Requires: AVX, FMA3
+TEXT ·dotAsmAVX2F32(SB), NOSPLIT, $0-52
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	MOVQ   y_base+24(FP), DI
+	SHLQ   $0x02, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORL   AX, AX
+	MOVQ   CX, BX
+
+	// BX = the bytes in blocks of 4 vectors
+	ANDQ $-128, BX
+	JZ   one
+
+loop4:
+	VMOVUPS     (SI)(AX*1), Y4
+	VMOVUPS     32(SI)(AX*1), Y5
+	VMOVUPS     64(SI)(AX*1), Y6
+	VMOVUPS     96(SI)(AX*1), Y7
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	VFMADD231PS 32(DI)(AX*1), Y5, Y1
+	VFMADD231PS 64(DI)(AX*1), Y6, Y2
+	VFMADD231PS 96(DI)(AX*1), Y7, Y3
+	ADDQ        $0x00000080, AX
+	CMPQ        AX, BX
+	JB          loop4
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-32, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPS     (SI)(AX*1), Y4
+	VFMADD231PS (DI)(AX*1), Y4, Y0
+	ADDQ        $0x00000020, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000001f, CX
+	JZ   sum
+
+	// Y15 = the lane mask of CX bytes
+	LEAQ        rowsTailMask<>+32(SB), R11
+	SUBQ        CX, R11
+	VMOVDQU     (R11), Y15
+	VMASKMOVPS  (SI)(AX*1), Y15, Y4
+	VMASKMOVPS  (DI)(AX*1), Y15, Y5
+	VFMADD231PS Y5, Y4, Y1
+
+sum:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+
+	// Halve the 8 lanes: lane l += lane l+4, …, l+1.
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func dotAsmAVX2F64(x []float64, y []float64) float64
+// Requires: AVX, FMA3
+TEXT ·dotAsmAVX2F64(SB), NOSPLIT, $0-56
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	MOVQ   y_base+24(FP), DI
+	SHLQ   $0x03, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORL   AX, AX
+	MOVQ   CX, BX
+
+	// BX = the bytes in blocks of 4 vectors
+	ANDQ $-128, BX
+	JZ   one
+
+loop4:
+	VMOVUPD     (SI)(AX*1), Y4
+	VMOVUPD     32(SI)(AX*1), Y5
+	VMOVUPD     64(SI)(AX*1), Y6
+	VMOVUPD     96(SI)(AX*1), Y7
+	VFMADD231PD (DI)(AX*1), Y4, Y0
+	VFMADD231PD 32(DI)(AX*1), Y5, Y1
+	VFMADD231PD 64(DI)(AX*1), Y6, Y2
+	VFMADD231PD 96(DI)(AX*1), Y7, Y3
+	ADDQ        $0x00000080, AX
+	CMPQ        AX, BX
+	JB          loop4
+
+one:
+	MOVQ CX, BX
+
+	// BX = the bytes in whole vectors
+	ANDQ $-32, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPD     (SI)(AX*1), Y4
+	VFMADD231PD (DI)(AX*1), Y4, Y0
+	ADDQ        $0x00000020, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000001f, CX
+	JZ   sum
+
+	// Y15 = the lane mask of CX bytes
+	LEAQ        rowsTailMask<>+32(SB), R11
+	SUBQ        CX, R11
+	VMOVDQU     (R11), Y15
+	VMASKMOVPD  (SI)(AX*1), Y15, Y4
+	VMASKMOVPD  (DI)(AX*1), Y15, Y5
+	VFMADD231PD Y5, Y4, Y1
+
+sum:
+	VADDPD Y1, Y0, Y0
+	VADDPD Y3, Y2, Y2
+	VADDPD Y2, Y0, Y0
+
+	// Halve the 4 lanes: lane l += lane l+2, …, l+1.
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X0
+	VUNPCKHPD    X0, X0, X1
+	VADDSD       X1, X0, X0
+	VMOVSD       X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
+// func packDZBAVX512F32(dst []float32, dr []float32, lddr int, bits []uint64, stride int, db []float32, dz []float32, lddz int, rows int, nb int, panel int)
+// Requires: AVX, AVX512F
+TEXT ·packDZBAVX512F32(SB), NOSPLIT, $24-168
+	// The dW GEMM's packer of B = dZ from dR and the mask bits, with db and dZ.
+	// Registers: SI, BX, R8 = row 0 of the current rows' dR, bits and dZ; DX,
+	// CX, R10 = their row strides in bytes; R13 = where the current rows go in
+	// the current panel, R11 = the panel stride in bytes; AX = the current
+	// panel's column offset in bytes of dR (and dZ and db, at DI); R12, R14,
+	// R9 = the current row's dR, bits and dZ in the panel. 0(SP) = the current
+	// rows' place in panel 0, 8(SP) = the rows left, 16(SP) = the whole
+	// panels' bytes of a row. K3 is all ones and K2 the columns of the partial
+	// panel; K4/K5 mask dZ's stores and K6/K7 db's load and store,
+	// whole/partial panel: empty masks when dZ or db is not wanted, so that
+	// one loop serves the four cases without a branch (a masked store of an
+	// empty mask writes nothing and cannot fault). Z8 = 1, Z9 = db's vector.
+	MOVQ dst_base+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ rows+144(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ dr_base+24(FP), SI
+	MOVQ lddr+48(FP), DX
+	MOVQ bits_base+56(FP), BX
+	MOVQ stride+80(FP), CX
+	MOVQ panel+160(FP), R11
+	MOVQ nb+152(FP), R9
+	MOVQ db_base+88(FP), DI
+	MOVQ db_len+96(FP), R12
+	MOVQ dz_base+112(FP), R8
+	MOVQ dz_len+120(FP), R13
+	MOVQ lddz+136(FP), R10
+
+	// Z8 = 1; the strides in bytes
+	MOVQ         $0x3f800000, AX
+	VPBROADCASTD AX, Z8
+	SHLQ         $0x02, DX
+	SHLQ         $0x03, CX
+	SHLQ         $0x02, R11
+	SHLQ         $0x02, R10
+
+	// 16(SP) = the whole panels' bytes of a row
+	MOVQ R9, AX
+	SHRQ $0x04, AX
+	SHLQ $0x06, AX
+	MOVQ AX, 16(SP)
+
+	// K2 = the columns of the partial panel (CX kept in AX)
+	MOVQ  CX, AX
+	MOVQ  R9, CX
+	ANDQ  $0x0000000f, CX
+	MOVL  $0x00000001, R9
+	SHLL  CL, R9
+	DECL  R9
+	KMOVW R9, K2
+	MOVQ  AX, CX
+
+	// K3 = all ones; K4, K5 dZ's masks; without dZ, R8 = SI and R10 = 0
+	KXNORW K3, K3, K3
+	KXORW  K4, K4, K4
+	KXORW  K5, K5, K5
+	TESTQ  R13, R13
+	JZ     nodz
+	KMOVW  K3, K4
+	KMOVW  K2, K5
+	JMP    db
+
+nodz:
+	MOVQ SI, R8
+	XORQ R10, R10
+
+db:
+	// K6, K7 db's masks; without db, DI = SI
+	KXORW K6, K6, K6
+	KXORW K7, K7, K7
+	TESTQ R12, R12
+	JZ    nodb
+	KMOVW K3, K6
+	KMOVW K2, K7
+	JMP   group
+
+nodb:
+	MOVQ SI, DI
+
+group:
+	// Groups of 4 rows go panel by panel, so that db's vector is loaded and
+	// stored once for 4 rows and each panel receives 256 contiguous bytes;
+	// then the last rows one at a time. Four rows, not more nor fewer
+	// (BenchmarkAVX512PackDZB): 2 rows load and store db twice as often, 8
+	// rows are more streams of dR and dZ at once than the prefetchers follow,
+	// and rows one at a time take db through memory from row to row.
+	CMPQ 8(SP), $0x04
+	JB   single
+	XORQ AX, AX
+	MOVQ (SP), R13
+
+gpanel:
+	CMPQ        AX, 16(SP)
+	JAE         gpartial
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x05, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*1), K6, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z0, K4, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, 64(R13)
+	VMOVUPS     Z0, K4, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, 128(R13)
+	VMOVUPS     Z0, K4, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, 192(R13)
+	VMOVUPS     Z0, K4, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VMOVUPS     Z9, K6, (DI)(AX*1)
+	ADDQ        $0x40, AX
+	ADDQ        R11, R13
+	JMP         gpanel
+
+gpartial:
+	KORTESTW    K2, K2
+	JZ          gnext
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x05, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*1), K7, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z0, K5, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, 64(R13)
+	VMOVUPS     Z0, K5, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, 128(R13)
+	VMOVUPS     Z0, K5, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, 192(R13)
+	VMOVUPS     Z0, K5, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VMOVUPS     Z9, K7, (DI)(AX*1)
+
+gnext:
+	// the next 4 rows
+	LEAQ (SI)(DX*4), SI
+	LEAQ (BX)(CX*4), BX
+	LEAQ (R8)(R10*4), R8
+	ADDQ $0x00000100, (SP)
+	SUBQ $0x04, 8(SP)
+	JMP  group
+
+single:
+	CMPQ 8(SP), $0x00
+	JE   done
+	XORQ AX, AX
+	MOVQ (SP), R13
+
+spanel:
+	CMPQ        AX, 16(SP)
+	JAE         spartial
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x05, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*1), K6, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z0, K4, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VMOVUPS     Z9, K6, (DI)(AX*1)
+	ADDQ        $0x40, AX
+	ADDQ        R11, R13
+	JMP         spanel
+
+spartial:
+	KORTESTW    K2, K2
+	JZ          snext
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x05, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*1), K7, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVUPS.Z   (R12), K1, Z0
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z0, K5, (R9)
+	VFMADD231PS Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VMOVUPS     Z9, K7, (DI)(AX*1)
+
+snext:
+	// the next 1 rows
+	ADDQ DX, SI
+	ADDQ CX, BX
+	ADDQ R10, R8
+	ADDQ $0x40, (SP)
+	DECQ 8(SP)
+	JMP  single
+
+done:
+	VZEROUPPER
+	RET
+
+// func packDZBAVX512F64(dst []float64, dr []float64, lddr int, bits []uint64, stride int, db []float64, dz []float64, lddz int, rows int, nb int, panel int)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·packDZBAVX512F64(SB), NOSPLIT, $24-168
+	MOVQ dst_base+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ rows+144(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ dr_base+24(FP), SI
+	MOVQ lddr+48(FP), DX
+	MOVQ bits_base+56(FP), BX
+	MOVQ stride+80(FP), CX
+	MOVQ panel+160(FP), R11
+	MOVQ nb+152(FP), R9
+	MOVQ db_base+88(FP), DI
+	MOVQ db_len+96(FP), R12
+	MOVQ dz_base+112(FP), R8
+	MOVQ dz_len+120(FP), R13
+	MOVQ lddz+136(FP), R10
+
+	// Z8 = 1; the strides in bytes
+	MOVQ         $0x3ff0000000000000, AX
+	VPBROADCASTQ AX, Z8
+	SHLQ         $0x03, DX
+	SHLQ         $0x03, CX
+	SHLQ         $0x03, R11
+	SHLQ         $0x03, R10
+
+	// 16(SP) = the whole panels' bytes of a row
+	MOVQ R9, AX
+	SHRQ $0x03, AX
+	SHLQ $0x06, AX
+	MOVQ AX, 16(SP)
+
+	// K2 = the columns of the partial panel (CX kept in AX)
+	MOVQ  CX, AX
+	MOVQ  R9, CX
+	ANDQ  $0x00000007, CX
+	MOVL  $0x00000001, R9
+	SHLL  CL, R9
+	DECL  R9
+	KMOVW R9, K2
+	MOVQ  AX, CX
+
+	// K3 = all ones; K4, K5 dZ's masks; without dZ, R8 = SI and R10 = 0
+	KXNORW K3, K3, K3
+	KXORW  K4, K4, K4
+	KXORW  K5, K5, K5
+	TESTQ  R13, R13
+	JZ     nodz
+	KMOVW  K3, K4
+	KMOVW  K2, K5
+	JMP    db
+
+nodz:
+	MOVQ SI, R8
+	XORQ R10, R10
+
+db:
+	// K6, K7 db's masks; without db, DI = SI
+	KXORW K6, K6, K6
+	KXORW K7, K7, K7
+	TESTQ R12, R12
+	JZ    nodb
+	KMOVW K3, K6
+	KMOVW K2, K7
+	JMP   group
+
+nodb:
+	MOVQ SI, DI
+
+group:
+	CMPQ 8(SP), $0x04
+	JB   single
+	XORQ AX, AX
+	MOVQ (SP), R13
+
+gpanel:
+	CMPQ        AX, 16(SP)
+	JAE         gpartial
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x06, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPD.Z   (DI)(AX*1), K6, Z9
+	KMOVB       (R14), K1
+	KANDB       K1, K3, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, (R13)
+	VMOVUPD     Z0, K4, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVB       (R14), K1
+	KANDB       K1, K3, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, 64(R13)
+	VMOVUPD     Z0, K4, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVB       (R14), K1
+	KANDB       K1, K3, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, 128(R13)
+	VMOVUPD     Z0, K4, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVB       (R14), K1
+	KANDB       K1, K3, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, 192(R13)
+	VMOVUPD     Z0, K4, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VMOVUPD     Z9, K6, (DI)(AX*1)
+	ADDQ        $0x40, AX
+	ADDQ        R11, R13
+	JMP         gpanel
+
+gpartial:
+	KORTESTB    K2, K2
+	JZ          gnext
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x06, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPD.Z   (DI)(AX*1), K7, Z9
+	KMOVB       (R14), K1
+	KANDB       K1, K2, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, (R13)
+	VMOVUPD     Z0, K5, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVB       (R14), K1
+	KANDB       K1, K2, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, 64(R13)
+	VMOVUPD     Z0, K5, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVB       (R14), K1
+	KANDB       K1, K2, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, 128(R13)
+	VMOVUPD     Z0, K5, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVB       (R14), K1
+	KANDB       K1, K2, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, 192(R13)
+	VMOVUPD     Z0, K5, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VMOVUPD     Z9, K7, (DI)(AX*1)
+
+gnext:
+	// the next 4 rows
+	LEAQ (SI)(DX*4), SI
+	LEAQ (BX)(CX*4), BX
+	LEAQ (R8)(R10*4), R8
+	ADDQ $0x00000100, (SP)
+	SUBQ $0x04, 8(SP)
+	JMP  group
+
+single:
+	CMPQ 8(SP), $0x00
+	JE   done
+	XORQ AX, AX
+	MOVQ (SP), R13
+
+spanel:
+	CMPQ        AX, 16(SP)
+	JAE         spartial
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x06, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPD.Z   (DI)(AX*1), K6, Z9
+	KMOVB       (R14), K1
+	KANDB       K1, K3, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, (R13)
+	VMOVUPD     Z0, K4, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VMOVUPD     Z9, K6, (DI)(AX*1)
+	ADDQ        $0x40, AX
+	ADDQ        R11, R13
+	JMP         spanel
+
+spartial:
+	KORTESTB    K2, K2
+	JZ          snext
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x06, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPD.Z   (DI)(AX*1), K7, Z9
+	KMOVB       (R14), K1
+	KANDB       K1, K2, K1
+	VMOVUPD.Z   (R12), K1, Z0
+	VMOVUPD     Z0, (R13)
+	VMOVUPD     Z0, K5, (R9)
+	VFMADD231PD Z0, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VMOVUPD     Z9, K7, (DI)(AX*1)
+
+snext:
+	// the next 1 rows
+	ADDQ DX, SI
+	ADDQ CX, BX
+	ADDQ R10, R8
+	ADDQ $0x40, (SP)
+	DECQ 8(SP)
+	JMP  single
+
+done:
+	VZEROUPPER
+	RET
+
 // func tileAVX2F32(a []float32, b []float32, kc int, c []float32, ldc int, beta int, ldb int, mt int)
 // Requires: AVX, CMOV, FMA3, MMX+
 TEXT ·tileAVX2F32(SB), NOSPLIT, $0-112

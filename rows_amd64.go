@@ -5,7 +5,7 @@ package kernels
 import "unsafe"
 
 // The vector loops of the rows route (runRows in gemm.go), in AVX-512 and
-// AVX2+FMA assembly (rows_amd64.s), and their Go wrappers:
+// AVX2+FMA assembly (kernels_amd64.s), and their Go wrappers:
 //
 //	axpy(dst, α, x)                 dst[i] += α·x[i]
 //	axpy4(dst, a0…a3, x0…x3)        dst[i] += a0·x0[i], then a1·x1[i], a2·x2[i], a3·x3[i]
@@ -188,113 +188,10 @@ func rowsDotLong[T Float](x, y []T, asm func(x, y []T) T) (s T, _, _ []T) {
 
 // ---- the assembly ------------------------------------------------------------
 //
-// Each function is the Go in its comment, for any length: it reads the
-// length of x (dst for axpy4) and trusts the other slices to be as long.
-// fma(a, b, c) is a·b + c rounded once. dst may be x itself (each vector
-// of dst is read before it is written) but must not overlap it otherwise.
-// The AVX-512 functions use AVX-512 F, the AVX2 ones AVX2 and FMA.
-
-// axpyAsmAVX512F32 is, for len(dst) == len(x) and keep = −1 (all ones,
-// keepDst) or 0 (zeroDst),
-//
-//	for i, v := range x {
-//		d := dst[i]
-//		if keep == 0 {
-//			d = 0 // +0: the bits of dst[i] ANDed with keep
-//		}
-//		dst[i] = fma(alpha, v, d)
-//	}
-//
-//go:noescape
-func axpyAsmAVX512F32(dst, x []float32, alpha float32, keep int)
-
-// axpyAsmAVX512F64 is axpyAsmAVX512F32 for float64.
-//
-//go:noescape
-func axpyAsmAVX512F64(dst, x []float64, alpha float64, keep int)
-
-// axpyAsmAVX2F32 is axpyAsmAVX512F32 in AVX2.
-//
-//go:noescape
-func axpyAsmAVX2F32(dst, x []float32, alpha float32, keep int)
-
-// axpyAsmAVX2F64 is axpyAsmAVX512F64 in AVX2.
-//
-//go:noescape
-func axpyAsmAVX2F64(dst, x []float64, alpha float64, keep int)
-
-// axpy4AsmAVX512F32 is, for len(x0), len(x1), len(x2), len(x3) ≥ len(dst)
-// and keep as axpyAsmAVX512F32's,
-//
-//	for i := range dst {
-//		d := dst[i]
-//		if keep == 0 {
-//			d = 0
-//		}
-//		v := fma(a0, x0[i], d)
-//		v = fma(a1, x1[i], v)
-//		v = fma(a2, x2[i], v)
-//		dst[i] = fma(a3, x3[i], v)
-//	}
-//
-//go:noescape
-func axpy4AsmAVX512F32(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32, keep int)
-
-// axpy4AsmAVX512F64 is axpy4AsmAVX512F32 for float64.
-//
-//go:noescape
-func axpy4AsmAVX512F64(dst, x0, x1, x2, x3 []float64, a0, a1, a2, a3 float64, keep int)
-
-// axpy4AsmAVX2F32 is axpy4AsmAVX512F32 in AVX2.
-//
-//go:noescape
-func axpy4AsmAVX2F32(dst, x0, x1, x2, x3 []float32, a0, a1, a2, a3 float32, keep int)
-
-// axpy4AsmAVX2F64 is axpy4AsmAVX512F64 in AVX2.
-//
-//go:noescape
-func axpy4AsmAVX2F64(dst, x0, x1, x2, x3 []float64, a0, a1, a2, a3 float64, keep int)
-
-// dotAsmAVX512F32 is, for len(y) == len(x), with partial sums in 4
-// vectors acc[0 … 3] of L = 16 lanes,
-//
-//	var acc [4][L]float32
-//	n4 := len(x) &^ (4*L - 1) // blocks of 4 vectors
-//	for i := range n4 {
-//		v, l := i%(4*L)/L, i%L
-//		acc[v][l] = fma(x[i], y[i], acc[v][l])
-//	}
-//	n1 := len(x) &^ (L - 1) // then whole vectors
-//	for i := n4; i < n1; i++ {
-//		acc[0][i%L] = fma(x[i], y[i], acc[0][i%L])
-//	}
-//	for i := n1; i < len(x); i++ { // then the partial vector
-//		acc[1][i%L] = fma(x[i], y[i], acc[1][i%L])
-//	}
-//	for l := range L {
-//		acc[0][l] = (acc[0][l] + acc[1][l]) + (acc[2][l] + acc[3][l])
-//	}
-//	for h := L / 2; h >= 1; h /= 2 { // halve the lanes
-//		for l := range h {
-//			acc[0][l] += acc[0][l+h]
-//		}
-//	}
-//	return acc[0][0]
-//
-//go:noescape
-func dotAsmAVX512F32(x, y []float32) float32
-
-// dotAsmAVX512F64 is dotAsmAVX512F32 for float64: L = 8.
-//
-//go:noescape
-func dotAsmAVX512F64(x, y []float64) float64
-
-// dotAsmAVX2F32 is dotAsmAVX512F32 in AVX2: L = 8.
-//
-//go:noescape
-func dotAsmAVX2F32(x, y []float32) float32
-
-// dotAsmAVX2F64 is dotAsmAVX512F64 in AVX2: L = 4.
-//
-//go:noescape
-func dotAsmAVX2F64(x, y []float64) float64
+// The assembly functions are declared in kernels_amd64.go, with the Go
+// each replaces; _gen/rows.go writes them. Each is that Go for any
+// length: it reads the length of x (dst for axpy4) and trusts the other
+// slices to be as long. fma(a, b, c) is a·b + c rounded once. dst may be
+// x itself (each vector of dst is read before it is written) but must
+// not overlap it otherwise. The AVX-512 functions use AVX-512 F, the
+// AVX2 ones AVX2 and FMA.

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/gotypes"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// vecISA describes a vector width of the amd64 routines: AVX-512 (zmm,
+// 64 bytes) or AVX2 (ymm, 32 bytes), and the instructions that differ
+// between the two where the routines are otherwise one description.
+type vecISA struct {
+	Name  string // in the routines' names: "AVX512", "AVX2"
+	Bytes int    // bytes a vector
+	Z     bool   // zmm registers and K masks
+}
+
+var (
+	avx512 = vecISA{Name: "AVX512", Bytes: 64, Z: true}
+	avx2   = vecISA{Name: "AVX2", Bytes: 32}
+	isas   = []vecISA{avx512, avx2}
+)
+
+var zmm = [...]VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
+
+var kreg = [...]OpmaskPhysical{K0, K1, K2, K3, K4, K5, K6, K7}
+
+// V is vector register i at the width of w (Zi or Yi).
+func (w vecISA) V(i int) Register {
+	if w.Z {
+		return zmm[i]
+	}
+	return zmm[i].AsY()
+}
+
+// VEX is the register through which a VEX-encoded instruction writes
+// vector register i whole: Xi for a zmm (a VEX write clears the bits
+// above it), Yi for a ymm.
+func (w vecISA) VEX(i int) Register {
+	if w.Z {
+		return zmm[i].AsX()
+	}
+	return zmm[i].AsY()
+}
+
+// PAnd is the bitwise AND of w: VPANDD (EVEX) or VPAND (VEX).
+func (w vecISA) PAnd(a, b, dst Op) {
+	if w.Z {
+		VPANDD(a, b, dst)
+	} else {
+		VPAND(a, b, dst)
+	}
+}
+
+// mem is disp(base).
+func mem(base Register, disp int) Mem { return Mem{Base: base, Disp: disp} }
+
+// memx is disp(base)(index*1).
+func memx(base, index Register, disp int) Mem {
+	return Mem{Base: base, Index: index, Scale: 1, Disp: disp}
+}
+
+// addr is the address of a named argument or result (name+off(FP)).
+func addr(c gotypes.Component) Mem {
+	b, err := c.Resolve()
+	if err != nil {
+		panic(err)
+	}
+	return b.Addr
+}
+
+// loadArgs loads the arguments into general registers, in order: each
+// pair is a component (Param("x").Base(), Param("n")) and its register.
+func loadArgs(pairs ...any) {
+	for i := 0; i < len(pairs); i += 2 {
+		Load(pairs[i].(gotypes.Component), pairs[i+1].(Register))
+	}
+}
+
+// log2 is the base-2 logarithm of n, a power of two.
+func log2(n int) int {
+	k := 0
+	for 1<<k < n {
+		k++
+	}
+	if 1<<k != n {
+		panic(fmt.Sprintf("log2: %d is not a power of two", n))
+	}
+	return k
+}
+
+// text opens routine name with signature sig (a Go func type, T for the
+// element type), NOSPLIT, its doc comment (lines of doc, which lands on
+// the Go declaration) and //go:noescape.
+func text(name string, t elemType, sig, doc string) {
+	TEXT(name, NOSPLIT, strings.ReplaceAll(sig, "T", t.Go))
+	Doc(strings.Split(strings.TrimSpace(doc), "\n")...)
+	Pragma("noescape")
+}
+
+// variantDoc is the doc comment of routine name, a variant of base (the
+// AVX-512 float32 routine, whose doc shows the Go): "name is base for
+// float64 in AVX2" and the rest, if any.
+func variantDoc(name, base string, w vecISA, t elemType, rest string) string {
+	d := name + " is " + base
+	if t.Size != 4 {
+		d += " for " + t.Go
+	}
+	if !w.Z {
+		d += " in " + w.Name
+	}
+	return d + rest + "."
+}
+
+// commented records the comment blocks already written by commentOnce.
+var commented = map[string]bool{}
+
+// commentOnce writes the lines of c (a block shared by the variants of a
+// routine) into the current function the first time key is seen, so
+// that the generated file carries it once, in the first variant.
+func commentOnce(key, c string) {
+	if commented[key] {
+		return
+	}
+	commented[key] = true
+	Comment(strings.Split(strings.TrimSpace(c), "\n")...)
+}
