@@ -143,58 +143,6 @@ func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int,
 	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift, bcol, lda)
 }
 
-// tileAVX512F32 computes, for each of the ⌈m/16⌉ tiles of 16 rows down
-// each of the ⌈n/16⌉ columns of 16 columns of C, the 16×16 product of its
-// rows of A, A(i, p) (packed: a[q*16*kc+p*16+i%16] for row tile q = i/16;
-// with lda ≠ 0, where A lies: a[i*lda+p], all 16 rows of every tile) and
-// its 16 columns of B (b[t*bcol+p*ldb+j%16] for column tile t = j/16: ldb
-// = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
-// the row stride of B unpacked and bcol = 16; columns past n are not
-// read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
-//
-//	for i := range m {
-//		for j := range n {
-//			var v float32
-//			for p := range kc {
-//				v += A(i, p) * b[j/16*bcol+p*ldb+j%16]
-//			}
-//			if beta == 1 {
-//				v += c[i*ldc+j]
-//			}
-//			if fwd == 0 {
-//				c[i*ldc+j] = v
-//				continue
-//			}
-//			v += bias[j]
-//			if storeZ == 1 {
-//				z[i*ldz+j] = v
-//			}
-//			r[i*ldr+j] = relu(v)
-//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
-//			// row i's words (bytes little-endian: the word's bit
-//			// 8·shift+j while shift+j/8 < 8)
-//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
-//		}
-//		// and with fwd = 1, the bits of a last partial column tile's
-//		// columns from n up to its 16th are cleared
-//	}
-//
-// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
-// and z advance 16 rows a tile like c, so they must have m rows too).
-// The tiles go down a column, then on to the next column.
-//
-//go:noescape
-func tileAVX512F32(a, b []float32, ldb, kc int, c []float32, ldc, m, n, beta, fwd int, bias, z []float32, ldz, storeZ int, r []float32, ldr int, bits []uint64, stride, shift, bcol, lda int)
-
-// tileAVX512F64 is tileAVX512F32 for the 16×8 float64 tiles: columns of
-// 8, ldb = 8 and bcol = 8·kc when packed (8 where B lies), and 8 mask bits
-// a column tile, a byte.
-//
-//go:noescape
-func tileAVX512F64(a, b []float64, ldb, kc int, c []float64, ldc, m, n, beta, fwd int, bias, z []float64, ldz, storeZ int, r []float64, ldr int, bits []uint64, stride, shift, bcol, lda int)
-
 // packAPanelAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
 // kb columns (a multiple of 16):
 //
