@@ -143,49 +143,6 @@ func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int,
 	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift, bcol, lda)
 }
 
-// packAPanelAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
-// kb columns (a multiple of 16):
-//
-//	for p := range kb {
-//		for i := range 16 {
-//			dst[p*16+i] = a[i*lda+p]
-//		}
-//	}
-//
-//go:noescape
-func packAPanelAVX512F32(dst, a []float32, lda, kb int)
-
-// packAPanelAVX512F64 is packAPanelAVX512F32 for float64 (kb a multiple of
-// 8).
-//
-//go:noescape
-func packAPanelAVX512F64(dst, a []float64, lda, kb int)
-
-// tileNTAVX512F32 computes the 16×16 product of 16 rows of W where they
-// lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ
-// (b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m
-// columns (1 ≤ m, n ≤ 16; beta 0 or 1): a tile of dX = dZ·Wᵀ computed as
-// dXᵀ = W·dZᵀ, so that W is never transposed. It is this Go, with fused
-// multiply-adds:
-//
-//	for j := range n {
-//		for i := range m {
-//			var v float32
-//			for p := range kc {
-//				v += w[i*ldw+p] * b[p*16+j]
-//			}
-//			if beta == 1 {
-//				v += c[j*ldc+i]
-//			}
-//			c[j*ldc+i] = v
-//		}
-//	}
-//
-// It reads all 16 rows of w (15·ldw+kc elements), whatever m.
-//
-//go:noescape
-func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc, m, n, beta int)
-
 // gemmNTAVX512F32 is ops.gemmNT on the AVX-512 float32 path: C = A·Wᵀ
 // (+ C when beta = 1) for a short A (m ≤ 16·directMaxTiles rows) and
 // k ≤ 1024, with W (n×k) read where it lies by tileNTAVX512F32. A is
@@ -242,19 +199,6 @@ func gemmNTAVX512F32(m, n, k int, a []float32, lda int, w []float32, ldw int, c 
 	return true
 }
 
-// packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel
-// elements apart:
-//
-//	for p := range rows {
-//		for q := 0; q*16 < nb; q++ {
-//			out := dst[q*panel+p*16 : q*panel+p*16+16]
-//			clear(out[copy(out, b[p*ldb+q*16:p*ldb+min(nb, q*16+16)]):])
-//		}
-//	}
-//
-//go:noescape
-func packBRowsAVX512F32(dst, b []float32, ldb, rows, nb, panel int)
-
 // packBRowsAVX512F64 is packBRowsAVX512F32 for float64 and 8-column
 // micro-panels: the same copy of 64-byte panel rows, so the float32
 // assembly does it on the same bytes, every float64 two float32 lanes (a
@@ -282,12 +226,6 @@ func packBTAVX512F32Via(dst, b []float32, ldb, kb int) {
 		packBTAVX2F32(dst[16*k16:16*kb], b[k16:15*ldb+kb], ldb, kb-k16)
 	}
 }
-
-// fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the
-// FMA peak, for the benchmarks.
-//
-//go:noescape
-func fmaPeakAVX512(n int)
 
 // packAAVX512 packs as packAGeneric does (mr = lanes): whole panels of A
 // (not transposed), lanes columns at a time, in assembly; the columns past

@@ -93,3 +93,65 @@ func tileAVX512F32(a []float32, b []float32, ldb int, kc int, c []float32, ldc i
 //
 //go:noescape
 func tileAVX512F64(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileNTAVX512F32 computes the 16×16 product of 16 rows of W where they
+// lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ
+// (b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m
+// columns (1 ≤ m, n ≤ 16; beta 0 or 1): a tile of dX = dZ·Wᵀ computed as
+// dXᵀ = W·dZᵀ, so that W is never transposed. It is this Go, with fused
+// multiply-adds:
+//
+//	for j := range n {
+//		for i := range m {
+//			var v float32
+//			for p := range kc {
+//				v += w[i*ldw+p] * b[p*16+j]
+//			}
+//			if beta == 1 {
+//				v += c[j*ldc+i]
+//			}
+//			c[j*ldc+i] = v
+//		}
+//	}
+//
+// It reads all 16 rows of w (15·ldw+kc elements), whatever m.
+//
+//go:noescape
+func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc int, m int, n int, beta int)
+
+// packAPanelAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
+// kb columns (a multiple of 16):
+//
+//	for p := range kb {
+//		for i := range 16 {
+//			dst[p*16+i] = a[i*lda+p]
+//		}
+//	}
+//
+//go:noescape
+func packAPanelAVX512F32(dst []float32, a []float32, lda int, kb int)
+
+// packAPanelAVX512F64 is packAPanelAVX512F32 for float64 (kb a multiple of
+// 8).
+//
+//go:noescape
+func packAPanelAVX512F64(dst []float64, a []float64, lda int, kb int)
+
+// packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel
+// elements apart:
+//
+//	for p := range rows {
+//		for q := 0; q*16 < nb; q++ {
+//			out := dst[q*panel+p*16 : q*panel+p*16+16]
+//			clear(out[copy(out, b[p*ldb+q*16:p*ldb+min(nb, q*16+16)]):])
+//		}
+//	}
+//
+//go:noescape
+func packBRowsAVX512F32(dst []float32, b []float32, ldb int, rows int, nb int, panel int)
+
+// fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the
+// FMA peak, for the benchmarks.
+//
+//go:noescape
+func fmaPeakAVX512(n int)

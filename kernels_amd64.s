@@ -3243,3 +3243,834 @@ return:
 finish:
 	VZEROUPPER
 	RET
+
+// func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc int, m int, n int, beta int)
+// Requires: AVX, AVX512F
+TEXT ·tileNTAVX512F32(SB), NOSPLIT, $0-120
+	// Row i of the tile is row k0+i of W, broadcast a step at a time from its
+	// place (16 rows lda apart, by 4 base registers and 1, 2 and 3 times ldw),
+	// times a packed step of dZᵀ (16 batch rows, one zmm).
+	// R8, R9, R10, R11: rows 0, 4, 8, 12 of W; DX, R12 = ldw, 3·ldw in
+	// bytes; BX = the packed dZᵀ.
+	MOVQ    w_base+0(FP), R8
+	MOVQ    ldw+24(FP), DX
+	SHLQ    $0x02, DX
+	LEAQ    (DX)(DX*2), R12
+	LEAQ    (R8)(DX*4), R9
+	LEAQ    (R9)(DX*4), R10
+	LEAQ    (R10)(DX*4), R11
+	MOVQ    b_base+32(FP), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	MOVQ    kc+56(FP), CX
+	MOVQ    CX, AX
+	ANDQ    $0x03, AX
+	SHRQ    $0x02, CX
+	JZ      tail
+	PCALIGN $0x00000020
+
+loop4:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST (R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST (R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST (R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST (R9), Z16, Z4
+	VFMADD231PS.BCST (R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST (R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST (R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST (R10), Z16, Z8
+	VFMADD231PS.BCST (R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST (R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST (R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST (R11), Z16, Z12
+	VFMADD231PS.BCST (R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST (R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST (R11)(R12*1), Z16, Z15
+	VMOVUPS          64(BX), Z16
+	VFMADD231PS.BCST 4(R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST 4(R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST 4(R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 4(R9), Z16, Z4
+	VFMADD231PS.BCST 4(R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST 4(R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST 4(R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 4(R10), Z16, Z8
+	VFMADD231PS.BCST 4(R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST 4(R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST 4(R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 4(R11), Z16, Z12
+	VFMADD231PS.BCST 4(R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST 4(R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST 4(R11)(R12*1), Z16, Z15
+	VMOVUPS          128(BX), Z16
+	VFMADD231PS.BCST 8(R8), Z16, Z0
+	VFMADD231PS.BCST 8(R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST 8(R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST 8(R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 8(R9), Z16, Z4
+	VFMADD231PS.BCST 8(R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST 8(R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST 8(R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 8(R10), Z16, Z8
+	VFMADD231PS.BCST 8(R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST 8(R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST 8(R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 8(R11), Z16, Z12
+	VFMADD231PS.BCST 8(R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST 8(R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST 8(R11)(R12*1), Z16, Z15
+	VMOVUPS          192(BX), Z16
+	VFMADD231PS.BCST 12(R8), Z16, Z0
+	VFMADD231PS.BCST 12(R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST 12(R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST 12(R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 12(R9), Z16, Z4
+	VFMADD231PS.BCST 12(R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST 12(R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST 12(R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 12(R10), Z16, Z8
+	VFMADD231PS.BCST 12(R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST 12(R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST 12(R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 12(R11), Z16, Z12
+	VFMADD231PS.BCST 12(R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST 12(R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST 12(R11)(R12*1), Z16, Z15
+	ADDQ             $0x00000100, BX
+	ADDQ             $0x00000010, R8
+	ADDQ             $0x00000010, R9
+	ADDQ             $0x00000010, R10
+	ADDQ             $0x00000010, R11
+	DECQ             CX
+	JNZ              loop4
+
+tail:
+	TESTQ AX, AX
+	JZ    epilogue
+
+loop1:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST (R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST (R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST (R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST (R9), Z16, Z4
+	VFMADD231PS.BCST (R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST (R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST (R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST (R10), Z16, Z8
+	VFMADD231PS.BCST (R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST (R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST (R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST (R11), Z16, Z12
+	VFMADD231PS.BCST (R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST (R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST (R11)(R12*1), Z16, Z15
+	ADDQ             $0x00000040, BX
+	ADDQ             $0x00000004, R8
+	ADDQ             $0x00000004, R9
+	ADDQ             $0x00000004, R10
+	ADDQ             $0x00000004, R11
+	DECQ             AX
+	JNZ              loop1
+
+epilogue:
+	// Transpose the 16×16 float32 block in Z0–Z15 (row i in Zi) with
+	// Z16–Z31 as scratch, in four stages of shuffles: pairs of rows
+	// interleaved within 128-bit lanes (VUNPCKL/HPS), then pairs of pairs
+	// (VUNPCKL/HPD), so that lane l of U(g, j) holds column 4l+j of rows
+	// 4g … 4g+3; then the lanes of one column gathered from the four groups
+	// (VSHUFF32X4: imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1
+	// and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,
+	// Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z17
+	VSHUFF32X4 $0x88, Z12, Z8, Z18
+	VSHUFF32X4 $0xdd, Z12, Z8, Z19
+	VSHUFF32X4 $0x88, Z5, Z1, Z20
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z13, Z9, Z22
+	VSHUFF32X4 $0xdd, Z13, Z9, Z23
+	VSHUFF32X4 $0x88, Z6, Z2, Z24
+	VSHUFF32X4 $0xdd, Z6, Z2, Z25
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z27
+	VSHUFF32X4 $0x88, Z7, Z3, Z28
+	VSHUFF32X4 $0xdd, Z7, Z3, Z29
+	VSHUFF32X4 $0x88, Z15, Z11, Z30
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z18, Z16, Z0
+	VSHUFF32X4 $0xdd, Z18, Z16, Z1
+	VSHUFF32X4 $0x88, Z19, Z17, Z2
+	VSHUFF32X4 $0xdd, Z19, Z17, Z3
+	VSHUFF32X4 $0x88, Z22, Z20, Z4
+	VSHUFF32X4 $0xdd, Z22, Z20, Z5
+	VSHUFF32X4 $0x88, Z23, Z21, Z6
+	VSHUFF32X4 $0xdd, Z23, Z21, Z7
+	VSHUFF32X4 $0x88, Z26, Z24, Z8
+	VSHUFF32X4 $0xdd, Z26, Z24, Z9
+	VSHUFF32X4 $0x88, Z27, Z25, Z10
+	VSHUFF32X4 $0xdd, Z27, Z25, Z11
+	VSHUFF32X4 $0x88, Z30, Z28, Z12
+	VSHUFF32X4 $0xdd, Z30, Z28, Z13
+	VSHUFF32X4 $0x88, Z31, Z29, Z14
+	VSHUFF32X4 $0xdd, Z31, Z29, Z15
+
+	// DI = dX's row, SI = ldc in bytes, AX = the rows (n ≥ 1), K1 = the
+	// columns < m (m ≥ 1). dX row j = the tile's column j on the columns < m
+	// (with beta, plus the row of dX there, merge-masked); then on to the
+	// next row, or done after the last of n.
+	MOVQ    c_base+64(FP), DI
+	MOVQ    ldc+88(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    m+96(FP), CX
+	MOVL    $0x00000001, AX
+	SHLL    CL, AX
+	DECL    AX
+	KMOVW   AX, K1
+	MOVQ    n+104(FP), AX
+	CMPQ    beta+112(FP), $0x00000000
+	JNE     acc
+	VMOVUPS Z0, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z4, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z8, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z12, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z2, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z6, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z10, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z14, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z1, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z5, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z9, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z13, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z3, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z7, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z11, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z15, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	JMP     done
+
+acc:
+	VADDPS  (DI), Z0, K1, Z0
+	VMOVUPS Z0, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z4, K1, Z4
+	VMOVUPS Z4, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z8, K1, Z8
+	VMOVUPS Z8, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z12, K1, Z12
+	VMOVUPS Z12, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z2, K1, Z2
+	VMOVUPS Z2, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z6, K1, Z6
+	VMOVUPS Z6, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z10, K1, Z10
+	VMOVUPS Z10, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z14, K1, Z14
+	VMOVUPS Z14, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z1, K1, Z1
+	VMOVUPS Z1, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z5, K1, Z5
+	VMOVUPS Z5, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z9, K1, Z9
+	VMOVUPS Z9, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z13, K1, Z13
+	VMOVUPS Z13, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z3, K1, Z3
+	VMOVUPS Z3, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z7, K1, Z7
+	VMOVUPS Z7, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z11, K1, Z11
+	VMOVUPS Z11, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z15, K1, Z15
+	VMOVUPS Z15, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+
+done:
+	VZEROUPPER
+	RET
+
+// func packAPanelAVX512F32(dst []float32, a []float32, lda int, kb int)
+// Requires: AVX, AVX512F
+TEXT ·packAPanelAVX512F32(SB), NOSPLIT, $0-64
+	// A 16×16 block of A, read as 16 rows of 16 columns, is transposed in
+	// registers (64 shuffles) and stored as 16 steps of the micro-panel.
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), R8
+	MOVQ lda+48(FP), DX
+	SHLQ $0x02, DX
+
+	// R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.
+	LEAQ (DX)(DX*2), R12
+	LEAQ (R8)(DX*4), R9
+	LEAQ (R9)(DX*4), R10
+	LEAQ (R10)(DX*4), R11
+	MOVQ kb+56(FP), CX
+	SHRQ $0x04, CX
+	JZ   done
+
+loop:
+	VMOVUPS (R8), Z0
+	VMOVUPS (R8)(DX*1), Z1
+	VMOVUPS (R8)(DX*2), Z2
+	VMOVUPS (R8)(R12*1), Z3
+	VMOVUPS (R9), Z4
+	VMOVUPS (R9)(DX*1), Z5
+	VMOVUPS (R9)(DX*2), Z6
+	VMOVUPS (R9)(R12*1), Z7
+	VMOVUPS (R10), Z8
+	VMOVUPS (R10)(DX*1), Z9
+	VMOVUPS (R10)(DX*2), Z10
+	VMOVUPS (R10)(R12*1), Z11
+	VMOVUPS (R11), Z12
+	VMOVUPS (R11)(DX*1), Z13
+	VMOVUPS (R11)(DX*2), Z14
+	VMOVUPS (R11)(R12*1), Z15
+
+	// Transpose the 16×16 float32 block in Z0–Z15 (row i in Zi) with
+	// Z16–Z31 as scratch, in four stages of shuffles: pairs of rows
+	// interleaved within 128-bit lanes (VUNPCKL/HPS), then pairs of pairs
+	// (VUNPCKL/HPD), so that lane l of U(g, j) holds column 4l+j of rows
+	// 4g … 4g+3; then the lanes of one column gathered from the four groups
+	// (VSHUFF32X4: imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1
+	// and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,
+	// Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z17
+	VSHUFF32X4 $0x88, Z12, Z8, Z18
+	VSHUFF32X4 $0xdd, Z12, Z8, Z19
+	VSHUFF32X4 $0x88, Z5, Z1, Z20
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z13, Z9, Z22
+	VSHUFF32X4 $0xdd, Z13, Z9, Z23
+	VSHUFF32X4 $0x88, Z6, Z2, Z24
+	VSHUFF32X4 $0xdd, Z6, Z2, Z25
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z27
+	VSHUFF32X4 $0x88, Z7, Z3, Z28
+	VSHUFF32X4 $0xdd, Z7, Z3, Z29
+	VSHUFF32X4 $0x88, Z15, Z11, Z30
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z18, Z16, Z0
+	VSHUFF32X4 $0xdd, Z18, Z16, Z1
+	VSHUFF32X4 $0x88, Z19, Z17, Z2
+	VSHUFF32X4 $0xdd, Z19, Z17, Z3
+	VSHUFF32X4 $0x88, Z22, Z20, Z4
+	VSHUFF32X4 $0xdd, Z22, Z20, Z5
+	VSHUFF32X4 $0x88, Z23, Z21, Z6
+	VSHUFF32X4 $0xdd, Z23, Z21, Z7
+	VSHUFF32X4 $0x88, Z26, Z24, Z8
+	VSHUFF32X4 $0xdd, Z26, Z24, Z9
+	VSHUFF32X4 $0x88, Z27, Z25, Z10
+	VSHUFF32X4 $0xdd, Z27, Z25, Z11
+	VSHUFF32X4 $0x88, Z30, Z28, Z12
+	VSHUFF32X4 $0xdd, Z30, Z28, Z13
+	VSHUFF32X4 $0x88, Z31, Z29, Z14
+	VSHUFF32X4 $0xdd, Z31, Z29, Z15
+	VMOVUPS    Z0, (DI)
+	VMOVUPS    Z4, 64(DI)
+	VMOVUPS    Z8, 128(DI)
+	VMOVUPS    Z12, 192(DI)
+	VMOVUPS    Z2, 256(DI)
+	VMOVUPS    Z6, 320(DI)
+	VMOVUPS    Z10, 384(DI)
+	VMOVUPS    Z14, 448(DI)
+	VMOVUPS    Z1, 512(DI)
+	VMOVUPS    Z5, 576(DI)
+	VMOVUPS    Z9, 640(DI)
+	VMOVUPS    Z13, 704(DI)
+	VMOVUPS    Z3, 768(DI)
+	VMOVUPS    Z7, 832(DI)
+	VMOVUPS    Z11, 896(DI)
+	VMOVUPS    Z15, 960(DI)
+	ADDQ       $0x00000040, R8
+	ADDQ       $0x00000040, R9
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000400, DI
+	DECQ       CX
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func packAPanelAVX512F64(dst []float64, a []float64, lda int, kb int)
+// Requires: AVX, AVX512F
+TEXT ·packAPanelAVX512F64(SB), NOSPLIT, $0-64
+	// A 16×8 block, as two 8×8 transposes (24 shuffles each) of rows 0–7
+	// and 8–15, each step of the micro-panel being 16 elements: the first
+	// transpose fills the low halves of steps 0–7, the second their high
+	// halves.
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), R8
+	MOVQ lda+48(FP), DX
+	SHLQ $0x03, DX
+
+	// R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.
+	LEAQ (DX)(DX*2), R12
+	LEAQ (R8)(DX*4), R9
+	LEAQ (R9)(DX*4), R10
+	LEAQ (R10)(DX*4), R11
+	MOVQ kb+56(FP), CX
+	SHRQ $0x03, CX
+	JZ   done
+
+loop:
+	VMOVUPD    (R8), Z0
+	VMOVUPD    (R8)(DX*1), Z1
+	VMOVUPD    (R8)(DX*2), Z2
+	VMOVUPD    (R8)(R12*1), Z3
+	VMOVUPD    (R9), Z4
+	VMOVUPD    (R9)(DX*1), Z5
+	VMOVUPD    (R9)(DX*2), Z6
+	VMOVUPD    (R9)(R12*1), Z7
+	VMOVUPD    (R10), Z8
+	VMOVUPD    (R10)(DX*1), Z9
+	VMOVUPD    (R10)(DX*2), Z10
+	VMOVUPD    (R10)(R12*1), Z11
+	VMOVUPD    (R11), Z12
+	VMOVUPD    (R11)(DX*1), Z13
+	VMOVUPD    (R11)(DX*2), Z14
+	VMOVUPD    (R11)(R12*1), Z15
+	VUNPCKLPD  Z1, Z0, Z16
+	VUNPCKHPD  Z1, Z0, Z17
+	VUNPCKLPD  Z3, Z2, Z18
+	VUNPCKHPD  Z3, Z2, Z19
+	VUNPCKLPD  Z5, Z4, Z20
+	VUNPCKHPD  Z5, Z4, Z21
+	VUNPCKLPD  Z7, Z6, Z22
+	VUNPCKHPD  Z7, Z6, Z23
+	VSHUFF64X2 $0x88, Z18, Z16, Z0
+	VSHUFF64X2 $0xdd, Z18, Z16, Z1
+	VSHUFF64X2 $0x88, Z19, Z17, Z2
+	VSHUFF64X2 $0xdd, Z19, Z17, Z3
+	VSHUFF64X2 $0x88, Z22, Z20, Z4
+	VSHUFF64X2 $0xdd, Z22, Z20, Z5
+	VSHUFF64X2 $0x88, Z23, Z21, Z6
+	VSHUFF64X2 $0xdd, Z23, Z21, Z7
+	VSHUFF64X2 $0x88, Z4, Z0, Z16
+	VSHUFF64X2 $0xdd, Z4, Z0, Z17
+	VSHUFF64X2 $0x88, Z5, Z1, Z18
+	VSHUFF64X2 $0xdd, Z5, Z1, Z19
+	VSHUFF64X2 $0x88, Z6, Z2, Z20
+	VSHUFF64X2 $0xdd, Z6, Z2, Z21
+	VSHUFF64X2 $0x88, Z7, Z3, Z22
+	VSHUFF64X2 $0xdd, Z7, Z3, Z23
+	VUNPCKLPD  Z9, Z8, Z24
+	VUNPCKHPD  Z9, Z8, Z25
+	VUNPCKLPD  Z11, Z10, Z26
+	VUNPCKHPD  Z11, Z10, Z27
+	VUNPCKLPD  Z13, Z12, Z28
+	VUNPCKHPD  Z13, Z12, Z29
+	VUNPCKLPD  Z15, Z14, Z30
+	VUNPCKHPD  Z15, Z14, Z31
+	VSHUFF64X2 $0x88, Z26, Z24, Z8
+	VSHUFF64X2 $0xdd, Z26, Z24, Z9
+	VSHUFF64X2 $0x88, Z27, Z25, Z10
+	VSHUFF64X2 $0xdd, Z27, Z25, Z11
+	VSHUFF64X2 $0x88, Z30, Z28, Z12
+	VSHUFF64X2 $0xdd, Z30, Z28, Z13
+	VSHUFF64X2 $0x88, Z31, Z29, Z14
+	VSHUFF64X2 $0xdd, Z31, Z29, Z15
+	VSHUFF64X2 $0x88, Z12, Z8, Z24
+	VSHUFF64X2 $0xdd, Z12, Z8, Z25
+	VSHUFF64X2 $0x88, Z13, Z9, Z26
+	VSHUFF64X2 $0xdd, Z13, Z9, Z27
+	VSHUFF64X2 $0x88, Z14, Z10, Z28
+	VSHUFF64X2 $0xdd, Z14, Z10, Z29
+	VSHUFF64X2 $0x88, Z15, Z11, Z30
+	VSHUFF64X2 $0xdd, Z15, Z11, Z31
+	VMOVUPD    Z16, (DI)
+	VMOVUPD    Z24, 64(DI)
+	VMOVUPD    Z20, 128(DI)
+	VMOVUPD    Z28, 192(DI)
+	VMOVUPD    Z18, 256(DI)
+	VMOVUPD    Z26, 320(DI)
+	VMOVUPD    Z22, 384(DI)
+	VMOVUPD    Z30, 448(DI)
+	VMOVUPD    Z17, 512(DI)
+	VMOVUPD    Z25, 576(DI)
+	VMOVUPD    Z21, 640(DI)
+	VMOVUPD    Z29, 704(DI)
+	VMOVUPD    Z19, 768(DI)
+	VMOVUPD    Z27, 832(DI)
+	VMOVUPD    Z23, 896(DI)
+	VMOVUPD    Z31, 960(DI)
+	ADDQ       $0x00000040, R8
+	ADDQ       $0x00000040, R9
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000400, DI
+	DECQ       CX
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func packBRowsAVX512F32(dst []float32, b []float32, ldb int, rows int, nb int, panel int)
+// Requires: AVX, AVX512F
+TEXT ·packBRowsAVX512F32(SB), NOSPLIT, $0-80
+	// Each row of a micro-panel is one zmm, so row p of the block is loaded
+	// a vector at a time and stored into its panel, panel elements apart;
+	// the last, partial panel is loaded under the mask of its columns with
+	// the rest zeroed. It goes 8 rows at a time, across the panels: 8 lines
+	// of a panel stored in a row, each row read in order. Row by row, the
+	// stores of a row were panel elements apart (a multiple of 4 KiB when
+	// kc is a multiple of 64) and fought over one L1 set; a panel at a time
+	// down all the rows, the loads were ldb apart and the prefetchers lost
+	// them.
+	// R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;
+	// DX, R11 = ldb, 3·ldb and R8 = panel, in bytes.
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   b_base+24(FP), SI
+	MOVQ   ldb+48(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), R11
+	MOVQ   panel+72(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   nb+64(FP), CX
+	MOVQ   CX, R9
+	SHRQ   $0x04, R9
+	ANDQ   $0x0f, CX
+	MOVL   $0x00000001, AX
+	SHLL   CL, AX
+	DECL   AX
+	KMOVW  AX, K1
+	KXNORW K2, K2, K2
+	MOVQ   rows+56(FP), R10
+
+group:
+	// Groups of 8 rows, a panel at a time.
+	CMPQ  R10, $0x00000008
+	JB    rows
+	MOVQ  SI, R12
+	MOVQ  DI, R13
+	MOVQ  R9, AX
+	TESTQ AX, AX
+	JZ    gpartial
+
+gpanel:
+	LEAQ      (R12)(DX*4), BX
+	VMOVUPS.Z (R12), K2, Z0
+	VMOVUPS.Z (R12)(DX*1), K2, Z1
+	VMOVUPS.Z (R12)(DX*2), K2, Z2
+	VMOVUPS.Z (R12)(R11*1), K2, Z3
+	VMOVUPS.Z (BX), K2, Z4
+	VMOVUPS.Z (BX)(DX*1), K2, Z5
+	VMOVUPS.Z (BX)(DX*2), K2, Z6
+	VMOVUPS.Z (BX)(R11*1), K2, Z7
+	VMOVUPS   Z0, (R13)
+	VMOVUPS   Z1, 64(R13)
+	VMOVUPS   Z2, 128(R13)
+	VMOVUPS   Z3, 192(R13)
+	VMOVUPS   Z4, 256(R13)
+	VMOVUPS   Z5, 320(R13)
+	VMOVUPS   Z6, 384(R13)
+	VMOVUPS   Z7, 448(R13)
+	ADDQ      $0x00000040, R12
+	ADDQ      R8, R13
+	DECQ      AX
+	JNZ       gpanel
+
+gpartial:
+	KORTESTW  K1, K1
+	JZ        gnext
+	LEAQ      (R12)(DX*4), BX
+	VMOVUPS.Z (R12), K1, Z0
+	VMOVUPS.Z (R12)(DX*1), K1, Z1
+	VMOVUPS.Z (R12)(DX*2), K1, Z2
+	VMOVUPS.Z (R12)(R11*1), K1, Z3
+	VMOVUPS.Z (BX), K1, Z4
+	VMOVUPS.Z (BX)(DX*1), K1, Z5
+	VMOVUPS.Z (BX)(DX*2), K1, Z6
+	VMOVUPS.Z (BX)(R11*1), K1, Z7
+	VMOVUPS   Z0, (R13)
+	VMOVUPS   Z1, 64(R13)
+	VMOVUPS   Z2, 128(R13)
+	VMOVUPS   Z3, 192(R13)
+	VMOVUPS   Z4, 256(R13)
+	VMOVUPS   Z5, 320(R13)
+	VMOVUPS   Z6, 384(R13)
+	VMOVUPS   Z7, 448(R13)
+
+gnext:
+	LEAQ (SI)(DX*8), SI
+	ADDQ $0x00000200, DI
+	SUBQ $0x00000008, R10
+	JMP  group
+
+rows:
+	// The last rows (fewer than 8), one at a time across the panels.
+	TESTQ R10, R10
+	JZ    done
+
+row:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, R13
+	CMPQ R13, $0x00000004
+	JB   one
+
+four:
+	VMOVUPS (R11), Z0
+	VMOVUPS 64(R11), Z1
+	VMOVUPS 128(R11), Z2
+	VMOVUPS 192(R11), Z3
+	VMOVUPS Z0, (R12)
+	ADDQ    R8, R12
+	VMOVUPS Z1, (R12)
+	ADDQ    R8, R12
+	VMOVUPS Z2, (R12)
+	ADDQ    R8, R12
+	VMOVUPS Z3, (R12)
+	ADDQ    R8, R12
+	ADDQ    $0x00000100, R11
+	SUBQ    $0x00000004, R13
+	CMPQ    R13, $0x00000004
+	JAE     four
+
+one:
+	TESTQ   R13, R13
+	JZ      partial
+	VMOVUPS (R11), Z0
+	VMOVUPS Z0, (R12)
+	ADDQ    R8, R12
+	ADDQ    $0x00000040, R11
+	DECQ    R13
+	JMP     one
+
+partial:
+	KORTESTW  K1, K1
+	JZ        next
+	VMOVUPS.Z (R11), K1, Z0
+	VMOVUPS   Z0, (R12)
+
+next:
+	ADDQ DX, SI
+	ADDQ $0x00000040, DI
+	DECQ R10
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func fmaPeakAVX512(n int)
+// Requires: AVX, AVX512F
+TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-8
+	// The FMA peak, for the benchmarks to state speeds as a fraction of it: n
+	// iterations of 12 independent register-only VFMADD231PS (12·32 flops
+	// each), enough chains to cover the FMA latency.
+	MOVQ    n+0(FP), CX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	TESTQ   CX, CX
+	JZ      done
+	PCALIGN $0x00000020
+
+loop:
+	VFMADD231PS Z12, Z13, Z0
+	VFMADD231PS Z12, Z13, Z1
+	VFMADD231PS Z12, Z13, Z2
+	VFMADD231PS Z12, Z13, Z3
+	VFMADD231PS Z12, Z13, Z4
+	VFMADD231PS Z12, Z13, Z5
+	VFMADD231PS Z12, Z13, Z6
+	VFMADD231PS Z12, Z13, Z7
+	VFMADD231PS Z12, Z13, Z8
+	VFMADD231PS Z12, Z13, Z9
+	VFMADD231PS Z12, Z13, Z10
+	VFMADD231PS Z12, Z13, Z11
+	DECQ        CX
+	JNZ         loop
+
+done:
+	VZEROUPPER
+	RET

@@ -26,11 +26,11 @@ func genAVX512() {
 	for _, t := range []*avx512Type{avx512F32, avx512F64} {
 		avx512GenTile(avx512Tile{t: t, mr: 16, nr: 1})
 	}
-	// avx512GenTileNT(avx512F32)
-	// avx512GenPackAPanel(avx512F32)
-	// avx512GenPackAPanel(avx512F64)
-	// avx512GenPackBRows()
-	// avx512GenFMAPeak()
+	avx512GenTileNT(avx512F32)
+	avx512GenPackAPanel(avx512F32)
+	avx512GenPackAPanel(avx512F64)
+	avx512GenPackBRows()
+	avx512GenFMAPeak()
 }
 
 // avx512Type describes an element type to the AVX-512 generators: its

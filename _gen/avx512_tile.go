@@ -281,20 +281,11 @@ func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
 	for j := 0; j < s.nr; j++ {
 		s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
 	}
-	off := p * s.t.size
-	for q, base := range s.directBases() {
-		for r := 0; r < 4 && 4*q+r < s.mr; r++ {
-			m := []operand.Mem{
-				avx512M(base, off),
-				avx512MI(base, off, R14, 1),
-				avx512MI(base, off, R14, 2),
-				avx512MI(base, off, R12, 1),
-			}[r]
-			for j := 0; j < s.nr; j++ {
-				s.t.fmaBcst(m, s.bReg(j), s.acc(4*q+r, j))
-			}
-		}
+	bs := make([]VecPhysical, s.nr)
+	for j := range bs {
+		bs[j] = s.bReg(j)
 	}
+	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.size, R14, R12, bs, s.acc)
 }
 
 // avx512Step4 is four k steps (step = avx512Step or avx512StepDirect),
