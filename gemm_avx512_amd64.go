@@ -6,8 +6,9 @@ import "unsafe"
 
 // The AVX-512 GEMM kernels: the register tile with the epilogues of
 // gemm.go's tile (the GEMM's C = AB + βC and the forward pass's fused
-// bias, Z, mask bits and ReLU), and packers of A and B. The assembly is in
-// gemm_avx512_amd64.s.
+// bias, Z, mask bits and ReLU), and packers of A and B. The assembly is
+// generated into kernels_amd64.s by _gen/avx512*.go, the tile from its
+// shape (avx512Tile: element type, MR rows, NR vectors of B).
 //
 // Tiles: 16×16 for float32 and 16×8 for float64, one zmm of B per k step
 // and 16 accumulators, one a row. On this path's first target, AMD Zen 4

@@ -65,10 +65,10 @@ type avx512Epilogue struct {
 // avx512GenTile writes the tile routine of shape s.
 func avx512GenTile(s avx512Tile) {
 	t := s.t
-	if s.nr != 1 {
-		// The column masks (K1 for vector 0) and the edge's mask bits are
-		// written for one vector; more need a mask each from n.
-		panic("avx512: tiles of more than one vector of B are not written yet")
+	if s.mr < 1 || s.nr < 1 || s.nr > 6 || s.mr*s.nr+s.nr+1 > 32 || s.mr > 16 {
+		// MR·NR accumulators, NR vectors of B and +0 in the 32 registers;
+		// a mask register a vector; 4 base registers of A where it lies.
+		panic(fmt.Sprintf("avx512: no %d×%d tile", s.mr, s.nr))
 	}
 	TEXT(s.fn(), NOSPLIT, fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.goType))
 	Pragma("noescape")
@@ -244,16 +244,23 @@ func avx512NextPanel(s avx512Tile, local operand.Mem) {
 // prefetch never faults). Clobbers R12.
 func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
 	MOVQ(base, R12)
-	last := 64*s.nr - 1
+	// The row's lines: the start of each vector and the row's last byte.
+	var offs []int
+	for j := 0; j < s.nr; j++ {
+		offs = append(offs, 64*j)
+	}
+	offs = append(offs, 64*s.nr-1)
 	for i := 0; i < s.mr; i += 2 {
 		if i > 0 {
 			LEAQ(avx512MI(R12, 0, ld, 2), R12)
 		}
-		op(avx512M(R12, 0))
-		op(avx512M(R12, last))
+		for _, o := range offs {
+			op(avx512M(R12, o))
+		}
 		if i+1 < s.mr {
-			op(avx512MI(R12, 0, ld, 1))
-			op(avx512MI(R12, last, ld, 1))
+			for _, o := range offs {
+				op(avx512MI(R12, o, ld, 1))
+			}
 		}
 	}
 }
@@ -337,10 +344,23 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	MOVQ(operand.U32(s.cols()), RAX)
 	CMPQ(RCX, RAX)
 	CMOVQGT(RAX, RCX)
-	MOVL(operand.U32(1), EAX)
-	SHLL(CL, EAX)
-	DECL(EAX)
-	KMOVW(EAX, s.colMask(0))
+	if s.nr == 1 {
+		MOVL(operand.U32(1), EAX)
+		SHLL(CL, EAX)
+		DECL(EAX)
+		KMOVW(EAX, s.colMask(0))
+	} else {
+		// The bits of columns < min(n, cols) (BZHI: a count of 64 keeps
+		// all), a vector's lanes to each mask.
+		MOVQ(operand.I32(-1), RAX)
+		BZHIQ(RCX, RAX, RAX)
+		for j := 0; j < s.nr; j++ {
+			if j > 0 {
+				SHRQ(operand.U8(t.lanes), RAX)
+			}
+			KMOVW(EAX, s.colMask(j))
+		}
+	}
 	MOVQ(avx512Base("a"), RAX)
 	MOVQ(avx512Base("b"), RBX)
 	MOVQ(avx512Arg("ldb"), R9)
