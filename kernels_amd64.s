@@ -776,6 +776,15 @@ gemm1:
 	JMP     done
 
 forward:
+	// The forward epilogues: v = acc (+ C row) + bias (and Z row = v); the
+	// row's mask bits [v ≥ 0] (compare predicate 5, NLT_US: not less than,
+	// true for NaN) for the columns < n, zero past n, stored whole at the
+	// tile's offset in the mask word; R row = ReLU(v) = VMAXP with +0 as
+	// Intel's first source and v as the second, which MAXP returns when
+	// either is NaN and when both are zeros: so NaN and −0 pass through bit
+	// for bit, and v < 0 gives +0. The rows without Z have their own
+	// epilogue rather than a store under an empty mask, which cost 1–2% of a
+	// small pass's tile.
 	// CX = the bias (−0 for none: x + −0 = x for every x, −0 and NaN
 	// included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's
 	// byte offset in it, R13 = the mask stride in bytes.
@@ -794,12 +803,7 @@ forward:
 	CMPQ      beta+112(FP), $0x00000000
 	JNE       forward1
 
-	// v = acc (+ C row) + bias (and Z row = v); the row's mask bits [v ≥ 0]
-	// (compare predicate 5, NLT_US: not less than, true for NaN) for the
-	// columns < n, zero past n, stored whole at the tile's offset in the mask
-	// word; R row = ReLU(v) = VMAXP with +0 as Intel's first source and v as
-	// the second, which MAXP returns when either is NaN and when both are
-	// zeros: so NaN and −0 pass through bit for bit, and v < 0 gives +0.
+	// v = acc + bias; R row = ReLU(v) and the row's mask bits.
 	VADDPS  Z16, Z0, Z0
 	VCMPPS  $0x05, Z17, Z0, K1, K3
 	VMAXPS  Z0, Z17, Z0
@@ -963,12 +967,7 @@ forward:
 	JMP     done
 
 forward1:
-	// v = acc (+ C row) + bias (and Z row = v); the row's mask bits [v ≥ 0]
-	// (compare predicate 5, NLT_US: not less than, true for NaN) for the
-	// columns < n, zero past n, stored whole at the tile's offset in the mask
-	// word; R row = ReLU(v) = VMAXP with +0 as Intel's first source and v as
-	// the second, which MAXP returns when either is NaN and when both are
-	// zeros: so NaN and −0 pass through bit for bit, and v < 0 gives +0.
+	// v = acc + C row + bias; R row = ReLU(v) and the row's mask bits.
 	VADDPS  (DX), Z0, K1, Z0
 	ADDQ    SI, DX
 	VADDPS  Z16, Z0, Z0
@@ -1167,12 +1166,7 @@ forwardZ:
 	CMPQ beta+112(FP), $0x00000000
 	JNE  forwardZ1
 
-	// v = acc (+ C row) + bias (and Z row = v); the row's mask bits [v ≥ 0]
-	// (compare predicate 5, NLT_US: not less than, true for NaN) for the
-	// columns < n, zero past n, stored whole at the tile's offset in the mask
-	// word; R row = ReLU(v) = VMAXP with +0 as Intel's first source and v as
-	// the second, which MAXP returns when either is NaN and when both are
-	// zeros: so NaN and −0 pass through bit for bit, and v < 0 gives +0.
+	// v = acc + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
 	VADDPS  Z16, Z0, Z0
 	VMOVUPS Z0, K1, (R8)
 	VCMPPS  $0x05, Z17, Z0, K1, K3
@@ -1352,12 +1346,7 @@ forwardZ:
 	JMP     done
 
 forwardZ1:
-	// v = acc (+ C row) + bias (and Z row = v); the row's mask bits [v ≥ 0]
-	// (compare predicate 5, NLT_US: not less than, true for NaN) for the
-	// columns < n, zero past n, stored whole at the tile's offset in the mask
-	// word; R row = ReLU(v) = VMAXP with +0 as Intel's first source and v as
-	// the second, which MAXP returns when either is NaN and when both are
-	// zeros: so NaN and −0 pass through bit for bit, and v < 0 gives +0.
+	// v = acc + C row + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
 	VADDPS  (DX), Z0, K1, Z0
 	ADDQ    SI, DX
 	VADDPS  Z16, Z0, Z0
@@ -2396,6 +2385,15 @@ gemm1:
 	JMP     done
 
 forward:
+	// The forward epilogues: v = acc (+ C row) + bias (and Z row = v); the
+	// row's mask bits [v ≥ 0] (compare predicate 5, NLT_US: not less than,
+	// true for NaN) for the columns < n, zero past n, stored whole at the
+	// tile's offset in the mask word; R row = ReLU(v) = VMAXP with +0 as
+	// Intel's first source and v as the second, which MAXP returns when
+	// either is NaN and when both are zeros: so NaN and −0 pass through bit
+	// for bit, and v < 0 gives +0. The rows without Z have their own
+	// epilogue rather than a store under an empty mask, which cost 1–2% of a
+	// small pass's tile.
 	// CX = the bias (−0 for none: x + −0 = x for every x, −0 and NaN
 	// included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's
 	// byte offset in it, R13 = the mask stride in bytes.
@@ -2414,12 +2412,7 @@ forward:
 	CMPQ      beta+112(FP), $0x00000000
 	JNE       forward1
 
-	// v = acc (+ C row) + bias (and Z row = v); the row's mask bits [v ≥ 0]
-	// (compare predicate 5, NLT_US: not less than, true for NaN) for the
-	// columns < n, zero past n, stored whole at the tile's offset in the mask
-	// word; R row = ReLU(v) = VMAXP with +0 as Intel's first source and v as
-	// the second, which MAXP returns when either is NaN and when both are
-	// zeros: so NaN and −0 pass through bit for bit, and v < 0 gives +0.
+	// v = acc + bias; R row = ReLU(v) and the row's mask bits.
 	VADDPD  Z16, Z0, Z0
 	VCMPPD  $0x05, Z17, Z0, K1, K3
 	VMAXPD  Z0, Z17, Z0
@@ -2583,12 +2576,7 @@ forward:
 	JMP     done
 
 forward1:
-	// v = acc (+ C row) + bias (and Z row = v); the row's mask bits [v ≥ 0]
-	// (compare predicate 5, NLT_US: not less than, true for NaN) for the
-	// columns < n, zero past n, stored whole at the tile's offset in the mask
-	// word; R row = ReLU(v) = VMAXP with +0 as Intel's first source and v as
-	// the second, which MAXP returns when either is NaN and when both are
-	// zeros: so NaN and −0 pass through bit for bit, and v < 0 gives +0.
+	// v = acc + C row + bias; R row = ReLU(v) and the row's mask bits.
 	VADDPD  (DX), Z0, K1, Z0
 	ADDQ    SI, DX
 	VADDPD  Z16, Z0, Z0
@@ -2787,12 +2775,7 @@ forwardZ:
 	CMPQ beta+112(FP), $0x00000000
 	JNE  forwardZ1
 
-	// v = acc (+ C row) + bias (and Z row = v); the row's mask bits [v ≥ 0]
-	// (compare predicate 5, NLT_US: not less than, true for NaN) for the
-	// columns < n, zero past n, stored whole at the tile's offset in the mask
-	// word; R row = ReLU(v) = VMAXP with +0 as Intel's first source and v as
-	// the second, which MAXP returns when either is NaN and when both are
-	// zeros: so NaN and −0 pass through bit for bit, and v < 0 gives +0.
+	// v = acc + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
 	VADDPD  Z16, Z0, Z0
 	VMOVUPD Z0, K1, (R8)
 	VCMPPD  $0x05, Z17, Z0, K1, K3
@@ -2972,12 +2955,7 @@ forwardZ:
 	JMP     done
 
 forwardZ1:
-	// v = acc (+ C row) + bias (and Z row = v); the row's mask bits [v ≥ 0]
-	// (compare predicate 5, NLT_US: not less than, true for NaN) for the
-	// columns < n, zero past n, stored whole at the tile's offset in the mask
-	// word; R row = ReLU(v) = VMAXP with +0 as Intel's first source and v as
-	// the second, which MAXP returns when either is NaN and when both are
-	// zeros: so NaN and −0 pass through bit for bit, and v < 0 gives +0.
+	// v = acc + C row + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
 	VADDPD  (DX), Z0, K1, Z0
 	ADDQ    SI, DX
 	VADDPD  Z16, Z0, Z0
@@ -3248,7 +3226,7 @@ finish:
 // Requires: AVX, AVX512F
 TEXT ·tileNTAVX512F32(SB), NOSPLIT, $0-120
 	// Row i of the tile is row k0+i of W, broadcast a step at a time from its
-	// place (16 rows lda apart, by 4 base registers and 1, 2 and 3 times ldw),
+	// place (16 rows ldw apart, by 4 base registers and 1, 2 and 3 times ldw),
 	// times a packed step of dZᵀ (16 batch rows, one zmm).
 	// R8, R9, R10, R11: rows 0, 4, 8, 12 of W; DX, R12 = ldw, 3·ldw in
 	// bytes; BX = the packed dZᵀ.

@@ -221,7 +221,7 @@ func avx512GenTileNT(t *avx512Type) {
 	)
 	Comment(
 		"Row i of the tile is row k0+i of W, broadcast a step at a time from its",
-		"place (16 rows lda apart, by 4 base registers and 1, 2 and 3 times ldw),",
+		"place (16 rows ldw apart, by 4 base registers and 1, 2 and 3 times ldw),",
 		"times a packed step of dZᵀ (16 batch rows, one zmm).",
 		"R8, R9, R10, R11: rows 0, 4, 8, 12 of W; DX, R12 = ldw, 3·ldw in",
 		"bytes; BX = the packed dZᵀ.",
