@@ -44,6 +44,8 @@ type avx512Type struct {
 	movu    func(...operand.Op)
 	movuZ   func(m, k, r operand.Op) // load zeroing the lanes k leaves out
 	fmaBcst func(...operand.Op)      // VFMADD231P*.BCST
+	fma     func(...operand.Op)      // VFMADD231P*
+	bcast   func(...operand.Op)      // VBROADCASTS*: one element to every lane
 	add     func(...operand.Op)
 	cmp     func(...operand.Op)
 	max     func(...operand.Op)
@@ -56,11 +58,13 @@ var (
 	avx512F32 = &avx512Type{
 		name: "F32", goType: "float32", size: 4, shift: 2, lanes: 16,
 		movu: VMOVUPS, movuZ: VMOVUPS_Z, fmaBcst: VFMADD231PS_BCST,
+		fma: VFMADD231PS, bcast: VBROADCASTSS,
 		add: VADDPS, cmp: VCMPPS, max: VMAXPS, kmovBits: KMOVW,
 	}
 	avx512F64 = &avx512Type{
 		name: "F64", goType: "float64", size: 8, shift: 3, lanes: 8,
 		movu: VMOVUPD, movuZ: VMOVUPD_Z, fmaBcst: VFMADD231PD_BCST,
+		fma: VFMADD231PD, bcast: VBROADCASTSD,
 		add: VADDPD, cmp: VCMPPD, max: VMAXPD, kmovBits: KMOVB,
 	}
 )

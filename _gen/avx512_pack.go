@@ -246,7 +246,7 @@ func avx512GenTileNT(t *avx512Type) {
 	// then row i += W(i, p)·B(p, ·) for the 16 rows.
 	step := func(s int) {
 		t.movu(avx512M(RBX, 64*s), Z16)
-		avx512BcastRows(t, 16, bases, s*t.size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return avx512Z(i) })
+		avx512BcastRows(t, 16, bases, s*t.size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return avx512Z(i) }, nil)
 	}
 	Label("loop4")
 	for s := 0; s < 4; s++ {
@@ -317,14 +317,12 @@ func avx512GenTileNT(t *avx512Type) {
 
 // avx512BcastRows is the FMAs of one k step from rows of A where they lie:
 // for each of the mr rows, its value off bytes into the row broadcast
-// (embedded broadcast) times each of B's vectors bs into acc(i, j); rows
-// 4q … 4q+3 at bases[q] and 1, 2, 3 times ld from it (ld3 = 3·ld).
-func avx512BcastRows(t *avx512Type, mr int, bases []GPPhysical, off int, ld, ld3 Register, bs []VecPhysical, acc func(i, j int) VecPhysical) {
+// (embedded broadcast, or broadcast into splat if not nil) times each of
+// B's vectors bs into acc(i, j); rows 4q … 4q+3 at bases[q] and 1, 2, 3
+// times ld from it (ld3 = 3·ld).
+func avx512BcastRows(t *avx512Type, mr int, bases []GPPhysical, off int, ld, ld3 Register, bs []VecPhysical, acc func(i, j int) VecPhysical, splat VecPhysical) {
 	for i := 0; i < mr; i++ {
-		m := avx512Row4(bases[i/4], off, ld, ld3, i%4)
-		for j, b := range bs {
-			t.fmaBcst(m, b, acc(i, j))
-		}
+		avx512FMARow(t, avx512Row4(bases[i/4], off, ld, ld3, i%4), bs, func(j int) VecPhysical { return acc(i, j) }, splat)
 	}
 }
 

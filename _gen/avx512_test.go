@@ -14,7 +14,8 @@ import (
 
 // TestAVX512TileShapes generates tiles of several shapes, today's and the
 // two-FMA-pipe candidates (6×64, 8×32, 12×32, 14×32 float32; 6×32, 8×24,
-// 12×16 float64), into a package of their own, and runs them there
+// 12×16 float64), with A by embedded broadcast or broadcast into a
+// register, into a package of their own, and runs them there
 // against the Go the tile's doc states on small integers (every sum
 // exact, so the comparison is exact), for edges of m, n and kc, both
 // epilogues with and without β, Z and a mask offset, A and B packed or
@@ -34,6 +35,8 @@ func TestAVX512TileShapes(t *testing.T) {
 		{t: avx512F32, mr: 8, nr: 2},
 		{t: avx512F32, mr: 12, nr: 2},
 		{t: avx512F32, mr: 14, nr: 2},
+		{t: avx512F32, mr: 8, nr: 2, bcast: avx512BcastEmbedded},
+		{t: avx512F32, mr: 16, nr: 1, bcast: avx512BcastSplat},
 		{t: avx512F64, mr: 16, nr: 1},
 		{t: avx512F64, mr: 6, nr: 4},
 		{t: avx512F64, mr: 8, nr: 3},
@@ -42,7 +45,7 @@ func TestAVX512TileShapes(t *testing.T) {
 	dir := t.TempDir()
 	tables := map[string]*strings.Builder{"F32": {}, "F64": {}}
 	for _, s := range shapes {
-		s.name = fmt.Sprintf("tile%s_%dx%d", s.t.name, s.mr, s.cols())
+		s.name = fmt.Sprintf("tile%s_%dx%d_%d", s.t.name, s.mr, s.cols(), s.bcast)
 		avx512GenTile(s)
 		fmt.Fprintf(tables[s.t.name], "\t{%q, %d, %d, %s},\n", s.name, s.mr, s.cols(), s.name)
 	}

@@ -21,6 +21,34 @@ type avx512Tile struct {
 	t      *avx512Type
 	mr, nr int
 	name   string // the routine; "" for tileAVX512<type>
+	bcast  avx512Bcast
+}
+
+// avx512Bcast is how a tile's values of A reach its FMAs.
+type avx512Bcast int
+
+const (
+	// avx512BcastAuto is avx512BcastEmbedded for one vector of B and
+	// avx512BcastSplat for more.
+	avx512BcastAuto avx512Bcast = iota
+	// avx512BcastEmbedded: an embedded-broadcast FMA a vector of B, each
+	// a load of A's value: NR + 1 loads per NR FMAs of a row, which costs
+	// nothing more for NR = 1.
+	avx512BcastEmbedded
+	// avx512BcastSplat: A's value broadcast into a register once a row
+	// (VBROADCASTS*), then NR register FMAs: one load a row and step, the
+	// choice of cores with two FMA pipes and two loads a cycle.
+	avx512BcastSplat
+)
+
+// splat is the register A's values are broadcast into, if the tile
+// broadcasts into a register (it holds +0 in the forward epilogue, after
+// the product).
+func (s avx512Tile) splat() (VecPhysical, bool) {
+	if s.bcast == avx512BcastSplat || s.bcast == avx512BcastAuto && s.nr > 1 {
+		return s.zero(), true
+	}
+	return nil, false
 }
 
 func (s avx512Tile) fn() string {
@@ -282,9 +310,33 @@ func avx512Step(s avx512Tile, brow operand.Mem, p int) {
 	for j := 0; j < s.nr; j++ {
 		s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
 	}
+	splat, _ := s.splat()
 	for i := 0; i < s.mr; i++ {
-		for j := 0; j < s.nr; j++ {
-			s.t.fmaBcst(avx512M(RAX, p*s.aStep()+i*s.t.size), s.bReg(j), s.acc(i, j))
+		avx512FMARow(s.t, avx512M(RAX, p*s.aStep()+i*s.t.size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
+	}
+}
+
+// bRegs are the registers of B's vectors of a step.
+func (s avx512Tile) bRegs() []VecPhysical {
+	bs := make([]VecPhysical, s.nr)
+	for j := range bs {
+		bs[j] = s.bReg(j)
+	}
+	return bs
+}
+
+// avx512FMARow is a row's FMAs of a k step: acc(j) += a·bs[j] for A's
+// value a at m, by embedded broadcast (splat nil) or broadcast once into
+// splat.
+func avx512FMARow(t *avx512Type, m operand.Mem, bs []VecPhysical, acc func(j int) VecPhysical, splat VecPhysical) {
+	if splat != nil {
+		t.bcast(m, splat)
+	}
+	for j, b := range bs {
+		if splat != nil {
+			t.fma(splat, b, acc(j))
+		} else {
+			t.fmaBcst(m, b, acc(j))
 		}
 	}
 }
@@ -297,11 +349,8 @@ func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
 	for j := 0; j < s.nr; j++ {
 		s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
 	}
-	bs := make([]VecPhysical, s.nr)
-	for j := range bs {
-		bs[j] = s.bReg(j)
-	}
-	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.size, R14, R12, bs, s.acc)
+	splat, _ := s.splat()
+	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.size, R14, R12, s.bRegs(), s.acc, splat)
 }
 
 // avx512Step4 is four k steps (step = avx512Step or avx512StepDirect),
