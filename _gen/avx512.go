@@ -23,14 +23,21 @@ import (
 // the load ports. Each tile row is 64 bytes of C: one line, so the rows of
 // a tile spread over the cache sets the same way for both types.
 func genAVX512() {
-	for _, t := range []*avx512Type{avx512F32, avx512F64} {
-		avx512GenTile(avx512Tile{t: t, mr: 16, nr: 1})
+	for _, s := range avx512Tiles {
+		avx512GenTile(s)
 	}
 	avx512GenTileNT(avx512F32)
 	avx512GenPackAPanel(avx512F32)
 	avx512GenPackAPanel(avx512F64)
 	avx512GenPackBRows()
 	avx512GenFMAPeak()
+}
+
+// avx512Tiles are the AVX-512 register tiles the package has, an entry a
+// tile (a new shape is one more entry, with a name, and its Go side).
+var avx512Tiles = []avx512Tile{
+	{t: avx512F32, mr: 16, nr: 1}, // tileAVX512F32: 16×16
+	{t: avx512F64, mr: 16, nr: 1}, // tileAVX512F64: 16×8
 }
 
 // avx512Type describes an element type to the AVX-512 generators: its
