@@ -16,7 +16,8 @@ import (
 //
 // The tiles are MR×NR: MR rows of A broadcast from memory by
 // embedded-broadcast FMAs (VFMADD231PS.BCST: a 4-byte load that the FMA
-// broadcasts) times NR zmm of B a k step, into MR·NR accumulators. Today's
+// broadcasts), or into a register once a row for NR > 1 (avx512Bcast),
+// times NR zmm of B a k step, into MR·NR accumulators. Today's
 // tiles are 16×16 float32 and 16×8 float64 (NR = 1 vector): on Zen 4 a zmm
 // FMA issues once a cycle (two 256-bit halves), so 16 independent chains
 // cover its 4-cycle latency four times over, and 17 loads per 16 FMAs fit
