@@ -520,3 +520,155 @@ func packBTAVX2F32(dst []float32, b []float32, ldb int, kb int)
 //
 //go:noescape
 func packBTAVX2F64(dst []float64, b []float64, ldb int, kb int)
+
+// tileAVX512F32 computes, for each of the ⌈m/16⌉ tiles of 16 rows down
+// each of the ⌈n/16⌉ columns of 16 columns of C, the 16×16 product of its
+// rows of A, A(i, p) (packed: a[q*16*kc+p*16+i%16] for row tile q = i/16;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 16 rows of every tile) and
+// its 16 columns of B (b[t*bcol+p*ldb+j%16] for column tile t = j/16: ldb
+// = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 16; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float32
+//			for p := range kc {
+//				v += A(i, p) * b[j/16*bcol+p*ldb+j%16]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 16th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 16 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileAVX512F64 computes, for each of the ⌈m/16⌉ tiles of 16 rows down
+// each of the ⌈n/8⌉ columns of 8 columns of C, the 16×8 product of its
+// rows of A, A(i, p) (packed: a[q*16*kc+p*16+i%16] for row tile q = i/16;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 16 rows of every tile) and
+// its 8 columns of B (b[t*bcol+p*ldb+j%8] for column tile t = j/8: ldb
+// = 8 and bcol = 8·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 8; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float64
+//			for p := range kc {
+//				v += A(i, p) * b[j/8*bcol+p*ldb+j%8]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 8th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 16 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F64(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileNTAVX512F32 computes the 16×16 product of 16 rows of W where they
+// lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ
+// (b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m
+// columns (1 ≤ m, n ≤ 16; beta 0 or 1): a tile of dX = dZ·Wᵀ computed as
+// dXᵀ = W·dZᵀ, so that W is never transposed. It is this Go, with fused
+// multiply-adds:
+//
+//	for j := range n {
+//		for i := range m {
+//			var v float32
+//			for p := range kc {
+//				v += w[i*ldw+p] * b[p*16+j]
+//			}
+//			if beta == 1 {
+//				v += c[j*ldc+i]
+//			}
+//			c[j*ldc+i] = v
+//		}
+//	}
+//
+// It reads all 16 rows of w (15·ldw+kc elements), whatever m.
+//
+//go:noescape
+func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc int, m int, n int, beta int)
+
+// packAPanelAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
+// kb columns (a multiple of 16):
+//
+//	for p := range kb {
+//		for i := range 16 {
+//			dst[p*16+i] = a[i*lda+p]
+//		}
+//	}
+//
+//go:noescape
+func packAPanelAVX512F32(dst []float32, a []float32, lda int, kb int)
+
+// packAPanelAVX512F64 is packAPanelAVX512F32 for float64 (kb a multiple of
+// 8).
+//
+//go:noescape
+func packAPanelAVX512F64(dst []float64, a []float64, lda int, kb int)
+
+// packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel
+// elements apart:
+//
+//	for p := range rows {
+//		for q := 0; q*16 < nb; q++ {
+//			out := dst[q*panel+p*16 : q*panel+p*16+16]
+//			clear(out[copy(out, b[p*ldb+q*16:p*ldb+min(nb, q*16+16)]):])
+//		}
+//	}
+//
+//go:noescape
+func packBRowsAVX512F32(dst []float32, b []float32, ldb int, rows int, nb int, panel int)
+
+// fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the
+// FMA peak, for the benchmarks.
+//
+//go:noescape
+func fmaPeakAVX512(n int)

@@ -4744,3 +4744,4052 @@ tail:
 
 done:
 	RET
+
+// func tileAVX512F32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+// Requires: AVX, AVX512F, CMOV, MMX+
+TEXT ·tileAVX512F32(SB), NOSPLIT, $64-280
+	// The row tiles, 16 rows each, one after another, each with its
+	// pointers in the argument slots (the advance after the epilogue moves them).
+	// A call's tiles can also span several columns of tiles (n > the tile's
+	// columns: the columns of tiles one after another, each a column of row
+	// tiles), so that a small pass is a few calls, not one a column: a call
+	// costs about 75 ns of Go around it. The frame keeps the first column's
+	// m and row pointers (0–40(SP)) for the next column.
+	MOVQ m+96(FP), CX
+	MOVQ CX, (SP)
+	MOVQ a_base+0(FP), CX
+	MOVQ CX, 8(SP)
+	MOVQ c_base+64(FP), CX
+	MOVQ CX, 16(SP)
+	MOVQ z_base+152(FP), CX
+	MOVQ CX, 24(SP)
+	MOVQ r_base+192(FP), CX
+	MOVQ CX, 32(SP)
+	MOVQ bits_base+224(FP), CX
+	MOVQ CX, 40(SP)
+
+panel:
+	// 48(SP) and 56(SP): the first and the last line of the micro-panel of B
+	// after this column's (kc·64 bytes on a vector: a packed micro-panel is
+	// 64 bytes a k step and vector for both types), which the row tiles of
+	// the column prefetch into L2, a line every four k steps (loopA). In a
+	// pass the packed block of B lives in L3, and without the prefetch each
+	// micro-panel came from there for its first row tile. For B where it
+	// lies (ldb not a packed row) both are B's first line, a prefetch of a
+	// line already in L1.
+	MOVQ b_base+24(FP), R12
+	MOVQ R12, 48(SP)
+	MOVQ R12, 56(SP)
+	MOVQ ldb+48(FP), CX
+	SHLQ $0x02, CX
+	CMPQ CX, $0x00000040
+	JNE  tile
+	MOVQ kc+56(FP), CX
+	SHLQ $0x06, CX
+	ADDQ CX, R12
+	MOVQ R12, 48(SP)
+	LEAQ -64(R12)(CX*1), R12
+	MOVQ R12, 56(SP)
+
+tile:
+	// DX, SI = C and ldc; DI = the tile's rows, min(m, MR); R10, R11 = R and
+	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
+	// k steps before the end: a tile's rows of C are ld apart, often a
+	// multiple of 4 KiB, so that they share one L1 set, and brought in early
+	// they would only evict the micro-panel of B from it. With fewer than 64
+	// steps the L1 prefetch comes soon enough alone.
+	MOVQ       c_base+64(FP), DX
+	MOVQ       ldc+88(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       m+96(FP), DI
+	MOVQ       $0x00000010, CX
+	CMPQ       DI, CX
+	CMOVQGT    CX, DI
+	MOVQ       r_base+192(FP), R10
+	MOVQ       ldr+216(FP), R11
+	SHLQ       $0x02, R11
+	CMPQ       kc+56(FP), $0x00000040
+	JLT        early
+	MOVQ       DX, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        early
+	MOVQ       R10, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+
+early:
+	// K1 = the columns < n of this column of tiles: B is loaded under it, so
+	// that an unpacked B is never read past its n columns. AX = A, BX = B,
+	// R9 = ldb and R13 = 3·ldb in bytes; the accumulators zeroed.
+	MOVQ    n+104(FP), CX
+	MOVQ    $0x00000010, AX
+	CMPQ    CX, AX
+	CMOVQGT AX, CX
+	MOVL    $0x00000001, AX
+	SHLL    CL, AX
+	DECL    AX
+	KMOVW   AX, K1
+	MOVQ    a_base+0(FP), AX
+	MOVQ    b_base+24(FP), BX
+	MOVQ    ldb+48(FP), R9
+	SHLQ    $0x02, R9
+	LEAQ    (R9)(R9*2), R13
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	MOVQ    lda+272(FP), R14
+	TESTQ   R14, R14
+	JNZ     direct
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phase
+	XORL CX, CX
+
+phase:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      late
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopA:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VFMADD231PS.BCST 32(AX), Z16, Z8
+	VFMADD231PS.BCST 36(AX), Z16, Z9
+	VFMADD231PS.BCST 40(AX), Z16, Z10
+	VFMADD231PS.BCST 44(AX), Z16, Z11
+	VFMADD231PS.BCST 48(AX), Z16, Z12
+	VFMADD231PS.BCST 52(AX), Z16, Z13
+	VFMADD231PS.BCST 56(AX), Z16, Z14
+	VFMADD231PS.BCST 60(AX), Z16, Z15
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VFMADD231PS.BCST 80(AX), Z16, Z4
+	VFMADD231PS.BCST 84(AX), Z16, Z5
+	VFMADD231PS.BCST 88(AX), Z16, Z6
+	VFMADD231PS.BCST 92(AX), Z16, Z7
+	VFMADD231PS.BCST 96(AX), Z16, Z8
+	VFMADD231PS.BCST 100(AX), Z16, Z9
+	VFMADD231PS.BCST 104(AX), Z16, Z10
+	VFMADD231PS.BCST 108(AX), Z16, Z11
+	VFMADD231PS.BCST 112(AX), Z16, Z12
+	VFMADD231PS.BCST 116(AX), Z16, Z13
+	VFMADD231PS.BCST 120(AX), Z16, Z14
+	VFMADD231PS.BCST 124(AX), Z16, Z15
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VFMADD231PS.BCST 160(AX), Z16, Z8
+	VFMADD231PS.BCST 164(AX), Z16, Z9
+	VFMADD231PS.BCST 168(AX), Z16, Z10
+	VFMADD231PS.BCST 172(AX), Z16, Z11
+	VFMADD231PS.BCST 176(AX), Z16, Z12
+	VFMADD231PS.BCST 180(AX), Z16, Z13
+	VFMADD231PS.BCST 184(AX), Z16, Z14
+	VFMADD231PS.BCST 188(AX), Z16, Z15
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	VFMADD231PS.BCST 224(AX), Z16, Z8
+	VFMADD231PS.BCST 228(AX), Z16, Z9
+	VFMADD231PS.BCST 232(AX), Z16, Z10
+	VFMADD231PS.BCST 236(AX), Z16, Z11
+	VFMADD231PS.BCST 240(AX), Z16, Z12
+	VFMADD231PS.BCST 244(AX), Z16, Z13
+	VFMADD231PS.BCST 248(AX), Z16, Z14
+	VFMADD231PS.BCST 252(AX), Z16, Z15
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopA
+	MOVQ             R12, 48(SP)
+
+late:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetch
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   rest
+
+prefetch:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        rest
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+rest:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tail
+
+loopB:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VFMADD231PS.BCST 32(AX), Z16, Z8
+	VFMADD231PS.BCST 36(AX), Z16, Z9
+	VFMADD231PS.BCST 40(AX), Z16, Z10
+	VFMADD231PS.BCST 44(AX), Z16, Z11
+	VFMADD231PS.BCST 48(AX), Z16, Z12
+	VFMADD231PS.BCST 52(AX), Z16, Z13
+	VFMADD231PS.BCST 56(AX), Z16, Z14
+	VFMADD231PS.BCST 60(AX), Z16, Z15
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VFMADD231PS.BCST 80(AX), Z16, Z4
+	VFMADD231PS.BCST 84(AX), Z16, Z5
+	VFMADD231PS.BCST 88(AX), Z16, Z6
+	VFMADD231PS.BCST 92(AX), Z16, Z7
+	VFMADD231PS.BCST 96(AX), Z16, Z8
+	VFMADD231PS.BCST 100(AX), Z16, Z9
+	VFMADD231PS.BCST 104(AX), Z16, Z10
+	VFMADD231PS.BCST 108(AX), Z16, Z11
+	VFMADD231PS.BCST 112(AX), Z16, Z12
+	VFMADD231PS.BCST 116(AX), Z16, Z13
+	VFMADD231PS.BCST 120(AX), Z16, Z14
+	VFMADD231PS.BCST 124(AX), Z16, Z15
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VFMADD231PS.BCST 160(AX), Z16, Z8
+	VFMADD231PS.BCST 164(AX), Z16, Z9
+	VFMADD231PS.BCST 168(AX), Z16, Z10
+	VFMADD231PS.BCST 172(AX), Z16, Z11
+	VFMADD231PS.BCST 176(AX), Z16, Z12
+	VFMADD231PS.BCST 180(AX), Z16, Z13
+	VFMADD231PS.BCST 184(AX), Z16, Z14
+	VFMADD231PS.BCST 188(AX), Z16, Z15
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	VFMADD231PS.BCST 224(AX), Z16, Z8
+	VFMADD231PS.BCST 228(AX), Z16, Z9
+	VFMADD231PS.BCST 232(AX), Z16, Z10
+	VFMADD231PS.BCST 236(AX), Z16, Z11
+	VFMADD231PS.BCST 240(AX), Z16, Z12
+	VFMADD231PS.BCST 244(AX), Z16, Z13
+	VFMADD231PS.BCST 248(AX), Z16, Z14
+	VFMADD231PS.BCST 252(AX), Z16, Z15
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopB
+
+tail:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VFMADD231PS.BCST 32(AX), Z16, Z8
+	VFMADD231PS.BCST 36(AX), Z16, Z9
+	VFMADD231PS.BCST 40(AX), Z16, Z10
+	VFMADD231PS.BCST 44(AX), Z16, Z11
+	VFMADD231PS.BCST 48(AX), Z16, Z12
+	VFMADD231PS.BCST 52(AX), Z16, Z13
+	VFMADD231PS.BCST 56(AX), Z16, Z14
+	VFMADD231PS.BCST 60(AX), Z16, Z15
+	ADDQ             $0x00000040, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1
+	JMP              epilogue
+
+direct:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	LEAQ (DX)(R14*4), SI
+	LEAQ (SI)(R14*4), R10
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtail
+
+dloop4:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST (AX)(R14*1), Z16, Z1
+	VFMADD231PS.BCST (AX)(R14*2), Z16, Z2
+	VFMADD231PS.BCST (AX)(R12*1), Z16, Z3
+	VFMADD231PS.BCST (DX), Z16, Z4
+	VFMADD231PS.BCST (DX)(R14*1), Z16, Z5
+	VFMADD231PS.BCST (DX)(R14*2), Z16, Z6
+	VFMADD231PS.BCST (DX)(R12*1), Z16, Z7
+	VFMADD231PS.BCST (SI), Z16, Z8
+	VFMADD231PS.BCST (SI)(R14*1), Z16, Z9
+	VFMADD231PS.BCST (SI)(R14*2), Z16, Z10
+	VFMADD231PS.BCST (SI)(R12*1), Z16, Z11
+	VFMADD231PS.BCST (R10), Z16, Z12
+	VFMADD231PS.BCST (R10)(R14*1), Z16, Z13
+	VFMADD231PS.BCST (R10)(R14*2), Z16, Z14
+	VFMADD231PS.BCST (R10)(R12*1), Z16, Z15
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 4(AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX)(R14*1), Z16, Z1
+	VFMADD231PS.BCST 4(AX)(R14*2), Z16, Z2
+	VFMADD231PS.BCST 4(AX)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 4(DX), Z16, Z4
+	VFMADD231PS.BCST 4(DX)(R14*1), Z16, Z5
+	VFMADD231PS.BCST 4(DX)(R14*2), Z16, Z6
+	VFMADD231PS.BCST 4(DX)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 4(SI), Z16, Z8
+	VFMADD231PS.BCST 4(SI)(R14*1), Z16, Z9
+	VFMADD231PS.BCST 4(SI)(R14*2), Z16, Z10
+	VFMADD231PS.BCST 4(SI)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 4(R10), Z16, Z12
+	VFMADD231PS.BCST 4(R10)(R14*1), Z16, Z13
+	VFMADD231PS.BCST 4(R10)(R14*2), Z16, Z14
+	VFMADD231PS.BCST 4(R10)(R12*1), Z16, Z15
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 8(AX), Z16, Z0
+	VFMADD231PS.BCST 8(AX)(R14*1), Z16, Z1
+	VFMADD231PS.BCST 8(AX)(R14*2), Z16, Z2
+	VFMADD231PS.BCST 8(AX)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 8(DX), Z16, Z4
+	VFMADD231PS.BCST 8(DX)(R14*1), Z16, Z5
+	VFMADD231PS.BCST 8(DX)(R14*2), Z16, Z6
+	VFMADD231PS.BCST 8(DX)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 8(SI), Z16, Z8
+	VFMADD231PS.BCST 8(SI)(R14*1), Z16, Z9
+	VFMADD231PS.BCST 8(SI)(R14*2), Z16, Z10
+	VFMADD231PS.BCST 8(SI)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 8(R10), Z16, Z12
+	VFMADD231PS.BCST 8(R10)(R14*1), Z16, Z13
+	VFMADD231PS.BCST 8(R10)(R14*2), Z16, Z14
+	VFMADD231PS.BCST 8(R10)(R12*1), Z16, Z15
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 12(AX), Z16, Z0
+	VFMADD231PS.BCST 12(AX)(R14*1), Z16, Z1
+	VFMADD231PS.BCST 12(AX)(R14*2), Z16, Z2
+	VFMADD231PS.BCST 12(AX)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 12(DX), Z16, Z4
+	VFMADD231PS.BCST 12(DX)(R14*1), Z16, Z5
+	VFMADD231PS.BCST 12(DX)(R14*2), Z16, Z6
+	VFMADD231PS.BCST 12(DX)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 12(SI), Z16, Z8
+	VFMADD231PS.BCST 12(SI)(R14*1), Z16, Z9
+	VFMADD231PS.BCST 12(SI)(R14*2), Z16, Z10
+	VFMADD231PS.BCST 12(SI)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 12(R10), Z16, Z12
+	VFMADD231PS.BCST 12(R10)(R14*1), Z16, Z13
+	VFMADD231PS.BCST 12(R10)(R14*2), Z16, Z14
+	VFMADD231PS.BCST 12(R10)(R12*1), Z16, Z15
+	ADDQ             $0x00000010, AX
+	ADDQ             $0x00000010, DX
+	ADDQ             $0x00000010, SI
+	ADDQ             $0x00000010, R10
+	LEAQ             (BX)(R9*4), BX
+	DECQ             CX
+	JNZ              dloop4
+
+dtail:
+	TESTQ R8, R8
+	JZ    drestore
+
+dloop1:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST (AX)(R14*1), Z16, Z1
+	VFMADD231PS.BCST (AX)(R14*2), Z16, Z2
+	VFMADD231PS.BCST (AX)(R12*1), Z16, Z3
+	VFMADD231PS.BCST (DX), Z16, Z4
+	VFMADD231PS.BCST (DX)(R14*1), Z16, Z5
+	VFMADD231PS.BCST (DX)(R14*2), Z16, Z6
+	VFMADD231PS.BCST (DX)(R12*1), Z16, Z7
+	VFMADD231PS.BCST (SI), Z16, Z8
+	VFMADD231PS.BCST (SI)(R14*1), Z16, Z9
+	VFMADD231PS.BCST (SI)(R14*2), Z16, Z10
+	VFMADD231PS.BCST (SI)(R12*1), Z16, Z11
+	VFMADD231PS.BCST (R10), Z16, Z12
+	VFMADD231PS.BCST (R10)(R14*1), Z16, Z13
+	VFMADD231PS.BCST (R10)(R14*2), Z16, Z14
+	VFMADD231PS.BCST (R10)(R12*1), Z16, Z15
+	ADDQ             $0x00000004, AX
+	ADDQ             $0x00000004, DX
+	ADDQ             $0x00000004, SI
+	ADDQ             $0x00000004, R10
+	ADDQ             R9, BX
+	DECQ             R8
+	JNZ              dloop1
+
+drestore:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+
+epilogue:
+	CMPQ fwd+120(FP), $0x00000000
+	JNE  forward
+	CMPQ beta+112(FP), $0x00000000
+	JNE  gemm1
+
+	// C row = acc on the columns < n.
+	VMOVUPS Z0, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z1, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z2, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z3, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z5, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z6, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z7, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z9, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z10, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z11, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z13, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z14, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z15, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	JMP     done
+
+gemm1:
+	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
+	VADDPS  (DX), Z0, K1, Z0
+	VMOVUPS Z0, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z1, K1, Z1
+	VMOVUPS Z1, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z2, K1, Z2
+	VMOVUPS Z2, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z3, K1, Z3
+	VMOVUPS Z3, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	VMOVUPS Z4, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z5, K1, Z5
+	VMOVUPS Z5, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z6, K1, Z6
+	VMOVUPS Z6, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z7, K1, Z7
+	VMOVUPS Z7, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	VMOVUPS Z8, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z9, K1, Z9
+	VMOVUPS Z9, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z10, K1, Z10
+	VMOVUPS Z10, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z11, K1, Z11
+	VMOVUPS Z11, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	VMOVUPS Z12, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z13, K1, Z13
+	VMOVUPS Z13, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z14, K1, Z14
+	VMOVUPS Z14, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z15, K1, Z15
+	VMOVUPS Z15, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	JMP     done
+
+forward:
+	// The forward epilogues: v = acc (+ C row) + bias (and Z row = v); the
+	// row's mask bits [v ≥ 0] (compare predicate 5, NLT_US: not less than,
+	// true for NaN) for the columns < n, zero past n, stored whole at the
+	// tile's offset in the mask word; R row = ReLU(v) = VMAXP with +0 as
+	// Intel's first source and v as the second, which MAXP returns when
+	// either is NaN and when both are zeros: so NaN and −0 pass through bit
+	// for bit, and v < 0 gives +0. The rows without Z have their own
+	// epilogue rather than a store under an empty mask, which cost 1–2% of a
+	// small pass's tile.
+	// CX = the bias (−0 for none: x + −0 = x for every x, −0 and NaN
+	// included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's
+	// byte offset in it, R13 = the mask stride in bytes.
+	MOVQ      bias_base+128(FP), CX
+	VMOVUPS.Z (CX), K1, Z16
+	VPXORD    Z17, Z17, Z17
+	MOVQ      z_base+152(FP), R8
+	MOVQ      ldz+176(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      bits_base+224(FP), R12
+	ADDQ      shift+256(FP), R12
+	MOVQ      stride+248(FP), R13
+	SHLQ      $0x03, R13
+	CMPQ      storeZ+184(FP), $0x00000000
+	JNE       forwardZ
+	CMPQ      beta+112(FP), $0x00000000
+	JNE       forward1
+
+	// v = acc + bias; R row = ReLU(v) and the row's mask bits.
+	VADDPS  Z16, Z0, Z0
+	VCMPPS  $0x05, Z17, Z0, K1, K3
+	VMAXPS  Z0, Z17, Z0
+	VMOVUPS Z0, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z1, Z1
+	VCMPPS  $0x05, Z17, Z1, K1, K3
+	VMAXPS  Z1, Z17, Z1
+	VMOVUPS Z1, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z2, Z2
+	VCMPPS  $0x05, Z17, Z2, K1, K3
+	VMAXPS  Z2, Z17, Z2
+	VMOVUPS Z2, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z3, Z3
+	VCMPPS  $0x05, Z17, Z3, K1, K3
+	VMAXPS  Z3, Z17, Z3
+	VMOVUPS Z3, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z4, Z4
+	VCMPPS  $0x05, Z17, Z4, K1, K3
+	VMAXPS  Z4, Z17, Z4
+	VMOVUPS Z4, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z5, Z5
+	VCMPPS  $0x05, Z17, Z5, K1, K3
+	VMAXPS  Z5, Z17, Z5
+	VMOVUPS Z5, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z6, Z6
+	VCMPPS  $0x05, Z17, Z6, K1, K3
+	VMAXPS  Z6, Z17, Z6
+	VMOVUPS Z6, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z7, Z7
+	VCMPPS  $0x05, Z17, Z7, K1, K3
+	VMAXPS  Z7, Z17, Z7
+	VMOVUPS Z7, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z8, Z8
+	VCMPPS  $0x05, Z17, Z8, K1, K3
+	VMAXPS  Z8, Z17, Z8
+	VMOVUPS Z8, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z9, Z9
+	VCMPPS  $0x05, Z17, Z9, K1, K3
+	VMAXPS  Z9, Z17, Z9
+	VMOVUPS Z9, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z10, Z10
+	VCMPPS  $0x05, Z17, Z10, K1, K3
+	VMAXPS  Z10, Z17, Z10
+	VMOVUPS Z10, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z11, Z11
+	VCMPPS  $0x05, Z17, Z11, K1, K3
+	VMAXPS  Z11, Z17, Z11
+	VMOVUPS Z11, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z12, Z12
+	VCMPPS  $0x05, Z17, Z12, K1, K3
+	VMAXPS  Z12, Z17, Z12
+	VMOVUPS Z12, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z13, Z13
+	VCMPPS  $0x05, Z17, Z13, K1, K3
+	VMAXPS  Z13, Z17, Z13
+	VMOVUPS Z13, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z14, Z14
+	VCMPPS  $0x05, Z17, Z14, K1, K3
+	VMAXPS  Z14, Z17, Z14
+	VMOVUPS Z14, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z15, Z15
+	VCMPPS  $0x05, Z17, Z15, K1, K3
+	VMAXPS  Z15, Z17, Z15
+	VMOVUPS Z15, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forward1:
+	// v = acc + C row + bias; R row = ReLU(v) and the row's mask bits.
+	VADDPS  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPS  Z16, Z0, Z0
+	VCMPPS  $0x05, Z17, Z0, K1, K3
+	VMAXPS  Z0, Z17, Z0
+	VMOVUPS Z0, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPS  Z16, Z1, Z1
+	VCMPPS  $0x05, Z17, Z1, K1, K3
+	VMAXPS  Z1, Z17, Z1
+	VMOVUPS Z1, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPS  Z16, Z2, Z2
+	VCMPPS  $0x05, Z17, Z2, K1, K3
+	VMAXPS  Z2, Z17, Z2
+	VMOVUPS Z2, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPS  Z16, Z3, Z3
+	VCMPPS  $0x05, Z17, Z3, K1, K3
+	VMAXPS  Z3, Z17, Z3
+	VMOVUPS Z3, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPS  Z16, Z4, Z4
+	VCMPPS  $0x05, Z17, Z4, K1, K3
+	VMAXPS  Z4, Z17, Z4
+	VMOVUPS Z4, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPS  Z16, Z5, Z5
+	VCMPPS  $0x05, Z17, Z5, K1, K3
+	VMAXPS  Z5, Z17, Z5
+	VMOVUPS Z5, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPS  Z16, Z6, Z6
+	VCMPPS  $0x05, Z17, Z6, K1, K3
+	VMAXPS  Z6, Z17, Z6
+	VMOVUPS Z6, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPS  Z16, Z7, Z7
+	VCMPPS  $0x05, Z17, Z7, K1, K3
+	VMAXPS  Z7, Z17, Z7
+	VMOVUPS Z7, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPS  Z16, Z8, Z8
+	VCMPPS  $0x05, Z17, Z8, K1, K3
+	VMAXPS  Z8, Z17, Z8
+	VMOVUPS Z8, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPS  Z16, Z9, Z9
+	VCMPPS  $0x05, Z17, Z9, K1, K3
+	VMAXPS  Z9, Z17, Z9
+	VMOVUPS Z9, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPS  Z16, Z10, Z10
+	VCMPPS  $0x05, Z17, Z10, K1, K3
+	VMAXPS  Z10, Z17, Z10
+	VMOVUPS Z10, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPS  Z16, Z11, Z11
+	VCMPPS  $0x05, Z17, Z11, K1, K3
+	VMAXPS  Z11, Z17, Z11
+	VMOVUPS Z11, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPS  Z16, Z12, Z12
+	VCMPPS  $0x05, Z17, Z12, K1, K3
+	VMAXPS  Z12, Z17, Z12
+	VMOVUPS Z12, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPS  Z16, Z13, Z13
+	VCMPPS  $0x05, Z17, Z13, K1, K3
+	VMAXPS  Z13, Z17, Z13
+	VMOVUPS Z13, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPS  Z16, Z14, Z14
+	VCMPPS  $0x05, Z17, Z14, K1, K3
+	VMAXPS  Z14, Z17, Z14
+	VMOVUPS Z14, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z15, K1, Z15
+	ADDQ    SI, DX
+	VADDPS  Z16, Z15, Z15
+	VCMPPS  $0x05, Z17, Z15, K1, K3
+	VMAXPS  Z15, Z17, Z15
+	VMOVUPS Z15, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forwardZ:
+	CMPQ beta+112(FP), $0x00000000
+	JNE  forwardZ1
+
+	// v = acc + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
+	VADDPS  Z16, Z0, Z0
+	VMOVUPS Z0, K1, (R8)
+	VCMPPS  $0x05, Z17, Z0, K1, K3
+	VMAXPS  Z0, Z17, Z0
+	VMOVUPS Z0, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z1, Z1
+	VMOVUPS Z1, K1, (R8)
+	VCMPPS  $0x05, Z17, Z1, K1, K3
+	VMAXPS  Z1, Z17, Z1
+	VMOVUPS Z1, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z2, Z2
+	VMOVUPS Z2, K1, (R8)
+	VCMPPS  $0x05, Z17, Z2, K1, K3
+	VMAXPS  Z2, Z17, Z2
+	VMOVUPS Z2, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z3, Z3
+	VMOVUPS Z3, K1, (R8)
+	VCMPPS  $0x05, Z17, Z3, K1, K3
+	VMAXPS  Z3, Z17, Z3
+	VMOVUPS Z3, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	VCMPPS  $0x05, Z17, Z4, K1, K3
+	VMAXPS  Z4, Z17, Z4
+	VMOVUPS Z4, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	VCMPPS  $0x05, Z17, Z5, K1, K3
+	VMAXPS  Z5, Z17, Z5
+	VMOVUPS Z5, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	VCMPPS  $0x05, Z17, Z6, K1, K3
+	VMAXPS  Z6, Z17, Z6
+	VMOVUPS Z6, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	VCMPPS  $0x05, Z17, Z7, K1, K3
+	VMAXPS  Z7, Z17, Z7
+	VMOVUPS Z7, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	VCMPPS  $0x05, Z17, Z8, K1, K3
+	VMAXPS  Z8, Z17, Z8
+	VMOVUPS Z8, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	VCMPPS  $0x05, Z17, Z9, K1, K3
+	VMAXPS  Z9, Z17, Z9
+	VMOVUPS Z9, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	VCMPPS  $0x05, Z17, Z10, K1, K3
+	VMAXPS  Z10, Z17, Z10
+	VMOVUPS Z10, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z11, Z11
+	VMOVUPS Z11, K1, (R8)
+	VCMPPS  $0x05, Z17, Z11, K1, K3
+	VMAXPS  Z11, Z17, Z11
+	VMOVUPS Z11, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	VCMPPS  $0x05, Z17, Z12, K1, K3
+	VMAXPS  Z12, Z17, Z12
+	VMOVUPS Z12, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z13, Z13
+	VMOVUPS Z13, K1, (R8)
+	VCMPPS  $0x05, Z17, Z13, K1, K3
+	VMAXPS  Z13, Z17, Z13
+	VMOVUPS Z13, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z14, Z14
+	VMOVUPS Z14, K1, (R8)
+	VCMPPS  $0x05, Z17, Z14, K1, K3
+	VMAXPS  Z14, Z17, Z14
+	VMOVUPS Z14, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z15, Z15
+	VMOVUPS Z15, K1, (R8)
+	VCMPPS  $0x05, Z17, Z15, K1, K3
+	VMAXPS  Z15, Z17, Z15
+	VMOVUPS Z15, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forwardZ1:
+	// v = acc + C row + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
+	VADDPS  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPS  Z16, Z0, Z0
+	VMOVUPS Z0, K1, (R8)
+	VCMPPS  $0x05, Z17, Z0, K1, K3
+	VMAXPS  Z0, Z17, Z0
+	VMOVUPS Z0, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPS  Z16, Z1, Z1
+	VMOVUPS Z1, K1, (R8)
+	VCMPPS  $0x05, Z17, Z1, K1, K3
+	VMAXPS  Z1, Z17, Z1
+	VMOVUPS Z1, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPS  Z16, Z2, Z2
+	VMOVUPS Z2, K1, (R8)
+	VCMPPS  $0x05, Z17, Z2, K1, K3
+	VMAXPS  Z2, Z17, Z2
+	VMOVUPS Z2, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPS  Z16, Z3, Z3
+	VMOVUPS Z3, K1, (R8)
+	VCMPPS  $0x05, Z17, Z3, K1, K3
+	VMAXPS  Z3, Z17, Z3
+	VMOVUPS Z3, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPS  Z16, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	VCMPPS  $0x05, Z17, Z4, K1, K3
+	VMAXPS  Z4, Z17, Z4
+	VMOVUPS Z4, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPS  Z16, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	VCMPPS  $0x05, Z17, Z5, K1, K3
+	VMAXPS  Z5, Z17, Z5
+	VMOVUPS Z5, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPS  Z16, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	VCMPPS  $0x05, Z17, Z6, K1, K3
+	VMAXPS  Z6, Z17, Z6
+	VMOVUPS Z6, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPS  Z16, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	VCMPPS  $0x05, Z17, Z7, K1, K3
+	VMAXPS  Z7, Z17, Z7
+	VMOVUPS Z7, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPS  Z16, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	VCMPPS  $0x05, Z17, Z8, K1, K3
+	VMAXPS  Z8, Z17, Z8
+	VMOVUPS Z8, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPS  Z16, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	VCMPPS  $0x05, Z17, Z9, K1, K3
+	VMAXPS  Z9, Z17, Z9
+	VMOVUPS Z9, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPS  Z16, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	VCMPPS  $0x05, Z17, Z10, K1, K3
+	VMAXPS  Z10, Z17, Z10
+	VMOVUPS Z10, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPS  Z16, Z11, Z11
+	VMOVUPS Z11, K1, (R8)
+	VCMPPS  $0x05, Z17, Z11, K1, K3
+	VMAXPS  Z11, Z17, Z11
+	VMOVUPS Z11, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPS  Z16, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	VCMPPS  $0x05, Z17, Z12, K1, K3
+	VMAXPS  Z12, Z17, Z12
+	VMOVUPS Z12, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPS  Z16, Z13, Z13
+	VMOVUPS Z13, K1, (R8)
+	VCMPPS  $0x05, Z17, Z13, K1, K3
+	VMAXPS  Z13, Z17, Z13
+	VMOVUPS Z13, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPS  Z16, Z14, Z14
+	VMOVUPS Z14, K1, (R8)
+	VCMPPS  $0x05, Z17, Z14, K1, K3
+	VMAXPS  Z14, Z17, Z14
+	VMOVUPS Z14, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z15, K1, Z15
+	ADDQ    SI, DX
+	VADDPS  Z16, Z15, Z15
+	VMOVUPS Z15, K1, (R8)
+	VCMPPS  $0x05, Z17, Z15, K1, K3
+	VMAXPS  Z15, Z17, Z15
+	VMOVUPS Z15, K1, (R10)
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+
+done:
+	// On to the next row tile, if rows are left.
+	MOVQ    m+96(FP), CX
+	SUBQ    $0x00000010, CX
+	JLE     return
+	MOVQ    CX, m+96(FP)
+	MOVQ    lda+272(FP), CX
+	TESTQ   CX, CX
+	CMOVQEQ kc+56(FP), CX
+	SHLQ    $0x06, CX
+	ADDQ    CX, a_base+0(FP)
+	MOVQ    ldc+88(FP), CX
+	SHLQ    $0x06, CX
+	ADDQ    CX, c_base+64(FP)
+	MOVQ    ldz+176(FP), CX
+	SHLQ    $0x06, CX
+	ADDQ    CX, z_base+152(FP)
+	MOVQ    ldr+216(FP), CX
+	SHLQ    $0x06, CX
+	ADDQ    CX, r_base+192(FP)
+	MOVQ    stride+248(FP), CX
+	SHLQ    $0x07, CX
+	ADDQ    CX, bits_base+224(FP)
+	JMP     tile
+
+return:
+	// On to the next column of tiles, if any.
+	MOVQ n+104(FP), CX
+	SUBQ $0x00000010, CX
+	JLE  finish
+	MOVQ CX, n+104(FP)
+	MOVQ (SP), CX
+	MOVQ CX, m+96(FP)
+	MOVQ 8(SP), CX
+	MOVQ CX, a_base+0(FP)
+	ADDQ $0x00000040, 16(SP)
+	MOVQ 16(SP), CX
+	MOVQ CX, c_base+64(FP)
+	ADDQ $0x00000040, 24(SP)
+	MOVQ 24(SP), CX
+	MOVQ CX, z_base+152(FP)
+	ADDQ $0x00000040, 32(SP)
+	MOVQ 32(SP), CX
+	MOVQ CX, r_base+192(FP)
+	MOVQ 40(SP), CX
+	MOVQ CX, bits_base+224(FP)
+	ADDQ $0x00000002, shift+256(FP)
+	ADDQ $0x00000040, bias_base+128(FP)
+	MOVQ bcol+264(FP), CX
+	SHLQ $0x02, CX
+	ADDQ CX, b_base+24(FP)
+	JMP  panel
+
+finish:
+	VZEROUPPER
+	RET
+
+// func tileAVX512F64(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+// Requires: AVX, AVX512DQ, AVX512F, CMOV, MMX+
+TEXT ·tileAVX512F64(SB), NOSPLIT, $64-280
+	// The row tiles, 16 rows each, one after another, each with its
+	// pointers in the argument slots (the advance after the epilogue moves them).
+	// A call's tiles can also span several columns of tiles (n > the tile's
+	// columns: the columns of tiles one after another, each a column of row
+	// tiles), so that a small pass is a few calls, not one a column: a call
+	// costs about 75 ns of Go around it. The frame keeps the first column's
+	// m and row pointers (0–40(SP)) for the next column.
+	MOVQ m+96(FP), CX
+	MOVQ CX, (SP)
+	MOVQ a_base+0(FP), CX
+	MOVQ CX, 8(SP)
+	MOVQ c_base+64(FP), CX
+	MOVQ CX, 16(SP)
+	MOVQ z_base+152(FP), CX
+	MOVQ CX, 24(SP)
+	MOVQ r_base+192(FP), CX
+	MOVQ CX, 32(SP)
+	MOVQ bits_base+224(FP), CX
+	MOVQ CX, 40(SP)
+
+panel:
+	// 48(SP) and 56(SP): the first and the last line of the micro-panel of B
+	// after this column's (kc·64 bytes on a vector: a packed micro-panel is
+	// 64 bytes a k step and vector for both types), which the row tiles of
+	// the column prefetch into L2, a line every four k steps (loopA). In a
+	// pass the packed block of B lives in L3, and without the prefetch each
+	// micro-panel came from there for its first row tile. For B where it
+	// lies (ldb not a packed row) both are B's first line, a prefetch of a
+	// line already in L1.
+	MOVQ b_base+24(FP), R12
+	MOVQ R12, 48(SP)
+	MOVQ R12, 56(SP)
+	MOVQ ldb+48(FP), CX
+	SHLQ $0x03, CX
+	CMPQ CX, $0x00000040
+	JNE  tile
+	MOVQ kc+56(FP), CX
+	SHLQ $0x06, CX
+	ADDQ CX, R12
+	MOVQ R12, 48(SP)
+	LEAQ -64(R12)(CX*1), R12
+	MOVQ R12, 56(SP)
+
+tile:
+	// DX, SI = C and ldc; DI = the tile's rows, min(m, MR); R10, R11 = R and
+	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
+	// k steps before the end: a tile's rows of C are ld apart, often a
+	// multiple of 4 KiB, so that they share one L1 set, and brought in early
+	// they would only evict the micro-panel of B from it. With fewer than 64
+	// steps the L1 prefetch comes soon enough alone.
+	MOVQ       c_base+64(FP), DX
+	MOVQ       ldc+88(FP), SI
+	SHLQ       $0x03, SI
+	MOVQ       m+96(FP), DI
+	MOVQ       $0x00000010, CX
+	CMPQ       DI, CX
+	CMOVQGT    CX, DI
+	MOVQ       r_base+192(FP), R10
+	MOVQ       ldr+216(FP), R11
+	SHLQ       $0x03, R11
+	CMPQ       kc+56(FP), $0x00000040
+	JLT        early
+	MOVQ       DX, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        early
+	MOVQ       R10, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 63(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 63(R12)(R11*1)
+
+early:
+	// K1 = the columns < n of this column of tiles: B is loaded under it, so
+	// that an unpacked B is never read past its n columns. AX = A, BX = B,
+	// R9 = ldb and R13 = 3·ldb in bytes; the accumulators zeroed.
+	MOVQ    n+104(FP), CX
+	MOVQ    $0x00000008, AX
+	CMPQ    CX, AX
+	CMOVQGT AX, CX
+	MOVL    $0x00000001, AX
+	SHLL    CL, AX
+	DECL    AX
+	KMOVW   AX, K1
+	MOVQ    a_base+0(FP), AX
+	MOVQ    b_base+24(FP), BX
+	MOVQ    ldb+48(FP), R9
+	SHLQ    $0x03, R9
+	LEAQ    (R9)(R9*2), R13
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	MOVQ    lda+272(FP), R14
+	TESTQ   R14, R14
+	JNZ     direct
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phase
+	XORL CX, CX
+
+phase:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      late
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopA:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VFMADD231PD.BCST 64(AX), Z16, Z8
+	VFMADD231PD.BCST 72(AX), Z16, Z9
+	VFMADD231PD.BCST 80(AX), Z16, Z10
+	VFMADD231PD.BCST 88(AX), Z16, Z11
+	VFMADD231PD.BCST 96(AX), Z16, Z12
+	VFMADD231PD.BCST 104(AX), Z16, Z13
+	VFMADD231PD.BCST 112(AX), Z16, Z14
+	VFMADD231PD.BCST 120(AX), Z16, Z15
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VFMADD231PD.BCST 160(AX), Z16, Z4
+	VFMADD231PD.BCST 168(AX), Z16, Z5
+	VFMADD231PD.BCST 176(AX), Z16, Z6
+	VFMADD231PD.BCST 184(AX), Z16, Z7
+	VFMADD231PD.BCST 192(AX), Z16, Z8
+	VFMADD231PD.BCST 200(AX), Z16, Z9
+	VFMADD231PD.BCST 208(AX), Z16, Z10
+	VFMADD231PD.BCST 216(AX), Z16, Z11
+	VFMADD231PD.BCST 224(AX), Z16, Z12
+	VFMADD231PD.BCST 232(AX), Z16, Z13
+	VFMADD231PD.BCST 240(AX), Z16, Z14
+	VFMADD231PD.BCST 248(AX), Z16, Z15
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VFMADD231PD.BCST 288(AX), Z16, Z4
+	VFMADD231PD.BCST 296(AX), Z16, Z5
+	VFMADD231PD.BCST 304(AX), Z16, Z6
+	VFMADD231PD.BCST 312(AX), Z16, Z7
+	VFMADD231PD.BCST 320(AX), Z16, Z8
+	VFMADD231PD.BCST 328(AX), Z16, Z9
+	VFMADD231PD.BCST 336(AX), Z16, Z10
+	VFMADD231PD.BCST 344(AX), Z16, Z11
+	VFMADD231PD.BCST 352(AX), Z16, Z12
+	VFMADD231PD.BCST 360(AX), Z16, Z13
+	VFMADD231PD.BCST 368(AX), Z16, Z14
+	VFMADD231PD.BCST 376(AX), Z16, Z15
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	VFMADD231PD.BCST 416(AX), Z16, Z4
+	VFMADD231PD.BCST 424(AX), Z16, Z5
+	VFMADD231PD.BCST 432(AX), Z16, Z6
+	VFMADD231PD.BCST 440(AX), Z16, Z7
+	VFMADD231PD.BCST 448(AX), Z16, Z8
+	VFMADD231PD.BCST 456(AX), Z16, Z9
+	VFMADD231PD.BCST 464(AX), Z16, Z10
+	VFMADD231PD.BCST 472(AX), Z16, Z11
+	VFMADD231PD.BCST 480(AX), Z16, Z12
+	VFMADD231PD.BCST 488(AX), Z16, Z13
+	VFMADD231PD.BCST 496(AX), Z16, Z14
+	VFMADD231PD.BCST 504(AX), Z16, Z15
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopA
+	MOVQ             R12, 48(SP)
+
+late:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetch
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   rest
+
+prefetch:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        rest
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+rest:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tail
+
+loopB:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VFMADD231PD.BCST 64(AX), Z16, Z8
+	VFMADD231PD.BCST 72(AX), Z16, Z9
+	VFMADD231PD.BCST 80(AX), Z16, Z10
+	VFMADD231PD.BCST 88(AX), Z16, Z11
+	VFMADD231PD.BCST 96(AX), Z16, Z12
+	VFMADD231PD.BCST 104(AX), Z16, Z13
+	VFMADD231PD.BCST 112(AX), Z16, Z14
+	VFMADD231PD.BCST 120(AX), Z16, Z15
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VFMADD231PD.BCST 160(AX), Z16, Z4
+	VFMADD231PD.BCST 168(AX), Z16, Z5
+	VFMADD231PD.BCST 176(AX), Z16, Z6
+	VFMADD231PD.BCST 184(AX), Z16, Z7
+	VFMADD231PD.BCST 192(AX), Z16, Z8
+	VFMADD231PD.BCST 200(AX), Z16, Z9
+	VFMADD231PD.BCST 208(AX), Z16, Z10
+	VFMADD231PD.BCST 216(AX), Z16, Z11
+	VFMADD231PD.BCST 224(AX), Z16, Z12
+	VFMADD231PD.BCST 232(AX), Z16, Z13
+	VFMADD231PD.BCST 240(AX), Z16, Z14
+	VFMADD231PD.BCST 248(AX), Z16, Z15
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VFMADD231PD.BCST 288(AX), Z16, Z4
+	VFMADD231PD.BCST 296(AX), Z16, Z5
+	VFMADD231PD.BCST 304(AX), Z16, Z6
+	VFMADD231PD.BCST 312(AX), Z16, Z7
+	VFMADD231PD.BCST 320(AX), Z16, Z8
+	VFMADD231PD.BCST 328(AX), Z16, Z9
+	VFMADD231PD.BCST 336(AX), Z16, Z10
+	VFMADD231PD.BCST 344(AX), Z16, Z11
+	VFMADD231PD.BCST 352(AX), Z16, Z12
+	VFMADD231PD.BCST 360(AX), Z16, Z13
+	VFMADD231PD.BCST 368(AX), Z16, Z14
+	VFMADD231PD.BCST 376(AX), Z16, Z15
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	VFMADD231PD.BCST 416(AX), Z16, Z4
+	VFMADD231PD.BCST 424(AX), Z16, Z5
+	VFMADD231PD.BCST 432(AX), Z16, Z6
+	VFMADD231PD.BCST 440(AX), Z16, Z7
+	VFMADD231PD.BCST 448(AX), Z16, Z8
+	VFMADD231PD.BCST 456(AX), Z16, Z9
+	VFMADD231PD.BCST 464(AX), Z16, Z10
+	VFMADD231PD.BCST 472(AX), Z16, Z11
+	VFMADD231PD.BCST 480(AX), Z16, Z12
+	VFMADD231PD.BCST 488(AX), Z16, Z13
+	VFMADD231PD.BCST 496(AX), Z16, Z14
+	VFMADD231PD.BCST 504(AX), Z16, Z15
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopB
+
+tail:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VFMADD231PD.BCST 64(AX), Z16, Z8
+	VFMADD231PD.BCST 72(AX), Z16, Z9
+	VFMADD231PD.BCST 80(AX), Z16, Z10
+	VFMADD231PD.BCST 88(AX), Z16, Z11
+	VFMADD231PD.BCST 96(AX), Z16, Z12
+	VFMADD231PD.BCST 104(AX), Z16, Z13
+	VFMADD231PD.BCST 112(AX), Z16, Z14
+	VFMADD231PD.BCST 120(AX), Z16, Z15
+	ADDQ             $0x00000080, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1
+	JMP              epilogue
+
+direct:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x03, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	LEAQ (DX)(R14*4), SI
+	LEAQ (SI)(R14*4), R10
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtail
+
+dloop4:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST (AX)(R14*1), Z16, Z1
+	VFMADD231PD.BCST (AX)(R14*2), Z16, Z2
+	VFMADD231PD.BCST (AX)(R12*1), Z16, Z3
+	VFMADD231PD.BCST (DX), Z16, Z4
+	VFMADD231PD.BCST (DX)(R14*1), Z16, Z5
+	VFMADD231PD.BCST (DX)(R14*2), Z16, Z6
+	VFMADD231PD.BCST (DX)(R12*1), Z16, Z7
+	VFMADD231PD.BCST (SI), Z16, Z8
+	VFMADD231PD.BCST (SI)(R14*1), Z16, Z9
+	VFMADD231PD.BCST (SI)(R14*2), Z16, Z10
+	VFMADD231PD.BCST (SI)(R12*1), Z16, Z11
+	VFMADD231PD.BCST (R10), Z16, Z12
+	VFMADD231PD.BCST (R10)(R14*1), Z16, Z13
+	VFMADD231PD.BCST (R10)(R14*2), Z16, Z14
+	VFMADD231PD.BCST (R10)(R12*1), Z16, Z15
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 8(AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX)(R14*1), Z16, Z1
+	VFMADD231PD.BCST 8(AX)(R14*2), Z16, Z2
+	VFMADD231PD.BCST 8(AX)(R12*1), Z16, Z3
+	VFMADD231PD.BCST 8(DX), Z16, Z4
+	VFMADD231PD.BCST 8(DX)(R14*1), Z16, Z5
+	VFMADD231PD.BCST 8(DX)(R14*2), Z16, Z6
+	VFMADD231PD.BCST 8(DX)(R12*1), Z16, Z7
+	VFMADD231PD.BCST 8(SI), Z16, Z8
+	VFMADD231PD.BCST 8(SI)(R14*1), Z16, Z9
+	VFMADD231PD.BCST 8(SI)(R14*2), Z16, Z10
+	VFMADD231PD.BCST 8(SI)(R12*1), Z16, Z11
+	VFMADD231PD.BCST 8(R10), Z16, Z12
+	VFMADD231PD.BCST 8(R10)(R14*1), Z16, Z13
+	VFMADD231PD.BCST 8(R10)(R14*2), Z16, Z14
+	VFMADD231PD.BCST 8(R10)(R12*1), Z16, Z15
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 16(AX), Z16, Z0
+	VFMADD231PD.BCST 16(AX)(R14*1), Z16, Z1
+	VFMADD231PD.BCST 16(AX)(R14*2), Z16, Z2
+	VFMADD231PD.BCST 16(AX)(R12*1), Z16, Z3
+	VFMADD231PD.BCST 16(DX), Z16, Z4
+	VFMADD231PD.BCST 16(DX)(R14*1), Z16, Z5
+	VFMADD231PD.BCST 16(DX)(R14*2), Z16, Z6
+	VFMADD231PD.BCST 16(DX)(R12*1), Z16, Z7
+	VFMADD231PD.BCST 16(SI), Z16, Z8
+	VFMADD231PD.BCST 16(SI)(R14*1), Z16, Z9
+	VFMADD231PD.BCST 16(SI)(R14*2), Z16, Z10
+	VFMADD231PD.BCST 16(SI)(R12*1), Z16, Z11
+	VFMADD231PD.BCST 16(R10), Z16, Z12
+	VFMADD231PD.BCST 16(R10)(R14*1), Z16, Z13
+	VFMADD231PD.BCST 16(R10)(R14*2), Z16, Z14
+	VFMADD231PD.BCST 16(R10)(R12*1), Z16, Z15
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 24(AX), Z16, Z0
+	VFMADD231PD.BCST 24(AX)(R14*1), Z16, Z1
+	VFMADD231PD.BCST 24(AX)(R14*2), Z16, Z2
+	VFMADD231PD.BCST 24(AX)(R12*1), Z16, Z3
+	VFMADD231PD.BCST 24(DX), Z16, Z4
+	VFMADD231PD.BCST 24(DX)(R14*1), Z16, Z5
+	VFMADD231PD.BCST 24(DX)(R14*2), Z16, Z6
+	VFMADD231PD.BCST 24(DX)(R12*1), Z16, Z7
+	VFMADD231PD.BCST 24(SI), Z16, Z8
+	VFMADD231PD.BCST 24(SI)(R14*1), Z16, Z9
+	VFMADD231PD.BCST 24(SI)(R14*2), Z16, Z10
+	VFMADD231PD.BCST 24(SI)(R12*1), Z16, Z11
+	VFMADD231PD.BCST 24(R10), Z16, Z12
+	VFMADD231PD.BCST 24(R10)(R14*1), Z16, Z13
+	VFMADD231PD.BCST 24(R10)(R14*2), Z16, Z14
+	VFMADD231PD.BCST 24(R10)(R12*1), Z16, Z15
+	ADDQ             $0x00000020, AX
+	ADDQ             $0x00000020, DX
+	ADDQ             $0x00000020, SI
+	ADDQ             $0x00000020, R10
+	LEAQ             (BX)(R9*4), BX
+	DECQ             CX
+	JNZ              dloop4
+
+dtail:
+	TESTQ R8, R8
+	JZ    drestore
+
+dloop1:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST (AX)(R14*1), Z16, Z1
+	VFMADD231PD.BCST (AX)(R14*2), Z16, Z2
+	VFMADD231PD.BCST (AX)(R12*1), Z16, Z3
+	VFMADD231PD.BCST (DX), Z16, Z4
+	VFMADD231PD.BCST (DX)(R14*1), Z16, Z5
+	VFMADD231PD.BCST (DX)(R14*2), Z16, Z6
+	VFMADD231PD.BCST (DX)(R12*1), Z16, Z7
+	VFMADD231PD.BCST (SI), Z16, Z8
+	VFMADD231PD.BCST (SI)(R14*1), Z16, Z9
+	VFMADD231PD.BCST (SI)(R14*2), Z16, Z10
+	VFMADD231PD.BCST (SI)(R12*1), Z16, Z11
+	VFMADD231PD.BCST (R10), Z16, Z12
+	VFMADD231PD.BCST (R10)(R14*1), Z16, Z13
+	VFMADD231PD.BCST (R10)(R14*2), Z16, Z14
+	VFMADD231PD.BCST (R10)(R12*1), Z16, Z15
+	ADDQ             $0x00000008, AX
+	ADDQ             $0x00000008, DX
+	ADDQ             $0x00000008, SI
+	ADDQ             $0x00000008, R10
+	ADDQ             R9, BX
+	DECQ             R8
+	JNZ              dloop1
+
+drestore:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x03, SI
+	MOVQ r_base+192(FP), R10
+
+epilogue:
+	CMPQ fwd+120(FP), $0x00000000
+	JNE  forward
+	CMPQ beta+112(FP), $0x00000000
+	JNE  gemm1
+
+	// C row = acc on the columns < n.
+	VMOVUPD Z0, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z1, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z2, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z3, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z4, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z5, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z6, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z7, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z8, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z9, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z10, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z11, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z12, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z13, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z14, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPD Z15, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	JMP     done
+
+gemm1:
+	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
+	VADDPD  (DX), Z0, K1, Z0
+	VMOVUPD Z0, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z1, K1, Z1
+	VMOVUPD Z1, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z2, K1, Z2
+	VMOVUPD Z2, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z3, K1, Z3
+	VMOVUPD Z3, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z4, K1, Z4
+	VMOVUPD Z4, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z5, K1, Z5
+	VMOVUPD Z5, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z6, K1, Z6
+	VMOVUPD Z6, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z7, K1, Z7
+	VMOVUPD Z7, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z8, K1, Z8
+	VMOVUPD Z8, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z9, K1, Z9
+	VMOVUPD Z9, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z10, K1, Z10
+	VMOVUPD Z10, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z11, K1, Z11
+	VMOVUPD Z11, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z12, K1, Z12
+	VMOVUPD Z12, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z13, K1, Z13
+	VMOVUPD Z13, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z14, K1, Z14
+	VMOVUPD Z14, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPD  (DX), Z15, K1, Z15
+	VMOVUPD Z15, K1, (DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	JMP     done
+
+forward:
+	// The forward epilogues: v = acc (+ C row) + bias (and Z row = v); the
+	// row's mask bits [v ≥ 0] (compare predicate 5, NLT_US: not less than,
+	// true for NaN) for the columns < n, zero past n, stored whole at the
+	// tile's offset in the mask word; R row = ReLU(v) = VMAXP with +0 as
+	// Intel's first source and v as the second, which MAXP returns when
+	// either is NaN and when both are zeros: so NaN and −0 pass through bit
+	// for bit, and v < 0 gives +0. The rows without Z have their own
+	// epilogue rather than a store under an empty mask, which cost 1–2% of a
+	// small pass's tile.
+	// CX = the bias (−0 for none: x + −0 = x for every x, −0 and NaN
+	// included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's
+	// byte offset in it, R13 = the mask stride in bytes.
+	MOVQ      bias_base+128(FP), CX
+	VMOVUPD.Z (CX), K1, Z16
+	VPXORD    Z17, Z17, Z17
+	MOVQ      z_base+152(FP), R8
+	MOVQ      ldz+176(FP), R9
+	SHLQ      $0x03, R9
+	MOVQ      bits_base+224(FP), R12
+	ADDQ      shift+256(FP), R12
+	MOVQ      stride+248(FP), R13
+	SHLQ      $0x03, R13
+	CMPQ      storeZ+184(FP), $0x00000000
+	JNE       forwardZ
+	CMPQ      beta+112(FP), $0x00000000
+	JNE       forward1
+
+	// v = acc + bias; R row = ReLU(v) and the row's mask bits.
+	VADDPD  Z16, Z0, Z0
+	VCMPPD  $0x05, Z17, Z0, K1, K3
+	VMAXPD  Z0, Z17, Z0
+	VMOVUPD Z0, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z1, Z1
+	VCMPPD  $0x05, Z17, Z1, K1, K3
+	VMAXPD  Z1, Z17, Z1
+	VMOVUPD Z1, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z2, Z2
+	VCMPPD  $0x05, Z17, Z2, K1, K3
+	VMAXPD  Z2, Z17, Z2
+	VMOVUPD Z2, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z3, Z3
+	VCMPPD  $0x05, Z17, Z3, K1, K3
+	VMAXPD  Z3, Z17, Z3
+	VMOVUPD Z3, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z4, Z4
+	VCMPPD  $0x05, Z17, Z4, K1, K3
+	VMAXPD  Z4, Z17, Z4
+	VMOVUPD Z4, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z5, Z5
+	VCMPPD  $0x05, Z17, Z5, K1, K3
+	VMAXPD  Z5, Z17, Z5
+	VMOVUPD Z5, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z6, Z6
+	VCMPPD  $0x05, Z17, Z6, K1, K3
+	VMAXPD  Z6, Z17, Z6
+	VMOVUPD Z6, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z7, Z7
+	VCMPPD  $0x05, Z17, Z7, K1, K3
+	VMAXPD  Z7, Z17, Z7
+	VMOVUPD Z7, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z8, Z8
+	VCMPPD  $0x05, Z17, Z8, K1, K3
+	VMAXPD  Z8, Z17, Z8
+	VMOVUPD Z8, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z9, Z9
+	VCMPPD  $0x05, Z17, Z9, K1, K3
+	VMAXPD  Z9, Z17, Z9
+	VMOVUPD Z9, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z10, Z10
+	VCMPPD  $0x05, Z17, Z10, K1, K3
+	VMAXPD  Z10, Z17, Z10
+	VMOVUPD Z10, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z11, Z11
+	VCMPPD  $0x05, Z17, Z11, K1, K3
+	VMAXPD  Z11, Z17, Z11
+	VMOVUPD Z11, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z12, Z12
+	VCMPPD  $0x05, Z17, Z12, K1, K3
+	VMAXPD  Z12, Z17, Z12
+	VMOVUPD Z12, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z13, Z13
+	VCMPPD  $0x05, Z17, Z13, K1, K3
+	VMAXPD  Z13, Z17, Z13
+	VMOVUPD Z13, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z14, Z14
+	VCMPPD  $0x05, Z17, Z14, K1, K3
+	VMAXPD  Z14, Z17, Z14
+	VMOVUPD Z14, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z15, Z15
+	VCMPPD  $0x05, Z17, Z15, K1, K3
+	VMAXPD  Z15, Z17, Z15
+	VMOVUPD Z15, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forward1:
+	// v = acc + C row + bias; R row = ReLU(v) and the row's mask bits.
+	VADDPD  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPD  Z16, Z0, Z0
+	VCMPPD  $0x05, Z17, Z0, K1, K3
+	VMAXPD  Z0, Z17, Z0
+	VMOVUPD Z0, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPD  Z16, Z1, Z1
+	VCMPPD  $0x05, Z17, Z1, K1, K3
+	VMAXPD  Z1, Z17, Z1
+	VMOVUPD Z1, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPD  Z16, Z2, Z2
+	VCMPPD  $0x05, Z17, Z2, K1, K3
+	VMAXPD  Z2, Z17, Z2
+	VMOVUPD Z2, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPD  Z16, Z3, Z3
+	VCMPPD  $0x05, Z17, Z3, K1, K3
+	VMAXPD  Z3, Z17, Z3
+	VMOVUPD Z3, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPD  Z16, Z4, Z4
+	VCMPPD  $0x05, Z17, Z4, K1, K3
+	VMAXPD  Z4, Z17, Z4
+	VMOVUPD Z4, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPD  Z16, Z5, Z5
+	VCMPPD  $0x05, Z17, Z5, K1, K3
+	VMAXPD  Z5, Z17, Z5
+	VMOVUPD Z5, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPD  Z16, Z6, Z6
+	VCMPPD  $0x05, Z17, Z6, K1, K3
+	VMAXPD  Z6, Z17, Z6
+	VMOVUPD Z6, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPD  Z16, Z7, Z7
+	VCMPPD  $0x05, Z17, Z7, K1, K3
+	VMAXPD  Z7, Z17, Z7
+	VMOVUPD Z7, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPD  Z16, Z8, Z8
+	VCMPPD  $0x05, Z17, Z8, K1, K3
+	VMAXPD  Z8, Z17, Z8
+	VMOVUPD Z8, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPD  Z16, Z9, Z9
+	VCMPPD  $0x05, Z17, Z9, K1, K3
+	VMAXPD  Z9, Z17, Z9
+	VMOVUPD Z9, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPD  Z16, Z10, Z10
+	VCMPPD  $0x05, Z17, Z10, K1, K3
+	VMAXPD  Z10, Z17, Z10
+	VMOVUPD Z10, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPD  Z16, Z11, Z11
+	VCMPPD  $0x05, Z17, Z11, K1, K3
+	VMAXPD  Z11, Z17, Z11
+	VMOVUPD Z11, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPD  Z16, Z12, Z12
+	VCMPPD  $0x05, Z17, Z12, K1, K3
+	VMAXPD  Z12, Z17, Z12
+	VMOVUPD Z12, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPD  Z16, Z13, Z13
+	VCMPPD  $0x05, Z17, Z13, K1, K3
+	VMAXPD  Z13, Z17, Z13
+	VMOVUPD Z13, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPD  Z16, Z14, Z14
+	VCMPPD  $0x05, Z17, Z14, K1, K3
+	VMAXPD  Z14, Z17, Z14
+	VMOVUPD Z14, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z15, K1, Z15
+	ADDQ    SI, DX
+	VADDPD  Z16, Z15, Z15
+	VCMPPD  $0x05, Z17, Z15, K1, K3
+	VMAXPD  Z15, Z17, Z15
+	VMOVUPD Z15, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forwardZ:
+	CMPQ beta+112(FP), $0x00000000
+	JNE  forwardZ1
+
+	// v = acc + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
+	VADDPD  Z16, Z0, Z0
+	VMOVUPD Z0, K1, (R8)
+	VCMPPD  $0x05, Z17, Z0, K1, K3
+	VMAXPD  Z0, Z17, Z0
+	VMOVUPD Z0, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z1, Z1
+	VMOVUPD Z1, K1, (R8)
+	VCMPPD  $0x05, Z17, Z1, K1, K3
+	VMAXPD  Z1, Z17, Z1
+	VMOVUPD Z1, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z2, Z2
+	VMOVUPD Z2, K1, (R8)
+	VCMPPD  $0x05, Z17, Z2, K1, K3
+	VMAXPD  Z2, Z17, Z2
+	VMOVUPD Z2, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z3, Z3
+	VMOVUPD Z3, K1, (R8)
+	VCMPPD  $0x05, Z17, Z3, K1, K3
+	VMAXPD  Z3, Z17, Z3
+	VMOVUPD Z3, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z4, Z4
+	VMOVUPD Z4, K1, (R8)
+	VCMPPD  $0x05, Z17, Z4, K1, K3
+	VMAXPD  Z4, Z17, Z4
+	VMOVUPD Z4, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z5, Z5
+	VMOVUPD Z5, K1, (R8)
+	VCMPPD  $0x05, Z17, Z5, K1, K3
+	VMAXPD  Z5, Z17, Z5
+	VMOVUPD Z5, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z6, Z6
+	VMOVUPD Z6, K1, (R8)
+	VCMPPD  $0x05, Z17, Z6, K1, K3
+	VMAXPD  Z6, Z17, Z6
+	VMOVUPD Z6, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z7, Z7
+	VMOVUPD Z7, K1, (R8)
+	VCMPPD  $0x05, Z17, Z7, K1, K3
+	VMAXPD  Z7, Z17, Z7
+	VMOVUPD Z7, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z8, Z8
+	VMOVUPD Z8, K1, (R8)
+	VCMPPD  $0x05, Z17, Z8, K1, K3
+	VMAXPD  Z8, Z17, Z8
+	VMOVUPD Z8, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z9, Z9
+	VMOVUPD Z9, K1, (R8)
+	VCMPPD  $0x05, Z17, Z9, K1, K3
+	VMAXPD  Z9, Z17, Z9
+	VMOVUPD Z9, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z10, Z10
+	VMOVUPD Z10, K1, (R8)
+	VCMPPD  $0x05, Z17, Z10, K1, K3
+	VMAXPD  Z10, Z17, Z10
+	VMOVUPD Z10, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z11, Z11
+	VMOVUPD Z11, K1, (R8)
+	VCMPPD  $0x05, Z17, Z11, K1, K3
+	VMAXPD  Z11, Z17, Z11
+	VMOVUPD Z11, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z12, Z12
+	VMOVUPD Z12, K1, (R8)
+	VCMPPD  $0x05, Z17, Z12, K1, K3
+	VMAXPD  Z12, Z17, Z12
+	VMOVUPD Z12, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z13, Z13
+	VMOVUPD Z13, K1, (R8)
+	VCMPPD  $0x05, Z17, Z13, K1, K3
+	VMAXPD  Z13, Z17, Z13
+	VMOVUPD Z13, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z14, Z14
+	VMOVUPD Z14, K1, (R8)
+	VCMPPD  $0x05, Z17, Z14, K1, K3
+	VMAXPD  Z14, Z17, Z14
+	VMOVUPD Z14, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  Z16, Z15, Z15
+	VMOVUPD Z15, K1, (R8)
+	VCMPPD  $0x05, Z17, Z15, K1, K3
+	VMAXPD  Z15, Z17, Z15
+	VMOVUPD Z15, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forwardZ1:
+	// v = acc + C row + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
+	VADDPD  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPD  Z16, Z0, Z0
+	VMOVUPD Z0, K1, (R8)
+	VCMPPD  $0x05, Z17, Z0, K1, K3
+	VMAXPD  Z0, Z17, Z0
+	VMOVUPD Z0, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPD  Z16, Z1, Z1
+	VMOVUPD Z1, K1, (R8)
+	VCMPPD  $0x05, Z17, Z1, K1, K3
+	VMAXPD  Z1, Z17, Z1
+	VMOVUPD Z1, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPD  Z16, Z2, Z2
+	VMOVUPD Z2, K1, (R8)
+	VCMPPD  $0x05, Z17, Z2, K1, K3
+	VMAXPD  Z2, Z17, Z2
+	VMOVUPD Z2, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPD  Z16, Z3, Z3
+	VMOVUPD Z3, K1, (R8)
+	VCMPPD  $0x05, Z17, Z3, K1, K3
+	VMAXPD  Z3, Z17, Z3
+	VMOVUPD Z3, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPD  Z16, Z4, Z4
+	VMOVUPD Z4, K1, (R8)
+	VCMPPD  $0x05, Z17, Z4, K1, K3
+	VMAXPD  Z4, Z17, Z4
+	VMOVUPD Z4, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPD  Z16, Z5, Z5
+	VMOVUPD Z5, K1, (R8)
+	VCMPPD  $0x05, Z17, Z5, K1, K3
+	VMAXPD  Z5, Z17, Z5
+	VMOVUPD Z5, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPD  Z16, Z6, Z6
+	VMOVUPD Z6, K1, (R8)
+	VCMPPD  $0x05, Z17, Z6, K1, K3
+	VMAXPD  Z6, Z17, Z6
+	VMOVUPD Z6, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPD  Z16, Z7, Z7
+	VMOVUPD Z7, K1, (R8)
+	VCMPPD  $0x05, Z17, Z7, K1, K3
+	VMAXPD  Z7, Z17, Z7
+	VMOVUPD Z7, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPD  Z16, Z8, Z8
+	VMOVUPD Z8, K1, (R8)
+	VCMPPD  $0x05, Z17, Z8, K1, K3
+	VMAXPD  Z8, Z17, Z8
+	VMOVUPD Z8, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPD  Z16, Z9, Z9
+	VMOVUPD Z9, K1, (R8)
+	VCMPPD  $0x05, Z17, Z9, K1, K3
+	VMAXPD  Z9, Z17, Z9
+	VMOVUPD Z9, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPD  Z16, Z10, Z10
+	VMOVUPD Z10, K1, (R8)
+	VCMPPD  $0x05, Z17, Z10, K1, K3
+	VMAXPD  Z10, Z17, Z10
+	VMOVUPD Z10, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPD  Z16, Z11, Z11
+	VMOVUPD Z11, K1, (R8)
+	VCMPPD  $0x05, Z17, Z11, K1, K3
+	VMAXPD  Z11, Z17, Z11
+	VMOVUPD Z11, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPD  Z16, Z12, Z12
+	VMOVUPD Z12, K1, (R8)
+	VCMPPD  $0x05, Z17, Z12, K1, K3
+	VMAXPD  Z12, Z17, Z12
+	VMOVUPD Z12, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPD  Z16, Z13, Z13
+	VMOVUPD Z13, K1, (R8)
+	VCMPPD  $0x05, Z17, Z13, K1, K3
+	VMAXPD  Z13, Z17, Z13
+	VMOVUPD Z13, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPD  Z16, Z14, Z14
+	VMOVUPD Z14, K1, (R8)
+	VCMPPD  $0x05, Z17, Z14, K1, K3
+	VMAXPD  Z14, Z17, Z14
+	VMOVUPD Z14, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPD  (DX), Z15, K1, Z15
+	ADDQ    SI, DX
+	VADDPD  Z16, Z15, Z15
+	VMOVUPD Z15, K1, (R8)
+	VCMPPD  $0x05, Z17, Z15, K1, K3
+	VMAXPD  Z15, Z17, Z15
+	VMOVUPD Z15, K1, (R10)
+	KMOVB   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+
+done:
+	// On to the next row tile, if rows are left.
+	MOVQ    m+96(FP), CX
+	SUBQ    $0x00000010, CX
+	JLE     return
+	MOVQ    CX, m+96(FP)
+	MOVQ    lda+272(FP), CX
+	TESTQ   CX, CX
+	CMOVQEQ kc+56(FP), CX
+	SHLQ    $0x07, CX
+	ADDQ    CX, a_base+0(FP)
+	MOVQ    ldc+88(FP), CX
+	SHLQ    $0x07, CX
+	ADDQ    CX, c_base+64(FP)
+	MOVQ    ldz+176(FP), CX
+	SHLQ    $0x07, CX
+	ADDQ    CX, z_base+152(FP)
+	MOVQ    ldr+216(FP), CX
+	SHLQ    $0x07, CX
+	ADDQ    CX, r_base+192(FP)
+	MOVQ    stride+248(FP), CX
+	SHLQ    $0x07, CX
+	ADDQ    CX, bits_base+224(FP)
+	JMP     tile
+
+return:
+	// On to the next column of tiles, if any.
+	MOVQ n+104(FP), CX
+	SUBQ $0x00000008, CX
+	JLE  finish
+	MOVQ CX, n+104(FP)
+	MOVQ (SP), CX
+	MOVQ CX, m+96(FP)
+	MOVQ 8(SP), CX
+	MOVQ CX, a_base+0(FP)
+	ADDQ $0x00000040, 16(SP)
+	MOVQ 16(SP), CX
+	MOVQ CX, c_base+64(FP)
+	ADDQ $0x00000040, 24(SP)
+	MOVQ 24(SP), CX
+	MOVQ CX, z_base+152(FP)
+	ADDQ $0x00000040, 32(SP)
+	MOVQ 32(SP), CX
+	MOVQ CX, r_base+192(FP)
+	MOVQ 40(SP), CX
+	MOVQ CX, bits_base+224(FP)
+	ADDQ $0x00000001, shift+256(FP)
+	ADDQ $0x00000040, bias_base+128(FP)
+	MOVQ bcol+264(FP), CX
+	SHLQ $0x03, CX
+	ADDQ CX, b_base+24(FP)
+	JMP  panel
+
+finish:
+	VZEROUPPER
+	RET
+
+// func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc int, m int, n int, beta int)
+// Requires: AVX, AVX512F
+TEXT ·tileNTAVX512F32(SB), NOSPLIT, $0-120
+	// Row i of the tile is row k0+i of W, broadcast a step at a time from its
+	// place (16 rows ldw apart, by 4 base registers and 1, 2 and 3 times ldw),
+	// times a packed step of dZᵀ (16 batch rows, one zmm).
+	// R8, R9, R10, R11: rows 0, 4, 8, 12 of W; DX, R12 = ldw, 3·ldw in
+	// bytes; BX = the packed dZᵀ.
+	MOVQ    w_base+0(FP), R8
+	MOVQ    ldw+24(FP), DX
+	SHLQ    $0x02, DX
+	LEAQ    (DX)(DX*2), R12
+	LEAQ    (R8)(DX*4), R9
+	LEAQ    (R9)(DX*4), R10
+	LEAQ    (R10)(DX*4), R11
+	MOVQ    b_base+32(FP), BX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+	MOVQ    kc+56(FP), CX
+	MOVQ    CX, AX
+	ANDQ    $0x03, AX
+	SHRQ    $0x02, CX
+	JZ      tail
+	PCALIGN $0x00000020
+
+loop4:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST (R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST (R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST (R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST (R9), Z16, Z4
+	VFMADD231PS.BCST (R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST (R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST (R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST (R10), Z16, Z8
+	VFMADD231PS.BCST (R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST (R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST (R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST (R11), Z16, Z12
+	VFMADD231PS.BCST (R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST (R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST (R11)(R12*1), Z16, Z15
+	VMOVUPS          64(BX), Z16
+	VFMADD231PS.BCST 4(R8), Z16, Z0
+	VFMADD231PS.BCST 4(R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST 4(R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST 4(R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 4(R9), Z16, Z4
+	VFMADD231PS.BCST 4(R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST 4(R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST 4(R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 4(R10), Z16, Z8
+	VFMADD231PS.BCST 4(R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST 4(R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST 4(R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 4(R11), Z16, Z12
+	VFMADD231PS.BCST 4(R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST 4(R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST 4(R11)(R12*1), Z16, Z15
+	VMOVUPS          128(BX), Z16
+	VFMADD231PS.BCST 8(R8), Z16, Z0
+	VFMADD231PS.BCST 8(R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST 8(R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST 8(R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 8(R9), Z16, Z4
+	VFMADD231PS.BCST 8(R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST 8(R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST 8(R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 8(R10), Z16, Z8
+	VFMADD231PS.BCST 8(R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST 8(R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST 8(R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 8(R11), Z16, Z12
+	VFMADD231PS.BCST 8(R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST 8(R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST 8(R11)(R12*1), Z16, Z15
+	VMOVUPS          192(BX), Z16
+	VFMADD231PS.BCST 12(R8), Z16, Z0
+	VFMADD231PS.BCST 12(R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST 12(R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST 12(R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST 12(R9), Z16, Z4
+	VFMADD231PS.BCST 12(R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST 12(R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST 12(R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST 12(R10), Z16, Z8
+	VFMADD231PS.BCST 12(R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST 12(R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST 12(R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST 12(R11), Z16, Z12
+	VFMADD231PS.BCST 12(R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST 12(R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST 12(R11)(R12*1), Z16, Z15
+	ADDQ             $0x00000100, BX
+	ADDQ             $0x00000010, R8
+	ADDQ             $0x00000010, R9
+	ADDQ             $0x00000010, R10
+	ADDQ             $0x00000010, R11
+	DECQ             CX
+	JNZ              loop4
+
+tail:
+	TESTQ AX, AX
+	JZ    epilogue
+
+loop1:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (R8), Z16, Z0
+	VFMADD231PS.BCST (R8)(DX*1), Z16, Z1
+	VFMADD231PS.BCST (R8)(DX*2), Z16, Z2
+	VFMADD231PS.BCST (R8)(R12*1), Z16, Z3
+	VFMADD231PS.BCST (R9), Z16, Z4
+	VFMADD231PS.BCST (R9)(DX*1), Z16, Z5
+	VFMADD231PS.BCST (R9)(DX*2), Z16, Z6
+	VFMADD231PS.BCST (R9)(R12*1), Z16, Z7
+	VFMADD231PS.BCST (R10), Z16, Z8
+	VFMADD231PS.BCST (R10)(DX*1), Z16, Z9
+	VFMADD231PS.BCST (R10)(DX*2), Z16, Z10
+	VFMADD231PS.BCST (R10)(R12*1), Z16, Z11
+	VFMADD231PS.BCST (R11), Z16, Z12
+	VFMADD231PS.BCST (R11)(DX*1), Z16, Z13
+	VFMADD231PS.BCST (R11)(DX*2), Z16, Z14
+	VFMADD231PS.BCST (R11)(R12*1), Z16, Z15
+	ADDQ             $0x00000040, BX
+	ADDQ             $0x00000004, R8
+	ADDQ             $0x00000004, R9
+	ADDQ             $0x00000004, R10
+	ADDQ             $0x00000004, R11
+	DECQ             AX
+	JNZ              loop1
+
+epilogue:
+	// Transpose the 16×16 float32 block in Z0–Z15 (row i in Zi) with
+	// Z16–Z31 as scratch, in four stages of shuffles: pairs of rows
+	// interleaved within 128-bit lanes (VUNPCKL/HPS), then pairs of pairs
+	// (VUNPCKL/HPD), so that lane l of U(g, j) holds column 4l+j of rows
+	// 4g … 4g+3; then the lanes of one column gathered from the four groups
+	// (VSHUFF32X4: imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1
+	// and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,
+	// Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z17
+	VSHUFF32X4 $0x88, Z12, Z8, Z18
+	VSHUFF32X4 $0xdd, Z12, Z8, Z19
+	VSHUFF32X4 $0x88, Z5, Z1, Z20
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z13, Z9, Z22
+	VSHUFF32X4 $0xdd, Z13, Z9, Z23
+	VSHUFF32X4 $0x88, Z6, Z2, Z24
+	VSHUFF32X4 $0xdd, Z6, Z2, Z25
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z27
+	VSHUFF32X4 $0x88, Z7, Z3, Z28
+	VSHUFF32X4 $0xdd, Z7, Z3, Z29
+	VSHUFF32X4 $0x88, Z15, Z11, Z30
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z18, Z16, Z0
+	VSHUFF32X4 $0xdd, Z18, Z16, Z1
+	VSHUFF32X4 $0x88, Z19, Z17, Z2
+	VSHUFF32X4 $0xdd, Z19, Z17, Z3
+	VSHUFF32X4 $0x88, Z22, Z20, Z4
+	VSHUFF32X4 $0xdd, Z22, Z20, Z5
+	VSHUFF32X4 $0x88, Z23, Z21, Z6
+	VSHUFF32X4 $0xdd, Z23, Z21, Z7
+	VSHUFF32X4 $0x88, Z26, Z24, Z8
+	VSHUFF32X4 $0xdd, Z26, Z24, Z9
+	VSHUFF32X4 $0x88, Z27, Z25, Z10
+	VSHUFF32X4 $0xdd, Z27, Z25, Z11
+	VSHUFF32X4 $0x88, Z30, Z28, Z12
+	VSHUFF32X4 $0xdd, Z30, Z28, Z13
+	VSHUFF32X4 $0x88, Z31, Z29, Z14
+	VSHUFF32X4 $0xdd, Z31, Z29, Z15
+
+	// DI = dX's row, SI = ldc in bytes, AX = the rows (n ≥ 1), K1 = the
+	// columns < m (m ≥ 1). dX row j = the tile's column j on the columns < m
+	// (with beta, plus the row of dX there, merge-masked); then on to the
+	// next row, or done after the last of n.
+	MOVQ    c_base+64(FP), DI
+	MOVQ    ldc+88(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    m+96(FP), CX
+	MOVL    $0x00000001, AX
+	SHLL    CL, AX
+	DECL    AX
+	KMOVW   AX, K1
+	MOVQ    n+104(FP), AX
+	CMPQ    beta+112(FP), $0x00000000
+	JNE     acc
+	VMOVUPS Z0, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z4, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z8, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z12, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z2, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z6, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z10, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z14, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z1, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z5, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z9, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z13, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z3, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z7, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z11, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VMOVUPS Z15, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	JMP     done
+
+acc:
+	VADDPS  (DI), Z0, K1, Z0
+	VMOVUPS Z0, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z4, K1, Z4
+	VMOVUPS Z4, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z8, K1, Z8
+	VMOVUPS Z8, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z12, K1, Z12
+	VMOVUPS Z12, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z2, K1, Z2
+	VMOVUPS Z2, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z6, K1, Z6
+	VMOVUPS Z6, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z10, K1, Z10
+	VMOVUPS Z10, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z14, K1, Z14
+	VMOVUPS Z14, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z1, K1, Z1
+	VMOVUPS Z1, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z5, K1, Z5
+	VMOVUPS Z5, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z9, K1, Z9
+	VMOVUPS Z9, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z13, K1, Z13
+	VMOVUPS Z13, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z3, K1, Z3
+	VMOVUPS Z3, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z7, K1, Z7
+	VMOVUPS Z7, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z11, K1, Z11
+	VMOVUPS Z11, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+	VADDPS  (DI), Z15, K1, Z15
+	VMOVUPS Z15, K1, (DI)
+	DECQ    AX
+	JZ      done
+	ADDQ    SI, DI
+
+done:
+	VZEROUPPER
+	RET
+
+// func packAPanelAVX512F32(dst []float32, a []float32, lda int, kb int)
+// Requires: AVX, AVX512F
+TEXT ·packAPanelAVX512F32(SB), NOSPLIT, $0-64
+	// A 16×16 block of A, read as 16 rows of 16 columns, is transposed in
+	// registers (64 shuffles) and stored as 16 steps of the micro-panel.
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), R8
+	MOVQ lda+48(FP), DX
+	SHLQ $0x02, DX
+
+	// R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.
+	LEAQ (DX)(DX*2), R12
+	LEAQ (R8)(DX*4), R9
+	LEAQ (R9)(DX*4), R10
+	LEAQ (R10)(DX*4), R11
+	MOVQ kb+56(FP), CX
+	SHRQ $0x04, CX
+	JZ   done
+
+loop:
+	VMOVUPS (R8), Z0
+	VMOVUPS (R8)(DX*1), Z1
+	VMOVUPS (R8)(DX*2), Z2
+	VMOVUPS (R8)(R12*1), Z3
+	VMOVUPS (R9), Z4
+	VMOVUPS (R9)(DX*1), Z5
+	VMOVUPS (R9)(DX*2), Z6
+	VMOVUPS (R9)(R12*1), Z7
+	VMOVUPS (R10), Z8
+	VMOVUPS (R10)(DX*1), Z9
+	VMOVUPS (R10)(DX*2), Z10
+	VMOVUPS (R10)(R12*1), Z11
+	VMOVUPS (R11), Z12
+	VMOVUPS (R11)(DX*1), Z13
+	VMOVUPS (R11)(DX*2), Z14
+	VMOVUPS (R11)(R12*1), Z15
+
+	// Transpose the 16×16 float32 block in Z0–Z15 (row i in Zi) with
+	// Z16–Z31 as scratch, in four stages of shuffles: pairs of rows
+	// interleaved within 128-bit lanes (VUNPCKL/HPS), then pairs of pairs
+	// (VUNPCKL/HPD), so that lane l of U(g, j) holds column 4l+j of rows
+	// 4g … 4g+3; then the lanes of one column gathered from the four groups
+	// (VSHUFF32X4: imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1
+	// and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,
+	// Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z17
+	VSHUFF32X4 $0x88, Z12, Z8, Z18
+	VSHUFF32X4 $0xdd, Z12, Z8, Z19
+	VSHUFF32X4 $0x88, Z5, Z1, Z20
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z13, Z9, Z22
+	VSHUFF32X4 $0xdd, Z13, Z9, Z23
+	VSHUFF32X4 $0x88, Z6, Z2, Z24
+	VSHUFF32X4 $0xdd, Z6, Z2, Z25
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z27
+	VSHUFF32X4 $0x88, Z7, Z3, Z28
+	VSHUFF32X4 $0xdd, Z7, Z3, Z29
+	VSHUFF32X4 $0x88, Z15, Z11, Z30
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z18, Z16, Z0
+	VSHUFF32X4 $0xdd, Z18, Z16, Z1
+	VSHUFF32X4 $0x88, Z19, Z17, Z2
+	VSHUFF32X4 $0xdd, Z19, Z17, Z3
+	VSHUFF32X4 $0x88, Z22, Z20, Z4
+	VSHUFF32X4 $0xdd, Z22, Z20, Z5
+	VSHUFF32X4 $0x88, Z23, Z21, Z6
+	VSHUFF32X4 $0xdd, Z23, Z21, Z7
+	VSHUFF32X4 $0x88, Z26, Z24, Z8
+	VSHUFF32X4 $0xdd, Z26, Z24, Z9
+	VSHUFF32X4 $0x88, Z27, Z25, Z10
+	VSHUFF32X4 $0xdd, Z27, Z25, Z11
+	VSHUFF32X4 $0x88, Z30, Z28, Z12
+	VSHUFF32X4 $0xdd, Z30, Z28, Z13
+	VSHUFF32X4 $0x88, Z31, Z29, Z14
+	VSHUFF32X4 $0xdd, Z31, Z29, Z15
+	VMOVUPS    Z0, (DI)
+	VMOVUPS    Z4, 64(DI)
+	VMOVUPS    Z8, 128(DI)
+	VMOVUPS    Z12, 192(DI)
+	VMOVUPS    Z2, 256(DI)
+	VMOVUPS    Z6, 320(DI)
+	VMOVUPS    Z10, 384(DI)
+	VMOVUPS    Z14, 448(DI)
+	VMOVUPS    Z1, 512(DI)
+	VMOVUPS    Z5, 576(DI)
+	VMOVUPS    Z9, 640(DI)
+	VMOVUPS    Z13, 704(DI)
+	VMOVUPS    Z3, 768(DI)
+	VMOVUPS    Z7, 832(DI)
+	VMOVUPS    Z11, 896(DI)
+	VMOVUPS    Z15, 960(DI)
+	ADDQ       $0x00000040, R8
+	ADDQ       $0x00000040, R9
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000400, DI
+	DECQ       CX
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func packAPanelAVX512F64(dst []float64, a []float64, lda int, kb int)
+// Requires: AVX, AVX512F
+TEXT ·packAPanelAVX512F64(SB), NOSPLIT, $0-64
+	// A 16×8 block, as two 8×8 transposes (24 shuffles each) of rows 0–7
+	// and 8–15, each step of the micro-panel being 16 elements: the first
+	// transpose fills the low halves of steps 0–7, the second their high
+	// halves.
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), R8
+	MOVQ lda+48(FP), DX
+	SHLQ $0x03, DX
+
+	// R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.
+	LEAQ (DX)(DX*2), R12
+	LEAQ (R8)(DX*4), R9
+	LEAQ (R9)(DX*4), R10
+	LEAQ (R10)(DX*4), R11
+	MOVQ kb+56(FP), CX
+	SHRQ $0x03, CX
+	JZ   done
+
+loop:
+	VMOVUPD    (R8), Z0
+	VMOVUPD    (R8)(DX*1), Z1
+	VMOVUPD    (R8)(DX*2), Z2
+	VMOVUPD    (R8)(R12*1), Z3
+	VMOVUPD    (R9), Z4
+	VMOVUPD    (R9)(DX*1), Z5
+	VMOVUPD    (R9)(DX*2), Z6
+	VMOVUPD    (R9)(R12*1), Z7
+	VMOVUPD    (R10), Z8
+	VMOVUPD    (R10)(DX*1), Z9
+	VMOVUPD    (R10)(DX*2), Z10
+	VMOVUPD    (R10)(R12*1), Z11
+	VMOVUPD    (R11), Z12
+	VMOVUPD    (R11)(DX*1), Z13
+	VMOVUPD    (R11)(DX*2), Z14
+	VMOVUPD    (R11)(R12*1), Z15
+	VUNPCKLPD  Z1, Z0, Z16
+	VUNPCKHPD  Z1, Z0, Z17
+	VUNPCKLPD  Z3, Z2, Z18
+	VUNPCKHPD  Z3, Z2, Z19
+	VUNPCKLPD  Z5, Z4, Z20
+	VUNPCKHPD  Z5, Z4, Z21
+	VUNPCKLPD  Z7, Z6, Z22
+	VUNPCKHPD  Z7, Z6, Z23
+	VSHUFF64X2 $0x88, Z18, Z16, Z0
+	VSHUFF64X2 $0xdd, Z18, Z16, Z1
+	VSHUFF64X2 $0x88, Z19, Z17, Z2
+	VSHUFF64X2 $0xdd, Z19, Z17, Z3
+	VSHUFF64X2 $0x88, Z22, Z20, Z4
+	VSHUFF64X2 $0xdd, Z22, Z20, Z5
+	VSHUFF64X2 $0x88, Z23, Z21, Z6
+	VSHUFF64X2 $0xdd, Z23, Z21, Z7
+	VSHUFF64X2 $0x88, Z4, Z0, Z16
+	VSHUFF64X2 $0xdd, Z4, Z0, Z17
+	VSHUFF64X2 $0x88, Z5, Z1, Z18
+	VSHUFF64X2 $0xdd, Z5, Z1, Z19
+	VSHUFF64X2 $0x88, Z6, Z2, Z20
+	VSHUFF64X2 $0xdd, Z6, Z2, Z21
+	VSHUFF64X2 $0x88, Z7, Z3, Z22
+	VSHUFF64X2 $0xdd, Z7, Z3, Z23
+	VUNPCKLPD  Z9, Z8, Z24
+	VUNPCKHPD  Z9, Z8, Z25
+	VUNPCKLPD  Z11, Z10, Z26
+	VUNPCKHPD  Z11, Z10, Z27
+	VUNPCKLPD  Z13, Z12, Z28
+	VUNPCKHPD  Z13, Z12, Z29
+	VUNPCKLPD  Z15, Z14, Z30
+	VUNPCKHPD  Z15, Z14, Z31
+	VSHUFF64X2 $0x88, Z26, Z24, Z8
+	VSHUFF64X2 $0xdd, Z26, Z24, Z9
+	VSHUFF64X2 $0x88, Z27, Z25, Z10
+	VSHUFF64X2 $0xdd, Z27, Z25, Z11
+	VSHUFF64X2 $0x88, Z30, Z28, Z12
+	VSHUFF64X2 $0xdd, Z30, Z28, Z13
+	VSHUFF64X2 $0x88, Z31, Z29, Z14
+	VSHUFF64X2 $0xdd, Z31, Z29, Z15
+	VSHUFF64X2 $0x88, Z12, Z8, Z24
+	VSHUFF64X2 $0xdd, Z12, Z8, Z25
+	VSHUFF64X2 $0x88, Z13, Z9, Z26
+	VSHUFF64X2 $0xdd, Z13, Z9, Z27
+	VSHUFF64X2 $0x88, Z14, Z10, Z28
+	VSHUFF64X2 $0xdd, Z14, Z10, Z29
+	VSHUFF64X2 $0x88, Z15, Z11, Z30
+	VSHUFF64X2 $0xdd, Z15, Z11, Z31
+	VMOVUPD    Z16, (DI)
+	VMOVUPD    Z24, 64(DI)
+	VMOVUPD    Z20, 128(DI)
+	VMOVUPD    Z28, 192(DI)
+	VMOVUPD    Z18, 256(DI)
+	VMOVUPD    Z26, 320(DI)
+	VMOVUPD    Z22, 384(DI)
+	VMOVUPD    Z30, 448(DI)
+	VMOVUPD    Z17, 512(DI)
+	VMOVUPD    Z25, 576(DI)
+	VMOVUPD    Z21, 640(DI)
+	VMOVUPD    Z29, 704(DI)
+	VMOVUPD    Z19, 768(DI)
+	VMOVUPD    Z27, 832(DI)
+	VMOVUPD    Z23, 896(DI)
+	VMOVUPD    Z31, 960(DI)
+	ADDQ       $0x00000040, R8
+	ADDQ       $0x00000040, R9
+	ADDQ       $0x00000040, R10
+	ADDQ       $0x00000040, R11
+	ADDQ       $0x00000400, DI
+	DECQ       CX
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func packBRowsAVX512F32(dst []float32, b []float32, ldb int, rows int, nb int, panel int)
+// Requires: AVX, AVX512F
+TEXT ·packBRowsAVX512F32(SB), NOSPLIT, $0-80
+	// Each row of a micro-panel is one zmm, so row p of the block is loaded
+	// a vector at a time and stored into its panel, panel elements apart;
+	// the last, partial panel is loaded under the mask of its columns with
+	// the rest zeroed. It goes 8 rows at a time, across the panels: 8 lines
+	// of a panel stored in a row, each row read in order. Row by row, the
+	// stores of a row were panel elements apart (a multiple of 4 KiB when
+	// kc is a multiple of 64) and fought over one L1 set; a panel at a time
+	// down all the rows, the loads were ldb apart and the prefetchers lost
+	// them.
+	// R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;
+	// DX, R11 = ldb, 3·ldb and R8 = panel, in bytes.
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   b_base+24(FP), SI
+	MOVQ   ldb+48(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*2), R11
+	MOVQ   panel+72(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   nb+64(FP), CX
+	MOVQ   CX, R9
+	SHRQ   $0x04, R9
+	ANDQ   $0x0f, CX
+	MOVL   $0x00000001, AX
+	SHLL   CL, AX
+	DECL   AX
+	KMOVW  AX, K1
+	KXNORW K2, K2, K2
+	MOVQ   rows+56(FP), R10
+
+group:
+	// Groups of 8 rows, a panel at a time.
+	CMPQ  R10, $0x00000008
+	JB    rows
+	MOVQ  SI, R12
+	MOVQ  DI, R13
+	MOVQ  R9, AX
+	TESTQ AX, AX
+	JZ    gpartial
+
+gpanel:
+	LEAQ      (R12)(DX*4), BX
+	VMOVUPS.Z (R12), K2, Z0
+	VMOVUPS.Z (R12)(DX*1), K2, Z1
+	VMOVUPS.Z (R12)(DX*2), K2, Z2
+	VMOVUPS.Z (R12)(R11*1), K2, Z3
+	VMOVUPS.Z (BX), K2, Z4
+	VMOVUPS.Z (BX)(DX*1), K2, Z5
+	VMOVUPS.Z (BX)(DX*2), K2, Z6
+	VMOVUPS.Z (BX)(R11*1), K2, Z7
+	VMOVUPS   Z0, (R13)
+	VMOVUPS   Z1, 64(R13)
+	VMOVUPS   Z2, 128(R13)
+	VMOVUPS   Z3, 192(R13)
+	VMOVUPS   Z4, 256(R13)
+	VMOVUPS   Z5, 320(R13)
+	VMOVUPS   Z6, 384(R13)
+	VMOVUPS   Z7, 448(R13)
+	ADDQ      $0x00000040, R12
+	ADDQ      R8, R13
+	DECQ      AX
+	JNZ       gpanel
+
+gpartial:
+	KORTESTW  K1, K1
+	JZ        gnext
+	LEAQ      (R12)(DX*4), BX
+	VMOVUPS.Z (R12), K1, Z0
+	VMOVUPS.Z (R12)(DX*1), K1, Z1
+	VMOVUPS.Z (R12)(DX*2), K1, Z2
+	VMOVUPS.Z (R12)(R11*1), K1, Z3
+	VMOVUPS.Z (BX), K1, Z4
+	VMOVUPS.Z (BX)(DX*1), K1, Z5
+	VMOVUPS.Z (BX)(DX*2), K1, Z6
+	VMOVUPS.Z (BX)(R11*1), K1, Z7
+	VMOVUPS   Z0, (R13)
+	VMOVUPS   Z1, 64(R13)
+	VMOVUPS   Z2, 128(R13)
+	VMOVUPS   Z3, 192(R13)
+	VMOVUPS   Z4, 256(R13)
+	VMOVUPS   Z5, 320(R13)
+	VMOVUPS   Z6, 384(R13)
+	VMOVUPS   Z7, 448(R13)
+
+gnext:
+	LEAQ (SI)(DX*8), SI
+	ADDQ $0x00000200, DI
+	SUBQ $0x00000008, R10
+	JMP  group
+
+rows:
+	// The last rows (fewer than 8), one at a time across the panels.
+	TESTQ R10, R10
+	JZ    done
+
+row:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, R13
+	CMPQ R13, $0x00000004
+	JB   one
+
+four:
+	VMOVUPS (R11), Z0
+	VMOVUPS 64(R11), Z1
+	VMOVUPS 128(R11), Z2
+	VMOVUPS 192(R11), Z3
+	VMOVUPS Z0, (R12)
+	ADDQ    R8, R12
+	VMOVUPS Z1, (R12)
+	ADDQ    R8, R12
+	VMOVUPS Z2, (R12)
+	ADDQ    R8, R12
+	VMOVUPS Z3, (R12)
+	ADDQ    R8, R12
+	ADDQ    $0x00000100, R11
+	SUBQ    $0x00000004, R13
+	CMPQ    R13, $0x00000004
+	JAE     four
+
+one:
+	TESTQ   R13, R13
+	JZ      partial
+	VMOVUPS (R11), Z0
+	VMOVUPS Z0, (R12)
+	ADDQ    R8, R12
+	ADDQ    $0x00000040, R11
+	DECQ    R13
+	JMP     one
+
+partial:
+	KORTESTW  K1, K1
+	JZ        next
+	VMOVUPS.Z (R11), K1, Z0
+	VMOVUPS   Z0, (R12)
+
+next:
+	ADDQ DX, SI
+	ADDQ $0x00000040, DI
+	DECQ R10
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func fmaPeakAVX512(n int)
+// Requires: AVX, AVX512F
+TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-8
+	// The FMA peak, for the benchmarks to state speeds as a fraction of it: n
+	// iterations of 12 independent register-only VFMADD231PS (12·32 flops
+	// each), enough chains to cover the FMA latency.
+	MOVQ    n+0(FP), CX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	TESTQ   CX, CX
+	JZ      done
+	PCALIGN $0x00000020
+
+loop:
+	VFMADD231PS Z12, Z13, Z0
+	VFMADD231PS Z12, Z13, Z1
+	VFMADD231PS Z12, Z13, Z2
+	VFMADD231PS Z12, Z13, Z3
+	VFMADD231PS Z12, Z13, Z4
+	VFMADD231PS Z12, Z13, Z5
+	VFMADD231PS Z12, Z13, Z6
+	VFMADD231PS Z12, Z13, Z7
+	VFMADD231PS Z12, Z13, Z8
+	VFMADD231PS Z12, Z13, Z9
+	VFMADD231PS Z12, Z13, Z10
+	VFMADD231PS Z12, Z13, Z11
+	DECQ        CX
+	JNZ         loop
+
+done:
+	VZEROUPPER
+	RET

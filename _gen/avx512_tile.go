@@ -1,0 +1,672 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// avx512Tile describes an AVX-512 register tile: element type, MR rows of A
+// (broadcast from memory, one embedded-broadcast FMA each) and NR zmm of B a
+// k step (NR·lanes columns). A new tile shape is one more value of it.
+//
+// Registers: the accumulators Z0… (row i, vector j in Z(i·NR+j)), B's
+// vectors of a step after them, then in the forward epilogue the bias in
+// B's registers and +0 after them; K1 (and on) the columns < n of each
+// vector, K3 a row's mask bits.
+type avx512Tile struct {
+	t      *avx512Type
+	mr, nr int
+	name   string // the routine; "" for tileAVX512<type>
+	bcast  avx512Bcast
+}
+
+// avx512Bcast is how a tile's values of A reach its FMAs.
+type avx512Bcast int
+
+const (
+	// avx512BcastAuto is avx512BcastEmbedded for one vector of B and
+	// avx512BcastSplat for more.
+	avx512BcastAuto avx512Bcast = iota
+	// avx512BcastEmbedded: an embedded-broadcast FMA a vector of B, each
+	// a load of A's value: NR + 1 loads per NR FMAs of a row, which costs
+	// nothing more for NR = 1.
+	avx512BcastEmbedded
+	// avx512BcastSplat: A's value broadcast into a register once a row
+	// (VBROADCASTS*), then NR register FMAs: one load a row and step, the
+	// choice of cores with two FMA pipes and two loads a cycle.
+	avx512BcastSplat
+)
+
+// splat is the register A's values are broadcast into, if the tile
+// broadcasts into a register (it holds +0 in the forward epilogue, after
+// the product).
+func (s avx512Tile) splat() (VecPhysical, bool) {
+	if s.bcast == avx512BcastSplat || s.bcast == avx512BcastAuto && s.nr > 1 {
+		return s.zero(), true
+	}
+	return nil, false
+}
+
+func (s avx512Tile) fn() string {
+	if s.name != "" {
+		return s.name
+	}
+	return "tileAVX512" + s.t.name
+}
+
+func (s avx512Tile) acc(i, j int) VecPhysical { return avx512Z(i*s.nr + j) }
+func (s avx512Tile) bReg(j int) VecPhysical   { return avx512Z(s.mr*s.nr + j) }
+func (s avx512Tile) bias(j int) VecPhysical   { return s.bReg(j) }
+func (s avx512Tile) zero() VecPhysical        { return avx512Z(s.mr*s.nr + s.nr) }
+func (s avx512Tile) cols() int                { return s.nr * s.t.lanes }
+
+// colMask is the mask register of vector j's columns < n.
+func (s avx512Tile) colMask(j int) OpmaskPhysical {
+	return []OpmaskPhysical{K1, K2, K4, K5, K6, K7}[j]
+}
+
+// aStep is the bytes of packed A a k step: its MR rows.
+func (s avx512Tile) aStep() int { return s.mr * s.t.size }
+
+// directBases are the registers holding rows 0, 4, 8, … of A where it lies
+// (the rows between at 1, 2 and 3 times lda from them: R14 and R12).
+func (s avx512Tile) directBases() []GPPhysical {
+	bases := []GPPhysical{RAX, RDX, RSI, R10}
+	n := (s.mr + 3) / 4
+	if n > len(bases) {
+		panic(fmt.Sprintf("avx512: a %d-row tile has too many rows for A where it lies", s.mr))
+	}
+	return bases[:n]
+}
+
+// avx512Epilogue is one of a tile's epilogues: the GEMM's C = AB (+ C
+// with beta1), or the forward pass's (fwd) v = AB (+ C) + bias, Z = v
+// (storeZ), R = ReLU(v) and the mask bits [v ≥ 0].
+type avx512Epilogue struct {
+	fwd, storeZ, beta1 bool
+}
+
+// avx512GenTile writes the tile routine of shape s.
+func avx512GenTile(s avx512Tile) {
+	t := s.t
+	if s.mr < 1 || s.nr < 1 || s.nr > 6 || s.mr*s.nr+s.nr+1 > 32 || s.mr > 16 {
+		// MR·NR accumulators, NR vectors of B and +0 in the 32 registers;
+		// a mask register a vector; 4 base registers of A where it lies.
+		panic(fmt.Sprintf("avx512: no %d×%d tile", s.mr, s.nr))
+	}
+	TEXT(s.fn(), NOSPLIT, fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.goType))
+	Pragma("noescape")
+	Doc(avx512TileDoc(s)...)
+	local := AllocLocal(64)
+	Comment(
+		"The row tiles, "+fmt.Sprint(s.mr)+" rows each, one after another, each with its",
+		"pointers in the argument slots (the advance after the epilogue moves them).",
+	)
+	avx512TileSave(local)
+	avx512NextPanel(s, local)
+	avx512TileProduct(s, local)
+
+	Label("epilogue")
+	CMPQ(avx512Arg("fwd"), operand.U32(0))
+	JNE(avx512L("forward"))
+	CMPQ(avx512Arg("beta"), operand.U32(0))
+	JNE(avx512L("gemm1"))
+	avx512Rows(s, avx512Epilogue{})
+	JMP(avx512L("done"))
+
+	Label("gemm1")
+	avx512Rows(s, avx512Epilogue{beta1: true})
+	JMP(avx512L("done"))
+
+	Label("forward")
+	Comment(
+		"The forward epilogues: v = acc (+ C row) + bias (and Z row = v); the",
+		"row's mask bits [v ≥ 0] (compare predicate 5, NLT_US: not less than,",
+		"true for NaN) for the columns < n, zero past n, stored whole at the",
+		"tile's offset in the mask word; R row = ReLU(v) = VMAXP with +0 as",
+		"Intel's first source and v as the second, which MAXP returns when",
+		"either is NaN and when both are zeros: so NaN and −0 pass through bit",
+		"for bit, and v < 0 gives +0. The rows without Z have their own",
+		"epilogue rather than a store under an empty mask, which cost 1–2% of a",
+		"small pass's tile.",
+		"CX = the bias (−0 for none: x + −0 = x for every x, −0 and NaN",
+		"included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's",
+		"byte offset in it, R13 = the mask stride in bytes.",
+	)
+	MOVQ(avx512Base("bias"), RCX)
+	for j := 0; j < s.nr; j++ {
+		t.movuZ(avx512M(RCX, 64*j), s.colMask(j), s.bias(j))
+	}
+	avx512ZeroZ(s.zero())
+	MOVQ(avx512Base("z"), R8)
+	MOVQ(avx512Arg("ldz"), R9)
+	avx512Sh(t.shift, R9)
+	MOVQ(avx512Base("bits"), R12)
+	ADDQ(avx512Arg("shift"), R12)
+	MOVQ(avx512Arg("stride"), R13)
+	avx512Sh(3, R13)
+	CMPQ(avx512Arg("storeZ"), operand.U32(0))
+	JNE(avx512L("forwardZ"))
+	CMPQ(avx512Arg("beta"), operand.U32(0))
+	JNE(avx512L("forward1"))
+	avx512Rows(s, avx512Epilogue{fwd: true})
+	JMP(avx512L("done"))
+
+	Label("forward1")
+	avx512Rows(s, avx512Epilogue{fwd: true, beta1: true})
+	JMP(avx512L("done"))
+
+	Label("forwardZ")
+	CMPQ(avx512Arg("beta"), operand.U32(0))
+	JNE(avx512L("forwardZ1"))
+	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true})
+	JMP(avx512L("done"))
+
+	Label("forwardZ1")
+	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true, beta1: true})
+
+	Label("done")
+	avx512NextTile(s)
+
+	Label("return")
+	avx512NextCol(s, local)
+
+	Label("finish")
+	VZEROUPPER()
+	RET()
+}
+
+// avx512TileDoc is the Go declaration's comment of tile s: the Go it
+// replaces.
+func avx512TileDoc(s avx512Tile) []string {
+	mr, cols, ty := s.mr, s.cols(), s.t.goType
+	doc := fmt.Sprintf(`%[1]s computes, for each of the ⌈m/%[2]d⌉ tiles of %[2]d rows down
+each of the ⌈n/%[3]d⌉ columns of %[3]d columns of C, the %[2]d×%[3]d product of its
+rows of A, A(i, p) (packed: a[q*%[2]d*kc+p*%[2]d+i%%%[2]d] for row tile q = i/%[2]d;
+with lda ≠ 0, where A lies: a[i*lda+p], all %[2]d rows of every tile) and
+its %[3]d columns of B (b[t*bcol+p*ldb+j%%%[3]d] for column tile t = j/%[3]d: ldb
+= %[3]d and bcol = %[3]d·kc for packed micro-panels one after another, or ldb
+the row stride of B unpacked and bcol = %[3]d; columns past n are not
+read), p < kc, and applies an epilogue to its rows below m and its
+columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+this Go, with fused multiply-adds:
+
+	for i := range m {
+		for j := range n {
+			var v %[4]s
+			for p := range kc {
+				v += A(i, p) * b[j/%[3]d*bcol+p*ldb+j%%%[3]d]
+			}
+			if beta == 1 {
+				v += c[i*ldc+j]
+			}
+			if fwd == 0 {
+				c[i*ldc+j] = v
+				continue
+			}
+			v += bias[j]
+			if storeZ == 1 {
+				z[i*ldz+j] = v
+			}
+			r[i*ldr+j] = relu(v)
+			// the mask bit of column j, bit j%%8 of byte shift+j/8 of
+			// row i's words (bytes little-endian: the word's bit
+			// 8·shift+j while shift+j/8 < 8)
+			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+		}
+		// and with fwd = 1, the bits of a last partial column tile's
+		// columns from n up to its %[3]dth are cleared
+	}
+
+With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+and z advance %[2]d rows a tile like c, so they must have m rows too).
+The tiles go down a column, then on to the next column.`, s.fn(), mr, cols, ty)
+	return strings.Split(doc, "\n")
+}
+
+// avx512TileSave keeps the first column's m and pointers in the frame
+// (0–40(SP); 48 and 56 are the next micro-panel's lines) for
+// avx512NextCol.
+func avx512TileSave(local operand.Mem) {
+	Comment(
+		"A call's tiles can also span several columns of tiles (n > the tile's",
+		"columns: the columns of tiles one after another, each a column of row",
+		"tiles), so that a small pass is a few calls, not one a column: a call",
+		"costs about 75 ns of Go around it. The frame keeps the first column's",
+		"m and row pointers (0–40(SP)) for the next column.",
+	)
+	for i, slot := range []operand.Mem{avx512Arg("m"), avx512Base("a"), avx512Base("c"), avx512Base("z"), avx512Base("r"), avx512Base("bits")} {
+		MOVQ(slot, RCX)
+		MOVQ(RCX, local.Offset(8*i))
+	}
+}
+
+// avx512NextPanel (label panel, after the save and at each next column)
+// sets the frame's 48(SP) and 56(SP) to the first and the last line of
+// the micro-panel of B after this column's. Clobbers CX and R12.
+func avx512NextPanel(s avx512Tile, local operand.Mem) {
+	Label("panel")
+	Comment(
+		"48(SP) and 56(SP): the first and the last line of the micro-panel of B",
+		"after this column's (kc·64 bytes on a vector: a packed micro-panel is",
+		"64 bytes a k step and vector for both types), which the row tiles of",
+		"the column prefetch into L2, a line every four k steps (loopA). In a",
+		"pass the packed block of B lives in L3, and without the prefetch each",
+		"micro-panel came from there for its first row tile. For B where it",
+		"lies (ldb not a packed row) both are B's first line, a prefetch of a",
+		"line already in L1.",
+	)
+	MOVQ(avx512Base("b"), R12)
+	MOVQ(R12, local.Offset(48))
+	MOVQ(R12, local.Offset(56))
+	MOVQ(avx512Arg("ldb"), RCX)
+	avx512Sh(s.t.shift, RCX)
+	CMPQ(RCX, operand.U32(64*s.nr))
+	JNE(avx512L("tile"))
+	MOVQ(avx512Arg("kc"), RCX)
+	avx512Scale(64*s.nr, RCX)
+	ADDQ(RCX, R12)
+	MOVQ(R12, local.Offset(48))
+	LEAQ(avx512MI(R12, -64, RCX, 1), R12)
+	MOVQ(R12, local.Offset(56))
+}
+
+// avx512Prefetch prefetches the MR rows of a tile, ld bytes apart from
+// base, with op: both ends of each 64-byte vector of a row, as a row need
+// not be aligned. Rows past the matrix's last are harmless to prefetch (a
+// prefetch never faults). Clobbers R12.
+func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
+	MOVQ(base, R12)
+	// The row's lines: the start of each vector and the row's last byte.
+	var offs []int
+	for j := 0; j < s.nr; j++ {
+		offs = append(offs, 64*j)
+	}
+	offs = append(offs, 64*s.nr-1)
+	for i := 0; i < s.mr; i += 2 {
+		if i > 0 {
+			LEAQ(avx512MI(R12, 0, ld, 2), R12)
+		}
+		for _, o := range offs {
+			op(avx512M(R12, o))
+		}
+		if i+1 < s.mr {
+			for _, o := range offs {
+				op(avx512MI(R12, o, ld, 1))
+			}
+		}
+	}
+}
+
+// avx512Step is one k step of the tile from packed A: B's row of the step
+// (at brow) into its registers, then row i += A(p, i)·B(p, ·) for the MR
+// rows, A broadcast from memory (AX = step 0 of the unrolled four, p the
+// step in them).
+func avx512Step(s avx512Tile, brow operand.Mem, p int) {
+	for j := 0; j < s.nr; j++ {
+		s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
+	}
+	splat, _ := s.splat()
+	for i := 0; i < s.mr; i++ {
+		avx512FMARow(s.t, avx512M(RAX, p*s.aStep()+i*s.t.size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
+	}
+}
+
+// bRegs are the registers of B's vectors of a step.
+func (s avx512Tile) bRegs() []VecPhysical {
+	bs := make([]VecPhysical, s.nr)
+	for j := range bs {
+		bs[j] = s.bReg(j)
+	}
+	return bs
+}
+
+// avx512FMARow is a row's FMAs of a k step: acc(j) += a·bs[j] for A's
+// value a at m, by embedded broadcast (splat nil) or broadcast once into
+// splat.
+func avx512FMARow(t *avx512Type, m operand.Mem, bs []VecPhysical, acc func(j int) VecPhysical, splat VecPhysical) {
+	if splat != nil {
+		t.bcast(m, splat)
+	}
+	for j, b := range bs {
+		if splat != nil {
+			t.fma(splat, b, acc(j))
+		} else {
+			t.fmaBcst(m, b, acc(j))
+		}
+	}
+}
+
+// avx512StepDirect is avx512Step with A where it lies (lda ≠ 0): row i's
+// value of the step broadcast from its own row, rows 4q … 4q+3 at base,
+// base+lda, base+2·lda and base+3·lda (R14 = lda and R12 = 3·lda in
+// bytes) from the bases of avx512Tile.directBases.
+func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
+	for j := 0; j < s.nr; j++ {
+		s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
+	}
+	splat, _ := s.splat()
+	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.size, R14, R12, s.bRegs(), s.acc, splat)
+}
+
+// avx512Step4 is four k steps (step = avx512Step or avx512StepDirect),
+// B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb, R13 = 3·ldb).
+func avx512Step4(s avx512Tile, step func(avx512Tile, operand.Mem, int)) {
+	step(s, avx512M(RBX, 0), 0)
+	step(s, avx512MI(RBX, 0, R9, 1), 1)
+	step(s, avx512MI(RBX, 0, R9, 2), 2)
+	step(s, avx512MI(RBX, 0, R13, 1), 3)
+}
+
+// avx512TileProduct is the product part of the tile, from the start of a
+// row tile (label tile, where the next row tile returns) to its epilogue.
+func avx512TileProduct(s avx512Tile, local operand.Mem) {
+	t := s.t
+	Label("tile")
+	Comment(
+		"DX, SI = C and ldc; DI = the tile's rows, min(m, MR); R10, R11 = R and",
+		"ldr. C and R (when not C) start on their way to L2, and go into L1 32",
+		"k steps before the end: a tile's rows of C are ld apart, often a",
+		"multiple of 4 KiB, so that they share one L1 set, and brought in early",
+		"they would only evict the micro-panel of B from it. With fewer than 64",
+		"steps the L1 prefetch comes soon enough alone.",
+	)
+	MOVQ(avx512Base("c"), RDX)
+	MOVQ(avx512Arg("ldc"), RSI)
+	avx512Sh(t.shift, RSI)
+	MOVQ(avx512Arg("m"), RDI)
+	MOVQ(operand.U32(s.mr), RCX)
+	CMPQ(RDI, RCX)
+	CMOVQGT(RCX, RDI)
+	MOVQ(avx512Base("r"), R10)
+	MOVQ(avx512Arg("ldr"), R11)
+	avx512Sh(t.shift, R11)
+	CMPQ(avx512Arg("kc"), operand.U32(64))
+	JLT(avx512L("early"))
+	avx512Prefetch(s, PREFETCHT1, RDX, RSI)
+	CMPQ(R10, RDX)
+	JEQ(avx512L("early"))
+	avx512Prefetch(s, PREFETCHT1, R10, R11)
+
+	Label("early")
+	Comment(
+		"K1 = the columns < n of this column of tiles: B is loaded under it, so",
+		"that an unpacked B is never read past its n columns. AX = A, BX = B,",
+		"R9 = ldb and R13 = 3·ldb in bytes; the accumulators zeroed.",
+	)
+	MOVQ(avx512Arg("n"), RCX)
+	MOVQ(operand.U32(s.cols()), RAX)
+	CMPQ(RCX, RAX)
+	CMOVQGT(RAX, RCX)
+	if s.nr == 1 {
+		MOVL(operand.U32(1), EAX)
+		SHLL(CL, EAX)
+		DECL(EAX)
+		KMOVW(EAX, s.colMask(0))
+	} else {
+		// The bits of columns < min(n, cols) (BZHI: a count of 64 keeps
+		// all), a vector's lanes to each mask.
+		MOVQ(operand.I32(-1), RAX)
+		BZHIQ(RCX, RAX, RAX)
+		for j := 0; j < s.nr; j++ {
+			if j > 0 {
+				SHRQ(operand.U8(t.lanes), RAX)
+			}
+			KMOVW(EAX, s.colMask(j))
+		}
+	}
+	MOVQ(avx512Base("a"), RAX)
+	MOVQ(avx512Base("b"), RBX)
+	MOVQ(avx512Arg("ldb"), R9)
+	avx512Sh(t.shift, R9)
+	LEAQ(avx512MI(R9, 0, R9, 2), R13)
+	for i := 0; i < s.mr; i++ {
+		for j := 0; j < s.nr; j++ {
+			avx512ZeroZ(s.acc(i, j))
+		}
+	}
+	MOVQ(avx512Arg("lda"), R14)
+	TESTQ(R14, R14)
+	JNZ(avx512L("direct"))
+	Comment(
+		"CX = the steps before the L1 prefetch: kc − 32 rounded down to a",
+		"multiple of 4 (or 0), run four at a time (loopA), each four with a",
+		"PREFETCHT1 of the next line of the next micro-panel of B (R12, from and",
+		"back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.",
+	)
+	MOVQ(avx512Arg("kc"), R8)
+	MOVQ(R8, RCX)
+	SUBQ(operand.U32(32), RCX)
+	JGE(avx512L("phase"))
+	XORL(ECX, ECX)
+
+	Label("phase")
+	ANDQ(operand.I8(-4), RCX)
+	SUBQ(RCX, R8)
+	TESTQ(RCX, RCX)
+	JZ(avx512L("late"))
+	MOVQ(local.Offset(48), R12)
+	avx512Align(32)
+
+	Label("loopA")
+	avx512Step4(s, avx512Step)
+	ADDQ(operand.U32(4*s.aStep()), RAX)
+	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
+	PREFETCHT1(avx512M(R12, 0))
+	ADDQ(operand.U32(64), R12)
+	CMPQ(R12, local.Offset(56))
+	CMOVQGT(local.Offset(56), R12)
+	SUBQ(operand.U32(4), RCX)
+	JNZ(avx512L("loopA"))
+	MOVQ(R12, local.Offset(48))
+
+	Label("late")
+	Comment(
+		"The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)",
+		"skips it too: its stores follow at once, and the prefetches in front",
+		"of them cost 7% of a dW GEMM from a batch of 32.",
+	)
+	CMPQ(avx512Arg("kc"), operand.U32(64))
+	JGE(avx512L("prefetch"))
+	MOVQ(avx512Arg("beta"), R12)
+	ORQ(avx512Arg("fwd"), R12)
+	JZ(avx512L("rest"))
+
+	Label("prefetch")
+	avx512Prefetch(s, PREFETCHT0, RDX, RSI)
+	CMPQ(R10, RDX)
+	JEQ(avx512L("rest"))
+	avx512Prefetch(s, PREFETCHT0, R10, R11)
+
+	Label("rest")
+	Comment("The R8 steps left, four at a time (loopB) and one at a time (loop1).")
+	MOVQ(R8, RCX)
+	CMPQ(RCX, operand.U32(4))
+	JB(avx512L("tail"))
+
+	Label("loopB")
+	avx512Step4(s, avx512Step)
+	ADDQ(operand.U32(4*s.aStep()), RAX)
+	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
+	SUBQ(operand.U32(4), RCX)
+	CMPQ(RCX, operand.U32(4))
+	JAE(avx512L("loopB"))
+
+	Label("tail")
+	TESTQ(RCX, RCX)
+	JZ(avx512L("epilogue"))
+
+	Label("loop1")
+	avx512Step(s, avx512M(RBX, 0), 0)
+	ADDQ(operand.U32(s.aStep()), RAX)
+	ADDQ(R9, RBX)
+	DECQ(RCX)
+	JNZ(avx512L("loop1"))
+	JMP(avx512L("epilogue"))
+
+	Label("direct")
+	Comment(
+		"A where it lies (lda ≠ 0): all kc steps, four at a time and then one at",
+		"a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and",
+		"reloaded after, and without the L1 prefetch of C (those registers are",
+		"taken).",
+	)
+	bases := s.directBases()
+	avx512Sh(t.shift, R14)
+	LEAQ(avx512MI(R14, 0, R14, 2), R12)
+	for q := 1; q < len(bases); q++ {
+		LEAQ(avx512MI(bases[q-1], 0, R14, 4), bases[q])
+	}
+	MOVQ(avx512Arg("kc"), RCX)
+	MOVQ(RCX, R8)
+	ANDQ(operand.U8(3), R8)
+	SHRQ(operand.U8(2), RCX)
+	JZ(avx512L("dtail"))
+
+	Label("dloop4")
+	avx512Step4(s, avx512StepDirect)
+	for _, b := range bases {
+		ADDQ(operand.U32(4*t.size), b)
+	}
+	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
+	DECQ(RCX)
+	JNZ(avx512L("dloop4"))
+
+	Label("dtail")
+	TESTQ(R8, R8)
+	JZ(avx512L("drestore"))
+
+	Label("dloop1")
+	avx512StepDirect(s, avx512M(RBX, 0), 0)
+	for _, b := range bases {
+		ADDQ(operand.U32(t.size), b)
+	}
+	ADDQ(R9, RBX)
+	DECQ(R8)
+	JNZ(avx512L("dloop1"))
+
+	Label("drestore")
+	MOVQ(avx512Base("c"), RDX)
+	MOVQ(avx512Arg("ldc"), RSI)
+	avx512Sh(t.shift, RSI)
+	MOVQ(avx512Base("r"), R10)
+}
+
+// avx512Rows is epilogue e on the tile's MR rows, a row at a time (DI =
+// rows left; after the last row of the tile, or the matrix, it jumps to
+// done). Registers: DX = the row of C, SI = ldc in bytes; R8/R9 Z and
+// ldz; R10/R11 R and ldr; R12 = the row's mask word plus the tile's byte
+// offset in it, R13 = the mask stride in bytes.
+func avx512Rows(s avx512Tile, e avx512Epilogue) {
+	t := s.t
+	switch {
+	case !e.fwd && !e.beta1:
+		Comment("C row = acc on the columns < n.")
+	case !e.fwd:
+		Comment("C row = acc + C row (merge-masked: the columns past n are neither read nor written).")
+	default:
+		v, zs := "acc + bias", ""
+		if e.beta1 {
+			v = "acc + C row + bias"
+		}
+		if e.storeZ {
+			zs = ", Z row = v"
+		}
+		Comment("v = " + v + zs + "; R row = ReLU(v) and the row's mask bits.")
+	}
+	for i := 0; i < s.mr; i++ {
+		for j := 0; j < s.nr; j++ {
+			acc, k := s.acc(i, j), s.colMask(j)
+			if e.beta1 {
+				t.add(avx512M(RDX, 64*j), acc, k, acc)
+			}
+			if !e.fwd {
+				t.movu(acc, k, avx512M(RDX, 64*j))
+				continue
+			}
+			if e.beta1 && j == s.nr-1 {
+				ADDQ(RSI, RDX)
+			}
+			t.add(s.bias(j), acc, acc)
+			if e.storeZ {
+				t.movu(acc, k, avx512M(R8, 64*j))
+			}
+			t.cmp(operand.U8(5), s.zero(), acc, k, K3)
+			t.max(acc, s.zero(), acc)
+			t.movu(acc, k, avx512M(R10, 64*j))
+			t.kmovBits(K3, avx512M(R12, j*t.lanes/8))
+		}
+		DECQ(RDI)
+		JZ(avx512L("done"))
+		if e.fwd {
+			ADDQ(R9, R8)
+			ADDQ(R11, R10)
+			ADDQ(R13, R12)
+		} else {
+			ADDQ(RSI, RDX)
+		}
+	}
+}
+
+// avx512NextTile goes on to the next row tile, if rows are left: its
+// micro-panel of A follows this one (or its rows are MR rows of A on, when
+// A lies where it is), and its rows of C, Z, R and the mask are MR rows
+// on. The argument slots are the call's own (ABI0 arguments belong to the
+// callee), and a pointer is only advanced onto a row that exists.
+// Clobbers CX.
+func avx512NextTile(s avx512Tile) {
+	Comment("On to the next row tile, if rows are left.")
+	MOVQ(avx512Arg("m"), RCX)
+	SUBQ(operand.U32(s.mr), RCX)
+	JLE(avx512L("return"))
+	MOVQ(RCX, avx512Arg("m"))
+	MOVQ(avx512Arg("lda"), RCX)
+	TESTQ(RCX, RCX)
+	CMOVQEQ(avx512Arg("kc"), RCX)
+	avx512Scale(s.mr*s.t.size, RCX)
+	ADDQ(RCX, avx512Base("a"))
+	avx512Advance(avx512Arg("ldc"), s.mr*s.t.size, avx512Base("c"))
+	avx512Advance(avx512Arg("ldz"), s.mr*s.t.size, avx512Base("z"))
+	avx512Advance(avx512Arg("ldr"), s.mr*s.t.size, avx512Base("r"))
+	avx512Advance(avx512Arg("stride"), s.mr*8, avx512Base("bits"))
+	JMP(avx512L("tile"))
+}
+
+// avx512Advance adds ld·f to the pointer in slot ptr. Clobbers CX.
+func avx512Advance(ld operand.Mem, f int, ptr operand.Mem) {
+	MOVQ(ld, RCX)
+	avx512Scale(f, RCX)
+	ADDQ(RCX, ptr)
+}
+
+// avx512NextCol goes on to the next column of tiles, if any: m and the
+// row pointers back to the first row tile, those of C, Z and R and the
+// bias a tile's columns on, the mask its columns' bytes on in its words,
+// and B bcol elements on (a packed micro-panel's size, or the tile's
+// columns of B where it lies). Clobbers CX.
+func avx512NextCol(s avx512Tile, local operand.Mem) {
+	Comment("On to the next column of tiles, if any.")
+	MOVQ(avx512Arg("n"), RCX)
+	SUBQ(operand.U32(s.cols()), RCX)
+	JLE(avx512L("finish"))
+	MOVQ(RCX, avx512Arg("n"))
+	MOVQ(local.Offset(0), RCX)
+	MOVQ(RCX, avx512Arg("m"))
+	MOVQ(local.Offset(8), RCX)
+	MOVQ(RCX, avx512Base("a"))
+	for i, slot := range []operand.Mem{avx512Base("c"), avx512Base("z"), avx512Base("r")} {
+		ADDQ(operand.U32(64*s.nr), local.Offset(16+8*i))
+		MOVQ(local.Offset(16+8*i), RCX)
+		MOVQ(RCX, slot)
+	}
+	MOVQ(local.Offset(40), RCX)
+	MOVQ(RCX, avx512Base("bits"))
+	ADDQ(operand.U32(s.cols()/8), avx512Arg("shift"))
+	ADDQ(operand.U32(64*s.nr), avx512Base("bias"))
+	avx512Advance(avx512Arg("bcol"), s.t.size, avx512Base("b"))
+	JMP(avx512L("panel"))
+}
