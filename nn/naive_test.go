@@ -299,7 +299,8 @@ func fromF64[T kernels.Float](v []float64) []T {
 
 // TestTrainingAgainstNaive trains the package's float64 network and the
 // naive one side by side, with each optimiser (SGD through the fused
-// backward-and-update path), on 12 batches, and compares the parameters
+// backward-and-update path, and unfused when it clips), alone and with
+// weight decay, clipping and a schedule, on 12 batches, and compares the parameters
 // after every step. Rounding differences stay near 1e-16 relative; the
 // bound 1e-9·(|p| + 1) leaves room for their growth over the steps and
 // still catches any difference in the rules.
