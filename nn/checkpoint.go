@@ -12,6 +12,40 @@ import (
 	"path/filepath"
 )
 
+// checkpointVersion is the version of the checkpoint format: see
+// [Trainer.WriteCheckpoint].
+const checkpointVersion = 1
+
+var checkpointMagic = [8]byte{0x89, 'F', 'R', 'C', '\r', '\n', 0x1a, '\n'}
+
+// ErrNotCheckpoint is wrapped by the error of reading data that is not a
+// checkpoint (its magic is wrong). A network file read as a checkpoint
+// gives it, and a checkpoint read as a network file gives ErrNotNetwork.
+var ErrNotCheckpoint = errors.New("not a checkpoint file")
+
+const trainerHeaderLen = 136
+
+const (
+	flagRun     = 1
+	flagShuffle = 2
+)
+
+// countWriter counts the bytes written.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	return k, err
+}
+
+// WriteCheckpoint writes the trainer's checkpoint to w and returns the
+// number of bytes written. It panics, as Step does, if a layer's W or B
+// was replaced by a slice of the wrong length.
+//
 // A checkpoint is a trainer's whole state, so that training can stop and
 // resume with the same bits as if it had not stopped: the network, the
 // optimiser's settings (not its schedule: a function, given again to the
@@ -54,37 +88,6 @@ import (
 // ErrCorrupt (a checksum, a field out of range, data after the end) and
 // ErrMismatch (element type, shapes, loss or optimiser type other than
 // the trainer's), and the trainer is unchanged by a failed read.
-const checkpointVersion = 1
-
-var checkpointMagic = [8]byte{0x89, 'F', 'R', 'C', '\r', '\n', 0x1a, '\n'}
-
-// ErrNotCheckpoint is wrapped by the error of reading data that is not a
-// checkpoint (its magic is wrong). A network file read as a checkpoint
-// gives it, and a checkpoint read as a network file gives ErrNotNetwork.
-var ErrNotCheckpoint = errors.New("not a checkpoint file")
-
-const trainerHeaderLen = 136
-
-const (
-	flagRun     = 1
-	flagShuffle = 2
-)
-
-// countWriter counts the bytes written.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	k, err := c.w.Write(p)
-	c.n += int64(k)
-	return k, err
-}
-
-// WriteCheckpoint writes the trainer's state to w (see the format above)
-// and returns the number of bytes written. It panics, as Step does, if a
-// layer's W or B was replaced by a slice of the wrong length.
 func (t *Trainer[T]) WriteCheckpoint(w io.Writer) (int64, error) {
 	t.net.check()
 	cw := &countWriter{w: w}

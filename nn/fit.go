@@ -80,7 +80,8 @@ type FitConfig struct {
 	// Fit for E epochs, a checkpoint saved at epoch k, and Fit with Resume
 	// for E epochs from that checkpoint give the same bits as the first
 	// Fit alone. The data size, BatchSize, Seed and NoShuffle must be the
-	// run's (an error otherwise). A trainer without a run starts one.
+	// run's (an error otherwise). A trainer without a run starts one; a
+	// run that has done Epochs epochs returns at once, with no stats.
 	Resume bool
 
 	// Progress, when not nil, receives the progress of training: on a
