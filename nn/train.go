@@ -41,8 +41,8 @@ import (
 // as the next layer's X; the mask is 1/32 of Z), and a backward pass
 // driven by R alone cannot tell Z = 0 (Step = 1) from Z < 0 (Step = 0).
 // The backward pass adds two ping-pong buffers of m × (widest layer)
-// for dR and dX, and, for optimisers other than SGD, the gradients dW and
-// dB; the optimiser's state is one (Momentum) or two (Adam) copies of the
+// for dR and dX, and, for optimisers other than SGD (or SGD with
+// ClipNorm), the gradients dW and dB; the optimiser's state is one (Momentum) or two (Adam) copies of the
 // parameters.
 type Trainer[T kernels.Float] struct {
 	net   *Network[T]
@@ -347,7 +347,8 @@ func (t *Trainer[T]) Gradients(x, y []T, m int) float64 {
 
 // Grad returns the gradients of layer i's W and B computed by the last
 // call of [Trainer.Gradients] (or of Step, for optimisers other than
-// SGD). They are the trainer's buffers: the next step overwrites them.
+// SGD, or SGD with ClipNorm: then as clipped). They are the trainer's
+// buffers: the next step overwrites them.
 func (t *Trainer[T]) Grad(i int) (dW, dB []T) {
 	if !t.hasGrads {
 		t.allocGrads()
