@@ -42,8 +42,8 @@ import (
 // driven by R alone cannot tell Z = 0 (Step = 1) from Z < 0 (Step = 0).
 // The backward pass adds two ping-pong buffers of m × (widest layer)
 // for dR and dX, and, for optimisers other than SGD (or SGD with
-// ClipNorm), the gradients dW and dB; the optimiser's state is one (Momentum) or two (Adam) copies of the
-// parameters.
+// ClipNorm), the gradients dW and dB; the optimiser's state is one
+// (Momentum) or two (Adam) copies of the parameters.
 type Trainer[T kernels.Float] struct {
 	net   *Network[T]
 	loss  Loss
