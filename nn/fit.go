@@ -205,6 +205,9 @@ func (t *Trainer[T]) Fit(x, y []T, n int, cfg FitConfig) ([]EpochStats, error) {
 		}
 		val = d
 	}
+	if err := t.checkAliases(x[:n*in], y[:n*out]); err != nil {
+		return nil, err
+	}
 	if err := checkFinite("x", x[:n*in], in); err != nil {
 		return nil, err
 	}

@@ -302,6 +302,10 @@ func TestValidation(t *testing.T) {
 	if !math.IsNaN(s[0].ValLoss) || strings.Contains(s[0].String(), "val") {
 		t.Errorf("without validation: %v", s[0])
 	}
+	a := newTr()
+	if _, err := a.Fit(a.Network().Layer(0).W, y, 24, FitConfig{Epochs: 1}); err == nil || !strings.Contains(err.Error(), "x shares memory") {
+		t.Errorf("Fit on x in a layer's W: %v", err)
+	}
 	for _, c := range []struct {
 		cfg FitConfig
 		msg string

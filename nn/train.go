@@ -269,8 +269,9 @@ func (t *Trainer[T]) allocBackward(m int) {
 	}
 }
 
-// checkBatch panics unless x and y hold m rows. The lengths are compared
-// by division, so that no product can wrap.
+// checkBatch panics unless x and y hold m rows and share no memory with
+// the network's parameters. The lengths are compared by division, so
+// that no product can wrap.
 func (t *Trainer[T]) checkBatch(x, y []T, m int) {
 	if m < 1 {
 		panic(fmt.Sprintf("nn: a batch of %d rows, want ≥ 1", m))
@@ -280,6 +281,39 @@ func (t *Trainer[T]) checkBatch(x, y []T, m int) {
 		panic(fmt.Sprintf("nn: a batch of %d rows: len(x) = %d, len(y) = %d, want ≥ %d×%d and %d×%d", m, len(x), len(y), m, in, m, out))
 	}
 	t.net.check()
+	if err := t.checkAliases(x[:m*in], y[:m*out]); err != nil {
+		panic(err.Error())
+	}
+}
+
+// checkAliases returns an error if x or y shares memory with a W or B of
+// the network: a step reads x and y after it has begun to update the
+// parameters (the fused SGD update writes W while the backward pass
+// still reads x), so that the result would depend on the order of the
+// writes.
+func (t *Trainer[T]) checkAliases(x, y []T) error {
+	for i := range t.net.layers {
+		l := &t.net.layers[i]
+		for _, d := range [...]struct {
+			name string
+			v    []T
+		}{{"x", x}, {"y", y}} {
+			if overlaps(d.v, l.W) || overlaps(d.v, l.B) {
+				return fmt.Errorf("nn: %s shares memory with the parameters of layer %d, which training writes", d.name, i)
+			}
+		}
+	}
+	return nil
+}
+
+// overlaps reports whether a and b share an element.
+func overlaps[T kernels.Float](a, b []T) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	size := uintptr(sizeOf[T]())
+	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+uintptr(len(b))*size && b0 < a0+uintptr(len(a))*size
 }
 
 // Step trains on one batch: the m examples in the rows of x (m×In,
@@ -288,6 +322,9 @@ func (t *Trainer[T]) checkBatch(x, y []T, m int) {
 // the update. When that loss is not finite (NaN or ±Inf: diverged
 // training, or a NaN or Inf in the data) Step returns it and updates
 // nothing, so that the network keeps its last finite weights.
+//
+// x and y are only read; they must not share memory with the network's
+// W and B (Step panics before it writes anything).
 //
 // Step does not look for NaN and Inf in x and y: [Trainer.Fit] does,
 // and [CheckFinite] does it for a loop of Steps (one pass, a few percent

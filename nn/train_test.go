@@ -238,6 +238,8 @@ func TestStepPanics(t *testing.T) {
 		// m·In would wrap: the lengths are compared by division.
 		{"huge m", func() { tr.Step(make([]float32, 8), make([]float32, 4), 1<<62+1) }, "want ≥ 4611686018427387905×4"},
 		{"huge m Gradients", func() { tr.Gradients(make([]float32, 8), make([]float32, 4), 1<<62+1) }, "len(x) = 8"},
+		{"x is W", func() { tr.Step(net.Layer(0).W, make([]float32, 4), 2) }, "x shares memory with the parameters of layer 0"},
+		{"y in B", func() { tr.Gradients(make([]float32, 4), net.Layer(1).B, 1) }, "y shares memory with the parameters of layer 1"},
 		{"Evaluate m = 0", func() { net.Evaluate(nil, nil, 0, MSE) }, "Evaluate of 0 rows, want ≥ 1"},
 		{"Evaluate huge m", func() { net.Evaluate(make([]float32, 8), make([]float32, 4), 1<<62+1, MSE) }, "len(x) = 8"},
 		{"Predict", func() { net.Predict(make([]float32, 1), make([]float32, 8), 2) }, "len(y) = 1"},
