@@ -451,6 +451,14 @@ func TestProgressLive(t *testing.T) {
 	if isTerminal(&out) || isTerminal(f) || isTerminal(io.Discard) {
 		t.Error("a buffer or a file taken for a terminal")
 	}
+	// A character device passes for one (the test has no terminal to
+	// open; /dev/null is the character device every Unix has).
+	if null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		if fi, _ := null.Stat(); fi.Mode()&os.ModeCharDevice != 0 && !isTerminal(null) {
+			t.Error("a character device not taken for a terminal")
+		}
+		null.Close()
+	}
 	if _, err := tr.Fit(x, y, 30, FitConfig{Epochs: 2, BatchSize: 8, Progress: f}); err != nil {
 		t.Fatal(err)
 	}
