@@ -69,6 +69,27 @@ func BenchmarkTrainStep(b *testing.B) {
 		b.Run("784-256-256-10/batch=64/threads=all", func(b *testing.B) {
 			benchTrainStep[float32](b, []int{784, 256, 256, 10}, 64, allThreads{SGD{LR: 1e-3}})
 		})
+		// The options, each on its own, then all together: what each
+		// costs a step. "check" runs CheckFinite on the batch's x and y
+		// before each Step (what Fit does once for all its data).
+		sched := Warmup(100, Cosine(10000, 0))
+		for _, o := range []struct {
+			name string
+			opt  Optimizer
+		}{
+			{"decay", SGD{LR: 1e-3, WeightDecay: 1e-4}},
+			{"clip", SGD{LR: 1e-3, ClipNorm: 1}},
+			{"schedule", SGD{LR: 1e-3, Schedule: sched}},
+			{"check", checked{SGD{LR: 1e-3}}},
+			{"adam/decay", Adam{LR: 1e-4, WeightDecay: 1e-2}},
+			{"adam/clip", Adam{LR: 1e-4, ClipNorm: 1}},
+			{"adam/schedule", Adam{LR: 1e-4, Schedule: sched}},
+			{"adam/all", checked{Adam{LR: 1e-4, WeightDecay: 1e-2, ClipNorm: 1, Schedule: sched}}},
+		} {
+			b.Run("784-256-256-10/batch=64/"+o.name, func(b *testing.B) {
+				benchTrainStep[float32](b, []int{784, 256, 256, 10}, 64, o.opt)
+			})
+		}
 	})
 	b.Run("f64", func(b *testing.B) {
 		b.Run("784-256-256-10/batch=64", func(b *testing.B) {
@@ -77,10 +98,12 @@ func BenchmarkTrainStep(b *testing.B) {
 	})
 }
 
-// unfusedSGD and allThreads are SGD for variants of the benchmark.
+// unfusedSGD and allThreads are SGD for variants of the benchmark;
+// checked is an optimiser whose steps check their data with CheckFinite.
 type (
 	unfusedSGD struct{ SGD }
 	allThreads struct{ SGD }
+	checked    struct{ Optimizer }
 )
 
 func benchTrainStep[T kernels.Float](b *testing.B, sizes []int, batch int, opt Optimizer) {
@@ -88,7 +111,10 @@ func benchTrainStep[T kernels.Float](b *testing.B, sizes []int, batch int, opt O
 	if err != nil {
 		b.Fatal(err)
 	}
-	unfused := false
+	unfused, check := false, false
+	if c, ok := opt.(checked); ok {
+		opt, check = c.Optimizer, true
+	}
 	if u, ok := opt.(unfusedSGD); ok {
 		opt, unfused = u.SGD, true
 	}
@@ -110,7 +136,13 @@ func benchTrainStep[T kernels.Float](b *testing.B, sizes []int, batch int, opt O
 	tr.Step(xs[0], ys[0], batch) // size the buffers, fill the pools
 	b.ReportAllocs()
 	b.ResetTimer()
+	in, out := sizes[0], sizes[len(sizes)-1]
 	for i := 0; b.Loop(); i++ {
+		if check {
+			if CheckFinite("x", xs[i%nb], in) != nil || CheckFinite("y", ys[i%nb], out) != nil {
+				b.Fatal("non-finite data")
+			}
+		}
 		tr.Step(xs[i%nb], ys[i%nb], batch)
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "examples/s")

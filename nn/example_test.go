@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -114,4 +115,116 @@ func ExampleNetwork_Save() {
 	// Output:
 	// nn.Network[4→8 ReLU, 8→3 Linear] true
 	// nn: corrupted: header checksum 50b94216, the file says 9bef39b3
+}
+
+// Learning-rate schedules scale an optimiser's LR step by step: here a
+// warm-up over 2 steps, then cosine annealing over 4 steps down to a
+// tenth.
+func ExampleWarmup() {
+	s := nn.Warmup(2, nn.Cosine(4, 0.1))
+	for t := range 8 {
+		fmt.Printf("%.3f", s.Factor(t))
+		if t < 7 {
+			fmt.Print(" ")
+		}
+	}
+	fmt.Println()
+
+	net, _ := nn.New[float32](1, nn.MLP(2, 8, 1)...)
+	tr, _ := nn.NewTrainer(net, nn.MSE, nn.Adam{LR: 0.01, WeightDecay: 0.01, Schedule: s})
+	x, y := []float32{0, 1, 1, 0}, []float32{1, 1}
+	for range 3 {
+		fmt.Printf("step %d at LR %.4f\n", tr.Steps(), tr.LR())
+		tr.Step(x, y, 2)
+	}
+
+	// A user-supplied schedule, set between steps (the trainer keeps the
+	// step count and Adam's moments).
+	opt := tr.Optimizer().(nn.Adam)
+	opt.Schedule = nn.ScheduleFunc(func(t int) float64 { return 1 / float64(t) })
+	if err := tr.SetOptimizer(opt); err != nil {
+		panic(err)
+	}
+	fmt.Printf("step %d at LR %.4f\n", tr.Steps(), tr.LR())
+	// Output:
+	// 0.500 1.000 1.000 0.868 0.550 0.232 0.100 0.100
+	// step 0 at LR 0.0050
+	// step 1 at LR 0.0100
+	// step 2 at LR 0.0100
+	// step 3 at LR 0.0033
+}
+
+// Save a checkpoint after every epoch; after an interruption, load the
+// last one into a new trainer and resume: the run ends with the same bits
+// as if it had not stopped.
+func ExampleTrainer_SaveCheckpoint() {
+	var x []float32
+	var labels []int
+	for i := range 200 {
+		a, b := float32(i%20)/10-1, float32(i/20)/5-1
+		x = append(x, a, b)
+		label := 0
+		if a*b > 0 {
+			label = 1
+		}
+		labels = append(labels, label)
+	}
+	y := nn.OneHot[float32](labels, 2)
+	opt := nn.Momentum{LR: 0.05, Schedule: nn.Cosine(35, 0.1)} // 5 epochs of 7 batches
+	cfg := nn.FitConfig{Epochs: 5, BatchSize: 30, Seed: 1}
+	path := filepath.Join(os.TempDir(), "example.ckpt")
+	defer os.Remove(path)
+
+	// The first run stops (here: on purpose) after 3 epochs, a checkpoint
+	// saved after each.
+	net, _ := nn.New[float32](1, nn.MLP(2, 16, 2)...)
+	tr, _ := nn.NewTrainer(net, nn.SoftmaxCrossEntropy, opt)
+	first := cfg
+	first.OnEpoch = func(s nn.EpochStats) error {
+		if err := tr.SaveCheckpoint(path); err != nil {
+			return err
+		}
+		if s.Epoch == 3 {
+			return nn.ErrStop
+		}
+		return nil
+	}
+	if _, err := tr.Fit(x, y, 200, first); err != nil {
+		panic(err)
+	}
+
+	// A new process: the same shapes, loss and optimiser (its schedule
+	// included); the checkpoint brings the weights, momenta, step count
+	// and the shuffling's state.
+	net2, _ := nn.New[float32](2, nn.MLP(2, 16, 2)...)
+	tr2, _ := nn.NewTrainer(net2, nn.SoftmaxCrossEntropy, opt)
+	if err := tr2.LoadCheckpoint(path); err != nil {
+		panic(err)
+	}
+	resume := cfg
+	resume.Resume = true
+	stats, err := tr2.Fit(x, y, 200, resume)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("resumed at epoch", stats[0].Epoch, "and ran to step", tr2.Steps())
+
+	// The same run without a stop.
+	net3, _ := nn.New[float32](1, nn.MLP(2, 16, 2)...)
+	tr3, _ := nn.NewTrainer(net3, nn.SoftmaxCrossEntropy, opt)
+	tr3.Fit(x, y, 200, cfg)
+	var a, b bytes.Buffer
+	net2.WriteTo(&a)
+	net3.WriteTo(&b)
+	fmt.Println("same weights as the uninterrupted run:", bytes.Equal(a.Bytes(), b.Bytes()))
+
+	// A damaged checkpoint is an error, and leaves the trainer as it was.
+	data, _ := os.ReadFile(path)
+	data[len(data)-5] ^= 1
+	err = tr2.ReadCheckpoint(bytes.NewReader(data))
+	fmt.Println("damaged:", errors.Is(err, nn.ErrCorrupt))
+	// Output:
+	// resumed at epoch 4 and ran to step 35
+	// same weights as the uninterrupted run: true
+	// damaged: true
 }

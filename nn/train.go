@@ -3,9 +3,6 @@ package nn
 import (
 	"errors"
 	"fmt"
-	"io"
-	"math"
-	"time"
 	"unsafe"
 
 	"github.com/fusedrelu/kernels"
@@ -44,9 +41,9 @@ import (
 // as the next layer's X; the mask is 1/32 of Z), and a backward pass
 // driven by R alone cannot tell Z = 0 (Step = 1) from Z < 0 (Step = 0).
 // The backward pass adds two ping-pong buffers of m × (widest layer)
-// for dR and dX, and, for optimisers other than SGD, the gradients dW and
-// dB; the optimiser's state is one (Momentum) or two (Adam) copies of the
-// parameters.
+// for dR and dX, and, for optimisers other than SGD (or SGD with
+// ClipNorm), the gradients dW and dB; the optimiser's state is one
+// (Momentum) or two (Adam) copies of the parameters.
 type Trainer[T kernels.Float] struct {
 	net   *Network[T]
 	loss  Loss
@@ -62,6 +59,9 @@ type Trainer[T kernels.Float] struct {
 
 	params, grads [][]T // W, B of each layer, and their gradients, for optState
 	hasGrads      bool
+	norm          float64 // the gradient's global norm before clipping, at the last step that clipped
+
+	pos fitPos // where Fit is in its run, for Resume and checkpoints
 
 	fa kernels.ForwardArgs[T]
 	ba kernels.BackwardArgs[T]
@@ -75,7 +75,16 @@ type layerWork[T kernels.Float] struct {
 }
 
 // NewTrainer returns a trainer of net with the given loss and optimiser
-// ([SGD], [Momentum] or [Adam]).
+// ([SGD], [Momentum] or [Adam]). The trainer keeps a copy of the
+// optimiser's settings: change them with [Trainer.SetOptimizer].
+//
+// Errors and panics: the trainer's methods that take settings (NewTrainer,
+// SetOptimizer, Fit) return an error for an invalid one, before doing
+// anything; Step, Gradients and the other methods that take slices panic
+// with an "nn: " message on wrong shapes, short slices or an invalid
+// schedule factor (programming errors); data problems (non-finite values
+// in the data, a diverging loss) and file problems are returned as
+// errors by Fit and by the checkpoint functions.
 func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Trainer[T], error) {
 	if net == nil || len(net.layers) == 0 {
 		return nil, errors.New("nn: NewTrainer of an empty network")
@@ -95,7 +104,7 @@ func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Tr
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	t := &Trainer[T]{net: net, loss: loss, fused: cfg.kind == optSGD}
+	t := &Trainer[T]{net: net, loss: loss}
 	L := len(net.layers)
 	t.layers = make([]layerWork[T], L)
 	t.params, t.grads = make([][]T, 2*L), make([][]T, 2*L)
@@ -109,17 +118,93 @@ func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Tr
 		}
 	}
 	t.opt = newOptState[T](cfg, sizes)
-	if !t.fused {
+	t.setFused()
+	return t, nil
+}
+
+// setFused chooses the fused SGD update when the settings allow it, and
+// allocates the gradients otherwise.
+func (t *Trainer[T]) setFused() {
+	c := &t.opt.cfg
+	t.fused = c.kind == optSGD && c.clip == 0
+	if !t.fused && !t.hasGrads {
 		t.allocGrads()
 	}
-	return t, nil
+}
+
+// SetOptimizer replaces the trainer's optimiser settings (learning rate,
+// decay rates, weight decay, clipping, schedule) from the next step on,
+// keeping its state: the step count (and so the schedule's position) and
+// the momenta or moments. The optimiser must be of the same type as the
+// trainer's (SGD, Momentum or Adam): another type, or an invalid
+// setting, is an error and changes nothing.
+//
+//	opt := tr.Optimizer().(nn.Adam)
+//	opt.LR /= 10
+//	err := tr.SetOptimizer(opt)
+func (t *Trainer[T]) SetOptimizer(opt Optimizer) error {
+	if opt == nil {
+		return errors.New("nn: SetOptimizer(nil)")
+	}
+	cfg := opt.optimizer()
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	if cfg.kind != t.opt.cfg.kind {
+		return fmt.Errorf("nn: SetOptimizer(%T) on a trainer of %v: the type cannot change (make a new Trainer)", opt, t.opt.cfg.kind)
+	}
+	t.opt.cfg = cfg
+	t.setFused()
+	return nil
+}
+
+// Optimizer returns the trainer's optimiser settings, with the defaults
+// filled in: an [SGD], [Momentum] or [Adam] value.
+func (t *Trainer[T]) Optimizer() Optimizer { return t.opt.cfg.public() }
+
+// Steps returns the number of steps the trainer has taken (the schedule's
+// position): it counts across Fit and Step, and Reset sets it to 0.
+func (t *Trainer[T]) Steps() int { return t.opt.t }
+
+// LR returns the learning rate of the next step: the optimiser's LR times
+// its schedule's factor at [Trainer.Steps]. It panics if the schedule
+// gives an invalid factor.
+func (t *Trainer[T]) LR() float64 {
+	lr, err := t.rate()
+	if err != nil {
+		panic(err.Error())
+	}
+	return lr
+}
+
+// GradNorm returns the global norm of the gradient, before clipping, at
+// the last step; it is computed only with ClipNorm set (0 otherwise).
+func (t *Trainer[T]) GradNorm() float64 { return t.norm }
+
+// rate returns the learning rate of the next step, or an error when the
+// schedule's factor is invalid.
+func (t *Trainer[T]) rate() (float64, error) {
+	c := &t.opt.cfg
+	if c.sched == nil {
+		return c.lr, nil
+	}
+	f := c.sched.Factor(t.opt.t)
+	if !finite(f) || f < 0 {
+		return 0, fmt.Errorf("nn: the schedule's factor at step %d is %v, want a finite value ≥ 0", t.opt.t, f)
+	}
+	return c.lr * f, nil
 }
 
 // Network returns the network being trained.
 func (t *Trainer[T]) Network() *Network[T] { return t.net }
 
-// Reset forgets the optimiser's state (momenta, step count).
-func (t *Trainer[T]) Reset() { t.opt.reset() }
+// Reset forgets the optimiser's state (momenta, step count, and so the
+// schedule's position) and the position of Fit's run.
+func (t *Trainer[T]) Reset() {
+	t.opt.reset()
+	t.pos = fitPos{}
+	t.norm = 0
+}
 
 func (t *Trainer[T]) allocGrads() {
 	for i := range t.net.layers {
@@ -184,36 +269,101 @@ func (t *Trainer[T]) allocBackward(m int) {
 	}
 }
 
+// checkBatch panics unless x and y hold m rows and share no memory with
+// the network's parameters. The lengths are compared by division, so
+// that no product can wrap.
 func (t *Trainer[T]) checkBatch(x, y []T, m int) {
 	if m < 1 {
 		panic(fmt.Sprintf("nn: a batch of %d rows, want ≥ 1", m))
 	}
 	in, out := t.net.In(), t.net.Out()
-	if len(x) < m*in || len(y) < m*out {
-		panic(fmt.Sprintf("nn: a batch of %d rows: len(x) = %d, len(y) = %d, want ≥ %d and %d", m, len(x), len(y), m*in, m*out))
+	if len(x)/in < m || len(y)/out < m {
+		panic(fmt.Sprintf("nn: a batch of %d rows: len(x) = %d, len(y) = %d, want ≥ %d×%d and %d×%d", m, len(x), len(y), m, in, m, out))
 	}
 	t.net.check()
+	if err := t.checkAliases(x[:m*in], y[:m*out]); err != nil {
+		panic(err.Error())
+	}
+}
+
+// checkAliases returns an error if x or y shares memory with a W or B of
+// the network: a step reads x and y after it has begun to update the
+// parameters (the fused SGD update writes W while the backward pass
+// still reads x), so that the result would depend on the order of the
+// writes.
+func (t *Trainer[T]) checkAliases(x, y []T) error {
+	for i := range t.net.layers {
+		l := &t.net.layers[i]
+		for _, d := range [...]struct {
+			name string
+			v    []T
+		}{{"x", x}, {"y", y}} {
+			if overlaps(d.v, l.W) || overlaps(d.v, l.B) {
+				return fmt.Errorf("nn: %s shares memory with the parameters of layer %d, which training writes", d.name, i)
+			}
+		}
+	}
+	return nil
+}
+
+// overlaps reports whether a and b share an element.
+func overlaps[T kernels.Float](a, b []T) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	size := uintptr(sizeOf[T]())
+	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return a0 < b0+uintptr(len(b))*size && b0 < a0+uintptr(len(a))*size
 }
 
 // Step trains on one batch: the m examples in the rows of x (m×In,
-// tight) with targets in the rows of y (m×Out, tight). It returns the
-// batch's mean loss, computed before the update.
+// tight) with targets in the rows of y (m×Out, tight), at the learning
+// rate [Trainer.LR]. It returns the batch's mean loss, computed before
+// the update. When that loss is not finite (NaN or ±Inf: diverged
+// training, or a NaN or Inf in the data) Step returns it and updates
+// nothing, so that the network keeps its last finite weights.
+//
+// x and y are only read; they must not share memory with the network's
+// W and B (Step panics before it writes anything).
+//
+// Step does not look for NaN and Inf in x and y: [Trainer.Fit] does,
+// and [CheckFinite] does it for a loop of Steps (one pass, a few percent
+// of a step: BenchmarkTrainStep's /check variant).
 func (t *Trainer[T]) Step(x, y []T, m int) float64 {
 	t.checkBatch(x, y, m)
+	lr, err := t.rate()
+	if err != nil {
+		panic(err.Error())
+	}
+	return t.step(x, y, m, lr)
+}
+
+// step is Step after its checks, at the learning rate lr.
+func (t *Trainer[T]) step(x, y []T, m int, lr float64) float64 {
 	t.ensure(m)
 	t.forward(x, m)
+	c := &t.opt.cfg
 	if t.fused {
-		loss := t.lossGrad(y, m, -t.opt.cfg.lr)
-		t.backward(x, m, true)
+		loss := t.lossGrad(y, m, -lr)
+		if !finite(loss) {
+			return loss
+		}
+		t.backward(x, m, true, lr*c.wd)
 		t.opt.t++
 		return loss
 	}
 	loss := t.lossGrad(y, m, 1)
-	t.backward(x, m, false)
+	if !finite(loss) {
+		return loss
+	}
+	t.backward(x, m, false, 0)
 	for i := range t.net.layers {
 		t.params[2*i], t.params[2*i+1] = t.net.layers[i].params()
 	}
-	t.opt.step(t.params, t.grads)
+	if c.clip > 0 {
+		t.norm = clipNorm(t.grads, c.clip)
+	}
+	t.opt.step(t.params, t.grads, lr)
 	return loss
 }
 
@@ -228,13 +378,14 @@ func (t *Trainer[T]) Gradients(x, y []T, m int) float64 {
 	}
 	t.forward(x, m)
 	loss := t.lossGrad(y, m, 1)
-	t.backward(x, m, false)
+	t.backward(x, m, false, 0)
 	return loss
 }
 
 // Grad returns the gradients of layer i's W and B computed by the last
 // call of [Trainer.Gradients] (or of Step, for optimisers other than
-// SGD). They are the trainer's buffers: the next step overwrites them.
+// SGD, or SGD with ClipNorm: then as clipped). They are the trainer's
+// buffers: the next step overwrites them.
 func (t *Trainer[T]) Grad(i int) (dW, dB []T) {
 	if !t.hasGrads {
 		t.allocGrads()
@@ -282,8 +433,10 @@ func (t *Trainer[T]) forward(x []T, m int) {
 // −lr), it accumulates them into W and B: a first Backward computes dX
 // from the old W, a second adds Xᵀ·dZ into W and Σ dZ into B (the two
 // calls cannot be one: the kernels reject an output DW that is also the
-// input W, and Accumulate would add into DX too).
-func (t *Trainer[T]) backward(x []T, m int, fused bool) {
+// input W, and Accumulate would add into DX too). Between the two, the
+// fused step multiplies W by 1 − decay (SGD's L2 weight decay, decay =
+// lr·WeightDecay), so that W ends as W − lr·(g + WeightDecay·W).
+func (t *Trainer[T]) backward(x []T, m int, fused bool, decay float64) {
 	g := 0 // index of the buffer holding dR
 	for i := len(t.net.layers) - 1; i >= 0; i-- {
 		l := &t.net.layers[i]
@@ -305,6 +458,12 @@ func (t *Trainer[T]) backward(x []T, m int, fused bool) {
 				*ba = kernels.BackwardArgs[T]{M: m, K: l.in, N: l.out, W: l.W, DR: dr, Mask: mask, DX: dx}
 				kernels.Backward(ba)
 			}
+			if decay != 0 {
+				s := T(1 - decay)
+				for j := range l.W {
+					l.W[j] *= s
+				}
+			}
 			*ba = kernels.BackwardArgs[T]{M: m, K: l.in, N: l.out, X: in, DR: dr, Mask: mask, DW: l.W, DB: l.B, Accumulate: true}
 			kernels.Backward(ba)
 		} else {
@@ -317,137 +476,6 @@ func (t *Trainer[T]) backward(x []T, m int, fused bool) {
 	}
 }
 
-// ErrStop, returned by a [FitConfig.OnEpoch] callback, ends training
-// after that epoch; Fit then returns a nil error.
-var ErrStop = errors.New("nn: stop training")
-
-// FitConfig configures [Trainer.Fit].
-type FitConfig struct {
-	Epochs    int    // passes over the data, ≥ 1
-	BatchSize int    // examples a step; 0 means 32. The last batch of an epoch may be smaller.
-	NoShuffle bool   // keep the data's order (by default each epoch visits the examples in a new random order)
-	Seed      uint64 // seeds the shuffling: the same seed, network and data give the same run
-
-	// Progress, when not nil, receives a line per epoch: its loss,
-	// accuracy (SoftmaxCrossEntropy only) and examples/s. nil is silent.
-	Progress io.Writer
-
-	// OnEpoch, when not nil, is called after every epoch. Returning
-	// ErrStop ends training; another error ends it and Fit returns it.
-	OnEpoch func(EpochStats) error
-}
-
-// EpochStats describes one epoch of [Trainer.Fit].
-type EpochStats struct {
-	Epoch, Epochs int // 1 … Epochs
-	// Loss is the mean over the epoch's examples of their loss, each
-	// computed in its batch's step, before that batch's update.
-	Loss float64
-	// Accuracy, for SoftmaxCrossEntropy, is the fraction of the epoch's
-	// examples whose largest output was at the target's largest, measured
-	// as Loss is; NaN for other losses.
-	Accuracy       float64
-	Examples       int
-	Elapsed        time.Duration
-	ExamplesPerSec float64
-}
-
-func (s EpochStats) String() string {
-	acc := ""
-	if !math.IsNaN(s.Accuracy) {
-		acc = fmt.Sprintf("  accuracy %6.2f%%", 100*s.Accuracy)
-	}
-	return fmt.Sprintf("epoch %*d/%d  loss %.6f%s  %.0f examples/s", len(fmt.Sprint(s.Epochs)), s.Epoch, s.Epochs, s.Loss, acc, s.ExamplesPerSec)
-}
-
-// Fit trains on the n examples in the rows of x (n×In, tight) with
-// targets in the rows of y (n×Out, tight), in minibatches, for
-// cfg.Epochs epochs. It returns the statistics of the epochs it ran and
-// the error that stopped it, if any. Apart from the statistics, the
-// shuffling permutation and the gathered batch buffers (allocated once),
-// it allocates nothing per step.
-func (t *Trainer[T]) Fit(x, y []T, n int, cfg FitConfig) ([]EpochStats, error) {
-	in, out := t.net.In(), t.net.Out()
-	switch {
-	case cfg.Epochs < 1:
-		return nil, fmt.Errorf("nn: Fit with Epochs = %d, want ≥ 1", cfg.Epochs)
-	case cfg.BatchSize < 0:
-		return nil, fmt.Errorf("nn: Fit with BatchSize = %d, want ≥ 1 (or 0 for 32)", cfg.BatchSize)
-	case n < 1 || n > math.MaxInt32:
-		return nil, fmt.Errorf("nn: Fit on %d examples, want 1 … 2³¹−1", n)
-	case len(x) < n*in || len(y) < n*out:
-		return nil, fmt.Errorf("nn: Fit on %d examples: len(x) = %d, len(y) = %d, want ≥ %d (%d×%d) and %d (%d×%d)",
-			n, len(x), len(y), n*in, n, in, n*out, n, out)
-	}
-	for i := range t.net.layers {
-		if err := t.net.layers[i].check(i); err != nil {
-			return nil, err
-		}
-	}
-	bs := cfg.BatchSize
-	if bs == 0 {
-		bs = 32
-	}
-	bs = min(bs, n)
-	t.ensure(bs)
-	var perm []int32
-	var rng *rng
-	if !cfg.NoShuffle {
-		perm = make([]int32, n)
-		for i := range perm {
-			perm[i] = int32(i)
-		}
-		rng = newRNG(cfg.Seed)
-		if len(t.xb) < bs*in || len(t.yb) < bs*out {
-			t.xb, t.yb = make([]T, bs*in), make([]T, bs*out)
-		}
-	}
-	var stats []EpochStats
-	for e := 1; e <= cfg.Epochs; e++ {
-		start := time.Now()
-		if perm != nil {
-			rng.shuffle(perm)
-		}
-		total, hits := 0.0, 0
-		for b0 := 0; b0 < n; b0 += bs {
-			m := min(bs, n-b0)
-			var xb, yb []T
-			if perm == nil {
-				xb, yb = x[b0*in:(b0+m)*in], y[b0*out:(b0+m)*out]
-			} else {
-				for r, p := range perm[b0 : b0+m] {
-					copy(t.xb[r*in:(r+1)*in], x[int(p)*in:])
-					copy(t.yb[r*out:(r+1)*out], y[int(p)*out:])
-				}
-				xb, yb = t.xb[:m*in], t.yb[:m*out]
-			}
-			total += t.Step(xb, yb, m) * float64(m)
-			if t.loss == SoftmaxCrossEntropy {
-				hits += matches(t.Output(m), yb, m, out)
-			}
-		}
-		el := time.Since(start)
-		s := EpochStats{Epoch: e, Epochs: cfg.Epochs, Loss: total / float64(n), Accuracy: math.NaN(),
-			Examples: n, Elapsed: el, ExamplesPerSec: float64(n) / max(el.Seconds(), 1e-9)}
-		if t.loss == SoftmaxCrossEntropy {
-			s.Accuracy = float64(hits) / float64(n)
-		}
-		stats = append(stats, s)
-		if cfg.Progress != nil {
-			fmt.Fprintln(cfg.Progress, s)
-		}
-		if cfg.OnEpoch != nil {
-			if err := cfg.OnEpoch(s); err != nil {
-				if errors.Is(err, ErrStop) {
-					return stats, nil
-				}
-				return stats, err
-			}
-		}
-	}
-	return stats, nil
-}
-
 // Evaluate returns the mean loss of the network's outputs on the m
 // examples in the rows of x against the targets in the rows of y, and the
 // fraction of examples whose largest output is where the target has its
@@ -457,8 +485,11 @@ func (n *Network[T]) Evaluate(x, y []T, m int, loss Loss) (meanLoss, accuracy fl
 		panic(fmt.Sprintf("nn: unknown loss %v", loss))
 	}
 	in, out := n.In(), n.Out()
-	if m < 1 || len(x) < m*in || len(y) < m*out {
-		panic(fmt.Sprintf("nn: Evaluate of %d rows: len(x) = %d, len(y) = %d, want m ≥ 1 and ≥ %d and %d", m, len(x), len(y), m*in, m*out))
+	if m < 1 {
+		panic(fmt.Sprintf("nn: Evaluate of %d rows, want ≥ 1", m))
+	}
+	if len(x)/in < m || len(y)/out < m {
+		panic(fmt.Sprintf("nn: Evaluate of %d rows: len(x) = %d, len(y) = %d, want ≥ %d×%d and %d×%d", m, len(x), len(y), m, in, m, out))
 	}
 	buf := make([]T, min(m, predictChunk)*out)
 	total, hits := 0.0, 0

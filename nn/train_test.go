@@ -235,6 +235,13 @@ func TestStepPanics(t *testing.T) {
 		{"short x", func() { tr.Step(make([]float32, 7), make([]float32, 4), 2) }, "len(x) = 7"},
 		{"short y", func() { tr.Step(make([]float32, 8), make([]float32, 3), 2) }, "len(y) = 3"},
 		{"m = 0", func() { tr.Step(nil, nil, 0) }, "0 rows"},
+		// m·In would wrap: the lengths are compared by division.
+		{"huge m", func() { tr.Step(make([]float32, 8), make([]float32, 4), 1<<62+1) }, "want ≥ 4611686018427387905×4"},
+		{"huge m Gradients", func() { tr.Gradients(make([]float32, 8), make([]float32, 4), 1<<62+1) }, "len(x) = 8"},
+		{"x is W", func() { tr.Step(net.Layer(0).W, make([]float32, 4), 2) }, "x shares memory with the parameters of layer 0"},
+		{"y in B", func() { tr.Gradients(make([]float32, 4), net.Layer(1).B, 1) }, "y shares memory with the parameters of layer 1"},
+		{"Evaluate m = 0", func() { net.Evaluate(nil, nil, 0, MSE) }, "Evaluate of 0 rows, want ≥ 1"},
+		{"Evaluate huge m", func() { net.Evaluate(make([]float32, 8), make([]float32, 4), 1<<62+1, MSE) }, "len(x) = 8"},
 		{"Predict", func() { net.Predict(make([]float32, 1), make([]float32, 8), 2) }, "len(y) = 1"},
 		{"resized W", func() {
 			n2 := net.Clone()
@@ -388,9 +395,14 @@ func TestForwardMemory(t *testing.T) {
 	net, _ := New[float32](1, MLP(784, 256, 256, 10)...)
 	tr, _ := NewTrainer(net, MSE, SGD{})
 	alloc := func(m int) uint64 {
+		// A small object is counted when its span is taken, as if the
+		// span were full, and corrected when the span is released: the
+		// collections flush the spans, so that the counts are exact.
 		var a, b runtime.MemStats
+		runtime.GC()
 		runtime.ReadMemStats(&a)
 		tr.allocForward(m)
+		runtime.GC()
 		runtime.ReadMemStats(&b)
 		return b.TotalAlloc - a.TotalAlloc
 	}
