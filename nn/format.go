@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -51,9 +52,13 @@ func sizeOf[T kernels.Float]() int {
 }
 
 // WriteTo writes the network's shapes and parameters to w in the format
-// above and returns the number of bytes written.
+// above and returns the number of bytes written. It writes nothing, and
+// returns an error, when a layer's W or B was replaced by a slice of
+// another length.
 func (n *Network[T]) WriteTo(w io.Writer) (int64, error) {
-	n.check()
+	if err := n.checkLayers(); err != nil {
+		return 0, err
+	}
 	size := sizeOf[T]()
 	L := len(n.layers)
 	hdr := make([]byte, 16+12*L+4)
@@ -319,7 +324,9 @@ func (n *Network[T]) ReadParams(r io.Reader) error {
 			return fmt.Errorf("nn: %w: layer %d is %v in the file, %v in the network", ErrMismatch, i, &m.layers[i], &n.layers[i])
 		}
 	}
-	n.check()
+	if err := n.checkLayers(); err != nil {
+		return err
+	}
 	for i := range m.layers {
 		copy(n.layers[i].W, m.layers[i].W)
 		copy(n.layers[i].B, m.layers[i].B)
@@ -328,16 +335,22 @@ func (n *Network[T]) ReadParams(r io.Reader) error {
 }
 
 // Save writes the network to the file path, atomically: to a temporary
-// file in the same directory, then renamed over path.
+// file in the same directory, then renamed over path. An error names path
+// (never the temporary file) and wraps the cause, so that, for example,
+// errors.Is(err, fs.ErrNotExist) tells a missing directory.
 func (n *Network[T]) Save(path string) (err error) {
+	if err := n.checkLayers(); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return err
+		return saveError(path, err)
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
+			err = saveError(path, err)
 		}
 	}()
 	if _, err = n.WriteTo(f); err != nil {
@@ -350,6 +363,20 @@ func (n *Network[T]) Save(path string) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// saveError returns err as an *fs.PathError of path: the errors of the
+// os package name the temporary file, which the caller never asked for.
+func saveError(path string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return &fs.PathError{Op: "nn: save", Path: path, Err: err}
 }
 
 // Load reads the network file at path; see [Read]. Data after the
