@@ -19,7 +19,7 @@ import (
 )
 
 // formatVersion is the version of the file format that this package
-// writes and reads: see the package documentation.
+// writes and reads: see WriteTo.
 const formatVersion = 1
 
 var magic = [8]byte{0x89, 'F', 'R', 'N', '\r', '\n', 0x1a, '\n'}
@@ -51,10 +51,32 @@ func sizeOf[T kernels.Float]() int {
 	return int(unsafe.Sizeof(z))
 }
 
-// WriteTo writes the network's shapes and parameters to w in the format
-// above and returns the number of bytes written. It writes nothing, and
-// returns an error, when a layer's W or B was replaced by a slice of
-// another length.
+// WriteTo writes the network's shapes and parameters to w and returns
+// the number of bytes written. It writes nothing, and returns an error,
+// when a layer's W or B was replaced by a slice of another length.
+//
+// The format, version 1, written by WriteTo, [Network.Save] and
+// [Network.MarshalBinary] and read by [Read], [Load],
+// [Network.ReadParams] and [Network.UnmarshalBinary]: integers and floats
+// little-endian, floats IEEE 754 stored bit for bit.
+//
+//	offset    size   field
+//	0         8      magic: 0x89 'F' 'R' 'N' '\r' '\n' 0x1a '\n'
+//	8         2      format version: 1
+//	10        1      element type: 4 = float32, 8 = float64 (its size in bytes)
+//	11        1      reserved: 0
+//	12        4      L, the number of layers: 1 … 1024
+//	16        12·L   per layer: In (uint32), Out (uint32), activation (uint8:
+//	                 1 = ReLU, 2 = Linear), 3 reserved bytes: 0
+//	16+12·L   4      CRC-32C (Castagnoli) of bytes 0 … 15+12·L
+//	20+12·L   P      per layer: W (In·Out elements, row-major), then B (Out
+//	                 elements); P = size · Σ (In+1)·Out
+//	20+12·L+P 4      CRC-32C of the P parameter bytes
+//
+// Widths are 1 … 2²⁴, and each layer's In is the previous layer's Out. The
+// header has its own checksum, so that a damaged shape is caught before
+// any parameter is read, and readers allocate memory only as the data
+// arrives, whatever a header claims.
 func (n *Network[T]) WriteTo(w io.Writer) (int64, error) {
 	if err := n.checkLayers(); err != nil {
 		return 0, err
@@ -282,7 +304,7 @@ func checkEnd(r io.Reader) error {
 	return nil
 }
 
-// MarshalBinary returns the network in the file format above.
+// MarshalBinary returns the network in the file format of [Network.WriteTo].
 func (n *Network[T]) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
 	if _, err := n.WriteTo(&b); err != nil {
