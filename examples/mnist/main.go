@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func main() {
 	batch := flag.Int("batch", 128, "examples a step")
 	lr := flag.Float64("lr", 0.001, "Adam's learning rate")
 	slow := flag.Int("slow", 2, "the last epochs that run at a tenth of the learning rate (none unless fewer than -epochs)")
-	threads := flag.Int("threads", 0, "threads of the kernels (0: GOMAXPROCS)")
+	threads := flag.Int("threads", 0, "GOMAXPROCS and the kernels' threads (0: GOMAXPROCS as it is)")
 	seed := flag.Uint64("seed", 1, "seed of the initial weights and of the shuffling")
 	data := flag.String("data", "", "directory of the four IDX files (default: the "+dataModule+" module's data/)")
 	save := flag.String("save", "", "save the trained network to this file")
@@ -71,6 +72,7 @@ func run(epochs, slow, n, val, batch int, lr float64, threads int, seed uint64, 
 		}
 	}
 	if threads > 0 {
+		runtime.GOMAXPROCS(threads)
 		kernels.SetThreads(threads)
 	}
 	all, err := load(dir, "train")
@@ -100,7 +102,7 @@ func run(epochs, slow, n, val, batch int, lr float64, threads int, seed uint64, 
 	if slow > 0 {
 		rate += fmt.Sprintf(" (%g for the last %d epochs)", lr/10, slow)
 	}
-	fmt.Printf("MNIST: %d training, %d validation, %d test images; %v; Adam lr %s, batch %d; kernels path %s, %d threads\n",
+	fmt.Printf("MNIST: %d training, %d validation, %d test images; %v; Adam lr %s, batch %d; kernels path %s, threads %d\n",
 		train.n, valid.n, test.n, net, rate, batch, kernels.Path().ISA, kernels.Threads())
 	y := nn.OneHot[float32](train.labels, 10)
 	// trained is the wall time of the training steps, cpu their CPU time
