@@ -274,3 +274,15 @@ func FuzzPredict(f *testing.F) {
 		}
 	})
 }
+
+// TestEmptyNetwork: a zero Network (not made by New or Load) is an nn:
+// panic where the functions panic and an error where they return one.
+func TestEmptyNetwork(t *testing.T) {
+	var net Network[float32]
+	if msg := panicMsg(func() { net.Predict(make([]float32, 4), make([]float32, 4), 1) }); !strings.HasPrefix(msg, "nn: the network has no layers") {
+		t.Errorf("Predict: panic %q", msg)
+	}
+	if _, err := net.MarshalBinary(); err == nil || !strings.HasPrefix(err.Error(), "nn: the network has no layers") {
+		t.Errorf("MarshalBinary: %v", err)
+	}
+}

@@ -220,6 +220,9 @@ func (n *Network[T]) String() string {
 // checkLayers returns an error unless every layer's W and B have the
 // layer's shape (a caller may have replaced them).
 func (n *Network[T]) checkLayers() error {
+	if len(n.layers) == 0 {
+		return fmt.Errorf("nn: the network has no layers (make networks with New or Load)")
+	}
 	for i := range n.layers {
 		if err := n.layers[i].check(i); err != nil {
 			return err
@@ -254,13 +257,13 @@ func overlap[T any](a, b []T) bool {
 // checkInput panics unless m ≥ 0, x holds m rows of the network's
 // inputs and the layers have their shapes. fn names the caller.
 func (n *Network[T]) checkInput(fn string, x []T, m int) {
+	n.check()
 	switch {
 	case m < 0:
 		panic(fmt.Sprintf("nn: %s of m = %d rows, want m ≥ 0", fn, m))
 	case !fits(len(x), m, n.In()):
 		panic(fmt.Sprintf("nn: %s of %d rows: len(x) = %d, want ≥ m·In = %d·%d", fn, m, len(x), m, n.In()))
 	}
-	n.check()
 }
 
 // checkIO is checkInput, and panics unless y holds m rows of outputs and
