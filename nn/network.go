@@ -65,8 +65,8 @@ const (
 
 // Layer is a dense layer: Z = X·W + B, R = Act(Z) for a batch X of
 // examples in rows. W is In×Out, row-major, W[i*Out+j] joining input i to
-// output j; B has Out elements. The shape is fixed
-// when the network is made; the values may be read and written.
+// output j; B has Out elements. The shape is fixed when the network is
+// made; the values may be read and written.
 type Layer[T kernels.Float] struct {
 	W, B []T
 
