@@ -18,9 +18,9 @@ import (
 //	benchstat -ignore pkg kernels.txt gonum.txt
 //
 // The peer is gonum; under -tags openblas, FUSEDRELU_BENCH_PEER=openblas
-// makes it OpenBLAS. -cpu (GOMAXPROCS) sets gonum's goroutines: the
-// kernels are single-threaded, so -cpu 1 compares like with like, and
-// both files need the same -cpu, which is part of the names.
+// makes it OpenBLAS. -cpu (GOMAXPROCS) sets the goroutines that the
+// kernels and gonum split a call over, so both files need the same -cpu,
+// which is part of the names; -cpu 1 compares one core with one core.
 
 // benchPeer returns the GEMMs of the peer FUSEDRELU_BENCH_PEER names.
 func benchPeer(b *testing.B) (gemmFunc[float32], gemmFunc[float64]) {

@@ -98,7 +98,7 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 	sweepF := fs.String("sweep", joinInts(defaultSweep), "square `sizes` n (shapes n×n×n) of the sweep that -plot draws, comma-separated, or none")
 	dtypeF := fs.String("dtype", "f32", "element `types`: f32, f64, or f32,f64")
 	pathsF := fs.String("paths", "all", "the kernels' code `paths` to measure, comma-separated (supported here: "+strings.Join(supported, ", ")+"), or all")
-	threadsF := fs.Int("threads", 1, "GOMAXPROCS (`n`) for every implementation, and OpenBLAS's thread count (the kernels are single-threaded today)")
+	threadsF := fs.Int("threads", 1, "GOMAXPROCS (`n`) of every process (the kernels and gonum split a call over that many goroutines), and OpenBLAS's thread count")
 	timeF := fs.Duration("time", 200*time.Millisecond, "measuring `time` per measurement (each takes at least 4 calls)")
 	quickF := fs.Bool("quick", false, "a quick run for CI: 3 shapes, sweep 64,128,256, -time 20ms, a smaller memory test")
 	outF := fs.String("out", "", "write every measurement to `prefix`.csv and prefix.json")

@@ -97,7 +97,7 @@ func run(args []string) int {
 	fmt.Fprintf(out, "path:      %s in use (supported: %s); measuring %s\n", info.ISA, strings.Join(info.Supported, ", "), strings.Join(cfg.paths, ", "))
 	fmt.Fprintf(out, "blocking:  f32 tile %d×%d, MC=%d KC=%d NC=%d; f64 tile %d×%d, MC=%d KC=%d NC=%d (path %s)\n",
 		info.F32.MR, info.F32.NR, info.F32.MC, info.F32.KC, info.F32.NC, info.F64.MR, info.F64.NR, info.F64.MC, info.F64.KC, info.F64.NC, info.ISA)
-	fmt.Fprintf(out, "threads:   %d (GOMAXPROCS=%d; the kernels are single-threaded, gonum's GEMM uses GOMAXPROCS goroutines)\n", cfg.threads, rep.GOMAXPROCS)
+	fmt.Fprintf(out, "threads:   %d (GOMAXPROCS=%d in every process: the kernels and gonum's GEMM split a call over that many goroutines)\n", cfg.threads, rep.GOMAXPROCS)
 	if haveOpenBLAS {
 		fmt.Fprintf(out, "openblas:  core %s; threads: %d; %s\n", obCore, cfg.threads, openblasConfig())
 	} else {

@@ -8,6 +8,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,7 +19,7 @@ import (
 )
 
 // formatVersion is the version of the file format that this package
-// writes and reads: see the package documentation.
+// writes and reads: see WriteTo.
 const formatVersion = 1
 
 var magic = [8]byte{0x89, 'F', 'R', 'N', '\r', '\n', 0x1a, '\n'}
@@ -50,10 +51,36 @@ func sizeOf[T kernels.Float]() int {
 	return int(unsafe.Sizeof(z))
 }
 
-// WriteTo writes the network's shapes and parameters to w in the format
-// above and returns the number of bytes written.
+// WriteTo writes the network's shapes and parameters to w and returns
+// the number of bytes written. It writes nothing, and returns an error,
+// when a layer's W or B was replaced by a slice of another length.
+//
+// The format, version 1, written by WriteTo, [Network.Save] and
+// [Network.MarshalBinary] and read by [Read], [Load],
+// [Network.ReadParams] and [Network.UnmarshalBinary]: integers and floats
+// little-endian, floats IEEE 754 stored bit for bit.
+//
+//	offset    size   field
+//	0         8      magic: 0x89 'F' 'R' 'N' '\r' '\n' 0x1a '\n'
+//	8         2      format version: 1
+//	10        1      element type: 4 = float32, 8 = float64 (its size in bytes)
+//	11        1      reserved: 0
+//	12        4      L, the number of layers: 1 … 1024
+//	16        12·L   per layer: In (uint32), Out (uint32), activation (uint8:
+//	                 1 = ReLU, 2 = Linear), 3 reserved bytes: 0
+//	16+12·L   4      CRC-32C (Castagnoli) of bytes 0 … 15+12·L
+//	20+12·L   P      per layer: W (In·Out elements, row-major), then B (Out
+//	                 elements); P = size · Σ (In+1)·Out
+//	20+12·L+P 4      CRC-32C of the P parameter bytes
+//
+// Widths are 1 … 2²⁴, and each layer's In is the previous layer's Out. The
+// header has its own checksum, so that a damaged shape is caught before
+// any parameter is read, and readers allocate memory only as the data
+// arrives, whatever a header claims.
 func (n *Network[T]) WriteTo(w io.Writer) (int64, error) {
-	n.check()
+	if err := n.checkLayers(); err != nil {
+		return 0, err
+	}
 	size := sizeOf[T]()
 	L := len(n.layers)
 	hdr := make([]byte, 16+12*L+4)
@@ -277,7 +304,7 @@ func checkEnd(r io.Reader) error {
 	return nil
 }
 
-// MarshalBinary returns the network in the file format above.
+// MarshalBinary returns the network in the file format of [Network.WriteTo].
 func (n *Network[T]) MarshalBinary() ([]byte, error) {
 	var b bytes.Buffer
 	if _, err := n.WriteTo(&b); err != nil {
@@ -319,7 +346,9 @@ func (n *Network[T]) ReadParams(r io.Reader) error {
 			return fmt.Errorf("nn: %w: layer %d is %v in the file, %v in the network", ErrMismatch, i, &m.layers[i], &n.layers[i])
 		}
 	}
-	n.check()
+	if err := n.checkLayers(); err != nil {
+		return err
+	}
 	for i := range m.layers {
 		copy(n.layers[i].W, m.layers[i].W)
 		copy(n.layers[i].B, m.layers[i].B)
@@ -328,16 +357,22 @@ func (n *Network[T]) ReadParams(r io.Reader) error {
 }
 
 // Save writes the network to the file path, atomically: to a temporary
-// file in the same directory, then renamed over path.
+// file in the same directory, then renamed over path. An error names path
+// (never the temporary file) and wraps the cause, so that, for example,
+// errors.Is(err, fs.ErrNotExist) tells a missing directory.
 func (n *Network[T]) Save(path string) (err error) {
+	if err := n.checkLayers(); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return err
+		return saveError(path, err)
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
+			err = saveError(path, err)
 		}
 	}()
 	if _, err = n.WriteTo(f); err != nil {
@@ -350,6 +385,20 @@ func (n *Network[T]) Save(path string) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+// saveError returns err as an *fs.PathError of path: the errors of the
+// os package name the temporary file, which the caller never asked for.
+func saveError(path string, err error) error {
+	var pe *fs.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		err = pe.Err
+	case errors.As(err, &le):
+		err = le.Err
+	}
+	return &fs.PathError{Op: "nn: save", Path: path, Err: err}
 }
 
 // Load reads the network file at path; see [Read]. Data after the

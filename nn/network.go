@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"github.com/fusedrelu/kernels"
 )
@@ -64,8 +65,8 @@ const (
 
 // Layer is a dense layer: Z = X·W + B, R = Act(Z) for a batch X of
 // examples in rows. W is In×Out, row-major, W[i*Out+j] joining input i to
-// output j (the seed's W(k)_ij); B has Out elements. The shape is fixed
-// when the network is made; the values may be read and written.
+// output j; B has Out elements. The shape is fixed when the network is
+// made; the values may be read and written.
 type Layer[T kernels.Float] struct {
 	W, B []T
 
@@ -165,8 +166,14 @@ func (n *Network[T]) Init(seed uint64) {
 // NumLayers returns the number of layers.
 func (n *Network[T]) NumLayers() int { return len(n.layers) }
 
-// Layer returns layer i, to read or set its parameters.
-func (n *Network[T]) Layer(i int) *Layer[T] { return &n.layers[i] }
+// Layer returns layer i, to read or set its parameters. It panics unless
+// 0 ≤ i < NumLayers().
+func (n *Network[T]) Layer(i int) *Layer[T] {
+	if i < 0 || i >= len(n.layers) {
+		panic(fmt.Sprintf("nn: Layer(%d) of a network of %d layers", i, len(n.layers)))
+	}
+	return &n.layers[i]
+}
 
 // In and Out return the widths of the network's input and output.
 func (n *Network[T]) In() int  { return n.layers[0].in }
@@ -210,10 +217,71 @@ func (n *Network[T]) String() string {
 	return s + "]"
 }
 
-func (n *Network[T]) check() {
+// checkLayers returns an error unless every layer's W and B have the
+// layer's shape (a caller may have replaced them).
+func (n *Network[T]) checkLayers() error {
+	if len(n.layers) == 0 {
+		return fmt.Errorf("nn: the network has no layers (make networks with New or Load)")
+	}
 	for i := range n.layers {
 		if err := n.layers[i].check(i); err != nil {
-			panic(err.Error())
+			return err
+		}
+	}
+	return nil
+}
+
+// check is checkLayers for the functions that panic on programming
+// errors.
+func (n *Network[T]) check() {
+	if err := n.checkLayers(); err != nil {
+		panic(err.Error())
+	}
+}
+
+// fits reports whether a slice of length l holds m rows of width w ≥ 1,
+// without computing m·w, which can wrap for a hostile m.
+func fits(l, m, w int) bool { return m >= 0 && m <= l/w }
+
+// overlap reports whether a and b share memory.
+func overlap[T any](a, b []T) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return false
+	}
+	var z T
+	size := unsafe.Sizeof(z)
+	pa, pb := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return pa < pb+uintptr(len(b))*size && pb < pa+uintptr(len(a))*size
+}
+
+// checkInput panics unless m ≥ 0, x holds m rows of the network's
+// inputs and the layers have their shapes. fn names the caller.
+func (n *Network[T]) checkInput(fn string, x []T, m int) {
+	n.check()
+	switch {
+	case m < 0:
+		panic(fmt.Sprintf("nn: %s of m = %d rows, want m ≥ 0", fn, m))
+	case !fits(len(x), m, n.In()):
+		panic(fmt.Sprintf("nn: %s of %d rows: len(x) = %d, want ≥ m·In = %d·%d", fn, m, len(x), m, n.In()))
+	}
+}
+
+// checkIO is checkInput, and panics unless y holds m rows of outputs and
+// y[:m·Out] overlaps neither x[:m·In] nor any layer's parameters. Every
+// check comes before anything is written.
+func (n *Network[T]) checkIO(fn string, y, x []T, m int) {
+	n.checkInput(fn, x, m)
+	in, out := n.In(), n.Out()
+	if !fits(len(y), m, out) {
+		panic(fmt.Sprintf("nn: %s of %d rows: len(y) = %d, want ≥ m·Out = %d·%d", fn, m, len(y), m, out))
+	}
+	y = y[:m*out]
+	if overlap(y, x[:m*in]) {
+		panic(fmt.Sprintf("nn: %s: y overlaps x (they share memory); prediction in place is not supported", fn))
+	}
+	for i := range n.layers {
+		if l := &n.layers[i]; overlap(y, l.W) || overlap(y, l.B) {
+			panic(fmt.Sprintf("nn: %s: y overlaps the parameters of layer %d", fn, i))
 		}
 	}
 }
@@ -224,23 +292,13 @@ const predictChunk = 256
 
 type predictScratch[T kernels.Float] struct {
 	a, b []T
+	out  []T // a chunk of outputs, for the functions that do not return them
 	fa   kernels.ForwardArgs[T]
 }
 
-// Predict runs the network on the m examples in the rows of x (m×In,
-// tight) and writes the outputs to the rows of y (m×Out, tight). It keeps
-// nothing for a backward pass (no Z, no mask) and, in steady state,
-// allocates nothing: the intermediate activations of up to 256 rows at a
-// time live in scratch buffers pooled by the network.
-func (n *Network[T]) Predict(y, x []T, m int) {
-	in, out := n.In(), n.Out()
-	if m < 0 {
-		panic(fmt.Sprintf("nn: Predict with m = %d rows", m))
-	}
-	if len(x) < m*in || len(y) < m*out {
-		panic(fmt.Sprintf("nn: Predict of %d rows: len(x) = %d, len(y) = %d, want ≥ %d and %d", m, len(x), len(y), m*in, m*out))
-	}
-	n.check()
+// getScratch returns scratch from the pool, sized for chunks of up to
+// rows rows.
+func (n *Network[T]) getScratch(rows int) *predictScratch[T] {
 	s, _ := n.scratch.Get().(*predictScratch[T])
 	if s == nil {
 		s = new(predictScratch[T])
@@ -249,27 +307,66 @@ func (n *Network[T]) Predict(y, x []T, m int) {
 	for i := range n.layers[:len(n.layers)-1] {
 		wide = max(wide, n.layers[i].out)
 	}
-	if need := min(m, predictChunk) * wide; len(s.a) < need {
+	if need := rows * wide; len(s.a) < need {
 		s.a, s.b = make([]T, need), make([]T, need)
 	}
-	for r0 := 0; r0 < m; r0 += predictChunk {
-		rows := min(predictChunk, m-r0)
-		cur := x[r0*in : (r0+rows)*in]
-		for i := range n.layers {
-			l := &n.layers[i]
-			var dst []T
-			if i == len(n.layers)-1 {
-				dst = y[r0*out : (r0+rows)*out]
-			} else {
-				dst = s.a[:rows*l.out]
-				s.a, s.b = s.b, s.a
-			}
-			forwardLayer(&s.fa, l, rows, cur, dst, kernels.Mask{})
-			cur = dst
-		}
-	}
+	return s
+}
+
+func (n *Network[T]) putScratch(s *predictScratch[T]) {
 	s.fa = kernels.ForwardArgs[T]{}
 	n.scratch.Put(s)
+}
+
+// outBuf returns s.out sized for rows rows of outputs.
+func (n *Network[T]) outBuf(s *predictScratch[T], rows int) []T {
+	if need := rows * n.Out(); len(s.out) < need {
+		s.out = make([]T, need)
+	}
+	return s.out[:rows*n.Out()]
+}
+
+// forwardRows runs rows ≤ predictChunk rows of x through the network
+// into y, with s's buffers for the layers between.
+func (n *Network[T]) forwardRows(s *predictScratch[T], y, x []T, rows int) {
+	cur := x
+	for i := range n.layers {
+		l := &n.layers[i]
+		var dst []T
+		if i == len(n.layers)-1 {
+			dst = y
+		} else {
+			dst = s.a[:rows*l.out]
+			s.a, s.b = s.b, s.a
+		}
+		forwardLayer(&s.fa, l, rows, cur, dst, kernels.Mask{})
+		cur = dst
+	}
+}
+
+// Predict runs the network on the m examples in the rows of x (m×In,
+// tight) and writes the outputs to the rows of y (m×Out, tight). It keeps
+// nothing for a backward pass (no Z, no mask) and, in steady state,
+// allocates nothing: the intermediate activations of up to 256 rows at a
+// time live in scratch buffers pooled by the network.
+//
+// y must not share memory with x or with the network's parameters:
+// Predict does not work in place, and panics (before writing anything)
+// when y[:m·Out] overlaps x[:m·In] or a layer's W or B. It panics too when
+// m < 0, x or y is too short for m rows, or a layer's W or B was
+// replaced by a slice of another length.
+func (n *Network[T]) Predict(y, x []T, m int) {
+	n.checkIO("Predict", y, x, m)
+	if m == 0 {
+		return
+	}
+	in, out := n.In(), n.Out()
+	s := n.getScratch(min(m, predictChunk))
+	for r0 := 0; r0 < m; r0 += predictChunk {
+		rows := min(predictChunk, m-r0)
+		n.forwardRows(s, y[r0*out:(r0+rows)*out], x[r0*in:(r0+rows)*in], rows)
+	}
+	n.putScratch(s)
 }
 
 // forwardLayer computes the m rows of dst = Act(x·W + B), and the step
@@ -290,7 +387,18 @@ func forwardLayer[T kernels.Float](fa *kernels.ForwardArgs[T], l *Layer[T], m in
 	linearForward(l, m, x, dst)
 }
 
+// linearForward checks everything GEMM would before it fills dst with
+// the bias rows, so that a bad call panics with dst untouched.
 func linearForward[T kernels.Float](l *Layer[T], m int, x, dst []T) {
+	switch {
+	case m < 0 || !fits(len(x), m, l.in) || !fits(len(dst), m, l.out) || len(l.W) < l.in*l.out || len(l.B) < l.out:
+		panic(fmt.Sprintf("nn: Linear layer %v on %d rows: len(x) = %d, len(dst) = %d, len(W) = %d, len(B) = %d",
+			l, m, len(x), len(dst), len(l.W), len(l.B)))
+	case overlap(dst[:m*l.out], x[:m*l.in]):
+		panic(fmt.Sprintf("nn: Linear layer %v: the output overlaps the input", l))
+	case overlap(dst[:m*l.out], l.W[:l.in*l.out]) || overlap(dst[:m*l.out], l.B[:l.out]):
+		panic(fmt.Sprintf("nn: Linear layer %v: the output overlaps the layer's parameters", l))
+	}
 	for r := range m {
 		copy(dst[r*l.out:(r+1)*l.out], l.B)
 	}

@@ -30,7 +30,7 @@ func main() {
 	budget := flag.Duration("time", 500*time.Millisecond, "measuring time per shape and pass")
 	threads := flag.Int("threads", 1, "threads per call (0: GOMAXPROCS)")
 	flag.Usage = func() {
-		fmt.Fprintf(os.Stderr, "usage: fusedrelu [-dtype f32|f64] [-time d] [MxKxN ...]\n")
+		fmt.Fprintf(os.Stderr, "usage: fusedrelu [-dtype f32|f64] [-time d] [-threads n] [MxKxN ...]\n")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
