@@ -476,30 +476,35 @@ func (t *Trainer[T]) backward(x []T, m int, fused bool, decay float64) {
 	}
 }
 
-// Evaluate returns the mean loss of the network's outputs on the m
-// examples in the rows of x against the targets in the rows of y, and the
-// fraction of examples whose largest output is where the target has its
-// largest (a classifier's accuracy). It runs [Network.Predict] in chunks.
+// Evaluate returns the mean loss of the network's outputs on the m ≥ 1
+// examples in the rows of x (m×In, tight) against the targets in the rows
+// of y (m×Out, tight), and the fraction of examples whose largest output
+// is where the target has its largest (a classifier's accuracy). It only
+// reads x and y, which may share memory, and allocates nothing in steady
+// state. It panics when m < 1, a slice is too short, the loss is unknown,
+// or a layer's W or B was replaced by a slice of another length.
 func (n *Network[T]) Evaluate(x, y []T, m int, loss Loss) (meanLoss, accuracy float64) {
 	if !loss.valid() {
-		panic(fmt.Sprintf("nn: unknown loss %v", loss))
+		panic(fmt.Sprintf("nn: Evaluate with unknown loss %v", loss))
 	}
-	in, out := n.In(), n.Out()
 	if m < 1 {
-		panic(fmt.Sprintf("nn: Evaluate of %d rows, want ≥ 1", m))
+		panic(fmt.Sprintf("nn: Evaluate of m = %d examples, want m ≥ 1", m))
 	}
-	if len(x)/in < m || len(y)/out < m {
-		panic(fmt.Sprintf("nn: Evaluate of %d rows: len(x) = %d, len(y) = %d, want ≥ %d×%d and %d×%d", m, len(x), len(y), m, in, m, out))
+	n.checkInput("Evaluate", x, m)
+	in, out := n.In(), n.Out()
+	if !fits(len(y), m, out) {
+		panic(fmt.Sprintf("nn: Evaluate of %d rows: len(y) = %d, want ≥ m·Out = %d·%d", m, len(y), m, out))
 	}
-	buf := make([]T, min(m, predictChunk)*out)
+	s := n.getScratch(min(m, predictChunk))
 	total, hits := 0.0, 0
 	for r0 := 0; r0 < m; r0 += predictChunk {
 		rows := min(predictChunk, m-r0)
-		o := buf[:rows*out]
-		n.Predict(o, x[r0*in:(r0+rows)*in], rows)
+		o := n.outBuf(s, rows)
+		n.forwardRows(s, o, x[r0*in:(r0+rows)*in], rows)
 		yy := y[r0*out : (r0+rows)*out]
 		total += lossGrad[T](loss, o, yy, nil, rows, out, 1)
 		hits += matches(o, yy, rows, out)
 	}
+	n.putScratch(s)
 	return total / float64(m), float64(hits) / float64(m)
 }

@@ -240,7 +240,7 @@ func TestStepPanics(t *testing.T) {
 		{"huge m Gradients", func() { tr.Gradients(make([]float32, 8), make([]float32, 4), 1<<62+1) }, "len(x) = 8"},
 		{"x is W", func() { tr.Step(net.Layer(0).W, make([]float32, 4), 2) }, "x shares memory with the parameters of layer 0"},
 		{"y in B", func() { tr.Gradients(make([]float32, 4), net.Layer(1).B, 1) }, "y shares memory with the parameters of layer 1"},
-		{"Evaluate m = 0", func() { net.Evaluate(nil, nil, 0, MSE) }, "Evaluate of 0 rows, want ≥ 1"},
+		{"Evaluate m = 0", func() { net.Evaluate(nil, nil, 0, MSE) }, "Evaluate of m = 0 examples, want m ≥ 1"},
 		{"Evaluate huge m", func() { net.Evaluate(make([]float32, 8), make([]float32, 4), 1<<62+1, MSE) }, "len(x) = 8"},
 		{"Predict", func() { net.Predict(make([]float32, 1), make([]float32, 8), 2) }, "len(y) = 1"},
 		{"resized W", func() {
