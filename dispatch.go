@@ -77,6 +77,7 @@ type impl struct {
 	f32      ops[float32]
 	f64      ops[float64]
 	b32, b64 blocking
+	bf16     bf16Ops // ToBF16 and FromBF16 (bf16.go)
 }
 
 // opsFor returns p's kernels for T. T is float32 or float64, and
@@ -186,7 +187,7 @@ func choosePath(supported []*impl, want string) (*impl, string) {
 }
 
 func newImpl(name string, f32 ops[float32], f64 ops[float64]) *impl {
-	p := &impl{name: name, f32: f32, f64: f64}
+	p := &impl{name: name, f32: f32, f64: f64, bf16: bf16PathOps(name)}
 	p.b32 = blockSizes(4, f32.mr, f32.nr)
 	p.b64 = blockSizes(8, f64.mr, f64.nr)
 	return p

@@ -672,3 +672,43 @@ func packBRowsAVX512F32(dst []float32, b []float32, ldb int, rows int, nb int, p
 //
 //go:noescape
 func fmaPeakAVX512(n int)
+
+// toBF16AVX512 is, for len(src) a multiple of 32 and len(dst) == len(src),
+//
+//	for i, f := range src {
+//		dst[i] = uint16(BF16From(f))
+//	}
+//
+// (see BF16From in bf16.go: to nearest even on the bits, NaN made quiet).
+//
+//go:noescape
+func toBF16AVX512(dst []uint16, src []float32)
+
+// toBF16AVX2 is, for len(src) a multiple of 16 and len(dst) == len(src),
+//
+//	for i, f := range src {
+//		dst[i] = uint16(BF16From(f))
+//	}
+//
+// (see BF16From in bf16.go: to nearest even on the bits, NaN made quiet).
+//
+//go:noescape
+func toBF16AVX2(dst []uint16, src []float32)
+
+// fromBF16AVX512 is, for len(src) a multiple of 32 and len(dst) == len(src),
+//
+//	for i, h := range src {
+//		dst[i] = math.Float32frombits(uint32(h) << 16)
+//	}
+//
+//go:noescape
+func fromBF16AVX512(dst []float32, src []uint16)
+
+// fromBF16AVX2 is, for len(src) a multiple of 16 and len(dst) == len(src),
+//
+//	for i, h := range src {
+//		dst[i] = math.Float32frombits(uint32(h) << 16)
+//	}
+//
+//go:noescape
+func fromBF16AVX2(dst []float32, src []uint16)

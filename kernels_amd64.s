@@ -8793,3 +8793,164 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func toBF16AVX512(dst []uint16, src []float32)
+// Requires: AVX, AVX512F
+TEXT ·toBF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	TESTQ        CX, CX
+	JZ           done
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z4
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z5
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z6
+
+loop:
+	// x = src[0:16] as bits; t = x + 0x7FFF + (x>>16 & 1)
+	VMOVDQU32 (SI), Z0
+	VPSRLD    $0x10, Z0, Z2
+	VPANDD    Z5, Z2, Z2
+	VPADDD    Z4, Z2, Z2
+	VPADDD    Z0, Z2, Z2
+
+	// NaN lanes (unordered with themselves): t = x | quiet bit
+	VCMPPS $0x03, Z0, Z0, K1
+	VPORD  Z6, Z0, K1, Z2
+	VPSRLD $0x10, Z2, Z2
+
+	// x = src[16:32] as bits; t = x + 0x7FFF + (x>>16 & 1)
+	VMOVDQU32 64(SI), Z1
+	VPSRLD    $0x10, Z1, Z3
+	VPANDD    Z5, Z3, Z3
+	VPADDD    Z4, Z3, Z3
+	VPADDD    Z1, Z3, Z3
+
+	// NaN lanes (unordered with themselves): t = x | quiet bit
+	VCMPPS $0x03, Z1, Z1, K2
+	VPORD  Z6, Z1, K2, Z3
+	VPSRLD $0x10, Z3, Z3
+
+	// Each 32-bit lane's low half (the rounded top half, shifted down) to 16 bits
+	VPMOVDW Z2, (DI)
+	VPMOVDW Z3, 32(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000040, DI
+	SUBQ    $0x00000020, CX
+	JNZ     loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func toBF16AVX2(dst []uint16, src []float32)
+// Requires: AVX, AVX2
+TEXT ·toBF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	TESTQ        CX, CX
+	JZ           done
+	MOVL         $0x00007fff, AX
+	VMOVD        AX, X4
+	VPBROADCASTD X4, Y4
+	MOVL         $0x00000001, AX
+	VMOVD        AX, X5
+	VPBROADCASTD X5, Y5
+	MOVL         $0x00400000, AX
+	VMOVD        AX, X6
+	VPBROADCASTD X6, Y6
+
+loop:
+	// x = src[0:8] as bits; t = x + 0x7FFF + (x>>16 & 1)
+	VMOVDQU (SI), Y0
+	VPSRLD  $0x10, Y0, Y2
+	VPAND   Y5, Y2, Y2
+	VPADDD  Y4, Y2, Y2
+	VPADDD  Y0, Y2, Y2
+
+	// NaN lanes (unordered with themselves): t = x | quiet bit
+	VCMPPS    $0x03, Y0, Y0, Y8
+	VPOR      Y6, Y0, Y10
+	VPBLENDVB Y8, Y10, Y2, Y2
+	VPSRLD    $0x10, Y2, Y2
+
+	// x = src[8:16] as bits; t = x + 0x7FFF + (x>>16 & 1)
+	VMOVDQU 32(SI), Y1
+	VPSRLD  $0x10, Y1, Y3
+	VPAND   Y5, Y3, Y3
+	VPADDD  Y4, Y3, Y3
+	VPADDD  Y1, Y3, Y3
+
+	// NaN lanes (unordered with themselves): t = x | quiet bit
+	VCMPPS    $0x03, Y1, Y1, Y9
+	VPOR      Y6, Y1, Y11
+	VPBLENDVB Y9, Y11, Y3, Y3
+	VPSRLD    $0x10, Y3, Y3
+
+	// Pack the two vectors' lanes to 16 bits (no saturation: they are below 1<<16),
+	// per 128-bit half, then put the quadwords back in order
+	VPACKUSDW Y3, Y2, Y2
+	VPERMQ    $0xd8, Y2, Y2
+	VMOVDQU   Y2, (DI)
+	ADDQ      $0x00000040, SI
+	ADDQ      $0x00000020, DI
+	SUBQ      $0x00000010, CX
+	JNZ       loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func fromBF16AVX512(dst []float32, src []uint16)
+// Requires: AVX, AVX512F
+TEXT ·fromBF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ  dst_base+0(FP), DI
+	MOVQ  src_base+24(FP), SI
+	MOVQ  src_len+32(FP), CX
+	TESTQ CX, CX
+	JZ    done
+
+loop:
+	VPMOVZXWD (SI), Z0
+	VPSLLD    $0x10, Z0, Z0
+	VMOVDQU32 Z0, (DI)
+	VPMOVZXWD 32(SI), Z1
+	VPSLLD    $0x10, Z1, Z1
+	VMOVDQU32 Z1, 64(DI)
+	ADDQ      $0x00000040, SI
+	ADDQ      $0x00000080, DI
+	SUBQ      $0x00000020, CX
+	JNZ       loop
+	VZEROUPPER
+
+done:
+	RET
+
+// func fromBF16AVX2(dst []float32, src []uint16)
+// Requires: AVX, AVX2
+TEXT ·fromBF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ  dst_base+0(FP), DI
+	MOVQ  src_base+24(FP), SI
+	MOVQ  src_len+32(FP), CX
+	TESTQ CX, CX
+	JZ    done
+
+loop:
+	VPMOVZXWD (SI), Y0
+	VPSLLD    $0x10, Y0, Y0
+	VMOVDQU   Y0, (DI)
+	VPMOVZXWD 16(SI), Y1
+	VPSLLD    $0x10, Y1, Y1
+	VMOVDQU   Y1, 32(DI)
+	ADDQ      $0x00000020, SI
+	ADDQ      $0x00000040, DI
+	SUBQ      $0x00000010, CX
+	JNZ       loop
+	VZEROUPPER
+
+done:
+	RET

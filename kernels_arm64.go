@@ -263,3 +263,23 @@ func adamNEON32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
 //
 //go:noescape
 func adamNEON64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
+
+// toBF16NEON is, for len(src) a multiple of 8 and len(dst) == len(src),
+//
+//	for i, f := range src {
+//		dst[i] = uint16(BF16From(f))
+//	}
+//
+// (see BF16From in bf16.go: to nearest even on the bits, NaN made quiet).
+//
+//go:noescape
+func toBF16NEON(dst []uint16, src []float32)
+
+// fromBF16NEON is, for len(src) a multiple of 8 and len(dst) == len(src),
+//
+//	for i, h := range src {
+//		dst[i] = math.Float32frombits(uint32(h) << 16)
+//	}
+//
+//go:noescape
+func fromBF16NEON(dst []float32, src []uint16)

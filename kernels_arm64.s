@@ -2290,3 +2290,65 @@ loop:
 
 done:
 	RET
+
+// The bfloat16 conversions: ToBF16 rounds on the integer bits of a
+// float32, x + 0x7FFF + (bit 16 of x), the top half kept (to nearest, ties
+// to even, the largest finite values carry into ±Inf); a NaN lane (FCMEQ
+// of x with itself false) takes x | 0x00400000, the quiet bit, instead.
+// FromBF16 puts each halfword in the top half of a zero word (ZIP).
+
+// func toBF16NEON(dst []uint16, src []float32)
+TEXT ·toBF16NEON(SB), NOSPLIT, $0-48
+	MOVD   dst_base+0(FP), R0
+	MOVD   src_base+24(FP), R1
+	MOVD   src_len+32(FP), R2
+	CBZ    R2, done
+	MOVW   $0x1, R3
+	VDUP   R3, V28.S4 // 1: the lowest kept bit
+	MOVW   $0x7fff, R3
+	VDUP   R3, V29.S4 // 0x7FFF: the rounding bias
+	MOVW   $0x400000, R3
+	VDUP   R3, V30.S4 // the quiet bit of a NaN
+
+loop:
+	VLD1.P 32(R1), [V0.S4, V1.S4] // x: 8 float32 as bits
+	VUSHR  $16, V0.S4, V2.S4 // t = x + 0x7FFF + (x>>16 & 1)
+	VAND   V28.B16, V2.B16, V2.B16
+	VADD   V29.S4, V2.S4, V2.S4
+	VADD   V0.S4, V2.S4, V2.S4
+	WORD   $0x4e20e404 // fcmeq v4.4s, v0.4s, v0.4s: all ones where x is not a NaN
+	VORR   V30.B16, V0.B16, V6.B16 // q = x | quiet bit
+	VBIF   V4.B16, V6.B16, V2.B16 // NaN lanes: t = q
+	VUSHR  $16, V1.S4, V3.S4 // t = x + 0x7FFF + (x>>16 & 1)
+	VAND   V28.B16, V3.B16, V3.B16
+	VADD   V29.S4, V3.S4, V3.S4
+	VADD   V1.S4, V3.S4, V3.S4
+	WORD   $0x4e21e425 // fcmeq v5.4s, v1.4s, v1.4s: all ones where x is not a NaN
+	VORR   V30.B16, V1.B16, V7.B16 // q = x | quiet bit
+	VBIF   V5.B16, V7.B16, V3.B16 // NaN lanes: t = q
+	VUZP2  V3.H8, V2.H8, V8.H8 // the top halves of both, in order
+	VST1.P [V8.H8], 16(R0)
+	SUBS   $8, R2
+	BNE    loop
+
+done:
+	RET
+
+// func fromBF16NEON(dst []float32, src []uint16)
+TEXT ·fromBF16NEON(SB), NOSPLIT, $0-48
+	MOVD   dst_base+0(FP), R0
+	MOVD   src_base+24(FP), R1
+	MOVD   src_len+32(FP), R2
+	CBZ    R2, done
+	VEOR   V31.B16, V31.B16, V31.B16 // zero halves
+
+loop:
+	VLD1.P 16(R1), [V0.H8]
+	VZIP1  V0.H8, V31.H8, V1.H8 // (0, h) halfword pairs: h in the top half of each word
+	VZIP2  V0.H8, V31.H8, V2.H8
+	VST1.P [V1.S4, V2.S4], 32(R0)
+	SUBS   $8, R2
+	BNE    loop
+
+done:
+	RET

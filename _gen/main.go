@@ -24,6 +24,7 @@ func main() {
 	genDZPack()
 	genAVX2()
 	genAVX512()
+	genBF16()
 	Generate()
 	genARM64(*arm64Out, *arm64Stubs)
 }

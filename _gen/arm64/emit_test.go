@@ -53,7 +53,7 @@ func sweep() []inst {
 	var out []inst
 	for _, e := range []elem{f32, f64} {
 		for _, r := range []int{0, 1, 2, 4, 8, 16, 31} {
-			for _, f := range []func(d, n, m int) inst{e.fadd, e.fsub, e.fmul, e.fdiv} {
+			for _, f := range []func(d, n, m int) inst{e.fadd, e.fsub, e.fmul, e.fdiv, e.fcmeq} {
 				out = append(out, f(r, 3, 5), f(3, r, 5), f(3, 5, r))
 			}
 			for _, f := range []func(d, n int) inst{e.fsqrt, e.fcmlt} {

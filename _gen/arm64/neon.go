@@ -73,6 +73,7 @@ masks of elements 8i…8i+7 into the bits of mask byte i.`,
 	for _, e := range []elem{f32, f64} {
 		adam(a, e)
 	}
+	genBF16(a)
 	return a
 }
 
