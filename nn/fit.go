@@ -205,8 +205,13 @@ func (t *Trainer[T]) Fit(x, y []T, n int, cfg FitConfig) ([]EpochStats, error) {
 		}
 		val = d
 	}
-	if err := t.checkAliases(x[:n*in], y[:n*out]); err != nil {
+	if err := t.checkAliases("x", x[:n*in], "y", y[:n*out]); err != nil {
 		return nil, err
+	}
+	if val != nil {
+		if err := t.checkAliases("the validation x", val.x[:val.n*in], "the validation y", val.y[:val.n*out]); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkFinite("x", x[:n*in], in); err != nil {
 		return nil, err

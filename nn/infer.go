@@ -148,15 +148,22 @@ func NewConfusion(classes int) *Confusion {
 // Add counts an example of class label predicted as predicted. It
 // panics unless both are in [0, Classes).
 func (c *Confusion) Add(label, predicted int) {
-	if label < 0 || label >= c.Classes || predicted < 0 || predicted >= c.Classes {
-		panic(fmt.Sprintf("nn: Confusion.Add(%d, %d), want classes in [0, %d)", label, predicted, c.Classes))
-	}
-	c.Counts[label*c.Classes+predicted]++
+	c.Counts[c.index("Add", label, predicted)]++
 }
 
 // At returns the number of examples of class label predicted as
-// predicted.
-func (c *Confusion) At(label, predicted int) int { return c.Counts[label*c.Classes+predicted] }
+// predicted. It panics unless both are in [0, Classes).
+func (c *Confusion) At(label, predicted int) int { return c.Counts[c.index("At", label, predicted)] }
+
+// index returns the index in Counts of (label, predicted), and panics,
+// naming fn, when either is out of range or Counts is too short.
+func (c *Confusion) index(fn string, label, predicted int) int {
+	if label < 0 || label >= c.Classes || predicted < 0 || predicted >= c.Classes || len(c.Counts)/c.Classes < c.Classes {
+		panic(fmt.Sprintf("nn: Confusion.%s(%d, %d) of %d classes, %d counts: want classes in [0, %d) and Classes² counts",
+			fn, label, predicted, c.Classes, len(c.Counts), c.Classes))
+	}
+	return label*c.Classes + predicted
+}
 
 // Total returns the number of examples counted.
 func (c *Confusion) Total() int {
@@ -181,7 +188,7 @@ func (c *Confusion) Correct() int {
 func (c *Confusion) Accuracy() float64 { return ratio(c.Correct(), c.Total()) }
 
 // Recall returns the fraction of the examples of class k predicted as k,
-// NaN when there were none.
+// NaN when there were none. It panics unless 0 ≤ k < Classes.
 func (c *Confusion) Recall(k int) float64 {
 	t := 0
 	for p := range c.Classes {
@@ -191,7 +198,8 @@ func (c *Confusion) Recall(k int) float64 {
 }
 
 // Precision returns the fraction of the examples predicted as class k
-// that are of class k, NaN when none was.
+// that are of class k, NaN when none was. It panics unless
+// 0 ≤ k < Classes.
 func (c *Confusion) Precision(k int) float64 {
 	t := 0
 	for l := range c.Classes {

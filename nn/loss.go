@@ -124,13 +124,18 @@ func matches[T kernels.Float](out, y []T, m, n int) int {
 
 // OneHot returns the m×classes matrix whose row r is 1 at labels[r] and
 // 0 elsewhere: the targets of [SoftmaxCrossEntropy] for class labels.
-// It panics on a label outside [0, classes).
+// It panics unless classes ≥ 1 and every label is in [0, classes).
 func OneHot[T kernels.Float](labels []int, classes int) []T {
-	y := make([]T, len(labels)*classes)
+	if classes < 1 || classes > maxWidth {
+		panic(fmt.Sprintf("nn: OneHot with %d classes, want 1 … %d", classes, maxWidth))
+	}
 	for r, c := range labels {
 		if c < 0 || c >= classes {
 			panic(fmt.Sprintf("nn: OneHot: labels[%d] = %d, want 0 ≤ label < %d", r, c, classes))
 		}
+	}
+	y := make([]T, len(labels)*classes)
+	for r, c := range labels {
 		y[r*classes+c] = 1
 	}
 	return y

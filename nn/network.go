@@ -175,9 +175,19 @@ func (n *Network[T]) Layer(i int) *Layer[T] {
 	return &n.layers[i]
 }
 
-// In and Out return the widths of the network's input and output.
-func (n *Network[T]) In() int  { return n.layers[0].in }
-func (n *Network[T]) Out() int { return n.layers[len(n.layers)-1].out }
+// In and Out return the widths of the network's input and output. They
+// panic on a network without layers (a zero Network: make networks with
+// New, Load or Read).
+func (n *Network[T]) In() int  { return n.nonEmpty()[0].in }
+func (n *Network[T]) Out() int { l := n.nonEmpty(); return l[len(l)-1].out }
+
+// nonEmpty returns the layers, and panics if there are none.
+func (n *Network[T]) nonEmpty() []Layer[T] {
+	if len(n.layers) == 0 {
+		panic("nn: the network has no layers (make networks with New, Load or Read)")
+	}
+	return n.layers
+}
 
 // Specs returns the layer specs of the network.
 func (n *Network[T]) Specs() []LayerSpec {

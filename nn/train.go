@@ -281,39 +281,40 @@ func (t *Trainer[T]) checkBatch(x, y []T, m int) {
 		panic(fmt.Sprintf("nn: a batch of %d rows: len(x) = %d, len(y) = %d, want ≥ %d×%d and %d×%d", m, len(x), len(y), m, in, m, out))
 	}
 	t.net.check()
-	if err := t.checkAliases(x[:m*in], y[:m*out]); err != nil {
+	if err := t.checkAliases("x", x[:m*in], "y", y[:m*out]); err != nil {
 		panic(err.Error())
 	}
 }
 
-// checkAliases returns an error if x or y shares memory with a W or B of
-// the network: a step reads x and y after it has begun to update the
-// parameters (the fused SGD update writes W while the backward pass
-// still reads x), so that the result would depend on the order of the
-// writes.
-func (t *Trainer[T]) checkAliases(x, y []T) error {
-	for i := range t.net.layers {
-		l := &t.net.layers[i]
-		for _, d := range [...]struct {
-			name string
-			v    []T
-		}{{"x", x}, {"y", y}} {
-			if overlaps(d.v, l.W) || overlaps(d.v, l.B) {
+// checkAliases returns an error if x or y shares memory with what a
+// training step writes: a W or B of the network (the fused SGD update
+// writes W while the backward pass still reads x), or a buffer of the
+// trainer that a caller can hold (the layers' outputs, of which
+// [Trainer.Output] is the last, and the gradients of [Trainer.Grad]: the
+// forward pass overwrites Output before the backward pass reads x).
+// xname and yname name x and y in the error.
+func (t *Trainer[T]) checkAliases(xname string, x []T, yname string, y []T) error {
+	for _, d := range [...]struct {
+		name string
+		v    []T
+	}{{xname, x}, {yname, y}} {
+		for i := range t.net.layers {
+			l, w := &t.net.layers[i], &t.layers[i]
+			switch {
+			case overlap(d.v, l.W) || overlap(d.v, l.B):
 				return fmt.Errorf("nn: %s shares memory with the parameters of layer %d, which training writes", d.name, i)
+			case overlap(d.v, w.r):
+				what := fmt.Sprintf("the output buffer of layer %d", i)
+				if i == len(t.layers)-1 {
+					what = "the trainer's Output"
+				}
+				return fmt.Errorf("nn: %s shares memory with %s, which training writes", d.name, what)
+			case overlap(d.v, w.dW) || overlap(d.v, w.dB):
+				return fmt.Errorf("nn: %s shares memory with the trainer's gradients of layer %d (Grad), which training writes", d.name, i)
 			}
 		}
 	}
 	return nil
-}
-
-// overlaps reports whether a and b share an element.
-func overlaps[T kernels.Float](a, b []T) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	size := uintptr(sizeOf[T]())
-	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return a0 < b0+uintptr(len(b))*size && b0 < a0+uintptr(len(a))*size
 }
 
 // Step trains on one batch: the m examples in the rows of x (m×In,
@@ -385,8 +386,12 @@ func (t *Trainer[T]) Gradients(x, y []T, m int) float64 {
 // Grad returns the gradients of layer i's W and B computed by the last
 // call of [Trainer.Gradients] (or of Step, for optimisers other than
 // SGD, or SGD with ClipNorm: then as clipped). They are the trainer's
-// buffers: the next step overwrites them.
+// buffers: the next step overwrites them, and they must not be given to
+// Step, Gradients or Fit as data. It panics unless 0 ≤ i < NumLayers.
 func (t *Trainer[T]) Grad(i int) (dW, dB []T) {
+	if i < 0 || i >= len(t.layers) {
+		panic(fmt.Sprintf("nn: Grad(%d) of a network of %d layers", i, len(t.layers)))
+	}
 	if !t.hasGrads {
 		t.allocGrads()
 	}
@@ -394,8 +399,14 @@ func (t *Trainer[T]) Grad(i int) (dW, dB []T) {
 }
 
 // Output returns the network's output for the last batch of m rows that
-// Step or Gradients saw (m×Out; the trainer's buffer).
+// Step or Gradients saw (m×Out). It is the trainer's buffer: the next
+// step overwrites it, and it must not be given to Step, Gradients or Fit
+// as data (they panic or return an error). It panics unless 0 ≤ m ≤ the
+// largest batch the trainer has run.
 func (t *Trainer[T]) Output(m int) []T {
+	if m < 0 || m > t.cap {
+		panic(fmt.Sprintf("nn: Output(%d), want 0 ≤ m ≤ %d (the largest batch run)", m, t.cap))
+	}
 	return t.layers[len(t.layers)-1].r[:m*t.net.Out()]
 }
 
