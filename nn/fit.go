@@ -166,6 +166,10 @@ func (p *fitPos) matches(n, bs int, seed uint64, shuffle bool) bool {
 //   - an error returned by OnEpoch other than ErrStop.
 //
 // Early stopping (Patience) and ErrStop end training with a nil error.
+//
+// x, y and the validation set are only read, and may share memory with
+// each other; sharing memory with what training writes (the network's W
+// and B, the buffers of [Trainer.Output] and [Trainer.Grad]) is an error.
 // Apart from the statistics, the shuffling permutation, the gathered
 // batch buffers, the validation's buffer (all allocated once a Fit or
 // an epoch) and the progress lines, it allocates nothing per step.

@@ -69,7 +69,8 @@ func softmaxRows[T kernels.Float](p, z []T, m, k int) {
 // Argmax writes to classes[r] the column of the largest element of row r
 // of the m×k matrix z (tight): the predicted class of a classifier's
 // outputs. Of equal elements the first wins; NaN is never the largest
-// unless the whole row is NaN. It panics on m < 0, k < 1 or short slices.
+// unless the whole row is NaN. z is only read. It panics on m < 0, k < 1
+// or short slices, before writing.
 func Argmax[T kernels.Float](classes []int, z []T, m, k int) {
 	switch {
 	case m < 0 || k < 1:
@@ -85,8 +86,9 @@ func Argmax[T kernels.Float](classes []int, z []T, m, k int) {
 // Classify writes to classes[r] the class the network predicts for the
 // example in row r of x (m×In, tight): the index of its largest output.
 // Like [Network.Predict] it works in chunks of rows and allocates
-// nothing in steady state. It panics when m < 0, a slice is too short,
-// or a layer's W or B was replaced by a slice of another length.
+// nothing in steady state. x is only read. It panics when m < 0, a slice
+// is too short, or a layer's W or B was replaced by a slice of another
+// length.
 func (n *Network[T]) Classify(classes []int, x []T, m int) {
 	n.checkInput("Classify", x, m)
 	if len(classes) < m {
@@ -258,7 +260,8 @@ func (s ClassStats) String() string {
 // EvaluateClasses runs the network, a classifier with an output per
 // class, on the m ≥ 1 examples in the rows of x (m×In, tight) and
 // compares the class it predicts for each (the largest output) with
-// labels[:m]. It allocates only the confusion matrix. It panics when m <
+// labels[:m]. x and labels are only read. It allocates only the
+// confusion matrix. It panics when m <
 // 1, a slice is too short, a label is outside [0, Out), or a layer's W or
 // B was replaced by a slice of another length; labels read from a file
 // are best checked where they are read.

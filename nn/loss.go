@@ -13,12 +13,12 @@ import (
 // Every loss is reduced over a batch by the mean over its examples (not
 // the sum, and not the mean over elements): the loss of a batch is
 // (1/m)·Σ_examples C, and its gradient is ∂/∂ŷ of that, so that a
-// learning rate means the same for any batch size. This is what the
-// PyTorch peer computes (0.5·((ŷ−y)²).sum(dim=1).mean()).
+// learning rate means the same for any batch size. (For MSE, PyTorch's
+// 0.5·((ŷ−y)²).sum(dim=1).mean().)
 type Loss uint8
 
 const (
-	// MSE is the seed's cost, C = ½·Σ_j (y_j − ŷ_j)² for one example
+	// MSE is the squared error, C = ½·Σ_j (y_j − ŷ_j)² for one example
 	// (summed over the Out outputs), with ∂C/∂ŷ_j = ŷ_j − y_j.
 	MSE Loss = 1
 

@@ -386,7 +386,7 @@ func (n *Network[T]) Predict(y, x []T, m int) {
 // A ReLU layer is one fused kernels.Forward. A Linear layer is
 // kernels.GEMM with β = 1 onto dst filled with the bias rows: Forward
 // would also compute R = ReLU(Z) into a second m×Out buffer that the
-// layer does not need (measured: BenchmarkLinearOutput).
+// layer does not need.
 func forwardLayer[T kernels.Float](fa *kernels.ForwardArgs[T], l *Layer[T], m int, x, dst []T, mask kernels.Mask) {
 	if l.act == ReLU {
 		*fa = kernels.ForwardArgs[T]{M: m, K: l.in, N: l.out, X: x, W: l.W, Bias: l.B, R: dst, Mask: mask}

@@ -17,9 +17,9 @@ import (
 //	forward:  for each layer, X_next = Act(X·W + B), keeping X_next and,
 //	          for a ReLU layer, the step mask [Z ≥ 0] (not Z)
 //	loss:     dR = ∂(batch loss)/∂ŷ of the last layer's output ŷ
-//	backward: for each layer from the last, the seed's three equations
-//	          dZ = dR ⊙ [Z ≥ 0], dX = dZ·Wᵀ, dW = Xᵀ·dZ (and dB = Σ dZ),
-//	          with dX the previous layer's dR
+//	backward: for each layer from the last,
+//	          dZ = dR ⊙ [Z ≥ 0], dX = dZ·Wᵀ, dW = Xᵀ·dZ and dB = Σ dZ
+//	          (over the batch), with dX the previous layer's dR
 //	update:   the optimiser's rule, from dW and dB
 //
 // A ReLU layer's forward is one fused kernels.Forward writing R and the
@@ -27,8 +27,7 @@ import (
 // forward is kernels.GEMM onto the bias rows; its backward is
 // kernels.Backward with a mask of all ones (dZ = dR: the select keeps
 // every element), which computes dX, dW and dB in one call, summing dB as
-// it packs dZ (measured against two GEMMs and a column sum in
-// BenchmarkLinearBackward).
+// it packs dZ (faster than two GEMMs and a column sum).
 //
 // # Memory
 //
@@ -76,15 +75,9 @@ type layerWork[T kernels.Float] struct {
 
 // NewTrainer returns a trainer of net with the given loss and optimiser
 // ([SGD], [Momentum] or [Adam]). The trainer keeps a copy of the
-// optimiser's settings: change them with [Trainer.SetOptimizer].
-//
-// Errors and panics: the trainer's methods that take settings (NewTrainer,
-// SetOptimizer, Fit) return an error for an invalid one, before doing
-// anything; Step, Gradients and the other methods that take slices panic
-// with an "nn: " message on wrong shapes, short slices or an invalid
-// schedule factor (programming errors); data problems (non-finite values
-// in the data, a diverging loss) and file problems are returned as
-// errors by Fit and by the checkpoint functions.
+// optimiser's settings: change them with [Trainer.SetOptimizer]. It
+// returns an error for a network without layers or with a resized W or B,
+// an unknown loss, or an invalid setting of the optimiser.
 func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Trainer[T], error) {
 	if net == nil || len(net.layers) == 0 {
 		return nil, errors.New("nn: NewTrainer of an empty network")
@@ -324,12 +317,15 @@ func (t *Trainer[T]) checkAliases(xname string, x []T, yname string, y []T) erro
 // training, or a NaN or Inf in the data) Step returns it and updates
 // nothing, so that the network keeps its last finite weights.
 //
-// x and y are only read; they must not share memory with the network's
-// W and B (Step panics before it writes anything).
+// x and y are only read, and may share memory with each other. They must
+// not share memory with what the step writes: the network's W and B, and
+// the trainer's buffers returned by [Trainer.Output] and [Trainer.Grad]
+// (the forward pass overwrites Output before the backward pass reads x).
+// Step panics on that, as on short slices, before it writes anything.
 //
 // Step does not look for NaN and Inf in x and y: [Trainer.Fit] does,
-// and [CheckFinite] does it for a loop of Steps (one pass, a few percent
-// of a step: BenchmarkTrainStep's /check variant).
+// and [CheckFinite] does it for a loop of Steps (one pass over the data,
+// a few percent of a step's time).
 func (t *Trainer[T]) Step(x, y []T, m int) float64 {
 	t.checkBatch(x, y, m)
 	lr, err := t.rate()
@@ -370,7 +366,8 @@ func (t *Trainer[T]) step(x, y []T, m int, lr float64) float64 {
 
 // Gradients computes the gradient of the mean loss of a batch (as
 // [Trainer.Step] does, without updating anything) and returns the loss.
-// [Trainer.Grad] returns the gradients.
+// [Trainer.Grad] returns the gradients. Its arguments and panics are
+// Step's.
 func (t *Trainer[T]) Gradients(x, y []T, m int) float64 {
 	t.checkBatch(x, y, m)
 	t.ensure(m)
