@@ -11,7 +11,7 @@
 //	net, err := nn.New[float32](1, nn.MLP(784, 256, 256, 10)...) // ReLU, ReLU, Linear; weights from seed 1
 //	steps := 8 * ((n + 127) / 128)                               // 8 epochs of batches of 128
 //	tr, err := nn.NewTrainer(net, nn.SoftmaxCrossEntropy,
-//		nn.Adam{LR: 1e-3, Schedule: nn.Warmup(100, nn.Cosine(steps-100, 0))})
+//		nn.Adam{LR: 2e-3, Schedule: nn.Warmup(100, nn.Cosine(steps-100, 0))})
 //	_, err = tr.Fit(x, nn.OneHot[float32](labels, 10), n, nn.FitConfig{
 //		Epochs: 8, BatchSize: 128, Progress: os.Stderr,
 //		Validation: nn.NewDataset(xVal, nn.OneHot[float32](labelsVal, 10), nVal),
@@ -23,8 +23,8 @@
 //	net.Probabilities(p, x, m)                         // softmax of the outputs
 //	net.Predict(out, x, m)                             // the raw outputs
 //
-// The examples/mnist program of the repository trains so on MNIST, read
-// with package nn/idx.
+// The examples/mnist program of the repository trains this network on
+// MNIST, read with package nn/idx.
 //
 // # Training
 //
