@@ -2,6 +2,7 @@ package nn
 
 import (
 	"bytes"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -97,6 +98,48 @@ func TestRuleErrorsPanics(t *testing.T) {
 
 	if err := CheckFinite("v", []float64{1}, -1); err == nil {
 		t.Error("CheckFinite with cols = -1: no error")
+	}
+	if _, err := Read[float32](nil); err == nil {
+		t.Error("Read(nil): no error")
+	}
+	if _, err := net.WriteTo(nil); err == nil {
+		t.Error("WriteTo(nil): no error")
+	}
+	if _, err := tr.WriteCheckpoint(nil); err == nil {
+		t.Error("WriteCheckpoint(nil): no error")
+	}
+	if err := tr.ReadCheckpoint(nil); err == nil {
+		t.Error("ReadCheckpoint(nil): no error")
+	}
+
+	// The network's layers replaced (UnmarshalBinary) under a trainer:
+	// Step panics, Fit and the checkpoint functions return an error,
+	// instead of running the old buffers against the new shapes.
+	other, _ := New[float32](1, MLP(3, 5, 2)...)
+	data, _ := other.MarshalBinary()
+	shifted := net.Clone()
+	str, _ := NewTrainer(shifted, SoftmaxCrossEntropy, Adam{})
+	if err := shifted.UnmarshalBinary(data); err != nil {
+		t.Fatal(err)
+	}
+	const changed = "the trainer was made for 3→4 ReLU"
+	if msg := panicMsg(func() { str.Step(make([]float32, 3), make([]float32, 2), 1) }); !strings.Contains(msg, changed) {
+		t.Errorf("Step after UnmarshalBinary: panic %q", msg)
+	}
+	if _, err := str.Fit(make([]float32, 3), make([]float32, 2), 1, FitConfig{Epochs: 1}); err == nil || !strings.Contains(err.Error(), changed) {
+		t.Errorf("Fit after UnmarshalBinary: %v", err)
+	}
+	if _, err := str.WriteCheckpoint(io.Discard); err == nil || !strings.Contains(err.Error(), changed) {
+		t.Errorf("WriteCheckpoint after UnmarshalBinary: %v", err)
+	}
+	var zero32 Network[float32]
+	if msg := panicMsg(func() { zero32.Init(1) }); !strings.HasPrefix(msg, "nn: the network has no layers") {
+		t.Errorf("Init of a zero Network: panic %q", msg)
+	}
+	resized := net.Clone()
+	resized.Layer(0).B = nil
+	if msg := panicMsg(func() { resized.Init(1) }); !strings.Contains(msg, "len(B) = 0") {
+		t.Errorf("Init with a resized B: panic %q", msg)
 	}
 
 	var zero Network[float64]

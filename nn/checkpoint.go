@@ -89,7 +89,10 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // ErrMismatch (element type, shapes, loss or optimiser type other than
 // the trainer's), and the trainer is unchanged by a failed read.
 func (t *Trainer[T]) WriteCheckpoint(w io.Writer) (int64, error) {
-	if err := t.net.checkLayers(); err != nil {
+	if w == nil {
+		return 0, errors.New("nn: WriteCheckpoint to a nil io.Writer")
+	}
+	if err := t.checkNet(); err != nil {
 		return 0, err
 	}
 	cw := &countWriter{w: w}
@@ -173,6 +176,9 @@ func (t *Trainer[T]) header() []byte {
 // whose W or B was replaced by a slice of another length); on an error
 // t is unchanged.
 func (t *Trainer[T]) ReadCheckpoint(r io.Reader) error {
+	if r == nil {
+		return errors.New("nn: ReadCheckpoint from a nil io.Reader")
+	}
 	commit, err := t.readCheckpoint(r)
 	if err != nil {
 		return err
@@ -299,7 +305,7 @@ func slotName(k optKind, j int) string {
 }
 
 // matchNet returns an ErrMismatch error unless net has t's layers, and
-// an error if a layer of t's network has a W or B of another length.
+// an error if t's network no longer has them (checkNet).
 func (t *Trainer[T]) matchNet(net *Network[T]) error {
 	a, b := net.Specs(), t.net.Specs()
 	if len(a) != len(b) {
@@ -310,7 +316,7 @@ func (t *Trainer[T]) matchNet(net *Network[T]) error {
 			return fmt.Errorf("nn: %w: layer %d is %v in the checkpoint, %v in the trainer", ErrMismatch, i, &net.layers[i], &t.net.layers[i])
 		}
 	}
-	return t.net.checkLayers()
+	return t.checkNet()
 }
 
 // parseHeader decodes and checks the trainer's 136 bytes: a field out of

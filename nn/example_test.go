@@ -290,3 +290,29 @@ func ExampleTrainer_Fit_validation() {
 	// test accuracy at least 95%: true
 	// classes: [0 1 2]
 }
+
+// Data problems are errors that name where they are: a NaN in the data
+// (here found by Fit before any step), or a loss that stops being finite.
+func ExampleCheckFinite() {
+	x := []float32{0, 1, 2, 3, 4, float32(math.NaN()), 6, 7} // four examples of two inputs
+	y := []float32{1, 0, 1, 0}
+
+	err := nn.CheckFinite("x", x, 2)
+	var nf *nn.NonFiniteError
+	fmt.Println(errors.Is(err, nn.ErrNonFinite), errors.As(err, &nf) && nf.Row == 2 && nf.Col == 1)
+
+	net, _ := nn.New[float32](1, nn.MLP(2, 4, 1)...)
+	tr, _ := nn.NewTrainer(net, nn.MSE, nn.SGD{})
+	_, err = tr.Fit(x, y, 4, nn.FitConfig{Epochs: 1})
+	fmt.Println(err)
+
+	x[5] = 5
+	tr2, _ := nn.NewTrainer(net, nn.MSE, nn.SGD{LR: 1e6}) // far too large: the loss blows up
+	_, err = tr2.Fit(x, y, 4, nn.FitConfig{Epochs: 100})
+	var d *nn.DivergedError
+	fmt.Println(errors.Is(err, nn.ErrDiverged), errors.As(err, &d) && d.Epoch >= 1)
+	// Output:
+	// true true
+	// nn: non-finite value in the data: x has NaN at row 2, column 1
+	// true true
+}

@@ -192,10 +192,8 @@ func (t *Trainer[T]) Fit(x, y []T, n int, cfg FitConfig) ([]EpochStats, error) {
 	case cfg.ProgressStyle > ProgressLines:
 		return nil, fmt.Errorf("nn: Fit with ProgressStyle = %d, want ProgressAuto, ProgressLive or ProgressLines", cfg.ProgressStyle)
 	}
-	for i := range t.net.layers {
-		if err := t.net.layers[i].check(i); err != nil {
-			return nil, err
-		}
+	if err := t.checkNet(); err != nil {
+		return nil, err
 	}
 	var val *dataset[T]
 	if cfg.Validation != nil {

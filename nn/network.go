@@ -149,7 +149,10 @@ func checkSpecs(specs []LayerSpec) error {
 //
 //	ReLU layers:   He,     W_ij ~ Normal(0, 2/In)
 //	Linear layers: Glorot, W_ij ~ Uniform(−a, a), a = √(6/(In+Out))
+//
+// It panics if a layer's W or B was replaced by a slice of another length.
 func (n *Network[T]) Init(seed uint64) {
+	n.check()
 	rng := newRNG(seed)
 	for i := range n.layers {
 		l := &n.layers[i]

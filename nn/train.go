@@ -60,7 +60,8 @@ type Trainer[T kernels.Float] struct {
 	hasGrads      bool
 	norm          float64 // the gradient's global norm before clipping, at the last step that clipped
 
-	pos fitPos // where Fit is in its run, for Resume and checkpoints
+	pos   fitPos      // where Fit is in its run, for Resume and checkpoints
+	specs []LayerSpec // the network's layers when the trainer was made
 
 	fa kernels.ForwardArgs[T]
 	ba kernels.BackwardArgs[T]
@@ -97,7 +98,7 @@ func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Tr
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	t := &Trainer[T]{net: net, loss: loss}
+	t := &Trainer[T]{net: net, loss: loss, specs: net.Specs()}
 	L := len(net.layers)
 	t.layers = make([]layerWork[T], L)
 	t.params, t.grads = make([][]T, 2*L), make([][]T, 2*L)
@@ -273,10 +274,27 @@ func (t *Trainer[T]) checkBatch(x, y []T, m int) {
 	if len(x)/in < m || len(y)/out < m {
 		panic(fmt.Sprintf("nn: a batch of %d rows: len(x) = %d, len(y) = %d, want ≥ %d×%d and %d×%d", m, len(x), len(y), m, in, m, out))
 	}
-	t.net.check()
+	if err := t.checkNet(); err != nil {
+		panic(err.Error())
+	}
 	if err := t.checkAliases("x", x[:m*in], "y", y[:m*out]); err != nil {
 		panic(err.Error())
 	}
+}
+
+// checkNet returns an error unless the network has the layers the
+// trainer was made for (UnmarshalBinary replaces them), each with its W
+// and B of their lengths.
+func (t *Trainer[T]) checkNet() error {
+	if len(t.net.layers) != len(t.specs) {
+		return fmt.Errorf("nn: the network has %d layers, the trainer was made for %d %v (make a new Trainer)", len(t.net.layers), len(t.specs), t.specs)
+	}
+	for i := range t.net.layers {
+		if l := &t.net.layers[i]; l.Spec() != t.specs[i] {
+			return fmt.Errorf("nn: layer %d is %v, the trainer was made for %v (make a new Trainer)", i, l, &Layer[T]{in: t.specs[i].In, out: t.specs[i].Out, act: t.specs[i].Act})
+		}
+	}
+	return t.net.checkLayers()
 }
 
 // checkAliases returns an error if x or y shares memory with what a
