@@ -43,8 +43,8 @@ func (c *countWriter) Write(p []byte) (int, error) {
 }
 
 // WriteCheckpoint writes the trainer's checkpoint to w and returns the
-// number of bytes written. It panics, as Step does, if a layer's W or B
-// was replaced by a slice of the wrong length.
+// number of bytes written. It writes nothing, and returns an error, when
+// a layer's W or B was replaced by a slice of another length.
 //
 // A checkpoint is a trainer's whole state, so that training can stop and
 // resume with the same bits as if it had not stopped: the network, the
@@ -89,7 +89,12 @@ func (c *countWriter) Write(p []byte) (int, error) {
 // ErrMismatch (element type, shapes, loss or optimiser type other than
 // the trainer's), and the trainer is unchanged by a failed read.
 func (t *Trainer[T]) WriteCheckpoint(w io.Writer) (int64, error) {
-	t.net.check()
+	if w == nil {
+		return 0, errors.New("nn: WriteCheckpoint to a nil io.Writer")
+	}
+	if err := t.checkNet(); err != nil {
+		return 0, err
+	}
 	cw := &countWriter{w: w}
 	pre := make([]byte, 12, 12+trainerHeaderLen+4)
 	copy(pre, checkpointMagic[:])
@@ -166,9 +171,14 @@ func (t *Trainer[T]) header() []byte {
 // schedule (t keeps its own), its state, and Fit's run, which Fit with
 // FitConfig.Resume continues. The checkpoint must match t's element
 // type, layer shapes, loss and optimiser type (else an ErrMismatch
-// error). Every error wraps one of the errors listed with the format; on
-// an error t is unchanged.
+// error). Every error of the data wraps one of the errors listed with
+// the format (the other errors are those of r, and that of a network
+// whose W or B was replaced by a slice of another length); on an error
+// t is unchanged.
 func (t *Trainer[T]) ReadCheckpoint(r io.Reader) error {
+	if r == nil {
+		return errors.New("nn: ReadCheckpoint from a nil io.Reader")
+	}
 	commit, err := t.readCheckpoint(r)
 	if err != nil {
 		return err
@@ -294,7 +304,8 @@ func slotName(k optKind, j int) string {
 	return "second moment"
 }
 
-// matchNet returns an ErrMismatch error unless net has t's layers.
+// matchNet returns an ErrMismatch error unless net has t's layers, and
+// an error if t's network no longer has them (checkNet).
 func (t *Trainer[T]) matchNet(net *Network[T]) error {
 	a, b := net.Specs(), t.net.Specs()
 	if len(a) != len(b) {
@@ -305,8 +316,7 @@ func (t *Trainer[T]) matchNet(net *Network[T]) error {
 			return fmt.Errorf("nn: %w: layer %d is %v in the checkpoint, %v in the trainer", ErrMismatch, i, &net.layers[i], &t.net.layers[i])
 		}
 	}
-	t.net.check()
-	return nil
+	return t.checkNet()
 }
 
 // parseHeader decodes and checks the trainer's 136 bytes: a field out of

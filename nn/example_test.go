@@ -11,7 +11,7 @@ import (
 	"github.com/fusedrelu/kernels/nn"
 )
 
-// Train a ReLU network on XOR with the seed's loss, and run it.
+// Train a ReLU network on XOR with the squared error, and run it.
 func Example() {
 	x := []float32{0, 0, 0, 1, 1, 0, 1, 1} // four examples of two inputs, in rows
 	y := []float32{0, 1, 1, 0}             // their targets
@@ -227,4 +227,92 @@ func ExampleTrainer_SaveCheckpoint() {
 	// resumed at epoch 4 and ran to step 35
 	// same weights as the uninterrupted run: true
 	// damaged: true
+}
+
+// The whole course: train a classifier with a learning-rate schedule and
+// a validation set, evaluate it on test data, save it, load it back and
+// classify new examples.
+func ExampleTrainer_Fit_validation() {
+	// Points of the plane in three classes, by their angle about the
+	// origin: x holds one point a row.
+	points := func(n int, seed uint64) (x []float32, labels []int) {
+		for i := range n {
+			a := 2 * math.Pi * math.Mod(float64(i)*0.618034+float64(seed)*0.1, 1)
+			r := 0.3 + 0.7*math.Mod(float64(i)*0.414214, 1)
+			x = append(x, float32(r*math.Cos(a)), float32(r*math.Sin(a)))
+			labels = append(labels, int(3*a/(2*math.Pi))%3)
+		}
+		return x, labels
+	}
+	x, labels := points(600, 1)
+	xVal, labelsVal := points(150, 2)
+	xTest, labelsTest := points(300, 3)
+
+	net, _ := nn.New[float32](1, nn.MLP(2, 32, 32, 3)...)
+	const epochs, batch = 20, 30
+	steps := epochs * 600 / batch
+	tr, _ := nn.NewTrainer(net, nn.SoftmaxCrossEntropy, nn.Adam{
+		LR:       0.01,
+		Schedule: nn.Warmup(20, nn.Cosine(steps-20, 0)), // up over 20 steps, then down to 0
+	})
+	stats, err := tr.Fit(x, nn.OneHot[float32](labels, 3), 600, nn.FitConfig{
+		Epochs:     epochs,
+		BatchSize:  batch,
+		Seed:       1,
+		Validation: nn.NewDataset(xVal, nn.OneHot[float32](labelsVal, 3), 150),
+		Progress:   nil, // os.Stderr: a live line on a terminal, a line an epoch
+	})
+	if err != nil {
+		panic(err)
+	}
+	last := stats[len(stats)-1]
+	fmt.Printf("%d epochs, %d steps; the last at LR %.2g\n", len(stats), tr.Steps(), last.LR)
+	fmt.Printf("validation accuracy at least 95%%: %v\n", last.ValAccuracy >= 0.95)
+
+	s := net.EvaluateClasses(xTest, labelsTest, 300)
+	fmt.Printf("test accuracy at least 95%%: %v\n", s.Accuracy >= 0.95)
+
+	path := filepath.Join(os.TempDir(), "example-fit.frn")
+	defer os.Remove(path)
+	if err := net.Save(path); err != nil {
+		panic(err)
+	}
+	loaded, err := nn.Load[float32](path)
+	if err != nil {
+		panic(err)
+	}
+	classes := make([]int, 3)
+	loaded.Classify(classes, []float32{1, 0.5, -1, 0.1, 0.2, -1}, 3) // angles 27°, 174°, 281°
+	fmt.Println("classes:", classes)
+	// Output:
+	// 20 epochs, 400 steps; the last at LR 1.7e-07
+	// validation accuracy at least 95%: true
+	// test accuracy at least 95%: true
+	// classes: [0 1 2]
+}
+
+// Data problems are errors that name where they are: a NaN in the data
+// (here found by Fit before any step), or a loss that stops being finite.
+func ExampleCheckFinite() {
+	x := []float32{0, 1, 2, 3, 4, float32(math.NaN()), 6, 7} // four examples of two inputs
+	y := []float32{1, 0, 1, 0}
+
+	err := nn.CheckFinite("x", x, 2)
+	var nf *nn.NonFiniteError
+	fmt.Println(errors.Is(err, nn.ErrNonFinite), errors.As(err, &nf) && nf.Row == 2 && nf.Col == 1)
+
+	net, _ := nn.New[float32](1, nn.MLP(2, 4, 1)...)
+	tr, _ := nn.NewTrainer(net, nn.MSE, nn.SGD{})
+	_, err = tr.Fit(x, y, 4, nn.FitConfig{Epochs: 1})
+	fmt.Println(err)
+
+	x[5] = 5
+	tr2, _ := nn.NewTrainer(net, nn.MSE, nn.SGD{LR: 1e6}) // far too large: the loss blows up
+	_, err = tr2.Fit(x, y, 4, nn.FitConfig{Epochs: 100})
+	var d *nn.DivergedError
+	fmt.Println(errors.Is(err, nn.ErrDiverged), errors.As(err, &d) && d.Epoch >= 1)
+	// Output:
+	// true true
+	// nn: non-finite value in the data: x has NaN at row 2, column 1
+	// true true
 }

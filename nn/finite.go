@@ -37,10 +37,11 @@ func (e *NonFiniteError) Is(target error) bool { return target == ErrNonFinite }
 //	if err := nn.CheckFinite("x", xb, net.In()); err != nil { … }
 //
 // It reads v once, with integer operations on the floats' exponents, and
-// does not allocate unless it finds a value. It panics if cols < 1.
+// does not allocate unless it finds a value. cols < 1 is an error (not
+// an ErrNonFinite one).
 func CheckFinite[T kernels.Float](name string, v []T, cols int) error {
 	if cols < 1 {
-		panic(fmt.Sprintf("nn: CheckFinite with cols = %d, want ≥ 1", cols))
+		return fmt.Errorf("nn: CheckFinite with cols = %d, want ≥ 1", cols)
 	}
 	return checkFinite(name, v, cols)
 }

@@ -166,6 +166,10 @@ func (p *fitPos) matches(n, bs int, seed uint64, shuffle bool) bool {
 //   - an error returned by OnEpoch other than ErrStop.
 //
 // Early stopping (Patience) and ErrStop end training with a nil error.
+//
+// x, y and the validation set are only read, and may share memory with
+// each other; sharing memory with what training writes (the network's W
+// and B, the buffers of [Trainer.Output] and [Trainer.Grad]) is an error.
 // Apart from the statistics, the shuffling permutation, the gathered
 // batch buffers, the validation's buffer (all allocated once a Fit or
 // an epoch) and the progress lines, it allocates nothing per step.
@@ -188,10 +192,8 @@ func (t *Trainer[T]) Fit(x, y []T, n int, cfg FitConfig) ([]EpochStats, error) {
 	case cfg.ProgressStyle > ProgressLines:
 		return nil, fmt.Errorf("nn: Fit with ProgressStyle = %d, want ProgressAuto, ProgressLive or ProgressLines", cfg.ProgressStyle)
 	}
-	for i := range t.net.layers {
-		if err := t.net.layers[i].check(i); err != nil {
-			return nil, err
-		}
+	if err := t.checkNet(); err != nil {
+		return nil, err
 	}
 	var val *dataset[T]
 	if cfg.Validation != nil {
@@ -205,8 +207,13 @@ func (t *Trainer[T]) Fit(x, y []T, n int, cfg FitConfig) ([]EpochStats, error) {
 		}
 		val = d
 	}
-	if err := t.checkAliases(x[:n*in], y[:n*out]); err != nil {
+	if err := t.checkAliases("x", x[:n*in], "y", y[:n*out]); err != nil {
 		return nil, err
+	}
+	if val != nil {
+		if err := t.checkAliases("the validation x", val.x[:val.n*in], "the validation y", val.y[:val.n*out]); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkFinite("x", x[:n*in], in); err != nil {
 		return nil, err

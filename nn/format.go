@@ -78,6 +78,9 @@ func sizeOf[T kernels.Float]() int {
 // any parameter is read, and readers allocate memory only as the data
 // arrives, whatever a header claims.
 func (n *Network[T]) WriteTo(w io.Writer) (int64, error) {
+	if w == nil {
+		return 0, errors.New("nn: WriteTo a nil io.Writer")
+	}
 	if err := n.checkLayers(); err != nil {
 		return 0, err
 	}
@@ -193,6 +196,9 @@ func (r *reader) full(b []byte, what string, want int64) error {
 // the other element type); a network is returned only when every check,
 // both checksums included, passes.
 func Read[T kernels.Float](r io.Reader) (*Network[T], error) {
+	if r == nil {
+		return nil, errors.New("nn: Read from a nil io.Reader")
+	}
 	rd := &reader{cr: countReader{r: r}}
 	var fixed [16]byte
 	k, err := io.ReadFull(&rd.cr, fixed[:8])
@@ -315,7 +321,8 @@ func (n *Network[T]) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary replaces n's layers with those of data, which must hold
 // exactly one network file of n's element type. On an error n is
-// unchanged.
+// unchanged. A Trainer of n does not follow the new layers: make a new
+// one, or read into n with [Network.ReadParams], which keeps the layers.
 func (n *Network[T]) UnmarshalBinary(data []byte) error {
 	r := bytes.NewReader(data)
 	m, err := Read[T](r)

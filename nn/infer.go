@@ -69,7 +69,8 @@ func softmaxRows[T kernels.Float](p, z []T, m, k int) {
 // Argmax writes to classes[r] the column of the largest element of row r
 // of the m×k matrix z (tight): the predicted class of a classifier's
 // outputs. Of equal elements the first wins; NaN is never the largest
-// unless the whole row is NaN. It panics on m < 0, k < 1 or short slices.
+// unless the whole row is NaN. z is only read. It panics on m < 0, k < 1
+// or short slices, before writing.
 func Argmax[T kernels.Float](classes []int, z []T, m, k int) {
 	switch {
 	case m < 0 || k < 1:
@@ -85,8 +86,9 @@ func Argmax[T kernels.Float](classes []int, z []T, m, k int) {
 // Classify writes to classes[r] the class the network predicts for the
 // example in row r of x (m×In, tight): the index of its largest output.
 // Like [Network.Predict] it works in chunks of rows and allocates
-// nothing in steady state. It panics when m < 0, a slice is too short,
-// or a layer's W or B was replaced by a slice of another length.
+// nothing in steady state. x is only read. It panics when m < 0, a slice
+// is too short, or a layer's W or B was replaced by a slice of another
+// length.
 func (n *Network[T]) Classify(classes []int, x []T, m int) {
 	n.checkInput("Classify", x, m)
 	if len(classes) < m {
@@ -148,15 +150,22 @@ func NewConfusion(classes int) *Confusion {
 // Add counts an example of class label predicted as predicted. It
 // panics unless both are in [0, Classes).
 func (c *Confusion) Add(label, predicted int) {
-	if label < 0 || label >= c.Classes || predicted < 0 || predicted >= c.Classes {
-		panic(fmt.Sprintf("nn: Confusion.Add(%d, %d), want classes in [0, %d)", label, predicted, c.Classes))
-	}
-	c.Counts[label*c.Classes+predicted]++
+	c.Counts[c.index("Add", label, predicted)]++
 }
 
 // At returns the number of examples of class label predicted as
-// predicted.
-func (c *Confusion) At(label, predicted int) int { return c.Counts[label*c.Classes+predicted] }
+// predicted. It panics unless both are in [0, Classes).
+func (c *Confusion) At(label, predicted int) int { return c.Counts[c.index("At", label, predicted)] }
+
+// index returns the index in Counts of (label, predicted), and panics,
+// naming fn, when either is out of range or Counts is too short.
+func (c *Confusion) index(fn string, label, predicted int) int {
+	if label < 0 || label >= c.Classes || predicted < 0 || predicted >= c.Classes || len(c.Counts)/c.Classes < c.Classes {
+		panic(fmt.Sprintf("nn: Confusion.%s(%d, %d) of %d classes, %d counts: want classes in [0, %d) and Classes² counts",
+			fn, label, predicted, c.Classes, len(c.Counts), c.Classes))
+	}
+	return label*c.Classes + predicted
+}
 
 // Total returns the number of examples counted.
 func (c *Confusion) Total() int {
@@ -181,7 +190,7 @@ func (c *Confusion) Correct() int {
 func (c *Confusion) Accuracy() float64 { return ratio(c.Correct(), c.Total()) }
 
 // Recall returns the fraction of the examples of class k predicted as k,
-// NaN when there were none.
+// NaN when there were none. It panics unless 0 ≤ k < Classes.
 func (c *Confusion) Recall(k int) float64 {
 	t := 0
 	for p := range c.Classes {
@@ -191,7 +200,8 @@ func (c *Confusion) Recall(k int) float64 {
 }
 
 // Precision returns the fraction of the examples predicted as class k
-// that are of class k, NaN when none was.
+// that are of class k, NaN when none was. It panics unless
+// 0 ≤ k < Classes.
 func (c *Confusion) Precision(k int) float64 {
 	t := 0
 	for l := range c.Classes {
@@ -250,7 +260,8 @@ func (s ClassStats) String() string {
 // EvaluateClasses runs the network, a classifier with an output per
 // class, on the m ≥ 1 examples in the rows of x (m×In, tight) and
 // compares the class it predicts for each (the largest output) with
-// labels[:m]. It allocates only the confusion matrix. It panics when m <
+// labels[:m]. x and labels are only read. It allocates only the
+// confusion matrix. It panics when m <
 // 1, a slice is too short, a label is outside [0, Out), or a layer's W or
 // B was replaced by a slice of another length; labels read from a file
 // are best checked where they are read.

@@ -13,12 +13,12 @@ import (
 // Every loss is reduced over a batch by the mean over its examples (not
 // the sum, and not the mean over elements): the loss of a batch is
 // (1/m)·Σ_examples C, and its gradient is ∂/∂ŷ of that, so that a
-// learning rate means the same for any batch size. This is what the
-// PyTorch peer computes (0.5·((ŷ−y)²).sum(dim=1).mean()).
+// learning rate means the same for any batch size. (For MSE, PyTorch's
+// 0.5·((ŷ−y)²).sum(dim=1).mean().)
 type Loss uint8
 
 const (
-	// MSE is the seed's cost, C = ½·Σ_j (y_j − ŷ_j)² for one example
+	// MSE is the squared error, C = ½·Σ_j (y_j − ŷ_j)² for one example
 	// (summed over the Out outputs), with ∂C/∂ŷ_j = ŷ_j − y_j.
 	MSE Loss = 1
 
@@ -124,13 +124,18 @@ func matches[T kernels.Float](out, y []T, m, n int) int {
 
 // OneHot returns the m×classes matrix whose row r is 1 at labels[r] and
 // 0 elsewhere: the targets of [SoftmaxCrossEntropy] for class labels.
-// It panics on a label outside [0, classes).
+// It panics unless classes ≥ 1 and every label is in [0, classes).
 func OneHot[T kernels.Float](labels []int, classes int) []T {
-	y := make([]T, len(labels)*classes)
+	if classes < 1 || classes > maxWidth {
+		panic(fmt.Sprintf("nn: OneHot with %d classes, want 1 … %d", classes, maxWidth))
+	}
 	for r, c := range labels {
 		if c < 0 || c >= classes {
 			panic(fmt.Sprintf("nn: OneHot: labels[%d] = %d, want 0 ≤ label < %d", r, c, classes))
 		}
+	}
+	y := make([]T, len(labels)*classes)
+	for r, c := range labels {
 		y[r*classes+c] = 1
 	}
 	return y

@@ -149,7 +149,10 @@ func checkSpecs(specs []LayerSpec) error {
 //
 //	ReLU layers:   He,     W_ij ~ Normal(0, 2/In)
 //	Linear layers: Glorot, W_ij ~ Uniform(−a, a), a = √(6/(In+Out))
+//
+// It panics if a layer's W or B was replaced by a slice of another length.
 func (n *Network[T]) Init(seed uint64) {
+	n.check()
 	rng := newRNG(seed)
 	for i := range n.layers {
 		l := &n.layers[i]
@@ -175,9 +178,19 @@ func (n *Network[T]) Layer(i int) *Layer[T] {
 	return &n.layers[i]
 }
 
-// In and Out return the widths of the network's input and output.
-func (n *Network[T]) In() int  { return n.layers[0].in }
-func (n *Network[T]) Out() int { return n.layers[len(n.layers)-1].out }
+// In and Out return the widths of the network's input and output. They
+// panic on a network without layers (a zero Network: make networks with
+// New, Load or Read).
+func (n *Network[T]) In() int  { return n.nonEmpty()[0].in }
+func (n *Network[T]) Out() int { l := n.nonEmpty(); return l[len(l)-1].out }
+
+// nonEmpty returns the layers, and panics if there are none.
+func (n *Network[T]) nonEmpty() []Layer[T] {
+	if len(n.layers) == 0 {
+		panic("nn: the network has no layers (make networks with New, Load or Read)")
+	}
+	return n.layers
+}
 
 // Specs returns the layer specs of the network.
 func (n *Network[T]) Specs() []LayerSpec {
@@ -376,7 +389,7 @@ func (n *Network[T]) Predict(y, x []T, m int) {
 // A ReLU layer is one fused kernels.Forward. A Linear layer is
 // kernels.GEMM with β = 1 onto dst filled with the bias rows: Forward
 // would also compute R = ReLU(Z) into a second m×Out buffer that the
-// layer does not need (measured: BenchmarkLinearOutput).
+// layer does not need.
 func forwardLayer[T kernels.Float](fa *kernels.ForwardArgs[T], l *Layer[T], m int, x, dst []T, mask kernels.Mask) {
 	if l.act == ReLU {
 		*fa = kernels.ForwardArgs[T]{M: m, K: l.in, N: l.out, X: x, W: l.W, Bias: l.B, R: dst, Mask: mask}

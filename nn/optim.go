@@ -31,8 +31,7 @@ import (
 //     must be whole before the update).
 //
 // Invalid settings (a negative or non-finite rate, decay or norm, β ≥ 1,
-// …) are programming errors: NewTrainer and SetOptimizer return them as
-// errors, before any step.
+// …) are errors of NewTrainer and SetOptimizer, before any step.
 type Optimizer interface {
 	optimizer() optConfig
 }
@@ -238,8 +237,7 @@ func (o *optState[T]) step(params, grads [][]T, lr float64) {
 			decay(params, lr*c.wd)
 		}
 		// The vector kernel (kernels.AdamUpdate), an order of magnitude
-		// faster than the scalar loop (BenchmarkAdam in the kernels
-		// package).
+		// faster than a scalar loop.
 		k := kernels.NewAdamCoeffs[T](lr, c.b1, c.b2, c.eps, o.t)
 		for i, p := range params {
 			kernels.AdamUpdate(p, grads[i], o.s1[i], o.s2[i], k)

@@ -17,9 +17,9 @@ import (
 //	forward:  for each layer, X_next = Act(X·W + B), keeping X_next and,
 //	          for a ReLU layer, the step mask [Z ≥ 0] (not Z)
 //	loss:     dR = ∂(batch loss)/∂ŷ of the last layer's output ŷ
-//	backward: for each layer from the last, the seed's three equations
-//	          dZ = dR ⊙ [Z ≥ 0], dX = dZ·Wᵀ, dW = Xᵀ·dZ (and dB = Σ dZ),
-//	          with dX the previous layer's dR
+//	backward: for each layer from the last,
+//	          dZ = dR ⊙ [Z ≥ 0], dX = dZ·Wᵀ, dW = Xᵀ·dZ and dB = Σ dZ
+//	          (over the batch), with dX the previous layer's dR
 //	update:   the optimiser's rule, from dW and dB
 //
 // A ReLU layer's forward is one fused kernels.Forward writing R and the
@@ -27,8 +27,7 @@ import (
 // forward is kernels.GEMM onto the bias rows; its backward is
 // kernels.Backward with a mask of all ones (dZ = dR: the select keeps
 // every element), which computes dX, dW and dB in one call, summing dB as
-// it packs dZ (measured against two GEMMs and a column sum in
-// BenchmarkLinearBackward).
+// it packs dZ (faster than two GEMMs and a column sum).
 //
 // # Memory
 //
@@ -61,7 +60,8 @@ type Trainer[T kernels.Float] struct {
 	hasGrads      bool
 	norm          float64 // the gradient's global norm before clipping, at the last step that clipped
 
-	pos fitPos // where Fit is in its run, for Resume and checkpoints
+	pos   fitPos      // where Fit is in its run, for Resume and checkpoints
+	specs []LayerSpec // the network's layers when the trainer was made
 
 	fa kernels.ForwardArgs[T]
 	ba kernels.BackwardArgs[T]
@@ -76,15 +76,9 @@ type layerWork[T kernels.Float] struct {
 
 // NewTrainer returns a trainer of net with the given loss and optimiser
 // ([SGD], [Momentum] or [Adam]). The trainer keeps a copy of the
-// optimiser's settings: change them with [Trainer.SetOptimizer].
-//
-// Errors and panics: the trainer's methods that take settings (NewTrainer,
-// SetOptimizer, Fit) return an error for an invalid one, before doing
-// anything; Step, Gradients and the other methods that take slices panic
-// with an "nn: " message on wrong shapes, short slices or an invalid
-// schedule factor (programming errors); data problems (non-finite values
-// in the data, a diverging loss) and file problems are returned as
-// errors by Fit and by the checkpoint functions.
+// optimiser's settings: change them with [Trainer.SetOptimizer]. It
+// returns an error for a network without layers or with a resized W or B,
+// an unknown loss, or an invalid setting of the optimiser.
 func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Trainer[T], error) {
 	if net == nil || len(net.layers) == 0 {
 		return nil, errors.New("nn: NewTrainer of an empty network")
@@ -104,7 +98,7 @@ func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Tr
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	t := &Trainer[T]{net: net, loss: loss}
+	t := &Trainer[T]{net: net, loss: loss, specs: net.Specs()}
 	L := len(net.layers)
 	t.layers = make([]layerWork[T], L)
 	t.params, t.grads = make([][]T, 2*L), make([][]T, 2*L)
@@ -280,40 +274,58 @@ func (t *Trainer[T]) checkBatch(x, y []T, m int) {
 	if len(x)/in < m || len(y)/out < m {
 		panic(fmt.Sprintf("nn: a batch of %d rows: len(x) = %d, len(y) = %d, want ≥ %d×%d and %d×%d", m, len(x), len(y), m, in, m, out))
 	}
-	t.net.check()
-	if err := t.checkAliases(x[:m*in], y[:m*out]); err != nil {
+	if err := t.checkNet(); err != nil {
+		panic(err.Error())
+	}
+	if err := t.checkAliases("x", x[:m*in], "y", y[:m*out]); err != nil {
 		panic(err.Error())
 	}
 }
 
-// checkAliases returns an error if x or y shares memory with a W or B of
-// the network: a step reads x and y after it has begun to update the
-// parameters (the fused SGD update writes W while the backward pass
-// still reads x), so that the result would depend on the order of the
-// writes.
-func (t *Trainer[T]) checkAliases(x, y []T) error {
+// checkNet returns an error unless the network has the layers the
+// trainer was made for (UnmarshalBinary replaces them), each with its W
+// and B of their lengths.
+func (t *Trainer[T]) checkNet() error {
+	if len(t.net.layers) != len(t.specs) {
+		return fmt.Errorf("nn: the network has %d layers, the trainer was made for %d %v (make a new Trainer)", len(t.net.layers), len(t.specs), t.specs)
+	}
 	for i := range t.net.layers {
-		l := &t.net.layers[i]
-		for _, d := range [...]struct {
-			name string
-			v    []T
-		}{{"x", x}, {"y", y}} {
-			if overlaps(d.v, l.W) || overlaps(d.v, l.B) {
+		if l := &t.net.layers[i]; l.Spec() != t.specs[i] {
+			return fmt.Errorf("nn: layer %d is %v, the trainer was made for %v (make a new Trainer)", i, l, &Layer[T]{in: t.specs[i].In, out: t.specs[i].Out, act: t.specs[i].Act})
+		}
+	}
+	return t.net.checkLayers()
+}
+
+// checkAliases returns an error if x or y shares memory with what a
+// training step writes: a W or B of the network (the fused SGD update
+// writes W while the backward pass still reads x), or a buffer of the
+// trainer that a caller can hold (the layers' outputs, of which
+// [Trainer.Output] is the last, and the gradients of [Trainer.Grad]: the
+// forward pass overwrites Output before the backward pass reads x).
+// xname and yname name x and y in the error.
+func (t *Trainer[T]) checkAliases(xname string, x []T, yname string, y []T) error {
+	for _, d := range [...]struct {
+		name string
+		v    []T
+	}{{xname, x}, {yname, y}} {
+		for i := range t.net.layers {
+			l, w := &t.net.layers[i], &t.layers[i]
+			switch {
+			case overlap(d.v, l.W) || overlap(d.v, l.B):
 				return fmt.Errorf("nn: %s shares memory with the parameters of layer %d, which training writes", d.name, i)
+			case overlap(d.v, w.r):
+				what := fmt.Sprintf("the output buffer of layer %d", i)
+				if i == len(t.layers)-1 {
+					what = "the trainer's Output"
+				}
+				return fmt.Errorf("nn: %s shares memory with %s, which training writes", d.name, what)
+			case overlap(d.v, w.dW) || overlap(d.v, w.dB):
+				return fmt.Errorf("nn: %s shares memory with the trainer's gradients of layer %d (Grad), which training writes", d.name, i)
 			}
 		}
 	}
 	return nil
-}
-
-// overlaps reports whether a and b share an element.
-func overlaps[T kernels.Float](a, b []T) bool {
-	if len(a) == 0 || len(b) == 0 {
-		return false
-	}
-	size := uintptr(sizeOf[T]())
-	a0, b0 := uintptr(unsafe.Pointer(unsafe.SliceData(a))), uintptr(unsafe.Pointer(unsafe.SliceData(b)))
-	return a0 < b0+uintptr(len(b))*size && b0 < a0+uintptr(len(a))*size
 }
 
 // Step trains on one batch: the m examples in the rows of x (m×In,
@@ -323,12 +335,15 @@ func overlaps[T kernels.Float](a, b []T) bool {
 // training, or a NaN or Inf in the data) Step returns it and updates
 // nothing, so that the network keeps its last finite weights.
 //
-// x and y are only read; they must not share memory with the network's
-// W and B (Step panics before it writes anything).
+// x and y are only read, and may share memory with each other. They must
+// not share memory with what the step writes: the network's W and B, and
+// the trainer's buffers returned by [Trainer.Output] and [Trainer.Grad]
+// (the forward pass overwrites Output before the backward pass reads x).
+// Step panics on that, as on short slices, before it writes anything.
 //
 // Step does not look for NaN and Inf in x and y: [Trainer.Fit] does,
-// and [CheckFinite] does it for a loop of Steps (one pass, a few percent
-// of a step: BenchmarkTrainStep's /check variant).
+// and [CheckFinite] does it for a loop of Steps (one pass over the data,
+// a few percent of a step's time).
 func (t *Trainer[T]) Step(x, y []T, m int) float64 {
 	t.checkBatch(x, y, m)
 	lr, err := t.rate()
@@ -369,7 +384,8 @@ func (t *Trainer[T]) step(x, y []T, m int, lr float64) float64 {
 
 // Gradients computes the gradient of the mean loss of a batch (as
 // [Trainer.Step] does, without updating anything) and returns the loss.
-// [Trainer.Grad] returns the gradients.
+// [Trainer.Grad] returns the gradients. Its arguments and panics are
+// Step's.
 func (t *Trainer[T]) Gradients(x, y []T, m int) float64 {
 	t.checkBatch(x, y, m)
 	t.ensure(m)
@@ -385,8 +401,12 @@ func (t *Trainer[T]) Gradients(x, y []T, m int) float64 {
 // Grad returns the gradients of layer i's W and B computed by the last
 // call of [Trainer.Gradients] (or of Step, for optimisers other than
 // SGD, or SGD with ClipNorm: then as clipped). They are the trainer's
-// buffers: the next step overwrites them.
+// buffers: the next step overwrites them, and they must not be given to
+// Step, Gradients or Fit as data. It panics unless 0 ≤ i < NumLayers.
 func (t *Trainer[T]) Grad(i int) (dW, dB []T) {
+	if i < 0 || i >= len(t.layers) {
+		panic(fmt.Sprintf("nn: Grad(%d) of a network of %d layers", i, len(t.layers)))
+	}
 	if !t.hasGrads {
 		t.allocGrads()
 	}
@@ -394,8 +414,14 @@ func (t *Trainer[T]) Grad(i int) (dW, dB []T) {
 }
 
 // Output returns the network's output for the last batch of m rows that
-// Step or Gradients saw (m×Out; the trainer's buffer).
+// Step or Gradients saw (m×Out). It is the trainer's buffer: the next
+// step overwrites it, and it must not be given to Step, Gradients or Fit
+// as data (they panic or return an error). It panics unless 0 ≤ m ≤ the
+// largest batch the trainer has run.
 func (t *Trainer[T]) Output(m int) []T {
+	if m < 0 || m > t.cap {
+		panic(fmt.Sprintf("nn: Output(%d), want 0 ≤ m ≤ %d (the largest batch run)", m, t.cap))
+	}
 	return t.layers[len(t.layers)-1].r[:m*t.net.Out()]
 }
 

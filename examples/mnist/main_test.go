@@ -61,3 +61,73 @@ func TestLoad(t *testing.T) {
 		t.Errorf("missing files: %v", err)
 	}
 }
+
+// writeSet writes n synthetic images and labels as the IDX files of a
+// set: the image of digit d is bright in its d-th band of rows, so that
+// the network can learn it.
+func writeSet(t *testing.T, dir, name string, n int) {
+	img, lab := make([]byte, n*28*28), make([]byte, n)
+	for i := range n {
+		d := (i * 7) % 10
+		lab[i] = byte(d)
+		for p := range 28 * 28 {
+			v := (i*131 + p*17) % 64
+			if (p/28)*10/28 == d {
+				v += 160
+			}
+			img[i*28*28+p] = byte(v)
+		}
+	}
+	writeIDX(t, filepath.Join(dir, name+"-images-idx3-ubyte.gz"), []int{n, 28, 28}, img)
+	writeIDX(t, filepath.Join(dir, name+"-labels-idx1-ubyte.gz"), []int{n}, lab)
+}
+
+// TestRunResume runs the command on synthetic data: 3 epochs straight,
+// and 1 epoch with a checkpoint then -resume for the rest, must save the
+// same network, bit for bit; the report must have the test accuracy.
+func TestRunResume(t *testing.T) {
+	dir := t.TempDir()
+	writeSet(t, dir, "train", 120)
+	writeSet(t, dir, "t10k", 30)
+	o := options{epochs: 3, val: 20, batch: 16, lr: 0.002, schedule: "cosine", warmup: 4, seed: 1, data: dir}
+	var out, progress bytes.Buffer
+
+	straight := o
+	straight.save = filepath.Join(dir, "straight.frn")
+	if err := run(straight, &out, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "test: accuracy") || strings.Count(progress.String(), "val accuracy") != 3 {
+		t.Errorf("report:\n%s\nprogress:\n%s", out.String(), progress.String())
+	}
+
+	first := o
+	first.checkpoint, first.stop = filepath.Join(dir, "run.ckpt"), 1
+	if err := run(first, &out, &progress); err != nil {
+		t.Fatal(err)
+	}
+	resumed := o
+	resumed.checkpoint, resumed.resume, resumed.save = first.checkpoint, true, filepath.Join(dir, "resumed.frn")
+	progress.Reset()
+	if err := run(resumed, &out, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if p := progress.String(); !strings.HasPrefix(p, "epoch 2/3") || strings.Count(p, "\n") != 2 {
+		t.Errorf("the resumed run's progress, want epochs 2 and 3:\n%s", p)
+	}
+	a, _ := os.ReadFile(straight.save)
+	b, _ := os.ReadFile(resumed.save)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("the resumed run's network (%d bytes) differs from the straight run's (%d bytes)", len(b), len(a))
+	}
+
+	for _, bad := range []options{
+		{epochs: 0, batch: 1, data: dir},
+		{epochs: 1, batch: 1, data: dir, schedule: "linear"},
+		{epochs: 1, batch: 1, data: dir, resume: true},
+	} {
+		if err := run(bad, &out, &progress); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
+	}
+}
