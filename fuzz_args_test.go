@@ -263,6 +263,9 @@ func (c *argCall[T]) mask(out bool, mode, rows, cols int) *argMask {
 	}
 	m.n, m.off, m.isNil = c.sliceLen(need, ok)
 	c.note("Mask=%d×%d/stride %d len(Bits)=%d", m.rows, m.cols, m.stride, m.n)
+	if m.rows == 0 && m.cols == 0 && m.stride == 0 && m.isNil {
+		m.zero = true // the zero Mask, built the long way: no mask
+	}
 	return m
 }
 
@@ -695,8 +698,8 @@ func argsForward[T Float](c *argCall[T]) {
 	if !c.small(m, n, k) || c.t.Failed() || m == 0 || n == 0 {
 		return
 	}
-	cs := &fwdCase[T]{m: m, k: k, n: n, x: c.mat(x), w: c.mat(w), bias: c.mat(bias), hasZ: z != nil, mask: c.maskBufOf(mk), lr: layoutOf(rr)}
-	if z != nil {
+	cs := &fwdCase[T]{m: m, k: k, n: n, x: c.mat(x), w: c.mat(w), bias: c.mat(bias), hasZ: z != nil && !z.isNil, mask: c.maskBufOf(mk), lr: layoutOf(rr)}
+	if cs.hasZ {
 		cs.lz = layoutOf(z)
 	}
 	if cs.x == nil || cs.w == nil { // K = 0: no element of either is read

@@ -241,3 +241,28 @@ func TestBackwardInterleaved(t *testing.T) {
 		}
 	})
 }
+
+// TestForwardPackedK0: K = 0 with a PackedW (Z = Bias) on every path, M
+// past a register tile: the packed route used to slice X past its end
+// (FuzzArgs found it on AVX-512).
+func TestForwardPackedK0(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *impl) {
+		const m, n = 48, 9
+		bias := make([]float32, n)
+		for j := range bias {
+			bias[j] = float32(j) - 4
+		}
+		pw := PackW[float32](0, n, nil, 0)
+		r := filled(m*n, guard[float32]())
+		wantNoPanic(t, "Forward K=0 with PW", func() {
+			Forward(&ForwardArgs[float32]{M: m, K: 0, N: n, LdX: 48, PW: pw, Bias: bias, R: r})
+		})
+		for i := range m {
+			for j := range n {
+				if got, want := r[i*n+j], reluWant(bias[j]); bitsOf(got) != bitsOf(want) {
+					t.Fatalf("R[%d,%d] = %s, want ReLU(bias) = %s", i, j, fmtBits(got), fmtBits(want))
+				}
+			}
+		}
+	})
+}

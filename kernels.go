@@ -167,10 +167,15 @@ func Forward[T Float](p *ForwardArgs[T]) {
 	checkDims3("M", m, "K", k, "N", n)
 	checkThreads(p.Threads)
 	ldx := checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
-	ldw, w := 0, p.W
-	if p.PW != nil {
-		p.PW.check(k, n)
+	ldw, w, pw := 0, p.W, p.PW
+	if pw != nil {
+		pw.check(k, n)
 		w = nil
+		if k == 0 {
+			// Z = Bias: nothing of W is read, and the packed route
+			// with K = 0 (AVX-512's packA) would slice X past its end.
+			pw, ldw = nil, max(n, 1)
+		}
 	} else {
 		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
 	}
@@ -199,7 +204,7 @@ func Forward[T Float](p *ForwardArgs[T]) {
 	checkDisjoint(&rr, &zr)
 	checkDisjoint(&mr, &rr)
 	checkDisjoint(&mr, &zr)
-	forwardWith(active, m, k, n, p.X, ldx, w, ldw, p.PW, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
+	forwardWith(active, m, k, n, p.X, ldx, w, ldw, pw, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
 }
 
 // BackwardArgs holds the operands of [Backward]. Leading dimensions of 0
