@@ -125,6 +125,9 @@ func TestOverflowChecks(t *testing.T) {
 		wantPanic(t, tc.name, tc.msg, tc.f)
 	}
 
+	if r := NewMask(5, 0).Row(3); len(r) != 0 {
+		t.Errorf("NewMask(5, 0).Row(3) = %v, want empty", r)
+	}
 	if w := MaskWords(math.MaxInt); w != math.MaxInt/64+1 {
 		t.Errorf("MaskWords(MaxInt) = %d, want %d", w, math.MaxInt/64+1)
 	}

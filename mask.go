@@ -73,7 +73,10 @@ func (m Mask) rowStart(fn string, i int) int {
 	if m.Stride < w {
 		panicf("%s: Stride = %d, want ≥ %d words for %d columns", fn, m.Stride, w, m.Cols)
 	}
-	if !fits(len(m.Bits), i+1, max(m.Stride, 1), w) {
+	if w == 0 { // no columns: an empty row
+		return 0
+	}
+	if !fits(len(m.Bits), i+1, m.Stride, w) {
 		panicf("%s: row %d is past len(Bits) = %d (Stride=%d)", fn, i, len(m.Bits), m.Stride)
 	}
 	return i * m.Stride
