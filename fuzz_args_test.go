@@ -2,7 +2,8 @@ package kernels
 
 // FuzzArgs: every entry point with hostile arguments. The input decodes
 // to one call (GEMM/GEMMThreads, Forward, Backward, ReLU, StepMask,
-// StepGrad, StepGradMask, AdamUpdate or PackW) on one path, with
+// StepGrad, StepGradMask, AdamUpdate or PackW) on one path (or its
+// smallBlocks copy), with
 // arbitrary dimensions, leading dimensions, strides, thread counts,
 // slice lengths and offsets (lengths near what the shape needs, or any
 // value), outputs sometimes placed inside another operand's memory, and
@@ -543,7 +544,7 @@ func FuzzArgs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := &argReader{b: data}
 		op := r.byte()
-		p := impls[int(r.byte())%len(impls)]
+		p := argPath(r.byte())
 		h := fnv.New64a()
 		h.Write(data)
 		withPath(p, func() {
@@ -554,6 +555,17 @@ func FuzzArgs(f *testing.F) {
 			}
 		})
 	})
+}
+
+// argPath is the path a byte selects: impls[b%len(impls)], with its
+// cache blocks shrunk (smallBlocks) when bit 6 is set, so that small
+// shapes cross the mc, kc and nc boundaries.
+func argPath(b byte) *impl {
+	p := impls[int(b&63)%len(impls)]
+	if b&64 != 0 {
+		p = smallBlocks(p)
+	}
+	return p
 }
 
 func fuzzArgs[T Float](t *testing.T, r *argReader, op int, seed uint64) {
@@ -1116,6 +1128,9 @@ func argSeeds() [][]byte {
 	}
 	// Tile-boundary shapes, valid and with one thing wrong, on each path.
 	for path, p := range impls {
+		if path%2 == 1 {
+			path |= 64 // smallBlocks(p): the same tile, tiny cache blocks
+		}
 		for _, f64 := range []bool{false, true} {
 			mr, nr := p.f32.mr, p.f32.nr
 			if f64 {
@@ -1185,7 +1200,7 @@ func TestArgSeeds(t *testing.T) {
 	for _, s := range seeds {
 		r := &argReader{b: s}
 		op := r.byte()
-		p := impls[int(r.byte())%len(impls)]
+		p := argPath(r.byte())
 		withPath(p, func() {
 			if op&0x80 == 0 {
 				fuzzArgs[float32](t, r, int(op&15)%argOps, 1)
