@@ -3,11 +3,11 @@ package kernels
 // FuzzArgs: every entry point with hostile arguments. The input decodes
 // to one call (GEMM/GEMMThreads, Forward, Backward, ReLU, StepMask,
 // StepGrad, StepGradMask, AdamUpdate or PackW) on one path (or its
-// smallBlocks copy), with
-// arbitrary dimensions, leading dimensions, strides, thread counts,
-// slice lengths and offsets (lengths near what the shape needs, or any
-// value), outputs sometimes placed inside another operand's memory, and
-// values in small real buffers with guard bands. The call must either
+// smallBlocks copy), with arbitrary dimensions, leading dimensions,
+// strides, thread counts, slice lengths and offsets (lengths near what
+// the shape needs, or any value), outputs sometimes placed inside
+// another operand's memory, and values in small real buffers with guard
+// bands. The call must either
 //
 //   - panic with a string that starts with "kernels:", every buffer
 //     (outputs, inputs, guards) as it was before the call; or
