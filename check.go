@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"unsafe"
 )
 
@@ -28,7 +29,10 @@ type dim struct {
 
 // checkMatrix checks that s holds a rows×cols row-major matrix with
 // leading dimension ld (0 meaning cols) and returns the leading dimension
-// in use. The last row needs only cols elements, not ld.
+// in use. The last row needs only cols elements, not ld. rows and cols
+// are ≥ 0 (the caller checked them); ld is validated here before any
+// arithmetic, and the length is compared by division, so that no
+// argument, however large, can wrap the size around to a small one.
 func checkMatrix[T any](name string, s []T, r, c dim, ld int, ldName string) int {
 	rows, cols := r.v, c.v
 	if ld == 0 {
@@ -40,10 +44,26 @@ func checkMatrix[T any](name string, s []T, r, c dim, ld int, ldName string) int
 	if rows == 0 || cols == 0 {
 		return ld
 	}
-	if need := (rows-1)*ld + cols; len(s) < need {
-		panicf("len(%s) = %d, want ≥ %d for %s=%d, %s=%d, %s=%d", lower(name), len(s), need, r.name, rows, c.name, cols, lower(ldName), ld)
+	if !fits(len(s), rows, ld, cols) {
+		panicf("len(%s) = %d, want ≥ %s for %s=%d, %s=%d, %s=%d", lower(name), len(s), spanString(rows, ld, cols), r.name, rows, c.name, cols, lower(ldName), ld)
 	}
 	return ld
+}
+
+// fits reports whether (rows−1)·ld + cols ≤ n: whether n elements hold
+// rows rows of cols elements, ld apart (rows, cols ≥ 1, ld ≥ cols). It
+// divides rather than multiplies, so that it cannot overflow.
+func fits(n, rows, ld, cols int) bool {
+	return n >= cols && rows-1 <= (n-cols)/ld
+}
+
+// spanString is (rows−1)·ld + cols for a message, or the product spelled
+// out when it does not fit in an int.
+func spanString(rows, ld, cols int) string {
+	if rows-1 > (math.MaxInt-cols)/ld {
+		return fmt.Sprintf("%d·%d + %d (more than MaxInt)", rows-1, ld, cols)
+	}
+	return fmt.Sprint((rows-1)*ld + cols)
 }
 
 // lower spells an argument name as the message examples do: the field X
@@ -85,8 +105,6 @@ func matRegion[T any](name string, s []T, rows, cols, ld int) region {
 func vecRegion[T any](name string, s []T, n int) region {
 	return matRegion(name, s, 1, min(n, len(s)), max(n, 1))
 }
-
-func (r region) empty() bool { return r.rows == 0 }
 
 func (r region) row(i int) (lo, hi uintptr) {
 	lo = r.base + uintptr(i*r.ld)*r.size

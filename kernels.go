@@ -73,6 +73,10 @@ const (
 // (NaN in C does not propagate), and when k = 0 or α = 0 the product is
 // not computed and C becomes β·C.
 //
+// Aliasing: C may not share memory with A or B (a panic, before anything
+// is written), though it may interleave with them (rows that share no
+// element); A and B may share memory.
+//
 // Example: C (2×3) = A (2×4) · B (4×3)
 //
 //	kernels.GEMM(kernels.NoTrans, kernels.NoTrans, 2, 3, 4, float32(1), a, 0, b, 0, 0, c, 0)
@@ -138,7 +142,13 @@ type ForwardArgs[T Float] struct {
 //	Z = X·W + Bias,  R = ReLU(Z),  Mask = [Z ≥ 0]
 //
 // in one pass over each output tile: Z and the mask are written only when
-// asked for. R may not overlap X, W, Bias or Z.
+// asked for.
+//
+// Aliasing: R, Z and the mask are outputs and may not share memory with
+// X, W, Bias or one another (a panic, before anything is written); they
+// may interleave, though: R and Z in alternate rows of one buffer (LdR =
+// LdZ = 2·N) is allowed, since no element of one is an element of the
+// other. The inputs may share memory with one another.
 //
 // Example: a batch of 64 examples through a 784→256 layer, keeping the
 // mask for the backward pass:
@@ -150,14 +160,22 @@ type ForwardArgs[T Float] struct {
 //		R: r, Mask: mask,
 //	})
 func Forward[T Float](p *ForwardArgs[T]) {
+	if p == nil {
+		panicf("Forward(nil), want a *ForwardArgs")
+	}
 	m, k, n := p.M, p.K, p.N
 	checkDims3("M", m, "K", k, "N", n)
 	checkThreads(p.Threads)
 	ldx := checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
-	ldw, w := 0, p.W
-	if p.PW != nil {
-		p.PW.check(k, n)
+	ldw, w, pw := 0, p.W, p.PW
+	if pw != nil {
+		pw.check(k, n)
 		w = nil
+		if k == 0 {
+			// Z = Bias: nothing of W is read, and the packed route
+			// with K = 0 (AVX-512's packA) would slice X past its end.
+			pw, ldw = nil, max(n, 1)
+		}
 	} else {
 		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
 	}
@@ -177,13 +195,16 @@ func Forward[T Float](p *ForwardArgs[T]) {
 		return
 	}
 	ins := [...]region{matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw), vecRegion("Bias", p.Bias, n)}
-	rr, zr := matRegion("R", p.R, m, n, ldr), matRegion("Z", p.Z, m, n, ldz)
+	rr, zr, mr := matRegion("R", p.R, m, n, ldr), matRegion("Z", p.Z, m, n, ldz), p.Mask.region("Mask")
 	for i := range ins {
 		checkDisjoint(&rr, &ins[i])
 		checkDisjoint(&zr, &ins[i])
+		checkDisjoint(&mr, &ins[i]) // only through unsafe: Bits is a []uint64
 	}
 	checkDisjoint(&rr, &zr)
-	forwardWith(active, m, k, n, p.X, ldx, w, ldw, p.PW, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
+	checkDisjoint(&mr, &rr)
+	checkDisjoint(&mr, &zr)
+	forwardWith(active, m, k, n, p.X, ldx, w, ldw, pw, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
 }
 
 // BackwardArgs holds the operands of [Backward]. Leading dimensions of 0
@@ -230,8 +251,12 @@ type BackwardArgs[T Float] struct {
 //
 // The mask is applied as the GEMMs pack dZ; dZ is written to memory only
 // when DZ is given. The mask is a select: where Z < 0, dZ is +0 whatever
-// dR holds (Inf and NaN included). Outputs may not overlap each other or
-// the inputs.
+// dR holds (Inf and NaN included).
+//
+// Aliasing: DX, DW, DB and DZ may not share memory with one another or
+// with X, W, DR, Z or the mask (a panic, before anything is written; in
+// particular DZ may not be DR); interleaved rows that share no element
+// are allowed. The inputs may share memory with one another.
 //
 // Example: the gradients of the layer of the [Forward] example:
 //
@@ -241,6 +266,9 @@ type BackwardArgs[T Float] struct {
 //		DX: dx, DW: dw, DB: db,
 //	})
 func Backward[T Float](p *BackwardArgs[T]) {
+	if p == nil {
+		panicf("Backward(nil), want a *BackwardArgs")
+	}
 	m, k, n := p.M, p.K, p.N
 	checkDims3("M", m, "K", k, "N", n)
 	checkThreads(p.Threads)
@@ -287,6 +315,7 @@ func Backward[T Float](p *BackwardArgs[T]) {
 	ins := [...]region{
 		matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw),
 		matRegion("DR", p.DR, m, n, lddr), matRegion("Z", p.Z, m, n, ldz),
+		p.Mask.region("Mask"), // only through unsafe: Bits is a []uint64
 	}
 	for i := range outs {
 		for j := range ins {
@@ -299,8 +328,10 @@ func Backward[T Float](p *BackwardArgs[T]) {
 	backward(active, p, ldx, ldw, lddr, ldz, hasMask, lddx, lddw, lddz)
 }
 
-// ReLU sets dst[i] = ReLU(x[i]) for every i < len(x). dst may be x (in
-// place) but may not overlap it otherwise.
+// ReLU sets dst[i] = ReLU(x[i]) for every i < len(x).
+//
+// Aliasing: dst may be x (in place: the same first element), but may not
+// overlap it otherwise (a panic, before anything is written).
 func ReLU[T Float](dst, x []T) {
 	checkLen("dst", dst, "x", len(x))
 	checkSameOrDisjoint("dst", dst, "x", x)
@@ -314,10 +345,16 @@ func ReLU[T Float](dst, x []T) {
 // StepMask writes the step mask [z[i] ≥ 0] of a vector into bits: element
 // i is bit i%64 of bits[i/64]. The bits of the last word past len(z) are
 // set to zero, so bits needs [MaskWords](len(z)) words.
+//
+// Aliasing: bits may not overlap z (possible only through unsafe; a
+// panic, before anything is written).
 func StepMask[T Float](bits []uint64, z []T) {
-	if w := MaskWords(len(z)); len(bits) < w {
+	w := MaskWords(len(z))
+	if len(bits) < w {
 		panicf("len(bits) = %d, want ≥ %d for len(z) = %d", len(bits), w, len(z))
 	}
+	br, zr := vecRegion("bits", bits, w), vecRegion("z", z, len(z))
+	checkDisjoint(&br, &zr)
 	if raceEnabled {
 		raceRead(z)
 		raceWrite(bits[:MaskWords(len(z))])
@@ -326,8 +363,11 @@ func StepMask[T Float](bits []uint64, z []T) {
 }
 
 // StepGrad sets dz[i] = dr[i] where z[i] ≥ 0 and +0 elsewhere, for every
-// i < len(z): dZ = dR ⊙ [Z ≥ 0], as a select. dz may be dr or z (in place)
-// but may not overlap them otherwise.
+// i < len(z): dZ = dR ⊙ [Z ≥ 0], as a select.
+//
+// Aliasing: dz may be dr or z (in place: the same first element) but may
+// not overlap them otherwise (a panic, before anything is written); dr
+// and z may share memory.
 func StepGrad[T Float](dz, dr, z []T) {
 	checkLen("dr", dr, "z", len(z))
 	checkLen("dz", dz, "z", len(z))
@@ -343,14 +383,20 @@ func StepGrad[T Float](dz, dr, z []T) {
 
 // StepGradMask sets dz[i] = dr[i] where bit i of the step mask bits is
 // set and +0 elsewhere, for every i < len(dr): the vector form of
-// [StepGrad] with the mask that [StepMask] wrote. dz may be dr (in place)
-// but may not overlap it otherwise.
+// [StepGrad] with the mask that [StepMask] wrote.
+//
+// Aliasing: dz may be dr (in place: the same first element) but may not
+// overlap it otherwise, nor bits (possible only through unsafe); a
+// panic, before anything is written.
 func StepGradMask[T Float](dz, dr []T, bits []uint64) {
 	checkLen("dz", dz, "dr", len(dr))
-	if w := MaskWords(len(dr)); len(bits) < w {
+	w := MaskWords(len(dr))
+	if len(bits) < w {
 		panicf("len(bits) = %d, want ≥ %d for len(dr) = %d", len(bits), w, len(dr))
 	}
 	checkSameOrDisjoint("dz", dz, "dr", dr)
+	dzr, br := vecRegion("dz", dz, len(dr)), vecRegion("bits", bits, w)
+	checkDisjoint(&dzr, &br)
 	if raceEnabled {
 		raceRead(dr)
 		raceRead(bits[:MaskWords(len(dr))])

@@ -38,7 +38,10 @@ func NewAdamCoeffs[T Float](lr, beta1, beta2, eps float64, t int) AdamCoeffs[T] 
 // Each operation is rounded to T, in this order and without fused
 // multiply-adds, so the results are the same bits on every code path and
 // architecture (NaN payloads aside). g, m and v need at least len(p)
-// elements; p, m and v are written and must not overlap one another or g.
+// elements.
+//
+// Aliasing: p, m and v are written and may not share memory with one
+// another or with g (a panic, before anything is written).
 //
 // A training loop keeps m and v (zero at first) with the parameters:
 //

@@ -57,10 +57,19 @@ func PackW[T Float](k, n int, w []T, ldw int) *PackedW[T] {
 // after each update without allocating. The zero PackedW is ready for
 // Pack.
 func (p *PackedW[T]) Pack(k, n int, w []T, ldw int) {
+	if p == nil {
+		panicf("Pack on a nil *PackedW, want a PackedW (its zero value is ready)")
+	}
 	checkDims3("K", k, "N", n, "", 0)
 	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
 	o, bl := opsFor[T](active), blocksFor[T](active)
 	p.k, p.n, p.path = k, n, active
+	if k == 0 || n == 0 {
+		// Nothing to pack, and the other dimension may be anything up
+		// to MaxInt: the block loops below would run for ever.
+		p.fwd, p.bwd = p.fwd[:0], p.bwd[:0]
+		return
+	}
 	p.fwd = grow(&p.fwd, packedLen(k, n, o.nr, bl))
 	p.bwd = grow(&p.bwd, packedLen(n, k, o.nr, bl))
 	packWhole(o, bl, p.fwd, w, ldw, false, k, n)

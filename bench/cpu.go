@@ -40,14 +40,6 @@ func cpuFeatures() []string {
 	return out
 }
 
-func cpuFeatureSet() map[string]bool {
-	m := map[string]bool{}
-	for _, f := range cpuFeatures() {
-		m[f] = true
-	}
-	return m
-}
-
 // openblasWantCore returns the OPENBLAS_CORETYPE that gives OpenBLAS
 // kernels for the vector unit of a CPU with the given x/sys/cpu features,
 // when core, the one OpenBLAS chose, lacks it: SkylakeX for AVX-512 (F, CD,

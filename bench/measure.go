@@ -54,7 +54,6 @@ type operands[T kernels.Float] struct {
 	x, w, b    []T
 	dr         []T
 	r, z       []T // outputs of the forward pass (z: for the peers' backward)
-	mask       kernels.Mask
 	dx, dw, db []T
 }
 

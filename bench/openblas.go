@@ -88,3 +88,12 @@ func openblasSetup() string {
 	fmt.Fprintf(os.Stderr, "bench: cannot re-run (%v): run it again with OPENBLAS_CORETYPE=%s in the environment\n", err, want)
 	return fmt.Sprintf("%s (chosen by OpenBLAS; OPENBLAS_CORETYPE=%s would be faster)", core, want)
 }
+
+// cpuFeatureSet is cpuFeatures as a set (here, with its only user).
+func cpuFeatureSet() map[string]bool {
+	m := map[string]bool{}
+	for _, f := range cpuFeatures() {
+		m[f] = true
+	}
+	return m
+}
