@@ -31,13 +31,13 @@ type ops[T Float] struct {
 	// for a shape it does not take (see gemmNTAVX512F32).
 	gemmNT func(m, n, k int, a []T, lda int, w []T, ldw int, c []T, ldc int, beta T, scratch *[]T) bool
 	// directB: kernel reads B unpacked, t.ldb apart, when t.ldb ≠ 0
-	// (directB in gemm.go says when the driver asks it to); directWhole:
+	// (directB in route.go says when the driver asks it to); directWhole:
 	// the AVX2 tile's narrower rule, whole tiles of nr columns only (it
 	// has no masked loads), so only for N a multiple of nr, and for rows
 	// of B 4 KiB or more apart only 1 or 2 row tiles.
 	directB, directWhole bool
 	// directA: kernel reads an untransposed A unpacked, t.lda apart,
-	// when t.lda ≠ 0 (directA in gemm.go says when).
+	// when t.lda ≠ 0 (directA in route.go says when).
 	directA bool
 	packA   func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
 	packB   func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)

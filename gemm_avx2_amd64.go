@@ -25,7 +25,7 @@ import "unsafe"
 //
 // B is a packed micro-panel (rows 64 bytes apart) or, for forward passes
 // and GEMMs of few rows (ops.directB, directWhole: see directB in
-// gemm.go), B where it lies, rows ldb apart, in whole tiles of nr columns
+// route.go), B where it lies, rows ldb apart, in whole tiles of nr columns
 // only (the tile has no masked loads).
 //
 // One assembly call computes the whole tiles of a column of the driver's
@@ -185,7 +185,7 @@ func tileAVX2[T Float](a, b []T, ldb, kc int, c []T, ldc, beta, mt int) {
 	tileAVX2F64(asF64(a), asF64(b), kc, asF64(c), ldc, beta, ldb, mt)
 }
 
-// packA6Via returns packAGeneric (gemm.go) for mr = 6, with the whole
+// packA6Via returns packAGeneric (pack.go) for mr = 6, with the whole
 // 6-row panels of untransposed A packed by asm, the rest by Go. The
 // generic packer indexes a[] once per element, with a multiply and a
 // bounds check: it took 8% of a 1024³ forward pass, the asm 1-2%.
@@ -228,7 +228,7 @@ func packA6Via[T Float](asm func(dst, a []T, lda, kb int)) func(dst, a []T, lda 
 	}
 }
 
-// packB64Via returns packBGeneric (gemm.go) for rows of a micro-panel of
+// packB64Via returns packBGeneric (pack.go) for rows of a micro-panel of
 // 64 bytes (nr = 16 float32 or 8 float64), with the whole panels packed
 // by asm, the rest by Go. The generic packer copies a panel's row with
 // copy, a call to memmove per 64 bytes, a panel at a time: its reads
@@ -263,7 +263,7 @@ func packB64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int), asmT func(
 	}
 }
 
-// packBRows64Via returns packBRowsGeneric (gemm.go) with the whole
+// packBRows64Via returns packBRowsGeneric (pack.go) with the whole
 // 64-byte panels packed by asm (see packB64Via), 8 rows a call, and the
 // last partial panel by Go.
 func packBRows64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int)) func(dst, b []T, ldb, rows, nb, nr, panel int) {

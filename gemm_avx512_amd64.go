@@ -5,7 +5,7 @@ package kernels
 import "unsafe"
 
 // The AVX-512 GEMM kernels: the register tile with the epilogues of
-// gemm.go's tile (the GEMM's C = AB + βC and the forward pass's fused
+// tile.go's tile (the GEMM's C = AB + βC and the forward pass's fused
 // bias, Z, mask bits and ReLU), and packers of A and B. The assembly is in
 // gemm_avx512_amd64.s.
 //
@@ -409,7 +409,7 @@ func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr in
 	}
 }
 
-// packBRowsAVX512 is packBRowsGeneric (gemm.go) for nr one vector, by the
+// packBRowsAVX512 is packBRowsGeneric (pack.go) for nr one vector, by the
 // assembly, 64 rows a call to bound its work.
 func packBRowsAVX512[T Float](dst, b []T, ldb, rows, nb, nr, panel int, asm func(dst, b []T, ldb, rows, nb, panel int)) {
 	if rows == 0 || nb == 0 {

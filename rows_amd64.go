@@ -4,7 +4,7 @@ package kernels
 
 import "unsafe"
 
-// The vector loops of the rows route (runRows in gemm.go), in AVX-512 and
+// The vector loops of the rows route (runRows in rows.go), in AVX-512 and
 // AVX2+FMA assembly (rows_amd64.s), and their Go wrappers:
 //
 //	axpy(dst, α, x)                 dst[i] += α·x[i]
