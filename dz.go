@@ -98,8 +98,8 @@ func (w *work[T]) visitPart(s *scratch[T]) {
 // The dZ packers build dZ a few rows at a time into scratch with the
 // path's step kernels (dzSource.row: the visit adds them into db in row
 // order), then pack those rows with the path's packers: both steps in
-// assembly where the path has it. Scattering each row into the panels in
-// Go instead took 10-25% of a small backward pass.
+// assembly where the path has it, rather than scattering each element
+// into the panels in Go (TUNING.md).
 
 // dzBRows and dzBElems bound packBdZ's scratch: up to 16 rows at a time,
 // of at most 16 Ki elements in all (64 KiB of float32, in L2).

@@ -10,13 +10,12 @@ import "unsafe"
 // gemm_avx512_amd64.s.
 //
 // Tiles: 16×16 for float32 and 16×8 for float64, one zmm of B per k step
-// and 16 accumulators, one a row. On this path's first target, AMD Zen 4
-// (AVX-512 on 256-bit units: one zmm FMA a cycle), every tile from 8×32 to
-// 16×16 and 12×32 runs at the FMA peak from L1-resident panels; 16 rows
-// leave no edge tiles at the batch sizes that matter (32, 64, 128, …), a
-// 16-wide B micro-panel of a given size in bytes has twice the k steps of
-// a 32-wide one, which halves the passes over C (cpu.go's kc), and a 16×16
-// block of A is a register transpose for the packer.
+// and 16 accumulators, one a row: at the FMA peak on a core with one zmm
+// FMA a cycle (TUNING.md); 16 rows leave no edge tiles at the batch sizes
+// that matter (32, 64, 128, …), a 16-wide B micro-panel of a given size in
+// bytes has twice the k steps of a 32-wide one, which halves the passes
+// over C (cpu.go's kc), and a 16×16 block of A is a register transpose
+// for the packer.
 const (
 	avx512MR32, avx512NR32 = 16, 16
 	avx512MR64, avx512NR64 = 16, 8
@@ -60,13 +59,11 @@ func setAVX512GEMM64(o *ops[float64]) {
 // float32 or 8 float64), B packed or (t.ldb ≠ 0, directB) where it lies.
 // The tiles of a column are run one after another (ops.tall), and the
 // columns of tiles one after another (ops.wide: t.n up to several nr), in
-// one call of the assembly: a call costs about 75 ns with the Go around
-// it (3.1% of a 32×256×256 forward pass of 16 calls, pprof), half a tile
-// of kc = 32 (dW from a batch of 32), and the next tile's first steps
-// overlap the last one's stores. A call's work stays bounded: the driver
-// gives it at most wideSteps tile steps, and a column of tiles at most mc
-// rows (clamped to 1024) of kc ≤ 1024 steps, on the development machine
-// 128 rows, about 40 µs.
+// one call of the assembly: a call with the Go around it costs as much as
+// half a small tile (TUNING.md), and the next tile's first steps overlap
+// the last one's stores. A call's work stays bounded: the driver gives it
+// at most wideSteps tile steps, and a column of tiles at most mc rows
+// (clamped to 1024) of kc ≤ 1024 steps.
 func kernelAVX512[T Float](t *tile[T]) {
 	const mr = 16
 	nr := avx512NR32
@@ -246,10 +243,8 @@ func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc
 // block of fewer than 16 rows is copied, zero-padded, into scratch. Every
 // element is the packed route's sum, in the same order: one chain of
 // multiply-adds over p from 0, then C added. It reports false, computing
-// nothing, for the shapes it does not take.
-//
-// The packed route transposes W (k×n into n/16 panels) on every call:
-// 6.6% of a 32×256×256 backward and 3.4% of a 64×784×256 one (pprof).
+// nothing, for the shapes it does not take. It saves the packed route's
+// transposition of W (k×n into n/16 panels) on every call (TUNING.md).
 func gemmNTAVX512F32(m, n, k int, a []float32, lda int, w []float32, ldw int, c []float32, ldc int, beta float32, scratch *[]float32) bool {
 	if m <= 0 || n <= 0 || k <= 0 || k > 1024 || m > 16*directMaxTiles || beta != 0 && beta != 1 {
 		return false
@@ -389,7 +384,7 @@ func packAAVX512F64(dst, a []float64, lda int, trans bool, i0, p0, mb, kb, mr in
 // panel's nr columns in nr rows of b: a transposer packs whole panels,
 // one a call (float32: 16×16 blocks by AVX-512, the last steps by AVX2;
 // float64: AVX2's 2×2 blocks; every AVX-512 CPU has AVX2), Go the last
-// partial panel. In Go it took 35% of a 64×784×256 backward pass.
+// partial panel (TUNING.md: in Go it dominated a small backward pass).
 func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int, rows func(dst, b []T, ldb, rows, nb, panel int), cols func(dst, b []T, ldb, kb int)) {
 	if kb == 0 {
 		packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)

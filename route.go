@@ -9,19 +9,18 @@ import "unsafe"
 const smallK = 8
 
 // rowsChunk is the width of runRows's column chunks: whole mask words,
-// and a fixed split of the columns whatever the thread count. Wide, so
-// that B streams through in long runs: with 256 columns (1 KiB of float32
-// in every 4 KiB row of a 1024-wide W) the hardware prefetchers fell
-// behind and a batch of one ran at half the speed of 1024 columns
-// (BenchmarkForward/f32/1x1024x1024: 15 against 32 GFLOPS); the chunk's
-// row of C, 4 or 8 KiB, stays in L1.
+// and a fixed split of the columns whatever the thread count. Wide (up to
+// 1024 columns), so that B streams through in long runs the hardware
+// prefetchers keep up with (TUNING.md); the chunk's row of C, 4 or 8 KiB,
+// stays in L1.
 func rowsChunk(bl blocking) int { return min(max(bl.nc&^63, 64), 1024) }
 
 // directMaxTiles is the most row tiles (rows/mr) for which the tiles of
 // a job read an untransposed B where it lies (ldb apart) rather than
 // packed: packing copies all of B once, and pays when many row tiles
 // reuse each packed panel; with few, the copy costs more than the strided
-// reads it saves. Measured with BenchmarkDirectB (bench_test.go).
+// reads it saves. Measured with BenchmarkDirectB (bench_test.go; figures
+// in TUNING.md).
 var directMaxTiles = 16
 
 // directB reports whether a job's tiles read op(B) unpacked.
@@ -31,15 +30,11 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 		return false
 	}
 	if o.directWhole {
-		// The AVX2 tile (one call a tile, no masked loads): whole tiles
-		// of columns only, and rows of B 4 KiB or more apart only for
-		// one or two row tiles. Their micro-panels of B (a line a row)
-		// fall in few sets of L1 and L2 and are read again from further
-		// out for every row tile (BenchmarkDirectB, FUSEDRELU_ISA=avx2,
-		// GFLOPS packed → direct: 6×1024×1024 56 → 78, 12×1024×1024
-		// 75 → 81, 24×1024×1024 81 → 78, 96×1024×1024 101 → 60; with
-		// rows 1 or 2 KiB apart direct won up to 16 tiles: 24×784×256
-		// 86 → 104, 96×784×256 101 → 106, 96×512×512 100 → 106).
+		// The AVX2 tile (no masked loads): whole tiles of columns only,
+		// and rows of B 4 KiB or more apart only for one or two row
+		// tiles: their micro-panels of B (a line a row) fall in few sets
+		// of L1 and L2 and are read again from further out for every row
+		// tile (BenchmarkDirectB, TUNING.md).
 		var z T
 		if j.n%o.nr != 0 || j.b.ld*int(unsafe.Sizeof(z)) >= 4096 && tiles > 2 {
 			return false
@@ -51,16 +46,11 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 // directA reports whether the tiles of a job read an untransposed A where
 // it lies (ops.directA, tile.lda) rather than packed, for its blocks of
 // whole row tiles: packing A costs a pass over it for the few column
-// tiles that use each block (16 at N = 256: 2.4% of
-// BenchmarkForward/f32/32x256x256), while the tile broadcasts a row's
-// value from the row wherever it is, as fast while the 16 rows of a tile
-// spread over L1's sets, that is unless they are a multiple of 2 KiB
-// apart (4 KiB: all in one set of 8 ways). BenchmarkForward f32, packed →
-// direct (binaries in turn, medians of 5 runs of 0.3 s, GFLOPS):
-// 32×256×256 110.1 → 112.0, 64×784×256 112.2 → 114.4; a temporary
-// benchmark, medians of 3: 256×784×256 112.3 → 113.9, 96×1000×256 111.9
-// → 114.2, and at N = 1024 a tie (64×784×1024 112.7 and 112.7,
-// 128×784×1024 111.5 and 112.0).
+// tiles that use each block, while the tile broadcasts a row's value from
+// the row wherever it is, as fast while the mr rows of a tile spread over
+// L1's sets, that is unless they are a multiple of 2 KiB apart (4 KiB:
+// all in one set of 8 ways). It wins up to N = 1024 and ties there
+// (TUNING.md).
 func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
 	var z T
 	return o.directA && !j.a.dz && !j.a.trans && j.k > 0 && j.n <= directMaxACols &&

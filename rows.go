@@ -74,8 +74,7 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 			dst := acc
 			if intoC {
 				// C's row segment is the accumulator: no copy through
-				// acc, no epilogue (the outer products of dW from a
-				// batch of one spent 90% of their time in those).
+				// acc, no epilogue (TUNING.md: intoC).
 				dst = j.c[i*j.ldc+jc : i*j.ldc+jc+nb]
 			}
 			if j.b.trans { // not intoC

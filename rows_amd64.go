@@ -32,9 +32,8 @@ import "unsafe"
 // batch: rows of the outer products): the assembly takes dst's bits ANDed
 // with a keep mask (all ones for axpy, zeros for axpyZ), so that one pass
 // over dst does what clear(dst) and an axpy did in two, each bound by the
-// stores (BenchmarkRowsStart: a 1024×1024 dW from a batch of one 105 µs
-// with clear, 60 without). fma(α, x, +0) is the bits of clear then axpy,
-// −0 products included (−0 + +0 = +0).
+// stores (BenchmarkRowsStart, TUNING.md). fma(α, x, +0) is the bits of
+// clear then axpy, −0 products included (−0 + +0 = +0).
 //
 // So the assembly takes any length: it does the tail of less than a
 // vector with masked loads and stores, which neither read nor write the

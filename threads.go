@@ -80,10 +80,9 @@ func checkThreads(n int) {
 // threshold holds for the generic Go kernel and for assembly forty times
 // as fast.
 //
-// parallelMinTime was measured with BenchmarkThreshold (parallel_test.go):
-// two threads start to beat one by 10% between 4–9 and 9–31 µs of work
-// on one thread (on the AVX-512 and the generic kernels, packed and rows
-// routes), so a job splits in two from 20 µs; see the comment there.
+// parallelMinTime was measured with BenchmarkThreshold (parallel_test.go,
+// TUNING.md): a job splits in two from 20 µs, on the safe side of where
+// two threads start to beat one by 10%.
 var parallelMinTime = 10 * time.Microsecond
 
 // parallelMinMACs, when positive, replaces the threshold by a fixed
@@ -122,9 +121,8 @@ func minMACs[T Float](o *ops[T], bl blocking, rows bool) float64 {
 }
 
 // rowsBytesPerNs is the speed of the rows route in bytes of B a
-// nanosecond: measured on a batch of one, 1×1024×1024 float32 (4 MiB of
-// W, from L3), whose forward pass took 102 µs on one thread with the
-// AVX-512 path (BenchmarkThreshold).
+// nanosecond, measured on a batch of one with W from L3
+// (BenchmarkThreshold, TUNING.md).
 const rowsBytesPerNs = 40
 
 // speeds holds the measured speed of each ops's microkernel, in

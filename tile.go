@@ -44,6 +44,6 @@ type tile[T Float] struct {
 
 // wideCols and wideSteps bound a call of a wide kernel (ops.wide): at
 // most wideCols columns (a multiple of 64, for the mask words), and about
-// wideSteps k steps of register tiles, 16 multiply-adds each: about 60 µs
-// at this core's peak, short enough for a call that cannot be preempted.
+// wideSteps k steps of register tiles, 16 multiply-adds each: tens of
+// microseconds, short enough for a call that cannot be preempted.
 const wideCols, wideSteps = 256, 1 << 14
