@@ -92,14 +92,16 @@ func stepGradMaskNEON32(dz, dr []float32, bits []uint64)
 //go:noescape
 func stepGradMaskNEON64(dz, dr []float64, bits []uint64)
 
-// neonElementwise sets the elementwise kernels of o to wrappers around
-// the given assembly functions (those of T's size above).
-func neonElementwise[T Float](o *ops[T],
+// neonElementwise returns the elementwise kernels as wrappers around the
+// given assembly functions (those of T's size above), and adam.
+func neonElementwise[T Float](
 	relu func(dst, x []T),
 	stepMask func(bits []uint64, z []T),
 	stepGrad func(dz, dr, z []T),
 	stepGradMask func(dz, dr []T, bits []uint64),
-) {
+	adam func(p, g, m, v []T, k adamCoef[T]),
+) (o elementwise[T]) {
+	o.adam = adam
 	var zero T
 	size := int(unsafe.Sizeof(zero))
 	vec := 64 / size             // elements of a relu or stepGrad block: 16 or 8
@@ -141,6 +143,7 @@ func neonElementwise[T Float](o *ops[T],
 		}
 		stepGradMaskGeneric(dz, dr, bits)
 	}
+	return o
 }
 
 // adamNEON32 is, for len(p) a multiple of 4 and g, m, v at least as

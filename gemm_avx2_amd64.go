@@ -24,7 +24,7 @@ import "unsafe"
 //     into a temporary tile, then tile.finish.
 //
 // B is a packed micro-panel (rows 64 bytes apart) or, for forward passes
-// and GEMMs of few rows (ops.directB, directWhole: see directB in
+// and GEMMs of few rows (directBWhole: see directB in
 // route.go), B where it lies, rows ldb apart, in whole tiles of nr columns
 // only (the tile has no masked loads).
 //
@@ -37,24 +37,6 @@ const (
 	avx2MR32, avx2NR32 = 6, 16
 	avx2MR64, avx2NR64 = 6, 8
 )
-
-// setAVX2GEMM32 puts the AVX2 float32 register tile and its packers into o.
-func setAVX2GEMM32(o *ops[float32]) {
-	o.mr, o.nr, o.kernel = avx2MR32, avx2NR32, kernelAVX2[float32]
-	o.tall = true                         // a column of tiles a call
-	o.directB, o.directWhole = true, true // B where it lies, whole tiles of columns
-	o.packA, o.packB = packA6Via(packA6AVX2F32), packB64Via(packB64AVX2F32, packBTAVX2F32)
-	o.packBRows = packBRows64Via(packB64AVX2F32)
-}
-
-// setAVX2GEMM64 puts the AVX2 float64 register tile and its packers into o.
-func setAVX2GEMM64(o *ops[float64]) {
-	o.mr, o.nr, o.kernel = avx2MR64, avx2NR64, kernelAVX2[float64]
-	o.tall = true
-	o.directB, o.directWhole = true, true
-	o.packA, o.packB = packA6Via(packA6AVX2F64), packB64Via(packB64AVX2F64, packBTAVX2F64)
-	o.packBRows = packBRows64Via(packB64AVX2F64)
-}
 
 // asmEpilogue reports whether the assembly epilogues apply to t, a tile
 // of an nr-column kernel: whole rows, α = 1 and β ∈ {0, 1}.
@@ -82,7 +64,7 @@ func (t *tile[T]) fwdOutputs(m, nr int) (bias, z, r []T, bits []uint64, shift in
 
 // kernelAVX2 is the microkernel of both types: kernelGeneric
 // (kernels_generic.go) on a column of 6×16 (float32) or 6×8 (float64)
-// tiles (ops.tall): its whole tiles in one call of the assembly (the Go
+// tiles (callColumn): its whole tiles in one call of the assembly (the Go
 // around a call costs a fraction of a tile), the last partial tile, or
 // every tile when the assembly epilogues do not apply, by edgeAVX2.
 func kernelAVX2[T Float](t *tile[T]) {

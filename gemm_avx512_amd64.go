@@ -21,44 +21,11 @@ const (
 	avx512MR64, avx512NR64 = 16, 8
 )
 
-// setAVX512GEMM32 sets the GEMM kernels of an AVX-512 path (F, BW, VL, DQ).
-func setAVX512GEMM32(o *ops[float32]) {
-	o.mr, o.nr = avx512MR32, avx512NR32
-	o.kernel = kernelAVX512[float32]
-	o.tall = true    // a column of tiles a call
-	o.wide = true    // and several columns
-	o.directA = true // the tile reads A's rows lda apart
-	o.directB = true // the tile reads B ldb apart under the mask of its n columns
-	o.gemmNT = gemmNTAVX512F32
-	o.packA = packAAVX512F32
-	o.packB = packBAVX512F32
-	o.packBRows = func(dst, b []float32, ldb, rows, nb, nr, panel int) {
-		packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F32)
-	}
-	o.packDZB = packDZBAVX512(packDZBAVX512F32)
-}
-
-// setAVX512GEMM64 is setAVX512GEMM32 for float64.
-func setAVX512GEMM64(o *ops[float64]) {
-	o.mr, o.nr = avx512MR64, avx512NR64
-	o.kernel = kernelAVX512[float64]
-	o.tall = true
-	o.wide = true
-	o.directA = true
-	o.directB = true
-	o.packA = packAAVX512F64
-	o.packB = packBAVX512F64
-	o.packBRows = func(dst, b []float64, ldb, rows, nb, nr, panel int) {
-		packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F64)
-	}
-	o.packDZB = packDZBAVX512(packDZBAVX512F64)
-}
-
 // kernelAVX512 is the microkernel of both types: kernelGeneric
 // (kernels_generic.go) on a block of 16×nr tiles, nr one vector (16
 // float32 or 8 float64), B packed or (t.ldb ≠ 0, directB) where it lies.
-// The tiles of a column are run one after another (ops.tall), and the
-// columns of tiles one after another (ops.wide: t.n up to several nr), in
+// The tiles of a column are run one after another, and the columns of
+// tiles one after another (callBlock: t.n up to several nr), in
 // one call of the assembly: a call with the Go around it costs as much as
 // half a small tile (TUNING.md), and the next tile's first steps overlap
 // the last one's stores. A call's work stays bounded: the driver gives it

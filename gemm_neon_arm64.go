@@ -33,22 +33,6 @@ const (
 	neonMR64, neonNR64 = 6, 8
 )
 
-// setNEONGEMM32 puts the NEON float32 register tile, its packers and the
-// rows route's vector loops into o.
-func setNEONGEMM32(o *ops[float32]) {
-	o.mr, o.nr, o.kernel = neonMR32, neonNR32, kernelNEON[float32]
-	o.packA, o.packB = packANEON[float32], packB8[float32]
-	o.axpy, o.dot = axpyNEONF32, dotNEONF32
-}
-
-// setNEONGEMM64 puts the NEON float64 register tile, its packers and the
-// rows route's vector loops into o.
-func setNEONGEMM64(o *ops[float64]) {
-	o.mr, o.nr, o.kernel = neonMR64, neonNR64, kernelNEON[float64]
-	o.packA, o.packB = packANEON[float64], packB8[float64]
-	o.axpy, o.dot = axpyNEONF64, dotNEONF64
-}
-
 // kernelNEON is the microkernel of both types: kernelGeneric
 // (kernels_generic.go) on a 12×8 (float32) or 6×8 (float64) tile. A row
 // of −0 (negZeros) stands for the C of a tile with β = 0 and the bias of

@@ -277,18 +277,18 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 // macroKernel runs the register tiles of one K panel of an item: rows
 // ic … ic+mb−1 (A packed in ap, or where it lies when t.lda ≠ 0) and
 // columns j0 … j1−1 of the column block (B packed in bp, or where it
-// lies). The row tiles of a column are one kernel call (ops.tall) or one
-// each; with ops.wide, several columns a call, up to wideSteps k steps
-// of tiles.
+// lies). The row tiles of a column are one kernel call (callColumn) or
+// one each; with callBlock, several columns a call, up to wideSteps k
+// steps of tiles.
 func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 	j, o := &l.w.job, l.w.o
 	mr, nr := o.mr, o.nr
 	t := &l.s.t
 	step, width := mr, nr
-	if o.tall {
+	if o.calls >= callColumn {
 		step = roundUp(mb, mr)
 	}
-	if o.wide && o.tall {
+	if o.calls == callBlock {
 		width = nr * clamp(wideSteps/(ceilDiv(mb, mr)*max(kb, 1)), 1, wideCols/nr)
 	}
 	for jr := j0; jr < j1; jr += width {

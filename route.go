@@ -21,26 +21,27 @@ func rowsChunk(bl blocking) int { return min(max(bl.nc&^63, 64), 1024) }
 // reuse each packed panel; with few, the copy costs more than the strided
 // reads it saves. Measured with BenchmarkDirectB (bench_test.go; figures
 // in TUNING.md).
-var directMaxTiles = 16
+const directMaxTiles = 16
 
 // directB reports whether a job's tiles read op(B) unpacked.
 func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 	tiles := ceilDiv(j.m, o.mr)
-	if !o.directB || j.b.prepacked || j.b.dz || j.b.trans || j.k == 0 || tiles > directMaxTiles {
+	if j.b.prepacked || j.b.dz || j.b.trans || j.k == 0 || tiles > o.limits.directMaxTiles {
 		return false
 	}
-	if o.directWhole {
+	switch o.directB {
+	case directBMasked:
+		return true
+	case directBWhole:
 		// The AVX2 tile (no masked loads): whole tiles of columns only,
 		// and rows of B 4 KiB or more apart only for one or two row
 		// tiles: their micro-panels of B (a line a row) fall in few sets
 		// of L1 and L2 and are read again from further out for every row
 		// tile (BenchmarkDirectB, TUNING.md).
 		var z T
-		if j.n%o.nr != 0 || j.b.ld*int(unsafe.Sizeof(z)) >= 4096 && tiles > 2 {
-			return false
-		}
+		return j.n%o.nr == 0 && !(j.b.ld*int(unsafe.Sizeof(z)) >= 4096 && tiles > 2)
 	}
-	return true
+	return false
 }
 
 // directA reports whether the tiles of a job read an untransposed A where
@@ -53,7 +54,7 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 // (TUNING.md).
 func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
 	var z T
-	return o.directA && !j.a.dz && !j.a.trans && j.k > 0 && j.n <= directMaxACols &&
+	return o.directA && !j.a.dz && !j.a.trans && j.k > 0 && j.n <= o.limits.directMaxACols &&
 		j.a.ld*int(unsafe.Sizeof(z))%2048 != 0
 }
 
@@ -63,7 +64,7 @@ const directMaxACols = 1024
 // onRows reports whether a job takes the rows route (runRows) rather than
 // the packed tiles.
 func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
-	return !j.b.prepacked && (j.m < o.mr || j.k <= smallK)
+	return !j.b.prepacked && (j.m < o.mr || j.k <= o.limits.smallK)
 }
 
 // planThreads returns the number of threads a job gets when its call

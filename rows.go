@@ -94,16 +94,15 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 					// axpy4Z: the same bits in one pass over dst).
 					p = rowsStart(o, dst, a, b, ldb, b0)
 				}
-				if o.axpy4 != nil {
-					// Four rows of B a call: dst is loaded and stored
-					// once per four rows, with the same roundings.
-					for ; p+4 <= len(a); p += 4 {
-						bp0, bp1, bp2, bp3 := rowsOf4(b, p*ldb+b0, ldb, nb)
-						if raceEnabled {
-							raceWrite(dst)
-						}
-						o.axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], bp0, bp1, bp2, bp3)
+				// Four rows of B a call: dst is loaded and stored once
+				// per four rows (where the path has axpy4 in one pass),
+				// with the same roundings.
+				for ; p+4 <= len(a); p += 4 {
+					bp0, bp1, bp2, bp3 := rowsOf4(b, p*ldb+b0, ldb, nb)
+					if raceEnabled {
+						raceWrite(dst)
 					}
+					o.axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], bp0, bp1, bp2, bp3)
 				}
 				for ; p < len(a); p++ {
 					bp := b[p*ldb+b0 : p*ldb+b0+nb]
@@ -141,20 +140,20 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 }
 
 // rowsStart starts runRows's chain of axpy calls dst += a[p]·B[p, b0:]
-// into a dst of zeros: clear(dst) and no row of B, or as the path's
-// axpy4Z or axpyZ the same bits for the first four rows or the first
-// row. It returns the number of rows done.
+// into a dst of zeros: by the path's axpy4Z or axpyZ (clear(dst) then the
+// first four rows or the first row, bit for bit), or clear(dst) and no
+// row of B. It returns the number of rows done.
 func rowsStart[T Float](o *ops[T], dst, a, b []T, ldb, b0 int) int {
 	nb := len(dst)
 	switch {
-	case o.axpy4Z != nil && len(a) >= 4:
+	case len(a) >= 4:
 		r0, r1, r2, r3 := rowsOf4(b, b0, ldb, nb)
 		if raceEnabled {
 			raceWrite(dst)
 		}
 		o.axpy4Z(dst, a[0], a[1], a[2], a[3], r0, r1, r2, r3)
 		return 4
-	case o.axpyZ != nil && len(a) >= 1:
+	case len(a) >= 1:
 		r0 := b[b0 : b0+nb]
 		if raceEnabled {
 			raceRead(r0)

@@ -58,35 +58,6 @@ func rowsVecLen[T Float]() int {
 // assembly: dst as it is, or as +0s.
 const keepDst, zeroDst = -1, 0
 
-// setAVX512Rows32 puts the AVX-512 axpy, axpy4 (and their Z forms) and
-// dot into o.
-func setAVX512Rows32(o *ops[float32]) {
-	o.axpy, o.axpyZ = axpyVia(axpyAsmAVX512F32, keepDst), axpyVia(axpyAsmAVX512F32, zeroDst)
-	o.axpy4, o.axpy4Z = axpy4AVX512F32, axpy4Via(axpy4AsmAVX512F32, zeroDst)
-	o.dot = dotVia(dotAsmAVX512F32)
-}
-
-// setAVX512Rows64 is setAVX512Rows32 for float64.
-func setAVX512Rows64(o *ops[float64]) {
-	o.axpy, o.axpyZ = axpyVia(axpyAsmAVX512F64, keepDst), axpyVia(axpyAsmAVX512F64, zeroDst)
-	o.axpy4, o.axpy4Z = axpy4AVX512F64, axpy4Via(axpy4AsmAVX512F64, zeroDst)
-	o.dot = dotVia(dotAsmAVX512F64)
-}
-
-// setAVX2Rows32 is setAVX512Rows32 with the AVX2+FMA assembly.
-func setAVX2Rows32(o *ops[float32]) {
-	o.axpy, o.axpyZ = axpyVia(axpyAsmAVX2F32, keepDst), axpyVia(axpyAsmAVX2F32, zeroDst)
-	o.axpy4, o.axpy4Z = axpy4AVX2F32, axpy4Via(axpy4AsmAVX2F32, zeroDst)
-	o.dot = dotVia(dotAsmAVX2F32)
-}
-
-// setAVX2Rows64 is setAVX512Rows64 with the AVX2+FMA assembly.
-func setAVX2Rows64(o *ops[float64]) {
-	o.axpy, o.axpyZ = axpyVia(axpyAsmAVX2F64, keepDst), axpyVia(axpyAsmAVX2F64, zeroDst)
-	o.axpy4, o.axpy4Z = axpy4AVX2F64, axpy4Via(axpy4AsmAVX2F64, zeroDst)
-	o.dot = dotVia(dotAsmAVX2F64)
-}
-
 // ---- the wrappers ----------------------------------------------------------
 //
 // Each wrapper cuts its slices to the length the assembly reads and calls

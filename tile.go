@@ -16,8 +16,8 @@ type tile[T Float] struct {
 	c   []T // the tile's origin in the accumulating matrix
 	ldc int
 	// Rows and columns of the tile that lie inside the matrix; with
-	// ops.tall, m rows of ⌈m/mr⌉ tiles down a column, a holding their
-	// micro-panels one after another; with ops.wide, n columns of
+	// callColumn, m rows of ⌈m/mr⌉ tiles down a column, a holding their
+	// micro-panels one after another; with callBlock, n columns of
 	// ⌈n/nr⌉ columns of tiles, b holding their micro-panels one after
 	// another (or B where it lies: n columns of it).
 	m, n int
@@ -42,7 +42,7 @@ type tile[T Float] struct {
 	nrMask uint64   // nr one bits
 }
 
-// wideCols and wideSteps bound a call of a wide kernel (ops.wide): at
+// wideCols and wideSteps bound a call of a wide kernel (callBlock): at
 // most wideCols columns (a multiple of 64, for the mask words), and about
 // wideSteps k steps of register tiles, 16 multiply-adds each: tens of
 // microseconds, short enough for a call that cannot be preempted.

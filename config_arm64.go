@@ -1,0 +1,34 @@
+//go:build arm64 && gc && !purego
+
+package kernels
+
+// The table entry of the arm64 assembly path (see config.go).
+
+// neonPath is the NEON path: 12×8 (float32) and 6×8 (float64) tiles, one
+// a call (gemm_neon_arm64.go), with Go packers written for them and NEON
+// loops for the elementwise kernels, Adam, axpy and dot.
+var neonPath = pathConfig{
+	name: "neon",
+	f32: ops[float32]{
+		elementwise: neonElementwise(reluNEON32, stepMaskNEON32, stepGradNEON32, stepGradMaskNEON32,
+			adamVia(adamNEON32, 4, neonChunkBytes/4)),
+		gemmConfig: gemmConfig[float32]{
+			mr: neonMR32, nr: neonNR32, kernel: kernelNEON[float32],
+			calls:  callTile,
+			limits: defaultLimits,
+			packA:  packANEON[float32], packB: packB8[float32],
+		},
+		rowsKernels: rowsKernels[float32]{axpy: axpyNEONF32, dot: dotNEONF32},
+	},
+	f64: ops[float64]{
+		elementwise: neonElementwise(reluNEON64, stepMaskNEON64, stepGradNEON64, stepGradMaskNEON64,
+			adamVia(adamNEON64, 2, neonChunkBytes/8)),
+		gemmConfig: gemmConfig[float64]{
+			mr: neonMR64, nr: neonNR64, kernel: kernelNEON[float64],
+			calls:  callTile,
+			limits: defaultLimits,
+			packA:  packANEON[float64], packB: packB8[float64],
+		},
+		rowsKernels: rowsKernels[float64]{axpy: axpyNEONF64, dot: dotNEONF64},
+	},
+}
