@@ -15,7 +15,7 @@ var avx2Path = pathConfig{
 		elementwise: elementwise[float32]{
 			relu:         reluVia(reluAVX2F32, 8),
 			stepMask:     stepMaskVia(stepMaskAVX2F32),
-			stepGrad:     stepGradVia(stepGradAVX2F32, 8),
+			stepGrad:     stepGradVia(stepGradAVX2F32, 8, chunkLen[float32]()),
 			stepGradMask: stepGradMaskVia(stepGradMaskAVX2F32),
 			adam:         adamVia(adamAVX2F32, 8, chunkLen[float32]()),
 		},
@@ -26,7 +26,7 @@ var avx2Path = pathConfig{
 		elementwise: elementwise[float64]{
 			relu:         reluVia(reluAVX2F64, 4),
 			stepMask:     stepMaskVia(stepMaskAVX2F64),
-			stepGrad:     stepGradVia(stepGradAVX2F64, 4),
+			stepGrad:     stepGradVia(stepGradAVX2F64, 4, chunkLen[float64]()),
 			stepGradMask: stepGradMaskVia(stepGradMaskAVX2F64),
 			adam:         adamVia(adamAVX2F64, 4, chunkLen[float64]()),
 		},
@@ -74,7 +74,7 @@ var avx512Path = pathConfig{
 		elementwise: elementwise[float32]{
 			relu:         reluVia(reluAVX512F32, 16),
 			stepMask:     stepMaskVia(stepMaskAVX512F32),
-			stepGrad:     stepGradVia(stepGradAVX512F32, 16),
+			stepGrad:     stepGradVia(stepGradAVX512F32, 16, chunkLen[float32]()),
 			stepGradMask: stepGradMaskVia(stepGradMaskAVX512F32),
 			adam:         adamVia(adamAVX512F32, 16, chunkLen[float32]()),
 		},
@@ -85,7 +85,7 @@ var avx512Path = pathConfig{
 		elementwise: elementwise[float64]{
 			relu:         reluVia(reluAVX512F64, 8),
 			stepMask:     stepMaskVia(stepMaskAVX512F64),
-			stepGrad:     stepGradVia(stepGradAVX512F64, 8),
+			stepGrad:     stepGradVia(stepGradAVX512F64, 8, chunkLen[float64]()),
 			stepGradMask: stepGradMaskVia(stepGradMaskAVX512F64),
 			adam:         adamVia(adamAVX512F64, 8, chunkLen[float64]()),
 		},

@@ -10,8 +10,13 @@ package kernels
 var neonPath = pathConfig{
 	name: "neon",
 	f32: ops[float32]{
-		elementwise: neonElementwise(reluNEON32, stepMaskNEON32, stepGradNEON32, stepGradMaskNEON32,
-			adamVia(adamNEON32, 4, neonChunkBytes/4)),
+		elementwise: elementwise[float32]{
+			relu:         reluVia(reluNEON32, 16),
+			stepMask:     stepMaskVia(stepMaskNEON32),
+			stepGrad:     stepGradVia(stepGradNEON32, 16, chunkLen[float32]()/2), // two inputs
+			stepGradMask: stepGradMaskVia(stepGradMaskNEON32),
+			adam:         adamVia(adamNEON32, 4, chunkLen[float32]()),
+		},
 		gemmConfig: gemmConfig[float32]{
 			mr: neonMR32, nr: neonNR32, kernel: kernelNEON[float32],
 			calls:  callTile,
@@ -21,8 +26,13 @@ var neonPath = pathConfig{
 		rowsKernels: rowsKernels[float32]{axpy: axpyNEONF32, dot: dotNEONF32},
 	},
 	f64: ops[float64]{
-		elementwise: neonElementwise(reluNEON64, stepMaskNEON64, stepGradNEON64, stepGradMaskNEON64,
-			adamVia(adamNEON64, 2, neonChunkBytes/8)),
+		elementwise: elementwise[float64]{
+			relu:         reluVia(reluNEON64, 8),
+			stepMask:     stepMaskVia(stepMaskNEON64),
+			stepGrad:     stepGradVia(stepGradNEON64, 8, chunkLen[float64]()/2),
+			stepGradMask: stepGradMaskVia(stepGradMaskNEON64),
+			adam:         adamVia(adamNEON64, 2, chunkLen[float64]()),
+		},
 		gemmConfig: gemmConfig[float64]{
 			mr: neonMR64, nr: neonNR64, kernel: kernelNEON[float64],
 			calls:  callTile,
