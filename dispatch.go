@@ -128,8 +128,12 @@ func choosePath(supported []*impl, want string) (*impl, string) {
 		want, strings.Join(pathNames, ", "), strings.Join(names, ", "), best.name)
 }
 
-// newPath returns the path of a table entry.
-func newPath(c pathConfig) *impl { return newImpl(c.name, c.f32, c.f64) }
+// newPath returns the path of a table entry, as configured for the core
+// class in use (core.go).
+func newPath(c pathConfig) *impl {
+	c = forCore(c, core)
+	return newImpl(c.name, c.f32, c.f64)
+}
 
 // newImpl returns a path of the given kernels, completed by withDefaults,
 // with the blocking derived from their tiles.
@@ -149,6 +153,7 @@ type Blocking struct {
 // PathInfo describes the code path in use.
 type PathInfo struct {
 	ISA       string   // generic, avx2, avx512 or neon
+	Core      string   // the core class whose configuration is in use (FUSEDRELU_CORE overrides it)
 	Supported []string // every path this CPU and build support, best last
 	CPU       string   // the processor's brand string
 	L1D       int      // data cache sizes in bytes, per core (L3: in all); 0 if unknown
@@ -156,10 +161,11 @@ type PathInfo struct {
 	F32, F64  Blocking
 }
 
-// Path reports the code path in use, the paths the machine supports and
-// the cache blocking derived from its caches.
+// Path reports the code path in use, the core class whose configuration
+// it uses, the paths the machine supports and the cache blocking derived
+// from its caches.
 func Path() PathInfo {
-	info := PathInfo{ISA: active.name, CPU: cpuName(), F32: blockingOf(active.b32, active.f32.mr, active.f32.nr), F64: blockingOf(active.b64, active.f64.mr, active.f64.nr)}
+	info := PathInfo{ISA: active.name, Core: string(core), CPU: cpuName(), F32: blockingOf(active.b32, active.f32.mr, active.f32.nr), F64: blockingOf(active.b64, active.f64.mr, active.f64.nr)}
 	info.L1D, info.L2, info.L3 = cacheSizes()
 	for _, p := range impls {
 		info.Supported = append(info.Supported, p.name)
@@ -172,8 +178,8 @@ func blockingOf(b blocking, mr, nr int) Blocking {
 }
 
 func (i PathInfo) String() string {
-	return fmt.Sprintf("path %s (supported: %s); f32 tile %d×%d, blocks MC=%d KC=%d NC=%d; f64 tile %d×%d, blocks MC=%d KC=%d NC=%d",
-		i.ISA, strings.Join(i.Supported, ", "),
+	return fmt.Sprintf("path %s (supported: %s), core %s; f32 tile %d×%d, blocks MC=%d KC=%d NC=%d; f64 tile %d×%d, blocks MC=%d KC=%d NC=%d",
+		i.ISA, strings.Join(i.Supported, ", "), i.Core,
 		i.F32.MR, i.F32.NR, i.F32.MC, i.F32.KC, i.F32.NC,
 		i.F64.MR, i.F64.NR, i.F64.MC, i.F64.KC, i.F64.NC)
 }
