@@ -59,25 +59,15 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 		}
 		acc := grow(&s.acc, nb)
 		for i := i0; i < i1; i++ {
-			a := arow
-			switch {
-			case j.a.dz:
-				j.src.row(a, i, 0, j.visit && jc == 0)
-			case j.a.trans:
-				for p := range a {
-					a[p] = j.a.s[p*j.a.ld+i]
-				}
-			case k == 0: // A may be empty
-			default:
-				a = j.a.s[i*j.a.ld : i*j.a.ld+k]
-			}
-			dst := acc
+			a := rowOfA(j, arow, i, jc)
 			if intoC {
 				// C's row segment is the accumulator: no copy through
 				// acc, no epilogue (TUNING.md: intoC).
-				dst = j.c[i*j.ldc+jc : i*j.ldc+jc+nb]
+				dst := j.c[i*j.ldc+jc : i*j.ldc+jc+nb]
+				rowsAxpy(o, dst, a, b, ldb, b0, j.beta == 0)
+				continue
 			}
-			if j.b.trans { // not intoC
+			if j.b.trans {
 				for jj := range acc {
 					bj := b[(b0+jj)*ldb : (b0+jj)*ldb+k]
 					if raceEnabled {
@@ -87,55 +77,84 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 					acc[jj] = o.dot(a, bj)
 				}
 			} else {
-				p := 0
-				if !intoC || j.beta == 0 {
-					// dst starts from zeros: the chain's first call
-					// takes it as zeros where the path can (axpyZ,
-					// axpy4Z: the same bits in one pass over dst).
-					p = rowsStart(o, dst, a, b, ldb, b0)
-				}
-				// Four rows of B a call: dst is loaded and stored once
-				// per four rows (where the path has axpy4 in one pass),
-				// with the same roundings.
-				for ; p+4 <= len(a); p += 4 {
-					bp0, bp1, bp2, bp3 := rowsOf4(b, p*ldb+b0, ldb, nb)
-					if raceEnabled {
-						raceWrite(dst)
-					}
-					o.axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], bp0, bp1, bp2, bp3)
-				}
-				for ; p < len(a); p++ {
-					bp := b[p*ldb+b0 : p*ldb+b0+nb]
-					if raceEnabled {
-						raceRead(bp)
-						raceWrite(dst)
-					}
-					o.axpy(dst, a[p], bp)
-				}
+				rowsAxpy(o, acc, a, b, ldb, b0, true)
 			}
-			if intoC {
-				continue
+			rowsEpilogue(t, j, acc, i, jc)
+		}
+	}
+}
+
+// rowOfA returns row i of op(A) (k elements): where it lies, or gathered
+// or built (dZ, visited on the first column chunk) into arow.
+func rowOfA[T Float](j *gemmJob[T], arow []T, i, jc int) []T {
+	a := arow
+	switch {
+	case j.a.dz:
+		j.src.row(a, i, 0, j.visit && jc == 0)
+	case j.a.trans:
+		for p := range a {
+			a[p] = j.a.s[p*j.a.ld+i]
+		}
+	case j.k == 0: // A may be empty
+	default:
+		a = j.a.s[i*j.a.ld : i*j.a.ld+j.k]
+	}
+	return a
+}
+
+// rowsAxpy adds the sum of the rows a[p]·B[p, b0:b0+len(dst)] (rows of B
+// ldb apart) to dst, starting from zeros when zero is true, as one chain
+// of axpy calls in p order.
+func rowsAxpy[T Float](o *ops[T], dst, a, b []T, ldb, b0 int, zero bool) {
+	nb := len(dst)
+	p := 0
+	if zero {
+		// dst starts from zeros: the chain's first call takes it as
+		// zeros where the path can (axpyZ, axpy4Z: the same bits in one
+		// pass over dst).
+		p = rowsStart(o, dst, a, b, ldb, b0)
+	}
+	// Four rows of B a call: dst is loaded and stored once per four rows
+	// (where the path has axpy4 in one pass), with the same roundings.
+	for ; p+4 <= len(a); p += 4 {
+		bp0, bp1, bp2, bp3 := rowsOf4(b, p*ldb+b0, ldb, nb)
+		if raceEnabled {
+			raceWrite(dst)
+		}
+		o.axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], bp0, bp1, bp2, bp3)
+	}
+	for ; p < len(a); p++ {
+		bp := b[p*ldb+b0 : p*ldb+b0+nb]
+		if raceEnabled {
+			raceRead(bp)
+			raceWrite(dst)
+		}
+		o.axpy(dst, a[p], bp)
+	}
+}
+
+// rowsEpilogue applies the tile's epilogue to row i of C from column jc
+// on, for the row's product acc: 64 columns (one mask word) at a time.
+func rowsEpilogue[T Float](t *tile[T], j *gemmJob[T], acc []T, i, jc int) {
+	nb := len(acc)
+	for seg := 0; seg < nb; seg += 64 {
+		col := jc + seg
+		t.n = min(64, nb-seg)
+		t.c = j.c[i*j.ldc+col:]
+		if j.fwd {
+			t.col, t.bias, t.z, t.bits = col, nil, nil, nil
+			t.r = j.r[i*j.ldr+col:]
+			if j.bias != nil {
+				t.bias = j.bias[col:]
 			}
-			for seg := 0; seg < nb; seg += 64 {
-				col := jc + seg
-				t.n = min(64, nb-seg)
-				t.c = j.c[i*j.ldc+col:]
-				if j.fwd {
-					t.col, t.bias, t.z, t.bits = col, nil, nil, nil
-					t.r = j.r[i*j.ldr+col:]
-					if j.bias != nil {
-						t.bias = j.bias[col:]
-					}
-					if j.z != nil {
-						t.z = j.z[i*j.ldz+col:]
-					}
-					if j.bits != nil {
-						t.bits = j.bits[i*j.stride:]
-					}
-				}
-				t.finish(acc[seg:], 0)
+			if j.z != nil {
+				t.z = j.z[i*j.ldz+col:]
+			}
+			if j.bits != nil {
+				t.bits = j.bits[i*j.stride:]
 			}
 		}
+		t.finish(acc[seg:], 0)
 	}
 }
 
