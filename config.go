@@ -51,6 +51,9 @@ type gemmConfig[T Float] struct {
 	// when t.ldb ≠ 0 (directB in route.go says when).
 	directB directBRule
 	limits  routeLimits
+	// blocks returns the cache blocking of a size-byte element type for
+	// an mr×nr tile (blockSizes: cpu.go's model on this machine's caches).
+	blocks func(size, mr, nr int) blocking
 
 	packA func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
 	packB func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
@@ -122,7 +125,7 @@ type rowsKernels[T Float] struct {
 
 // withDefaults returns o with the generic kernels where it has none: the
 // generic elementwise kernels, the generic GEMM when it has no tile, the
-// generic rows packer, and axpy, dot and the compositions of axpy that
+// model's blocking, the generic rows packer, and axpy, dot and the compositions of axpy that
 // axpy4, axpyZ and axpy4Z stand for.
 func (o ops[T]) withDefaults() ops[T] {
 	g := genericOps[T]()
@@ -144,6 +147,9 @@ func (o ops[T]) withDefaults() ops[T] {
 	}
 	if o.kernel == nil {
 		o.gemmConfig = g.gemmConfig
+	}
+	if o.blocks == nil {
+		o.blocks = blockSizes
 	}
 	if o.packBRows == nil {
 		o.packBRows = packBRowsGeneric[T]

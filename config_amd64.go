@@ -41,6 +41,7 @@ var (
 		calls:   callColumn,
 		directB: directBWhole,
 		limits:  defaultLimits,
+		blocks:  blockSizes,
 		packA:   packA6Via(packA6AVX2F32), packB: packB64Via(packB64AVX2F32, packBTAVX2F32),
 		packBRows: packBRows64Via(packB64AVX2F32),
 	}
@@ -49,6 +50,7 @@ var (
 		calls:   callColumn,
 		directB: directBWhole,
 		limits:  defaultLimits,
+		blocks:  blockSizes,
 		packA:   packA6Via(packA6AVX2F64), packB: packB64Via(packB64AVX2F64, packBTAVX2F64),
 		packBRows: packBRows64Via(packB64AVX2F64),
 	}
@@ -101,6 +103,7 @@ var (
 		directA: true,          // the tile reads A's rows lda apart
 		directB: directBMasked, // and B's ldb apart under the mask of its n columns
 		limits:  defaultLimits,
+		blocks:  blockSizes,
 		packA:   packAAVX512F32, packB: packBAVX512F32,
 		packBRows: func(dst, b []float32, ldb, rows, nb, nr, panel int) {
 			packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F32)
@@ -114,6 +117,7 @@ var (
 		directA: true,
 		directB: directBMasked,
 		limits:  defaultLimits,
+		blocks:  blockSizes,
 		packA:   packAAVX512F64, packB: packBAVX512F64,
 		packBRows: func(dst, b []float64, ldb, rows, nb, nr, panel int) {
 			packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F64)

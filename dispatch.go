@@ -139,8 +139,8 @@ func newPath(c pathConfig) *impl {
 // with the blocking derived from their tiles.
 func newImpl(name string, f32 ops[float32], f64 ops[float64]) *impl {
 	p := &impl{name: name, f32: f32.withDefaults(), f64: f64.withDefaults()}
-	p.b32 = blockSizes(4, f32.mr, f32.nr)
-	p.b64 = blockSizes(8, f64.mr, f64.nr)
+	p.b32 = p.f32.blocks(4, p.f32.mr, p.f32.nr)
+	p.b64 = p.f64.blocks(8, p.f64.mr, p.f64.nr)
 	return p
 }
 

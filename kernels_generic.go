@@ -20,6 +20,7 @@ func genericOps[T Float]() ops[T] {
 			kernel:    kernelGeneric[T],
 			calls:     callTile,
 			limits:    defaultLimits,
+			blocks:    blockSizes,
 			packA:     packAGeneric[T],
 			packB:     packBGeneric[T],
 			packBRows: packBRowsGeneric[T],
