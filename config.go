@@ -5,8 +5,8 @@ package kernels
 // microkernel, packers and route rules, and the vector loops of the rows
 // route, declared as one table entry per path (pathConfig: genericPath in
 // config_generic.go, the assembly paths in config_amd64.go and
-// config_arm64.go). The cache blocking is derived from the tile and the
-// caches (cpu.go's blockSizes).
+// config_arm64.go), and selected per core class (core.go: forCore). The
+// cache blocking is the entry's model (blocks) applied to the tile.
 
 // pathConfig is the table entry of one code path.
 type pathConfig struct {
