@@ -165,7 +165,7 @@ func scalarLoop(n int, a, b float32) float32 {
 // BenchmarkDirectB chooses directMaxTiles: the fused forward pass with
 // B packed and read where it lies (direct), for batches of 1 to 32 row
 // tiles, on shapes of the design brief's MLPs. The direct route wins
-// while its GFLOPS are higher; on a path without it (not ops.directB)
+// while its GFLOPS are higher; on a path without it (directBNone)
 // both rows are the packed route.
 //
 //	go test -run '^$' -bench DirectB -cpu 1 -count 5
@@ -176,15 +176,15 @@ func BenchmarkDirectB(b *testing.B) {
 
 func benchDirectB[T Float](b *testing.B) {
 	o := opsFor[T](active)
-	defer func(v int) { directMaxTiles = v }(directMaxTiles)
+	defer func(v int) { o.limits.directMaxTiles = v }(o.limits.directMaxTiles)
 	for _, kn := range [][2]int{{256, 256}, {784, 256}, {1024, 1024}} {
 		for _, tiles := range []int{1, 2, 4, 8, 16, 32} {
 			m := tiles * o.mr
 			for _, route := range []string{"packed", "direct"} {
 				b.Run(fmt.Sprintf("%dx%dx%d/%s", m, kn[0], kn[1], route), func(b *testing.B) {
-					directMaxTiles = 0
+					o.limits.directMaxTiles = 0
 					if route == "direct" {
-						directMaxTiles = 1 << 30
+						o.limits.directMaxTiles = 1 << 30
 					}
 					benchForward[T](b, m, kn[0], kn[1])
 				})

@@ -8,63 +8,6 @@ import (
 	"unsafe"
 )
 
-// ops are the kernels of one code path for one element type. The generic
-// Go code fills every field; an assembly path replaces what it has.
-type ops[T Float] struct {
-	relu         func(dst, x []T)                // len(dst) == len(x)
-	stepMask     func(bits []uint64, z []T)      // len(bits) ≥ MaskWords(len(z))
-	stepGrad     func(dz, dr, z []T)             // equal lengths
-	stepGradMask func(dz, dr []T, bits []uint64) // len(dz) == len(dr)
-
-	// The GEMM register tile is mr×nr; nr divides 64 so that a tile's
-	// mask bits never straddle a 64-bit word.
-	mr, nr int
-	kernel func(t *tile[T])
-	// tall: kernel takes any t.m ≥ 1, the ⌈m/mr⌉ tiles down a column of
-	// C, their micro-panels of A one after another in t.a; else m ≤ mr.
-	tall bool
-	// wide: kernel takes t.n > nr, up to wideCols, the columns of tiles
-	// one after another (with tall, each a column of tiles).
-	wide bool
-	// gemmNT, when not nil, may compute C = A·Wᵀ (+ C for beta = 1), A
-	// m×k, W n×k, on one thread, for the backward's dX; it reports false
-	// for a shape it does not take (see gemmNTAVX512F32).
-	gemmNT func(m, n, k int, a []T, lda int, w []T, ldw int, c []T, ldc int, beta T, scratch *[]T) bool
-	// directB: kernel reads B unpacked, t.ldb apart, when t.ldb ≠ 0
-	// (directB in gemm.go says when the driver asks it to); directWhole:
-	// the AVX2 tile's narrower rule, whole tiles of nr columns only (it
-	// has no masked loads), so only for N a multiple of nr, and for rows
-	// of B 4 KiB or more apart only 1 or 2 row tiles.
-	directB, directWhole bool
-	// directA: kernel reads an untransposed A unpacked, t.lda apart,
-	// when t.lda ≠ 0 (directA in gemm.go says when).
-	directA bool
-	packA   func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
-	packB   func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int)
-	// packBRows is packBRowsGeneric: rows of B into micro-panels panel
-	// elements apart, so that a block can be packed a few rows at a time.
-	packBRows func(dst, b []T, ldb, rows, nb, nr, panel int)
-	// packDZB, when not nil, packs rows of dZ built from dR and the mask
-	// bits (of column 0 of the rows), adding them into db and writing
-	// them to dz when those are not empty, in one pass: what packBdZ
-	// otherwise does with stepGradMask, axpy, copy and packBRows, bit for
-	// bit (see packDZBAVX512F32).
-	packDZB func(dst, dr []T, lddr int, bits []uint64, stride int, db, dz []T, lddz, rows, nb, nr, panel int)
-	axpy    func(dst []T, alpha T, x []T) // dst[i] += alpha·x[i], len(dst) == len(x)
-	// axpy4 is, bit for bit, axpy(dst, a0, x0) … axpy(dst, a3, x3) (nil:
-	// the path has none, and the rows route makes the four calls).
-	axpy4 func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
-	// axpyZ and axpy4Z are, bit for bit, clear(dst) then axpy or axpy4,
-	// in one pass over dst (nil: the path has none, and the rows route
-	// clears dst first).
-	axpyZ  func(dst []T, alpha T, x []T)
-	axpy4Z func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
-	dot    func(x, y []T) T // Σ x[i]·y[i], len(x) == len(y)
-
-	// adam is AdamUpdate's loop (adamGeneric), len(g) = len(m) = len(v) = len(p).
-	adam func(p, g, m, v []T, k adamCoef[T])
-}
-
 // blocking is the BLIS cache blocking of one element type on one path:
 // B is packed in kc×nc blocks (L3), A in mc×kc blocks (L2), and a kc×nr
 // micro-panel of B is reused by the mr×nr tiles of a block of A (cpu.go's
@@ -151,7 +94,7 @@ var (
 )
 
 func init() {
-	impls = append([]*impl{newImpl("generic", genericOps[float32](), genericOps[float64]())}, archImpls()...)
+	impls = append([]*impl{newPath(genericPath)}, archImpls()...)
 	p, msg := choosePath(impls, os.Getenv("FUSEDRELU_ISA"))
 	if msg != "" {
 		fmt.Fprintln(os.Stderr, msg)
@@ -186,10 +129,19 @@ func choosePath(supported []*impl, want string) (*impl, string) {
 		want, strings.Join(pathNames, ", "), strings.Join(names, ", "), best.name)
 }
 
+// newPath returns the path of a table entry, as configured for the core
+// class in use (core.go).
+func newPath(c pathConfig) *impl {
+	c = forCore(c, core)
+	return newImpl(c.name, c.f32, c.f64)
+}
+
+// newImpl returns a path of the given kernels, completed by withDefaults,
+// with the blocking derived from their tiles.
 func newImpl(name string, f32 ops[float32], f64 ops[float64]) *impl {
-	p := &impl{name: name, f32: f32, f64: f64, bf16: bf16PathOps(name)}
-	p.b32 = blockSizes(4, f32.mr, f32.nr)
-	p.b64 = blockSizes(8, f64.mr, f64.nr)
+	p := &impl{name: name, f32: f32.withDefaults(), f64: f64.withDefaults(), bf16: bf16PathOps(name)}
+	p.b32 = p.f32.blocks(4, p.f32.mr, p.f32.nr)
+	p.b64 = p.f64.blocks(8, p.f64.mr, p.f64.nr)
 	return p
 }
 
@@ -202,6 +154,7 @@ type Blocking struct {
 // PathInfo describes the code path in use.
 type PathInfo struct {
 	ISA       string   // generic, avx2, avx512 or neon
+	Core      string   // the core class whose configuration is in use (FUSEDRELU_CORE overrides it)
 	Supported []string // every path this CPU and build support, best last
 	CPU       string   // the processor's brand string
 	L1D       int      // data cache sizes in bytes, per core (L3: in all); 0 if unknown
@@ -209,10 +162,11 @@ type PathInfo struct {
 	F32, F64  Blocking
 }
 
-// Path reports the code path in use, the paths the machine supports and
-// the cache blocking derived from its caches.
+// Path reports the code path in use, the core class whose configuration
+// it uses, the paths the machine supports and the cache blocking derived
+// from its caches.
 func Path() PathInfo {
-	info := PathInfo{ISA: active.name, CPU: cpuName(), F32: blockingOf(active.b32, active.f32.mr, active.f32.nr), F64: blockingOf(active.b64, active.f64.mr, active.f64.nr)}
+	info := PathInfo{ISA: active.name, Core: string(core), CPU: cpuName(), F32: blockingOf(active.b32, active.f32.mr, active.f32.nr), F64: blockingOf(active.b64, active.f64.mr, active.f64.nr)}
 	info.L1D, info.L2, info.L3 = cacheSizes()
 	for _, p := range impls {
 		info.Supported = append(info.Supported, p.name)
@@ -225,8 +179,8 @@ func blockingOf(b blocking, mr, nr int) Blocking {
 }
 
 func (i PathInfo) String() string {
-	return fmt.Sprintf("path %s (supported: %s); f32 tile %d×%d, blocks MC=%d KC=%d NC=%d; f64 tile %d×%d, blocks MC=%d KC=%d NC=%d",
-		i.ISA, strings.Join(i.Supported, ", "),
+	return fmt.Sprintf("path %s (supported: %s), core %s; f32 tile %d×%d, blocks MC=%d KC=%d NC=%d; f64 tile %d×%d, blocks MC=%d KC=%d NC=%d",
+		i.ISA, strings.Join(i.Supported, ", "), i.Core,
 		i.F32.MR, i.F32.NR, i.F32.MC, i.F32.KC, i.F32.NC,
 		i.F64.MR, i.F64.NR, i.F64.MC, i.F64.KC, i.F64.NC)
 }

@@ -23,7 +23,7 @@ func TestAVX512PackDZB(t *testing.T) {
 	// The whole path's ops: the composition's db is its axpy, whose NaN
 	// meeting a NaN is the instruction's; the generic db[j] += v leaves
 	// that to the compiler, and it differs with -race.
-	o32, o64 := avx512Ops32(), avx512Ops64()
+	o32, o64 := avx512Path.f32, avx512Path.f64
 	testPackDZB(t, &o32)
 	testPackDZB(t, &o64)
 }
@@ -149,7 +149,7 @@ func sameMat[T Float](t *testing.T, name string, got, want *mat[T]) {
 //	go test -run '^$' -bench 'AVX512PackDZB' -cpu 1 -count 3
 func BenchmarkAVX512PackDZB(b *testing.B) {
 	gemmAVX512Impl(b)
-	o := avx512Ops32()
+	o := avx512Path.f32
 	two := o
 	two.packDZB = nil
 	for _, s := range [][2]int{{1024, 1024}, {256, 256}, {64, 256}} {

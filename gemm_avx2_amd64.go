@@ -27,37 +27,19 @@ import "unsafe"
 //     into a temporary tile, then tile.finish.
 //
 // B is a packed micro-panel (rows 64 bytes apart) or, for forward passes
-// and GEMMs of few rows (ops.directB, directWhole: see directB in
-// gemm.go), B where it lies, rows ldb apart, in whole tiles of nr columns
+// and GEMMs of few rows (directBWhole: see directB in
+// route.go), B where it lies, rows ldb apart, in whole tiles of nr columns
 // only (the tile has no masked loads).
 //
 // One assembly call computes the whole tiles of a column of the driver's
-// block: at most mc rows (clamped to 1024; 126 on the development
-// machine, 21 tiles) of t.kc ≤ kc steps (at most 1024), about 30 µs there,
-// bounded since assembly cannot be preempted.
+// block: at most mc rows (clamped to 1024) of t.kc ≤ kc steps (at most
+// 1024), tens of microseconds, bounded since assembly cannot be
+// preempted.
 
 const (
 	avx2MR32, avx2NR32 = 6, 16
 	avx2MR64, avx2NR64 = 6, 8
 )
-
-// setAVX2GEMM32 puts the AVX2 float32 register tile and its packers into o.
-func setAVX2GEMM32(o *ops[float32]) {
-	o.mr, o.nr, o.kernel = avx2MR32, avx2NR32, kernelAVX2[float32]
-	o.tall = true                         // a column of tiles a call
-	o.directB, o.directWhole = true, true // B where it lies, whole tiles of columns
-	o.packA, o.packB = packA6Via(packA6AVX2F32), packB64Via(packB64AVX2F32, packBTAVX2F32)
-	o.packBRows = packBRows64Via(packB64AVX2F32)
-}
-
-// setAVX2GEMM64 puts the AVX2 float64 register tile and its packers into o.
-func setAVX2GEMM64(o *ops[float64]) {
-	o.mr, o.nr, o.kernel = avx2MR64, avx2NR64, kernelAVX2[float64]
-	o.tall = true
-	o.directB, o.directWhole = true, true
-	o.packA, o.packB = packA6Via(packA6AVX2F64), packB64Via(packB64AVX2F64, packBTAVX2F64)
-	o.packBRows = packBRows64Via(packB64AVX2F64)
-}
 
 // asmEpilogue reports whether the assembly epilogues apply to t, a tile
 // of an nr-column kernel: whole rows, α = 1 and β ∈ {0, 1}.
@@ -85,10 +67,9 @@ func (t *tile[T]) fwdOutputs(m, nr int) (bias, z, r []T, bits []uint64, shift in
 
 // kernelAVX2 is the microkernel of both types: kernelGeneric
 // (kernels_generic.go) on a column of 6×16 (float32) or 6×8 (float64)
-// tiles (ops.tall): its whole tiles in one call of the assembly (a call
-// costs tens of nanoseconds of Go around it, against a tile of 0.4 µs at
-// kc = 256), the last partial tile, or every tile when the assembly
-// epilogues do not apply, by edgeAVX2.
+// tiles (callColumn): its whole tiles in one call of the assembly (the Go
+// around a call costs a fraction of a tile), the last partial tile, or
+// every tile when the assembly epilogues do not apply, by edgeAVX2.
 func kernelAVX2[T Float](t *tile[T]) {
 	const mr = 6 // avx2MR32 = avx2MR64
 	nr := avx2NR32
@@ -141,10 +122,9 @@ func kernelAVX2[T Float](t *tile[T]) {
 }
 
 // edgeAVX2 is kernelAVX2 on the other tiles: the product into a
-// temporary tile (of 4 rows when t.m ≤ 4: the last tile of M = 32 has 2
-// rows, and a whole tile for it took 15% of BenchmarkForward/f32/
-// 32x256x256 with FUSEDRELU_ISA=avx2), then the epilogue on its first
-// t.m rows.
+// temporary tile (of 4 rows when t.m ≤ 4, in 4/6 of a whole tile's time:
+// the last tile of M = 32 has 2 rows; TUNING.md), then the epilogue on
+// its first t.m rows.
 func edgeAVX2[T Float](t *tile[T], a, b []T, ldb, nr int) {
 	const mr = 6
 	var abs [mr * avx2NR32]T
@@ -188,10 +168,10 @@ func tileAVX2[T Float](a, b []T, ldb, kc int, c []T, ldc, beta, mt int) {
 	tileAVX2F64(asF64(a), asF64(b), kc, asF64(c), ldc, beta, ldb, mt)
 }
 
-// packA6Via returns packAGeneric (gemm.go) for mr = 6, with the whole
+// packA6Via returns packAGeneric (pack.go) for mr = 6, with the whole
 // 6-row panels of untransposed A packed by asm, the rest by Go. The
 // generic packer indexes a[] once per element, with a multiply and a
-// bounds check: it took 8% of a 1024³ forward pass, the asm 1-2%.
+// bounds check, several times slower (TUNING.md).
 // Transposed, a step's 6 values are contiguous in a, and a [6]T array
 // copy moves them.
 func packA6Via[T Float](asm func(dst, a []T, lda, kb int)) func(dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int) {
@@ -215,8 +195,7 @@ func packA6Via[T Float](asm func(dst, a []T, lda, kb int)) func(dst, a []T, lda 
 		}
 		if ip < mb && !trans {
 			// The last rows: the panel cleared, then row by row (packAGeneric
-			// goes step by step, with a clear of the padding at each: 2.9% of
-			// BenchmarkForward/f32/32x256x256 with FUSEDRELU_ISA=avx2).
+			// goes step by step, with a clear of the padding at each).
 			panel := dst[ip*kb : ip*kb+6*kb]
 			clear(panel)
 			for i := range mb - ip {
@@ -231,18 +210,16 @@ func packA6Via[T Float](asm func(dst, a []T, lda, kb int)) func(dst, a []T, lda 
 	}
 }
 
-// packB64Via returns packBGeneric (gemm.go) for rows of a micro-panel of
+// packB64Via returns packBGeneric (pack.go) for rows of a micro-panel of
 // 64 bytes (nr = 16 float32 or 8 float64), with the whole panels packed
 // by asm, the rest by Go. The generic packer copies a panel's row with
 // copy, a call to memmove per 64 bytes, a panel at a time: its reads
 // stride ldb through kb rows of b, which for ldb a multiple of 1 KiB all
-// fall in one set of L1; it took 8% of a 1024³ forward pass, the asm
-// about 1%. The asm for untransposed B copies a block of 8 rows into
-// every panel: 8 row streams advance 64 bytes at a time and the writes
-// are 512 contiguous bytes of a panel; a call moves at most 8 rows of nc
-// columns. Transposed, column j of a panel is a contiguous row of b: the
-// asm transposes 4×4 (float32) or 2×2 (float64) blocks, one panel a call
-// (its Go loop took 7% of a 1024³ backward pass).
+// fall in one set of L1 (TUNING.md). The asm for untransposed B copies a
+// block of 8 rows into every panel: 8 row streams advance 64 bytes at a
+// time and the writes are 512 contiguous bytes of a panel; a call moves
+// at most 8 rows of nc columns. Transposed, column j of a panel is a contiguous row of b: the
+// asm transposes 4×4 (float32) or 2×2 (float64) blocks, one panel a call.
 func packB64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int), asmT func(dst, b []T, ldb, kb int)) func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int) {
 	rows := packBRows64Via(asm)
 	return func(dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int) {
@@ -266,7 +243,7 @@ func packB64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int), asmT func(
 	}
 }
 
-// packBRows64Via returns packBRowsGeneric (gemm.go) with the whole
+// packBRows64Via returns packBRowsGeneric (pack.go) with the whole
 // 64-byte panels packed by asm (see packB64Via), 8 rows a call, and the
 // last partial panel by Go.
 func packBRows64Via[T Float](asm func(dst, b []T, ldb, kb, np, rows int)) func(dst, b []T, ldb, rows, nb, nr, panel int) {

@@ -12,8 +12,7 @@ import (
 // on it are checked against the generic path.
 func avx2GEMMImpl() *impl {
 	o32, o64 := genericOps[float32](), genericOps[float64]()
-	setAVX2GEMM32(&o32)
-	setAVX2GEMM64(&o64)
+	o32.gemmConfig, o64.gemmConfig = avx2GEMM32, avx2GEMM64
 	return newImpl("avx2gemm", o32, o64)
 }
 
@@ -275,7 +274,7 @@ func testTileProduct[T Float](t *testing.T, mr, nr int, prod func(a, b []T, kc i
 // partial, and 64-byte rows of B.
 func TestAVX2Pack(t *testing.T) {
 	needAVX2(t)
-	o32, o64 := avx2Ops32(), avx2Ops64()
+	o32, o64 := avx2Path.f32, avx2Path.f64
 	testAVX512Pack(t, &o32)
 	testAVX512Pack(t, &o64)
 }
@@ -326,7 +325,7 @@ func testTileR4[T Float](t *testing.T, nr int, whole func(a, b []T, kc int, c []
 	}
 }
 
-// TestAVX2TileTall: a column of tiles in one kernel call (ops.tall) is,
+// TestAVX2TileTall: a column of tiles in one kernel call (callColumn) is,
 // bit for bit, one call a tile: C, Z, R and the mask words, with whole and
 // partial last tiles, whole and partial columns, B packed and where it
 // lies, with and without bias, Z and mask, β = 0 and 1, α = 1 and not,

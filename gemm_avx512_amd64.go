@@ -5,69 +5,33 @@ package kernels
 import "unsafe"
 
 // The AVX-512 GEMM kernels: the register tile with the epilogues of
-// gemm.go's tile (the GEMM's C = AB + βC and the forward pass's fused
+// tile.go's tile (the GEMM's C = AB + βC and the forward pass's fused
 // bias, Z, mask bits and ReLU), and packers of A and B. The assembly is
 // generated into kernels_amd64.s by _gen/avx512*.go, the tile from its
 // shape (avx512Tile: element type, MR rows, NR vectors of B).
 //
 // Tiles: 16×16 for float32 and 16×8 for float64, one zmm of B per k step
-// and 16 accumulators, one a row. On this path's first target, AMD Zen 4
-// (AVX-512 on 256-bit units: one zmm FMA a cycle), every tile from 8×32 to
-// 16×16 and 12×32 runs at the FMA peak from L1-resident panels; 16 rows
-// leave no edge tiles at the batch sizes that matter (32, 64, 128, …), a
-// 16-wide B micro-panel of a given size in bytes has twice the k steps of
-// a 32-wide one, which halves the passes over C (cpu.go's kc), and a 16×16
-// block of A is a register transpose for the packer.
+// and 16 accumulators, one a row: at the FMA peak on a core with one zmm
+// FMA a cycle (TUNING.md); 16 rows leave no edge tiles at the batch sizes
+// that matter (32, 64, 128, …), a 16-wide B micro-panel of a given size in
+// bytes has twice the k steps of a 32-wide one, which halves the passes
+// over C (cpu.go's kc), and a 16×16 block of A is a register transpose
+// for the packer.
 const (
 	avx512MR32, avx512NR32 = 16, 16
 	avx512MR64, avx512NR64 = 16, 8
 )
 
-// setAVX512GEMM32 sets the GEMM kernels of an AVX-512 path (F, BW, VL, DQ).
-func setAVX512GEMM32(o *ops[float32]) {
-	o.mr, o.nr = avx512MR32, avx512NR32
-	o.kernel = kernelAVX512[float32]
-	o.tall = true    // a column of tiles a call
-	o.wide = true    // and several columns
-	o.directA = true // the tile reads A's rows lda apart
-	o.directB = true // the tile reads B ldb apart under the mask of its n columns
-	o.gemmNT = gemmNTAVX512F32
-	o.packA = packAAVX512F32
-	o.packB = packBAVX512F32
-	o.packBRows = func(dst, b []float32, ldb, rows, nb, nr, panel int) {
-		packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F32)
-	}
-	o.packDZB = packDZBAVX512(packDZBAVX512F32)
-}
-
-// setAVX512GEMM64 is setAVX512GEMM32 for float64.
-func setAVX512GEMM64(o *ops[float64]) {
-	o.mr, o.nr = avx512MR64, avx512NR64
-	o.kernel = kernelAVX512[float64]
-	o.tall = true
-	o.wide = true
-	o.directA = true
-	o.directB = true
-	o.packA = packAAVX512F64
-	o.packB = packBAVX512F64
-	o.packBRows = func(dst, b []float64, ldb, rows, nb, nr, panel int) {
-		packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F64)
-	}
-	o.packDZB = packDZBAVX512(packDZBAVX512F64)
-}
-
 // kernelAVX512 is the microkernel of both types: kernelGeneric
 // (kernels_generic.go) on a block of 16×nr tiles, nr one vector (16
 // float32 or 8 float64), B packed or (t.ldb ≠ 0, directB) where it lies.
-// The tiles of a column are run one after another (ops.tall), and the
-// columns of tiles one after another (ops.wide: t.n up to several nr), in
-// one call of the assembly: a call costs about 75 ns with the Go around
-// it (3.1% of a 32×256×256 forward pass of 16 calls, pprof), half a tile
-// of kc = 32 (dW from a batch of 32), and the next tile's first steps
-// overlap the last one's stores. A call's work stays bounded: the driver
-// gives it at most wideSteps tile steps, and a column of tiles at most mc
-// rows (clamped to 1024) of kc ≤ 1024 steps, on the development machine
-// 128 rows, about 40 µs.
+// The tiles of a column are run one after another, and the columns of
+// tiles one after another (callBlock: t.n up to several nr), in
+// one call of the assembly: a call with the Go around it costs as much as
+// half a small tile (TUNING.md), and the next tile's first steps overlap
+// the last one's stores. A call's work stays bounded: the driver gives it
+// at most wideSteps tile steps, and a column of tiles at most mc rows
+// (clamped to 1024) of kc ≤ 1024 steps.
 func kernelAVX512[T Float](t *tile[T]) {
 	const mr = 16
 	nr := avx512NR32
@@ -152,10 +116,8 @@ func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int,
 // block of fewer than 16 rows is copied, zero-padded, into scratch. Every
 // element is the packed route's sum, in the same order: one chain of
 // multiply-adds over p from 0, then C added. It reports false, computing
-// nothing, for the shapes it does not take.
-//
-// The packed route transposes W (k×n into n/16 panels) on every call:
-// 6.6% of a 32×256×256 backward and 3.4% of a 64×784×256 one (pprof).
+// nothing, for the shapes it does not take. It saves the packed route's
+// transposition of W (k×n into n/16 panels) on every call (TUNING.md).
 func gemmNTAVX512F32(m, n, k int, a []float32, lda int, w []float32, ldw int, c []float32, ldc int, beta float32, scratch *[]float32) bool {
 	if m <= 0 || n <= 0 || k <= 0 || k > 1024 || m > 16*directMaxTiles || beta != 0 && beta != 1 {
 		return false
@@ -276,7 +238,7 @@ func packAAVX512F64(dst, a []float64, lda int, trans bool, i0, p0, mb, kb, mr in
 // panel's nr columns in nr rows of b: a transposer packs whole panels,
 // one a call (float32: 16×16 blocks by AVX-512, the last steps by AVX2;
 // float64: AVX2's 2×2 blocks; every AVX-512 CPU has AVX2), Go the last
-// partial panel. In Go it took 35% of a 64×784×256 backward pass.
+// partial panel (TUNING.md: in Go it dominated a small backward pass).
 func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr int, rows func(dst, b []T, ldb, rows, nb, panel int), cols func(dst, b []T, ldb, kb int)) {
 	if kb == 0 {
 		packBGeneric(dst, b, ldb, trans, p0, j0, kb, nb, nr)
@@ -296,7 +258,7 @@ func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr in
 	}
 }
 
-// packBRowsAVX512 is packBRowsGeneric (gemm.go) for nr one vector, by the
+// packBRowsAVX512 is packBRowsGeneric (pack.go) for nr one vector, by the
 // assembly, 64 rows a call to bound its work.
 func packBRowsAVX512[T Float](dst, b []T, ldb, rows, nb, nr, panel int, asm func(dst, b []T, ldb, rows, nb, panel int)) {
 	if rows == 0 || nb == 0 {

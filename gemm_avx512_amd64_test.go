@@ -22,8 +22,7 @@ func gemmAVX512Impl(t testing.TB) *impl {
 		t.Skip("no AVX-512 F/BW/VL/DQ")
 	}
 	o32, o64 := genericOps[float32](), genericOps[float64]()
-	setAVX512GEMM32(&o32)
-	setAVX512GEMM64(&o64)
+	o32.gemmConfig, o64.gemmConfig = avx512GEMM32, avx512GEMM64
 	return newImpl("avx512-gemm", o32, o64)
 }
 
@@ -601,7 +600,7 @@ func (o *tileOuts[T]) same(t *testing.T, name, how string, want *tileOuts[T]) {
 	}
 }
 
-// A wide call (ops.wide: several columns of tiles) is, bit for bit, one
+// A wide call (callBlock: several columns of tiles) is, bit for bit, one
 // call a column of tiles, and A read where it lies (tile.lda, ops.directA)
 // the packed A: C, Z, R and the mask words (those of other columns and
 // rows untouched), for columns that start inside a mask word and cross

@@ -24,7 +24,7 @@ package kernels
 // One assembly call computes one tile: t.kc ≤ kc of the blocking (at most
 // 512), microseconds at most, since assembly cannot be preempted.
 //
-// The rows route (runRows in gemm.go: fewer rows than a tile, or short
+// The rows route (runRows in rows.go: fewer rows than a tile, or short
 // sums) runs on axpy and dot, which have NEON loops too, and the packers
 // are Go written for these tiles (packANEON, packB8).
 
@@ -32,22 +32,6 @@ const (
 	neonMR32, neonNR32 = 12, 8
 	neonMR64, neonNR64 = 6, 8
 )
-
-// setNEONGEMM32 puts the NEON float32 register tile, its packers and the
-// rows route's vector loops into o.
-func setNEONGEMM32(o *ops[float32]) {
-	o.mr, o.nr, o.kernel = neonMR32, neonNR32, kernelNEON[float32]
-	o.packA, o.packB = packANEON[float32], packB8[float32]
-	o.axpy, o.dot = axpyNEONF32, dotNEONF32
-}
-
-// setNEONGEMM64 puts the NEON float64 register tile, its packers and the
-// rows route's vector loops into o.
-func setNEONGEMM64(o *ops[float64]) {
-	o.mr, o.nr, o.kernel = neonMR64, neonNR64, kernelNEON[float64]
-	o.packA, o.packB = packANEON[float64], packB8[float64]
-	o.axpy, o.dot = axpyNEONF64, dotNEONF64
-}
 
 // kernelNEON is the microkernel of both types: kernelGeneric
 // (kernels_generic.go) on a 12×8 (float32) or 6×8 (float64) tile. A row
@@ -110,7 +94,7 @@ func tileNEON[T Float](a, b []T, kc int, cin []T, ldcin int, r []T, ldr, m int) 
 	tileNEONF64(asF64(a), asF64(b), kc, asF64(cin), ldcin, asF64(r), ldr, m)
 }
 
-// packANEON is packAGeneric (gemm.go) in whole panels of mr rows, the
+// packANEON is packAGeneric (pack.go) in whole panels of mr rows, the
 // last partial one by packAGeneric. Transposed, a step's mr values are
 // contiguous in a and are copied as one slice; untransposed, each of the
 // panel's rows is a slice whose bounds are checked once, scattered to
@@ -139,7 +123,7 @@ func packANEON[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int)
 	}
 }
 
-// packB8 is packBGeneric (gemm.go) for nr = 8: whole panels here, the
+// packB8 is packBGeneric (pack.go) for nr = 8: whole panels here, the
 // last partial one by packBGeneric. A row of a panel is an [8]T array
 // copy (32 or 64 bytes, inline loads and stores rather than a call to
 // memmove), and untransposed b is read a block of 8 rows at a time, each

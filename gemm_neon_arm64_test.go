@@ -13,10 +13,7 @@ import (
 // GEMM, forward and backward drivers on it are checked against the
 // generic path.
 func neonGEMMImpl() *impl {
-	o32, o64 := neonOps32(), neonOps64()
-	setNEONGEMM32(&o32)
-	setNEONGEMM64(&o64)
-	return newImpl("neongemm", o32, o64)
+	return newImpl("neongemm", neonPath.f32, neonPath.f64)
 }
 
 // TestNEONGEMM runs the differential suites of kernels_test.go (tile

@@ -96,12 +96,12 @@ func sweepSmall(t *testing.T, p *impl, sweep func(t *testing.T, ms, ns, ks []int
 }
 
 // packedB returns a copy of p whose tiles always read B packed: the
-// route that a path with ops.directB takes only for jobs of more than
+// route that a path with a directB rule takes only for jobs of more than
 // directMaxTiles row tiles (or transposed B).
 func packedB(p *impl) *impl {
 	q := *p
 	q.name = p.name + "/packedB"
-	q.f32.directB, q.f64.directB = false, false
+	q.f32.directB, q.f64.directB = directBNone, directBNone
 	return &q
 }
 

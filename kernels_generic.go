@@ -7,19 +7,28 @@ package kernels
 
 func genericOps[T Float]() ops[T] {
 	return ops[T]{
-		relu:         reluGeneric[T],
-		stepMask:     stepMaskGeneric[T],
-		stepGrad:     stepGradGeneric[T],
-		stepGradMask: stepGradMaskGeneric[T],
-		mr:           genericMR,
-		nr:           genericNR,
-		kernel:       kernelGeneric[T],
-		packA:        packAGeneric[T],
-		packB:        packBGeneric[T],
-		packBRows:    packBRowsGeneric[T],
-		axpy:         axpyGeneric[T],
-		dot:          dotGeneric[T],
-		adam:         adamGeneric[T],
+		elementwise: elementwise[T]{
+			relu:         reluGeneric[T],
+			stepMask:     stepMaskGeneric[T],
+			stepGrad:     stepGradGeneric[T],
+			stepGradMask: stepGradMaskGeneric[T],
+			adam:         adamGeneric[T],
+		},
+		gemmConfig: gemmConfig[T]{
+			mr:        genericMR,
+			nr:        genericNR,
+			kernel:    kernelGeneric[T],
+			calls:     callTile,
+			limits:    defaultLimits,
+			blocks:    blockSizes,
+			packA:     packAGeneric[T],
+			packB:     packBGeneric[T],
+			packBRows: packBRowsGeneric[T],
+		},
+		rowsKernels: rowsKernels[T]{
+			axpy: axpyGeneric[T],
+			dot:  dotGeneric[T],
+		},
 	}
 }
 

@@ -657,7 +657,7 @@ func testGEMMTyped[T Float](t *testing.T, p *impl) {
 	t.Run("packedB", func(t *testing.T) {
 		// A path that reads small jobs' B unpacked (directB) packs it for
 		// the others: that route on the same sweeps.
-		if !opsFor[T](p).directB {
+		if opsFor[T](p).directB == directBNone {
 			t.Skip("B is always packed on this path")
 		}
 		q := packedB(p)
@@ -772,7 +772,7 @@ func testForwardTyped[T Float](t *testing.T, p *impl) {
 		sweepSmall(t, p, sweepForward[T], smallSizes[T], 12)
 	})
 	t.Run("packedB", func(t *testing.T) {
-		if !opsFor[T](p).directB {
+		if opsFor[T](p).directB == directBNone {
 			t.Skip("B is always packed on this path")
 		}
 		q := packedB(p)

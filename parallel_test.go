@@ -1,6 +1,6 @@
 package kernels
 
-// Tests of the parallel kernels (parallel.go and the split in gemm.go):
+// Tests of the parallel kernels (pool.go, threads.go and the split in loops.go):
 // the same bits for 1, 2, 3 and 7 threads on every path, concurrent calls
 // from many goroutines (run under -race by CI), no goroutine leaks, panics
 // in workers raised in the caller, no allocations in steady state; and the
@@ -698,7 +698,7 @@ func benchBackwardThreads[T Float](b *testing.B, m, k, n, threads int, packed bo
 // BenchmarkThreshold measures where a second thread starts to pay: the
 // forward pass, f32, on square shapes s×s×s (the packed tiles) and on
 // batches of one (1×s×s, the rows route), on 1 and 2 threads with the
-// threshold off. It chose parallelMinTime (parallel.go):
+// threshold off. It chose parallelMinTime (threads.go):
 //
 //	go test -c -o k.test && for isa in avx512 generic; do
 //	  FUSEDRELU_ISA=$isa ./k.test -test.run '^$' -test.bench Threshold -test.benchtime 0.1s -test.count 3

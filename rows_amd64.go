@@ -4,7 +4,7 @@ package kernels
 
 import "unsafe"
 
-// The vector loops of the rows route (runRows in gemm.go), in AVX-512 and
+// The vector loops of the rows route (runRows in rows.go), in AVX-512 and
 // AVX2+FMA assembly (kernels_amd64.s), and their Go wrappers:
 //
 //	axpy(dst, α, x)                 dst[i] += α·x[i]
@@ -32,9 +32,8 @@ import "unsafe"
 // batch: rows of the outer products): the assembly takes dst's bits ANDed
 // with a keep mask (all ones for axpy, zeros for axpyZ), so that one pass
 // over dst does what clear(dst) and an axpy did in two, each bound by the
-// stores (BenchmarkRowsStart: a 1024×1024 dW from a batch of one 105 µs
-// with clear, 60 without). fma(α, x, +0) is the bits of clear then axpy,
-// −0 products included (−0 + +0 = +0).
+// stores (BenchmarkRowsStart, TUNING.md). fma(α, x, +0) is the bits of
+// clear then axpy, −0 products included (−0 + +0 = +0).
 //
 // So the assembly takes any length: it does the tail of less than a
 // vector with masked loads and stores, which neither read nor write the
@@ -58,35 +57,6 @@ func rowsVecLen[T Float]() int {
 // keepDst and zeroDst are the keep masks of the axpy and axpy4
 // assembly: dst as it is, or as +0s.
 const keepDst, zeroDst = -1, 0
-
-// setAVX512Rows32 puts the AVX-512 axpy, axpy4 (and their Z forms) and
-// dot into o.
-func setAVX512Rows32(o *ops[float32]) {
-	o.axpy, o.axpyZ = axpyVia(axpyAsmAVX512F32, keepDst), axpyVia(axpyAsmAVX512F32, zeroDst)
-	o.axpy4, o.axpy4Z = axpy4AVX512F32, axpy4Via(axpy4AsmAVX512F32, zeroDst)
-	o.dot = dotVia(dotAsmAVX512F32)
-}
-
-// setAVX512Rows64 is setAVX512Rows32 for float64.
-func setAVX512Rows64(o *ops[float64]) {
-	o.axpy, o.axpyZ = axpyVia(axpyAsmAVX512F64, keepDst), axpyVia(axpyAsmAVX512F64, zeroDst)
-	o.axpy4, o.axpy4Z = axpy4AVX512F64, axpy4Via(axpy4AsmAVX512F64, zeroDst)
-	o.dot = dotVia(dotAsmAVX512F64)
-}
-
-// setAVX2Rows32 is setAVX512Rows32 with the AVX2+FMA assembly.
-func setAVX2Rows32(o *ops[float32]) {
-	o.axpy, o.axpyZ = axpyVia(axpyAsmAVX2F32, keepDst), axpyVia(axpyAsmAVX2F32, zeroDst)
-	o.axpy4, o.axpy4Z = axpy4AVX2F32, axpy4Via(axpy4AsmAVX2F32, zeroDst)
-	o.dot = dotVia(dotAsmAVX2F32)
-}
-
-// setAVX2Rows64 is setAVX512Rows64 with the AVX2+FMA assembly.
-func setAVX2Rows64(o *ops[float64]) {
-	o.axpy, o.axpyZ = axpyVia(axpyAsmAVX2F64, keepDst), axpyVia(axpyAsmAVX2F64, zeroDst)
-	o.axpy4, o.axpy4Z = axpy4AVX2F64, axpy4Via(axpy4AsmAVX2F64, zeroDst)
-	o.dot = dotVia(dotAsmAVX2F64)
-}
 
 // ---- the wrappers ----------------------------------------------------------
 //

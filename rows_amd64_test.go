@@ -35,23 +35,23 @@ func rowsKits[T Float]() []rowsKit[T] {
 	if is32[T]() {
 		if hasAVX2 {
 			o := genericOps[float32]()
-			setAVX2Rows32(&o)
+			o.rowsKernels = avx2Rows32
 			ks = append(ks, rowsKit[float32]{"avx2", 8, o.axpy, axpy4AVX2F32, o.dot, o.axpyZ, o.axpy4Z})
 		}
 		if hasAVX512 {
 			o := genericOps[float32]()
-			setAVX512Rows32(&o)
+			o.rowsKernels = avx512Rows32
 			ks = append(ks, rowsKit[float32]{"avx512", 16, o.axpy, axpy4AVX512F32, o.dot, o.axpyZ, o.axpy4Z})
 		}
 	} else {
 		if hasAVX2 {
 			o := genericOps[float64]()
-			setAVX2Rows64(&o)
+			o.rowsKernels = avx2Rows64
 			ks = append(ks, rowsKit[float64]{"avx2", 4, o.axpy, axpy4AVX2F64, o.dot, o.axpyZ, o.axpy4Z})
 		}
 		if hasAVX512 {
 			o := genericOps[float64]()
-			setAVX512Rows64(&o)
+			o.rowsKernels = avx512Rows64
 			ks = append(ks, rowsKit[float64]{"avx512", 8, o.axpy, axpy4AVX512F64, o.dot, o.axpyZ, o.axpy4Z})
 		}
 	}
@@ -742,8 +742,8 @@ func BenchmarkRowsStart(b *testing.B) {
 
 // BenchmarkRowsForward runs the fused forward pass of a batch of one,
 // 1×1024×1024 (bias, R and the mask), which takes the rows route, on each
-// path as it is ("as-is") and with this file's axpy and dot put in by the
-// setters ("rows"), in GFLOPS. Run it single threaded:
+// path as it is ("as-is") and with the table's rows kernels put in
+// ("rows"), in GFLOPS. Run it single threaded:
 //
 //	go test -run '^$' -bench RowsForward -cpu 1
 func BenchmarkRowsForward(b *testing.B) {
@@ -752,11 +752,9 @@ func BenchmarkRowsForward(b *testing.B) {
 		q := *p
 		switch p.name {
 		case "avx2":
-			setAVX2Rows32(&q.f32)
-			setAVX2Rows64(&q.f64)
+			q.f32.rowsKernels, q.f64.rowsKernels = avx2Rows32, avx2Rows64
 		case "avx512":
-			setAVX512Rows32(&q.f32)
-			setAVX512Rows64(&q.f64)
+			q.f32.rowsKernels, q.f64.rowsKernels = avx512Rows32, avx512Rows64
 		default:
 			continue
 		}

@@ -1,0 +1,137 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+// The table entries of the amd64 assembly paths (see config.go): each
+// kernel is a Go wrapper around the assembly of its ISA and type; what an
+// entry leaves out is the generic code's (withDefaults).
+
+// avx2Path is the AVX2+FMA path: 6×16 (float32) and 6×8 (float64) tiles
+// a column a call, reading B in place for whole tiles of columns
+// (gemm_avx2_amd64.go).
+var avx2Path = pathConfig{
+	name: "avx2",
+	f32: ops[float32]{
+		elementwise: elementwise[float32]{
+			relu:         reluVia(reluAVX2F32, 8),
+			stepMask:     stepMaskVia(stepMaskAVX2F32),
+			stepGrad:     stepGradVia(stepGradAVX2F32, 8, chunkLen[float32]()),
+			stepGradMask: stepGradMaskVia(stepGradMaskAVX2F32),
+			adam:         adamVia(adamAVX2F32, 8, chunkLen[float32]()),
+		},
+		gemmConfig:  avx2GEMM32,
+		rowsKernels: avx2Rows32,
+	},
+	f64: ops[float64]{
+		elementwise: elementwise[float64]{
+			relu:         reluVia(reluAVX2F64, 4),
+			stepMask:     stepMaskVia(stepMaskAVX2F64),
+			stepGrad:     stepGradVia(stepGradAVX2F64, 4, chunkLen[float64]()),
+			stepGradMask: stepGradMaskVia(stepGradMaskAVX2F64),
+			adam:         adamVia(adamAVX2F64, 4, chunkLen[float64]()),
+		},
+		gemmConfig:  avx2GEMM64,
+		rowsKernels: avx2Rows64,
+	},
+}
+
+var (
+	avx2GEMM32 = gemmConfig[float32]{
+		mr: avx2MR32, nr: avx2NR32, kernel: kernelAVX2[float32],
+		calls:   callColumn,
+		directB: directBWhole,
+		limits:  defaultLimits,
+		blocks:  blockSizes,
+		packA:   packA6Via(packA6AVX2F32), packB: packB64Via(packB64AVX2F32, packBTAVX2F32),
+		packBRows: packBRows64Via(packB64AVX2F32),
+	}
+	avx2GEMM64 = gemmConfig[float64]{
+		mr: avx2MR64, nr: avx2NR64, kernel: kernelAVX2[float64],
+		calls:   callColumn,
+		directB: directBWhole,
+		limits:  defaultLimits,
+		blocks:  blockSizes,
+		packA:   packA6Via(packA6AVX2F64), packB: packB64Via(packB64AVX2F64, packBTAVX2F64),
+		packBRows: packBRows64Via(packB64AVX2F64),
+	}
+	avx2Rows32 = rowsKernels[float32]{
+		axpy: axpyVia(axpyAsmAVX2F32, keepDst), axpyZ: axpyVia(axpyAsmAVX2F32, zeroDst),
+		axpy4: axpy4AVX2F32, axpy4Z: axpy4Via(axpy4AsmAVX2F32, zeroDst),
+		dot: dotVia(dotAsmAVX2F32),
+	}
+	avx2Rows64 = rowsKernels[float64]{
+		axpy: axpyVia(axpyAsmAVX2F64, keepDst), axpyZ: axpyVia(axpyAsmAVX2F64, zeroDst),
+		axpy4: axpy4AVX2F64, axpy4Z: axpy4Via(axpy4AsmAVX2F64, zeroDst),
+		dot: dotVia(dotAsmAVX2F64),
+	}
+)
+
+// avx512Path is the AVX-512 (F, BW, VL, DQ) path: 16×16 (float32) and
+// 16×8 (float64) tiles, a block of columns of tiles a call, reading A and
+// B in place (gemm_avx512_amd64.go), the one-pass dZ packer of B
+// (dzpack_amd64.go) and, for float32, dX with W in place (gemmNT).
+var avx512Path = pathConfig{
+	name: "avx512",
+	f32: ops[float32]{
+		elementwise: elementwise[float32]{
+			relu:         reluVia(reluAVX512F32, 16),
+			stepMask:     stepMaskVia(stepMaskAVX512F32),
+			stepGrad:     stepGradVia(stepGradAVX512F32, 16, chunkLen[float32]()),
+			stepGradMask: stepGradMaskVia(stepGradMaskAVX512F32),
+			adam:         adamVia(adamAVX512F32, 16, chunkLen[float32]()),
+		},
+		gemmConfig:  avx512GEMM32,
+		rowsKernels: avx512Rows32,
+	},
+	f64: ops[float64]{
+		elementwise: elementwise[float64]{
+			relu:         reluVia(reluAVX512F64, 8),
+			stepMask:     stepMaskVia(stepMaskAVX512F64),
+			stepGrad:     stepGradVia(stepGradAVX512F64, 8, chunkLen[float64]()),
+			stepGradMask: stepGradMaskVia(stepGradMaskAVX512F64),
+			adam:         adamVia(adamAVX512F64, 8, chunkLen[float64]()),
+		},
+		gemmConfig:  avx512GEMM64,
+		rowsKernels: avx512Rows64,
+	},
+}
+
+var (
+	avx512GEMM32 = gemmConfig[float32]{
+		mr: avx512MR32, nr: avx512NR32, kernel: kernelAVX512[float32],
+		calls:   callBlock,
+		directA: true,          // the tile reads A's rows lda apart
+		directB: directBMasked, // and B's ldb apart under the mask of its n columns
+		limits:  defaultLimits,
+		blocks:  blockSizes,
+		packA:   packAAVX512F32, packB: packBAVX512F32,
+		packBRows: func(dst, b []float32, ldb, rows, nb, nr, panel int) {
+			packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F32)
+		},
+		packDZB: packDZBAVX512(packDZBAVX512F32),
+		gemmNT:  gemmNTAVX512F32,
+	}
+	avx512GEMM64 = gemmConfig[float64]{
+		mr: avx512MR64, nr: avx512NR64, kernel: kernelAVX512[float64],
+		calls:   callBlock,
+		directA: true,
+		directB: directBMasked,
+		limits:  defaultLimits,
+		blocks:  blockSizes,
+		packA:   packAAVX512F64, packB: packBAVX512F64,
+		packBRows: func(dst, b []float64, ldb, rows, nb, nr, panel int) {
+			packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F64)
+		},
+		packDZB: packDZBAVX512(packDZBAVX512F64),
+	}
+	avx512Rows32 = rowsKernels[float32]{
+		axpy: axpyVia(axpyAsmAVX512F32, keepDst), axpyZ: axpyVia(axpyAsmAVX512F32, zeroDst),
+		axpy4: axpy4AVX512F32, axpy4Z: axpy4Via(axpy4AsmAVX512F32, zeroDst),
+		dot: dotVia(dotAsmAVX512F32),
+	}
+	avx512Rows64 = rowsKernels[float64]{
+		axpy: axpyVia(axpyAsmAVX512F64, keepDst), axpyZ: axpyVia(axpyAsmAVX512F64, zeroDst),
+		axpy4: axpy4AVX512F64, axpy4Z: axpy4Via(axpy4AsmAVX512F64, zeroDst),
+		dot: dotVia(dotAsmAVX512F64),
+	}
+)

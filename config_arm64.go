@@ -1,0 +1,46 @@
+//go:build arm64 && gc && !purego
+
+package kernels
+
+// The table entry of the arm64 assembly path (see config.go).
+
+// neonPath is the NEON path: 12×8 (float32) and 6×8 (float64) tiles, one
+// a call (gemm_neon_arm64.go), with Go packers written for them and NEON
+// loops for the elementwise kernels, Adam, axpy and dot.
+var neonPath = pathConfig{
+	name: "neon",
+	f32: ops[float32]{
+		elementwise: elementwise[float32]{
+			relu:         reluVia(reluNEON32, 16),
+			stepMask:     stepMaskVia(stepMaskNEON32),
+			stepGrad:     stepGradVia(stepGradNEON32, 16, chunkLen[float32]()/2), // two inputs
+			stepGradMask: stepGradMaskVia(stepGradMaskNEON32),
+			adam:         adamVia(adamNEON32, 4, chunkLen[float32]()),
+		},
+		gemmConfig: gemmConfig[float32]{
+			mr: neonMR32, nr: neonNR32, kernel: kernelNEON[float32],
+			calls:  callTile,
+			limits: defaultLimits,
+			blocks: blockSizes,
+			packA:  packANEON[float32], packB: packB8[float32],
+		},
+		rowsKernels: rowsKernels[float32]{axpy: axpyNEONF32, dot: dotNEONF32},
+	},
+	f64: ops[float64]{
+		elementwise: elementwise[float64]{
+			relu:         reluVia(reluNEON64, 8),
+			stepMask:     stepMaskVia(stepMaskNEON64),
+			stepGrad:     stepGradVia(stepGradNEON64, 8, chunkLen[float64]()/2),
+			stepGradMask: stepGradMaskVia(stepGradMaskNEON64),
+			adam:         adamVia(adamNEON64, 2, chunkLen[float64]()),
+		},
+		gemmConfig: gemmConfig[float64]{
+			mr: neonMR64, nr: neonNR64, kernel: kernelNEON[float64],
+			calls:  callTile,
+			limits: defaultLimits,
+			blocks: blockSizes,
+			packA:  packANEON[float64], packB: packB8[float64],
+		},
+		rowsKernels: rowsKernels[float64]{axpy: axpyNEONF64, dot: dotNEONF64},
+	},
+}

@@ -1,0 +1,167 @@
+package kernels
+
+// Building dZ = dR ⊙ [Z ≥ 0] for the backward GEMMs: the source rows,
+// the dZ packers of A and B, and the visit that sums db and writes dZ.
+
+// dzSource builds dZ = dR ⊙ [Z ≥ 0] from dR and either Z or the mask bits,
+// for the packers of the backward GEMMs. On the visit that sees each
+// element once, they also add dZ into db and write it to dz.
+type dzSource[T Float] struct {
+	o      *ops[T] // its stepGrad and stepGradMask build the rows
+	dr     []T
+	lddr   int
+	z      []T // nil: use bits
+	ldz    int
+	bits   []uint64
+	stride int
+	db     []T // nil: not wanted
+	dz     []T // nil: not wanted
+	lddz   int
+}
+
+// at returns dZ(i, j): a select, never a multiply.
+func (s *dzSource[T]) at(i, j int) T {
+	if s.z != nil {
+		if s.z[i*s.ldz+j] < 0 {
+			return 0
+		}
+	} else if s.bits[i*s.stride+j/64]>>(j%64)&1 == 0 {
+		return 0
+	}
+	return s.dr[i*s.lddr+j]
+}
+
+// row computes dZ(i, j0 … j0+len(out)−1) into out, with the path's
+// elementwise kernels (the selects of at); on the visit it adds the values
+// into db and writes them to dz.
+func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
+	n := len(out)
+	dr := s.dr[i*s.lddr+j0 : i*s.lddr+j0+n]
+	if s.z != nil {
+		z := s.z[i*s.ldz+j0 : i*s.ldz+j0+n]
+		if raceEnabled {
+			raceRead(dr)
+			raceRead(z)
+			raceWrite(out)
+		}
+		s.o.stepGrad(out, dr, z)
+	} else {
+		// Up to a mask word by at, then whole words and the rest by
+		// stepGradMask.
+		h := min(n, (64-j0%64)%64)
+		for j := range h {
+			out[j] = s.at(i, j0+j)
+		}
+		if h < n {
+			w := i*s.stride + (j0+h)/64
+			bits := s.bits[w : w+MaskWords(n-h)]
+			if raceEnabled {
+				raceRead(dr[h:])
+				raceRead(bits)
+				raceWrite(out[h:])
+			}
+			s.o.stepGradMask(out[h:], dr[h:], bits)
+		}
+	}
+	if !visit {
+		return
+	}
+	if s.db != nil {
+		// db += out, by the path's axpy: a multiply-add by 1 rounds as
+		// the add does, and NaNs of db take precedence as in db[j] += v.
+		db := s.db[j0 : j0+len(out)]
+		if raceEnabled {
+			raceRead(out)
+			raceWrite(db)
+		}
+		s.o.axpy(db, 1, out)
+	}
+	if s.dz != nil {
+		copy(s.dz[i*s.lddz+j0:], out)
+	}
+}
+
+// visitPart is a participant's part of visitDZ.
+func (w *work[T]) visitPart(s *scratch[T]) {
+	j := &w.job
+	chunk := rowsChunk(w.bl)
+	grow(&s.acc, min(chunk, j.n))
+	for it := w.grab(); it < ceilDiv(j.n, chunk); it = w.grab() {
+		jc := it * chunk
+		out := grow(&s.acc, min(chunk, j.n-jc))
+		for i := range j.m {
+			j.src.row(out, i, jc, true)
+		}
+	}
+}
+
+// The dZ packers build dZ a few rows at a time into scratch with the
+// path's step kernels (dzSource.row: the visit adds them into db in row
+// order), then pack those rows with the path's packers: both steps in
+// assembly where the path has it, rather than scattering each element
+// into the panels in Go (TUNING.md).
+
+// dzBRows and dzBElems bound packBdZ's scratch: up to 16 rows at a time,
+// of at most 16 Ki elements in all (64 KiB of float32, in L2).
+const dzBRows, dzBElems = 16, 1 << 14
+
+// packAdZ packs dZ(i0 … i0+mb−1, p0 … p0+kb−1) as packAGeneric packs A,
+// building dZ a micro-panel of rows at a time into blk (mr·kb elements).
+func packAdZ[T Float](o *ops[T], dst []T, s *dzSource[T], i0, p0, mb, kb, mr int, blk []T, visit bool) {
+	blk = blk[:mr*kb]
+	for ip := 0; ip < mb; ip += mr {
+		rows := min(mr, mb-ip)
+		for q := range rows {
+			s.row(blk[q*kb:(q+1)*kb], i0+ip+q, p0, visit)
+		}
+		panel := dst[ip*kb : (ip+mr)*kb]
+		if raceEnabled {
+			raceRead(blk[:rows*kb])
+			raceWrite(panel)
+		}
+		o.packA(panel, blk, kb, false, 0, 0, rows, kb, mr)
+	}
+}
+
+// packBdZ packs dZ(p0 … p0+kb−1, j0 … j0+nb−1) as packBGeneric packs B,
+// building dZ len(blk)/nb rows at a time into blk.
+func packBdZ[T Float](o *ops[T], dst []T, s *dzSource[T], p0, j0, kb, nb, nr int, blk []T, visit bool) {
+	if o.packDZB != nil && s.z == nil && j0%64 == 0 && kb > 0 {
+		// In one pass (ops.packDZB); the mask words of column j0 on.
+		dr := s.dr[p0*s.lddr+j0:]
+		bits := s.bits[p0*s.stride+j0/64:]
+		var db, dz []T
+		if visit && s.db != nil {
+			db = s.db[j0 : j0+nb]
+		}
+		if visit && s.dz != nil {
+			dz = s.dz[p0*s.lddz+j0:]
+		}
+		if raceEnabled {
+			raceOperand(dr, s.lddr, false, 0, 0, kb, nb)
+			raceOperand(bits, s.stride, false, 0, 0, kb, MaskWords(nb))
+			raceWrite(dst[:ceilDiv(nb, nr)*nr*kb])
+			raceRead(db)
+			raceWrite(db)
+			if dz != nil {
+				for p := range kb {
+					raceWrite(dz[p*s.lddz : p*s.lddz+nb])
+				}
+			}
+		}
+		o.packDZB(dst, dr, s.lddr, bits, s.stride, db, dz, s.lddz, kb, nb, nr, nr*kb)
+		return
+	}
+	r := len(blk) / nb
+	for p := 0; p < kb; p += r {
+		n := min(r, kb-p)
+		for q := range n {
+			s.row(blk[q*nb:(q+1)*nb], p0+p+q, j0, visit)
+		}
+		if raceEnabled {
+			raceRead(blk[:n*nb])
+			raceWrite(dst[p*nr:])
+		}
+		o.packBRows(dst[p*nr:], blk[:n*nb], nb, n, nb, nr, nr*kb)
+	}
+}

@@ -1,0 +1,82 @@
+package kernels
+
+// The route rules: which jobs take the rows route, which read A or B in
+// place rather than packed, and how many threads a job gets.
+
+import "unsafe"
+
+// smallK is the longest sum that runRows computes rather than the tiles.
+const smallK = 8
+
+// rowsChunk is the width of runRows's column chunks: whole mask words,
+// and a fixed split of the columns whatever the thread count. Wide (up to
+// 1024 columns), so that B streams through in long runs the hardware
+// prefetchers keep up with (TUNING.md); the chunk's row of C, 4 or 8 KiB,
+// stays in L1.
+func rowsChunk(bl blocking) int { return min(max(bl.nc&^63, 64), 1024) }
+
+// directMaxTiles is the most row tiles (rows/mr) for which the tiles of
+// a job read an untransposed B where it lies (ldb apart) rather than
+// packed: packing copies all of B once, and pays when many row tiles
+// reuse each packed panel; with few, the copy costs more than the strided
+// reads it saves. Measured with BenchmarkDirectB (bench_test.go; figures
+// in TUNING.md).
+const directMaxTiles = 16
+
+// directB reports whether a job's tiles read op(B) unpacked.
+func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
+	tiles := ceilDiv(j.m, o.mr)
+	if j.b.prepacked || j.b.dz || j.b.trans || j.k == 0 || tiles > o.limits.directMaxTiles {
+		return false
+	}
+	switch o.directB {
+	case directBMasked:
+		return true
+	case directBWhole:
+		// The AVX2 tile (no masked loads): whole tiles of columns only,
+		// and rows of B 4 KiB or more apart only for one or two row
+		// tiles: their micro-panels of B (a line a row) fall in few sets
+		// of L1 and L2 and are read again from further out for every row
+		// tile (BenchmarkDirectB, TUNING.md).
+		var z T
+		return j.n%o.nr == 0 && !(j.b.ld*int(unsafe.Sizeof(z)) >= 4096 && tiles > 2)
+	}
+	return false
+}
+
+// directA reports whether the tiles of a job read an untransposed A where
+// it lies (ops.directA, tile.lda) rather than packed, for its blocks of
+// whole row tiles: packing A costs a pass over it for the few column
+// tiles that use each block, while the tile broadcasts a row's value from
+// the row wherever it is, as fast while the mr rows of a tile spread over
+// L1's sets, that is unless they are a multiple of 2 KiB apart (4 KiB:
+// all in one set of 8 ways). It wins up to N = 1024 and ties there
+// (TUNING.md).
+func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
+	var z T
+	return o.directA && !j.a.dz && !j.a.trans && j.k > 0 && j.n <= o.limits.directMaxACols &&
+		j.a.ld*int(unsafe.Sizeof(z))%2048 != 0
+}
+
+// directMaxACols is the widest job whose A is read where it lies.
+const directMaxACols = 1024
+
+// onRows reports whether a job takes the rows route (runRows) rather than
+// the packed tiles.
+func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
+	return !j.b.prepacked && (j.m < o.mr || j.k <= o.limits.smallK)
+}
+
+// planThreads returns the number of threads a job gets when its call
+// allows threads: see jobThreads.
+func planThreads[T Float](o *ops[T], bl blocking, j *gemmJob[T], threads int) int {
+	m, n, k := j.m, j.n, j.k
+	if threads <= 1 || m == 0 || n == 0 || !j.fwd && (k == 0 || j.alpha == 0) {
+		return 1
+	}
+	items, rows := ceilDiv(m, o.mr)*ceilDiv(n, 64), onRows(o, j)
+	if rows {
+		items = ceilDiv(n, rowsChunk(bl)) * m
+	}
+	return jobThreads(threads, float64(m)*float64(n)*float64(max(k, 1)), minMACs(o, bl, rows), items)
+}

@@ -1,0 +1,200 @@
+package kernels
+
+// The rows route: jobs of fewer rows than a register tile, or of short
+// sums, computed without packing.
+
+// runRows computes, without packing, a job with fewer rows than a
+// register tile (a batch of one, say: the tile would spend most of its
+// flops on padding) or a short sum (dW from a small batch: the tile would
+// spend its time on calls and epilogues). Row i of C is the row i of A
+// times B, accumulated rowsChunk columns at a time: a sum of rows of B
+// when B is untransposed, else dot products with the rows of the stored
+// Bᵀ. B streams through once per row of A. A dZ operand is built a row at
+// a time (B's once per column chunk, into scratch). The epilogue is the
+// tile's, on 64 columns (one mask word) at a time.
+//
+// Its items are (column chunk, range of rows); a dZ operand B is visited
+// by the item of its chunk's first rows, and a dZ operand A (one
+// participant only) on the first chunk.
+func (w *work[T]) rowsPart(s *scratch[T]) {
+	j, o, bl := &w.job, w.o, w.bl
+	m, n, k := j.m, j.n, j.k
+	chunk := rowsChunk(bl)
+	nCh := ceilDiv(n, chunk)
+	nRR := 1
+	if np := w.n; np > 1 {
+		nRR = min(ceilDiv(4*np, nCh), m)
+		if j.b.dz {
+			// Each range builds the chunk's rows of B again: keep
+			// ranges long.
+			nRR = min(nRR, max(1, m/16))
+		}
+	}
+	per := ceilDiv(m, nRR)
+	nRR = ceilDiv(m, per)
+	// The scratch at its largest for the job, whichever items come.
+	arow := grow(&s.arow, k)
+	grow(&s.acc, min(chunk, n))
+	if j.b.dz {
+		grow(&s.brows, k*min(chunk, n))
+	}
+	// Without an epilogue (α = 1, β = 0 or 1, no forward pass) a sum of
+	// rows of B accumulates in C itself.
+	intoC := !j.fwd && !j.b.trans && j.alpha == 1 && (j.beta == 0 || j.beta == 1)
+	t := &s.t
+	*t = tile[T]{m: 1, alpha: j.alpha, beta: j.beta, last: j.fwd,
+		ldc: j.ldc, ldz: j.ldz, ldr: j.ldr, stride: j.stride,
+		nrMask: ^uint64(0)} // a segment starts a mask word and owns all of it
+	for it := w.grab(); it < nCh*nRR; it = w.grab() {
+		jc := it / nRR * chunk
+		nb := min(chunk, n-jc)
+		i0 := it % nRR * per
+		i1 := min(m, i0+per)
+		b, ldb, b0 := j.b.s, j.b.ld, jc // element (p, jj) of the chunk: b[p*ldb+b0+jj]
+		if j.b.dz {
+			b, ldb, b0 = grow(&s.brows, k*nb), nb, 0
+			for p := range k {
+				j.src.row(b[p*nb:(p+1)*nb], p, jc, j.visit && i0 == 0)
+			}
+		}
+		acc := grow(&s.acc, nb)
+		for i := i0; i < i1; i++ {
+			a := rowOfA(j, arow, i, jc)
+			if intoC {
+				// C's row segment is the accumulator: no copy through
+				// acc, no epilogue (TUNING.md: intoC).
+				dst := j.c[i*j.ldc+jc : i*j.ldc+jc+nb]
+				rowsAxpy(o, dst, a, b, ldb, b0, j.beta == 0)
+				continue
+			}
+			if j.b.trans {
+				for jj := range acc {
+					bj := b[(b0+jj)*ldb : (b0+jj)*ldb+k]
+					if raceEnabled {
+						raceRead(a)
+						raceRead(bj)
+					}
+					acc[jj] = o.dot(a, bj)
+				}
+			} else {
+				rowsAxpy(o, acc, a, b, ldb, b0, true)
+			}
+			rowsEpilogue(t, j, acc, i, jc)
+		}
+	}
+}
+
+// rowOfA returns row i of op(A) (k elements): where it lies, or gathered
+// or built (dZ, visited on the first column chunk) into arow.
+func rowOfA[T Float](j *gemmJob[T], arow []T, i, jc int) []T {
+	a := arow
+	switch {
+	case j.a.dz:
+		j.src.row(a, i, 0, j.visit && jc == 0)
+	case j.a.trans:
+		for p := range a {
+			a[p] = j.a.s[p*j.a.ld+i]
+		}
+	case j.k == 0: // A may be empty
+	default:
+		a = j.a.s[i*j.a.ld : i*j.a.ld+j.k]
+	}
+	return a
+}
+
+// rowsAxpy adds the sum of the rows a[p]·B[p, b0:b0+len(dst)] (rows of B
+// ldb apart) to dst, starting from zeros when zero is true, as one chain
+// of axpy calls in p order.
+func rowsAxpy[T Float](o *ops[T], dst, a, b []T, ldb, b0 int, zero bool) {
+	nb := len(dst)
+	p := 0
+	if zero {
+		// dst starts from zeros: the chain's first call takes it as
+		// zeros where the path can (axpyZ, axpy4Z: the same bits in one
+		// pass over dst).
+		p = rowsStart(o, dst, a, b, ldb, b0)
+	}
+	// Four rows of B a call: dst is loaded and stored once per four rows
+	// (where the path has axpy4 in one pass), with the same roundings.
+	for ; p+4 <= len(a); p += 4 {
+		bp0, bp1, bp2, bp3 := rowsOf4(b, p*ldb+b0, ldb, nb)
+		if raceEnabled {
+			raceWrite(dst)
+		}
+		o.axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], bp0, bp1, bp2, bp3)
+	}
+	for ; p < len(a); p++ {
+		bp := b[p*ldb+b0 : p*ldb+b0+nb]
+		if raceEnabled {
+			raceRead(bp)
+			raceWrite(dst)
+		}
+		o.axpy(dst, a[p], bp)
+	}
+}
+
+// rowsEpilogue applies the tile's epilogue to row i of C from column jc
+// on, for the row's product acc: 64 columns (one mask word) at a time.
+func rowsEpilogue[T Float](t *tile[T], j *gemmJob[T], acc []T, i, jc int) {
+	nb := len(acc)
+	for seg := 0; seg < nb; seg += 64 {
+		col := jc + seg
+		t.n = min(64, nb-seg)
+		t.c = j.c[i*j.ldc+col:]
+		if j.fwd {
+			t.col, t.bias, t.z, t.bits = col, nil, nil, nil
+			t.r = j.r[i*j.ldr+col:]
+			if j.bias != nil {
+				t.bias = j.bias[col:]
+			}
+			if j.z != nil {
+				t.z = j.z[i*j.ldz+col:]
+			}
+			if j.bits != nil {
+				t.bits = j.bits[i*j.stride:]
+			}
+		}
+		t.finish(acc[seg:], 0)
+	}
+}
+
+// rowsStart starts runRows's chain of axpy calls dst += a[p]·B[p, b0:]
+// into a dst of zeros: by the path's axpy4Z or axpyZ (clear(dst) then the
+// first four rows or the first row, bit for bit), or clear(dst) and no
+// row of B. It returns the number of rows done.
+func rowsStart[T Float](o *ops[T], dst, a, b []T, ldb, b0 int) int {
+	nb := len(dst)
+	switch {
+	case len(a) >= 4:
+		r0, r1, r2, r3 := rowsOf4(b, b0, ldb, nb)
+		if raceEnabled {
+			raceWrite(dst)
+		}
+		o.axpy4Z(dst, a[0], a[1], a[2], a[3], r0, r1, r2, r3)
+		return 4
+	case len(a) >= 1:
+		r0 := b[b0 : b0+nb]
+		if raceEnabled {
+			raceRead(r0)
+			raceWrite(dst)
+		}
+		o.axpyZ(dst, a[0], r0)
+		return 1
+	}
+	clear(dst)
+	return 0
+}
+
+// rowsOf4 returns the four rows of B at b[off:], ldb apart, of nb
+// elements each (an axpy4's), reported read to the race detector.
+func rowsOf4[T Float](b []T, off, ldb, nb int) (r0, r1, r2, r3 []T) {
+	r0, r1 = b[off:off+nb], b[off+ldb:off+ldb+nb]
+	r2, r3 = b[off+2*ldb:off+2*ldb+nb], b[off+3*ldb:off+3*ldb+nb]
+	if raceEnabled {
+		raceRead(r0)
+		raceRead(r1)
+		raceRead(r2)
+		raceRead(r3)
+	}
+	return
+}
