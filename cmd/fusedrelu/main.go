@@ -59,6 +59,7 @@ func main() {
 	info := kernels.Path()
 	fmt.Printf("CPU:      %s (L1d %s, L2 %s, L3 %s)\n", info.CPU, size(info.L1D), size(info.L2), size(info.L3))
 	fmt.Printf("path:     %s (supported: %s; cap it with FUSEDRELU_ISA)\n", info.ISA, strings.Join(info.Supported, ", "))
+	fmt.Printf("core:     %s (its configuration; override it with FUSEDRELU_CORE)\n", info.Core)
 	for _, b := range []struct {
 		name string
 		b    kernels.Blocking
