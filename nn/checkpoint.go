@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -192,24 +191,8 @@ func (t *Trainer[T]) ReadCheckpoint(r io.Reader) error {
 func (t *Trainer[T]) readCheckpoint(r io.Reader) (commit func(), err error) {
 	rd := &reader{cr: countReader{r: r}}
 	var pre [12]byte
-	k, err := io.ReadFull(&rd.cr, pre[:8])
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return nil, fmt.Errorf("nn: reading the magic: %w", err)
-	}
-	if !bytes.Equal(pre[:k], checkpointMagic[:k]) {
-		return nil, fmt.Errorf("nn: %w: it starts with % x, want % x", ErrNotCheckpoint, pre[:k], checkpointMagic)
-	}
-	if k < 8 {
-		if k == 0 {
-			return nil, fmt.Errorf("nn: %w: the data is empty", ErrTruncated)
-		}
-		return nil, fmt.Errorf("nn: %w: the data ends after %d bytes, in the magic", ErrTruncated, k)
-	}
-	if err := rd.full(pre[8:], "the checkpoint header", 12); err != nil {
+	if err := rd.prefix(pre[:], &checkpointMagic, ErrNotCheckpoint, "the checkpoint header", "checkpoint", checkpointVersion); err != nil {
 		return nil, err
-	}
-	if v := binary.LittleEndian.Uint16(pre[8:]); v != checkpointVersion {
-		return nil, fmt.Errorf("nn: %w: the checkpoint has version %d, this package reads version %d", ErrVersion, v, checkpointVersion)
 	}
 	size := int(pre[10])
 	if size != 4 && size != 8 || pre[11] != 0 {

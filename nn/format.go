@@ -189,6 +189,35 @@ func (r *reader) full(b []byte, what string, want int64) error {
 	return nil
 }
 
+// prefix reads into b the magic and the rest of a fixed header of
+// len(b) bytes, named hdr in the error of an early end, and checks the
+// magic (else an error wrapping notMagic: foreign data is told from
+// truncated data by the bytes present) and the little-endian version at
+// b[8:10] (else an ErrVersion error naming the kind of data). The
+// network file and the checkpoint start so.
+func (r *reader) prefix(b []byte, magic *[8]byte, notMagic error, hdr, kind string, version uint16) error {
+	k, err := io.ReadFull(&r.cr, b[:8])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return fmt.Errorf("nn: reading the magic: %w", err)
+	}
+	if !bytes.Equal(b[:k], magic[:k]) {
+		return fmt.Errorf("nn: %w: it starts with % x, want % x", notMagic, b[:k], *magic)
+	}
+	if k < 8 {
+		if k == 0 {
+			return fmt.Errorf("nn: %w: the data is empty", ErrTruncated)
+		}
+		return fmt.Errorf("nn: %w: the data ends after %d bytes, in the magic", ErrTruncated, k)
+	}
+	if err := r.full(b[8:], hdr, int64(len(b))); err != nil {
+		return err
+	}
+	if v := binary.LittleEndian.Uint16(b[8:]); v != version {
+		return fmt.Errorf("nn: %w: the %s has version %d, this package reads version %d", ErrVersion, kind, v, version)
+	}
+	return nil
+}
+
 // Read reads a network written by [Network.WriteTo] (or Save) from r,
 // consuming exactly the bytes of the file. The error names the problem
 // (test it with errors.Is against ErrNotNetwork, ErrVersion,
@@ -201,24 +230,8 @@ func Read[T kernels.Float](r io.Reader) (*Network[T], error) {
 	}
 	rd := &reader{cr: countReader{r: r}}
 	var fixed [16]byte
-	k, err := io.ReadFull(&rd.cr, fixed[:8])
-	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
-		return nil, fmt.Errorf("nn: reading the magic: %w", err)
-	}
-	if !bytes.Equal(fixed[:k], magic[:k]) {
-		return nil, fmt.Errorf("nn: %w: it starts with % x, want % x", ErrNotNetwork, fixed[:k], magic)
-	}
-	if k < 8 {
-		if k == 0 {
-			return nil, fmt.Errorf("nn: %w: the data is empty", ErrTruncated)
-		}
-		return nil, fmt.Errorf("nn: %w: the data ends after %d bytes, in the magic", ErrTruncated, k)
-	}
-	if err := rd.full(fixed[8:], "the header", 16); err != nil {
+	if err := rd.prefix(fixed[:], &magic, ErrNotNetwork, "the header", "file", formatVersion); err != nil {
 		return nil, err
-	}
-	if v := binary.LittleEndian.Uint16(fixed[8:]); v != formatVersion {
-		return nil, fmt.Errorf("nn: %w: the file has version %d, this package reads version %d", ErrVersion, v, formatVersion)
 	}
 	L := binary.LittleEndian.Uint32(fixed[12:])
 	if L < 1 || L > maxLayers {
