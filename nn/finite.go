@@ -3,7 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
-	"math"
+	"unsafe"
 
 	"github.com/fusedrelu/kernels"
 )
@@ -68,49 +68,36 @@ func checkFinite[T kernels.Float](name string, v []T, cols int) error {
 const checkBlock = 256
 
 func firstNonFinite32(v []float32) int {
-	const exp, one, sign = 0x7f800000, 0x00800000, 0x80000000
-	for i0 := 0; i0 < len(v); i0 += checkBlock {
-		b := v[i0:min(i0+checkBlock, len(v))]
-		var a0, a1, a2, a3 uint32
-		j := 0
-		for ; j+4 <= len(b); j += 4 {
-			a0 |= math.Float32bits(b[j])&exp + one
-			a1 |= math.Float32bits(b[j+1])&exp + one
-			a2 |= math.Float32bits(b[j+2])&exp + one
-			a3 |= math.Float32bits(b[j+3])&exp + one
-		}
-		for ; j < len(b); j++ {
-			a0 |= math.Float32bits(b[j])&exp + one
-		}
-		if (a0|a1|a2|a3)&sign != 0 {
-			for j, f := range b {
-				if math.Float32bits(f)&exp == exp {
-					return i0 + j
-				}
-			}
-		}
-	}
-	return -1
+	u := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
+	return firstNonFiniteBits[uint32](u, 0x7f800000, 0x00800000, 0x80000000)
 }
 
 func firstNonFinite64(v []float64) int {
-	const exp, one, sign = 0x7ff0000000000000, 0x0010000000000000, 0x8000000000000000
+	u := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(v))), len(v))
+	return firstNonFiniteBits[uint64](u, 0x7ff0000000000000, 0x0010000000000000, 0x8000000000000000)
+}
+
+// firstNonFiniteBits is the search over the floats' bits (v viewed as
+// unsigned integers of their width): exp is the exponent mask, one its
+// lowest bit, sign the sign bit. uint32 and uint64 are distinct shapes,
+// so each is compiled on its own with the masks in registers.
+func firstNonFiniteBits[U uint32 | uint64](v []U, exp, one, sign U) int {
 	for i0 := 0; i0 < len(v); i0 += checkBlock {
 		b := v[i0:min(i0+checkBlock, len(v))]
-		var a0, a1, a2, a3 uint64
+		var a0, a1, a2, a3 U
 		j := 0
 		for ; j+4 <= len(b); j += 4 {
-			a0 |= math.Float64bits(b[j])&exp + one
-			a1 |= math.Float64bits(b[j+1])&exp + one
-			a2 |= math.Float64bits(b[j+2])&exp + one
-			a3 |= math.Float64bits(b[j+3])&exp + one
+			a0 |= b[j]&exp + one
+			a1 |= b[j+1]&exp + one
+			a2 |= b[j+2]&exp + one
+			a3 |= b[j+3]&exp + one
 		}
 		for ; j < len(b); j++ {
-			a0 |= math.Float64bits(b[j])&exp + one
+			a0 |= b[j]&exp + one
 		}
 		if (a0|a1|a2|a3)&sign != 0 {
 			for j, f := range b {
-				if math.Float64bits(f)&exp == exp {
+				if f&exp == exp {
 					return i0 + j
 				}
 			}
