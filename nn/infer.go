@@ -94,20 +94,12 @@ func (n *Network[T]) Classify(classes []int, x []T, m int) {
 	if len(classes) < m {
 		panic(fmt.Sprintf("nn: Classify of %d rows: len(classes) = %d, want ≥ %d", m, len(classes), m))
 	}
-	if m == 0 {
-		return
-	}
-	in, out := n.In(), n.Out()
-	s := n.getScratch(min(m, predictChunk))
-	for r0 := 0; r0 < m; r0 += predictChunk {
-		rows := min(predictChunk, m-r0)
-		o := n.outBuf(s, rows)
-		n.forwardRows(s, o, x[r0*in:(r0+rows)*in], rows)
+	out := n.Out()
+	n.forwardChunks(nil, x, m, func(r0, rows int, o []T) {
 		for r := range rows {
 			classes[r0+r] = argmax(o[r*out : (r+1)*out])
 		}
-	}
-	n.putScratch(s)
+	})
 }
 
 // Probabilities writes to the rows of p (m×Out, tight) the softmax of the
@@ -117,18 +109,10 @@ func (n *Network[T]) Classify(classes []int, x []T, m int) {
 // (that panics, before anything is written).
 func (n *Network[T]) Probabilities(p, x []T, m int) {
 	n.checkIO("Probabilities", p, x, m)
-	if m == 0 {
-		return
-	}
-	in, out := n.In(), n.Out()
-	s := n.getScratch(min(m, predictChunk))
-	for r0 := 0; r0 < m; r0 += predictChunk {
-		rows := min(predictChunk, m-r0)
-		pc := p[r0*out : (r0+rows)*out]
-		n.forwardRows(s, pc, x[r0*in:(r0+rows)*in], rows)
+	out := n.Out()
+	n.forwardChunks(p, x, m, func(_, rows int, pc []T) {
 		softmaxRows(pc, pc, rows, out)
-	}
-	n.putScratch(s)
+	})
 }
 
 // Confusion is a confusion matrix: Counts[t*Classes+p] is the number of
@@ -270,7 +254,7 @@ func (n *Network[T]) EvaluateClasses(x []T, labels []int, m int) ClassStats {
 		panic(fmt.Sprintf("nn: EvaluateClasses of m = %d examples, want m ≥ 1", m))
 	}
 	n.checkInput("EvaluateClasses", x, m)
-	in, out := n.In(), n.Out()
+	out := n.Out()
 	if len(labels) < m {
 		panic(fmt.Sprintf("nn: EvaluateClasses of %d examples: len(labels) = %d, want ≥ %d", m, len(labels), m))
 	}
@@ -281,18 +265,13 @@ func (n *Network[T]) EvaluateClasses(x []T, labels []int, m int) ClassStats {
 	}
 	c := NewConfusion(out)
 	total := 0.0
-	s := n.getScratch(min(m, predictChunk))
-	for r0 := 0; r0 < m; r0 += predictChunk {
-		rows := min(predictChunk, m-r0)
-		o := n.outBuf(s, rows)
-		n.forwardRows(s, o, x[r0*in:(r0+rows)*in], rows)
+	n.forwardChunks(nil, x, m, func(r0, rows int, o []T) {
 		for r := range rows {
 			z, l := o[r*out:(r+1)*out], labels[r0+r]
 			c.Add(l, argmax(z))
 			total += logSumExp(z) - float64(z[l])
 		}
-	}
-	n.putScratch(s)
+	})
 	return ClassStats{Examples: m, Loss: total / float64(m), Accuracy: c.Accuracy(), Confusion: c}
 }
 

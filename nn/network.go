@@ -370,6 +370,17 @@ func (n *Network[T]) forwardRows(s *predictScratch[T], y, x []T, rows int) {
 // replaced by a slice of another length.
 func (n *Network[T]) Predict(y, x []T, m int) {
 	n.checkIO("Predict", y, x, m)
+	n.forwardChunks(y, x, m, nil)
+}
+
+// forwardChunks runs the m rows of x through the network in chunks of
+// up to predictChunk rows, with pooled scratch, so that memory stays
+// bounded and nothing is allocated in steady state. Each chunk's
+// outputs go to their rows of y or, when y is nil, to a scratch buffer;
+// then, when f is not nil, f gets the chunk's first row r0, its number
+// of rows and its outputs (rows×Out), which it may overwrite. The caller
+// has checked the shapes.
+func (n *Network[T]) forwardChunks(y, x []T, m int, f func(r0, rows int, o []T)) {
 	if m == 0 {
 		return
 	}
@@ -377,7 +388,16 @@ func (n *Network[T]) Predict(y, x []T, m int) {
 	s := n.getScratch(min(m, predictChunk))
 	for r0 := 0; r0 < m; r0 += predictChunk {
 		rows := min(predictChunk, m-r0)
-		n.forwardRows(s, y[r0*out:(r0+rows)*out], x[r0*in:(r0+rows)*in], rows)
+		var o []T
+		if y != nil {
+			o = y[r0*out : (r0+rows)*out]
+		} else {
+			o = n.outBuf(s, rows)
+		}
+		n.forwardRows(s, o, x[r0*in:(r0+rows)*in], rows)
+		if f != nil {
+			f(r0, rows, o)
+		}
 	}
 	n.putScratch(s)
 }

@@ -517,20 +517,15 @@ func (n *Network[T]) Evaluate(x, y []T, m int, loss Loss) (meanLoss, accuracy fl
 		panic(fmt.Sprintf("nn: Evaluate of m = %d examples, want m ≥ 1", m))
 	}
 	n.checkInput("Evaluate", x, m)
-	in, out := n.In(), n.Out()
+	out := n.Out()
 	if !fits(len(y), m, out) {
 		panic(fmt.Sprintf("nn: Evaluate of %d rows: len(y) = %d, want ≥ m·Out = %d·%d", m, len(y), m, out))
 	}
-	s := n.getScratch(min(m, predictChunk))
 	total, hits := 0.0, 0
-	for r0 := 0; r0 < m; r0 += predictChunk {
-		rows := min(predictChunk, m-r0)
-		o := n.outBuf(s, rows)
-		n.forwardRows(s, o, x[r0*in:(r0+rows)*in], rows)
+	n.forwardChunks(nil, x, m, func(r0, rows int, o []T) {
 		yy := y[r0*out : (r0+rows)*out]
 		total += lossGrad[T](loss, o, yy, nil, rows, out, 1)
 		hits += matches(o, yy, rows, out)
-	}
-	n.putScratch(s)
+	})
 	return total / float64(m), float64(hits) / float64(m)
 }
