@@ -8,7 +8,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 )
 
 // checkpointVersion is the version of the checkpoint format: see
@@ -28,18 +27,6 @@ const (
 	flagRun     = 1
 	flagShuffle = 2
 )
-
-// countWriter counts the bytes written.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	k, err := c.w.Write(p)
-	c.n += int64(k)
-	return k, err
-}
 
 // WriteCheckpoint writes the trainer's checkpoint to w and returns the
 // number of bytes written. It writes nothing, and returns an error, when
@@ -112,18 +99,10 @@ func (t *Trainer[T]) WriteCheckpoint(w io.Writer) (int64, error) {
 	}
 	sc := crc32.New(castagnoli)
 	buf := make([]byte, 32<<10)
-	size := sizeOf[T]()
 	for _, s := range [][][]T{t.opt.s1, t.opt.s2} {
 		for _, v := range s {
-			for len(v) > 0 {
-				k := min(len(v), len(buf)/size)
-				b := buf[:k*size]
-				encode(b, v[:k])
-				sc.Write(b)
-				if _, err := cw.Write(b); err != nil {
-					return cw.n, err
-				}
-				v = v[k:]
+			if err := writeFloats(cw, sc, buf, v); err != nil {
+				return cw.n, err
 			}
 		}
 	}
@@ -248,12 +227,8 @@ func (t *Trainer[T]) readCheckpoint(r io.Reader) (commit func(), err error) {
 			s[j] = append(s[j], v)
 		}
 	}
-	var tail [4]byte
-	if err := rd.full(tail[:], "the optimiser state's checksum", fileLen); err != nil {
+	if err := rd.checkSum("optimiser state", "the optimiser state's checksum", fileLen); err != nil {
 		return nil, err
-	}
-	if got, want := rd.crc.Sum32(), binary.LittleEndian.Uint32(tail[:]); got != want {
-		return nil, fmt.Errorf("nn: %w: optimiser state checksum %08x, the file says %08x", ErrCorrupt, got, want)
 	}
 	// Every check passed.
 	return func() {
@@ -379,28 +354,15 @@ func allZero(b []byte) bool {
 // SaveCheckpoint writes the trainer's checkpoint to the file path,
 // atomically: to a temporary file in the same directory, then renamed
 // over path. An error names path.
-func (t *Trainer[T]) SaveCheckpoint(path string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+func (t *Trainer[T]) SaveCheckpoint(path string) error {
+	err := writeFile(path, func(w io.Writer) error {
+		_, err := t.WriteCheckpoint(w)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("nn: saving the checkpoint %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("nn: saving the checkpoint %s: %w", path, err)
-		}
-	}()
-	if _, err = t.WriteCheckpoint(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return nil
 }
 
 // LoadCheckpoint reads the checkpoint file at path into t; see

@@ -98,39 +98,40 @@ func (n *Network[T]) WriteTo(w io.Writer) (int64, error) {
 		e[8] = byte(l.act)
 	}
 	binary.LittleEndian.PutUint32(hdr[16+12*L:], crc32.Checksum(hdr[:16+12*L], castagnoli))
-	total, err := w.Write(hdr)
-	written := int64(total)
-	if err != nil {
-		return written, err
+	cw := &countWriter{w: w}
+	if _, err := cw.Write(hdr); err != nil {
+		return cw.n, err
 	}
 	crc := crc32.New(castagnoli)
 	buf := make([]byte, 32<<10)
-	put := func(v []T) error {
-		for len(v) > 0 {
-			k := min(len(v), len(buf)/size)
-			b := buf[:k*size]
-			encode(b, v[:k])
-			crc.Write(b)
-			c, err := w.Write(b)
-			written += int64(c)
-			if err != nil {
-				return err
-			}
-			v = v[k:]
-		}
-		return nil
-	}
 	for i := range n.layers {
 		wt, b := n.layers[i].params()
-		if err := put(wt); err != nil {
-			return written, err
+		if err := writeFloats(cw, crc, buf, wt); err != nil {
+			return cw.n, err
 		}
-		if err := put(b); err != nil {
-			return written, err
+		if err := writeFloats(cw, crc, buf, b); err != nil {
+			return cw.n, err
 		}
 	}
-	c, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
-	return written + int64(c), err
+	_, err := cw.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+	return cw.n, err
+}
+
+// writeFloats writes v to w, little-endian, in chunks encoded in buf,
+// and adds the bytes to crc.
+func writeFloats[T kernels.Float](w io.Writer, crc hash.Hash32, buf []byte, v []T) error {
+	size := sizeOf[T]()
+	for len(v) > 0 {
+		k := min(len(v), len(buf)/size)
+		b := buf[:k*size]
+		encode(b, v[:k])
+		crc.Write(b)
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		v = v[k:]
+	}
+	return nil
 }
 
 func encode[T kernels.Float](b []byte, v []T) {
@@ -159,6 +160,18 @@ func decode[T kernels.Float](v []T, b []byte) {
 	}
 }
 
+// countWriter counts the bytes written.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	return k, err
+}
+
 // countReader counts the bytes read, for the messages of truncated files.
 type countReader struct {
 	r io.Reader
@@ -185,6 +198,20 @@ func (r *reader) full(b []byte, what string, want int64) error {
 	}
 	if err != nil {
 		return fmt.Errorf("nn: reading %s: %w", what, err)
+	}
+	return nil
+}
+
+// checkSum reads the 4-byte CRC-32C that ends a run of data (named what
+// if the data ends early) and returns an ErrCorrupt error, naming the
+// data as name, unless it is r.crc's sum of that data.
+func (r *reader) checkSum(name, what string, fileLen int64) error {
+	var tail [4]byte
+	if err := r.full(tail[:], what, fileLen); err != nil {
+		return err
+	}
+	if got, want := r.crc.Sum32(), binary.LittleEndian.Uint32(tail[:]); got != want {
+		return fmt.Errorf("nn: %w: %s checksum %08x, the file says %08x", ErrCorrupt, name, got, want)
 	}
 	return nil
 }
@@ -280,12 +307,8 @@ func Read[T kernels.Float](r io.Reader) (*Network[T], error) {
 		}
 		n.layers[i] = Layer[T]{W: w, B: b, in: s.In, out: s.Out, act: s.Act}
 	}
-	var tail [4]byte
-	if err := rd.full(tail[:], "the parameter checksum", fileLen); err != nil {
+	if err := rd.checkSum("parameter", "the parameter checksum", fileLen); err != nil {
 		return nil, err
-	}
-	if got, want := rd.crc.Sum32(), binary.LittleEndian.Uint32(tail[:]); got != want {
-		return nil, fmt.Errorf("nn: %w: parameter checksum %08x, the file says %08x", ErrCorrupt, got, want)
 	}
 	return n, nil
 }
@@ -380,22 +403,37 @@ func (n *Network[T]) ReadParams(r io.Reader) error {
 // file in the same directory, then renamed over path. An error names path
 // (never the temporary file) and wraps the cause, so that, for example,
 // errors.Is(err, fs.ErrNotExist) tells a missing directory.
-func (n *Network[T]) Save(path string) (err error) {
+func (n *Network[T]) Save(path string) error {
 	if err := n.checkLayers(); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	err := writeFile(path, func(w io.Writer) error {
+		_, err := n.WriteTo(w)
+		return err
+	})
 	if err != nil {
 		return saveError(path, err)
+	}
+	return nil
+}
+
+// writeFile writes path atomically: write writes the data to a temporary
+// file in the same directory (mode 0644), which is then renamed over
+// path, so that a reader sees the old file or the whole new one, never a
+// part. On an error the temporary file is removed and the cause
+// returned as it is, for the caller to name path.
+func writeFile(path string, write func(io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
 	}
 	defer func() {
 		if err != nil {
 			f.Close()
 			os.Remove(f.Name())
-			err = saveError(path, err)
 		}
 	}()
-	if _, err = n.WriteTo(f); err != nil {
+	if err = write(f); err != nil {
 		return err
 	}
 	if err = f.Chmod(0o644); err != nil {
