@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
 )
 
 // checkpointVersion is the version of the checkpoint format: see
@@ -369,17 +368,13 @@ func (t *Trainer[T]) SaveCheckpoint(path string) error {
 // [Trainer.ReadCheckpoint]. Data after the checkpoint is an ErrCorrupt
 // error. On an error t is unchanged.
 func (t *Trainer[T]) LoadCheckpoint(path string) error {
-	f, err := os.Open(path)
+	var commit func()
+	err := readFile(path, func(r io.Reader) (err error) {
+		commit, err = t.readCheckpoint(r)
+		return err
+	})
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	commit, err := t.readCheckpoint(f)
-	if err != nil {
-		return fmt.Errorf("%w (file %s)", err, path)
-	}
-	if err := checkEnd(f); err != nil {
-		return fmt.Errorf("%w (file %s)", err, path)
 	}
 	commit()
 	return nil

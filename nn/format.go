@@ -462,17 +462,32 @@ func saveError(path string, err error) error {
 // Load reads the network file at path; see [Read]. Data after the
 // file's checksum is an ErrCorrupt error.
 func Load[T kernels.Float](path string) (*Network[T], error) {
-	f, err := os.Open(path)
+	var n *Network[T]
+	err := readFile(path, func(r io.Reader) (err error) {
+		n, err = Read[T](r)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	n, err := Read[T](f)
+	return n, nil
+}
+
+// readFile opens path and reads it with read, which must consume
+// exactly its data: data after that is an ErrCorrupt error. The errors
+// of read and of the end name path; that of opening it names it
+// already.
+func readFile(path string, read func(io.Reader) error) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
+		return err
+	}
+	defer f.Close()
+	if err := read(f); err != nil {
+		return fmt.Errorf("%w (file %s)", err, path)
 	}
 	if err := checkEnd(f); err != nil {
-		return nil, fmt.Errorf("%w (file %s)", err, path)
+		return fmt.Errorf("%w (file %s)", err, path)
 	}
-	return n, nil
+	return nil
 }
