@@ -11,11 +11,11 @@ var neonPath = pathConfig{
 	name: "neon",
 	f32: ops[float32]{
 		elementwise: elementwise[float32]{
-			relu:         reluVia(reluNEON32, 16),
-			stepMask:     stepMaskVia(stepMaskNEON32),
-			stepGrad:     stepGradVia(stepGradNEON32, 16, chunkLen[float32]()/2), // two inputs
-			stepGradMask: stepGradMaskVia(stepGradMaskNEON32),
-			adam:         adamVia(adamNEON32, 4, chunkLen[float32]()),
+			relu:         reluVia(reluNEONF32, 16),
+			stepMask:     stepMaskVia(stepMaskNEONF32),
+			stepGrad:     stepGradVia(stepGradNEONF32, 16, chunkLen[float32]()/2), // two inputs
+			stepGradMask: stepGradMaskVia(stepGradMaskNEONF32),
+			adam:         adamVia(adamNEONF32, 4, chunkLen[float32]()),
 		},
 		gemmConfig: gemmConfig[float32]{
 			mr: neonMR32, nr: neonNR32, kernel: kernelNEON[float32],
@@ -28,11 +28,11 @@ var neonPath = pathConfig{
 	},
 	f64: ops[float64]{
 		elementwise: elementwise[float64]{
-			relu:         reluVia(reluNEON64, 8),
-			stepMask:     stepMaskVia(stepMaskNEON64),
-			stepGrad:     stepGradVia(stepGradNEON64, 8, chunkLen[float64]()/2),
-			stepGradMask: stepGradMaskVia(stepGradMaskNEON64),
-			adam:         adamVia(adamNEON64, 2, chunkLen[float64]()),
+			relu:         reluVia(reluNEONF64, 8),
+			stepMask:     stepMaskVia(stepMaskNEONF64),
+			stepGrad:     stepGradVia(stepGradNEONF64, 8, chunkLen[float64]()/2),
+			stepGradMask: stepGradMaskVia(stepGradMaskNEONF64),
+			adam:         adamVia(adamNEONF64, 2, chunkLen[float64]()),
 		},
 		gemmConfig: gemmConfig[float64]{
 			mr: neonMR64, nr: neonNR64, kernel: kernelNEON[float64],

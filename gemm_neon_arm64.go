@@ -178,7 +178,7 @@ func axpyNEONF32(dst []float32, alpha float32, x []float32) {
 	dst = dst[:len(x)]
 	for len(x) >= 16 {
 		n := min(len(x), neonVecChunk) &^ 15
-		axpyNEON32(dst[:n], x[:n], alpha)
+		axpyAsmNEONF32(dst[:n], x[:n], alpha)
 		dst, x = dst[n:], x[n:]
 	}
 	axpyGeneric(dst, alpha, x)
@@ -189,7 +189,7 @@ func axpyNEONF64(dst []float64, alpha float64, x []float64) {
 	dst = dst[:len(x)]
 	for len(x) >= 8 {
 		n := min(len(x), neonVecChunk) &^ 7
-		axpyNEON64(dst[:n], x[:n], alpha)
+		axpyAsmNEONF64(dst[:n], x[:n], alpha)
 		dst, x = dst[n:], x[n:]
 	}
 	axpyGeneric(dst, alpha, x)
@@ -205,7 +205,7 @@ func dotNEONF32(x, y []float32) float32 {
 	n := len(x) &^ 15
 	for i := 0; i < n; i += neonVecChunk {
 		e := min(n, i+neonVecChunk)
-		dotNEON32(acc[:], x[i:e], y[i:e])
+		dotAsmNEONF32(acc[:], x[i:e], y[i:e])
 	}
 	s := ((acc[0] + acc[4]) + (acc[8] + acc[12])) + ((acc[1] + acc[5]) + (acc[9] + acc[13])) +
 		((acc[2] + acc[6]) + (acc[10] + acc[14])) + ((acc[3] + acc[7]) + (acc[11] + acc[15]))
@@ -222,7 +222,7 @@ func dotNEONF64(x, y []float64) float64 {
 	n := len(x) &^ 7
 	for i := 0; i < n; i += neonVecChunk {
 		e := min(n, i+neonVecChunk)
-		dotNEON64(acc[:], x[i:e], y[i:e])
+		dotAsmNEONF64(acc[:], x[i:e], y[i:e])
 	}
 	s := ((acc[0] + acc[2]) + (acc[4] + acc[6])) + ((acc[1] + acc[3]) + (acc[5] + acc[7]))
 	for i := n; i < len(x); i++ {

@@ -98,25 +98,25 @@ func tileNEONF64(a, b []float64, kc int, cin []float64, ldcin int, r []float64, 
 //go:noescape
 func tileFwdNEONF64(a, b []float64, kc int, cin []float64, ldcin int, bias, z []float64, ldz int, r []float64, ldr int, bits []uint64, stride, shift, m int)
 
-// axpyNEON32 is, for len(x) a multiple of 16 and len(dst) == len(x),
+// axpyAsmNEONF32 is, for len(x) a multiple of 16 and len(dst) == len(x),
 //
 //	for i, v := range x {
 //		dst[i] = fma(alpha, v, dst[i]) // one rounding
 //	}
 //
 //go:noescape
-func axpyNEON32(dst, x []float32, alpha float32)
+func axpyAsmNEONF32(dst, x []float32, alpha float32)
 
-// axpyNEON64 is, for len(x) a multiple of 8 and len(dst) == len(x),
+// axpyAsmNEONF64 is, for len(x) a multiple of 8 and len(dst) == len(x),
 //
 //	for i, v := range x {
 //		dst[i] = fma(alpha, v, dst[i]) // one rounding
 //	}
 //
 //go:noescape
-func axpyNEON64(dst, x []float64, alpha float64)
+func axpyAsmNEONF64(dst, x []float64, alpha float64)
 
-// dotNEON32 is, for len(x) a multiple of 16, len(y) == len(x) and
+// dotAsmNEONF32 is, for len(x) a multiple of 16, len(y) == len(x) and
 // len(acc) == 16,
 //
 //	for i, v := range x {
@@ -124,9 +124,9 @@ func axpyNEON64(dst, x []float64, alpha float64)
 //	}
 //
 //go:noescape
-func dotNEON32(acc, x, y []float32)
+func dotAsmNEONF32(acc, x, y []float32)
 
-// dotNEON64 is, for len(x) a multiple of 8, len(y) == len(x) and
+// dotAsmNEONF64 is, for len(x) a multiple of 8, len(y) == len(x) and
 // len(acc) == 8,
 //
 //	for i, v := range x {
@@ -134,9 +134,9 @@ func dotNEON32(acc, x, y []float32)
 //	}
 //
 //go:noescape
-func dotNEON64(acc, x, y []float64)
+func dotAsmNEONF64(acc, x, y []float64)
 
-// reluNEON32 is, for len(x) a multiple of 16 and len(dst) ≥ len(x):
+// reluNEONF32 is, for len(x) a multiple of 16 and len(dst) ≥ len(x):
 //
 //	for i, v := range x {
 //		if v < 0 { // false for NaN: NaN and −0 pass through, bit for bit
@@ -146,9 +146,9 @@ func dotNEON64(acc, x, y []float64)
 //	}
 //
 //go:noescape
-func reluNEON32(dst, x []float32)
+func reluNEONF32(dst, x []float32)
 
-// reluNEON64 is, for len(x) a multiple of 8 and len(dst) ≥ len(x):
+// reluNEONF64 is, for len(x) a multiple of 8 and len(dst) ≥ len(x):
 //
 //	for i, v := range x {
 //		if v < 0 { // false for NaN: NaN and −0 pass through, bit for bit
@@ -158,9 +158,9 @@ func reluNEON32(dst, x []float32)
 //	}
 //
 //go:noescape
-func reluNEON64(dst, x []float64)
+func reluNEONF64(dst, x []float64)
 
-// stepGradNEON32 is, for len(z) a multiple of 16 and len(dz), len(dr) ≥ len(z):
+// stepGradNEONF32 is, for len(z) a multiple of 16 and len(dz), len(dr) ≥ len(z):
 //
 //	for i, v := range z {
 //		if v < 0 {
@@ -171,9 +171,9 @@ func reluNEON64(dst, x []float64)
 //	}
 //
 //go:noescape
-func stepGradNEON32(dz, dr, z []float32)
+func stepGradNEONF32(dz, dr, z []float32)
 
-// stepGradNEON64 is, for len(z) a multiple of 8 and len(dz), len(dr) ≥ len(z):
+// stepGradNEONF64 is, for len(z) a multiple of 8 and len(dz), len(dr) ≥ len(z):
 //
 //	for i, v := range z {
 //		if v < 0 {
@@ -184,9 +184,9 @@ func stepGradNEON32(dz, dr, z []float32)
 //	}
 //
 //go:noescape
-func stepGradNEON64(dz, dr, z []float64)
+func stepGradNEONF64(dz, dr, z []float64)
 
-// stepMaskNEON32 is, for len(z) a multiple of 64 and len(bits) ≥ len(z)/64:
+// stepMaskNEONF32 is, for len(z) a multiple of 64 and len(bits) ≥ len(z)/64:
 //
 //	for w := range len(z) / 64 {
 //		var word uint64
@@ -199,9 +199,9 @@ func stepGradNEON64(dz, dr, z []float64)
 //	}
 //
 //go:noescape
-func stepMaskNEON32(bits []uint64, z []float32)
+func stepMaskNEONF32(bits []uint64, z []float32)
 
-// stepMaskNEON64 is, for len(z) a multiple of 64 and len(bits) ≥ len(z)/64:
+// stepMaskNEONF64 is, for len(z) a multiple of 64 and len(bits) ≥ len(z)/64:
 //
 //	for w := range len(z) / 64 {
 //		var word uint64
@@ -214,9 +214,9 @@ func stepMaskNEON32(bits []uint64, z []float32)
 //	}
 //
 //go:noescape
-func stepMaskNEON64(bits []uint64, z []float64)
+func stepMaskNEONF64(bits []uint64, z []float64)
 
-// stepGradMaskNEON32 is, for len(dr) a multiple of 64, len(dz) ≥ len(dr)
+// stepGradMaskNEONF32 is, for len(dr) a multiple of 64, len(dz) ≥ len(dr)
 // and len(bits) ≥ len(dr)/64:
 //
 //	for i, v := range dr {
@@ -227,9 +227,9 @@ func stepMaskNEON64(bits []uint64, z []float64)
 //	}
 //
 //go:noescape
-func stepGradMaskNEON32(dz, dr []float32, bits []uint64)
+func stepGradMaskNEONF32(dz, dr []float32, bits []uint64)
 
-// stepGradMaskNEON64 is, for len(dr) a multiple of 64, len(dz) ≥ len(dr)
+// stepGradMaskNEONF64 is, for len(dr) a multiple of 64, len(dz) ≥ len(dr)
 // and len(bits) ≥ len(dr)/64:
 //
 //	for i, v := range dr {
@@ -240,9 +240,9 @@ func stepGradMaskNEON32(dz, dr []float32, bits []uint64)
 //	}
 //
 //go:noescape
-func stepGradMaskNEON64(dz, dr []float64, bits []uint64)
+func stepGradMaskNEONF64(dz, dr []float64, bits []uint64)
 
-// adamNEON32 is, for len(p) a multiple of 4 and g, m, v at least as
+// adamNEONF32 is, for len(p) a multiple of 4 and g, m, v at least as
 // long, adamGeneric (optim.go) with k = b1, c1, b2, c2, corr, eps, step:
 // for each i,
 //
@@ -251,9 +251,9 @@ func stepGradMaskNEON64(dz, dr []float64, bits []uint64)
 //	p[i] -= T(step·m[i]) / T(T(√v[i]·corr) + eps)
 //
 //go:noescape
-func adamNEON32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
+func adamNEONF32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
 
-// adamNEON64 is, for len(p) a multiple of 2 and g, m, v at least as
+// adamNEONF64 is, for len(p) a multiple of 2 and g, m, v at least as
 // long, adamGeneric (optim.go) with k = b1, c1, b2, c2, corr, eps, step:
 // for each i,
 //
@@ -262,7 +262,7 @@ func adamNEON32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
 //	p[i] -= T(step·m[i]) / T(T(√v[i]·corr) + eps)
 //
 //go:noescape
-func adamNEON64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
+func adamNEONF64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
 
 // toBF16NEON is, for len(src) a multiple of 8 and len(dst) == len(src),
 //

@@ -1562,8 +1562,8 @@ kdone:
 done:
 	RET
 
-// func axpyNEON32(dst, x []float32, alpha float32)
-TEXT ·axpyNEON32(SB), NOSPLIT, $0-52
+// func axpyAsmNEONF32(dst, x []float32, alpha float32)
+TEXT ·axpyAsmNEONF32(SB), NOSPLIT, $0-52
 	MOVD   dst_base+0(FP), R0
 	MOVD   x_base+24(FP), R1
 	MOVD   x_len+32(FP), R2
@@ -1586,8 +1586,8 @@ loop:
 done:
 	RET
 
-// func axpyNEON64(dst, x []float64, alpha float64)
-TEXT ·axpyNEON64(SB), NOSPLIT, $0-56
+// func axpyAsmNEONF64(dst, x []float64, alpha float64)
+TEXT ·axpyAsmNEONF64(SB), NOSPLIT, $0-56
 	MOVD   dst_base+0(FP), R0
 	MOVD   x_base+24(FP), R1
 	MOVD   x_len+32(FP), R2
@@ -1610,8 +1610,8 @@ loop:
 done:
 	RET
 
-// func dotNEON32(acc, x, y []float32)
-TEXT ·dotNEON32(SB), NOSPLIT, $0-72
+// func dotAsmNEONF32(acc, x, y []float32)
+TEXT ·dotAsmNEONF32(SB), NOSPLIT, $0-72
 	MOVD   acc_base+0(FP), R3
 	MOVD   x_base+24(FP), R0
 	MOVD   x_len+32(FP), R2
@@ -1633,8 +1633,8 @@ done:
 	VST1   [V0.S4, V1.S4, V2.S4, V3.S4], (R3)
 	RET
 
-// func dotNEON64(acc, x, y []float64)
-TEXT ·dotNEON64(SB), NOSPLIT, $0-72
+// func dotAsmNEONF64(acc, x, y []float64)
+TEXT ·dotAsmNEONF64(SB), NOSPLIT, $0-72
 	MOVD   acc_base+0(FP), R3
 	MOVD   x_base+24(FP), R0
 	MOVD   x_len+32(FP), R2
@@ -1671,8 +1671,8 @@ done:
 // make FCMLT see a negative denormal as −0, as it would Go's scalar FCMP;
 // Go never sets it.
 
-// func reluNEON32(dst, x []float32)
-TEXT ·reluNEON32(SB), NOSPLIT, $0-48
+// func reluNEONF32(dst, x []float32)
+TEXT ·reluNEONF32(SB), NOSPLIT, $0-48
 	MOVD   dst_base+0(FP), R0
 	MOVD   x_base+24(FP), R1
 	MOVD   x_len+32(FP), R2
@@ -1696,8 +1696,8 @@ loop:
 done:
 	RET
 
-// func reluNEON64(dst, x []float64)
-TEXT ·reluNEON64(SB), NOSPLIT, $0-48
+// func reluNEONF64(dst, x []float64)
+TEXT ·reluNEONF64(SB), NOSPLIT, $0-48
 	MOVD   dst_base+0(FP), R0
 	MOVD   x_base+24(FP), R1
 	MOVD   x_len+32(FP), R2
@@ -1721,8 +1721,8 @@ loop:
 done:
 	RET
 
-// func stepGradNEON32(dz, dr, z []float32)
-TEXT ·stepGradNEON32(SB), NOSPLIT, $0-72
+// func stepGradNEONF32(dz, dr, z []float32)
+TEXT ·stepGradNEONF32(SB), NOSPLIT, $0-72
 	MOVD   dz_base+0(FP), R0
 	MOVD   dr_base+24(FP), R1
 	MOVD   z_base+48(FP), R2
@@ -1749,8 +1749,8 @@ loop:
 done:
 	RET
 
-// func stepGradNEON64(dz, dr, z []float64)
-TEXT ·stepGradNEON64(SB), NOSPLIT, $0-72
+// func stepGradNEONF64(dz, dr, z []float64)
+TEXT ·stepGradNEONF64(SB), NOSPLIT, $0-72
 	MOVD   dz_base+0(FP), R0
 	MOVD   dr_base+24(FP), R1
 	MOVD   z_base+48(FP), R2
@@ -1792,8 +1792,8 @@ GLOBL byteBits<>(SB), RODATA|NOPTR, $16
 // elements 8i…8i+7 of z < 0. MVN turns it into z ≥ 0, which is what
 // StepMask stores (true for NaN and −0).
 
-// func stepMaskNEON32(bits []uint64, z []float32)
-TEXT ·stepMaskNEON32(SB), NOSPLIT, $0-48
+// func stepMaskNEONF32(bits []uint64, z []float32)
+TEXT ·stepMaskNEONF32(SB), NOSPLIT, $0-48
 	MOVD   bits_base+0(FP), R0
 	MOVD   z_base+24(FP), R1
 	MOVD   z_len+32(FP), R2
@@ -1854,8 +1854,8 @@ loop:
 done:
 	RET
 
-// func stepMaskNEON64(bits []uint64, z []float64)
-TEXT ·stepMaskNEON64(SB), NOSPLIT, $0-48
+// func stepMaskNEONF64(bits []uint64, z []float64)
+TEXT ·stepMaskNEONF64(SB), NOSPLIT, $0-48
 	MOVD   bits_base+0(FP), R0
 	MOVD   z_base+24(FP), R1
 	MOVD   z_len+32(FP), R2
@@ -2000,8 +2000,8 @@ DATA expandBits64<>+112(SB)/8, $0x0000000000004000
 DATA expandBits64<>+120(SB)/8, $0x0000000000008000
 GLOBL expandBits64<>(SB), RODATA|NOPTR, $128
 
-// func stepGradMaskNEON32(dz, dr []float32, bits []uint64)
-TEXT ·stepGradMaskNEON32(SB), NOSPLIT, $0-72
+// func stepGradMaskNEONF32(dz, dr []float32, bits []uint64)
+TEXT ·stepGradMaskNEONF32(SB), NOSPLIT, $0-72
 	MOVD   dz_base+0(FP), R0
 	MOVD   dr_base+24(FP), R1
 	MOVD   dr_len+32(FP), R2
@@ -2069,8 +2069,8 @@ loop:
 done:
 	RET
 
-// func stepGradMaskNEON64(dz, dr []float64, bits []uint64)
-TEXT ·stepGradMaskNEON64(SB), NOSPLIT, $0-72
+// func stepGradMaskNEONF64(dz, dr []float64, bits []uint64)
+TEXT ·stepGradMaskNEONF64(SB), NOSPLIT, $0-72
 	MOVD   dz_base+0(FP), R0
 	MOVD   dr_base+24(FP), R1
 	MOVD   dr_len+32(FP), R2
@@ -2191,8 +2191,8 @@ done:
 // R3, R4 elements; the coefficients in V16 … V22 (β1, 1−β1, β2, 1−β2,
 // Corr, ε, Step).
 
-// func adamNEON32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
-TEXT ·adamNEON32(SB), NOSPLIT, $0-124
+// func adamNEONF32(p, g, m, v []float32, b1, c1, b2, c2, corr, eps, step float32)
+TEXT ·adamNEONF32(SB), NOSPLIT, $0-124
 	MOVD   p_base+0(FP), R0
 	MOVD   p_len+8(FP), R4
 	MOVD   g_base+24(FP), R1
@@ -2241,8 +2241,8 @@ loop:
 done:
 	RET
 
-// func adamNEON64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
-TEXT ·adamNEON64(SB), NOSPLIT, $0-152
+// func adamNEONF64(p, g, m, v []float64, b1, c1, b2, c2, corr, eps, step float64)
+TEXT ·adamNEONF64(SB), NOSPLIT, $0-152
 	MOVD   p_base+0(FP), R0
 	MOVD   p_len+8(FP), R4
 	MOVD   g_base+24(FP), R1

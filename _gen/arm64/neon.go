@@ -475,16 +475,16 @@ func narrow(a *asm, regs []int, bits, fresh int, out []int) []int {
 // ---- the rows route: axpy and dot ----------------------------------------
 
 const axpyDoc = `
-axpyNEON{N} is, for len(x) a multiple of {B} and len(dst) == len(x),
+axpyAsmNEON{F} is, for len(x) a multiple of {B} and len(dst) == len(x),
 
 	for i, v := range x {
 		dst[i] = fma(alpha, v, dst[i]) // one rounding
 	}`
 
-// axpy is axpyNEON{N}: 4 vectors an iteration.
+// axpy is axpyAsmNEON{F}: 4 vectors an iteration.
 func axpy(a *asm, e elem) {
 	blk := 4 * e.lanes
-	a.text(e.sub("axpyNEON{N}(dst, x []{T}, alpha {T})"), e.sub(axpyDoc, "{B}", fmt.Sprint(blk)))
+	a.text(e.sub("axpyAsmNEON{F}(dst, x []{T}, alpha {T})"), e.sub(axpyDoc, "{B}", fmt.Sprint(blk)))
 	a.op("MOVD %s, R0", a.arg("dst_base"))
 	a.op("MOVD %s, R1", a.arg("x_base"))
 	a.op("MOVD %s, R2", a.arg("x_len"))
@@ -506,17 +506,17 @@ func axpy(a *asm, e elem) {
 }
 
 const dotDoc = `
-dotNEON{N} is, for len(x) a multiple of {B}, len(y) == len(x) and
+dotAsmNEON{F} is, for len(x) a multiple of {B}, len(y) == len(x) and
 len(acc) == {B},
 
 	for i, v := range x {
 		acc[i%{B}] = fma(v, y[i], acc[i%{B}])
 	}`
 
-// dot is dotNEON{N}: 4 vectors of partial sums.
+// dot is dotAsmNEON{F}: 4 vectors of partial sums.
 func dot(a *asm, e elem) {
 	blk := 4 * e.lanes
-	a.text(e.sub("dotNEON{N}(acc, x, y []{T})"), e.sub(dotDoc, "{B}", fmt.Sprint(blk)))
+	a.text(e.sub("dotAsmNEON{F}(acc, x, y []{T})"), e.sub(dotDoc, "{B}", fmt.Sprint(blk)))
 	a.op("MOVD %s, R3", a.arg("acc_base"))
 	a.op("MOVD %s, R0", a.arg("x_base"))
 	a.op("MOVD %s, R2", a.arg("x_len"))
@@ -556,7 +556,7 @@ make FCMLT see a negative denormal as −0, as it would Go's scalar FCMP;
 Go never sets it.`
 
 const reluDoc = `
-reluNEON{N} is, for len(x) a multiple of {B} and len(dst) ≥ len(x):
+reluNEON{F} is, for len(x) a multiple of {B} and len(dst) ≥ len(x):
 
 	for i, v := range x {
 		if v < 0 { // false for NaN: NaN and −0 pass through, bit for bit
@@ -565,10 +565,10 @@ reluNEON{N} is, for len(x) a multiple of {B} and len(dst) ≥ len(x):
 		dst[i] = v
 	}`
 
-// relu is reluNEON{N}.
+// relu is reluNEON{F}.
 func relu(a *asm, e elem) {
 	blk := 4 * e.lanes
-	a.text(e.sub("reluNEON{N}(dst, x []{T})"), e.sub(reluDoc, "{B}", fmt.Sprint(blk)))
+	a.text(e.sub("reluNEON{F}(dst, x []{T})"), e.sub(reluDoc, "{B}", fmt.Sprint(blk)))
 	a.op("MOVD %s, R0", a.arg("dst_base"))
 	a.op("MOVD %s, R1", a.arg("x_base"))
 	a.op("MOVD %s, R2", a.arg("x_len"))
@@ -590,7 +590,7 @@ func relu(a *asm, e elem) {
 }
 
 const stepGradDoc = `
-stepGradNEON{N} is, for len(z) a multiple of {B} and len(dz), len(dr) ≥ len(z):
+stepGradNEON{F} is, for len(z) a multiple of {B} and len(dz), len(dr) ≥ len(z):
 
 	for i, v := range z {
 		if v < 0 {
@@ -600,10 +600,10 @@ stepGradNEON{N} is, for len(z) a multiple of {B} and len(dz), len(dr) ≥ len(z)
 		}
 	}`
 
-// stepGrad is stepGradNEON{N}.
+// stepGrad is stepGradNEON{F}.
 func stepGrad(a *asm, e elem) {
 	blk := 4 * e.lanes
-	a.text(e.sub("stepGradNEON{N}(dz, dr, z []{T})"), e.sub(stepGradDoc, "{B}", fmt.Sprint(blk)))
+	a.text(e.sub("stepGradNEON{F}(dz, dr, z []{T})"), e.sub(stepGradDoc, "{B}", fmt.Sprint(blk)))
 	a.op("MOVD %s, R0", a.arg("dz_base"))
 	a.op("MOVD %s, R1", a.arg("dr_base"))
 	a.op("MOVD %s, R2", a.arg("z_base"))
@@ -638,7 +638,7 @@ elements 8i…8i+7 of z < 0. MVN turns it into z ≥ 0, which is what
 StepMask stores (true for NaN and −0).`
 
 const stepMaskDoc = `
-stepMaskNEON{N} is, for len(z) a multiple of 64 and len(bits) ≥ len(z)/64:
+stepMaskNEON{F} is, for len(z) a multiple of 64 and len(bits) ≥ len(z)/64:
 
 	for w := range len(z) / 64 {
 		var word uint64
@@ -650,12 +650,12 @@ stepMaskNEON{N} is, for len(z) a multiple of 64 and len(bits) ≥ len(z)/64:
 		bits[w] = word
 	}`
 
-// stepMask is stepMaskNEON{N}. The 64 elements of a word take 16 vectors
+// stepMask is stepMaskNEON{F}. The 64 elements of a word take 16 vectors
 // of float32, compared and narrowed at once (V0-V15, through V16-V23, to
 // V0-V3), or 32 of float64, which do not fit: those go 8 vectors (16
 // elements, one byte-mask vector) at a time through V4-V15.
 func stepMask(a *asm, e elem) {
-	a.text(e.sub("stepMaskNEON{N}(bits []uint64, z []{T})"), e.sub(stepMaskDoc))
+	a.text(e.sub("stepMaskNEON{F}(bits []uint64, z []{T})"), e.sub(stepMaskDoc))
 	a.op("MOVD %s, R0", a.arg("bits_base"))
 	a.op("MOVD %s, R1", a.arg("z_base"))
 	a.op("MOVD %s, R2", a.arg("z_len"))
@@ -722,7 +722,7 @@ a mask word; float64: its low 16 bits, shifted down in turn).`, "{A}", e.arr, "{
 }
 
 const stepGradMaskDoc = `
-stepGradMaskNEON{N} is, for len(dr) a multiple of 64, len(dz) ≥ len(dr)
+stepGradMaskNEON{F} is, for len(dr) a multiple of 64, len(dz) ≥ len(dr)
 and len(bits) ≥ len(dr)/64:
 
 	for i, v := range dr {
@@ -732,14 +732,14 @@ and len(bits) ≥ len(dr)/64:
 		dz[i] = v
 	}`
 
-// stepGradMask is stepGradMaskNEON{N}. A mask word is split into lanes:
+// stepGradMask is stepGradMaskNEON{F}. A mask word is split into lanes:
 // for float32 its two halves go to every lane of V16 and V17; for float64
 // the word goes to both lanes of V16, shifted down 16 bits at a time. Each
 // group of 8 vectors then takes its lane masks from the expandBits
 // constants in V20-V27 (CMTST: all ones where bits AND c ≠ 0) and ANDs dr
 // with them.
 func stepGradMask(a *asm, e elem) {
-	a.text(e.sub("stepGradMaskNEON{N}(dz, dr []{T}, bits []uint64)"), e.sub(stepGradMaskDoc))
+	a.text(e.sub("stepGradMaskNEON{F}(dz, dr []{T}, bits []uint64)"), e.sub(stepGradMaskDoc))
 	a.op("MOVD %s, R0", a.arg("dz_base"))
 	a.op("MOVD %s, R1", a.arg("dr_base"))
 	a.op("MOVD %s, R2", a.arg("dr_len"))
@@ -803,7 +803,7 @@ R3, R4 elements; the coefficients in V16 … V22 (β1, 1−β1, β2, 1−β2,
 Corr, ε, Step).`
 
 const adamDoc = `
-adamNEON{N} is, for len(p) a multiple of {L} and g, m, v at least as
+adamNEON{F} is, for len(p) a multiple of {L} and g, m, v at least as
 long, adamGeneric (optim.go) with k = b1, c1, b2, c2, corr, eps, step:
 for each i,
 
@@ -811,9 +811,9 @@ for each i,
 	v[i] = T(b2·v[i]) + T(T(c2·g[i])·g[i])
 	p[i] -= T(step·m[i]) / T(T(√v[i]·corr) + eps)`
 
-// adam is adamNEON{N}.
+// adam is adamNEON{F}.
 func adam(a *asm, e elem) {
-	a.text(e.sub("adamNEON{N}(p, g, m, v []{T}, b1, c1, b2, c2, corr, eps, step {T})"),
+	a.text(e.sub("adamNEON{F}(p, g, m, v []{T}, b1, c1, b2, c2, corr, eps, step {T})"),
 		e.sub(adamDoc, "{L}", fmt.Sprint(e.lanes)))
 	a.op("MOVD %s, R0", a.arg("p_base"))
 	a.op("MOVD %s, R4", a.arg("p_len"))
