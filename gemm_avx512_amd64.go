@@ -205,6 +205,9 @@ func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, l
 		packBRowsAVX512(dst[:roundUp(mb, mr)*kb], a[p0*lda+i0:], lda, kb, mb, mr, mr*kb, rows)
 		return
 	}
+	if kb == 0 {
+		return // nothing to pack; A may be empty, so no row of it is sliced
+	}
 	kbv := kb - kb%lanes
 	for ip := 0; ip < mb; ip += mr {
 		out := dst[ip*kb : (ip+mr)*kb]

@@ -172,8 +172,8 @@ func Forward[T Float](p *ForwardArgs[T]) {
 		pw.check(k, n)
 		w = nil
 		if k == 0 {
-			// Z = Bias: nothing of W is read, and the packed route
-			// with K = 0 (AVX-512's packA) would slice X past its end.
+			// Z = Bias: nothing of W is read, so the plain route
+			// serves (with any W).
 			pw, ldw = nil, max(n, 1)
 		}
 	} else {
