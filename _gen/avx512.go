@@ -39,6 +39,15 @@ func genAVX512() {
 var avx512Tiles = []avx512Tile{
 	{t: avx512F32, mr: 16, nr: 1}, // tileAVX512F32: 16×16
 	{t: avx512F64, mr: 16, nr: 1}, // tileAVX512F64: 16×8
+	// The tiles of cores with two 512-bit FMA pipes and two loads a cycle
+	// (A broadcast into a register once a row: 1 + NR loads per MR·NR
+	// FMAs), and the candidates BenchmarkTune measures against them.
+	{t: avx512F32, mr: 6, nr: 4, name: "tileAVX512F32x6x64"},
+	{t: avx512F32, mr: 8, nr: 2, name: "tileAVX512F32x8x32"},
+	{t: avx512F32, mr: 12, nr: 2, name: "tileAVX512F32x12x32"},
+	{t: avx512F64, mr: 6, nr: 4, name: "tileAVX512F64x6x32"},
+	{t: avx512F64, mr: 8, nr: 2, name: "tileAVX512F64x8x16"},
+	{t: avx512F64, mr: 12, nr: 2, name: "tileAVX512F64x12x16"},
 }
 
 // avx512Type describes an element type to the AVX-512 generators: its
