@@ -181,11 +181,13 @@ func avx512GEMM64For(s avx512Shape[float64]) gemmConfig[float64] {
 	return g
 }
 
-// avx512WithTiles is the AVX-512 entry with tiles s32 and s64.
-func avx512WithTiles(s32 avx512Shape[float32], s64 avx512Shape[float64]) pathConfig {
+// avx512WithTiles is the AVX-512 entry with tiles s32 and s64 and route
+// limits l.
+func avx512WithTiles(s32 avx512Shape[float32], s64 avx512Shape[float64], l routeLimits) pathConfig {
 	p := avx512Path
 	p.f32.gemmConfig = avx512GEMM32For(s32)
 	p.f64.gemmConfig = avx512GEMM64For(s64)
+	p.f32.limits, p.f64.limits = l, l
 	return p
 }
 
@@ -193,17 +195,33 @@ func avx512WithTiles(s32 avx512Shape[float32], s64 avx512Shape[float64]) pathCon
 // not the path's own (forCore), by path name.
 //
 //   - zen4, intel-client, unknown: the path's entry (16×16 float32, 16×8
-//     float64): tuned on Zen 4, where a 512-bit FMA issues once a cycle
-//     and the tile's 17 loads per 16 FMAs fit; Intel's client cores have
-//     one 512-bit FMA pipe too; an unknown core gets the tile that is at
-//     the FMA peak wherever one FMA a cycle is the bound, and near it
-//     with two (BenchmarkTune, TUNING.md).
+//     float64, B read in place for up to 16 row tiles): tuned on Zen 4,
+//     where a 512-bit FMA issues once a cycle and the tile's 17 loads per
+//     16 FMAs fit; Intel's client cores have one 512-bit FMA pipe too. An
+//     unknown core gets the entry that is right wherever one FMA a cycle
+//     is the bound, and was within a few percent of the best candidate on
+//     a two-pipe Intel core (BenchmarkTune, TUNING.md): a conservative
+//     choice, unlike a wide tile tuned for two pipes.
+//   - intel-server (two 512-bit FMA pipes, measured on an Emerald Rapids
+//     core): the same tiles with B loaded unmasked (16×16u, 16×8u: a
+//     masked load takes a slot of an FMA port there; the same sums, bit
+//     for bit), and B read in place only for one row tile when its rows
+//     are 4 KiB or more apart (BenchmarkDirectB). The wide tiles (6×64,
+//     8×32, 12×32) ran no faster there, bare or in the passes.
 //   - zen5: two 512-bit FMA pipes and two 512-bit loads a cycle, so a
 //     tile needs well under a load per FMA: 8×32 float32 (1 + 2 loads per
-//     16 FMAs) and 8×16 float64, chosen by that arithmetic and issue 17's
-//     Zen 5 figures (the 16×16 tile at 88% of the FMA peak there), not
-//     measured on a Zen 5 core; 8 rows leave no edge tiles at batch sizes
-//     that are multiples of 8.
-//   - intel-server: the measured best on an Emerald Rapids core (TUNING.md).
+//     16 FMAs) and 8×16 float64, 8 rows leaving no edge tiles at batch
+//     sizes that are multiples of 8; B in place up to 64 rows, 16 when
+//     its rows are 4 KiB apart. Chosen by that arithmetic and issue 17's
+//     Zen 5 figures (the 16×16 tile at 88% of the FMA peak; in-place B
+//     losing from 32 rows 4 KiB apart and from 128 rows 1 KiB apart), not
+//     measured on a Zen 5 core.
 //   - avx2: no AVX-512; the AVX2 path is the same for every class.
-var classEntries = map[string]map[coreClass]pathConfig{}
+var classEntries = map[string]map[coreClass]pathConfig{
+	"avx512": {
+		coreIntelServer: avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
+			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols}),
+		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,
+			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols}),
+	},
+}
