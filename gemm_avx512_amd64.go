@@ -13,9 +13,10 @@ import (
 // generated into kernels_amd64.s by _gen/avx512*.go, the tile from its
 // shape (avx512Tile: element type, MR rows, NR vectors of B).
 //
-// Tiles: 16×16 for float32 and 16×8 for float64, one zmm of B per k step
-// and 16 accumulators, one a row: at the FMA peak on a core with one zmm
-// FMA a cycle (TUNING.md); 16 rows leave no edge tiles at the batch sizes
+// The path's entry (config_amd64.go; a core class may take other tiles:
+// classEntries) has 16×16 for float32 and 16×8 for float64, one zmm of B
+// per k step and 16 accumulators, one a row: at the FMA peak on a core
+// with one zmm FMA a cycle (TUNING.md); 16 rows leave no edge tiles at the batch sizes
 // that matter (32, 64, 128, …), a 16-wide B micro-panel of a given size in
 // bytes has twice the k steps of a 32-wide one, which halves the passes
 // over C (cpu.go's kc), and a 16×16 block of A is a register transpose
@@ -67,6 +68,7 @@ var (
 	avx512Tile16x16u = avx512Shape[float32]{16, 16, tile16x16u}
 	avx512Tile16x8u  = avx512Shape[float64]{16, 8, tile16x8u}
 
+	// The tiles, today's two first, then the wide ones.
 	avx512Shapes32 = []avx512Shape[float32]{avx512Tile16x16, avx512Tile16x16u, avx512Tile6x64, avx512Tile8x32, avx512Tile12x32}
 	avx512Shapes64 = []avx512Shape[float64]{avx512Tile16x8, avx512Tile16x8u, avx512Tile6x32, avx512Tile8x16, avx512Tile12x16}
 )
