@@ -138,8 +138,8 @@ var (
 
 // avx512GEMM32For is the AVX-512 float32 GEMM with tile s: today's entry
 // with s's kernel and packers for its mr and nr. A: the AVX-512 packer
-// for 16 rows, the AVX2 one (packA6Via) for 6, the generic one for other
-// heights (a pass over A per block, off the hot loop; directA reads A in
+// for 16 rows, the AVX2 one (packA6Via) for 6, packA8AVX512 for 8, the
+// generic one for other heights (a pass over A per block, off the hot loop; directA reads A in
 // place for the jobs of few columns where packing costs most). B: the
 // one-vector packers, widened to nr columns through a buffer in L1
 // (widePackB, widePackBRows, widePackDZB). dX keeps gemmNTAVX512F32, its
@@ -151,6 +151,8 @@ func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 	case 16:
 	case 6:
 		g.packA = packA6Via(packA6AVX2F32)
+	case 8:
+		g.packA = packA8AVX512[float32]
 	default:
 		g.packA = packAGeneric[float32]
 	}
@@ -170,6 +172,8 @@ func avx512GEMM64For(s avx512Shape[float64]) gemmConfig[float64] {
 	case 16:
 	case 6:
 		g.packA = packA6Via(packA6AVX2F64)
+	case 8:
+		g.packA = packA8AVX512[float64]
 	default:
 		g.packA = packAGeneric[float64]
 	}

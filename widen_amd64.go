@@ -134,3 +134,62 @@ func widePackDZB[T Float](lanes int, one func(dst, dr []T, lddr int, bits []uint
 		})
 	}
 }
+
+// packA8AVX512 is ops.packA for 8-row tiles (mr = 8; other heights go to
+// packAGeneric): untransposed A 16 rows at a time by the AVX-512
+// transposer of 16-row panels (packAPanelAVX512F32/F64) into a buffer,
+// whose steps' halves are the steps of two 8-row panels; transposed A
+// (the dW GEMM's Xᵀ) a step's 8 contiguous values at a time. The generic
+// packer (an index, a multiply and a bounds check an element) took 18% of
+// a backward pass with 8-row tiles (TUNING.md).
+func packA8AVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr int) {
+	if mr != 8 || kb == 0 {
+		packAGeneric(dst, a, lda, trans, i0, p0, mb, kb, mr)
+		return
+	}
+	lanes := 16
+	if !is32[T]() {
+		lanes = 8
+	}
+	ip := 0
+	if trans {
+		for ; ip+8 <= mb; ip += 8 {
+			panel := dst[ip*kb : (ip+8)*kb]
+			for p := range kb {
+				o := (p0+p)*lda + i0 + ip
+				*(*[8]T)(panel[p*8:]) = *(*[8]T)(a[o : o+8])
+			}
+		}
+	} else {
+		const chunk = 64 // steps a call: a multiple of both types' lanes
+		var buf [16 * chunk]T
+		kv := kb - kb%lanes
+		for ; ip+16 <= mb; ip += 16 {
+			d0, d1 := dst[ip*kb:(ip+8)*kb], dst[(ip+8)*kb:(ip+16)*kb]
+			src := a[(i0+ip)*lda+p0:]
+			for p := 0; p < kv; p += chunk {
+				c := min(chunk, kv-p)
+				tmp := buf[:16*c]
+				s := src[p : p+15*lda+c]
+				if is32[T]() {
+					packAPanelAVX512F32(asF32(tmp), asF32(s), lda, c)
+				} else {
+					packAPanelAVX512F64(asF64(tmp), asF64(s), lda, c)
+				}
+				for q := range c {
+					*(*[8]T)(d0[(p+q)*8:]) = *(*[8]T)(tmp[q*16:])
+					*(*[8]T)(d1[(p+q)*8:]) = *(*[8]T)(tmp[q*16+8:])
+				}
+			}
+			for p := kv; p < kb; p++ {
+				for i := range 8 {
+					d0[p*8+i] = src[i*lda+p]
+					d1[p*8+i] = src[(i+8)*lda+p]
+				}
+			}
+		}
+	}
+	if ip < mb {
+		packAGeneric(dst[ip*kb:], a, lda, trans, i0+ip, p0, mb-ip, kb, mr)
+	}
+}

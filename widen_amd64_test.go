@@ -8,7 +8,7 @@ import (
 )
 
 // The packers of the wide tiles (widen_amd64.go) against the generic ones,
-// bit for bit: packB (B and Bᵀ) and packBRows for every wide tile's nr, over
+// bit for bit: packA (A and Aᵀ), packB (B and Bᵀ) and packBRows for every wide tile's nr, over
 // blocks that start inside B, widths around the vector, the panel and a
 // group of widenB, and rows around its chunks; then packDZB through
 // testPackDZB, against the composition with the generic rows packer.
@@ -36,8 +36,28 @@ func TestAVX512WidePackers(t *testing.T) {
 }
 
 func testWidePackers[T Float](t *testing.T, g gemmConfig[T]) {
-	nr := g.nr
+	nr, mr := g.nr, g.mr
 	r := newRand(uint64(nr) + 3)
+	// A and Aᵀ into mr-row panels, blocks inside A, rows around the
+	// panels and pairs of them, steps around the vector and the chunks.
+	for _, kb := range []int{1, 7, 8, 16, 17, 63, 64, 65, 130} {
+		for _, mb := range dedup(append(around(mr), 2*mr-1, 2*mr, 2*mr+3, 5*mr+1)) {
+			if mb <= 0 {
+				continue
+			}
+			i0, p0 := r.IntN(3), r.IntN(3)
+			lda := max(i0+mb, p0+kb) + r.IntN(5)
+			a := x512Rand[T](r, (max(i0+mb, p0+kb)+1)*lda, 0.05)
+			for _, trans := range []bool{false, true} {
+				size := roundUp(mb, mr) * kb
+				got, want := x512Rand[T](r, size+8, 0), make([]T, size+8)
+				copy(want[size:], got[size:])
+				g.packA(got, a, lda, trans, i0, p0, mb, kb, mr)
+				packAGeneric(want, a, lda, trans, i0, p0, mb, kb, mr)
+				sameBits(t, fmt.Sprintf("%s packA mr=%d trans=%v kb=%d mb=%d", typeName[T](), mr, trans, kb, mb), got, want)
+			}
+		}
+	}
 	for _, kb := range []int{1, 3, 8, 17, 33, 64, 100} {
 		for _, nb := range dedup(append(around(nr), 1, 15, 16, 17, 2*nr+5, 255, 256, 257, 300)) {
 			if nb <= 0 {
