@@ -41,6 +41,7 @@ type gemmConfig[T Float] struct {
 	// The register tile is mr×nr; nr divides 64 so that a tile's mask
 	// bits never straddle a 64-bit word.
 	mr, nr int
+	tile   string // the tile's name in reports (BenchmarkTune), "" for mr×nr
 	kernel func(t *tile[T])
 	// calls: how many tiles one kernel call takes.
 	calls tileCalls

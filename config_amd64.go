@@ -146,7 +146,7 @@ var (
 // own 16×16 tile with W read in place, whatever s is.
 func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 	g := avx512GEMM32
-	g.mr, g.nr, g.kernel = s.mr, s.nr, s.kernel()
+	g.mr, g.nr, g.kernel, g.tile = s.mr, s.nr, s.kernel(), s.name()
 	switch s.mr {
 	case 16:
 	case 6:
@@ -167,7 +167,7 @@ func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 // avx512GEMM64For is avx512GEMM32For for float64 (no gemmNT).
 func avx512GEMM64For(s avx512Shape[float64]) gemmConfig[float64] {
 	g := avx512GEMM64
-	g.mr, g.nr, g.kernel = s.mr, s.nr, s.kernel()
+	g.mr, g.nr, g.kernel, g.tile = s.mr, s.nr, s.kernel(), s.name()
 	switch s.mr {
 	case 16:
 	case 6:

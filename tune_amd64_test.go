@@ -92,8 +92,15 @@ func BenchmarkTune(b *testing.B) {
 	gemmAVX512Impl(b)
 	mine := newPath(avx512Path)
 	cands := tuneCandidates(mine.f32.limits) // the class's route limits
-	fmt.Printf("core %s (family %d model %d), class %s: tile %dx%d kc %d (f32), %dx%d kc %d (f64)\n",
-		cpuName(), cpuid.CPU.Family, cpuid.CPU.Model, core, mine.f32.mr, mine.f32.nr, mine.b32.kc, mine.f64.mr, mine.f64.nr, mine.b64.kc)
+	name := func(tile string, mr, nr int) string {
+		if tile == "" {
+			return fmt.Sprintf("%dx%d", mr, nr)
+		}
+		return tile
+	}
+	fmt.Printf("core %s (family %d model %d), class %s: tile %s kc %d (f32), %s kc %d (f64)\n",
+		cpuName(), cpuid.CPU.Family, cpuid.CPU.Model, core, name(mine.f32.tile, mine.f32.mr, mine.f32.nr), mine.b32.kc,
+		name(mine.f64.tile, mine.f64.mr, mine.f64.nr), mine.b64.kc)
 	defer SetThreads(SetThreads(1)) // one thread: the figures are a core's
 	tuneType[float32](b, "f32", cands, mine)
 	tuneType[float64](b, "f64", cands, mine)
