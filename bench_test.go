@@ -176,15 +176,15 @@ func BenchmarkDirectB(b *testing.B) {
 
 func benchDirectB[T Float](b *testing.B) {
 	o := opsFor[T](active)
-	defer func(v int) { o.limits.directMaxTiles = v }(o.limits.directMaxTiles)
+	defer func(l routeLimits) { o.limits = l }(o.limits)
 	for _, kn := range [][2]int{{256, 256}, {784, 256}, {1024, 1024}} {
 		for _, tiles := range []int{1, 2, 4, 8, 16, 32} {
 			m := tiles * o.mr
 			for _, route := range []string{"packed", "direct"} {
 				b.Run(fmt.Sprintf("%dx%dx%d/%s", m, kn[0], kn[1], route), func(b *testing.B) {
-					o.limits.directMaxTiles = 0
+					o.limits.directMaxTiles, o.limits.directMax4K = 0, 0
 					if route == "direct" {
-						o.limits.directMaxTiles = 1 << 30
+						o.limits.directMaxTiles, o.limits.directMax4K = 1<<30, 1<<30
 					}
 					benchForward[T](b, m, kn[0], kn[1])
 				})

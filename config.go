@@ -41,6 +41,7 @@ type gemmConfig[T Float] struct {
 	// The register tile is mr×nr; nr divides 64 so that a tile's mask
 	// bits never straddle a 64-bit word.
 	mr, nr int
+	tile   string // the tile's name in reports (BenchmarkTune), "" for mr×nr
 	kernel func(t *tile[T])
 	// calls: how many tiles one kernel call takes.
 	calls tileCalls
@@ -105,11 +106,15 @@ const (
 type routeLimits struct {
 	smallK         int // the longest sum the rows route computes (onRows)
 	directMaxTiles int // the most row tiles whose B is read in place (directB)
+	// directMax4K: the most row tiles whose B is read in place when its
+	// rows are 4 KiB or more apart (directBMasked; directBWhole has its
+	// own rule): such rows fall in few sets of L1 and L2.
+	directMax4K    int
 	directMaxACols int // the widest job whose A is read in place (directA)
 }
 
 // defaultLimits are the thresholds of every path today (route.go).
-var defaultLimits = routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMaxACols: directMaxACols}
+var defaultLimits = routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: directMaxTiles, directMaxACols: directMaxACols}
 
 // rowsKernels are the vector loops of the rows route (runRows).
 type rowsKernels[T Float] struct {

@@ -98,7 +98,7 @@ var avx512Path = pathConfig{
 
 var (
 	avx512GEMM32 = gemmConfig[float32]{
-		mr: avx512MR32, nr: avx512NR32, kernel: kernelAVX512[float32],
+		mr: avx512MR32, nr: avx512NR32, kernel: avx512Tile16x16.kernel(),
 		calls:   callBlock,
 		directA: true,          // the tile reads A's rows lda apart
 		directB: directBMasked, // and B's ldb apart under the mask of its n columns
@@ -112,7 +112,7 @@ var (
 		gemmNT:  gemmNTAVX512F32,
 	}
 	avx512GEMM64 = gemmConfig[float64]{
-		mr: avx512MR64, nr: avx512NR64, kernel: kernelAVX512[float64],
+		mr: avx512MR64, nr: avx512NR64, kernel: avx512Tile16x8.kernel(),
 		calls:   callBlock,
 		directA: true,
 		directB: directBMasked,
@@ -135,3 +135,97 @@ var (
 		dot: dotVia(dotAsmAVX512F64),
 	}
 )
+
+// avx512GEMM32For is the AVX-512 float32 GEMM with tile s: today's entry
+// with s's kernel and packers for its mr and nr. A: the AVX-512 packer
+// for 16 rows, the AVX2 one (packA6Via) for 6, packA8AVX512 for 8, the
+// generic one for other heights (a pass over A per block, off the hot loop; directA reads A in
+// place for the jobs of few columns where packing costs most). B: the
+// one-vector packers, widened to nr columns through a buffer in L1
+// (widePackB, widePackBRows, widePackDZB). dX keeps gemmNTAVX512F32, its
+// own 16×16 tile with W read in place, whatever s is.
+func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
+	g := avx512GEMM32
+	g.mr, g.nr, g.kernel, g.tile = s.mr, s.nr, s.kernel(), s.name()
+	switch s.mr {
+	case 16:
+	case 6:
+		g.packA = packA6Via(packA6AVX2F32)
+	case 8:
+		g.packA = packA8AVX512[float32]
+	default:
+		g.packA = packAGeneric[float32]
+	}
+	if s.nr != 16 {
+		g.packB = widePackB(16, g.packB)
+		g.packBRows = widePackBRows(16, g.packBRows)
+		g.packDZB = widePackDZB(16, g.packDZB)
+	}
+	return g
+}
+
+// avx512GEMM64For is avx512GEMM32For for float64 (no gemmNT).
+func avx512GEMM64For(s avx512Shape[float64]) gemmConfig[float64] {
+	g := avx512GEMM64
+	g.mr, g.nr, g.kernel, g.tile = s.mr, s.nr, s.kernel(), s.name()
+	switch s.mr {
+	case 16:
+	case 6:
+		g.packA = packA6Via(packA6AVX2F64)
+	case 8:
+		g.packA = packA8AVX512[float64]
+	default:
+		g.packA = packAGeneric[float64]
+	}
+	if s.nr != 8 {
+		g.packB = widePackB(8, g.packB)
+		g.packBRows = widePackBRows(8, g.packBRows)
+		g.packDZB = widePackDZB(8, g.packDZB)
+	}
+	return g
+}
+
+// avx512WithTiles is the AVX-512 entry with tiles s32 and s64 and route
+// limits l.
+func avx512WithTiles(s32 avx512Shape[float32], s64 avx512Shape[float64], l routeLimits) pathConfig {
+	p := avx512Path
+	p.f32.gemmConfig = avx512GEMM32For(s32)
+	p.f64.gemmConfig = avx512GEMM64For(s64)
+	p.f32.limits, p.f64.limits = l, l
+	return p
+}
+
+// classEntries are the table entries of the core classes whose entry is
+// not the path's own (forCore), by path name.
+//
+//   - zen4, intel-client, unknown: the path's entry (16×16 float32, 16×8
+//     float64, B read in place for up to 16 row tiles): tuned on Zen 4,
+//     where a 512-bit FMA issues once a cycle and the tile's 17 loads per
+//     16 FMAs fit; Intel's client cores have one 512-bit FMA pipe too. An
+//     unknown core gets the entry that is right wherever one FMA a cycle
+//     is the bound, and was within a few percent of the best candidate on
+//     a two-pipe Intel core (BenchmarkTune, TUNING.md): a conservative
+//     choice, unlike a wide tile tuned for two pipes.
+//   - intel-server (two 512-bit FMA pipes, measured on an Emerald Rapids
+//     core): the same tiles with B loaded unmasked (16×16u, 16×8u: a
+//     masked load takes a slot of an FMA port there; the same sums, bit
+//     for bit), and B read in place only for one row tile when its rows
+//     are 4 KiB or more apart (BenchmarkDirectB). The wide tiles (6×64,
+//     8×32, 12×32) ran no faster there, bare or in the passes.
+//   - zen5: two 512-bit FMA pipes and two 512-bit loads a cycle, so a
+//     tile needs well under a load per FMA: 8×32 float32 (1 + 2 loads per
+//     16 FMAs) and 8×16 float64, 8 rows leaving no edge tiles at batch
+//     sizes that are multiples of 8; B in place up to 64 rows, 16 when
+//     its rows are 4 KiB apart. Chosen by that arithmetic and issue 17's
+//     Zen 5 figures (the 16×16 tile at 88% of the FMA peak; in-place B
+//     losing from 32 rows 4 KiB apart and from 128 rows 1 KiB apart), not
+//     measured on a Zen 5 core.
+//   - avx2: no AVX-512; the AVX2 path is the same for every class.
+var classEntries = map[string]map[coreClass]pathConfig{
+	"avx512": {
+		coreIntelServer: avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
+			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols}),
+		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,
+			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols}),
+	},
+}

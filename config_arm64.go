@@ -44,3 +44,6 @@ var neonPath = pathConfig{
 		rowsKernels: rowsKernels[float64]{axpy: axpyNEONF64, dot: dotNEONF64},
 	},
 }
+
+// classEntries: the NEON path is the same for every core class (core.go).
+var classEntries = map[string]map[coreClass]pathConfig{}

@@ -10,11 +10,10 @@ import (
 
 // coreClass is a class of cores that share a configuration: the table
 // entry of a path (config.go) is chosen per class, as BLIS chooses a
-// config/<core>. Every class has today's single configuration per path
-// (tuned on Zen 4); the classes exist so that a core's own entry can be
-// added without a new mechanism. FUSEDRELU_CORE=<class> overrides the
-// detected class, so that any class's configuration runs on any machine
-// with the ISA.
+// config/<core> (classEntries in config_<arch>.go: the entries of the
+// classes that differ from the path's). FUSEDRELU_CORE=<class> overrides
+// the detected class, so that any class's configuration runs on any
+// machine with the ISA.
 type coreClass string
 
 const (
@@ -87,6 +86,11 @@ var core = func() coreClass {
 	return c
 }()
 
-// forCore returns a path's table entry for a core class: today the same
-// entry for every class.
-func forCore(c pathConfig, _ coreClass) pathConfig { return c }
+// forCore returns a path's table entry for a core class: the class's own
+// (classEntries, config_<arch>.go) where it has one, else the path's.
+func forCore(c pathConfig, class coreClass) pathConfig {
+	if e, ok := classEntries[c.name][class]; ok {
+		return e
+	}
+	return c
+}

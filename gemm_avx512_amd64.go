@@ -2,7 +2,10 @@
 
 package kernels
 
-import "unsafe"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // The AVX-512 GEMM kernels: the register tile with the epilogues of
 // tile.go's tile (the GEMM's C = AB + βC and the forward pass's fused
@@ -10,9 +13,10 @@ import "unsafe"
 // generated into kernels_amd64.s by _gen/avx512*.go, the tile from its
 // shape (avx512Tile: element type, MR rows, NR vectors of B).
 //
-// Tiles: 16×16 for float32 and 16×8 for float64, one zmm of B per k step
-// and 16 accumulators, one a row: at the FMA peak on a core with one zmm
-// FMA a cycle (TUNING.md); 16 rows leave no edge tiles at the batch sizes
+// The path's entry (config_amd64.go; a core class may take other tiles:
+// classEntries) has 16×16 for float32 and 16×8 for float64, one zmm of B
+// per k step and 16 accumulators, one a row: at the FMA peak on a core
+// with one zmm FMA a cycle (TUNING.md); 16 rows leave no edge tiles at the batch sizes
 // that matter (32, 64, 128, …), a 16-wide B micro-panel of a given size in
 // bytes has twice the k steps of a 32-wide one, which halves the passes
 // over C (cpu.go's kc), and a 16×16 block of A is a register transpose
@@ -22,22 +26,116 @@ const (
 	avx512MR64, avx512NR64 = 16, 8
 )
 
-// kernelAVX512 is the microkernel of both types: kernelGeneric
-// (kernels_generic.go) on a block of 16×nr tiles, nr one vector (16
-// float32 or 8 float64), B packed or (t.ldb ≠ 0, directB) where it lies.
-// The tiles of a column are run one after another, and the columns of
-// tiles one after another (callBlock: t.n up to several nr), in
-// one call of the assembly: a call with the Go around it costs as much as
+// avx512Shape is a register tile of the package: mr rows by nr columns
+// (nr a multiple of the lanes of a zmm, dividing 64) and its routine
+// (id: see call).
+type avx512Shape[T Float] struct {
+	mr, nr int
+	id     avx512TileID
+}
+
+// avx512TileID names a generated tile routine (_gen/avx512.go's
+// avx512Tiles).
+type avx512TileID uint8
+
+const (
+	tile16x16  avx512TileID = iota // tileAVX512F32
+	tile6x64                       // tileAVX512F32x6x64
+	tile8x32                       // tileAVX512F32x8x32
+	tile12x32                      // tileAVX512F32x12x32
+	tile16x8                       // tileAVX512F64
+	tile6x32                       // tileAVX512F64x6x32
+	tile8x16                       // tileAVX512F64x8x16
+	tile12x16                      // tileAVX512F64x12x16
+	tile16x16u                     // tileAVX512F32x16x16u
+	tile16x8u                      // tileAVX512F64x16x8u
+)
+
+// The tiles of the package. 6×64, 8×32 and 12×32 float32 and 6×32, 8×16
+// and 12×16 float64 take A broadcast into a register once a row (1 + NR
+// loads per MR·NR FMAs): tiles for cores with two 512-bit FMA pipes. They
+// and 16×16u/16×8u (today's tiles otherwise) load B unmasked in whole
+// columns of tiles: on Intel a masked load takes an FMA port's slot.
+var (
+	avx512Tile16x16  = avx512Shape[float32]{16, 16, tile16x16}
+	avx512Tile6x64   = avx512Shape[float32]{6, 64, tile6x64}
+	avx512Tile8x32   = avx512Shape[float32]{8, 32, tile8x32}
+	avx512Tile12x32  = avx512Shape[float32]{12, 32, tile12x32}
+	avx512Tile16x8   = avx512Shape[float64]{16, 8, tile16x8}
+	avx512Tile6x32   = avx512Shape[float64]{6, 32, tile6x32}
+	avx512Tile8x16   = avx512Shape[float64]{8, 16, tile8x16}
+	avx512Tile12x16  = avx512Shape[float64]{12, 16, tile12x16}
+	avx512Tile16x16u = avx512Shape[float32]{16, 16, tile16x16u}
+	avx512Tile16x8u  = avx512Shape[float64]{16, 8, tile16x8u}
+
+	// The tiles, today's two first, then the wide ones.
+	avx512Shapes32 = []avx512Shape[float32]{avx512Tile16x16, avx512Tile16x16u, avx512Tile6x64, avx512Tile8x32, avx512Tile12x32}
+	avx512Shapes64 = []avx512Shape[float64]{avx512Tile16x8, avx512Tile16x8u, avx512Tile6x32, avx512Tile8x16, avx512Tile12x16}
+)
+
+// name is the tile's shape, u for today's tiles with B unmasked.
+func (s avx512Shape[T]) name() string {
+	u := ""
+	if s.id == tile16x16u || s.id == tile16x8u {
+		u = "u"
+	}
+	return fmt.Sprintf("%dx%d%s", s.mr, s.nr, u)
+}
+
+// call runs tile s's routine (see tileAVX512F32 for the arguments): a
+// direct call of each, so that the operands stay on the caller's stack
+// (a call through a func value would move them to the heap).
+func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol, lda int) {
+	if is32[T]() {
+		a, b, c, bias, z, r := asF32(a), asF32(b), asF32(c), asF32(bias), asF32(z), asF32(r)
+		switch s.id {
+		case tile16x16:
+			tileAVX512F32(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
+		case tile6x64:
+			tileAVX512F32x6x64(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
+		case tile8x32:
+			tileAVX512F32x8x32(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
+		case tile12x32:
+			tileAVX512F32x12x32(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
+		case tile16x16u:
+			tileAVX512F32x16x16u(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
+		default:
+			panic("kernels: no such float32 tile")
+		}
+		return
+	}
+	a64, b64, c64, bias64, z64, r64 := asF64(a), asF64(b), asF64(c), asF64(bias), asF64(z), asF64(r)
+	switch s.id {
+	case tile16x8:
+		tileAVX512F64(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
+	case tile6x32:
+		tileAVX512F64x6x32(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
+	case tile8x16:
+		tileAVX512F64x8x16(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
+	case tile12x16:
+		tileAVX512F64x12x16(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
+	case tile16x8u:
+		tileAVX512F64x16x8u(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
+	default:
+		panic("kernels: no such float64 tile")
+	}
+}
+
+// kernel is the microkernel of tile s: kernelGeneric (kernels_generic.go)
+// on a block of mr×nr tiles, B packed or (t.ldb ≠ 0, directB) where it
+// lies. The tiles of a column are run one after another, and the columns
+// of tiles one after another (callBlock: t.n up to several nr), in one
+// call of the assembly: a call with the Go around it costs as much as
 // half a small tile (TUNING.md), and the next tile's first steps overlap
 // the last one's stores. A call's work stays bounded: the driver gives it
 // at most wideSteps tile steps, and a column of tiles at most mc rows
 // (clamped to 1024) of kc ≤ 1024 steps.
-func kernelAVX512[T Float](t *tile[T]) {
-	const mr = 16
-	nr := avx512NR32
-	if !is32[T]() {
-		nr = avx512NR64
-	}
+func (s avx512Shape[T]) kernel() func(t *tile[T]) {
+	return func(t *tile[T]) { kernelAVX512(t, s) }
+}
+
+func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
+	mr, nr := s.mr, s.nr
 	m, n := t.m, t.n
 	if m < 1 || n < 1 || n > wideCols { // the driver's invariant; the assembly relies on it
 		panic("kernels: tile size out of range")
@@ -47,7 +145,7 @@ func kernelAVX512[T Float](t *tile[T]) {
 	aTile := mr * t.kc // from a row tile's A to the next's
 	if t.lda == 0 {
 		a = t.a[:ceilDiv(m, mr)*aTile]
-	} else { // A where it lies (directA): all 16 rows of every tile
+	} else { // A where it lies (directA): all mr rows of every tile
 		a, aTile = t.a[:(ceilDiv(m, mr)*mr-1)*t.lda+t.kc], mr*t.lda
 	}
 	b, ldb, bcol := t.b, nr, nr*t.kc
@@ -59,13 +157,13 @@ func kernelAVX512[T Float](t *tile[T]) {
 	if t.alpha != 1 || t.beta != 0 && t.beta != 1 {
 		// General α and β (a GEMM, never the forward pass): each tile's
 		// product into a temporary tile, then the generic epilogue.
-		var abs [mr * avx512NR32]T
+		var abs [16 * 64]T // every tile has mr·nr ≤ 16·64
 		ab := abs[:mr*nr]
 		sub := *t
 		for q := range nt {
 			sub.n = min(nr, n-q*nr)
 			for i := 0; i < m; i += mr {
-				tileAVX512(a[i/mr*aTile:], b[q*bcol:], ldb, t.kc, ab, nr, mr, sub.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0, 0, t.lda)
+				s.call(a[i/mr*aTile:], b[q*bcol:], ldb, t.kc, ab, nr, mr, sub.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0, 0, t.lda)
 				sub.m, sub.c = min(mr, m-i), t.c[i*t.ldc+q*nr:]
 				sub.finish(ab, nr)
 			}
@@ -75,7 +173,7 @@ func kernelAVX512[T Float](t *tile[T]) {
 	beta := int(t.beta) // 0 or 1
 	c := t.c[:(m-1)*t.ldc+n]
 	if !t.last {
-		tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol, t.lda)
+		s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol, t.lda)
 		return
 	}
 	bias := negZeros[T](nt * nr)
@@ -96,16 +194,7 @@ func kernelAVX512[T Float](t *tile[T]) {
 		w := t.col / 64
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+(t.col+n-1)/64+1], t.stride, t.col%64/8
 	}
-	tileAVX512(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol, t.lda)
-}
-
-// tileAVX512 calls T's tile, tileAVX512F32 or tileAVX512F64.
-func tileAVX512[T Float](a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol, lda int) {
-	if is32[T]() {
-		tileAVX512F32(asF32(a), asF32(b), ldb, kc, asF32(c), ldc, m, n, beta, fwd, asF32(bias), asF32(z), ldz, storeZ, asF32(r), ldr, bits, stride, shift, bcol, lda)
-		return
-	}
-	tileAVX512F64(asF64(a), asF64(b), ldb, kc, asF64(c), ldc, m, n, beta, fwd, asF64(bias), asF64(z), ldz, storeZ, asF64(r), ldr, bits, stride, shift, bcol, lda)
+	s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol, t.lda)
 }
 
 // gemmNTAVX512F32 is ops.gemmNT on the AVX-512 float32 path: C = A·Wᵀ

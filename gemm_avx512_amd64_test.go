@@ -609,12 +609,17 @@ func (o *tileOuts[T]) same(t *testing.T, name, how string, want *tileOuts[T]) {
 // buffers are larger than the outputs, their slack holding the guard.
 func TestAVX512TileWideDirectA(t *testing.T) {
 	gemmAVX512Impl(t)
-	testTileWide[float32](t, avx512NR32)
-	testTileWide[float64](t, avx512NR64)
+	for _, s := range avx512Shapes32 {
+		testTileWide(t, s)
+	}
+	for _, s := range avx512Shapes64 {
+		testTileWide(t, s)
+	}
 }
 
-func testTileWide[T Float](t *testing.T, nr int) {
-	r := newRand(uint64(nr) + 5)
+func testTileWide[T Float](t *testing.T, s avx512Shape[T]) {
+	nr, mr := s.nr, s.mr
+	r := newRand(uint64(nr) + 5 + 100*uint64(mr))
 	for i := range 300 {
 		m, kc := 1+r.IntN(40), r.IntN(40)
 		col := nr * r.IntN(64/nr*2)      // starts anywhere in a word, or the next
@@ -628,11 +633,11 @@ func testTileWide[T Float](t *testing.T, nr int) {
 		nt := ceilDiv(n, nr)
 		ldc := col + n + r.IntN(9)
 		stride := (ldc+63)/64 + r.IntN(2)
-		// A where it lies (all 16 rows of each tile) and packed.
-		rows, lda := ceilDiv(m, 16)*16, kc+r.IntN(20)
+		// A where it lies (all mr rows of each tile) and packed.
+		rows, lda := ceilDiv(m, mr)*mr, kc+r.IntN(20)
 		araw := x512Rand[T](r, max(0, (rows-1)*lda+kc), 0.05)
 		a := make([]T, rows*kc)
-		packAGeneric(a, araw, lda, false, 0, 0, rows, kc, 16)
+		packAGeneric(a, araw, lda, false, 0, 0, rows, kc, mr)
 		dirA := kc > 0 && r.IntN(2) == 0
 		ldb := nr
 		var b []T
@@ -672,12 +677,12 @@ func testTileWide[T Float](t *testing.T, nr int) {
 		}
 		size, words := (m+1)*ldc, (m+1)*stride
 		got := newTileOuts[T](uint64(i), size, words)
-		kernelAVX512(tileAt(got, col, n, dirA))
+		s.kernel()(tileAt(got, col, n, dirA))
 		want := newTileOuts[T](uint64(i), size, words)
 		for q := range nt {
-			kernelAVX512(tileAt(want, col+q*nr, min(nr, n-q*nr), false))
+			s.kernel()(tileAt(want, col+q*nr, min(nr, n-q*nr), false))
 		}
-		name := fmt.Sprintf("%s m=%d kc=%d col=%d n=%d directB=%v directA=%v last=%v bias=%v z=%v bits=%v beta=%v", x512TypeName[T](), m, kc, col, n, direct, dirA, last, withBias, withZ, withBits, beta)
+		name := fmt.Sprintf("%s %dx%d m=%d kc=%d col=%d n=%d directB=%v directA=%v last=%v bias=%v z=%v bits=%v beta=%v", x512TypeName[T](), mr, nr, m, kc, col, n, direct, dirA, last, withBias, withZ, withBits, beta)
 		got.same(t, name, "by columns", want)
 	}
 }

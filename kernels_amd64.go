@@ -611,6 +611,366 @@ func tileAVX512F32(a []float32, b []float32, ldb int, kc int, c []float32, ldc i
 //go:noescape
 func tileAVX512F64(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 
+// tileAVX512F32x6x64 computes, for each of the ⌈m/6⌉ tiles of 6 rows down
+// each of the ⌈n/64⌉ columns of 64 columns of C, the 6×64 product of its
+// rows of A, A(i, p) (packed: a[q*6*kc+p*6+i%6] for row tile q = i/6;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 6 rows of every tile) and
+// its 64 columns of B (b[t*bcol+p*ldb+j%64] for column tile t = j/64: ldb
+// = 64 and bcol = 64·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 64; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float32
+//			for p := range kc {
+//				v += A(i, p) * b[j/64*bcol+p*ldb+j%64]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 64th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 6 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F32x6x64(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileAVX512F32x8x32 computes, for each of the ⌈m/8⌉ tiles of 8 rows down
+// each of the ⌈n/32⌉ columns of 32 columns of C, the 8×32 product of its
+// rows of A, A(i, p) (packed: a[q*8*kc+p*8+i%8] for row tile q = i/8;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 8 rows of every tile) and
+// its 32 columns of B (b[t*bcol+p*ldb+j%32] for column tile t = j/32: ldb
+// = 32 and bcol = 32·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 32; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float32
+//			for p := range kc {
+//				v += A(i, p) * b[j/32*bcol+p*ldb+j%32]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 32th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 8 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F32x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileAVX512F32x12x32 computes, for each of the ⌈m/12⌉ tiles of 12 rows down
+// each of the ⌈n/32⌉ columns of 32 columns of C, the 12×32 product of its
+// rows of A, A(i, p) (packed: a[q*12*kc+p*12+i%12] for row tile q = i/12;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 12 rows of every tile) and
+// its 32 columns of B (b[t*bcol+p*ldb+j%32] for column tile t = j/32: ldb
+// = 32 and bcol = 32·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 32; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float32
+//			for p := range kc {
+//				v += A(i, p) * b[j/32*bcol+p*ldb+j%32]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 32th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 12 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F32x12x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileAVX512F64x6x32 computes, for each of the ⌈m/6⌉ tiles of 6 rows down
+// each of the ⌈n/32⌉ columns of 32 columns of C, the 6×32 product of its
+// rows of A, A(i, p) (packed: a[q*6*kc+p*6+i%6] for row tile q = i/6;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 6 rows of every tile) and
+// its 32 columns of B (b[t*bcol+p*ldb+j%32] for column tile t = j/32: ldb
+// = 32 and bcol = 32·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 32; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float64
+//			for p := range kc {
+//				v += A(i, p) * b[j/32*bcol+p*ldb+j%32]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 32th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 6 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F64x6x32(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileAVX512F64x8x16 computes, for each of the ⌈m/8⌉ tiles of 8 rows down
+// each of the ⌈n/16⌉ columns of 16 columns of C, the 8×16 product of its
+// rows of A, A(i, p) (packed: a[q*8*kc+p*8+i%8] for row tile q = i/8;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 8 rows of every tile) and
+// its 16 columns of B (b[t*bcol+p*ldb+j%16] for column tile t = j/16: ldb
+// = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 16; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float64
+//			for p := range kc {
+//				v += A(i, p) * b[j/16*bcol+p*ldb+j%16]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 16th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 8 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F64x8x16(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileAVX512F64x12x16 computes, for each of the ⌈m/12⌉ tiles of 12 rows down
+// each of the ⌈n/16⌉ columns of 16 columns of C, the 12×16 product of its
+// rows of A, A(i, p) (packed: a[q*12*kc+p*12+i%12] for row tile q = i/12;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 12 rows of every tile) and
+// its 16 columns of B (b[t*bcol+p*ldb+j%16] for column tile t = j/16: ldb
+// = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 16; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float64
+//			for p := range kc {
+//				v += A(i, p) * b[j/16*bcol+p*ldb+j%16]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 16th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 12 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F64x12x16(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileAVX512F32x16x16u computes, for each of the ⌈m/16⌉ tiles of 16 rows down
+// each of the ⌈n/16⌉ columns of 16 columns of C, the 16×16 product of its
+// rows of A, A(i, p) (packed: a[q*16*kc+p*16+i%16] for row tile q = i/16;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 16 rows of every tile) and
+// its 16 columns of B (b[t*bcol+p*ldb+j%16] for column tile t = j/16: ldb
+// = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 16; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float32
+//			for p := range kc {
+//				v += A(i, p) * b[j/16*bcol+p*ldb+j%16]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 16th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 16 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F32x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
+// tileAVX512F64x16x8u computes, for each of the ⌈m/16⌉ tiles of 16 rows down
+// each of the ⌈n/8⌉ columns of 8 columns of C, the 16×8 product of its
+// rows of A, A(i, p) (packed: a[q*16*kc+p*16+i%16] for row tile q = i/16;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 16 rows of every tile) and
+// its 8 columns of B (b[t*bcol+p*ldb+j%8] for column tile t = j/8: ldb
+// = 8 and bcol = 8·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 8; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
+// this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float64
+//			for p := range kc {
+//				v += A(i, p) * b[j/8*bcol+p*ldb+j%8]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 8th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 16 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512F64x16x8u(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
 // tileNTAVX512F32 computes the 16×16 product of 16 rows of W where they
 // lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ
 // (b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m

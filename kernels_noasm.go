@@ -5,3 +5,6 @@ package kernels
 // archImpls returns the assembly paths this CPU supports: none in a
 // build without assembly.
 func archImpls() []*impl { return nil }
+
+// classEntries: no path of this build differs per core class (core.go).
+var classEntries = map[string]map[coreClass]pathConfig{}

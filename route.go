@@ -31,7 +31,8 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 	}
 	switch o.directB {
 	case directBMasked:
-		return true
+		var z T
+		return j.b.ld*int(unsafe.Sizeof(z)) < 4096 || tiles <= o.limits.directMax4K
 	case directBWhole:
 		// The AVX2 tile (no masked loads): whole tiles of columns only,
 		// and rows of B 4 KiB or more apart only for one or two row

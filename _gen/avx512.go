@@ -39,6 +39,19 @@ func genAVX512() {
 var avx512Tiles = []avx512Tile{
 	{t: avx512F32, mr: 16, nr: 1}, // tileAVX512F32: 16×16
 	{t: avx512F64, mr: 16, nr: 1}, // tileAVX512F64: 16×8
+	// Tiles for cores with two 512-bit FMA pipes and two loads a cycle
+	// (A broadcast into a register once a row: 1 + NR loads per MR·NR
+	// FMAs), and B loaded unmasked in whole columns of tiles (fullB):
+	// BenchmarkTune's candidates.
+	{t: avx512F32, mr: 6, nr: 4, fullB: true, name: "tileAVX512F32x6x64"},
+	{t: avx512F32, mr: 8, nr: 2, fullB: true, name: "tileAVX512F32x8x32"},
+	{t: avx512F32, mr: 12, nr: 2, fullB: true, name: "tileAVX512F32x12x32"},
+	{t: avx512F64, mr: 6, nr: 4, fullB: true, name: "tileAVX512F64x6x32"},
+	{t: avx512F64, mr: 8, nr: 2, fullB: true, name: "tileAVX512F64x8x16"},
+	{t: avx512F64, mr: 12, nr: 2, fullB: true, name: "tileAVX512F64x12x16"},
+	// Today's tiles with B loaded unmasked where it can be (fullB).
+	{t: avx512F32, mr: 16, nr: 1, fullB: true, name: "tileAVX512F32x16x16u"},
+	{t: avx512F64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
 }
 
 // avx512Type describes an element type to the AVX-512 generators: its

@@ -41,11 +41,14 @@ func TestAVX512TileShapes(t *testing.T) {
 		{t: avx512F64, mr: 6, nr: 4},
 		{t: avx512F64, mr: 8, nr: 3},
 		{t: avx512F64, mr: 12, nr: 2},
+		{t: avx512F32, mr: 6, nr: 4, fullB: true},
+		{t: avx512F32, mr: 16, nr: 1, fullB: true},
+		{t: avx512F64, mr: 8, nr: 2, fullB: true},
 	}
 	dir := t.TempDir()
 	tables := map[string]*strings.Builder{"F32": {}, "F64": {}}
 	for _, s := range shapes {
-		s.name = fmt.Sprintf("tile%s_%dx%d_%d", s.t.name, s.mr, s.cols(), s.bcast)
+		s.name = fmt.Sprintf("tile%s_%dx%d_%d_%v", s.t.name, s.mr, s.cols(), s.bcast, s.fullB)
 		avx512GenTile(s)
 		fmt.Fprintf(tables[s.t.name], "\t{%q, %d, %d, %s},\n", s.name, s.mr, s.cols(), s.name)
 	}

@@ -22,6 +22,15 @@ type avx512Tile struct {
 	mr, nr int
 	name   string // the routine; "" for tileAVX512<type>
 	bcast  avx512Bcast
+	// fullB: B's rows are loaded without the column mask where the
+	// column of tiles has all its columns (n ≥ the tile's), under it only
+	// for a last partial one. A masked load costs Intel cores an ALU uop on the
+	// FMA ports besides the load: a tile of NR vectors loses NR of its
+	// MR·NR FMA slots a step.
+	fullB bool
+	// unmasked: this copy of the product loops loads B without the mask.
+	unmasked bool
+	suffix   string // of the labels of this copy of the product loops
 }
 
 // avx512Bcast is how a tile's values of A reach its FMAs.
@@ -307,14 +316,27 @@ func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
 // rows, A broadcast from memory (AX = step 0 of the unrolled four, p the
 // step in them).
 func avx512Step(s avx512Tile, brow operand.Mem, p int) {
-	for j := 0; j < s.nr; j++ {
-		s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
-	}
+	s.loadB(brow)
 	splat, _ := s.splat()
 	for i := 0; i < s.mr; i++ {
 		avx512FMARow(s.t, avx512M(RAX, p*s.aStep()+i*s.t.size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
 	}
 }
+
+// loadB loads B's row of a step (at brow) into its registers: under the
+// column masks, zeroing the lanes they leave out, or whole (unmasked).
+func (s avx512Tile) loadB(brow operand.Mem) {
+	for j := 0; j < s.nr; j++ {
+		if s.unmasked {
+			s.t.movu(brow.Offset(64*j), s.bReg(j))
+		} else {
+			s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
+		}
+	}
+}
+
+// l is the label name of this copy of the product loops.
+func (s avx512Tile) l(name string) string { return name + s.suffix }
 
 // bRegs are the registers of B's vectors of a step.
 func (s avx512Tile) bRegs() []VecPhysical {
@@ -346,9 +368,7 @@ func avx512FMARow(t *avx512Type, m operand.Mem, bs []VecPhysical, acc func(j int
 // base+lda, base+2·lda and base+3·lda (R14 = lda and R12 = 3·lda in
 // bytes) from the bases of avx512Tile.directBases.
 func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
-	for j := 0; j < s.nr; j++ {
-		s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
-	}
+	s.loadB(brow)
 	splat, _ := s.splat()
 	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.size, R14, R12, s.bRegs(), s.acc, splat)
 }
@@ -429,9 +449,35 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 			avx512ZeroZ(s.acc(i, j))
 		}
 	}
+	if !s.fullB {
+		avx512Loops(s, local)
+		return
+	}
+	Comment(
+		"B's rows loaded whole (fullB) when this column of tiles has all its",
+		"columns (n ≥ the tile's), under the column masks otherwise (a packed",
+		"panel has its padding, but B where it lies ends at column n).",
+	)
+	CMPQ(avx512Arg("n"), operand.U32(s.cols()))
+	JLT(avx512L("maskedb"))
+	full := s
+	full.unmasked = true
+	avx512Loops(full, local)
+	JMP(avx512L("epilogue"))
+	Label("maskedb")
+	masked := s
+	masked.suffix = "m"
+	avx512Loops(masked, local)
+}
+
+// avx512Loops is the product loops of the tile: from packed A or A where
+// it lies, four steps at a time then one, to the epilogue (the direct
+// loops fall through to it).
+func avx512Loops(s avx512Tile, local operand.Mem) {
+	t := s.t
 	MOVQ(avx512Arg("lda"), R14)
 	TESTQ(R14, R14)
-	JNZ(avx512L("direct"))
+	JNZ(avx512L(s.l("direct")))
 	Comment(
 		"CX = the steps before the L1 prefetch: kc − 32 rounded down to a",
 		"multiple of 4 (or 0), run four at a time (loopA), each four with a",
@@ -441,18 +487,18 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	MOVQ(avx512Arg("kc"), R8)
 	MOVQ(R8, RCX)
 	SUBQ(operand.U32(32), RCX)
-	JGE(avx512L("phase"))
+	JGE(avx512L(s.l("phase")))
 	XORL(ECX, ECX)
 
-	Label("phase")
+	Label(s.l("phase"))
 	ANDQ(operand.I8(-4), RCX)
 	SUBQ(RCX, R8)
 	TESTQ(RCX, RCX)
-	JZ(avx512L("late"))
+	JZ(avx512L(s.l("late")))
 	MOVQ(local.Offset(48), R12)
 	avx512Align(32)
 
-	Label("loopA")
+	Label(s.l("loopA"))
 	avx512Step4(s, avx512Step)
 	ADDQ(operand.U32(4*s.aStep()), RAX)
 	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
@@ -461,54 +507,54 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	CMPQ(R12, local.Offset(56))
 	CMOVQGT(local.Offset(56), R12)
 	SUBQ(operand.U32(4), RCX)
-	JNZ(avx512L("loopA"))
+	JNZ(avx512L(s.l("loopA")))
 	MOVQ(R12, local.Offset(48))
 
-	Label("late")
+	Label(s.l("late"))
 	Comment(
 		"The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)",
 		"skips it too: its stores follow at once, and the prefetches in front",
 		"of them cost 7% of a dW GEMM from a batch of 32.",
 	)
 	CMPQ(avx512Arg("kc"), operand.U32(64))
-	JGE(avx512L("prefetch"))
+	JGE(avx512L(s.l("prefetch")))
 	MOVQ(avx512Arg("beta"), R12)
 	ORQ(avx512Arg("fwd"), R12)
-	JZ(avx512L("rest"))
+	JZ(avx512L(s.l("rest")))
 
-	Label("prefetch")
+	Label(s.l("prefetch"))
 	avx512Prefetch(s, PREFETCHT0, RDX, RSI)
 	CMPQ(R10, RDX)
-	JEQ(avx512L("rest"))
+	JEQ(avx512L(s.l("rest")))
 	avx512Prefetch(s, PREFETCHT0, R10, R11)
 
-	Label("rest")
+	Label(s.l("rest"))
 	Comment("The R8 steps left, four at a time (loopB) and one at a time (loop1).")
 	MOVQ(R8, RCX)
 	CMPQ(RCX, operand.U32(4))
-	JB(avx512L("tail"))
+	JB(avx512L(s.l("tail")))
 
-	Label("loopB")
+	Label(s.l("loopB"))
 	avx512Step4(s, avx512Step)
 	ADDQ(operand.U32(4*s.aStep()), RAX)
 	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
 	SUBQ(operand.U32(4), RCX)
 	CMPQ(RCX, operand.U32(4))
-	JAE(avx512L("loopB"))
+	JAE(avx512L(s.l("loopB")))
 
-	Label("tail")
+	Label(s.l("tail"))
 	TESTQ(RCX, RCX)
 	JZ(avx512L("epilogue"))
 
-	Label("loop1")
+	Label(s.l("loop1"))
 	avx512Step(s, avx512M(RBX, 0), 0)
 	ADDQ(operand.U32(s.aStep()), RAX)
 	ADDQ(R9, RBX)
 	DECQ(RCX)
-	JNZ(avx512L("loop1"))
+	JNZ(avx512L(s.l("loop1")))
 	JMP(avx512L("epilogue"))
 
-	Label("direct")
+	Label(s.l("direct"))
 	Comment(
 		"A where it lies (lda ≠ 0): all kc steps, four at a time and then one at",
 		"a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and",
@@ -525,31 +571,31 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	MOVQ(RCX, R8)
 	ANDQ(operand.U8(3), R8)
 	SHRQ(operand.U8(2), RCX)
-	JZ(avx512L("dtail"))
+	JZ(avx512L(s.l("dtail")))
 
-	Label("dloop4")
+	Label(s.l("dloop4"))
 	avx512Step4(s, avx512StepDirect)
 	for _, b := range bases {
 		ADDQ(operand.U32(4*t.size), b)
 	}
 	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
 	DECQ(RCX)
-	JNZ(avx512L("dloop4"))
+	JNZ(avx512L(s.l("dloop4")))
 
-	Label("dtail")
+	Label(s.l("dtail"))
 	TESTQ(R8, R8)
-	JZ(avx512L("drestore"))
+	JZ(avx512L(s.l("drestore")))
 
-	Label("dloop1")
+	Label(s.l("dloop1"))
 	avx512StepDirect(s, avx512M(RBX, 0), 0)
 	for _, b := range bases {
 		ADDQ(operand.U32(t.size), b)
 	}
 	ADDQ(R9, RBX)
 	DECQ(R8)
-	JNZ(avx512L("dloop1"))
+	JNZ(avx512L(s.l("dloop1")))
 
-	Label("drestore")
+	Label(s.l("drestore"))
 	MOVQ(avx512Base("c"), RDX)
 	MOVQ(avx512Arg("ldc"), RSI)
 	avx512Sh(t.shift, RSI)
