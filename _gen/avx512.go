@@ -27,9 +27,9 @@ func genAVX512() {
 	for _, s := range avx512Tiles {
 		avx512GenTile(s)
 	}
-	avx512GenTileNT(avx512F32)
-	avx512GenPackAPanel(avx512F32)
-	avx512GenPackAPanel(avx512F64)
+	avx512GenTileNT(f32)
+	avx512GenPackAPanel(f32)
+	avx512GenPackAPanel(f64)
 	avx512GenPackBRows()
 	avx512GenFMAPeak()
 }
@@ -37,58 +37,22 @@ func genAVX512() {
 // avx512Tiles are the AVX-512 register tiles the package has, an entry a
 // tile (a new shape is one more entry, with a name, and its Go side).
 var avx512Tiles = []avx512Tile{
-	{t: avx512F32, mr: 16, nr: 1}, // tileAVX512F32: 16×16
-	{t: avx512F64, mr: 16, nr: 1}, // tileAVX512F64: 16×8
+	{t: f32, mr: 16, nr: 1}, // tileAVX512F32: 16×16
+	{t: f64, mr: 16, nr: 1}, // tileAVX512F64: 16×8
 	// Tiles for cores with two 512-bit FMA pipes and two loads a cycle
 	// (A broadcast into a register once a row: 1 + NR loads per MR·NR
 	// FMAs), and B loaded unmasked in whole columns of tiles (fullB):
 	// BenchmarkTune's candidates.
-	{t: avx512F32, mr: 6, nr: 4, fullB: true, name: "tileAVX512F32x6x64"},
-	{t: avx512F32, mr: 8, nr: 2, fullB: true, name: "tileAVX512F32x8x32"},
-	{t: avx512F32, mr: 12, nr: 2, fullB: true, name: "tileAVX512F32x12x32"},
-	{t: avx512F64, mr: 6, nr: 4, fullB: true, name: "tileAVX512F64x6x32"},
-	{t: avx512F64, mr: 8, nr: 2, fullB: true, name: "tileAVX512F64x8x16"},
-	{t: avx512F64, mr: 12, nr: 2, fullB: true, name: "tileAVX512F64x12x16"},
+	{t: f32, mr: 6, nr: 4, fullB: true, name: "tileAVX512F32x6x64"},
+	{t: f32, mr: 8, nr: 2, fullB: true, name: "tileAVX512F32x8x32"},
+	{t: f32, mr: 12, nr: 2, fullB: true, name: "tileAVX512F32x12x32"},
+	{t: f64, mr: 6, nr: 4, fullB: true, name: "tileAVX512F64x6x32"},
+	{t: f64, mr: 8, nr: 2, fullB: true, name: "tileAVX512F64x8x16"},
+	{t: f64, mr: 12, nr: 2, fullB: true, name: "tileAVX512F64x12x16"},
 	// Today's tiles with B loaded unmasked where it can be (fullB).
-	{t: avx512F32, mr: 16, nr: 1, fullB: true, name: "tileAVX512F32x16x16u"},
-	{t: avx512F64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
+	{t: f32, mr: 16, nr: 1, fullB: true, name: "tileAVX512F32x16x16u"},
+	{t: f64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
 }
-
-// avx512Type describes an element type to the AVX-512 generators: its
-// size, its lanes in a zmm and the instructions of its type.
-type avx512Type struct {
-	name    string // routine suffix: F32, F64
-	goType  string // float32, float64
-	size    int    // bytes
-	shift   uint8  // log2(size)
-	lanes   int    // elements a zmm
-	movu    func(...operand.Op)
-	movuZ   func(m, k, r operand.Op) // load zeroing the lanes k leaves out
-	fmaBcst func(...operand.Op)      // VFMADD231P*.BCST
-	fma     func(...operand.Op)      // VFMADD231P*
-	bcast   func(...operand.Op)      // VBROADCASTS*: one element to every lane
-	add     func(...operand.Op)
-	cmp     func(...operand.Op)
-	max     func(...operand.Op)
-	// kmovBits stores a tile row's mask bits of one vector: KMOVW for
-	// 16 lanes, KMOVB for 8.
-	kmovBits func(k, m operand.Op)
-}
-
-var (
-	avx512F32 = &avx512Type{
-		name: "F32", goType: "float32", size: 4, shift: 2, lanes: 16,
-		movu: VMOVUPS, movuZ: VMOVUPS_Z, fmaBcst: VFMADD231PS_BCST,
-		fma: VFMADD231PS, bcast: VBROADCASTSS,
-		add: VADDPS, cmp: VCMPPS, max: VMAXPS, kmovBits: KMOVW,
-	}
-	avx512F64 = &avx512Type{
-		name: "F64", goType: "float64", size: 8, shift: 3, lanes: 8,
-		movu: VMOVUPD, movuZ: VMOVUPD_Z, fmaBcst: VFMADD231PD_BCST,
-		fma: VFMADD231PD, bcast: VBROADCASTSD,
-		add: VADDPD, cmp: VCMPPD, max: VMAXPD, kmovBits: KMOVB,
-	}
-)
 
 // avx512M is the memory operand disp(base).
 func avx512M(base Register, disp int) operand.Mem {
@@ -130,7 +94,7 @@ func avx512L(name string) operand.LabelRef { return operand.LabelRef(name) }
 
 // avx512Sh shifts r left by sh if sh > 0 (scaling a count of elements or
 // rows to bytes).
-func avx512Sh(sh uint8, r operand.Op) {
+func avx512Sh(sh int, r operand.Op) {
 	SHLQ(operand.U8(sh), r)
 }
 
@@ -138,7 +102,7 @@ func avx512Sh(sh uint8, r operand.Op) {
 // case today's tiles need), else an IMULQ.
 func avx512Scale(f int, r Register) {
 	if f&(f-1) == 0 {
-		sh := uint8(0)
+		sh := 0
 		for 1<<sh < f {
 			sh++
 		}

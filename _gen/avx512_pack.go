@@ -102,12 +102,12 @@ func avx512Transpose8x8(r, s int) {
 // avx512GenPackAPanel writes packAPanelAVX512<type>: a block of 16 rows
 // of A, one zmm each, transposed in registers and stored as the steps of
 // the micro-panel, 16 vectors of 64 bytes.
-func avx512GenPackAPanel(t *avx512Type) {
-	fn := "packAPanelAVX512" + t.name
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, a []%s, lda, kb int)", t.goType))
+func avx512GenPackAPanel(t elemType) {
+	fn := "packAPanelAVX512" + t.Name
+	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, a []%s, lda, kb int)", t.Go))
 	Pragma("noescape")
 	var out func(k int) VecPhysical // the register of the k-th 64 bytes of the panel
-	switch t.lanes {
+	switch t.Lanes(64) {
 	case 16:
 		Doc(
 			fn+" packs one whole micro-panel of A, 16 rows lda apart,",
@@ -145,25 +145,25 @@ func avx512GenPackAPanel(t *avx512Type) {
 	MOVQ(avx512Base("dst"), RDI)
 	MOVQ(avx512Base("a"), R8)
 	MOVQ(avx512Arg("lda"), RDX)
-	avx512Sh(t.shift, RDX)
+	avx512Sh(t.Shift, RDX)
 	Comment("R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.")
 	avx512RowBases()
 	MOVQ(avx512Arg("kb"), RCX)
-	SHRQ(operand.U8(avx512Log2(t.lanes)), RCX)
+	SHRQ(operand.U8(avx512Log2(t.Lanes(64))), RCX)
 	JZ(avx512L("done"))
 
 	Label("loop")
 	for i := 0; i < 16; i++ {
-		t.movu(avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4), avx512Z(i))
+		t.MovU(avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4), avx512Z(i))
 	}
-	if t.lanes == 16 {
+	if t.Lanes(64) == 16 {
 		avx512Transpose16()
 	} else {
 		avx512Transpose8x8(0, 16)
 		avx512Transpose8x8(8, 24)
 	}
 	for k := 0; k < 16; k++ {
-		t.movu(out(k), avx512M(RDI, 64*k))
+		t.MovU(out(k), avx512M(RDI, 64*k))
 	}
 	for _, r := range []Register{R8, R9, R10, R11} {
 		ADDQ(operand.U32(64), r)
@@ -190,14 +190,14 @@ func avx512Log2(n int) int {
 // other way round (dXᵀ = W·dZᵀ), W's rows as A where they lie, so that W
 // is never transposed; the 16×16 result is transposed in registers and
 // each of its rows stored as a row of dX.
-func avx512GenTileNT(t *avx512Type) {
-	if t.lanes != 16 {
+func avx512GenTileNT(t elemType) {
+	if t.Lanes(64) != 16 {
 		panic("avx512: the NT tile is 16×16 float32")
 	}
-	TEXT("tileNTAVX512"+t.name, NOSPLIT, fmt.Sprintf("func(w []%[1]s, ldw int, b []%[1]s, kc int, c []%[1]s, ldc, m, n, beta int)", t.goType))
+	TEXT("tileNTAVX512"+t.Name, NOSPLIT, fmt.Sprintf("func(w []%[1]s, ldw int, b []%[1]s, kc int, c []%[1]s, ldc, m, n, beta int)", t.Go))
 	Pragma("noescape")
 	Doc(
-		"tileNTAVX512"+t.name+" computes the 16×16 product of 16 rows of W where they",
+		"tileNTAVX512"+t.Name+" computes the 16×16 product of 16 rows of W where they",
 		"lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ",
 		"(b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m",
 		"columns (1 ≤ m, n ≤ 16; beta 0 or 1): a tile of dX = dZ·Wᵀ computed as",
@@ -206,7 +206,7 @@ func avx512GenTileNT(t *avx512Type) {
 		"",
 		"\tfor j := range n {",
 		"\t\tfor i := range m {",
-		"\t\t\tvar v "+t.goType,
+		"\t\t\tvar v "+t.Go,
 		"\t\t\tfor p := range kc {",
 		"\t\t\t\tv += w[i*ldw+p] * b[p*16+j]",
 		"\t\t\t}",
@@ -229,7 +229,7 @@ func avx512GenTileNT(t *avx512Type) {
 	bases := []GPPhysical{R8, R9, R10, R11}
 	MOVQ(avx512Base("w"), R8)
 	MOVQ(avx512Arg("ldw"), RDX)
-	avx512Sh(t.shift, RDX)
+	avx512Sh(t.Shift, RDX)
 	avx512RowBases()
 	MOVQ(avx512Base("b"), RBX)
 	for i := 0; i < 16; i++ {
@@ -245,8 +245,8 @@ func avx512GenTileNT(t *avx512Type) {
 	// step is step s of the unrolled four: B's row at BX+64s into Z16,
 	// then row i += W(i, p)·B(p, ·) for the 16 rows.
 	step := func(s int) {
-		t.movu(avx512M(RBX, 64*s), Z16)
-		avx512BcastRows(t, 16, bases, s*t.size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return avx512Z(i) }, nil)
+		t.MovU(avx512M(RBX, 64*s), Z16)
+		avx512BcastRows(t, 16, bases, s*t.Size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return avx512Z(i) }, nil)
 	}
 	Label("loop4")
 	for s := 0; s < 4; s++ {
@@ -254,7 +254,7 @@ func avx512GenTileNT(t *avx512Type) {
 	}
 	ADDQ(operand.U32(256), RBX)
 	for _, b := range bases {
-		ADDQ(operand.U32(4*t.size), b)
+		ADDQ(operand.U32(4*t.Size), b)
 	}
 	DECQ(RCX)
 	JNZ(avx512L("loop4"))
@@ -267,7 +267,7 @@ func avx512GenTileNT(t *avx512Type) {
 	step(0)
 	ADDQ(operand.U32(64), RBX)
 	for _, b := range bases {
-		ADDQ(operand.U32(t.size), b)
+		ADDQ(operand.U32(t.Size), b)
 	}
 	DECQ(RAX)
 	JNZ(avx512L("loop1"))
@@ -282,7 +282,7 @@ func avx512GenTileNT(t *avx512Type) {
 	)
 	MOVQ(avx512Base("c"), RDI)
 	MOVQ(avx512Arg("ldc"), RSI)
-	avx512Sh(t.shift, RSI)
+	avx512Sh(t.Shift, RSI)
 	MOVQ(avx512Arg("m"), RCX)
 	MOVL(operand.U32(1), EAX)
 	SHLL(CL, EAX)
@@ -298,9 +298,9 @@ func avx512GenTileNT(t *avx512Type) {
 		for j := 0; j < 16; j++ {
 			r := avx512Col16(j)
 			if beta1 {
-				t.add(avx512M(RDI, 0), r, K1, r)
+				t.Add(avx512M(RDI, 0), r, K1, r)
 			}
-			t.movu(r, K1, avx512M(RDI, 0))
+			t.MovU(r, K1, avx512M(RDI, 0))
 			DECQ(RAX)
 			JZ(avx512L("done"))
 			ADDQ(RSI, RDI)
@@ -320,7 +320,7 @@ func avx512GenTileNT(t *avx512Type) {
 // (embedded broadcast, or broadcast into splat if not nil) times each of
 // B's vectors bs into acc(i, j); rows 4q … 4q+3 at bases[q] and 1, 2, 3
 // times ld from it (ld3 = 3·ld).
-func avx512BcastRows(t *avx512Type, mr int, bases []GPPhysical, off int, ld, ld3 Register, bs []VecPhysical, acc func(i, j int) VecPhysical, splat VecPhysical) {
+func avx512BcastRows(t elemType, mr int, bases []GPPhysical, off int, ld, ld3 Register, bs []VecPhysical, acc func(i, j int) VecPhysical, splat VecPhysical) {
 	for i := 0; i < mr; i++ {
 		avx512FMARow(t, avx512Row4(bases[i/4], off, ld, ld3, i%4), bs, func(j int) VecPhysical { return acc(i, j) }, splat)
 	}

@@ -18,7 +18,7 @@ import (
 // B's registers and +0 after them; K1 (and on) the columns < n of each
 // vector, K3 a row's mask bits.
 type avx512Tile struct {
-	t      *avx512Type
+	t      elemType
 	mr, nr int
 	name   string // the routine; "" for tileAVX512<type>
 	bcast  avx512Bcast
@@ -64,14 +64,14 @@ func (s avx512Tile) fn() string {
 	if s.name != "" {
 		return s.name
 	}
-	return "tileAVX512" + s.t.name
+	return "tileAVX512" + s.t.Name
 }
 
 func (s avx512Tile) acc(i, j int) VecPhysical { return avx512Z(i*s.nr + j) }
 func (s avx512Tile) bReg(j int) VecPhysical   { return avx512Z(s.mr*s.nr + j) }
 func (s avx512Tile) bias(j int) VecPhysical   { return s.bReg(j) }
 func (s avx512Tile) zero() VecPhysical        { return avx512Z(s.mr*s.nr + s.nr) }
-func (s avx512Tile) cols() int                { return s.nr * s.t.lanes }
+func (s avx512Tile) cols() int                { return s.nr * s.t.Lanes(64) }
 
 // colMask is the mask register of vector j's columns < n.
 func (s avx512Tile) colMask(j int) OpmaskPhysical {
@@ -79,7 +79,7 @@ func (s avx512Tile) colMask(j int) OpmaskPhysical {
 }
 
 // aStep is the bytes of packed A a k step: its MR rows.
-func (s avx512Tile) aStep() int { return s.mr * s.t.size }
+func (s avx512Tile) aStep() int { return s.mr * s.t.Size }
 
 // directBases are the registers holding rows 0, 4, 8, … of A where it lies
 // (the rows between at 1, 2 and 3 times lda from them: R14 and R12).
@@ -107,7 +107,7 @@ func avx512GenTile(s avx512Tile) {
 		// a mask register a vector; 4 base registers of A where it lies.
 		panic(fmt.Sprintf("avx512: no %d×%d tile", s.mr, s.nr))
 	}
-	TEXT(s.fn(), NOSPLIT, fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.goType))
+	TEXT(s.fn(), NOSPLIT, fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.Go))
 	Pragma("noescape")
 	Doc(avx512TileDoc(s)...)
 	local := AllocLocal(64)
@@ -148,12 +148,12 @@ func avx512GenTile(s avx512Tile) {
 	)
 	MOVQ(avx512Base("bias"), RCX)
 	for j := 0; j < s.nr; j++ {
-		t.movuZ(avx512M(RCX, 64*j), s.colMask(j), s.bias(j))
+		t.MovUZ(avx512M(RCX, 64*j), s.colMask(j), s.bias(j))
 	}
 	avx512ZeroZ(s.zero())
 	MOVQ(avx512Base("z"), R8)
 	MOVQ(avx512Arg("ldz"), R9)
-	avx512Sh(t.shift, R9)
+	avx512Sh(t.Shift, R9)
 	MOVQ(avx512Base("bits"), R12)
 	ADDQ(avx512Arg("shift"), R12)
 	MOVQ(avx512Arg("stride"), R13)
@@ -192,7 +192,7 @@ func avx512GenTile(s avx512Tile) {
 // avx512TileDoc is the Go declaration's comment of tile s: the Go it
 // replaces.
 func avx512TileDoc(s avx512Tile) []string {
-	mr, cols, ty := s.mr, s.cols(), s.t.goType
+	mr, cols, ty := s.mr, s.cols(), s.t.Go
 	doc := fmt.Sprintf(`%[1]s computes, for each of the ⌈m/%[2]d⌉ tiles of %[2]d rows down
 each of the ⌈n/%[3]d⌉ columns of %[3]d columns of C, the %[2]d×%[3]d product of its
 rows of A, A(i, p) (packed: a[q*%[2]d*kc+p*%[2]d+i%%%[2]d] for row tile q = i/%[2]d;
@@ -273,7 +273,7 @@ func avx512NextPanel(s avx512Tile, local operand.Mem) {
 	MOVQ(R12, local.Offset(48))
 	MOVQ(R12, local.Offset(56))
 	MOVQ(avx512Arg("ldb"), RCX)
-	avx512Sh(s.t.shift, RCX)
+	avx512Sh(s.t.Shift, RCX)
 	CMPQ(RCX, operand.U32(64*s.nr))
 	JNE(avx512L("tile"))
 	MOVQ(avx512Arg("kc"), RCX)
@@ -319,7 +319,7 @@ func avx512Step(s avx512Tile, brow operand.Mem, p int) {
 	s.loadB(brow)
 	splat, _ := s.splat()
 	for i := 0; i < s.mr; i++ {
-		avx512FMARow(s.t, avx512M(RAX, p*s.aStep()+i*s.t.size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
+		avx512FMARow(s.t, avx512M(RAX, p*s.aStep()+i*s.t.Size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
 	}
 }
 
@@ -328,9 +328,9 @@ func avx512Step(s avx512Tile, brow operand.Mem, p int) {
 func (s avx512Tile) loadB(brow operand.Mem) {
 	for j := 0; j < s.nr; j++ {
 		if s.unmasked {
-			s.t.movu(brow.Offset(64*j), s.bReg(j))
+			s.t.MovU(brow.Offset(64*j), s.bReg(j))
 		} else {
-			s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
+			s.t.MovUZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
 		}
 	}
 }
@@ -350,15 +350,15 @@ func (s avx512Tile) bRegs() []VecPhysical {
 // avx512FMARow is a row's FMAs of a k step: acc(j) += a·bs[j] for A's
 // value a at m, by embedded broadcast (splat nil) or broadcast once into
 // splat.
-func avx512FMARow(t *avx512Type, m operand.Mem, bs []VecPhysical, acc func(j int) VecPhysical, splat VecPhysical) {
+func avx512FMARow(t elemType, m operand.Mem, bs []VecPhysical, acc func(j int) VecPhysical, splat VecPhysical) {
 	if splat != nil {
-		t.bcast(m, splat)
+		t.Broadcast(m, splat)
 	}
 	for j, b := range bs {
 		if splat != nil {
-			t.fma(splat, b, acc(j))
+			t.FMA231(splat, b, acc(j))
 		} else {
-			t.fmaBcst(m, b, acc(j))
+			t.FMA231Bcst(m, b, acc(j))
 		}
 	}
 }
@@ -370,7 +370,7 @@ func avx512FMARow(t *avx512Type, m operand.Mem, bs []VecPhysical, acc func(j int
 func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
 	s.loadB(brow)
 	splat, _ := s.splat()
-	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.size, R14, R12, s.bRegs(), s.acc, splat)
+	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.Size, R14, R12, s.bRegs(), s.acc, splat)
 }
 
 // avx512Step4 is four k steps (step = avx512Step or avx512StepDirect),
@@ -397,14 +397,14 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	)
 	MOVQ(avx512Base("c"), RDX)
 	MOVQ(avx512Arg("ldc"), RSI)
-	avx512Sh(t.shift, RSI)
+	avx512Sh(t.Shift, RSI)
 	MOVQ(avx512Arg("m"), RDI)
 	MOVQ(operand.U32(s.mr), RCX)
 	CMPQ(RDI, RCX)
 	CMOVQGT(RCX, RDI)
 	MOVQ(avx512Base("r"), R10)
 	MOVQ(avx512Arg("ldr"), R11)
-	avx512Sh(t.shift, R11)
+	avx512Sh(t.Shift, R11)
 	CMPQ(avx512Arg("kc"), operand.U32(64))
 	JLT(avx512L("early"))
 	avx512Prefetch(s, PREFETCHT1, RDX, RSI)
@@ -434,7 +434,7 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		BZHIQ(RCX, RAX, RAX)
 		for j := 0; j < s.nr; j++ {
 			if j > 0 {
-				SHRQ(operand.U8(t.lanes), RAX)
+				SHRQ(operand.U8(t.Lanes(64)), RAX)
 			}
 			KMOVW(EAX, s.colMask(j))
 		}
@@ -442,7 +442,7 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	MOVQ(avx512Base("a"), RAX)
 	MOVQ(avx512Base("b"), RBX)
 	MOVQ(avx512Arg("ldb"), R9)
-	avx512Sh(t.shift, R9)
+	avx512Sh(t.Shift, R9)
 	LEAQ(avx512MI(R9, 0, R9, 2), R13)
 	for i := 0; i < s.mr; i++ {
 		for j := 0; j < s.nr; j++ {
@@ -562,7 +562,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 		"taken).",
 	)
 	bases := s.directBases()
-	avx512Sh(t.shift, R14)
+	avx512Sh(t.Shift, R14)
 	LEAQ(avx512MI(R14, 0, R14, 2), R12)
 	for q := 1; q < len(bases); q++ {
 		LEAQ(avx512MI(bases[q-1], 0, R14, 4), bases[q])
@@ -576,7 +576,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	Label(s.l("dloop4"))
 	avx512Step4(s, avx512StepDirect)
 	for _, b := range bases {
-		ADDQ(operand.U32(4*t.size), b)
+		ADDQ(operand.U32(4*t.Size), b)
 	}
 	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
 	DECQ(RCX)
@@ -589,7 +589,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	Label(s.l("dloop1"))
 	avx512StepDirect(s, avx512M(RBX, 0), 0)
 	for _, b := range bases {
-		ADDQ(operand.U32(t.size), b)
+		ADDQ(operand.U32(t.Size), b)
 	}
 	ADDQ(R9, RBX)
 	DECQ(R8)
@@ -598,7 +598,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	Label(s.l("drestore"))
 	MOVQ(avx512Base("c"), RDX)
 	MOVQ(avx512Arg("ldc"), RSI)
-	avx512Sh(t.shift, RSI)
+	avx512Sh(t.Shift, RSI)
 	MOVQ(avx512Base("r"), R10)
 }
 
@@ -628,23 +628,23 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 		for j := 0; j < s.nr; j++ {
 			acc, k := s.acc(i, j), s.colMask(j)
 			if e.beta1 {
-				t.add(avx512M(RDX, 64*j), acc, k, acc)
+				t.Add(avx512M(RDX, 64*j), acc, k, acc)
 			}
 			if !e.fwd {
-				t.movu(acc, k, avx512M(RDX, 64*j))
+				t.MovU(acc, k, avx512M(RDX, 64*j))
 				continue
 			}
 			if e.beta1 && j == s.nr-1 {
 				ADDQ(RSI, RDX)
 			}
-			t.add(s.bias(j), acc, acc)
+			t.Add(s.bias(j), acc, acc)
 			if e.storeZ {
-				t.movu(acc, k, avx512M(R8, 64*j))
+				t.MovU(acc, k, avx512M(R8, 64*j))
 			}
-			t.cmp(operand.U8(5), s.zero(), acc, k, K3)
-			t.max(acc, s.zero(), acc)
-			t.movu(acc, k, avx512M(R10, 64*j))
-			t.kmovBits(K3, avx512M(R12, j*t.lanes/8))
+			t.Cmp(operand.U8(5), s.zero(), acc, k, K3)
+			t.Max(acc, s.zero(), acc)
+			t.MovU(acc, k, avx512M(R10, 64*j))
+			t.KMov(K3, avx512M(R12, j*t.Lanes(64)/8))
 		}
 		DECQ(RDI)
 		JZ(avx512L("done"))
@@ -673,11 +673,11 @@ func avx512NextTile(s avx512Tile) {
 	MOVQ(avx512Arg("lda"), RCX)
 	TESTQ(RCX, RCX)
 	CMOVQEQ(avx512Arg("kc"), RCX)
-	avx512Scale(s.mr*s.t.size, RCX)
+	avx512Scale(s.mr*s.t.Size, RCX)
 	ADDQ(RCX, avx512Base("a"))
-	avx512Advance(avx512Arg("ldc"), s.mr*s.t.size, avx512Base("c"))
-	avx512Advance(avx512Arg("ldz"), s.mr*s.t.size, avx512Base("z"))
-	avx512Advance(avx512Arg("ldr"), s.mr*s.t.size, avx512Base("r"))
+	avx512Advance(avx512Arg("ldc"), s.mr*s.t.Size, avx512Base("c"))
+	avx512Advance(avx512Arg("ldz"), s.mr*s.t.Size, avx512Base("z"))
+	avx512Advance(avx512Arg("ldr"), s.mr*s.t.Size, avx512Base("r"))
 	avx512Advance(avx512Arg("stride"), s.mr*8, avx512Base("bits"))
 	JMP(avx512L("tile"))
 }
@@ -713,6 +713,6 @@ func avx512NextCol(s avx512Tile, local operand.Mem) {
 	MOVQ(RCX, avx512Base("bits"))
 	ADDQ(operand.U32(s.cols()/8), avx512Arg("shift"))
 	ADDQ(operand.U32(64*s.nr), avx512Base("bias"))
-	avx512Advance(avx512Arg("bcol"), s.t.size, avx512Base("b"))
+	avx512Advance(avx512Arg("bcol"), s.t.Size, avx512Base("b"))
 	JMP(avx512L("panel"))
 }
