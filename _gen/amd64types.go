@@ -37,6 +37,7 @@ type elemType struct {
 	PCmpEq     func(ops ...Op)             // VPCMPEQD, VPCMPEQQ: integer lanes of the element's width
 	PBcst      func(ops ...Op)             // VPBROADCASTD, VPBROADCASTQ
 	Scalar     func(r GPPhysical) Register // r at the element's width (EAX, RAX)
+	MovGP      func(imr, mr Op)            // MOVL, MOVQ: an element through a general register
 
 	// The K-register instructions for the mask of one zmm's lanes (16
 	// bits for float32, 8 for float64; KMOVB, KANDB need AVX-512 DQ).
@@ -58,8 +59,8 @@ var (
 		Add: VADDPS, AddS: VADDSS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Sqrt: VSQRTPS,
 		Max: VMAXPS, FMA231: VFMADD231PS, FMA231Bcst: VFMADD231PS_BCST, Cmp: VCMPPS, Xor: VXORPS,
 		MovMsk: VMOVMSKPS, MaskMov: VMASKMOVPS, PCmpEq: VPCMPEQD, PBcst: VPBROADCASTD,
-		Scalar: func(r GPPhysical) Register { return r.As32() },
-		KMov:   KMOVW, KAnd: KANDW, KOrTest: KORTESTW,
+		Scalar: func(r GPPhysical) Register { return r.As32() }, MovGP: MOVL,
+		KMov: KMOVW, KAnd: KANDW, KOrTest: KORTESTW,
 	}
 	f64 = elemType{
 		Name: "F64", Go: "float64", Size: 8, Shift: 3, One: 0x3ff0000000000000,
@@ -67,8 +68,8 @@ var (
 		Add: VADDPD, AddS: VADDSD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Sqrt: VSQRTPD,
 		Max: VMAXPD, FMA231: VFMADD231PD, FMA231Bcst: VFMADD231PD_BCST, Cmp: VCMPPD, Xor: VXORPD,
 		MovMsk: VMOVMSKPD, MaskMov: VMASKMOVPD, PCmpEq: VPCMPEQQ, PBcst: VPBROADCASTQ,
-		Scalar: func(r GPPhysical) Register { return r.As64() },
-		KMov:   KMOVB, KAnd: KANDB, KOrTest: KORTESTB,
+		Scalar: func(r GPPhysical) Register { return r.As64() }, MovGP: MOVQ,
+		KMov: KMOVB, KAnd: KANDB, KOrTest: KORTESTB,
 	}
 	elemTypes = []elemType{f32, f64}
 )

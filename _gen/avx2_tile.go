@@ -31,7 +31,7 @@ import (
 // chains as two FMA pipes of latency 4 need, so that it runs at the FMA
 // rate in 4/6 of a whole tile's time.
 type avx2Tile struct {
-	t     avx2Type
+	t     elemType
 	rows  int // rows of the tile
 	panel int // rows of the packed micro-panel of A (a step's values)
 	vecs  int // ymm vectors a row
@@ -51,7 +51,7 @@ const (
 	avx2EpiTemp
 )
 
-func (k avx2Tile) nr() int       { return k.vecs * k.t.lanes() }
+func (k avx2Tile) nr() int       { return k.vecs * k.t.Lanes(32) }
 func (k avx2Tile) rowBytes() int { return k.vecs * 32 }
 
 // b is the register of vector j of the step's row of B; a0 and a1 hold
@@ -97,17 +97,17 @@ func (k avx2Tile) step(p int, bRow Mem) {
 		VMOVUPS(bRow.Offset(32*j), k.b(j))
 	}
 	for i := 0; i < k.rows; i += 2 {
-		disp := (p*k.panel + i) * t.size
-		t.bcast(Mem{Base: RAX, Disp: disp}, k.a0())
+		disp := (p*k.panel + i) * t.Size
+		t.Broadcast(Mem{Base: RAX, Disp: disp}, k.a0())
 		if i+1 < k.rows {
-			t.bcast(Mem{Base: RAX, Disp: disp + t.size}, k.a1())
+			t.Broadcast(Mem{Base: RAX, Disp: disp + t.Size}, k.a1())
 		}
 		for j := range k.vecs {
-			t.fma(k.b(j), k.a0(), k.acc(i, j))
+			t.FMA231(k.b(j), k.a0(), k.acc(i, j))
 		}
 		if i+1 < k.rows {
 			for j := range k.vecs {
-				t.fma(k.b(j), k.a1(), k.acc(i+1, j))
+				t.FMA231(k.b(j), k.a1(), k.acc(i+1, j))
 			}
 		}
 	}
@@ -134,7 +134,7 @@ func (k avx2Tile) kloop(prefetch bool) {
 	k.step(1, Mem{Base: RBX, Index: R10, Scale: 1})
 	k.step(2, Mem{Base: RBX, Index: R10, Scale: 2})
 	k.step(3, Mem{Base: RBX, Index: R11, Scale: 1})
-	ADDQ(U32(4*k.panel*t.size), RAX)
+	ADDQ(U32(4*k.panel*t.Size), RAX)
 	LEAQ(Mem{Base: RBX, Index: R10, Scale: 4}, RBX)
 	if prefetch {
 		// One line of the next micro-panel of B, held at its last.
@@ -150,7 +150,7 @@ func (k avx2Tile) kloop(prefetch bool) {
 	JZ(LabelRef("kdone"))
 	Label("loop1")
 	k.step(0, Mem{Base: RBX})
-	ADDQ(U32(k.panel*t.size), RAX)
+	ADDQ(U32(k.panel*t.Size), RAX)
 	ADDQ(R10, RBX)
 	DECQ(RDX)
 	JNZ(LabelRef("loop1"))
@@ -172,7 +172,7 @@ func (k avx2Tile) nextPanel() {
 	MOVQ(avx2Base("b"), R14)
 	MOVQ(R14, R15)
 	MOVQ(avx2Arg("ldb"), RCX)
-	SHLQ(U8(k.t.shift), RCX)
+	SHLQ(U8(k.t.Shift), RCX)
 	CMPQ(RCX, U32(k.rowBytes()))
 	JNE(LabelRef("panel"))
 	MOVQ(avx2Arg("kc"), RCX)
@@ -202,7 +202,7 @@ func (k avx2Tile) prefetchRows(r avx2Rows) {
 func (k avx2Tile) addRows(r avx2Rows) {
 	for i := range k.rows {
 		for j := range k.vecs {
-			k.t.add(r.row(i, 32*j), k.acc(i, j), k.acc(i, j))
+			k.t.Add(r.row(i, 32*j), k.acc(i, j), k.acc(i, j))
 		}
 	}
 }
@@ -210,7 +210,7 @@ func (k avx2Tile) addRows(r avx2Rows) {
 func (k avx2Tile) addVec() {
 	for i := range k.rows {
 		for j := range k.vecs {
-			k.t.add(k.b(j), k.acc(i, j), k.acc(i, j))
+			k.t.Add(k.b(j), k.acc(i, j), k.acc(i, j))
 		}
 	}
 }
@@ -226,7 +226,7 @@ func (k avx2Tile) storeRows(r avx2Rows) {
 func (k avx2Tile) relu(zero VecPhysical) {
 	for i := range k.rows {
 		for j := range k.vecs {
-			k.t.max(k.acc(i, j), zero, k.acc(i, j))
+			k.t.Max(k.acc(i, j), zero, k.acc(i, j))
 		}
 	}
 }
@@ -237,11 +237,11 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	t := k.t
 	switch epi {
 	case avx2EpiGEMM:
-		avx2Text(name, fmt.Sprintf("func(a, b []%s, kc int, c []%s, ldc, beta, ldb, mt int)", t.goType, t.goType), k.docGEMM(name))
+		avx2Text(name, fmt.Sprintf("func(a, b []%s, kc int, c []%s, ldc, beta, ldb, mt int)", t.Go, t.Go), k.docGEMM(name))
 	case avx2EpiFwd:
-		avx2Text(name, fmt.Sprintf("func(a, b []%[1]s, kc int, c []%[1]s, ldc, beta int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift, ldb, mt int)", t.goType), k.docFwd(name))
+		avx2Text(name, fmt.Sprintf("func(a, b []%[1]s, kc int, c []%[1]s, ldc, beta int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift, ldb, mt int)", t.Go), k.docFwd(name))
 	case avx2EpiTemp:
-		avx2Text(name, fmt.Sprintf("func(a, b []%s, kc int, ab []%s, ldb int)", t.goType, t.goType), k.docTemp(name))
+		avx2Text(name, fmt.Sprintf("func(a, b []%s, kc int, ab []%s, ldb int)", t.Go, t.Go), k.docTemp(name))
 		k.genTemp()
 		return
 	}
@@ -251,15 +251,15 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	Label("tile")
 	if epi == avx2EpiGEMM {
 		Comment("The tile's rows of C, fetched during the loop for the epilogue.")
-		avx2LoadRows(c, k.rows, avx2Base("c"), avx2Arg("ldc"), t.shift)
+		avx2LoadRows(c, k.rows, avx2Base("c"), avx2Arg("ldc"), t.Shift)
 		k.prefetchRows(c)
 	} else {
 		Comment("The outputs of the tile, R and Z, are fetched during the loop: C", "is one of them.")
-		avx2LoadRows(c, k.rows, avx2Base("r"), avx2Arg("ldr"), t.shift)
+		avx2LoadRows(c, k.rows, avx2Base("r"), avx2Arg("ldr"), t.Shift)
 		k.prefetchRows(c)
 		CMPQ(avx2Len("z"), U8(0))
 		JEQ(LabelRef("fetched"))
-		avx2LoadRows(c, k.rows, avx2Base("z"), avx2Arg("ldz"), t.shift)
+		avx2LoadRows(c, k.rows, avx2Base("z"), avx2Arg("ldz"), t.Shift)
 		k.prefetchRows(c)
 		Label("fetched")
 	}
@@ -284,11 +284,11 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	DECQ(RCX)
 	JLE(LabelRef("done"))
 	MOVQ(RCX, avx2Arg("mt"))
-	avx2AdvRows(avx2Arg("kc"), t.shift, k.panel, avx2Base("a"))
-	avx2AdvRows(avx2Arg("ldc"), t.shift, k.rows, avx2Base("c"))
+	avx2AdvRows(avx2Arg("kc"), t.Shift, k.panel, avx2Base("a"))
+	avx2AdvRows(avx2Arg("ldc"), t.Shift, k.rows, avx2Base("c"))
 	if epi == avx2EpiFwd {
-		avx2AdvRows(avx2Arg("ldz"), t.shift, k.rows, avx2Base("z"))
-		avx2AdvRows(avx2Arg("ldr"), t.shift, k.rows, avx2Base("r"))
+		avx2AdvRows(avx2Arg("ldz"), t.Shift, k.rows, avx2Base("z"))
+		avx2AdvRows(avx2Arg("ldr"), t.Shift, k.rows, avx2Base("r"))
 		avx2AdvRows(avx2Arg("stride"), 3, k.rows, avx2Base("bits"))
 	}
 	JMP(LabelRef("tile"))
@@ -311,7 +311,7 @@ func (k avx2Tile) registers() {
 // ldb, and R11 to three times it.
 func (k avx2Tile) bStride() {
 	MOVQ(avx2Arg("ldb"), R10)
-	SHLQ(U8(k.t.shift), R10)
+	SHLQ(U8(k.t.Shift), R10)
 	LEAQ(Mem{Base: R10, Index: R10, Scale: 2}, R11)
 }
 
@@ -325,7 +325,7 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	Comment("v = AB + C when beta = 1.")
 	CMPQ(avx2Arg("beta"), U8(0))
 	JEQ(LabelRef("addbias"))
-	avx2LoadRows(c, k.rows, avx2Base("c"), avx2Arg("ldc"), t.shift)
+	avx2LoadRows(c, k.rows, avx2Base("c"), avx2Arg("ldc"), t.Shift)
 	k.addRows(c)
 
 	Label("addbias")
@@ -334,19 +334,19 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	CMPQ(avx2Len("bias"), U8(0))
 	JEQ(LabelRef("storez"))
 	for j := range k.vecs {
-		t.movu(Mem{Base: RDI, Disp: 32 * j}, k.b(j))
+		t.MovU(Mem{Base: RDI, Disp: 32 * j}, k.b(j))
 	}
 	k.addVec()
 
 	Label("storez")
 	CMPQ(avx2Len("z"), U8(0))
 	JEQ(LabelRef("storemask"))
-	avx2LoadRows(c, k.rows, avx2Base("z"), avx2Arg("ldz"), t.shift)
+	avx2LoadRows(c, k.rows, avx2Base("z"), avx2Arg("ldz"), t.Shift)
 	k.storeRows(c)
 
 	Label("storemask")
 	zero := k.a1()
-	t.xor(zero, zero, zero)
+	t.Xor(zero, zero, zero)
 	CMPQ(avx2Len("bits"), U8(0))
 	JEQ(LabelRef("storer"))
 	Comment(
@@ -367,7 +367,7 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	Label("storer")
 	Comment("R = relu(v): VMAXPS v, +0 gives a NaN or −0 of v unchanged.")
 	k.relu(zero)
-	avx2LoadRows(c, k.rows, avx2Base("r"), avx2Arg("ldr"), t.shift)
+	avx2LoadRows(c, k.rows, avx2Base("r"), avx2Arg("ldr"), t.Shift)
 	k.storeRows(c)
 }
 
@@ -403,7 +403,7 @@ func (k avx2Tile) genRows(name string) {
 		panic(fmt.Sprintf("avx2: rows of %d vectors leave no registers for the row-at-a-time epilogue", k.vecs))
 	}
 	t := k.t
-	avx2Text(name, fmt.Sprintf("func(ab []%[1]s, m int, c []%[1]s, ldc, beta, last int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift int)", t.goType), k.docRows(name))
+	avx2Text(name, fmt.Sprintf("func(ab []%[1]s, m int, c []%[1]s, ldc, beta, last int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift int)", t.Go), k.docRows(name))
 	row, scratch, zero := k.rowRegs(0), k.rowRegs(1), k.a1()
 	Comment(
 		fmt.Sprintf("SI the product (rows of %d), CX the rows left; DI, R8 C and its row", k.nr()),
@@ -414,13 +414,13 @@ func (k avx2Tile) genRows(name string) {
 	MOVQ(avx2Arg("m"), RCX)
 	MOVQ(avx2Base("c"), RDI)
 	MOVQ(avx2Arg("ldc"), R8)
-	SHLQ(U8(t.shift), R8)
+	SHLQ(U8(t.Shift), R8)
 	MOVQ(avx2Base("z"), R9)
 	MOVQ(avx2Arg("ldz"), R10)
-	SHLQ(U8(t.shift), R10)
+	SHLQ(U8(t.Shift), R10)
 	MOVQ(avx2Base("r"), R11)
 	MOVQ(avx2Arg("ldr"), R12)
-	SHLQ(U8(t.shift), R12)
+	SHLQ(U8(t.Shift), R12)
 	MOVQ(avx2Base("bits"), R13)
 	ADDQ(avx2Arg("shift"), R13)
 	MOVQ(avx2Arg("stride"), RBX)
@@ -440,7 +440,7 @@ func (k avx2Tile) genRows(name string) {
 	CMPQ(avx2Arg("beta"), U8(0))
 	JEQ(LabelRef("elast"))
 	for j := range k.vecs {
-		t.add(Mem{Base: RDI, Disp: 32 * j}, row[j], row[j])
+		t.Add(Mem{Base: RDI, Disp: 32 * j}, row[j], row[j])
 	}
 
 	Label("elast")
@@ -455,7 +455,7 @@ func (k avx2Tile) genRows(name string) {
 	CMPQ(avx2Len("bias"), U8(0))
 	JEQ(LabelRef("ez"))
 	for j := range k.vecs {
-		t.add(k.b(j), row[j], row[j])
+		t.Add(k.b(j), row[j], row[j])
 	}
 
 	Label("ez")
@@ -472,7 +472,7 @@ func (k avx2Tile) genRows(name string) {
 
 	Label("erelu")
 	for j := range k.vecs {
-		t.max(row[j], zero, row[j])
+		t.Max(row[j], zero, row[j])
 	}
 	for j := range k.vecs {
 		VMOVUPS(row[j], Mem{Base: R11, Disp: 32 * j})
