@@ -6,6 +6,7 @@ import (
 
 	. "github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/gotypes"
+	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -71,6 +72,18 @@ func addr(c gotypes.Component) Mem {
 		panic(err)
 	}
 	return b.Addr
+}
+
+// arg, argBase and argLen are the frame slots of argument name, of its
+// pointer and of its length (a slice).
+func arg(name string) Mem     { return addr(Param(name)) }
+func argBase(name string) Mem { return addr(Param(name).Base()) }
+func argLen(name string) Mem  { return addr(Param(name).Len()) }
+
+// pcalign is PCALIGN $n (avo has no such instruction): the loop that
+// follows starts on an n-byte boundary.
+func pcalign(n int) {
+	Instruction(&ir.Instruction{Opcode: "PCALIGN", Operands: []Op{U32(n)}})
 }
 
 // loadArgs loads the arguments into general registers, in order: each

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/gotypes"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -90,21 +89,6 @@ func avx2Text(name, sig, doc string) {
 	Doc(strings.Split(strings.TrimRight(doc, "\n"), "\n")...)
 	Pragma("noescape")
 }
-
-// avx2Mem is the argument slot of c, as a memory operand.
-func avx2Mem(c gotypes.Component) Mem {
-	b, err := c.Resolve()
-	if err != nil {
-		panic(err)
-	}
-	return b.Addr
-}
-
-// avx2Arg, avx2Base and avx2Len are the slots of argument name, of its
-// base pointer and of its length (a slice).
-func avx2Arg(name string) Mem  { return avx2Mem(Param(name)) }
-func avx2Base(name string) Mem { return avx2Mem(Param(name).Base()) }
-func avx2Len(name string) Mem  { return avx2Mem(Param(name).Len()) }
 
 // avx2Y is ymm register i, avx2X xmm register i.
 func avx2Y(i int) VecPhysical {

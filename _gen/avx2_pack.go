@@ -32,9 +32,9 @@ func avx2PackA6(t elemType) {
 	g := 16 / t.Size
 	rows := avx2Rows{base: []GPPhysical{RSI, RDX}, l: R8}
 	Comment("Rows i at SI, SI+L, SI+2L, DX, DX+L, DX+2L (L = R8 bytes).")
-	MOVQ(avx2Base("dst"), RDI)
-	avx2LoadRows(rows, 6, avx2Base("a"), avx2Arg("lda"), t.Shift)
-	MOVQ(avx2Arg("kb"), RCX)
+	MOVQ(argBase("dst"), RDI)
+	avx2LoadRows(rows, 6, argBase("a"), arg("lda"), t.Shift)
+	MOVQ(arg("kb"), RCX)
 	MOVQ(RCX, RBX)
 	ANDQ(U8(g-1), RBX)
 	SHRQ(U8(avx2Log2(g)), RCX)
@@ -131,14 +131,14 @@ func avx2PackB64(t elemType) {
 		}
 	}
 `, name, n))
-	MOVQ(avx2Base("dst"), RDI)
-	MOVQ(avx2Base("b"), RSI)
-	MOVQ(avx2Arg("ldb"), R8)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("b"), RSI)
+	MOVQ(arg("ldb"), R8)
 	SHLQ(U8(t.Shift), R8)
-	MOVQ(avx2Arg("kb"), R11)
+	MOVQ(arg("kb"), R11)
 	SHLQ(U8(6), R11)
-	MOVQ(avx2Arg("np"), RCX)
-	MOVQ(avx2Arg("rows"), RDX)
+	MOVQ(arg("np"), RCX)
+	MOVQ(arg("rows"), RDX)
 	TESTQ(RCX, RCX)
 	JZ(LabelRef("bdone"))
 	TESTQ(RDX, RDX)
@@ -183,16 +183,16 @@ func avx2PackBT(t elemType) {
 	}
 `, name, n-1, n))
 	bases := []GPPhysical{RSI, R10, R11, R12}[:n/4]
-	MOVQ(avx2Base("dst"), RDI)
-	MOVQ(avx2Base("b"), RSI)
-	MOVQ(avx2Arg("ldb"), R8)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("b"), RSI)
+	MOVQ(arg("ldb"), R8)
 	SHLQ(U8(t.Shift), R8)
 	LEAQ(Mem{Base: R8, Index: R8, Scale: 2}, R9)
 	for k := 1; k < len(bases); k++ {
 		Commentf("Rows %d-%d.", 4*k, 4*k+3)
 		LEAQ(Mem{Base: bases[k-1], Index: R8, Scale: 4}, bases[k])
 	}
-	MOVQ(avx2Arg("kb"), RCX)
+	MOVQ(arg("kb"), RCX)
 	MOVQ(RCX, RBX)
 	ANDQ(U8(g-1), RBX)
 	SHRQ(U8(avx2Log2(g)), RCX)

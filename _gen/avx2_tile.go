@@ -169,13 +169,13 @@ func (k avx2Tile) nextPanel() {
 		"R14, R15: the first and the last line of the next micro-panel of B,",
 		"prefetched a line every 4 steps (B where it lies: its first line).",
 	)
-	MOVQ(avx2Base("b"), R14)
+	MOVQ(argBase("b"), R14)
 	MOVQ(R14, R15)
-	MOVQ(avx2Arg("ldb"), RCX)
+	MOVQ(arg("ldb"), RCX)
 	SHLQ(U8(k.t.Shift), RCX)
 	CMPQ(RCX, U32(k.rowBytes()))
 	JNE(LabelRef("panel"))
-	MOVQ(avx2Arg("kc"), RCX)
+	MOVQ(arg("kc"), RCX)
 	avx2MulConst(RCX, k.rowBytes(), 0)
 	ADDQ(RCX, R14)
 	LEAQ(Mem{Base: R14, Index: RCX, Scale: 1, Disp: -64}, R15)
@@ -251,26 +251,26 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	Label("tile")
 	if epi == avx2EpiGEMM {
 		Comment("The tile's rows of C, fetched during the loop for the epilogue.")
-		avx2LoadRows(c, k.rows, avx2Base("c"), avx2Arg("ldc"), t.Shift)
+		avx2LoadRows(c, k.rows, argBase("c"), arg("ldc"), t.Shift)
 		k.prefetchRows(c)
 	} else {
 		Comment("The outputs of the tile, R and Z, are fetched during the loop: C", "is one of them.")
-		avx2LoadRows(c, k.rows, avx2Base("r"), avx2Arg("ldr"), t.Shift)
+		avx2LoadRows(c, k.rows, argBase("r"), arg("ldr"), t.Shift)
 		k.prefetchRows(c)
-		CMPQ(avx2Len("z"), U8(0))
+		CMPQ(argLen("z"), U8(0))
 		JEQ(LabelRef("fetched"))
-		avx2LoadRows(c, k.rows, avx2Base("z"), avx2Arg("ldz"), t.Shift)
+		avx2LoadRows(c, k.rows, argBase("z"), arg("ldz"), t.Shift)
 		k.prefetchRows(c)
 		Label("fetched")
 	}
-	MOVQ(avx2Base("a"), RAX)
-	MOVQ(avx2Base("b"), RBX)
-	MOVQ(avx2Arg("kc"), RCX)
+	MOVQ(argBase("a"), RAX)
+	MOVQ(argBase("b"), RBX)
+	MOVQ(arg("kc"), RCX)
 	k.bStride()
 	k.kloop(true)
 
 	if epi == avx2EpiGEMM {
-		CMPQ(avx2Arg("beta"), U8(0))
+		CMPQ(arg("beta"), U8(0))
 		JEQ(LabelRef("storec"))
 		k.addRows(c)
 		Label("storec")
@@ -280,16 +280,16 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	}
 
 	Comment("The next whole tile down the column, if any (tall).")
-	MOVQ(avx2Arg("mt"), RCX)
+	MOVQ(arg("mt"), RCX)
 	DECQ(RCX)
 	JLE(LabelRef("done"))
-	MOVQ(RCX, avx2Arg("mt"))
-	avx2AdvRows(avx2Arg("kc"), t.Shift, k.panel, avx2Base("a"))
-	avx2AdvRows(avx2Arg("ldc"), t.Shift, k.rows, avx2Base("c"))
+	MOVQ(RCX, arg("mt"))
+	avx2AdvRows(arg("kc"), t.Shift, k.panel, argBase("a"))
+	avx2AdvRows(arg("ldc"), t.Shift, k.rows, argBase("c"))
 	if epi == avx2EpiFwd {
-		avx2AdvRows(avx2Arg("ldz"), t.Shift, k.rows, avx2Base("z"))
-		avx2AdvRows(avx2Arg("ldr"), t.Shift, k.rows, avx2Base("r"))
-		avx2AdvRows(avx2Arg("stride"), 3, k.rows, avx2Base("bits"))
+		avx2AdvRows(arg("ldz"), t.Shift, k.rows, argBase("z"))
+		avx2AdvRows(arg("ldr"), t.Shift, k.rows, argBase("r"))
+		avx2AdvRows(arg("stride"), 3, k.rows, argBase("bits"))
 	}
 	JMP(LabelRef("tile"))
 
@@ -310,7 +310,7 @@ func (k avx2Tile) registers() {
 // bStride sets R10 to the stride of B's rows in bytes from the argument
 // ldb, and R11 to three times it.
 func (k avx2Tile) bStride() {
-	MOVQ(avx2Arg("ldb"), R10)
+	MOVQ(arg("ldb"), R10)
 	SHLQ(U8(k.t.Shift), R10)
 	LEAQ(Mem{Base: R10, Index: R10, Scale: 2}, R11)
 }
@@ -323,15 +323,15 @@ func (k avx2Tile) bStride() {
 func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	t := k.t
 	Comment("v = AB + C when beta = 1.")
-	CMPQ(avx2Arg("beta"), U8(0))
+	CMPQ(arg("beta"), U8(0))
 	JEQ(LabelRef("addbias"))
-	avx2LoadRows(c, k.rows, avx2Base("c"), avx2Arg("ldc"), t.Shift)
+	avx2LoadRows(c, k.rows, argBase("c"), arg("ldc"), t.Shift)
 	k.addRows(c)
 
 	Label("addbias")
 	Comment("v += bias when there is one (not adding +0 otherwise: −0 + +0 is +0).")
-	MOVQ(avx2Base("bias"), RDI)
-	CMPQ(avx2Len("bias"), U8(0))
+	MOVQ(argBase("bias"), RDI)
+	CMPQ(argLen("bias"), U8(0))
 	JEQ(LabelRef("storez"))
 	for j := range k.vecs {
 		t.MovU(Mem{Base: RDI, Disp: 32 * j}, k.b(j))
@@ -339,15 +339,15 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	k.addVec()
 
 	Label("storez")
-	CMPQ(avx2Len("z"), U8(0))
+	CMPQ(argLen("z"), U8(0))
 	JEQ(LabelRef("storemask"))
-	avx2LoadRows(c, k.rows, avx2Base("z"), avx2Arg("ldz"), t.Shift)
+	avx2LoadRows(c, k.rows, argBase("z"), arg("ldz"), t.Shift)
 	k.storeRows(c)
 
 	Label("storemask")
 	zero := k.a1()
 	t.Xor(zero, zero, zero)
-	CMPQ(avx2Len("bits"), U8(0))
+	CMPQ(argLen("bits"), U8(0))
 	JEQ(LabelRef("storer"))
 	Comment(
 		"Row i's nr bits go to byte shift of word i·stride: col is a multiple",
@@ -355,8 +355,8 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 		"tiles' bits of the word alone without reading it (tiles of one row",
 		"may run on other threads).",
 	)
-	avx2LoadRows(c, k.rows, avx2Base("bits"), avx2Arg("stride"), 3)
-	MOVQ(avx2Arg("shift"), R9)
+	avx2LoadRows(c, k.rows, argBase("bits"), arg("stride"), 3)
+	MOVQ(arg("shift"), R9)
 	for b := 0; 3*b < k.rows; b++ {
 		ADDQ(R9, c.base[b])
 	}
@@ -367,7 +367,7 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	Label("storer")
 	Comment("R = relu(v): VMAXPS v, +0 gives a NaN or −0 of v unchanged.")
 	k.relu(zero)
-	avx2LoadRows(c, k.rows, avx2Base("r"), avx2Arg("ldr"), t.Shift)
+	avx2LoadRows(c, k.rows, argBase("r"), arg("ldr"), t.Shift)
 	k.storeRows(c)
 }
 
@@ -375,10 +375,10 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 // DI, rows rowBytes apart, no prefetch (its column has one tile).
 func (k avx2Tile) genTemp() {
 	k.registers()
-	MOVQ(avx2Base("a"), RAX)
-	MOVQ(avx2Base("b"), RBX)
-	MOVQ(avx2Arg("kc"), RCX)
-	MOVQ(avx2Base("ab"), RDI)
+	MOVQ(argBase("a"), RAX)
+	MOVQ(argBase("b"), RBX)
+	MOVQ(arg("kc"), RCX)
+	MOVQ(argBase("ab"), RDI)
 	k.bStride()
 	k.kloop(false)
 	for i := range k.rows {
@@ -410,25 +410,25 @@ func (k avx2Tile) genRows(name string) {
 		"stride in bytes, R9, R10 Z, R11, R12 R, R13, BX the row's mask chunk",
 		fmt.Sprintf("and the mask's row stride. %s bias, %s +0, %s the row.", avx2Span(k.b(0), k.vecs), zero.Asm(), avx2Span(row[0], k.vecs)),
 	)
-	MOVQ(avx2Base("ab"), RSI)
-	MOVQ(avx2Arg("m"), RCX)
-	MOVQ(avx2Base("c"), RDI)
-	MOVQ(avx2Arg("ldc"), R8)
+	MOVQ(argBase("ab"), RSI)
+	MOVQ(arg("m"), RCX)
+	MOVQ(argBase("c"), RDI)
+	MOVQ(arg("ldc"), R8)
 	SHLQ(U8(t.Shift), R8)
-	MOVQ(avx2Base("z"), R9)
-	MOVQ(avx2Arg("ldz"), R10)
+	MOVQ(argBase("z"), R9)
+	MOVQ(arg("ldz"), R10)
 	SHLQ(U8(t.Shift), R10)
-	MOVQ(avx2Base("r"), R11)
-	MOVQ(avx2Arg("ldr"), R12)
+	MOVQ(argBase("r"), R11)
+	MOVQ(arg("ldr"), R12)
 	SHLQ(U8(t.Shift), R12)
-	MOVQ(avx2Base("bits"), R13)
-	ADDQ(avx2Arg("shift"), R13)
-	MOVQ(avx2Arg("stride"), RBX)
+	MOVQ(argBase("bits"), R13)
+	ADDQ(arg("shift"), R13)
+	MOVQ(arg("stride"), RBX)
 	SHLQ(U8(3), RBX)
 	VXORPS(zero, zero, zero)
-	CMPQ(avx2Len("bias"), U8(0))
+	CMPQ(argLen("bias"), U8(0))
 	JEQ(LabelRef("erow"))
-	MOVQ(avx2Base("bias"), RAX)
+	MOVQ(argBase("bias"), RAX)
 	for j := range k.vecs {
 		VMOVUPS(Mem{Base: RAX, Disp: 32 * j}, k.b(j))
 	}
@@ -437,14 +437,14 @@ func (k avx2Tile) genRows(name string) {
 	for j := range k.vecs {
 		VMOVUPS(Mem{Base: RSI, Disp: 32 * j}, row[j])
 	}
-	CMPQ(avx2Arg("beta"), U8(0))
+	CMPQ(arg("beta"), U8(0))
 	JEQ(LabelRef("elast"))
 	for j := range k.vecs {
 		t.Add(Mem{Base: RDI, Disp: 32 * j}, row[j], row[j])
 	}
 
 	Label("elast")
-	CMPQ(avx2Arg("last"), U8(0))
+	CMPQ(arg("last"), U8(0))
 	JNE(LabelRef("ebias"))
 	for j := range k.vecs {
 		VMOVUPS(row[j], Mem{Base: RDI, Disp: 32 * j})
@@ -452,21 +452,21 @@ func (k avx2Tile) genRows(name string) {
 	JMP(LabelRef("enext"))
 
 	Label("ebias")
-	CMPQ(avx2Len("bias"), U8(0))
+	CMPQ(argLen("bias"), U8(0))
 	JEQ(LabelRef("ez"))
 	for j := range k.vecs {
 		t.Add(k.b(j), row[j], row[j])
 	}
 
 	Label("ez")
-	CMPQ(avx2Len("z"), U8(0))
+	CMPQ(argLen("z"), U8(0))
 	JEQ(LabelRef("emask"))
 	for j := range k.vecs {
 		VMOVUPS(row[j], Mem{Base: R9, Disp: 32 * j})
 	}
 
 	Label("emask")
-	CMPQ(avx2Len("bits"), U8(0))
+	CMPQ(argLen("bits"), U8(0))
 	JEQ(LabelRef("erelu"))
 	avx2MaskRow(t, row, scratch, zero, RAX, RDX, Mem{Base: R13})
 

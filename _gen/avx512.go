@@ -1,11 +1,7 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/gotypes"
-	"github.com/mmcloughlin/avo/ir"
 	"github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -54,39 +50,9 @@ var avx512Tiles = []avx512Tile{
 	{t: f64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
 }
 
-// avx512M is the memory operand disp(base).
-func avx512M(base Register, disp int) operand.Mem {
-	return operand.Mem{Base: base, Disp: disp}
-}
-
 // avx512MI is the memory operand disp(base)(index*scale).
 func avx512MI(base Register, disp int, index Register, scale uint8) operand.Mem {
 	return operand.Mem{Base: base, Disp: disp, Index: index, Scale: scale}
-}
-
-// avx512Arg is the frame slot of argument name; name_base for a slice's
-// pointer is avx512Base(name).
-func avx512Arg(name string) operand.Mem {
-	return avx512Resolve(Param(name))
-}
-
-// avx512Base is the frame slot of slice argument name's pointer.
-func avx512Base(name string) operand.Mem {
-	return avx512Resolve(Param(name).Base())
-}
-
-func avx512Resolve(c gotypes.Component) operand.Mem {
-	b, err := c.Resolve()
-	if err != nil {
-		panic(fmt.Sprintf("avx512: %v", err))
-	}
-	return b.Addr
-}
-
-// avx512Align is PCALIGN $n (avo has no such instruction): the loop that
-// follows starts on an n-byte boundary.
-func avx512Align(n int) {
-	Instruction(&ir.Instruction{Opcode: "PCALIGN", Operands: []operand.Op{operand.U32(n)}})
 }
 
 // avx512L is a reference to label name.
@@ -142,13 +108,13 @@ func avx512GenFMAPeak() {
 		"iterations of 12 independent register-only VFMADD231PS (12·32 flops",
 		"each), enough chains to cover the FMA latency.",
 	)
-	MOVQ(avx512Arg("n"), RCX)
+	MOVQ(arg("n"), RCX)
 	for i := 0; i < chains+2; i++ {
 		avx512ZeroZ(avx512Z(i))
 	}
 	TESTQ(RCX, RCX)
 	JZ(avx512L("done"))
-	avx512Align(32)
+	pcalign(32)
 	Label("loop")
 	for i := 0; i < chains; i++ {
 		VFMADD231PS(avx512Z(chains), avx512Z(chains+1), avx512Z(i))

@@ -22,7 +22,7 @@ func avx512RowBases() {
 // off bytes into it.
 func avx512Row4(base Register, off int, ld, ld3 Register, r int) operand.Mem {
 	return []operand.Mem{
-		avx512M(base, off),
+		mem(base, off),
 		avx512MI(base, off, ld, 1),
 		avx512MI(base, off, ld, 2),
 		avx512MI(base, off, ld3, 1),
@@ -142,14 +142,14 @@ func avx512GenPackAPanel(t elemType) {
 	default:
 		panic("avx512: no A packer for this type")
 	}
-	MOVQ(avx512Base("dst"), RDI)
-	MOVQ(avx512Base("a"), R8)
-	MOVQ(avx512Arg("lda"), RDX)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("a"), R8)
+	MOVQ(arg("lda"), RDX)
 	avx512Sh(t.Shift, RDX)
 	Comment("R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.")
 	avx512RowBases()
-	MOVQ(avx512Arg("kb"), RCX)
-	SHRQ(operand.U8(avx512Log2(t.Lanes(64))), RCX)
+	MOVQ(arg("kb"), RCX)
+	SHRQ(operand.U8(log2(t.Lanes(64))), RCX)
 	JZ(avx512L("done"))
 
 	Label("loop")
@@ -163,7 +163,7 @@ func avx512GenPackAPanel(t elemType) {
 		avx512Transpose8x8(8, 24)
 	}
 	for k := 0; k < 16; k++ {
-		t.MovU(out(k), avx512M(RDI, 64*k))
+		t.MovU(out(k), mem(RDI, 64*k))
 	}
 	for _, r := range []Register{R8, R9, R10, R11} {
 		ADDQ(operand.U32(64), r)
@@ -175,15 +175,6 @@ func avx512GenPackAPanel(t elemType) {
 	Label("done")
 	VZEROUPPER()
 	RET()
-}
-
-// avx512Log2 is log2(n) for a power of two.
-func avx512Log2(n int) int {
-	l := 0
-	for 1<<l < n {
-		l++
-	}
-	return l
 }
 
 // avx512GenTileNT writes tileNTAVX512F32: the tile of dX = dZ·Wᵀ read the
@@ -227,25 +218,25 @@ func avx512GenTileNT(t elemType) {
 		"bytes; BX = the packed dZᵀ.",
 	)
 	bases := []GPPhysical{R8, R9, R10, R11}
-	MOVQ(avx512Base("w"), R8)
-	MOVQ(avx512Arg("ldw"), RDX)
+	MOVQ(argBase("w"), R8)
+	MOVQ(arg("ldw"), RDX)
 	avx512Sh(t.Shift, RDX)
 	avx512RowBases()
-	MOVQ(avx512Base("b"), RBX)
+	MOVQ(argBase("b"), RBX)
 	for i := 0; i < 16; i++ {
 		avx512ZeroZ(avx512Z(i))
 	}
-	MOVQ(avx512Arg("kc"), RCX)
+	MOVQ(arg("kc"), RCX)
 	MOVQ(RCX, RAX)
 	ANDQ(operand.U8(3), RAX)
 	SHRQ(operand.U8(2), RCX)
 	JZ(avx512L("tail"))
-	avx512Align(32)
+	pcalign(32)
 
 	// step is step s of the unrolled four: B's row at BX+64s into Z16,
 	// then row i += W(i, p)·B(p, ·) for the 16 rows.
 	step := func(s int) {
-		t.MovU(avx512M(RBX, 64*s), Z16)
+		t.MovU(mem(RBX, 64*s), Z16)
 		avx512BcastRows(t, 16, bases, s*t.Size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return avx512Z(i) }, nil)
 	}
 	Label("loop4")
@@ -280,16 +271,16 @@ func avx512GenTileNT(t elemType) {
 		"(with beta, plus the row of dX there, merge-masked); then on to the",
 		"next row, or done after the last of n.",
 	)
-	MOVQ(avx512Base("c"), RDI)
-	MOVQ(avx512Arg("ldc"), RSI)
+	MOVQ(argBase("c"), RDI)
+	MOVQ(arg("ldc"), RSI)
 	avx512Sh(t.Shift, RSI)
-	MOVQ(avx512Arg("m"), RCX)
+	MOVQ(arg("m"), RCX)
 	MOVL(operand.U32(1), EAX)
 	SHLL(CL, EAX)
 	DECL(EAX)
 	KMOVW(EAX, K1)
-	MOVQ(avx512Arg("n"), RAX)
-	CMPQ(avx512Arg("beta"), operand.U32(0))
+	MOVQ(arg("n"), RAX)
+	CMPQ(arg("beta"), operand.U32(0))
 	JNE(avx512L("acc"))
 	for _, beta1 := range []bool{false, true} {
 		if beta1 {
@@ -298,9 +289,9 @@ func avx512GenTileNT(t elemType) {
 		for j := 0; j < 16; j++ {
 			r := avx512Col16(j)
 			if beta1 {
-				t.Add(avx512M(RDI, 0), r, K1, r)
+				t.Add(mem(RDI, 0), r, K1, r)
 			}
-			t.MovU(r, K1, avx512M(RDI, 0))
+			t.MovU(r, K1, mem(RDI, 0))
 			DECQ(RAX)
 			JZ(avx512L("done"))
 			ADDQ(RSI, RDI)
@@ -356,14 +347,14 @@ func avx512GenPackBRows() {
 		"R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;",
 		"DX, R11 = ldb, 3·ldb and R8 = panel, in bytes.",
 	)
-	MOVQ(avx512Base("dst"), RDI)
-	MOVQ(avx512Base("b"), RSI)
-	MOVQ(avx512Arg("ldb"), RDX)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("b"), RSI)
+	MOVQ(arg("ldb"), RDX)
 	avx512Sh(2, RDX)
 	LEAQ(avx512MI(RDX, 0, RDX, 2), R11)
-	MOVQ(avx512Arg("panel"), R8)
+	MOVQ(arg("panel"), R8)
 	avx512Sh(2, R8)
-	MOVQ(avx512Arg("nb"), RCX)
+	MOVQ(arg("nb"), RCX)
 	MOVQ(RCX, R9)
 	SHRQ(operand.U8(4), R9)
 	ANDQ(operand.U8(15), RCX)
@@ -372,7 +363,7 @@ func avx512GenPackBRows() {
 	DECL(EAX)
 	KMOVW(EAX, K1)
 	KXNORW(K2, K2, K2)
-	MOVQ(avx512Arg("rows"), R10)
+	MOVQ(arg("rows"), R10)
 
 	// copy8 copies row R12 and the 7 below it (DX = ldb, R11 = 3·ldb),
 	// 64 bytes each under the load mask k (zeroing the lanes it leaves
@@ -383,7 +374,7 @@ func avx512GenPackBRows() {
 			VMOVUPS_Z(avx512Row4([]Register{R12, RBX}[i/4], 0, RDX, R11, i%4), k, avx512Z(i))
 		}
 		for i := 0; i < 8; i++ {
-			VMOVUPS(avx512Z(i), avx512M(R13, 64*i))
+			VMOVUPS(avx512Z(i), mem(R13, 64*i))
 		}
 	}
 
@@ -429,10 +420,10 @@ func avx512GenPackBRows() {
 
 	Label("four")
 	for i := 0; i < 4; i++ {
-		VMOVUPS(avx512M(R11, 64*i), avx512Z(i))
+		VMOVUPS(mem(R11, 64*i), avx512Z(i))
 	}
 	for i := 0; i < 4; i++ {
-		VMOVUPS(avx512Z(i), avx512M(R12, 0))
+		VMOVUPS(avx512Z(i), mem(R12, 0))
 		ADDQ(R8, R12)
 	}
 	ADDQ(operand.U32(256), R11)
@@ -443,8 +434,8 @@ func avx512GenPackBRows() {
 	Label("one")
 	TESTQ(R13, R13)
 	JZ(avx512L("partial"))
-	VMOVUPS(avx512M(R11, 0), Z0)
-	VMOVUPS(Z0, avx512M(R12, 0))
+	VMOVUPS(mem(R11, 0), Z0)
+	VMOVUPS(Z0, mem(R12, 0))
 	ADDQ(R8, R12)
 	ADDQ(operand.U32(64), R11)
 	DECQ(R13)
@@ -453,8 +444,8 @@ func avx512GenPackBRows() {
 	Label("partial")
 	KORTESTW(K1, K1)
 	JZ(avx512L("next"))
-	VMOVUPS_Z(avx512M(R11, 0), K1, Z0)
-	VMOVUPS(Z0, avx512M(R12, 0))
+	VMOVUPS_Z(mem(R11, 0), K1, Z0)
+	VMOVUPS(Z0, mem(R12, 0))
 
 	Label("next")
 	ADDQ(RDX, RSI)

@@ -120,9 +120,9 @@ func avx512GenTile(s avx512Tile) {
 	avx512TileProduct(s, local)
 
 	Label("epilogue")
-	CMPQ(avx512Arg("fwd"), operand.U32(0))
+	CMPQ(arg("fwd"), operand.U32(0))
 	JNE(avx512L("forward"))
-	CMPQ(avx512Arg("beta"), operand.U32(0))
+	CMPQ(arg("beta"), operand.U32(0))
 	JNE(avx512L("gemm1"))
 	avx512Rows(s, avx512Epilogue{})
 	JMP(avx512L("done"))
@@ -146,21 +146,21 @@ func avx512GenTile(s avx512Tile) {
 		"included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's",
 		"byte offset in it, R13 = the mask stride in bytes.",
 	)
-	MOVQ(avx512Base("bias"), RCX)
+	MOVQ(argBase("bias"), RCX)
 	for j := 0; j < s.nr; j++ {
-		t.MovUZ(avx512M(RCX, 64*j), s.colMask(j), s.bias(j))
+		t.MovUZ(mem(RCX, 64*j), s.colMask(j), s.bias(j))
 	}
 	avx512ZeroZ(s.zero())
-	MOVQ(avx512Base("z"), R8)
-	MOVQ(avx512Arg("ldz"), R9)
+	MOVQ(argBase("z"), R8)
+	MOVQ(arg("ldz"), R9)
 	avx512Sh(t.Shift, R9)
-	MOVQ(avx512Base("bits"), R12)
-	ADDQ(avx512Arg("shift"), R12)
-	MOVQ(avx512Arg("stride"), R13)
+	MOVQ(argBase("bits"), R12)
+	ADDQ(arg("shift"), R12)
+	MOVQ(arg("stride"), R13)
 	avx512Sh(3, R13)
-	CMPQ(avx512Arg("storeZ"), operand.U32(0))
+	CMPQ(arg("storeZ"), operand.U32(0))
 	JNE(avx512L("forwardZ"))
-	CMPQ(avx512Arg("beta"), operand.U32(0))
+	CMPQ(arg("beta"), operand.U32(0))
 	JNE(avx512L("forward1"))
 	avx512Rows(s, avx512Epilogue{fwd: true})
 	JMP(avx512L("done"))
@@ -170,7 +170,7 @@ func avx512GenTile(s avx512Tile) {
 	JMP(avx512L("done"))
 
 	Label("forwardZ")
-	CMPQ(avx512Arg("beta"), operand.U32(0))
+	CMPQ(arg("beta"), operand.U32(0))
 	JNE(avx512L("forwardZ1"))
 	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true})
 	JMP(avx512L("done"))
@@ -248,7 +248,7 @@ func avx512TileSave(local operand.Mem) {
 		"costs about 75 ns of Go around it. The frame keeps the first column's",
 		"m and row pointers (0–40(SP)) for the next column.",
 	)
-	for i, slot := range []operand.Mem{avx512Arg("m"), avx512Base("a"), avx512Base("c"), avx512Base("z"), avx512Base("r"), avx512Base("bits")} {
+	for i, slot := range []operand.Mem{arg("m"), argBase("a"), argBase("c"), argBase("z"), argBase("r"), argBase("bits")} {
 		MOVQ(slot, RCX)
 		MOVQ(RCX, local.Offset(8*i))
 	}
@@ -269,14 +269,14 @@ func avx512NextPanel(s avx512Tile, local operand.Mem) {
 		"lies (ldb not a packed row) both are B's first line, a prefetch of a",
 		"line already in L1.",
 	)
-	MOVQ(avx512Base("b"), R12)
+	MOVQ(argBase("b"), R12)
 	MOVQ(R12, local.Offset(48))
 	MOVQ(R12, local.Offset(56))
-	MOVQ(avx512Arg("ldb"), RCX)
+	MOVQ(arg("ldb"), RCX)
 	avx512Sh(s.t.Shift, RCX)
 	CMPQ(RCX, operand.U32(64*s.nr))
 	JNE(avx512L("tile"))
-	MOVQ(avx512Arg("kc"), RCX)
+	MOVQ(arg("kc"), RCX)
 	avx512Scale(64*s.nr, RCX)
 	ADDQ(RCX, R12)
 	MOVQ(R12, local.Offset(48))
@@ -301,7 +301,7 @@ func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
 			LEAQ(avx512MI(R12, 0, ld, 2), R12)
 		}
 		for _, o := range offs {
-			op(avx512M(R12, o))
+			op(mem(R12, o))
 		}
 		if i+1 < s.mr {
 			for _, o := range offs {
@@ -319,7 +319,7 @@ func avx512Step(s avx512Tile, brow operand.Mem, p int) {
 	s.loadB(brow)
 	splat, _ := s.splat()
 	for i := 0; i < s.mr; i++ {
-		avx512FMARow(s.t, avx512M(RAX, p*s.aStep()+i*s.t.Size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
+		avx512FMARow(s.t, mem(RAX, p*s.aStep()+i*s.t.Size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
 	}
 }
 
@@ -376,7 +376,7 @@ func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
 // avx512Step4 is four k steps (step = avx512Step or avx512StepDirect),
 // B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb, R13 = 3·ldb).
 func avx512Step4(s avx512Tile, step func(avx512Tile, operand.Mem, int)) {
-	step(s, avx512M(RBX, 0), 0)
+	step(s, mem(RBX, 0), 0)
 	step(s, avx512MI(RBX, 0, R9, 1), 1)
 	step(s, avx512MI(RBX, 0, R9, 2), 2)
 	step(s, avx512MI(RBX, 0, R13, 1), 3)
@@ -395,17 +395,17 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"they would only evict the micro-panel of B from it. With fewer than 64",
 		"steps the L1 prefetch comes soon enough alone.",
 	)
-	MOVQ(avx512Base("c"), RDX)
-	MOVQ(avx512Arg("ldc"), RSI)
+	MOVQ(argBase("c"), RDX)
+	MOVQ(arg("ldc"), RSI)
 	avx512Sh(t.Shift, RSI)
-	MOVQ(avx512Arg("m"), RDI)
+	MOVQ(arg("m"), RDI)
 	MOVQ(operand.U32(s.mr), RCX)
 	CMPQ(RDI, RCX)
 	CMOVQGT(RCX, RDI)
-	MOVQ(avx512Base("r"), R10)
-	MOVQ(avx512Arg("ldr"), R11)
+	MOVQ(argBase("r"), R10)
+	MOVQ(arg("ldr"), R11)
 	avx512Sh(t.Shift, R11)
-	CMPQ(avx512Arg("kc"), operand.U32(64))
+	CMPQ(arg("kc"), operand.U32(64))
 	JLT(avx512L("early"))
 	avx512Prefetch(s, PREFETCHT1, RDX, RSI)
 	CMPQ(R10, RDX)
@@ -418,7 +418,7 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"that an unpacked B is never read past its n columns. AX = A, BX = B,",
 		"R9 = ldb and R13 = 3·ldb in bytes; the accumulators zeroed.",
 	)
-	MOVQ(avx512Arg("n"), RCX)
+	MOVQ(arg("n"), RCX)
 	MOVQ(operand.U32(s.cols()), RAX)
 	CMPQ(RCX, RAX)
 	CMOVQGT(RAX, RCX)
@@ -439,9 +439,9 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 			KMOVW(EAX, s.colMask(j))
 		}
 	}
-	MOVQ(avx512Base("a"), RAX)
-	MOVQ(avx512Base("b"), RBX)
-	MOVQ(avx512Arg("ldb"), R9)
+	MOVQ(argBase("a"), RAX)
+	MOVQ(argBase("b"), RBX)
+	MOVQ(arg("ldb"), R9)
 	avx512Sh(t.Shift, R9)
 	LEAQ(avx512MI(R9, 0, R9, 2), R13)
 	for i := 0; i < s.mr; i++ {
@@ -458,7 +458,7 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"columns (n ≥ the tile's), under the column masks otherwise (a packed",
 		"panel has its padding, but B where it lies ends at column n).",
 	)
-	CMPQ(avx512Arg("n"), operand.U32(s.cols()))
+	CMPQ(arg("n"), operand.U32(s.cols()))
 	JLT(avx512L("maskedb"))
 	full := s
 	full.unmasked = true
@@ -475,7 +475,7 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 // loops fall through to it).
 func avx512Loops(s avx512Tile, local operand.Mem) {
 	t := s.t
-	MOVQ(avx512Arg("lda"), R14)
+	MOVQ(arg("lda"), R14)
 	TESTQ(R14, R14)
 	JNZ(avx512L(s.l("direct")))
 	Comment(
@@ -484,7 +484,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 		"PREFETCHT1 of the next line of the next micro-panel of B (R12, from and",
 		"back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.",
 	)
-	MOVQ(avx512Arg("kc"), R8)
+	MOVQ(arg("kc"), R8)
 	MOVQ(R8, RCX)
 	SUBQ(operand.U32(32), RCX)
 	JGE(avx512L(s.l("phase")))
@@ -496,13 +496,13 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	TESTQ(RCX, RCX)
 	JZ(avx512L(s.l("late")))
 	MOVQ(local.Offset(48), R12)
-	avx512Align(32)
+	pcalign(32)
 
 	Label(s.l("loopA"))
 	avx512Step4(s, avx512Step)
 	ADDQ(operand.U32(4*s.aStep()), RAX)
 	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
-	PREFETCHT1(avx512M(R12, 0))
+	PREFETCHT1(mem(R12, 0))
 	ADDQ(operand.U32(64), R12)
 	CMPQ(R12, local.Offset(56))
 	CMOVQGT(local.Offset(56), R12)
@@ -516,10 +516,10 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 		"skips it too: its stores follow at once, and the prefetches in front",
 		"of them cost 7% of a dW GEMM from a batch of 32.",
 	)
-	CMPQ(avx512Arg("kc"), operand.U32(64))
+	CMPQ(arg("kc"), operand.U32(64))
 	JGE(avx512L(s.l("prefetch")))
-	MOVQ(avx512Arg("beta"), R12)
-	ORQ(avx512Arg("fwd"), R12)
+	MOVQ(arg("beta"), R12)
+	ORQ(arg("fwd"), R12)
 	JZ(avx512L(s.l("rest")))
 
 	Label(s.l("prefetch"))
@@ -547,7 +547,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	JZ(avx512L("epilogue"))
 
 	Label(s.l("loop1"))
-	avx512Step(s, avx512M(RBX, 0), 0)
+	avx512Step(s, mem(RBX, 0), 0)
 	ADDQ(operand.U32(s.aStep()), RAX)
 	ADDQ(R9, RBX)
 	DECQ(RCX)
@@ -567,7 +567,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	for q := 1; q < len(bases); q++ {
 		LEAQ(avx512MI(bases[q-1], 0, R14, 4), bases[q])
 	}
-	MOVQ(avx512Arg("kc"), RCX)
+	MOVQ(arg("kc"), RCX)
 	MOVQ(RCX, R8)
 	ANDQ(operand.U8(3), R8)
 	SHRQ(operand.U8(2), RCX)
@@ -587,7 +587,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	JZ(avx512L(s.l("drestore")))
 
 	Label(s.l("dloop1"))
-	avx512StepDirect(s, avx512M(RBX, 0), 0)
+	avx512StepDirect(s, mem(RBX, 0), 0)
 	for _, b := range bases {
 		ADDQ(operand.U32(t.Size), b)
 	}
@@ -596,10 +596,10 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	JNZ(avx512L(s.l("dloop1")))
 
 	Label(s.l("drestore"))
-	MOVQ(avx512Base("c"), RDX)
-	MOVQ(avx512Arg("ldc"), RSI)
+	MOVQ(argBase("c"), RDX)
+	MOVQ(arg("ldc"), RSI)
 	avx512Sh(t.Shift, RSI)
-	MOVQ(avx512Base("r"), R10)
+	MOVQ(argBase("r"), R10)
 }
 
 // avx512Rows is epilogue e on the tile's MR rows, a row at a time (DI =
@@ -628,10 +628,10 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 		for j := 0; j < s.nr; j++ {
 			acc, k := s.acc(i, j), s.colMask(j)
 			if e.beta1 {
-				t.Add(avx512M(RDX, 64*j), acc, k, acc)
+				t.Add(mem(RDX, 64*j), acc, k, acc)
 			}
 			if !e.fwd {
-				t.MovU(acc, k, avx512M(RDX, 64*j))
+				t.MovU(acc, k, mem(RDX, 64*j))
 				continue
 			}
 			if e.beta1 && j == s.nr-1 {
@@ -639,12 +639,12 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 			}
 			t.Add(s.bias(j), acc, acc)
 			if e.storeZ {
-				t.MovU(acc, k, avx512M(R8, 64*j))
+				t.MovU(acc, k, mem(R8, 64*j))
 			}
 			t.Cmp(operand.U8(5), s.zero(), acc, k, K3)
 			t.Max(acc, s.zero(), acc)
-			t.MovU(acc, k, avx512M(R10, 64*j))
-			t.KMov(K3, avx512M(R12, j*t.Lanes(64)/8))
+			t.MovU(acc, k, mem(R10, 64*j))
+			t.KMov(K3, mem(R12, j*t.Lanes(64)/8))
 		}
 		DECQ(RDI)
 		JZ(avx512L("done"))
@@ -666,19 +666,19 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 // Clobbers CX.
 func avx512NextTile(s avx512Tile) {
 	Comment("On to the next row tile, if rows are left.")
-	MOVQ(avx512Arg("m"), RCX)
+	MOVQ(arg("m"), RCX)
 	SUBQ(operand.U32(s.mr), RCX)
 	JLE(avx512L("return"))
-	MOVQ(RCX, avx512Arg("m"))
-	MOVQ(avx512Arg("lda"), RCX)
+	MOVQ(RCX, arg("m"))
+	MOVQ(arg("lda"), RCX)
 	TESTQ(RCX, RCX)
-	CMOVQEQ(avx512Arg("kc"), RCX)
+	CMOVQEQ(arg("kc"), RCX)
 	avx512Scale(s.mr*s.t.Size, RCX)
-	ADDQ(RCX, avx512Base("a"))
-	avx512Advance(avx512Arg("ldc"), s.mr*s.t.Size, avx512Base("c"))
-	avx512Advance(avx512Arg("ldz"), s.mr*s.t.Size, avx512Base("z"))
-	avx512Advance(avx512Arg("ldr"), s.mr*s.t.Size, avx512Base("r"))
-	avx512Advance(avx512Arg("stride"), s.mr*8, avx512Base("bits"))
+	ADDQ(RCX, argBase("a"))
+	avx512Advance(arg("ldc"), s.mr*s.t.Size, argBase("c"))
+	avx512Advance(arg("ldz"), s.mr*s.t.Size, argBase("z"))
+	avx512Advance(arg("ldr"), s.mr*s.t.Size, argBase("r"))
+	avx512Advance(arg("stride"), s.mr*8, argBase("bits"))
 	JMP(avx512L("tile"))
 }
 
@@ -696,23 +696,23 @@ func avx512Advance(ld operand.Mem, f int, ptr operand.Mem) {
 // columns of B where it lies). Clobbers CX.
 func avx512NextCol(s avx512Tile, local operand.Mem) {
 	Comment("On to the next column of tiles, if any.")
-	MOVQ(avx512Arg("n"), RCX)
+	MOVQ(arg("n"), RCX)
 	SUBQ(operand.U32(s.cols()), RCX)
 	JLE(avx512L("finish"))
-	MOVQ(RCX, avx512Arg("n"))
+	MOVQ(RCX, arg("n"))
 	MOVQ(local.Offset(0), RCX)
-	MOVQ(RCX, avx512Arg("m"))
+	MOVQ(RCX, arg("m"))
 	MOVQ(local.Offset(8), RCX)
-	MOVQ(RCX, avx512Base("a"))
-	for i, slot := range []operand.Mem{avx512Base("c"), avx512Base("z"), avx512Base("r")} {
+	MOVQ(RCX, argBase("a"))
+	for i, slot := range []operand.Mem{argBase("c"), argBase("z"), argBase("r")} {
 		ADDQ(operand.U32(64*s.nr), local.Offset(16+8*i))
 		MOVQ(local.Offset(16+8*i), RCX)
 		MOVQ(RCX, slot)
 	}
 	MOVQ(local.Offset(40), RCX)
-	MOVQ(RCX, avx512Base("bits"))
-	ADDQ(operand.U32(s.cols()/8), avx512Arg("shift"))
-	ADDQ(operand.U32(64*s.nr), avx512Base("bias"))
-	avx512Advance(avx512Arg("bcol"), s.t.Size, avx512Base("b"))
+	MOVQ(RCX, argBase("bits"))
+	ADDQ(operand.U32(s.cols()/8), arg("shift"))
+	ADDQ(operand.U32(64*s.nr), argBase("bias"))
+	avx512Advance(arg("bcol"), s.t.Size, argBase("b"))
 	JMP(avx512L("panel"))
 }
