@@ -26,7 +26,15 @@ var (
 	isas   = []vecISA{avx512, avx2}
 )
 
-var zmm = [...]VecPhysical{Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15}
+// zmm, ymm and xmm are the vector registers by number.
+var (
+	zmm = [...]VecPhysical{
+		Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
+		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31,
+	}
+	ymm = [...]VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}
+	xmm = [...]VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15}
+)
 
 var kreg = [...]OpmaskPhysical{K0, K1, K2, K3, K4, K5, K6, K7}
 
@@ -110,7 +118,12 @@ func log2(n int) int {
 // element type), NOSPLIT, its doc comment (lines of doc, which lands on
 // the Go declaration) and //go:noescape.
 func text(name string, t elemType, sig, doc string) {
-	TEXT(name, NOSPLIT, strings.ReplaceAll(sig, "T", t.Go))
+	textSig(name, strings.ReplaceAll(sig, "T", t.Go), doc)
+}
+
+// textSig is text with the signature sig written out in full.
+func textSig(name, sig, doc string) {
+	TEXT(name, NOSPLIT, sig)
 	Doc(strings.Split(strings.TrimSpace(doc), "\n")...)
 	Pragma("noescape")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -80,23 +79,6 @@ func genAVX2() {
 }
 
 // ---- shared helpers ---------------------------------------------------------
-
-// avx2Text starts routine name with signature sig (NOSPLIT, no frame),
-// its Go declaration //go:noescape with the doc comment doc (lines
-// separated by newlines, code lines starting with a tab).
-func avx2Text(name, sig, doc string) {
-	TEXT(name, NOSPLIT, sig)
-	Doc(strings.Split(strings.TrimRight(doc, "\n"), "\n")...)
-	Pragma("noescape")
-}
-
-// avx2Y is ymm register i, avx2X xmm register i.
-func avx2Y(i int) VecPhysical {
-	return [...]VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
-}
-func avx2X(i int) VecPhysical {
-	return [...]VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15}[i]
-}
 
 // avx2Log2 is log2(n) for a power of two n, -1 otherwise.
 func avx2Log2(n int) int {

@@ -21,7 +21,7 @@ import (
 // last whole group go one at a time through general registers.
 func avx2PackA6(t elemType) {
 	name := "packA6AVX2" + t.Name
-	avx2Text(name, fmt.Sprintf("func(dst, a []%[1]s, lda, kb int)", t.Go), fmt.Sprintf(`%s is, for len(a) == 5·lda+kb and len(dst) == 6·kb,
+	textSig(name, fmt.Sprintf("func(dst, a []%[1]s, lda, kb int)", t.Go), fmt.Sprintf(`%s is, for len(a) == 5·lda+kb and len(dst) == 6·kb,
 
 	for p := range kb {
 		for i := range 6 {
@@ -41,7 +41,7 @@ func avx2PackA6(t elemType) {
 	JZ(LabelRef("atail"))
 	Label("agroup")
 	for i := range 6 {
-		VMOVUPS(rows.row(i, 0), avx2X(i))
+		VMOVUPS(rows.row(i, 0), xmm[i])
 	}
 	avx2PackA6Group(t)
 	ADDQ(U8(16), RSI)
@@ -92,8 +92,8 @@ func avx2PackA6GroupF32(t elemType) {
 	VUNPCKLPS(X5, X4, X10)
 	VUNPCKHPS(X5, X4, X11)
 	for s := range 4 {
-		VMOVUPS(avx2X(12+s), Mem{Base: RDI, Disp: 24 * s})
-		half := avx2X(10 + s/2)
+		VMOVUPS(xmm[12+s], Mem{Base: RDI, Disp: 24 * s})
+		half := xmm[10+s/2]
 		if s%2 == 0 {
 			VMOVLPS(half, Mem{Base: RDI, Disp: 24*s + 16})
 		} else {
@@ -106,12 +106,12 @@ func avx2PackA6GroupF32(t elemType) {
 // values in Xi) as 2 runs of 6 values: the pairs of rows unpacked.
 func avx2PackA6GroupF64(t elemType) {
 	for i := 0; i < 6; i += 2 {
-		VUNPCKLPD(avx2X(i+1), avx2X(i), avx2X(6+i))
-		VUNPCKHPD(avx2X(i+1), avx2X(i), avx2X(7+i))
+		VUNPCKLPD(xmm[i+1], xmm[i], xmm[6+i])
+		VUNPCKHPD(xmm[i+1], xmm[i], xmm[7+i])
 	}
 	for s := range 2 {
 		for i := 0; i < 6; i += 2 {
-			VMOVUPS(avx2X(6+i+s), Mem{Base: RDI, Disp: 48*s + 8*i})
+			VMOVUPS(xmm[6+i+s], Mem{Base: RDI, Disp: 48*s + 8*i})
 		}
 	}
 }
@@ -122,7 +122,7 @@ func avx2PackA6GroupF64(t elemType) {
 // stores per row.
 func avx2PackB64(t elemType) {
 	name, n := "packB64AVX2"+t.Name, 64/t.Size
-	avx2Text(name, fmt.Sprintf("func(dst, b []%s, ldb, kb, np, rows int)", t.Go), fmt.Sprintf(`%[1]s is, for np ≥ 1 and 1 ≤ rows ≤ kb, len(b) ==
+	textSig(name, fmt.Sprintf("func(dst, b []%s, ldb, kb, np, rows int)", t.Go), fmt.Sprintf(`%[1]s is, for np ≥ 1 and 1 ≤ rows ≤ kb, len(b) ==
 (rows−1)·ldb+%[2]d·np and len(dst) == (np−1)·kb·%[2]d+rows·%[2]d,
 
 	for jp := range np {
@@ -174,7 +174,7 @@ func avx2PackB64(t elemType) {
 // one at a time through AX, in a loop where more than one can be left.
 func avx2PackBT(t elemType) {
 	name, n, g := "packBTAVX2"+t.Name, 64/t.Size, 16/t.Size
-	avx2Text(name, fmt.Sprintf("func(dst, b []%s, ldb, kb int)", t.Go), fmt.Sprintf(`%[1]s is, for len(b) == %[2]d·ldb+kb and len(dst) == %[3]d·kb,
+	textSig(name, fmt.Sprintf("func(dst, b []%s, ldb, kb int)", t.Go), fmt.Sprintf(`%[1]s is, for len(b) == %[2]d·ldb+kb and len(dst) == %[3]d·kb,
 
 	for p := range kb {
 		for j := range %[3]d {
@@ -244,7 +244,7 @@ func avx2PackBTBlockF32(t elemType, base GPPhysical, off int) {
 	VMOVUPS(Mem{Base: base, Index: R9, Scale: 1}, X3)
 	avx2TR4([4]VecPhysical{X0, X1, X2, X3}, [4]VecPhysical{X4, X5, X6, X7}, [4]VecPhysical{X8, X9, X10, X11})
 	for s := range 4 {
-		VMOVUPS(avx2X(8+s), Mem{Base: RDI, Disp: 64*s + off})
+		VMOVUPS(xmm[8+s], Mem{Base: RDI, Disp: 64*s + off})
 	}
 }
 

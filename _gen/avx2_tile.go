@@ -56,10 +56,10 @@ func (k avx2Tile) rowBytes() int { return k.vecs * 32 }
 
 // b is the register of vector j of the step's row of B; a0 and a1 hold
 // broadcasts of A; acc is the accumulator of row i's vector j.
-func (k avx2Tile) b(j int) VecPhysical      { return avx2Y(j) }
-func (k avx2Tile) a0() VecPhysical          { return avx2Y(k.vecs) }
-func (k avx2Tile) a1() VecPhysical          { return avx2Y(k.vecs + 1) }
-func (k avx2Tile) acc(i, j int) VecPhysical { return avx2Y(k.vecs + 2 + i*k.vecs + j) }
+func (k avx2Tile) b(j int) VecPhysical      { return ymm[j] }
+func (k avx2Tile) a0() VecPhysical          { return ymm[k.vecs] }
+func (k avx2Tile) a1() VecPhysical          { return ymm[k.vecs+1] }
+func (k avx2Tile) acc(i, j int) VecPhysical { return ymm[k.vecs+2+i*k.vecs+j] }
 
 // rowRegs is row i's accumulators, bRegs the registers of B's row.
 func (k avx2Tile) rowRegs(i int) []VecPhysical {
@@ -237,11 +237,11 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	t := k.t
 	switch epi {
 	case avx2EpiGEMM:
-		avx2Text(name, fmt.Sprintf("func(a, b []%s, kc int, c []%s, ldc, beta, ldb, mt int)", t.Go, t.Go), k.docGEMM(name))
+		textSig(name, fmt.Sprintf("func(a, b []%s, kc int, c []%s, ldc, beta, ldb, mt int)", t.Go, t.Go), k.docGEMM(name))
 	case avx2EpiFwd:
-		avx2Text(name, fmt.Sprintf("func(a, b []%[1]s, kc int, c []%[1]s, ldc, beta int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift, ldb, mt int)", t.Go), k.docFwd(name))
+		textSig(name, fmt.Sprintf("func(a, b []%[1]s, kc int, c []%[1]s, ldc, beta int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift, ldb, mt int)", t.Go), k.docFwd(name))
 	case avx2EpiTemp:
-		avx2Text(name, fmt.Sprintf("func(a, b []%s, kc int, ab []%s, ldb int)", t.Go, t.Go), k.docTemp(name))
+		textSig(name, fmt.Sprintf("func(a, b []%s, kc int, ab []%s, ldb int)", t.Go, t.Go), k.docTemp(name))
 		k.genTemp()
 		return
 	}
@@ -403,7 +403,7 @@ func (k avx2Tile) genRows(name string) {
 		panic(fmt.Sprintf("avx2: rows of %d vectors leave no registers for the row-at-a-time epilogue", k.vecs))
 	}
 	t := k.t
-	avx2Text(name, fmt.Sprintf("func(ab []%[1]s, m int, c []%[1]s, ldc, beta, last int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift int)", t.Go), k.docRows(name))
+	textSig(name, fmt.Sprintf("func(ab []%[1]s, m int, c []%[1]s, ldc, beta, last int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift int)", t.Go), k.docRows(name))
 	row, scratch, zero := k.rowRegs(0), k.rowRegs(1), k.a1()
 	Comment(
 		fmt.Sprintf("SI the product (rows of %d), CX the rows left; DI, R8 C and its row", k.nr()),

@@ -85,14 +85,6 @@ func avx512ZeroZ(rs ...VecPhysical) {
 	}
 }
 
-// avx512Z is register Zi.
-func avx512Z(i int) VecPhysical {
-	return []VecPhysical{
-		Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
-		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31,
-	}[i]
-}
-
 // avx512GenFMAPeak writes fmaPeakAVX512: 12 independent register-only
 // FMAs an iteration, enough chains to cover the FMA latency.
 func avx512GenFMAPeak() {
@@ -110,14 +102,14 @@ func avx512GenFMAPeak() {
 	)
 	MOVQ(arg("n"), RCX)
 	for i := 0; i < chains+2; i++ {
-		avx512ZeroZ(avx512Z(i))
+		avx512ZeroZ(zmm[i])
 	}
 	TESTQ(RCX, RCX)
 	JZ(avx512L("done"))
 	pcalign(32)
 	Label("loop")
 	for i := 0; i < chains; i++ {
-		VFMADD231PS(avx512Z(chains), avx512Z(chains+1), avx512Z(i))
+		VFMADD231PS(zmm[chains], zmm[chains+1], zmm[i])
 	}
 	DECQ(RCX)
 	JNZ(avx512L("loop"))

@@ -42,7 +42,7 @@ func avx512Transpose16() {
 		"and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,",
 		"Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.",
 	)
-	z := avx512Z
+	z := func(i int) VecPhysical { return zmm[i] }
 	for i := 0; i < 8; i++ {
 		VUNPCKLPS(z(2*i+1), z(2*i), z(16+2*i))
 		VUNPCKHPS(z(2*i+1), z(2*i), z(17+2*i))
@@ -72,14 +72,14 @@ func avx512Transpose16() {
 func avx512Gather(shuf func(...operand.Op), to, from, n int) {
 	for q := 0; q < n; q++ {
 		b := from + 4*(q/2) + q%2
-		shuf(operand.U8(0x88), avx512Z(b+2), avx512Z(b), avx512Z(to+2*q))
-		shuf(operand.U8(0xDD), avx512Z(b+2), avx512Z(b), avx512Z(to+2*q+1))
+		shuf(operand.U8(0x88), zmm[b+2], zmm[b], zmm[to+2*q])
+		shuf(operand.U8(0xDD), zmm[b+2], zmm[b], zmm[to+2*q+1])
 	}
 }
 
 // avx512Col16 is the register of column j after avx512Transpose16.
 func avx512Col16(j int) VecPhysical {
-	return avx512Z(4*(j%4) + 2*(j/4%2) + j/8)
+	return zmm[4*(j%4)+2*(j/4%2)+j/8]
 }
 
 // avx512Transpose8x8 transposes the 8×8 float64 block in Z(r)…Z(r+7) (row
@@ -87,7 +87,7 @@ func avx512Col16(j int) VecPhysical {
 // interleaved (VUNPCKL/HPD), then two stages of 128-bit lane shuffles
 // (VSHUFF64X2). Column p ends in Z(s + 4·(p%2) + 2·(p/2%2) + p/4).
 func avx512Transpose8x8(r, s int) {
-	z := avx512Z
+	z := func(i int) VecPhysical { return zmm[i] }
 	for i := 0; i < 4; i++ {
 		VUNPCKLPD(z(r+2*i+1), z(r+2*i), z(s+2*i))
 		VUNPCKHPD(z(r+2*i+1), z(r+2*i), z(s+2*i+1))
@@ -137,7 +137,7 @@ func avx512GenPackAPanel(t elemType) {
 		)
 		out = func(k int) VecPhysical {
 			p := k / 2
-			return avx512Z(16 + 8*(k%2) + 4*(p%2) + 2*(p/2%2) + p/4)
+			return zmm[16+8*(k%2)+4*(p%2)+2*(p/2%2)+p/4]
 		}
 	default:
 		panic("avx512: no A packer for this type")
@@ -154,7 +154,7 @@ func avx512GenPackAPanel(t elemType) {
 
 	Label("loop")
 	for i := 0; i < 16; i++ {
-		t.MovU(avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4), avx512Z(i))
+		t.MovU(avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4), zmm[i])
 	}
 	if t.Lanes(64) == 16 {
 		avx512Transpose16()
@@ -224,7 +224,7 @@ func avx512GenTileNT(t elemType) {
 	avx512RowBases()
 	MOVQ(argBase("b"), RBX)
 	for i := 0; i < 16; i++ {
-		avx512ZeroZ(avx512Z(i))
+		avx512ZeroZ(zmm[i])
 	}
 	MOVQ(arg("kc"), RCX)
 	MOVQ(RCX, RAX)
@@ -237,7 +237,7 @@ func avx512GenTileNT(t elemType) {
 	// then row i += W(i, p)·B(p, ·) for the 16 rows.
 	step := func(s int) {
 		t.MovU(mem(RBX, 64*s), Z16)
-		avx512BcastRows(t, 16, bases, s*t.Size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return avx512Z(i) }, nil)
+		avx512BcastRows(t, 16, bases, s*t.Size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return zmm[i] }, nil)
 	}
 	Label("loop4")
 	for s := 0; s < 4; s++ {
@@ -371,10 +371,10 @@ func avx512GenPackBRows() {
 	copy8 := func(k Register) {
 		LEAQ(avx512MI(R12, 0, RDX, 4), RBX)
 		for i := 0; i < 8; i++ {
-			VMOVUPS_Z(avx512Row4([]Register{R12, RBX}[i/4], 0, RDX, R11, i%4), k, avx512Z(i))
+			VMOVUPS_Z(avx512Row4([]Register{R12, RBX}[i/4], 0, RDX, R11, i%4), k, zmm[i])
 		}
 		for i := 0; i < 8; i++ {
-			VMOVUPS(avx512Z(i), mem(R13, 64*i))
+			VMOVUPS(zmm[i], mem(R13, 64*i))
 		}
 	}
 
@@ -420,10 +420,10 @@ func avx512GenPackBRows() {
 
 	Label("four")
 	for i := 0; i < 4; i++ {
-		VMOVUPS(mem(R11, 64*i), avx512Z(i))
+		VMOVUPS(mem(R11, 64*i), zmm[i])
 	}
 	for i := 0; i < 4; i++ {
-		VMOVUPS(avx512Z(i), mem(R12, 0))
+		VMOVUPS(zmm[i], mem(R12, 0))
 		ADDQ(R8, R12)
 	}
 	ADDQ(operand.U32(256), R11)

@@ -67,10 +67,10 @@ func (s avx512Tile) fn() string {
 	return "tileAVX512" + s.t.Name
 }
 
-func (s avx512Tile) acc(i, j int) VecPhysical { return avx512Z(i*s.nr + j) }
-func (s avx512Tile) bReg(j int) VecPhysical   { return avx512Z(s.mr*s.nr + j) }
+func (s avx512Tile) acc(i, j int) VecPhysical { return zmm[i*s.nr+j] }
+func (s avx512Tile) bReg(j int) VecPhysical   { return zmm[s.mr*s.nr+j] }
 func (s avx512Tile) bias(j int) VecPhysical   { return s.bReg(j) }
-func (s avx512Tile) zero() VecPhysical        { return avx512Z(s.mr*s.nr + s.nr) }
+func (s avx512Tile) zero() VecPhysical        { return zmm[s.mr*s.nr+s.nr] }
 func (s avx512Tile) cols() int                { return s.nr * s.t.Lanes(64) }
 
 // colMask is the mask register of vector j's columns < n.
