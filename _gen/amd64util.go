@@ -69,8 +69,11 @@ func (w vecISA) PAnd(a, b, dst Op) {
 func mem(base Register, disp int) Mem { return Mem{Base: base, Disp: disp} }
 
 // memx is disp(base)(index*1).
-func memx(base, index Register, disp int) Mem {
-	return Mem{Base: base, Index: index, Scale: 1, Disp: disp}
+func memx(base, index Register, disp int) Mem { return memxs(base, index, 1, disp) }
+
+// memxs is disp(base)(index*scale).
+func memxs(base, index Register, scale uint8, disp int) Mem {
+	return Mem{Base: base, Index: index, Scale: scale, Disp: disp}
 }
 
 // addr is the address of a named argument or result (name+off(FP)).

@@ -80,16 +80,6 @@ func genAVX2() {
 
 // ---- shared helpers ---------------------------------------------------------
 
-// avx2Log2 is log2(n) for a power of two n, -1 otherwise.
-func avx2Log2(n int) int {
-	for k := 0; 1<<k <= n; k++ {
-		if 1<<k == n {
-			return k
-		}
-	}
-	return -1
-}
-
 // avx2MulConst multiplies r by n<<sh: a LEAQ by 3, 5 or 9 and a shift
 // where n allows it (n = 6: by 3, then shift by sh+1), else IMULQ.
 func avx2MulConst(r GPPhysical, n, sh int) {
@@ -97,10 +87,11 @@ func avx2MulConst(r GPPhysical, n, sh int) {
 		if n%f != 0 {
 			continue
 		}
-		k := avx2Log2(n / f)
-		if k < 0 {
+		m := n / f
+		if m&(m-1) != 0 {
 			continue
 		}
+		k := log2(m)
 		if f > 1 {
 			LEAQ(Mem{Base: r, Index: r, Scale: uint8(f - 1)}, r)
 		}

@@ -37,7 +37,7 @@ func avx2PackA6(t elemType) {
 	MOVQ(arg("kb"), RCX)
 	MOVQ(RCX, RBX)
 	ANDQ(U8(g-1), RBX)
-	SHRQ(U8(avx2Log2(g)), RCX)
+	SHRQ(U8(log2(g)), RCX)
 	JZ(LabelRef("atail"))
 	Label("agroup")
 	for i := range 6 {
@@ -195,7 +195,7 @@ func avx2PackBT(t elemType) {
 	MOVQ(arg("kb"), RCX)
 	MOVQ(RCX, RBX)
 	ANDQ(U8(g-1), RBX)
-	SHRQ(U8(avx2Log2(g)), RCX)
+	SHRQ(U8(log2(g)), RCX)
 	JZ(LabelRef("tail"))
 	Label("group")
 	for k, base := range bases {

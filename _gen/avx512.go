@@ -50,14 +50,6 @@ var avx512Tiles = []avx512Tile{
 	{t: f64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
 }
 
-// avx512MI is the memory operand disp(base)(index*scale).
-func avx512MI(base Register, disp int, index Register, scale uint8) operand.Mem {
-	return operand.Mem{Base: base, Disp: disp, Index: index, Scale: scale}
-}
-
-// avx512L is a reference to label name.
-func avx512L(name string) operand.LabelRef { return operand.LabelRef(name) }
-
 // avx512Sh shifts r left by sh if sh > 0 (scaling a count of elements or
 // rows to bytes).
 func avx512Sh(sh int, r operand.Op) {
@@ -68,11 +60,7 @@ func avx512Sh(sh int, r operand.Op) {
 // case today's tiles need), else an IMULQ.
 func avx512Scale(f int, r Register) {
 	if f&(f-1) == 0 {
-		sh := 0
-		for 1<<sh < f {
-			sh++
-		}
-		avx512Sh(sh, r)
+		avx512Sh(log2(f), r)
 		return
 	}
 	IMUL3Q(operand.U32(f), r, r)
@@ -105,14 +93,14 @@ func avx512GenFMAPeak() {
 		avx512ZeroZ(zmm[i])
 	}
 	TESTQ(RCX, RCX)
-	JZ(avx512L("done"))
+	JZ(operand.LabelRef("done"))
 	pcalign(32)
 	Label("loop")
 	for i := 0; i < chains; i++ {
 		VFMADD231PS(zmm[chains], zmm[chains+1], zmm[i])
 	}
 	DECQ(RCX)
-	JNZ(avx512L("loop"))
+	JNZ(operand.LabelRef("loop"))
 	Label("done")
 	VZEROUPPER()
 	RET()

@@ -12,10 +12,10 @@ import (
 // whose rows are DX bytes apart from R8, and R12 at 3·DX: the 16 rows of
 // a block are then (base), (base)(DX*1), (base)(DX*2), (base)(R12*1).
 func avx512RowBases() {
-	LEAQ(avx512MI(RDX, 0, RDX, 2), R12)
-	LEAQ(avx512MI(R8, 0, RDX, 4), R9)
-	LEAQ(avx512MI(R9, 0, RDX, 4), R10)
-	LEAQ(avx512MI(R10, 0, RDX, 4), R11)
+	LEAQ(memxs(RDX, RDX, 2, 0), R12)
+	LEAQ(memxs(R8, RDX, 4, 0), R9)
+	LEAQ(memxs(R9, RDX, 4, 0), R10)
+	LEAQ(memxs(R10, RDX, 4, 0), R11)
 }
 
 // avx512Row4 is row r (0–3) below base of four rows ld apart (ld3 = 3·ld),
@@ -23,9 +23,9 @@ func avx512RowBases() {
 func avx512Row4(base Register, off int, ld, ld3 Register, r int) operand.Mem {
 	return []operand.Mem{
 		mem(base, off),
-		avx512MI(base, off, ld, 1),
-		avx512MI(base, off, ld, 2),
-		avx512MI(base, off, ld3, 1),
+		memxs(base, ld, 1, off),
+		memxs(base, ld, 2, off),
+		memxs(base, ld3, 1, off),
 	}[r]
 }
 
@@ -150,7 +150,7 @@ func avx512GenPackAPanel(t elemType) {
 	avx512RowBases()
 	MOVQ(arg("kb"), RCX)
 	SHRQ(operand.U8(log2(t.Lanes(64))), RCX)
-	JZ(avx512L("done"))
+	JZ(operand.LabelRef("done"))
 
 	Label("loop")
 	for i := 0; i < 16; i++ {
@@ -170,7 +170,7 @@ func avx512GenPackAPanel(t elemType) {
 	}
 	ADDQ(operand.U32(1024), RDI)
 	DECQ(RCX)
-	JNZ(avx512L("loop"))
+	JNZ(operand.LabelRef("loop"))
 
 	Label("done")
 	VZEROUPPER()
@@ -230,7 +230,7 @@ func avx512GenTileNT(t elemType) {
 	MOVQ(RCX, RAX)
 	ANDQ(operand.U8(3), RAX)
 	SHRQ(operand.U8(2), RCX)
-	JZ(avx512L("tail"))
+	JZ(operand.LabelRef("tail"))
 	pcalign(32)
 
 	// step is step s of the unrolled four: B's row at BX+64s into Z16,
@@ -248,11 +248,11 @@ func avx512GenTileNT(t elemType) {
 		ADDQ(operand.U32(4*t.Size), b)
 	}
 	DECQ(RCX)
-	JNZ(avx512L("loop4"))
+	JNZ(operand.LabelRef("loop4"))
 
 	Label("tail")
 	TESTQ(RAX, RAX)
-	JZ(avx512L("epilogue"))
+	JZ(operand.LabelRef("epilogue"))
 
 	Label("loop1")
 	step(0)
@@ -261,7 +261,7 @@ func avx512GenTileNT(t elemType) {
 		ADDQ(operand.U32(t.Size), b)
 	}
 	DECQ(RAX)
-	JNZ(avx512L("loop1"))
+	JNZ(operand.LabelRef("loop1"))
 
 	Label("epilogue")
 	avx512Transpose16()
@@ -281,7 +281,7 @@ func avx512GenTileNT(t elemType) {
 	KMOVW(EAX, K1)
 	MOVQ(arg("n"), RAX)
 	CMPQ(arg("beta"), operand.U32(0))
-	JNE(avx512L("acc"))
+	JNE(operand.LabelRef("acc"))
 	for _, beta1 := range []bool{false, true} {
 		if beta1 {
 			Label("acc")
@@ -293,11 +293,11 @@ func avx512GenTileNT(t elemType) {
 			}
 			t.MovU(r, K1, mem(RDI, 0))
 			DECQ(RAX)
-			JZ(avx512L("done"))
+			JZ(operand.LabelRef("done"))
 			ADDQ(RSI, RDI)
 		}
 		if !beta1 {
-			JMP(avx512L("done"))
+			JMP(operand.LabelRef("done"))
 		}
 	}
 
@@ -351,7 +351,7 @@ func avx512GenPackBRows() {
 	MOVQ(argBase("b"), RSI)
 	MOVQ(arg("ldb"), RDX)
 	avx512Sh(2, RDX)
-	LEAQ(avx512MI(RDX, 0, RDX, 2), R11)
+	LEAQ(memxs(RDX, RDX, 2, 0), R11)
 	MOVQ(arg("panel"), R8)
 	avx512Sh(2, R8)
 	MOVQ(arg("nb"), RCX)
@@ -369,7 +369,7 @@ func avx512GenPackBRows() {
 	// 64 bytes each under the load mask k (zeroing the lanes it leaves
 	// out), to the 8 rows of the micro-panel at R13. Clobbers BX, Z0–Z7.
 	copy8 := func(k Register) {
-		LEAQ(avx512MI(R12, 0, RDX, 4), RBX)
+		LEAQ(memxs(R12, RDX, 4, 0), RBX)
 		for i := 0; i < 8; i++ {
 			VMOVUPS_Z(avx512Row4([]Register{R12, RBX}[i/4], 0, RDX, R11, i%4), k, zmm[i])
 		}
@@ -381,42 +381,42 @@ func avx512GenPackBRows() {
 	Label("group")
 	Comment("Groups of 8 rows, a panel at a time.")
 	CMPQ(R10, operand.U32(8))
-	JB(avx512L("rows"))
+	JB(operand.LabelRef("rows"))
 	MOVQ(RSI, R12)
 	MOVQ(RDI, R13)
 	MOVQ(R9, RAX)
 	TESTQ(RAX, RAX)
-	JZ(avx512L("gpartial"))
+	JZ(operand.LabelRef("gpartial"))
 
 	Label("gpanel")
 	copy8(K2)
 	ADDQ(operand.U32(64), R12)
 	ADDQ(R8, R13)
 	DECQ(RAX)
-	JNZ(avx512L("gpanel"))
+	JNZ(operand.LabelRef("gpanel"))
 
 	Label("gpartial")
 	KORTESTW(K1, K1)
-	JZ(avx512L("gnext"))
+	JZ(operand.LabelRef("gnext"))
 	copy8(K1)
 
 	Label("gnext")
-	LEAQ(avx512MI(RSI, 0, RDX, 8), RSI)
+	LEAQ(memxs(RSI, RDX, 8, 0), RSI)
 	ADDQ(operand.U32(512), RDI)
 	SUBQ(operand.U32(8), R10)
-	JMP(avx512L("group"))
+	JMP(operand.LabelRef("group"))
 
 	Label("rows")
 	Comment("The last rows (fewer than 8), one at a time across the panels.")
 	TESTQ(R10, R10)
-	JZ(avx512L("done"))
+	JZ(operand.LabelRef("done"))
 
 	Label("row")
 	MOVQ(RSI, R11)
 	MOVQ(RDI, R12)
 	MOVQ(R9, R13)
 	CMPQ(R13, operand.U32(4))
-	JB(avx512L("one"))
+	JB(operand.LabelRef("one"))
 
 	Label("four")
 	for i := 0; i < 4; i++ {
@@ -429,21 +429,21 @@ func avx512GenPackBRows() {
 	ADDQ(operand.U32(256), R11)
 	SUBQ(operand.U32(4), R13)
 	CMPQ(R13, operand.U32(4))
-	JAE(avx512L("four"))
+	JAE(operand.LabelRef("four"))
 
 	Label("one")
 	TESTQ(R13, R13)
-	JZ(avx512L("partial"))
+	JZ(operand.LabelRef("partial"))
 	VMOVUPS(mem(R11, 0), Z0)
 	VMOVUPS(Z0, mem(R12, 0))
 	ADDQ(R8, R12)
 	ADDQ(operand.U32(64), R11)
 	DECQ(R13)
-	JMP(avx512L("one"))
+	JMP(operand.LabelRef("one"))
 
 	Label("partial")
 	KORTESTW(K1, K1)
-	JZ(avx512L("next"))
+	JZ(operand.LabelRef("next"))
 	VMOVUPS_Z(mem(R11, 0), K1, Z0)
 	VMOVUPS(Z0, mem(R12, 0))
 
@@ -451,7 +451,7 @@ func avx512GenPackBRows() {
 	ADDQ(RDX, RSI)
 	ADDQ(operand.U32(64), RDI)
 	DECQ(R10)
-	JNZ(avx512L("row"))
+	JNZ(operand.LabelRef("row"))
 
 	Label("done")
 	VZEROUPPER()

@@ -121,15 +121,15 @@ func avx512GenTile(s avx512Tile) {
 
 	Label("epilogue")
 	CMPQ(arg("fwd"), operand.U32(0))
-	JNE(avx512L("forward"))
+	JNE(operand.LabelRef("forward"))
 	CMPQ(arg("beta"), operand.U32(0))
-	JNE(avx512L("gemm1"))
+	JNE(operand.LabelRef("gemm1"))
 	avx512Rows(s, avx512Epilogue{})
-	JMP(avx512L("done"))
+	JMP(operand.LabelRef("done"))
 
 	Label("gemm1")
 	avx512Rows(s, avx512Epilogue{beta1: true})
-	JMP(avx512L("done"))
+	JMP(operand.LabelRef("done"))
 
 	Label("forward")
 	Comment(
@@ -159,21 +159,21 @@ func avx512GenTile(s avx512Tile) {
 	MOVQ(arg("stride"), R13)
 	avx512Sh(3, R13)
 	CMPQ(arg("storeZ"), operand.U32(0))
-	JNE(avx512L("forwardZ"))
+	JNE(operand.LabelRef("forwardZ"))
 	CMPQ(arg("beta"), operand.U32(0))
-	JNE(avx512L("forward1"))
+	JNE(operand.LabelRef("forward1"))
 	avx512Rows(s, avx512Epilogue{fwd: true})
-	JMP(avx512L("done"))
+	JMP(operand.LabelRef("done"))
 
 	Label("forward1")
 	avx512Rows(s, avx512Epilogue{fwd: true, beta1: true})
-	JMP(avx512L("done"))
+	JMP(operand.LabelRef("done"))
 
 	Label("forwardZ")
 	CMPQ(arg("beta"), operand.U32(0))
-	JNE(avx512L("forwardZ1"))
+	JNE(operand.LabelRef("forwardZ1"))
 	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true})
-	JMP(avx512L("done"))
+	JMP(operand.LabelRef("done"))
 
 	Label("forwardZ1")
 	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true, beta1: true})
@@ -275,12 +275,12 @@ func avx512NextPanel(s avx512Tile, local operand.Mem) {
 	MOVQ(arg("ldb"), RCX)
 	avx512Sh(s.t.Shift, RCX)
 	CMPQ(RCX, operand.U32(64*s.nr))
-	JNE(avx512L("tile"))
+	JNE(operand.LabelRef("tile"))
 	MOVQ(arg("kc"), RCX)
 	avx512Scale(64*s.nr, RCX)
 	ADDQ(RCX, R12)
 	MOVQ(R12, local.Offset(48))
-	LEAQ(avx512MI(R12, -64, RCX, 1), R12)
+	LEAQ(memxs(R12, RCX, 1, -64), R12)
 	MOVQ(R12, local.Offset(56))
 }
 
@@ -298,14 +298,14 @@ func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
 	offs = append(offs, 64*s.nr-1)
 	for i := 0; i < s.mr; i += 2 {
 		if i > 0 {
-			LEAQ(avx512MI(R12, 0, ld, 2), R12)
+			LEAQ(memxs(R12, ld, 2, 0), R12)
 		}
 		for _, o := range offs {
 			op(mem(R12, o))
 		}
 		if i+1 < s.mr {
 			for _, o := range offs {
-				op(avx512MI(R12, o, ld, 1))
+				op(memxs(R12, ld, 1, o))
 			}
 		}
 	}
@@ -377,9 +377,9 @@ func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
 // B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb, R13 = 3·ldb).
 func avx512Step4(s avx512Tile, step func(avx512Tile, operand.Mem, int)) {
 	step(s, mem(RBX, 0), 0)
-	step(s, avx512MI(RBX, 0, R9, 1), 1)
-	step(s, avx512MI(RBX, 0, R9, 2), 2)
-	step(s, avx512MI(RBX, 0, R13, 1), 3)
+	step(s, memxs(RBX, R9, 1, 0), 1)
+	step(s, memxs(RBX, R9, 2, 0), 2)
+	step(s, memxs(RBX, R13, 1, 0), 3)
 }
 
 // avx512TileProduct is the product part of the tile, from the start of a
@@ -406,10 +406,10 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	MOVQ(arg("ldr"), R11)
 	avx512Sh(t.Shift, R11)
 	CMPQ(arg("kc"), operand.U32(64))
-	JLT(avx512L("early"))
+	JLT(operand.LabelRef("early"))
 	avx512Prefetch(s, PREFETCHT1, RDX, RSI)
 	CMPQ(R10, RDX)
-	JEQ(avx512L("early"))
+	JEQ(operand.LabelRef("early"))
 	avx512Prefetch(s, PREFETCHT1, R10, R11)
 
 	Label("early")
@@ -443,7 +443,7 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	MOVQ(argBase("b"), RBX)
 	MOVQ(arg("ldb"), R9)
 	avx512Sh(t.Shift, R9)
-	LEAQ(avx512MI(R9, 0, R9, 2), R13)
+	LEAQ(memxs(R9, R9, 2, 0), R13)
 	for i := 0; i < s.mr; i++ {
 		for j := 0; j < s.nr; j++ {
 			avx512ZeroZ(s.acc(i, j))
@@ -459,11 +459,11 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"panel has its padding, but B where it lies ends at column n).",
 	)
 	CMPQ(arg("n"), operand.U32(s.cols()))
-	JLT(avx512L("maskedb"))
+	JLT(operand.LabelRef("maskedb"))
 	full := s
 	full.unmasked = true
 	avx512Loops(full, local)
-	JMP(avx512L("epilogue"))
+	JMP(operand.LabelRef("epilogue"))
 	Label("maskedb")
 	masked := s
 	masked.suffix = "m"
@@ -477,7 +477,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	t := s.t
 	MOVQ(arg("lda"), R14)
 	TESTQ(R14, R14)
-	JNZ(avx512L(s.l("direct")))
+	JNZ(operand.LabelRef(s.l("direct")))
 	Comment(
 		"CX = the steps before the L1 prefetch: kc − 32 rounded down to a",
 		"multiple of 4 (or 0), run four at a time (loopA), each four with a",
@@ -487,27 +487,27 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	MOVQ(arg("kc"), R8)
 	MOVQ(R8, RCX)
 	SUBQ(operand.U32(32), RCX)
-	JGE(avx512L(s.l("phase")))
+	JGE(operand.LabelRef(s.l("phase")))
 	XORL(ECX, ECX)
 
 	Label(s.l("phase"))
 	ANDQ(operand.I8(-4), RCX)
 	SUBQ(RCX, R8)
 	TESTQ(RCX, RCX)
-	JZ(avx512L(s.l("late")))
+	JZ(operand.LabelRef(s.l("late")))
 	MOVQ(local.Offset(48), R12)
 	pcalign(32)
 
 	Label(s.l("loopA"))
 	avx512Step4(s, avx512Step)
 	ADDQ(operand.U32(4*s.aStep()), RAX)
-	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
+	LEAQ(memxs(RBX, R9, 4, 0), RBX)
 	PREFETCHT1(mem(R12, 0))
 	ADDQ(operand.U32(64), R12)
 	CMPQ(R12, local.Offset(56))
 	CMOVQGT(local.Offset(56), R12)
 	SUBQ(operand.U32(4), RCX)
-	JNZ(avx512L(s.l("loopA")))
+	JNZ(operand.LabelRef(s.l("loopA")))
 	MOVQ(R12, local.Offset(48))
 
 	Label(s.l("late"))
@@ -517,42 +517,42 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 		"of them cost 7% of a dW GEMM from a batch of 32.",
 	)
 	CMPQ(arg("kc"), operand.U32(64))
-	JGE(avx512L(s.l("prefetch")))
+	JGE(operand.LabelRef(s.l("prefetch")))
 	MOVQ(arg("beta"), R12)
 	ORQ(arg("fwd"), R12)
-	JZ(avx512L(s.l("rest")))
+	JZ(operand.LabelRef(s.l("rest")))
 
 	Label(s.l("prefetch"))
 	avx512Prefetch(s, PREFETCHT0, RDX, RSI)
 	CMPQ(R10, RDX)
-	JEQ(avx512L(s.l("rest")))
+	JEQ(operand.LabelRef(s.l("rest")))
 	avx512Prefetch(s, PREFETCHT0, R10, R11)
 
 	Label(s.l("rest"))
 	Comment("The R8 steps left, four at a time (loopB) and one at a time (loop1).")
 	MOVQ(R8, RCX)
 	CMPQ(RCX, operand.U32(4))
-	JB(avx512L(s.l("tail")))
+	JB(operand.LabelRef(s.l("tail")))
 
 	Label(s.l("loopB"))
 	avx512Step4(s, avx512Step)
 	ADDQ(operand.U32(4*s.aStep()), RAX)
-	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
+	LEAQ(memxs(RBX, R9, 4, 0), RBX)
 	SUBQ(operand.U32(4), RCX)
 	CMPQ(RCX, operand.U32(4))
-	JAE(avx512L(s.l("loopB")))
+	JAE(operand.LabelRef(s.l("loopB")))
 
 	Label(s.l("tail"))
 	TESTQ(RCX, RCX)
-	JZ(avx512L("epilogue"))
+	JZ(operand.LabelRef("epilogue"))
 
 	Label(s.l("loop1"))
 	avx512Step(s, mem(RBX, 0), 0)
 	ADDQ(operand.U32(s.aStep()), RAX)
 	ADDQ(R9, RBX)
 	DECQ(RCX)
-	JNZ(avx512L(s.l("loop1")))
-	JMP(avx512L("epilogue"))
+	JNZ(operand.LabelRef(s.l("loop1")))
+	JMP(operand.LabelRef("epilogue"))
 
 	Label(s.l("direct"))
 	Comment(
@@ -563,28 +563,28 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	)
 	bases := s.directBases()
 	avx512Sh(t.Shift, R14)
-	LEAQ(avx512MI(R14, 0, R14, 2), R12)
+	LEAQ(memxs(R14, R14, 2, 0), R12)
 	for q := 1; q < len(bases); q++ {
-		LEAQ(avx512MI(bases[q-1], 0, R14, 4), bases[q])
+		LEAQ(memxs(bases[q-1], R14, 4, 0), bases[q])
 	}
 	MOVQ(arg("kc"), RCX)
 	MOVQ(RCX, R8)
 	ANDQ(operand.U8(3), R8)
 	SHRQ(operand.U8(2), RCX)
-	JZ(avx512L(s.l("dtail")))
+	JZ(operand.LabelRef(s.l("dtail")))
 
 	Label(s.l("dloop4"))
 	avx512Step4(s, avx512StepDirect)
 	for _, b := range bases {
 		ADDQ(operand.U32(4*t.Size), b)
 	}
-	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
+	LEAQ(memxs(RBX, R9, 4, 0), RBX)
 	DECQ(RCX)
-	JNZ(avx512L(s.l("dloop4")))
+	JNZ(operand.LabelRef(s.l("dloop4")))
 
 	Label(s.l("dtail"))
 	TESTQ(R8, R8)
-	JZ(avx512L(s.l("drestore")))
+	JZ(operand.LabelRef(s.l("drestore")))
 
 	Label(s.l("dloop1"))
 	avx512StepDirect(s, mem(RBX, 0), 0)
@@ -593,7 +593,7 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	}
 	ADDQ(R9, RBX)
 	DECQ(R8)
-	JNZ(avx512L(s.l("dloop1")))
+	JNZ(operand.LabelRef(s.l("dloop1")))
 
 	Label(s.l("drestore"))
 	MOVQ(argBase("c"), RDX)
@@ -647,7 +647,7 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 			t.KMov(K3, mem(R12, j*t.Lanes(64)/8))
 		}
 		DECQ(RDI)
-		JZ(avx512L("done"))
+		JZ(operand.LabelRef("done"))
 		if e.fwd {
 			ADDQ(R9, R8)
 			ADDQ(R11, R10)
@@ -668,7 +668,7 @@ func avx512NextTile(s avx512Tile) {
 	Comment("On to the next row tile, if rows are left.")
 	MOVQ(arg("m"), RCX)
 	SUBQ(operand.U32(s.mr), RCX)
-	JLE(avx512L("return"))
+	JLE(operand.LabelRef("return"))
 	MOVQ(RCX, arg("m"))
 	MOVQ(arg("lda"), RCX)
 	TESTQ(RCX, RCX)
@@ -679,7 +679,7 @@ func avx512NextTile(s avx512Tile) {
 	avx512Advance(arg("ldz"), s.mr*s.t.Size, argBase("z"))
 	avx512Advance(arg("ldr"), s.mr*s.t.Size, argBase("r"))
 	avx512Advance(arg("stride"), s.mr*8, argBase("bits"))
-	JMP(avx512L("tile"))
+	JMP(operand.LabelRef("tile"))
 }
 
 // avx512Advance adds ld·f to the pointer in slot ptr. Clobbers CX.
@@ -698,7 +698,7 @@ func avx512NextCol(s avx512Tile, local operand.Mem) {
 	Comment("On to the next column of tiles, if any.")
 	MOVQ(arg("n"), RCX)
 	SUBQ(operand.U32(s.cols()), RCX)
-	JLE(avx512L("finish"))
+	JLE(operand.LabelRef("finish"))
 	MOVQ(RCX, arg("n"))
 	MOVQ(local.Offset(0), RCX)
 	MOVQ(RCX, arg("m"))
@@ -714,5 +714,5 @@ func avx512NextCol(s avx512Tile, local operand.Mem) {
 	ADDQ(operand.U32(s.cols()/8), arg("shift"))
 	ADDQ(operand.U32(64*s.nr), argBase("bias"))
 	avx512Advance(arg("bcol"), s.t.Size, argBase("b"))
-	JMP(avx512L("panel"))
+	JMP(operand.LabelRef("panel"))
 }
