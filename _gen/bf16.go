@@ -67,28 +67,6 @@ func genBF16() {
 	}
 }
 
-// bf16Text starts routine name with signature sig (NOSPLIT, no frame),
-// its Go declaration //go:noescape with the doc comment doc.
-func bf16Text(name, sig, doc string) {
-	TEXT(name, NOSPLIT, sig)
-	Doc(strings.Split(strings.TrimSpace(doc), "\n")...)
-	Pragma("noescape")
-}
-
-// bf16Slot is the argument slot of the slice argument name's base
-// pointer (part "base") or length ("len").
-func bf16Slot(name, part string) Mem {
-	c := Param(name).Base()
-	if part == "len" {
-		c = Param(name).Len()
-	}
-	b, err := c.Resolve()
-	if err != nil {
-		panic(err)
-	}
-	return b.Addr
-}
-
 // bf16Bcast sets every 32-bit lane of v to c (through EAX; AVX2 has no
 // broadcast from a general register).
 func bf16Bcast(w bf16Width, c uint32, v VecPhysical) {
@@ -116,11 +94,11 @@ toBF16{W} is, for len(src) a multiple of {B} and len(dst) == len(src),
 func bf16To(w bf16Width) {
 	blk := 2 * w.lanes()
 	name := "toBF16" + w.suffix
-	bf16Text(name, "func(dst []uint16, src []float32)",
+	textSig(name, "func(dst []uint16, src []float32)",
 		strings.NewReplacer("{W}", w.suffix, "{B}", fmt.Sprint(blk)).Replace(bf16ToDoc))
-	MOVQ(bf16Slot("dst", "base"), RDI)
-	MOVQ(bf16Slot("src", "base"), RSI)
-	MOVQ(bf16Slot("src", "len"), RCX)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("src"), RSI)
+	MOVQ(argLen("src"), RCX)
 	TESTQ(RCX, RCX)
 	JZ(LabelRef("done"))
 	bias, one, quiet := w.reg(4), w.reg(5), w.reg(6)
@@ -182,11 +160,11 @@ fromBF16{W} is, for len(src) a multiple of {B} and len(dst) == len(src),
 // with zeros and shifted into the top half.
 func bf16From(w bf16Width) {
 	blk := 2 * w.lanes()
-	bf16Text("fromBF16"+w.suffix, "func(dst []float32, src []uint16)",
+	textSig("fromBF16"+w.suffix, "func(dst []float32, src []uint16)",
 		strings.NewReplacer("{W}", w.suffix, "{B}", fmt.Sprint(blk)).Replace(bf16FromDoc))
-	MOVQ(bf16Slot("dst", "base"), RDI)
-	MOVQ(bf16Slot("src", "base"), RSI)
-	MOVQ(bf16Slot("src", "len"), RCX)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("src"), RSI)
+	MOVQ(argLen("src"), RCX)
 	TESTQ(RCX, RCX)
 	JZ(LabelRef("done"))
 	Label("loop")
