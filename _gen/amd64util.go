@@ -56,12 +56,41 @@ func (w vecISA) VEX(i int) Register {
 	return zmm[i].AsY()
 }
 
-// PAnd is the bitwise AND of w: VPANDD (EVEX) or VPAND (VEX).
-func (w vecISA) PAnd(a, b, dst Op) {
+// Vec is vector register i at the width of w, as V, typed for the
+// instructions that take a VecPhysical.
+func (w vecISA) Vec(i int) VecPhysical {
 	if w.Z {
-		VPANDD(a, b, dst)
+		return zmm[i]
+	}
+	return ymm[i]
+}
+
+// PAnd is the bitwise AND of w: VPANDD (EVEX) or VPAND (VEX). With
+// AVX-512 it may take a K mask (a, b, k, dst).
+func (w vecISA) PAnd(ops ...Op) {
+	if w.Z {
+		VPANDD(ops...)
 	} else {
-		VPAND(a, b, dst)
+		VPAND(ops[0], ops[1], ops[2])
+	}
+}
+
+// POr is the bitwise OR of w: VPORD (EVEX, optionally under a K mask:
+// a, b, k, dst) or VPOR (VEX).
+func (w vecISA) POr(ops ...Op) {
+	if w.Z {
+		VPORD(ops...)
+	} else {
+		VPOR(ops[0], ops[1], ops[2])
+	}
+}
+
+// MovDQU is the unaligned integer move of w: VMOVDQU32 or VMOVDQU.
+func (w vecISA) MovDQU(mxy, mxy1 Op) {
+	if w.Z {
+		VMOVDQU32(mxy, mxy1)
+	} else {
+		VMOVDQU(mxy, mxy1)
 	}
 }
 
