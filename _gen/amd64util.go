@@ -39,11 +39,11 @@ var (
 var kreg = [...]OpmaskPhysical{K0, K1, K2, K3, K4, K5, K6, K7}
 
 // V is vector register i at the width of w (Zi or Yi).
-func (w vecISA) V(i int) Register {
+func (w vecISA) V(i int) VecPhysical {
 	if w.Z {
 		return zmm[i]
 	}
-	return zmm[i].AsY()
+	return ymm[i]
 }
 
 // VEX is the register through which a VEX-encoded instruction writes
@@ -54,15 +54,6 @@ func (w vecISA) VEX(i int) Register {
 		return zmm[i].AsX()
 	}
 	return zmm[i].AsY()
-}
-
-// Vec is vector register i at the width of w, as V, typed for the
-// instructions that take a VecPhysical.
-func (w vecISA) Vec(i int) VecPhysical {
-	if w.Z {
-		return zmm[i]
-	}
-	return ymm[i]
 }
 
 // PAnd is the bitwise AND of w: VPANDD (EVEX) or VPAND (VEX). With

@@ -68,14 +68,14 @@ func bf16To(w vecISA) {
 	MOVQ(argLen("src"), RCX)
 	TESTQ(RCX, RCX)
 	JZ(LabelRef("done"))
-	bias, one, quiet := w.Vec(4), w.Vec(5), w.Vec(6)
+	bias, one, quiet := w.V(4), w.V(5), w.V(6)
 	bf16Bcast(w, 0x7FFF, bias)
 	bf16Bcast(w, 1, one)
 	bf16Bcast(w, 0x00400000, quiet)
 
 	Label("loop")
 	for j := range 2 {
-		x, t := w.Vec(j), w.Vec(2+j)
+		x, t := w.V(j), w.V(2+j)
 		Comment(fmt.Sprintf("x = src[%d:%d] as bits; t = x + 0x7FFF + (x>>16 & 1)", j*f32.Lanes(w.Bytes), (j+1)*f32.Lanes(w.Bytes)))
 		w.MovDQU(Mem{Base: RSI, Disp: j * w.Bytes}, x)
 		VPSRLD(U8(16), x, t)
@@ -88,7 +88,7 @@ func bf16To(w vecISA) {
 			VCMPPS(U8(3), x, x, k)
 			w.POr(quiet, x, k, t)
 		} else {
-			nan, q := w.Vec(8+j), w.Vec(10+j)
+			nan, q := w.V(8+j), w.V(10+j)
 			VCMPPS(U8(3), x, x, nan)
 			w.POr(quiet, x, q)
 			VPBLENDVB(nan, q, t, t)
@@ -98,14 +98,14 @@ func bf16To(w vecISA) {
 	if w.Z {
 		Comment("Each 32-bit lane's low half (the rounded top half, shifted down) to 16 bits")
 		for j := range 2 {
-			VPMOVDW(w.Vec(2+j), Mem{Base: RDI, Disp: j * w.Bytes / 2})
+			VPMOVDW(w.V(2+j), Mem{Base: RDI, Disp: j * w.Bytes / 2})
 		}
 	} else {
 		Comment("Pack the two vectors' lanes to 16 bits (no saturation: they are below 1<<16),",
 			"per 128-bit half, then put the quadwords back in order")
-		VPACKUSDW(w.Vec(3), w.Vec(2), w.Vec(2))
-		VPERMQ(U8(0xD8), w.Vec(2), w.Vec(2))
-		VMOVDQU(w.Vec(2), Mem{Base: RDI})
+		VPACKUSDW(w.V(3), w.V(2), w.V(2))
+		VPERMQ(U8(0xD8), w.V(2), w.V(2))
+		VMOVDQU(w.V(2), Mem{Base: RDI})
 	}
 	ADDQ(U32(2*w.Bytes), RSI)
 	ADDQ(U32(w.Bytes), RDI)
@@ -136,9 +136,9 @@ func bf16From(w vecISA) {
 	JZ(LabelRef("done"))
 	Label("loop")
 	for j := range 2 {
-		VPMOVZXWD(Mem{Base: RSI, Disp: j * w.Bytes / 2}, w.Vec(j))
-		VPSLLD(U8(16), w.Vec(j), w.Vec(j))
-		w.MovDQU(w.Vec(j), Mem{Base: RDI, Disp: j * w.Bytes})
+		VPMOVZXWD(Mem{Base: RSI, Disp: j * w.Bytes / 2}, w.V(j))
+		VPSLLD(U8(16), w.V(j), w.V(j))
+		w.MovDQU(w.V(j), Mem{Base: RDI, Disp: j * w.Bytes})
 	}
 	ADDQ(U32(w.Bytes), RSI)
 	ADDQ(U32(2*w.Bytes), RDI)
