@@ -6,10 +6,12 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// elemType describes a floating-point element type for the amd64
-// generators: its size and the instructions whose form depends on it (the
-// PS or PD variant and their kin), so that one Go function writes a
-// routine for float32 and for float64.
+// elemType describes a floating-point element type for every amd64
+// generator (the elementwise kernels, rows, dZ packing, the AVX2 and the
+// AVX-512 GEMM): its size and the instructions whose form depends on it
+// (the PS or PD variant and their kin), so that one Go function writes a
+// routine for float32 and for float64. The lanes of a vector are
+// t.Lanes(w.Bytes), or t.Lanes(32), t.Lanes(64) in the code of one width.
 type elemType struct {
 	Name  string // the suffix of the routines' names: "F32", "F64"
 	Go    string // the Go type: "float32", "float64"

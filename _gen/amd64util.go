@@ -14,6 +14,8 @@ import (
 // vecISA describes a vector width of the amd64 routines: AVX-512 (zmm,
 // 64 bytes) or AVX2 (ymm, 32 bytes), and the instructions that differ
 // between the two where the routines are otherwise one description.
+// (The GEMM tiles of avx2*.go and avx512*.go are separate descriptions,
+// as their register use and epilogues differ, and do not take one.)
 type vecISA struct {
 	Name  string // in the routines' names: "AVX512", "AVX2"
 	Bytes int    // bytes a vector

@@ -2,7 +2,7 @@ package main
 
 import (
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
@@ -52,8 +52,8 @@ var avx512Tiles = []avx512Tile{
 
 // avx512Sh shifts r left by sh if sh > 0 (scaling a count of elements or
 // rows to bytes).
-func avx512Sh(sh int, r operand.Op) {
-	SHLQ(operand.U8(sh), r)
+func avx512Sh(sh int, r Op) {
+	SHLQ(U8(sh), r)
 }
 
 // avx512Scale multiplies r by f: a shift for a power of two (the only
@@ -63,7 +63,7 @@ func avx512Scale(f int, r Register) {
 		avx512Sh(log2(f), r)
 		return
 	}
-	IMUL3Q(operand.U32(f), r, r)
+	IMUL3Q(U32(f), r, r)
 }
 
 // avx512ZeroZ zeroes the given vector registers (VPXORD r, r, r).
@@ -93,14 +93,14 @@ func avx512GenFMAPeak() {
 		avx512ZeroZ(zmm[i])
 	}
 	TESTQ(RCX, RCX)
-	JZ(operand.LabelRef("done"))
+	JZ(LabelRef("done"))
 	pcalign(32)
 	Label("loop")
 	for i := 0; i < chains; i++ {
 		VFMADD231PS(zmm[chains], zmm[chains+1], zmm[i])
 	}
 	DECQ(RCX)
-	JNZ(operand.LabelRef("loop"))
+	JNZ(LabelRef("loop"))
 	Label("done")
 	VZEROUPPER()
 	RET()

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
@@ -20,8 +20,8 @@ func avx512RowBases() {
 
 // avx512Row4 is row r (0–3) below base of four rows ld apart (ld3 = 3·ld),
 // off bytes into it.
-func avx512Row4(base Register, off int, ld, ld3 Register, r int) operand.Mem {
-	return []operand.Mem{
+func avx512Row4(base Register, off int, ld, ld3 Register, r int) Mem {
+	return []Mem{
 		mem(base, off),
 		memxs(base, ld, 1, off),
 		memxs(base, ld, 2, off),
@@ -57,8 +57,8 @@ func avx512Transpose16() {
 	for j := 0; j < 4; j++ {
 		for h := 0; h < 2; h++ {
 			d := 16 + 4*j + 2*h
-			VSHUFF32X4(operand.U8(0x88), z(4+j+8*h), z(j+8*h), z(d))
-			VSHUFF32X4(operand.U8(0xDD), z(4+j+8*h), z(j+8*h), z(d+1))
+			VSHUFF32X4(U8(0x88), z(4+j+8*h), z(j+8*h), z(d))
+			VSHUFF32X4(U8(0xDD), z(4+j+8*h), z(j+8*h), z(d+1))
 		}
 	}
 	avx512Gather(VSHUFF32X4, 0, 16, 8)
@@ -69,11 +69,11 @@ func avx512Transpose16() {
 // pair q takes Z(b) and Z(b+2), b = from + 4·(q/2) + q%2, imm 0x88 (lanes
 // 0 and 2 of each source) into Z(to+2q) and 0xDD (lanes 1 and 3) into
 // Z(to+2q+1).
-func avx512Gather(shuf func(...operand.Op), to, from, n int) {
+func avx512Gather(shuf func(...Op), to, from, n int) {
 	for q := 0; q < n; q++ {
 		b := from + 4*(q/2) + q%2
-		shuf(operand.U8(0x88), zmm[b+2], zmm[b], zmm[to+2*q])
-		shuf(operand.U8(0xDD), zmm[b+2], zmm[b], zmm[to+2*q+1])
+		shuf(U8(0x88), zmm[b+2], zmm[b], zmm[to+2*q])
+		shuf(U8(0xDD), zmm[b+2], zmm[b], zmm[to+2*q+1])
 	}
 }
 
@@ -94,8 +94,8 @@ func avx512Transpose8x8(r, s int) {
 	}
 	avx512Gather(VSHUFF64X2, r, s, 4)
 	for q := 0; q < 4; q++ {
-		VSHUFF64X2(operand.U8(0x88), z(r+4+q), z(r+q), z(s+2*q))
-		VSHUFF64X2(operand.U8(0xDD), z(r+4+q), z(r+q), z(s+2*q+1))
+		VSHUFF64X2(U8(0x88), z(r+4+q), z(r+q), z(s+2*q))
+		VSHUFF64X2(U8(0xDD), z(r+4+q), z(r+q), z(s+2*q+1))
 	}
 }
 
@@ -149,8 +149,8 @@ func avx512GenPackAPanel(t elemType) {
 	Comment("R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.")
 	avx512RowBases()
 	MOVQ(arg("kb"), RCX)
-	SHRQ(operand.U8(log2(t.Lanes(64))), RCX)
-	JZ(operand.LabelRef("done"))
+	SHRQ(U8(log2(t.Lanes(64))), RCX)
+	JZ(LabelRef("done"))
 
 	Label("loop")
 	for i := 0; i < 16; i++ {
@@ -166,11 +166,11 @@ func avx512GenPackAPanel(t elemType) {
 		t.MovU(out(k), mem(RDI, 64*k))
 	}
 	for _, r := range []Register{R8, R9, R10, R11} {
-		ADDQ(operand.U32(64), r)
+		ADDQ(U32(64), r)
 	}
-	ADDQ(operand.U32(1024), RDI)
+	ADDQ(U32(1024), RDI)
 	DECQ(RCX)
-	JNZ(operand.LabelRef("loop"))
+	JNZ(LabelRef("loop"))
 
 	Label("done")
 	VZEROUPPER()
@@ -228,9 +228,9 @@ func avx512GenTileNT(t elemType) {
 	}
 	MOVQ(arg("kc"), RCX)
 	MOVQ(RCX, RAX)
-	ANDQ(operand.U8(3), RAX)
-	SHRQ(operand.U8(2), RCX)
-	JZ(operand.LabelRef("tail"))
+	ANDQ(U8(3), RAX)
+	SHRQ(U8(2), RCX)
+	JZ(LabelRef("tail"))
 	pcalign(32)
 
 	// step is step s of the unrolled four: B's row at BX+64s into Z16,
@@ -243,25 +243,25 @@ func avx512GenTileNT(t elemType) {
 	for s := 0; s < 4; s++ {
 		step(s)
 	}
-	ADDQ(operand.U32(256), RBX)
+	ADDQ(U32(256), RBX)
 	for _, b := range bases {
-		ADDQ(operand.U32(4*t.Size), b)
+		ADDQ(U32(4*t.Size), b)
 	}
 	DECQ(RCX)
-	JNZ(operand.LabelRef("loop4"))
+	JNZ(LabelRef("loop4"))
 
 	Label("tail")
 	TESTQ(RAX, RAX)
-	JZ(operand.LabelRef("epilogue"))
+	JZ(LabelRef("epilogue"))
 
 	Label("loop1")
 	step(0)
-	ADDQ(operand.U32(64), RBX)
+	ADDQ(U32(64), RBX)
 	for _, b := range bases {
-		ADDQ(operand.U32(t.Size), b)
+		ADDQ(U32(t.Size), b)
 	}
 	DECQ(RAX)
-	JNZ(operand.LabelRef("loop1"))
+	JNZ(LabelRef("loop1"))
 
 	Label("epilogue")
 	avx512Transpose16()
@@ -275,13 +275,13 @@ func avx512GenTileNT(t elemType) {
 	MOVQ(arg("ldc"), RSI)
 	avx512Sh(t.Shift, RSI)
 	MOVQ(arg("m"), RCX)
-	MOVL(operand.U32(1), EAX)
+	MOVL(U32(1), EAX)
 	SHLL(CL, EAX)
 	DECL(EAX)
 	KMOVW(EAX, K1)
 	MOVQ(arg("n"), RAX)
-	CMPQ(arg("beta"), operand.U32(0))
-	JNE(operand.LabelRef("acc"))
+	CMPQ(arg("beta"), U32(0))
+	JNE(LabelRef("acc"))
 	for _, beta1 := range []bool{false, true} {
 		if beta1 {
 			Label("acc")
@@ -293,11 +293,11 @@ func avx512GenTileNT(t elemType) {
 			}
 			t.MovU(r, K1, mem(RDI, 0))
 			DECQ(RAX)
-			JZ(operand.LabelRef("done"))
+			JZ(LabelRef("done"))
 			ADDQ(RSI, RDI)
 		}
 		if !beta1 {
-			JMP(operand.LabelRef("done"))
+			JMP(LabelRef("done"))
 		}
 	}
 
@@ -356,9 +356,9 @@ func avx512GenPackBRows() {
 	avx512Sh(2, R8)
 	MOVQ(arg("nb"), RCX)
 	MOVQ(RCX, R9)
-	SHRQ(operand.U8(4), R9)
-	ANDQ(operand.U8(15), RCX)
-	MOVL(operand.U32(1), EAX)
+	SHRQ(U8(4), R9)
+	ANDQ(U8(15), RCX)
+	MOVL(U32(1), EAX)
 	SHLL(CL, EAX)
 	DECL(EAX)
 	KMOVW(EAX, K1)
@@ -380,43 +380,43 @@ func avx512GenPackBRows() {
 
 	Label("group")
 	Comment("Groups of 8 rows, a panel at a time.")
-	CMPQ(R10, operand.U32(8))
-	JB(operand.LabelRef("rows"))
+	CMPQ(R10, U32(8))
+	JB(LabelRef("rows"))
 	MOVQ(RSI, R12)
 	MOVQ(RDI, R13)
 	MOVQ(R9, RAX)
 	TESTQ(RAX, RAX)
-	JZ(operand.LabelRef("gpartial"))
+	JZ(LabelRef("gpartial"))
 
 	Label("gpanel")
 	copy8(K2)
-	ADDQ(operand.U32(64), R12)
+	ADDQ(U32(64), R12)
 	ADDQ(R8, R13)
 	DECQ(RAX)
-	JNZ(operand.LabelRef("gpanel"))
+	JNZ(LabelRef("gpanel"))
 
 	Label("gpartial")
 	KORTESTW(K1, K1)
-	JZ(operand.LabelRef("gnext"))
+	JZ(LabelRef("gnext"))
 	copy8(K1)
 
 	Label("gnext")
 	LEAQ(memxs(RSI, RDX, 8, 0), RSI)
-	ADDQ(operand.U32(512), RDI)
-	SUBQ(operand.U32(8), R10)
-	JMP(operand.LabelRef("group"))
+	ADDQ(U32(512), RDI)
+	SUBQ(U32(8), R10)
+	JMP(LabelRef("group"))
 
 	Label("rows")
 	Comment("The last rows (fewer than 8), one at a time across the panels.")
 	TESTQ(R10, R10)
-	JZ(operand.LabelRef("done"))
+	JZ(LabelRef("done"))
 
 	Label("row")
 	MOVQ(RSI, R11)
 	MOVQ(RDI, R12)
 	MOVQ(R9, R13)
-	CMPQ(R13, operand.U32(4))
-	JB(operand.LabelRef("one"))
+	CMPQ(R13, U32(4))
+	JB(LabelRef("one"))
 
 	Label("four")
 	for i := 0; i < 4; i++ {
@@ -426,32 +426,32 @@ func avx512GenPackBRows() {
 		VMOVUPS(zmm[i], mem(R12, 0))
 		ADDQ(R8, R12)
 	}
-	ADDQ(operand.U32(256), R11)
-	SUBQ(operand.U32(4), R13)
-	CMPQ(R13, operand.U32(4))
-	JAE(operand.LabelRef("four"))
+	ADDQ(U32(256), R11)
+	SUBQ(U32(4), R13)
+	CMPQ(R13, U32(4))
+	JAE(LabelRef("four"))
 
 	Label("one")
 	TESTQ(R13, R13)
-	JZ(operand.LabelRef("partial"))
+	JZ(LabelRef("partial"))
 	VMOVUPS(mem(R11, 0), Z0)
 	VMOVUPS(Z0, mem(R12, 0))
 	ADDQ(R8, R12)
-	ADDQ(operand.U32(64), R11)
+	ADDQ(U32(64), R11)
 	DECQ(R13)
-	JMP(operand.LabelRef("one"))
+	JMP(LabelRef("one"))
 
 	Label("partial")
 	KORTESTW(K1, K1)
-	JZ(operand.LabelRef("next"))
+	JZ(LabelRef("next"))
 	VMOVUPS_Z(mem(R11, 0), K1, Z0)
 	VMOVUPS(Z0, mem(R12, 0))
 
 	Label("next")
 	ADDQ(RDX, RSI)
-	ADDQ(operand.U32(64), RDI)
+	ADDQ(U32(64), RDI)
 	DECQ(R10)
-	JNZ(operand.LabelRef("row"))
+	JNZ(LabelRef("row"))
 
 	Label("done")
 	VZEROUPPER()

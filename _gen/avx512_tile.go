@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
@@ -120,16 +120,16 @@ func avx512GenTile(s avx512Tile) {
 	avx512TileProduct(s, local)
 
 	Label("epilogue")
-	CMPQ(arg("fwd"), operand.U32(0))
-	JNE(operand.LabelRef("forward"))
-	CMPQ(arg("beta"), operand.U32(0))
-	JNE(operand.LabelRef("gemm1"))
+	CMPQ(arg("fwd"), U32(0))
+	JNE(LabelRef("forward"))
+	CMPQ(arg("beta"), U32(0))
+	JNE(LabelRef("gemm1"))
 	avx512Rows(s, avx512Epilogue{})
-	JMP(operand.LabelRef("done"))
+	JMP(LabelRef("done"))
 
 	Label("gemm1")
 	avx512Rows(s, avx512Epilogue{beta1: true})
-	JMP(operand.LabelRef("done"))
+	JMP(LabelRef("done"))
 
 	Label("forward")
 	Comment(
@@ -158,22 +158,22 @@ func avx512GenTile(s avx512Tile) {
 	ADDQ(arg("shift"), R12)
 	MOVQ(arg("stride"), R13)
 	avx512Sh(3, R13)
-	CMPQ(arg("storeZ"), operand.U32(0))
-	JNE(operand.LabelRef("forwardZ"))
-	CMPQ(arg("beta"), operand.U32(0))
-	JNE(operand.LabelRef("forward1"))
+	CMPQ(arg("storeZ"), U32(0))
+	JNE(LabelRef("forwardZ"))
+	CMPQ(arg("beta"), U32(0))
+	JNE(LabelRef("forward1"))
 	avx512Rows(s, avx512Epilogue{fwd: true})
-	JMP(operand.LabelRef("done"))
+	JMP(LabelRef("done"))
 
 	Label("forward1")
 	avx512Rows(s, avx512Epilogue{fwd: true, beta1: true})
-	JMP(operand.LabelRef("done"))
+	JMP(LabelRef("done"))
 
 	Label("forwardZ")
-	CMPQ(arg("beta"), operand.U32(0))
-	JNE(operand.LabelRef("forwardZ1"))
+	CMPQ(arg("beta"), U32(0))
+	JNE(LabelRef("forwardZ1"))
 	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true})
-	JMP(operand.LabelRef("done"))
+	JMP(LabelRef("done"))
 
 	Label("forwardZ1")
 	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true, beta1: true})
@@ -240,7 +240,7 @@ The tiles go down a column, then on to the next column.`, s.fn(), mr, cols, ty)
 // avx512TileSave keeps the first column's m and pointers in the frame
 // (0–40(SP); 48 and 56 are the next micro-panel's lines) for
 // avx512NextCol.
-func avx512TileSave(local operand.Mem) {
+func avx512TileSave(local Mem) {
 	Comment(
 		"A call's tiles can also span several columns of tiles (n > the tile's",
 		"columns: the columns of tiles one after another, each a column of row",
@@ -248,7 +248,7 @@ func avx512TileSave(local operand.Mem) {
 		"costs about 75 ns of Go around it. The frame keeps the first column's",
 		"m and row pointers (0–40(SP)) for the next column.",
 	)
-	for i, slot := range []operand.Mem{arg("m"), argBase("a"), argBase("c"), argBase("z"), argBase("r"), argBase("bits")} {
+	for i, slot := range []Mem{arg("m"), argBase("a"), argBase("c"), argBase("z"), argBase("r"), argBase("bits")} {
 		MOVQ(slot, RCX)
 		MOVQ(RCX, local.Offset(8*i))
 	}
@@ -257,7 +257,7 @@ func avx512TileSave(local operand.Mem) {
 // avx512NextPanel (label panel, after the save and at each next column)
 // sets the frame's 48(SP) and 56(SP) to the first and the last line of
 // the micro-panel of B after this column's. Clobbers CX and R12.
-func avx512NextPanel(s avx512Tile, local operand.Mem) {
+func avx512NextPanel(s avx512Tile, local Mem) {
 	Label("panel")
 	Comment(
 		"48(SP) and 56(SP): the first and the last line of the micro-panel of B",
@@ -274,8 +274,8 @@ func avx512NextPanel(s avx512Tile, local operand.Mem) {
 	MOVQ(R12, local.Offset(56))
 	MOVQ(arg("ldb"), RCX)
 	avx512Sh(s.t.Shift, RCX)
-	CMPQ(RCX, operand.U32(64*s.nr))
-	JNE(operand.LabelRef("tile"))
+	CMPQ(RCX, U32(64*s.nr))
+	JNE(LabelRef("tile"))
 	MOVQ(arg("kc"), RCX)
 	avx512Scale(64*s.nr, RCX)
 	ADDQ(RCX, R12)
@@ -288,7 +288,7 @@ func avx512NextPanel(s avx512Tile, local operand.Mem) {
 // base, with op: both ends of each 64-byte vector of a row, as a row need
 // not be aligned. Rows past the matrix's last are harmless to prefetch (a
 // prefetch never faults). Clobbers R12.
-func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
+func avx512Prefetch(s avx512Tile, op func(Op), base, ld Register) {
 	MOVQ(base, R12)
 	// The row's lines: the start of each vector and the row's last byte.
 	var offs []int
@@ -315,7 +315,7 @@ func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
 // (at brow) into its registers, then row i += A(p, i)·B(p, ·) for the MR
 // rows, A broadcast from memory (AX = step 0 of the unrolled four, p the
 // step in them).
-func avx512Step(s avx512Tile, brow operand.Mem, p int) {
+func avx512Step(s avx512Tile, brow Mem, p int) {
 	s.loadB(brow)
 	splat, _ := s.splat()
 	for i := 0; i < s.mr; i++ {
@@ -325,7 +325,7 @@ func avx512Step(s avx512Tile, brow operand.Mem, p int) {
 
 // loadB loads B's row of a step (at brow) into its registers: under the
 // column masks, zeroing the lanes they leave out, or whole (unmasked).
-func (s avx512Tile) loadB(brow operand.Mem) {
+func (s avx512Tile) loadB(brow Mem) {
 	for j := 0; j < s.nr; j++ {
 		if s.unmasked {
 			s.t.MovU(brow.Offset(64*j), s.bReg(j))
@@ -350,7 +350,7 @@ func (s avx512Tile) bRegs() []VecPhysical {
 // avx512FMARow is a row's FMAs of a k step: acc(j) += a·bs[j] for A's
 // value a at m, by embedded broadcast (splat nil) or broadcast once into
 // splat.
-func avx512FMARow(t elemType, m operand.Mem, bs []VecPhysical, acc func(j int) VecPhysical, splat VecPhysical) {
+func avx512FMARow(t elemType, m Mem, bs []VecPhysical, acc func(j int) VecPhysical, splat VecPhysical) {
 	if splat != nil {
 		t.Broadcast(m, splat)
 	}
@@ -367,7 +367,7 @@ func avx512FMARow(t elemType, m operand.Mem, bs []VecPhysical, acc func(j int) V
 // value of the step broadcast from its own row, rows 4q … 4q+3 at base,
 // base+lda, base+2·lda and base+3·lda (R14 = lda and R12 = 3·lda in
 // bytes) from the bases of avx512Tile.directBases.
-func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
+func avx512StepDirect(s avx512Tile, brow Mem, p int) {
 	s.loadB(brow)
 	splat, _ := s.splat()
 	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.Size, R14, R12, s.bRegs(), s.acc, splat)
@@ -375,7 +375,7 @@ func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
 
 // avx512Step4 is four k steps (step = avx512Step or avx512StepDirect),
 // B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb, R13 = 3·ldb).
-func avx512Step4(s avx512Tile, step func(avx512Tile, operand.Mem, int)) {
+func avx512Step4(s avx512Tile, step func(avx512Tile, Mem, int)) {
 	step(s, mem(RBX, 0), 0)
 	step(s, memxs(RBX, R9, 1, 0), 1)
 	step(s, memxs(RBX, R9, 2, 0), 2)
@@ -384,7 +384,7 @@ func avx512Step4(s avx512Tile, step func(avx512Tile, operand.Mem, int)) {
 
 // avx512TileProduct is the product part of the tile, from the start of a
 // row tile (label tile, where the next row tile returns) to its epilogue.
-func avx512TileProduct(s avx512Tile, local operand.Mem) {
+func avx512TileProduct(s avx512Tile, local Mem) {
 	t := s.t
 	Label("tile")
 	Comment(
@@ -399,17 +399,17 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 	MOVQ(arg("ldc"), RSI)
 	avx512Sh(t.Shift, RSI)
 	MOVQ(arg("m"), RDI)
-	MOVQ(operand.U32(s.mr), RCX)
+	MOVQ(U32(s.mr), RCX)
 	CMPQ(RDI, RCX)
 	CMOVQGT(RCX, RDI)
 	MOVQ(argBase("r"), R10)
 	MOVQ(arg("ldr"), R11)
 	avx512Sh(t.Shift, R11)
-	CMPQ(arg("kc"), operand.U32(64))
-	JLT(operand.LabelRef("early"))
+	CMPQ(arg("kc"), U32(64))
+	JLT(LabelRef("early"))
 	avx512Prefetch(s, PREFETCHT1, RDX, RSI)
 	CMPQ(R10, RDX)
-	JEQ(operand.LabelRef("early"))
+	JEQ(LabelRef("early"))
 	avx512Prefetch(s, PREFETCHT1, R10, R11)
 
 	Label("early")
@@ -419,22 +419,22 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"R9 = ldb and R13 = 3·ldb in bytes; the accumulators zeroed.",
 	)
 	MOVQ(arg("n"), RCX)
-	MOVQ(operand.U32(s.cols()), RAX)
+	MOVQ(U32(s.cols()), RAX)
 	CMPQ(RCX, RAX)
 	CMOVQGT(RAX, RCX)
 	if s.nr == 1 {
-		MOVL(operand.U32(1), EAX)
+		MOVL(U32(1), EAX)
 		SHLL(CL, EAX)
 		DECL(EAX)
 		KMOVW(EAX, s.colMask(0))
 	} else {
 		// The bits of columns < min(n, cols) (BZHI: a count of 64 keeps
 		// all), a vector's lanes to each mask.
-		MOVQ(operand.I32(-1), RAX)
+		MOVQ(I32(-1), RAX)
 		BZHIQ(RCX, RAX, RAX)
 		for j := 0; j < s.nr; j++ {
 			if j > 0 {
-				SHRQ(operand.U8(t.Lanes(64)), RAX)
+				SHRQ(U8(t.Lanes(64)), RAX)
 			}
 			KMOVW(EAX, s.colMask(j))
 		}
@@ -458,12 +458,12 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"columns (n ≥ the tile's), under the column masks otherwise (a packed",
 		"panel has its padding, but B where it lies ends at column n).",
 	)
-	CMPQ(arg("n"), operand.U32(s.cols()))
-	JLT(operand.LabelRef("maskedb"))
+	CMPQ(arg("n"), U32(s.cols()))
+	JLT(LabelRef("maskedb"))
 	full := s
 	full.unmasked = true
 	avx512Loops(full, local)
-	JMP(operand.LabelRef("epilogue"))
+	JMP(LabelRef("epilogue"))
 	Label("maskedb")
 	masked := s
 	masked.suffix = "m"
@@ -473,11 +473,11 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 // avx512Loops is the product loops of the tile: from packed A or A where
 // it lies, four steps at a time then one, to the epilogue (the direct
 // loops fall through to it).
-func avx512Loops(s avx512Tile, local operand.Mem) {
+func avx512Loops(s avx512Tile, local Mem) {
 	t := s.t
 	MOVQ(arg("lda"), R14)
 	TESTQ(R14, R14)
-	JNZ(operand.LabelRef(s.l("direct")))
+	JNZ(LabelRef(s.l("direct")))
 	Comment(
 		"CX = the steps before the L1 prefetch: kc − 32 rounded down to a",
 		"multiple of 4 (or 0), run four at a time (loopA), each four with a",
@@ -486,28 +486,28 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	)
 	MOVQ(arg("kc"), R8)
 	MOVQ(R8, RCX)
-	SUBQ(operand.U32(32), RCX)
-	JGE(operand.LabelRef(s.l("phase")))
+	SUBQ(U32(32), RCX)
+	JGE(LabelRef(s.l("phase")))
 	XORL(ECX, ECX)
 
 	Label(s.l("phase"))
-	ANDQ(operand.I8(-4), RCX)
+	ANDQ(I8(-4), RCX)
 	SUBQ(RCX, R8)
 	TESTQ(RCX, RCX)
-	JZ(operand.LabelRef(s.l("late")))
+	JZ(LabelRef(s.l("late")))
 	MOVQ(local.Offset(48), R12)
 	pcalign(32)
 
 	Label(s.l("loopA"))
 	avx512Step4(s, avx512Step)
-	ADDQ(operand.U32(4*s.aStep()), RAX)
+	ADDQ(U32(4*s.aStep()), RAX)
 	LEAQ(memxs(RBX, R9, 4, 0), RBX)
 	PREFETCHT1(mem(R12, 0))
-	ADDQ(operand.U32(64), R12)
+	ADDQ(U32(64), R12)
 	CMPQ(R12, local.Offset(56))
 	CMOVQGT(local.Offset(56), R12)
-	SUBQ(operand.U32(4), RCX)
-	JNZ(operand.LabelRef(s.l("loopA")))
+	SUBQ(U32(4), RCX)
+	JNZ(LabelRef(s.l("loopA")))
 	MOVQ(R12, local.Offset(48))
 
 	Label(s.l("late"))
@@ -516,43 +516,43 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 		"skips it too: its stores follow at once, and the prefetches in front",
 		"of them cost 7% of a dW GEMM from a batch of 32.",
 	)
-	CMPQ(arg("kc"), operand.U32(64))
-	JGE(operand.LabelRef(s.l("prefetch")))
+	CMPQ(arg("kc"), U32(64))
+	JGE(LabelRef(s.l("prefetch")))
 	MOVQ(arg("beta"), R12)
 	ORQ(arg("fwd"), R12)
-	JZ(operand.LabelRef(s.l("rest")))
+	JZ(LabelRef(s.l("rest")))
 
 	Label(s.l("prefetch"))
 	avx512Prefetch(s, PREFETCHT0, RDX, RSI)
 	CMPQ(R10, RDX)
-	JEQ(operand.LabelRef(s.l("rest")))
+	JEQ(LabelRef(s.l("rest")))
 	avx512Prefetch(s, PREFETCHT0, R10, R11)
 
 	Label(s.l("rest"))
 	Comment("The R8 steps left, four at a time (loopB) and one at a time (loop1).")
 	MOVQ(R8, RCX)
-	CMPQ(RCX, operand.U32(4))
-	JB(operand.LabelRef(s.l("tail")))
+	CMPQ(RCX, U32(4))
+	JB(LabelRef(s.l("tail")))
 
 	Label(s.l("loopB"))
 	avx512Step4(s, avx512Step)
-	ADDQ(operand.U32(4*s.aStep()), RAX)
+	ADDQ(U32(4*s.aStep()), RAX)
 	LEAQ(memxs(RBX, R9, 4, 0), RBX)
-	SUBQ(operand.U32(4), RCX)
-	CMPQ(RCX, operand.U32(4))
-	JAE(operand.LabelRef(s.l("loopB")))
+	SUBQ(U32(4), RCX)
+	CMPQ(RCX, U32(4))
+	JAE(LabelRef(s.l("loopB")))
 
 	Label(s.l("tail"))
 	TESTQ(RCX, RCX)
-	JZ(operand.LabelRef("epilogue"))
+	JZ(LabelRef("epilogue"))
 
 	Label(s.l("loop1"))
 	avx512Step(s, mem(RBX, 0), 0)
-	ADDQ(operand.U32(s.aStep()), RAX)
+	ADDQ(U32(s.aStep()), RAX)
 	ADDQ(R9, RBX)
 	DECQ(RCX)
-	JNZ(operand.LabelRef(s.l("loop1")))
-	JMP(operand.LabelRef("epilogue"))
+	JNZ(LabelRef(s.l("loop1")))
+	JMP(LabelRef("epilogue"))
 
 	Label(s.l("direct"))
 	Comment(
@@ -569,31 +569,31 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 	}
 	MOVQ(arg("kc"), RCX)
 	MOVQ(RCX, R8)
-	ANDQ(operand.U8(3), R8)
-	SHRQ(operand.U8(2), RCX)
-	JZ(operand.LabelRef(s.l("dtail")))
+	ANDQ(U8(3), R8)
+	SHRQ(U8(2), RCX)
+	JZ(LabelRef(s.l("dtail")))
 
 	Label(s.l("dloop4"))
 	avx512Step4(s, avx512StepDirect)
 	for _, b := range bases {
-		ADDQ(operand.U32(4*t.Size), b)
+		ADDQ(U32(4*t.Size), b)
 	}
 	LEAQ(memxs(RBX, R9, 4, 0), RBX)
 	DECQ(RCX)
-	JNZ(operand.LabelRef(s.l("dloop4")))
+	JNZ(LabelRef(s.l("dloop4")))
 
 	Label(s.l("dtail"))
 	TESTQ(R8, R8)
-	JZ(operand.LabelRef(s.l("drestore")))
+	JZ(LabelRef(s.l("drestore")))
 
 	Label(s.l("dloop1"))
 	avx512StepDirect(s, mem(RBX, 0), 0)
 	for _, b := range bases {
-		ADDQ(operand.U32(t.Size), b)
+		ADDQ(U32(t.Size), b)
 	}
 	ADDQ(R9, RBX)
 	DECQ(R8)
-	JNZ(operand.LabelRef(s.l("dloop1")))
+	JNZ(LabelRef(s.l("dloop1")))
 
 	Label(s.l("drestore"))
 	MOVQ(argBase("c"), RDX)
@@ -641,13 +641,13 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 			if e.storeZ {
 				t.MovU(acc, k, mem(R8, 64*j))
 			}
-			t.Cmp(operand.U8(5), s.zero(), acc, k, K3)
+			t.Cmp(U8(5), s.zero(), acc, k, K3)
 			t.Max(acc, s.zero(), acc)
 			t.MovU(acc, k, mem(R10, 64*j))
 			t.KMov(K3, mem(R12, j*t.Lanes(64)/8))
 		}
 		DECQ(RDI)
-		JZ(operand.LabelRef("done"))
+		JZ(LabelRef("done"))
 		if e.fwd {
 			ADDQ(R9, R8)
 			ADDQ(R11, R10)
@@ -667,8 +667,8 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 func avx512NextTile(s avx512Tile) {
 	Comment("On to the next row tile, if rows are left.")
 	MOVQ(arg("m"), RCX)
-	SUBQ(operand.U32(s.mr), RCX)
-	JLE(operand.LabelRef("return"))
+	SUBQ(U32(s.mr), RCX)
+	JLE(LabelRef("return"))
 	MOVQ(RCX, arg("m"))
 	MOVQ(arg("lda"), RCX)
 	TESTQ(RCX, RCX)
@@ -679,11 +679,11 @@ func avx512NextTile(s avx512Tile) {
 	avx512Advance(arg("ldz"), s.mr*s.t.Size, argBase("z"))
 	avx512Advance(arg("ldr"), s.mr*s.t.Size, argBase("r"))
 	avx512Advance(arg("stride"), s.mr*8, argBase("bits"))
-	JMP(operand.LabelRef("tile"))
+	JMP(LabelRef("tile"))
 }
 
 // avx512Advance adds ld·f to the pointer in slot ptr. Clobbers CX.
-func avx512Advance(ld operand.Mem, f int, ptr operand.Mem) {
+func avx512Advance(ld Mem, f int, ptr Mem) {
 	MOVQ(ld, RCX)
 	avx512Scale(f, RCX)
 	ADDQ(RCX, ptr)
@@ -694,25 +694,25 @@ func avx512Advance(ld operand.Mem, f int, ptr operand.Mem) {
 // bias a tile's columns on, the mask its columns' bytes on in its words,
 // and B bcol elements on (a packed micro-panel's size, or the tile's
 // columns of B where it lies). Clobbers CX.
-func avx512NextCol(s avx512Tile, local operand.Mem) {
+func avx512NextCol(s avx512Tile, local Mem) {
 	Comment("On to the next column of tiles, if any.")
 	MOVQ(arg("n"), RCX)
-	SUBQ(operand.U32(s.cols()), RCX)
-	JLE(operand.LabelRef("finish"))
+	SUBQ(U32(s.cols()), RCX)
+	JLE(LabelRef("finish"))
 	MOVQ(RCX, arg("n"))
 	MOVQ(local.Offset(0), RCX)
 	MOVQ(RCX, arg("m"))
 	MOVQ(local.Offset(8), RCX)
 	MOVQ(RCX, argBase("a"))
-	for i, slot := range []operand.Mem{argBase("c"), argBase("z"), argBase("r")} {
-		ADDQ(operand.U32(64*s.nr), local.Offset(16+8*i))
+	for i, slot := range []Mem{argBase("c"), argBase("z"), argBase("r")} {
+		ADDQ(U32(64*s.nr), local.Offset(16+8*i))
 		MOVQ(local.Offset(16+8*i), RCX)
 		MOVQ(RCX, slot)
 	}
 	MOVQ(local.Offset(40), RCX)
 	MOVQ(RCX, argBase("bits"))
-	ADDQ(operand.U32(s.cols()/8), arg("shift"))
-	ADDQ(operand.U32(64*s.nr), argBase("bias"))
+	ADDQ(U32(s.cols()/8), arg("shift"))
+	ADDQ(U32(64*s.nr), argBase("bias"))
 	avx512Advance(arg("bcol"), s.t.Size, argBase("b"))
-	JMP(operand.LabelRef("panel"))
+	JMP(LabelRef("panel"))
 }
