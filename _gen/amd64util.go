@@ -148,8 +148,13 @@ func text(name string, t elemType, sig, doc string) {
 
 // textSig is text with the signature sig written out in full.
 func textSig(name, sig, doc string) {
+	textLines(name, sig, strings.Split(strings.TrimSpace(doc), "\n")...)
+}
+
+// textLines is textSig with the doc comment given as its lines.
+func textLines(name, sig string, doc ...string) {
 	TEXT(name, NOSPLIT, sig)
-	Doc(strings.Split(strings.TrimSpace(doc), "\n")...)
+	Doc(doc...)
 	Pragma("noescape")
 }
 

@@ -77,9 +77,7 @@ func avx512ZeroZ(rs ...VecPhysical) {
 // FMAs an iteration, enough chains to cover the FMA latency.
 func avx512GenFMAPeak() {
 	const chains = 12
-	TEXT("fmaPeakAVX512", NOSPLIT, "func(n int)")
-	Pragma("noescape")
-	Doc(
+	textLines("fmaPeakAVX512", "func(n int)",
 		"fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the",
 		"FMA peak, for the benchmarks.",
 	)

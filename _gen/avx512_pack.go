@@ -185,9 +185,7 @@ func avx512GenTileNT(t elemType) {
 	if t.Lanes(64) != 16 {
 		panic("avx512: the NT tile is 16×16 float32")
 	}
-	TEXT("tileNTAVX512"+t.Name, NOSPLIT, fmt.Sprintf("func(w []%[1]s, ldw int, b []%[1]s, kc int, c []%[1]s, ldc, m, n, beta int)", t.Go))
-	Pragma("noescape")
-	Doc(
+	textLines("tileNTAVX512"+t.Name, fmt.Sprintf("func(w []%[1]s, ldw int, b []%[1]s, kc int, c []%[1]s, ldc, m, n, beta int)", t.Go),
 		"tileNTAVX512"+t.Name+" computes the 16×16 product of 16 rows of W where they",
 		"lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ",
 		"(b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m",
@@ -321,9 +319,7 @@ func avx512BcastRows(t elemType, mr int, bases []GPPhysical, off int, ld, ld3 Re
 // micro-panels of one zmm a row (16 float32, or 8 float64: the Go of
 // packBRowsAVX512F64 hands it the same bytes, as a copy moves bits).
 func avx512GenPackBRows() {
-	TEXT("packBRowsAVX512F32", NOSPLIT, "func(dst, b []float32, ldb, rows, nb, panel int)")
-	Pragma("noescape")
-	Doc(
+	textLines("packBRowsAVX512F32", "func(dst, b []float32, ldb, rows, nb, panel int)",
 		"packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel",
 		"elements apart:",
 		"",

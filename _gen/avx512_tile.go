@@ -107,9 +107,7 @@ func avx512GenTile(s avx512Tile) {
 		// a mask register a vector; 4 base registers of A where it lies.
 		panic(fmt.Sprintf("avx512: no %d×%d tile", s.mr, s.nr))
 	}
-	TEXT(s.fn(), NOSPLIT, fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.Go))
-	Pragma("noescape")
-	Doc(avx512TileDoc(s)...)
+	textLines(s.fn(), fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.Go), avx512TileDoc(s)...)
 	local := AllocLocal(64)
 	Comment(
 		"The row tiles, "+fmt.Sprint(s.mr)+" rows each, one after another, each with its",
