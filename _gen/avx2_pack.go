@@ -58,7 +58,7 @@ func avx2PackA6(t elemType) {
 		t.MovGP(rows.row(i, 0), t.Scalar(tmp[i]))
 	}
 	for i := range 6 {
-		t.MovGP(t.Scalar(tmp[i]), mem(RDI, i * t.Size))
+		t.MovGP(t.Scalar(tmp[i]), mem(RDI, i*t.Size))
 	}
 	ADDQ(U8(t.Size), RSI)
 	ADDQ(U8(t.Size), RDX)
@@ -92,12 +92,12 @@ func avx2PackA6GroupF32(t elemType) {
 	VUNPCKLPS(X5, X4, X10)
 	VUNPCKHPS(X5, X4, X11)
 	for s := range 4 {
-		VMOVUPS(xmm[12+s], mem(RDI, 24 * s))
+		VMOVUPS(xmm[12+s], mem(RDI, 24*s))
 		half := xmm[10+s/2]
 		if s%2 == 0 {
-			VMOVLPS(half, mem(RDI, 24*s + 16))
+			VMOVLPS(half, mem(RDI, 24*s+16))
 		} else {
-			VMOVHPS(half, mem(RDI, 24*s + 16))
+			VMOVHPS(half, mem(RDI, 24*s+16))
 		}
 	}
 }
@@ -111,7 +111,7 @@ func avx2PackA6GroupF64(t elemType) {
 	}
 	for s := range 2 {
 		for i := 0; i < 6; i += 2 {
-			VMOVUPS(xmm[6+i+s], mem(RDI, 48*s + 8*i))
+			VMOVUPS(xmm[6+i+s], mem(RDI, 48*s+8*i))
 		}
 	}
 }
@@ -219,7 +219,7 @@ func avx2PackBT(t elemType) {
 		off := 4 * k * t.Size
 		for r, idx := range []Mem{{Base: base}, {Base: base, Index: R8, Scale: 1}, {Base: base, Index: R8, Scale: 2}, {Base: base, Index: R9, Scale: 1}} {
 			t.MovGP(idx, t.Scalar(RAX))
-			t.MovGP(t.Scalar(RAX), mem(RDI, off + r*t.Size))
+			t.MovGP(t.Scalar(RAX), mem(RDI, off+r*t.Size))
 		}
 	}
 	if loop {
@@ -244,7 +244,7 @@ func avx2PackBTBlockF32(t elemType, base GPPhysical, off int) {
 	VMOVUPS(Mem{Base: base, Index: R9, Scale: 1}, X3)
 	avx2TR4([4]VecPhysical{X0, X1, X2, X3}, [4]VecPhysical{X4, X5, X6, X7}, [4]VecPhysical{X8, X9, X10, X11})
 	for s := range 4 {
-		VMOVUPS(xmm[8+s], mem(RDI, 64*s + off))
+		VMOVUPS(xmm[8+s], mem(RDI, 64*s+off))
 	}
 }
 
@@ -259,7 +259,7 @@ func avx2PackBTBlockF64(t elemType, base GPPhysical, off int) {
 		VUNPCKLPD(X1, X0, X2)
 		VUNPCKHPD(X1, X0, X3)
 		VMOVUPS(X2, mem(RDI, off))
-		VMOVUPS(X3, mem(RDI, 64 + off))
+		VMOVUPS(X3, mem(RDI, 64+off))
 	}
 	LEAQ(Mem{Base: base, Index: R8, Scale: 1}, R11)
 	LEAQ(Mem{Base: base, Index: R9, Scale: 1}, R12)

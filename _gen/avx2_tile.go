@@ -100,7 +100,7 @@ func (k avx2Tile) step(p int, bRow Mem) {
 		disp := (p*k.panel + i) * t.Size
 		t.Broadcast(mem(RAX, disp), k.a0())
 		if i+1 < k.rows {
-			t.Broadcast(mem(RAX, disp + t.Size), k.a1())
+			t.Broadcast(mem(RAX, disp+t.Size), k.a1())
 		}
 		for j := range k.vecs {
 			t.FMA231(k.b(j), k.a0(), k.acc(i, j))
@@ -334,7 +334,7 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	CMPQ(argLen("bias"), U8(0))
 	JEQ(LabelRef("storez"))
 	for j := range k.vecs {
-		t.MovU(mem(RDI, 32 * j), k.b(j))
+		t.MovU(mem(RDI, 32*j), k.b(j))
 	}
 	k.addVec()
 
@@ -383,7 +383,7 @@ func (k avx2Tile) genTemp() {
 	k.kloop(false)
 	for i := range k.rows {
 		for j := range k.vecs {
-			VMOVUPS(k.acc(i, j), mem(RDI, i*k.rowBytes() + 32*j))
+			VMOVUPS(k.acc(i, j), mem(RDI, i*k.rowBytes()+32*j))
 		}
 	}
 	VZEROUPPER()
@@ -430,24 +430,24 @@ func (k avx2Tile) genRows(name string) {
 	JEQ(LabelRef("erow"))
 	MOVQ(argBase("bias"), RAX)
 	for j := range k.vecs {
-		VMOVUPS(mem(RAX, 32 * j), k.b(j))
+		VMOVUPS(mem(RAX, 32*j), k.b(j))
 	}
 
 	Label("erow")
 	for j := range k.vecs {
-		VMOVUPS(mem(RSI, 32 * j), row[j])
+		VMOVUPS(mem(RSI, 32*j), row[j])
 	}
 	CMPQ(arg("beta"), U8(0))
 	JEQ(LabelRef("elast"))
 	for j := range k.vecs {
-		t.Add(mem(RDI, 32 * j), row[j], row[j])
+		t.Add(mem(RDI, 32*j), row[j], row[j])
 	}
 
 	Label("elast")
 	CMPQ(arg("last"), U8(0))
 	JNE(LabelRef("ebias"))
 	for j := range k.vecs {
-		VMOVUPS(row[j], mem(RDI, 32 * j))
+		VMOVUPS(row[j], mem(RDI, 32*j))
 	}
 	JMP(LabelRef("enext"))
 
@@ -462,7 +462,7 @@ func (k avx2Tile) genRows(name string) {
 	CMPQ(argLen("z"), U8(0))
 	JEQ(LabelRef("emask"))
 	for j := range k.vecs {
-		VMOVUPS(row[j], mem(R9, 32 * j))
+		VMOVUPS(row[j], mem(R9, 32*j))
 	}
 
 	Label("emask")
@@ -475,7 +475,7 @@ func (k avx2Tile) genRows(name string) {
 		t.Max(row[j], zero, row[j])
 	}
 	for j := range k.vecs {
-		VMOVUPS(row[j], mem(R11, 32 * j))
+		VMOVUPS(row[j], mem(R11, 32*j))
 	}
 
 	Label("enext")

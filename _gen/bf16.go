@@ -77,7 +77,7 @@ func bf16To(w vecISA) {
 	for j := range 2 {
 		x, t := w.V(j), w.V(2+j)
 		Comment(fmt.Sprintf("x = src[%d:%d] as bits; t = x + 0x7FFF + (x>>16 & 1)", j*f32.Lanes(w.Bytes), (j+1)*f32.Lanes(w.Bytes)))
-		w.MovDQU(mem(RSI, j * w.Bytes), x)
+		w.MovDQU(mem(RSI, j*w.Bytes), x)
 		VPSRLD(U8(16), x, t)
 		w.PAnd(one, t, t)
 		VPADDD(bias, t, t)
@@ -98,7 +98,7 @@ func bf16To(w vecISA) {
 	if w.Z {
 		Comment("Each 32-bit lane's low half (the rounded top half, shifted down) to 16 bits")
 		for j := range 2 {
-			VPMOVDW(w.V(2+j), mem(RDI, j * w.Bytes / 2))
+			VPMOVDW(w.V(2+j), mem(RDI, j*w.Bytes/2))
 		}
 	} else {
 		Comment("Pack the two vectors' lanes to 16 bits (no saturation: they are below 1<<16),",
@@ -136,9 +136,9 @@ func bf16From(w vecISA) {
 	JZ(LabelRef("done"))
 	Label("loop")
 	for j := range 2 {
-		VPMOVZXWD(mem(RSI, j * w.Bytes / 2), w.V(j))
+		VPMOVZXWD(mem(RSI, j*w.Bytes/2), w.V(j))
 		VPSLLD(U8(16), w.V(j), w.V(j))
-		w.MovDQU(w.V(j), mem(RDI, j * w.Bytes))
+		w.MovDQU(w.V(j), mem(RDI, j*w.Bytes))
 	}
 	ADDQ(U32(w.Bytes), RSI)
 	ADDQ(U32(2*w.Bytes), RDI)
