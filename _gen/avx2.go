@@ -78,7 +78,7 @@ func genAVX2() {
 	}
 }
 
-// ---- shared helpers ---------------------------------------------------------
+// ---- AVX2 helpers -----------------------------------------------------------
 
 // avx2MulConst multiplies r by n<<sh: a LEAQ by 3, 5 or 9 and a shift
 // where n allows it (n = 6: by 3, then shift by sh+1), else IMULQ.

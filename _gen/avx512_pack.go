@@ -104,13 +104,12 @@ func avx512Transpose8x8(r, s int) {
 // the micro-panel, 16 vectors of 64 bytes.
 func avx512GenPackAPanel(t elemType) {
 	fn := "packAPanelAVX512" + t.Name
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, a []%s, lda, kb int)", t.Go))
-	Pragma("noescape")
 	var out func(k int) VecPhysical // the register of the k-th 64 bytes of the panel
+	var doc, comment []string
 	switch t.Lanes(64) {
 	case 16:
-		Doc(
-			fn+" packs one whole micro-panel of A, 16 rows lda apart,",
+		doc = []string{
+			fn + " packs one whole micro-panel of A, 16 rows lda apart,",
 			"kb columns (a multiple of 16):",
 			"",
 			"\tfor p := range kb {",
@@ -118,23 +117,23 @@ func avx512GenPackAPanel(t elemType) {
 			"\t\t\tdst[p*16+i] = a[i*lda+p]",
 			"\t\t}",
 			"\t}",
-		)
-		Comment(
+		}
+		comment = []string{
 			"A 16×16 block of A, read as 16 rows of 16 columns, is transposed in",
 			"registers (64 shuffles) and stored as 16 steps of the micro-panel.",
-		)
+		}
 		out = avx512Col16
 	case 8:
-		Doc(
-			fn+" is packAPanelAVX512F32 for float64 (kb a multiple of",
+		doc = []string{
+			fn + " is packAPanelAVX512F32 for float64 (kb a multiple of",
 			"8).",
-		)
-		Comment(
+		}
+		comment = []string{
 			"A 16×8 block, as two 8×8 transposes (24 shuffles each) of rows 0–7",
 			"and 8–15, each step of the micro-panel being 16 elements: the first",
 			"transpose fills the low halves of steps 0–7, the second their high",
 			"halves.",
-		)
+		}
 		out = func(k int) VecPhysical {
 			p := k / 2
 			return zmm[16+8*(k%2)+4*(p%2)+2*(p/2%2)+p/4]
@@ -142,6 +141,8 @@ func avx512GenPackAPanel(t elemType) {
 	default:
 		panic("avx512: no A packer for this type")
 	}
+	textLines(fn, fmt.Sprintf("func(dst, a []%s, lda, kb int)", t.Go), doc...)
+	Comment(comment...)
 	MOVQ(argBase("dst"), RDI)
 	MOVQ(argBase("a"), R8)
 	MOVQ(arg("lda"), RDX)
