@@ -6,10 +6,12 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// elemType describes a floating-point element type for the amd64
-// generators: its size and the instructions whose form depends on it (the
-// PS or PD variant and their kin), so that one Go function writes a
-// routine for float32 and for float64.
+// elemType describes a floating-point element type for every amd64
+// generator (the elementwise kernels, rows, dZ packing, the AVX2 and the
+// AVX-512 GEMM): its size and the instructions whose form depends on it
+// (the PS or PD variant and their kin), so that one Go function writes a
+// routine for float32 and for float64. The lanes of a vector are
+// t.Lanes(w.Bytes), or t.Lanes(32), t.Lanes(64) in the code of one width.
 type elemType struct {
 	Name  string // the suffix of the routines' names: "F32", "F64"
 	Go    string // the Go type: "float32", "float64"
@@ -17,25 +19,27 @@ type elemType struct {
 	Shift int    // log2(Size)
 	One   uint64 // the bits of 1.0
 
-	MovU      func(ops ...Op)             // VMOVUPS, VMOVUPD
-	MovUZ     func(mxyz, k, mxyz1 Op)     // VMOVUPS.Z, VMOVUPD.Z (zeroing under a K mask)
-	MovS      func(ops ...Op)             // VMOVSS, VMOVSD
-	Broadcast func(ops ...Op)             // VBROADCASTSS, VBROADCASTSD
-	Add       func(ops ...Op)             // VADDPS, VADDPD
-	AddS      func(ops ...Op)             // VADDSS, VADDSD
-	Sub       func(ops ...Op)             // VSUBPS, VSUBPD
-	Mul       func(ops ...Op)             // VMULPS, VMULPD
-	Div       func(ops ...Op)             // VDIVPS, VDIVPD
-	Sqrt      func(ops ...Op)             // VSQRTPS, VSQRTPD
-	Max       func(ops ...Op)             // VMAXPS, VMAXPD
-	FMA231    func(ops ...Op)             // VFMADD231PS, VFMADD231PD
-	Cmp       func(ops ...Op)             // VCMPPS, VCMPPD
-	Xor       func(ops ...Op)             // VXORPS, VXORPD
-	MovMsk    func(xy, r Op)              // VMOVMSKPS, VMOVMSKPD
-	MaskMov   func(mxy, xy, mxy1 Op)      // VMASKMOVPS, VMASKMOVPD
-	PCmpEq    func(ops ...Op)             // VPCMPEQD, VPCMPEQQ: integer lanes of the element's width
-	PBcst     func(ops ...Op)             // VPBROADCASTD, VPBROADCASTQ
-	Scalar    func(r GPPhysical) Register // r at the element's width (EAX, RAX)
+	MovU       func(ops ...Op)             // VMOVUPS, VMOVUPD
+	MovUZ      func(mxyz, k, mxyz1 Op)     // VMOVUPS.Z, VMOVUPD.Z (zeroing under a K mask)
+	MovS       func(ops ...Op)             // VMOVSS, VMOVSD
+	Broadcast  func(ops ...Op)             // VBROADCASTSS, VBROADCASTSD
+	Add        func(ops ...Op)             // VADDPS, VADDPD
+	AddS       func(ops ...Op)             // VADDSS, VADDSD
+	Sub        func(ops ...Op)             // VSUBPS, VSUBPD
+	Mul        func(ops ...Op)             // VMULPS, VMULPD
+	Div        func(ops ...Op)             // VDIVPS, VDIVPD
+	Sqrt       func(ops ...Op)             // VSQRTPS, VSQRTPD
+	Max        func(ops ...Op)             // VMAXPS, VMAXPD
+	FMA231     func(ops ...Op)             // VFMADD231PS, VFMADD231PD
+	FMA231Bcst func(ops ...Op)             // VFMADD231PS.BCST, VFMADD231PD.BCST: B times an element broadcast from memory
+	Cmp        func(ops ...Op)             // VCMPPS, VCMPPD
+	Xor        func(ops ...Op)             // VXORPS, VXORPD
+	MovMsk     func(xy, r Op)              // VMOVMSKPS, VMOVMSKPD
+	MaskMov    func(mxy, xy, mxy1 Op)      // VMASKMOVPS, VMASKMOVPD
+	PCmpEq     func(ops ...Op)             // VPCMPEQD, VPCMPEQQ: integer lanes of the element's width
+	PBcst      func(ops ...Op)             // VPBROADCASTD, VPBROADCASTQ
+	Scalar     func(r GPPhysical) Register // r at the element's width (EAX, RAX)
+	MovGP      func(imr, mr Op)            // MOVL, MOVQ: an element through a general register
 
 	// The K-register instructions for the mask of one zmm's lanes (16
 	// bits for float32, 8 for float64; KMOVB, KANDB need AVX-512 DQ).
@@ -55,19 +59,19 @@ var (
 		Name: "F32", Go: "float32", Size: 4, Shift: 2, One: 0x3f800000,
 		MovU: VMOVUPS, MovUZ: VMOVUPS_Z, MovS: VMOVSS, Broadcast: VBROADCASTSS,
 		Add: VADDPS, AddS: VADDSS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Sqrt: VSQRTPS,
-		Max: VMAXPS, FMA231: VFMADD231PS, Cmp: VCMPPS, Xor: VXORPS,
+		Max: VMAXPS, FMA231: VFMADD231PS, FMA231Bcst: VFMADD231PS_BCST, Cmp: VCMPPS, Xor: VXORPS,
 		MovMsk: VMOVMSKPS, MaskMov: VMASKMOVPS, PCmpEq: VPCMPEQD, PBcst: VPBROADCASTD,
-		Scalar: func(r GPPhysical) Register { return r.As32() },
-		KMov:   KMOVW, KAnd: KANDW, KOrTest: KORTESTW,
+		Scalar: func(r GPPhysical) Register { return r.As32() }, MovGP: MOVL,
+		KMov: KMOVW, KAnd: KANDW, KOrTest: KORTESTW,
 	}
 	f64 = elemType{
 		Name: "F64", Go: "float64", Size: 8, Shift: 3, One: 0x3ff0000000000000,
 		MovU: VMOVUPD, MovUZ: VMOVUPD_Z, MovS: VMOVSD, Broadcast: VBROADCASTSD,
 		Add: VADDPD, AddS: VADDSD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Sqrt: VSQRTPD,
-		Max: VMAXPD, FMA231: VFMADD231PD, Cmp: VCMPPD, Xor: VXORPD,
+		Max: VMAXPD, FMA231: VFMADD231PD, FMA231Bcst: VFMADD231PD_BCST, Cmp: VCMPPD, Xor: VXORPD,
 		MovMsk: VMOVMSKPD, MaskMov: VMASKMOVPD, PCmpEq: VPCMPEQQ, PBcst: VPBROADCASTQ,
-		Scalar: func(r GPPhysical) Register { return r.As64() },
-		KMov:   KMOVB, KAnd: KANDB, KOrTest: KORTESTB,
+		Scalar: func(r GPPhysical) Register { return r.As64() }, MovGP: MOVQ,
+		KMov: KMOVB, KAnd: KANDB, KOrTest: KORTESTB,
 	}
 	elemTypes = []elemType{f32, f64}
 )

@@ -2,10 +2,8 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/gotypes"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
@@ -13,7 +11,7 @@ import (
 // The AVX2+FMA register tiles of the packed GEMM (gemm.go), their
 // epilogues, and the packers of A and B for them (the Go wrappers are in
 // gemm_avx2_amd64.go). Each routine below is one Go function of an
-// element type (avx2Type) and, for the tiles, of a shape (avx2Tile: rows
+// element type (elemType, amd64types.go) and, for the tiles, of a shape (avx2Tile: rows
 // × 32-byte vectors per row, the width of A's packed micro-panel) and an
 // epilogue variant (avx2Epi): a new tile is one more call in genAVX2.
 //
@@ -28,127 +26,59 @@ import (
 // B use only VEX-encoded xmm instructions, which leave the upper halves
 // zero.
 
-// avx2Type describes an element type for the AVX2 routines: its size and
-// the instructions that depend on it. Moves and the clearing of
-// accumulators use the PS forms for both types (same effect, one byte
-// shorter than PD), except where the hand-written code they replace used
-// the PD form (the bias load and +0 of the forward epilogue).
-type avx2Type struct {
-	suffix string // of the routines' names: F32, F64
-	goType string // float32, float64
-	size   int    // bytes
-	shift  int    // log2(size)
+// The AVX2 routines take the element type's instructions from elemType.
+// Moves and the clearing of accumulators use the PS forms for both types
+// (same effect, one byte shorter than PD), except where the hand-written
+// code they replace used the PD form (the bias load and +0 of the forward
+// epilogue: t.MovU, t.Xor).
 
-	bcast  func(...Op) // VBROADCASTSS/SD: one element from memory to every lane
-	fma    func(...Op) // VFMADD231PS/PD
-	add    func(...Op) // VADDPS/PD
-	max    func(...Op) // VMAXPS/PD
-	cmp    func(...Op) // VCMPPS/PD
-	movmsk func(xy, r Op)
-	movu   func(...Op) // VMOVUPS/PD, typed (the bias load)
-	xor    func(...Op) // VXORPS/PD, typed (+0 of the forward epilogue)
-	mov    func(imr, mr Op)
-
-	// packA6Group moves a group of 16/size steps of the 6 rows in X0-X5 to
-	// the packed panel at DI (packA6's loop body); packBTBlock moves a
-	// group of 16/size steps of the 4 rows of transposed B from base (rows
-	// R8 bytes apart, R9 = 3·R8) to the columns at byte off of the panel's
-	// rows at DI (packBT's loop body). The transposes differ in kind, 4×4
-	// of float32 against 2×2 of float64, so each type has its own.
-	packA6Group func(t avx2Type)
-	packBTBlock func(t avx2Type, base GPPhysical, off int)
-}
-
-// lanes is the number of elements in a ymm register.
-func (t avx2Type) lanes() int { return 32 / t.size }
-
-// gp is the general register r at the element's size (for scalar moves).
-func (t avx2Type) gp(r GPPhysical) Register {
-	if t.size == 4 {
-		return r.As32()
+// avx2PackA6Group moves a group of 16/size steps of the 6 rows in X0-X5
+// to the packed panel at DI (packA6's loop body). The transposes differ
+// in kind, 4×4 of float32 against 2×2 of float64, so each type has its
+// own.
+func avx2PackA6Group(t elemType) {
+	if t.Size == 4 {
+		avx2PackA6GroupF32(t)
+	} else {
+		avx2PackA6GroupF64(t)
 	}
-	return r.As64()
 }
 
-var avx2F32 = avx2Type{
-	suffix: "F32", goType: "float32", size: 4, shift: 2,
-	bcast: VBROADCASTSS, fma: VFMADD231PS, add: VADDPS, max: VMAXPS, cmp: VCMPPS,
-	movmsk: VMOVMSKPS, movu: VMOVUPS, xor: VXORPS, mov: MOVL,
-	packA6Group: avx2PackA6GroupF32, packBTBlock: avx2PackBTBlockF32,
-}
-
-var avx2F64 = avx2Type{
-	suffix: "F64", goType: "float64", size: 8, shift: 3,
-	bcast: VBROADCASTSD, fma: VFMADD231PD, add: VADDPD, max: VMAXPD, cmp: VCMPPD,
-	movmsk: VMOVMSKPD, movu: VMOVUPD, xor: VXORPD, mov: MOVQ,
-	packA6Group: avx2PackA6GroupF64, packBTBlock: avx2PackBTBlockF64,
+// avx2PackBTBlock moves a group of 16/size steps of the 4 rows of
+// transposed B from base (rows R8 bytes apart, R9 = 3·R8) to the columns
+// at byte off of the panel's rows at DI (packBT's loop body), by type as
+// avx2PackA6Group.
+func avx2PackBTBlock(t elemType, base GPPhysical, off int) {
+	if t.Size == 4 {
+		avx2PackBTBlockF32(t, base, off)
+	} else {
+		avx2PackBTBlockF64(t, base, off)
+	}
 }
 
 // genAVX2 writes the AVX2+FMA GEMM tiles and packers: 6×16 float32 and
 // 6×8 float64 (6 rows × 2 ymm vectors), and the edge tile of the first 4
 // rows of a 6-row panel.
 func genAVX2() {
-	for _, t := range []avx2Type{avx2F32, avx2F64} {
+	for _, t := range elemTypes {
 		whole := avx2Tile{t: t, rows: 6, panel: 6, vecs: 2}
-		whole.gen("tileAVX2"+t.suffix, avx2EpiGEMM)
-		whole.gen("tileFwdAVX2"+t.suffix, avx2EpiFwd)
-		whole.genRows("rowsAVX2" + t.suffix)
-		avx2Tile{t: t, rows: 4, panel: 6, vecs: 2}.gen("tileR4AVX2"+t.suffix, avx2EpiTemp)
+		whole.gen("tileAVX2"+t.Name, avx2EpiGEMM)
+		whole.gen("tileFwdAVX2"+t.Name, avx2EpiFwd)
+		whole.genRows("rowsAVX2" + t.Name)
+		avx2Tile{t: t, rows: 4, panel: 6, vecs: 2}.gen("tileR4AVX2"+t.Name, avx2EpiTemp)
 	}
-	for _, t := range []avx2Type{avx2F32, avx2F64} {
+	for _, t := range elemTypes {
 		avx2PackA6(t)
 	}
-	for _, t := range []avx2Type{avx2F32, avx2F64} {
+	for _, t := range elemTypes {
 		avx2PackB64(t)
 	}
-	for _, t := range []avx2Type{avx2F32, avx2F64} {
+	for _, t := range elemTypes {
 		avx2PackBT(t)
 	}
 }
 
-// ---- shared helpers ---------------------------------------------------------
-
-// avx2Text starts routine name with signature sig (NOSPLIT, no frame),
-// its Go declaration //go:noescape with the doc comment doc (lines
-// separated by newlines, code lines starting with a tab).
-func avx2Text(name, sig, doc string) {
-	TEXT(name, NOSPLIT, sig)
-	Doc(strings.Split(strings.TrimRight(doc, "\n"), "\n")...)
-	Pragma("noescape")
-}
-
-// avx2Mem is the argument slot of c, as a memory operand.
-func avx2Mem(c gotypes.Component) Mem {
-	b, err := c.Resolve()
-	if err != nil {
-		panic(err)
-	}
-	return b.Addr
-}
-
-// avx2Arg, avx2Base and avx2Len are the slots of argument name, of its
-// base pointer and of its length (a slice).
-func avx2Arg(name string) Mem  { return avx2Mem(Param(name)) }
-func avx2Base(name string) Mem { return avx2Mem(Param(name).Base()) }
-func avx2Len(name string) Mem  { return avx2Mem(Param(name).Len()) }
-
-// avx2Y is ymm register i, avx2X xmm register i.
-func avx2Y(i int) VecPhysical {
-	return [...]VecPhysical{Y0, Y1, Y2, Y3, Y4, Y5, Y6, Y7, Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15}[i]
-}
-func avx2X(i int) VecPhysical {
-	return [...]VecPhysical{X0, X1, X2, X3, X4, X5, X6, X7, X8, X9, X10, X11, X12, X13, X14, X15}[i]
-}
-
-// avx2Log2 is log2(n) for a power of two n, -1 otherwise.
-func avx2Log2(n int) int {
-	for k := 0; 1<<k <= n; k++ {
-		if 1<<k == n {
-			return k
-		}
-	}
-	return -1
-}
+// ---- AVX2 helpers -----------------------------------------------------------
 
 // avx2MulConst multiplies r by n<<sh: a LEAQ by 3, 5 or 9 and a shift
 // where n allows it (n = 6: by 3, then shift by sh+1), else IMULQ.
@@ -157,10 +87,11 @@ func avx2MulConst(r GPPhysical, n, sh int) {
 		if n%f != 0 {
 			continue
 		}
-		k := avx2Log2(n / f)
-		if k < 0 {
+		m := n / f
+		if m&(m-1) != 0 {
 			continue
 		}
+		k := log2(m)
 		if f > 1 {
 			LEAQ(Mem{Base: r, Index: r, Scale: uint8(f - 1)}, r)
 		}
@@ -215,17 +146,17 @@ func avx2AdvRows(ld Mem, sh, n int, ptr Mem) {
 // lane, in order) at addr: VCMPPS predicate 5, NLT_US, against zero (+0),
 // into cmp (NaN → 1, −0 → 1), then VMOVMSKPS into tmp0 and tmp1, joined
 // in tmp0 and stored with a store of the row's bits (8, 16 or 32).
-func avx2MaskRow(t avx2Type, vals, cmp []VecPhysical, zero VecPhysical, tmp0, tmp1 GPPhysical, addr Mem) {
+func avx2MaskRow(t elemType, vals, cmp []VecPhysical, zero VecPhysical, tmp0, tmp1 GPPhysical, addr Mem) {
 	for j := range vals {
-		t.cmp(U8(5), zero, vals[j], cmp[j])
+		t.Cmp(U8(5), zero, vals[j], cmp[j])
 	}
-	t.movmsk(cmp[0], tmp0.As32())
+	t.MovMsk(cmp[0], tmp0.As32())
 	for j := 1; j < len(vals); j++ {
-		t.movmsk(cmp[j], tmp1.As32())
-		SHLL(U8(j*t.lanes()), tmp1.As32())
+		t.MovMsk(cmp[j], tmp1.As32())
+		SHLL(U8(j*t.Lanes(32)), tmp1.As32())
 		ORL(tmp1.As32(), tmp0.As32())
 	}
-	switch len(vals) * t.lanes() {
+	switch len(vals) * t.Lanes(32) {
 	case 8:
 		MOVB(tmp0.As8(), addr)
 	case 16:
@@ -233,7 +164,7 @@ func avx2MaskRow(t avx2Type, vals, cmp []VecPhysical, zero VecPhysical, tmp0, tm
 	case 32:
 		MOVL(tmp0.As32(), addr)
 	default:
-		panic(fmt.Sprintf("avx2: a row of %d mask bits is not a whole 8-, 16- or 32-bit store", len(vals)*t.lanes()))
+		panic(fmt.Sprintf("avx2: a row of %d mask bits is not a whole 8-, 16- or 32-bit store", len(vals)*t.Lanes(32)))
 	}
 }
 

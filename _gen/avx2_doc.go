@@ -14,12 +14,12 @@ import (
 func (k avx2Tile) docSubst(name, s string) string {
 	return strings.NewReplacer(
 		"NAME", name,
-		"WHOLE", "tileAVX2"+k.t.suffix,
-		"FWD", "tileFwdAVX2"+k.t.suffix,
+		"WHOLE", "tileAVX2"+k.t.Name,
+		"FWD", "tileFwdAVX2"+k.t.Name,
 		"MR", fmt.Sprint(k.rows),
 		"NR", fmt.Sprint(k.nr()),
 		"PANEL", fmt.Sprint(k.panel),
-		"TYPE", k.t.goType,
+		"TYPE", k.t.Go,
 	).Replace(s)
 }
 

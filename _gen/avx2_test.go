@@ -35,7 +35,7 @@ func (c avx2ShapeCase) name() string {
 	if c.rows {
 		kind = "rows"
 	}
-	return fmt.Sprintf("%s%dx%dp%d%s", kind, c.tile.rows, c.tile.vecs, c.tile.panel, c.tile.t.suffix)
+	return fmt.Sprintf("%s%dx%dp%d%s", kind, c.tile.rows, c.tile.vecs, c.tile.panel, c.tile.t.Name)
 }
 
 // avx2ShapeCases are shapes other than the package's: 8 rows of one
@@ -45,22 +45,22 @@ func (c avx2ShapeCase) name() string {
 // wider panels.
 func avx2ShapeCases() []avx2ShapeCase {
 	var cs []avx2ShapeCase
-	add := func(t avx2Type, rows, panel, vecs int, epis ...avx2Epi) {
+	add := func(t elemType, rows, panel, vecs int, epis ...avx2Epi) {
 		k := avx2Tile{t: t, rows: rows, panel: panel, vecs: vecs}
 		for _, e := range epis {
 			cs = append(cs, avx2ShapeCase{tile: k, epi: e})
 		}
 	}
-	add(avx2F32, 8, 8, 1, avx2EpiGEMM, avx2EpiFwd)
-	add(avx2F32, 5, 8, 1, avx2EpiTemp)
-	add(avx2F32, 3, 3, 3, avx2EpiGEMM)
-	add(avx2F32, 2, 3, 3, avx2EpiTemp)
-	add(avx2F64, 2, 2, 4, avx2EpiGEMM, avx2EpiFwd)
-	add(avx2F64, 1, 2, 4, avx2EpiTemp)
-	add(avx2F64, 7, 7, 1, avx2EpiGEMM)
+	add(f32, 8, 8, 1, avx2EpiGEMM, avx2EpiFwd)
+	add(f32, 5, 8, 1, avx2EpiTemp)
+	add(f32, 3, 3, 3, avx2EpiGEMM)
+	add(f32, 2, 3, 3, avx2EpiTemp)
+	add(f64, 2, 2, 4, avx2EpiGEMM, avx2EpiFwd)
+	add(f64, 1, 2, 4, avx2EpiTemp)
+	add(f64, 7, 7, 1, avx2EpiGEMM)
 	cs = append(cs,
-		avx2ShapeCase{tile: avx2Tile{t: avx2F32, rows: 8, panel: 8, vecs: 1}, rows: true},
-		avx2ShapeCase{tile: avx2Tile{t: avx2F64, rows: 2, panel: 2, vecs: 4}, rows: true},
+		avx2ShapeCase{tile: avx2Tile{t: f32, rows: 8, panel: 8, vecs: 1}, rows: true},
+		avx2ShapeCase{tile: avx2Tile{t: f64, rows: 2, panel: 2, vecs: 4}, rows: true},
 	)
 	return cs
 }

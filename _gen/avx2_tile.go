@@ -31,7 +31,7 @@ import (
 // chains as two FMA pipes of latency 4 need, so that it runs at the FMA
 // rate in 4/6 of a whole tile's time.
 type avx2Tile struct {
-	t     avx2Type
+	t     elemType
 	rows  int // rows of the tile
 	panel int // rows of the packed micro-panel of A (a step's values)
 	vecs  int // ymm vectors a row
@@ -51,15 +51,15 @@ const (
 	avx2EpiTemp
 )
 
-func (k avx2Tile) nr() int       { return k.vecs * k.t.lanes() }
+func (k avx2Tile) nr() int       { return k.vecs * k.t.Lanes(32) }
 func (k avx2Tile) rowBytes() int { return k.vecs * 32 }
 
 // b is the register of vector j of the step's row of B; a0 and a1 hold
 // broadcasts of A; acc is the accumulator of row i's vector j.
-func (k avx2Tile) b(j int) VecPhysical      { return avx2Y(j) }
-func (k avx2Tile) a0() VecPhysical          { return avx2Y(k.vecs) }
-func (k avx2Tile) a1() VecPhysical          { return avx2Y(k.vecs + 1) }
-func (k avx2Tile) acc(i, j int) VecPhysical { return avx2Y(k.vecs + 2 + i*k.vecs + j) }
+func (k avx2Tile) b(j int) VecPhysical      { return ymm[j] }
+func (k avx2Tile) a0() VecPhysical          { return ymm[k.vecs] }
+func (k avx2Tile) a1() VecPhysical          { return ymm[k.vecs+1] }
+func (k avx2Tile) acc(i, j int) VecPhysical { return ymm[k.vecs+2+i*k.vecs+j] }
 
 // rowRegs is row i's accumulators, bRegs the registers of B's row.
 func (k avx2Tile) rowRegs(i int) []VecPhysical {
@@ -97,17 +97,17 @@ func (k avx2Tile) step(p int, bRow Mem) {
 		VMOVUPS(bRow.Offset(32*j), k.b(j))
 	}
 	for i := 0; i < k.rows; i += 2 {
-		disp := (p*k.panel + i) * t.size
-		t.bcast(Mem{Base: RAX, Disp: disp}, k.a0())
+		disp := (p*k.panel + i) * t.Size
+		t.Broadcast(mem(RAX, disp), k.a0())
 		if i+1 < k.rows {
-			t.bcast(Mem{Base: RAX, Disp: disp + t.size}, k.a1())
+			t.Broadcast(mem(RAX, disp+t.Size), k.a1())
 		}
 		for j := range k.vecs {
-			t.fma(k.b(j), k.a0(), k.acc(i, j))
+			t.FMA231(k.b(j), k.a0(), k.acc(i, j))
 		}
 		if i+1 < k.rows {
 			for j := range k.vecs {
-				t.fma(k.b(j), k.a1(), k.acc(i+1, j))
+				t.FMA231(k.b(j), k.a1(), k.acc(i+1, j))
 			}
 		}
 	}
@@ -134,7 +134,7 @@ func (k avx2Tile) kloop(prefetch bool) {
 	k.step(1, Mem{Base: RBX, Index: R10, Scale: 1})
 	k.step(2, Mem{Base: RBX, Index: R10, Scale: 2})
 	k.step(3, Mem{Base: RBX, Index: R11, Scale: 1})
-	ADDQ(U32(4*k.panel*t.size), RAX)
+	ADDQ(U32(4*k.panel*t.Size), RAX)
 	LEAQ(Mem{Base: RBX, Index: R10, Scale: 4}, RBX)
 	if prefetch {
 		// One line of the next micro-panel of B, held at its last.
@@ -150,7 +150,7 @@ func (k avx2Tile) kloop(prefetch bool) {
 	JZ(LabelRef("kdone"))
 	Label("loop1")
 	k.step(0, Mem{Base: RBX})
-	ADDQ(U32(k.panel*t.size), RAX)
+	ADDQ(U32(k.panel*t.Size), RAX)
 	ADDQ(R10, RBX)
 	DECQ(RDX)
 	JNZ(LabelRef("loop1"))
@@ -169,13 +169,13 @@ func (k avx2Tile) nextPanel() {
 		"R14, R15: the first and the last line of the next micro-panel of B,",
 		"prefetched a line every 4 steps (B where it lies: its first line).",
 	)
-	MOVQ(avx2Base("b"), R14)
+	MOVQ(argBase("b"), R14)
 	MOVQ(R14, R15)
-	MOVQ(avx2Arg("ldb"), RCX)
-	SHLQ(U8(k.t.shift), RCX)
+	MOVQ(arg("ldb"), RCX)
+	SHLQ(U8(k.t.Shift), RCX)
 	CMPQ(RCX, U32(k.rowBytes()))
 	JNE(LabelRef("panel"))
-	MOVQ(avx2Arg("kc"), RCX)
+	MOVQ(arg("kc"), RCX)
 	avx2MulConst(RCX, k.rowBytes(), 0)
 	ADDQ(RCX, R14)
 	LEAQ(Mem{Base: R14, Index: RCX, Scale: 1, Disp: -64}, R15)
@@ -202,7 +202,7 @@ func (k avx2Tile) prefetchRows(r avx2Rows) {
 func (k avx2Tile) addRows(r avx2Rows) {
 	for i := range k.rows {
 		for j := range k.vecs {
-			k.t.add(r.row(i, 32*j), k.acc(i, j), k.acc(i, j))
+			k.t.Add(r.row(i, 32*j), k.acc(i, j), k.acc(i, j))
 		}
 	}
 }
@@ -210,7 +210,7 @@ func (k avx2Tile) addRows(r avx2Rows) {
 func (k avx2Tile) addVec() {
 	for i := range k.rows {
 		for j := range k.vecs {
-			k.t.add(k.b(j), k.acc(i, j), k.acc(i, j))
+			k.t.Add(k.b(j), k.acc(i, j), k.acc(i, j))
 		}
 	}
 }
@@ -226,7 +226,7 @@ func (k avx2Tile) storeRows(r avx2Rows) {
 func (k avx2Tile) relu(zero VecPhysical) {
 	for i := range k.rows {
 		for j := range k.vecs {
-			k.t.max(k.acc(i, j), zero, k.acc(i, j))
+			k.t.Max(k.acc(i, j), zero, k.acc(i, j))
 		}
 	}
 }
@@ -237,11 +237,11 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	t := k.t
 	switch epi {
 	case avx2EpiGEMM:
-		avx2Text(name, fmt.Sprintf("func(a, b []%s, kc int, c []%s, ldc, beta, ldb, mt int)", t.goType, t.goType), k.docGEMM(name))
+		textSig(name, fmt.Sprintf("func(a, b []%s, kc int, c []%s, ldc, beta, ldb, mt int)", t.Go, t.Go), k.docGEMM(name))
 	case avx2EpiFwd:
-		avx2Text(name, fmt.Sprintf("func(a, b []%[1]s, kc int, c []%[1]s, ldc, beta int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift, ldb, mt int)", t.goType), k.docFwd(name))
+		textSig(name, fmt.Sprintf("func(a, b []%[1]s, kc int, c []%[1]s, ldc, beta int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift, ldb, mt int)", t.Go), k.docFwd(name))
 	case avx2EpiTemp:
-		avx2Text(name, fmt.Sprintf("func(a, b []%s, kc int, ab []%s, ldb int)", t.goType, t.goType), k.docTemp(name))
+		textSig(name, fmt.Sprintf("func(a, b []%s, kc int, ab []%s, ldb int)", t.Go, t.Go), k.docTemp(name))
 		k.genTemp()
 		return
 	}
@@ -251,26 +251,26 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	Label("tile")
 	if epi == avx2EpiGEMM {
 		Comment("The tile's rows of C, fetched during the loop for the epilogue.")
-		avx2LoadRows(c, k.rows, avx2Base("c"), avx2Arg("ldc"), t.shift)
+		avx2LoadRows(c, k.rows, argBase("c"), arg("ldc"), t.Shift)
 		k.prefetchRows(c)
 	} else {
 		Comment("The outputs of the tile, R and Z, are fetched during the loop: C", "is one of them.")
-		avx2LoadRows(c, k.rows, avx2Base("r"), avx2Arg("ldr"), t.shift)
+		avx2LoadRows(c, k.rows, argBase("r"), arg("ldr"), t.Shift)
 		k.prefetchRows(c)
-		CMPQ(avx2Len("z"), U8(0))
+		CMPQ(argLen("z"), U8(0))
 		JEQ(LabelRef("fetched"))
-		avx2LoadRows(c, k.rows, avx2Base("z"), avx2Arg("ldz"), t.shift)
+		avx2LoadRows(c, k.rows, argBase("z"), arg("ldz"), t.Shift)
 		k.prefetchRows(c)
 		Label("fetched")
 	}
-	MOVQ(avx2Base("a"), RAX)
-	MOVQ(avx2Base("b"), RBX)
-	MOVQ(avx2Arg("kc"), RCX)
+	MOVQ(argBase("a"), RAX)
+	MOVQ(argBase("b"), RBX)
+	MOVQ(arg("kc"), RCX)
 	k.bStride()
 	k.kloop(true)
 
 	if epi == avx2EpiGEMM {
-		CMPQ(avx2Arg("beta"), U8(0))
+		CMPQ(arg("beta"), U8(0))
 		JEQ(LabelRef("storec"))
 		k.addRows(c)
 		Label("storec")
@@ -280,16 +280,16 @@ func (k avx2Tile) gen(name string, epi avx2Epi) {
 	}
 
 	Comment("The next whole tile down the column, if any (tall).")
-	MOVQ(avx2Arg("mt"), RCX)
+	MOVQ(arg("mt"), RCX)
 	DECQ(RCX)
 	JLE(LabelRef("done"))
-	MOVQ(RCX, avx2Arg("mt"))
-	avx2AdvRows(avx2Arg("kc"), t.shift, k.panel, avx2Base("a"))
-	avx2AdvRows(avx2Arg("ldc"), t.shift, k.rows, avx2Base("c"))
+	MOVQ(RCX, arg("mt"))
+	avx2AdvRows(arg("kc"), t.Shift, k.panel, argBase("a"))
+	avx2AdvRows(arg("ldc"), t.Shift, k.rows, argBase("c"))
 	if epi == avx2EpiFwd {
-		avx2AdvRows(avx2Arg("ldz"), t.shift, k.rows, avx2Base("z"))
-		avx2AdvRows(avx2Arg("ldr"), t.shift, k.rows, avx2Base("r"))
-		avx2AdvRows(avx2Arg("stride"), 3, k.rows, avx2Base("bits"))
+		avx2AdvRows(arg("ldz"), t.Shift, k.rows, argBase("z"))
+		avx2AdvRows(arg("ldr"), t.Shift, k.rows, argBase("r"))
+		avx2AdvRows(arg("stride"), 3, k.rows, argBase("bits"))
 	}
 	JMP(LabelRef("tile"))
 
@@ -310,8 +310,8 @@ func (k avx2Tile) registers() {
 // bStride sets R10 to the stride of B's rows in bytes from the argument
 // ldb, and R11 to three times it.
 func (k avx2Tile) bStride() {
-	MOVQ(avx2Arg("ldb"), R10)
-	SHLQ(U8(k.t.shift), R10)
+	MOVQ(arg("ldb"), R10)
+	SHLQ(U8(k.t.Shift), R10)
 	LEAQ(Mem{Base: R10, Index: R10, Scale: 2}, R11)
 }
 
@@ -323,31 +323,31 @@ func (k avx2Tile) bStride() {
 func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	t := k.t
 	Comment("v = AB + C when beta = 1.")
-	CMPQ(avx2Arg("beta"), U8(0))
+	CMPQ(arg("beta"), U8(0))
 	JEQ(LabelRef("addbias"))
-	avx2LoadRows(c, k.rows, avx2Base("c"), avx2Arg("ldc"), t.shift)
+	avx2LoadRows(c, k.rows, argBase("c"), arg("ldc"), t.Shift)
 	k.addRows(c)
 
 	Label("addbias")
 	Comment("v += bias when there is one (not adding +0 otherwise: −0 + +0 is +0).")
-	MOVQ(avx2Base("bias"), RDI)
-	CMPQ(avx2Len("bias"), U8(0))
+	MOVQ(argBase("bias"), RDI)
+	CMPQ(argLen("bias"), U8(0))
 	JEQ(LabelRef("storez"))
 	for j := range k.vecs {
-		t.movu(Mem{Base: RDI, Disp: 32 * j}, k.b(j))
+		t.MovU(mem(RDI, 32*j), k.b(j))
 	}
 	k.addVec()
 
 	Label("storez")
-	CMPQ(avx2Len("z"), U8(0))
+	CMPQ(argLen("z"), U8(0))
 	JEQ(LabelRef("storemask"))
-	avx2LoadRows(c, k.rows, avx2Base("z"), avx2Arg("ldz"), t.shift)
+	avx2LoadRows(c, k.rows, argBase("z"), arg("ldz"), t.Shift)
 	k.storeRows(c)
 
 	Label("storemask")
 	zero := k.a1()
-	t.xor(zero, zero, zero)
-	CMPQ(avx2Len("bits"), U8(0))
+	t.Xor(zero, zero, zero)
+	CMPQ(argLen("bits"), U8(0))
 	JEQ(LabelRef("storer"))
 	Comment(
 		"Row i's nr bits go to byte shift of word i·stride: col is a multiple",
@@ -355,8 +355,8 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 		"tiles' bits of the word alone without reading it (tiles of one row",
 		"may run on other threads).",
 	)
-	avx2LoadRows(c, k.rows, avx2Base("bits"), avx2Arg("stride"), 3)
-	MOVQ(avx2Arg("shift"), R9)
+	avx2LoadRows(c, k.rows, argBase("bits"), arg("stride"), 3)
+	MOVQ(arg("shift"), R9)
 	for b := 0; 3*b < k.rows; b++ {
 		ADDQ(R9, c.base[b])
 	}
@@ -367,7 +367,7 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 	Label("storer")
 	Comment("R = relu(v): VMAXPS v, +0 gives a NaN or −0 of v unchanged.")
 	k.relu(zero)
-	avx2LoadRows(c, k.rows, avx2Base("r"), avx2Arg("ldr"), t.shift)
+	avx2LoadRows(c, k.rows, argBase("r"), arg("ldr"), t.Shift)
 	k.storeRows(c)
 }
 
@@ -375,15 +375,15 @@ func (k avx2Tile) fwdEpilogue(c avx2Rows) {
 // DI, rows rowBytes apart, no prefetch (its column has one tile).
 func (k avx2Tile) genTemp() {
 	k.registers()
-	MOVQ(avx2Base("a"), RAX)
-	MOVQ(avx2Base("b"), RBX)
-	MOVQ(avx2Arg("kc"), RCX)
-	MOVQ(avx2Base("ab"), RDI)
+	MOVQ(argBase("a"), RAX)
+	MOVQ(argBase("b"), RBX)
+	MOVQ(arg("kc"), RCX)
+	MOVQ(argBase("ab"), RDI)
 	k.bStride()
 	k.kloop(false)
 	for i := range k.rows {
 		for j := range k.vecs {
-			VMOVUPS(k.acc(i, j), Mem{Base: RDI, Disp: i*k.rowBytes() + 32*j})
+			VMOVUPS(k.acc(i, j), mem(RDI, i*k.rowBytes()+32*j))
 		}
 	}
 	VZEROUPPER()
@@ -403,79 +403,79 @@ func (k avx2Tile) genRows(name string) {
 		panic(fmt.Sprintf("avx2: rows of %d vectors leave no registers for the row-at-a-time epilogue", k.vecs))
 	}
 	t := k.t
-	avx2Text(name, fmt.Sprintf("func(ab []%[1]s, m int, c []%[1]s, ldc, beta, last int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift int)", t.goType), k.docRows(name))
+	textSig(name, fmt.Sprintf("func(ab []%[1]s, m int, c []%[1]s, ldc, beta, last int, bias, z []%[1]s, ldz int, r []%[1]s, ldr int, bits []uint64, stride, shift int)", t.Go), k.docRows(name))
 	row, scratch, zero := k.rowRegs(0), k.rowRegs(1), k.a1()
 	Comment(
 		fmt.Sprintf("SI the product (rows of %d), CX the rows left; DI, R8 C and its row", k.nr()),
 		"stride in bytes, R9, R10 Z, R11, R12 R, R13, BX the row's mask chunk",
 		fmt.Sprintf("and the mask's row stride. %s bias, %s +0, %s the row.", avx2Span(k.b(0), k.vecs), zero.Asm(), avx2Span(row[0], k.vecs)),
 	)
-	MOVQ(avx2Base("ab"), RSI)
-	MOVQ(avx2Arg("m"), RCX)
-	MOVQ(avx2Base("c"), RDI)
-	MOVQ(avx2Arg("ldc"), R8)
-	SHLQ(U8(t.shift), R8)
-	MOVQ(avx2Base("z"), R9)
-	MOVQ(avx2Arg("ldz"), R10)
-	SHLQ(U8(t.shift), R10)
-	MOVQ(avx2Base("r"), R11)
-	MOVQ(avx2Arg("ldr"), R12)
-	SHLQ(U8(t.shift), R12)
-	MOVQ(avx2Base("bits"), R13)
-	ADDQ(avx2Arg("shift"), R13)
-	MOVQ(avx2Arg("stride"), RBX)
+	MOVQ(argBase("ab"), RSI)
+	MOVQ(arg("m"), RCX)
+	MOVQ(argBase("c"), RDI)
+	MOVQ(arg("ldc"), R8)
+	SHLQ(U8(t.Shift), R8)
+	MOVQ(argBase("z"), R9)
+	MOVQ(arg("ldz"), R10)
+	SHLQ(U8(t.Shift), R10)
+	MOVQ(argBase("r"), R11)
+	MOVQ(arg("ldr"), R12)
+	SHLQ(U8(t.Shift), R12)
+	MOVQ(argBase("bits"), R13)
+	ADDQ(arg("shift"), R13)
+	MOVQ(arg("stride"), RBX)
 	SHLQ(U8(3), RBX)
 	VXORPS(zero, zero, zero)
-	CMPQ(avx2Len("bias"), U8(0))
+	CMPQ(argLen("bias"), U8(0))
 	JEQ(LabelRef("erow"))
-	MOVQ(avx2Base("bias"), RAX)
+	MOVQ(argBase("bias"), RAX)
 	for j := range k.vecs {
-		VMOVUPS(Mem{Base: RAX, Disp: 32 * j}, k.b(j))
+		VMOVUPS(mem(RAX, 32*j), k.b(j))
 	}
 
 	Label("erow")
 	for j := range k.vecs {
-		VMOVUPS(Mem{Base: RSI, Disp: 32 * j}, row[j])
+		VMOVUPS(mem(RSI, 32*j), row[j])
 	}
-	CMPQ(avx2Arg("beta"), U8(0))
+	CMPQ(arg("beta"), U8(0))
 	JEQ(LabelRef("elast"))
 	for j := range k.vecs {
-		t.add(Mem{Base: RDI, Disp: 32 * j}, row[j], row[j])
+		t.Add(mem(RDI, 32*j), row[j], row[j])
 	}
 
 	Label("elast")
-	CMPQ(avx2Arg("last"), U8(0))
+	CMPQ(arg("last"), U8(0))
 	JNE(LabelRef("ebias"))
 	for j := range k.vecs {
-		VMOVUPS(row[j], Mem{Base: RDI, Disp: 32 * j})
+		VMOVUPS(row[j], mem(RDI, 32*j))
 	}
 	JMP(LabelRef("enext"))
 
 	Label("ebias")
-	CMPQ(avx2Len("bias"), U8(0))
+	CMPQ(argLen("bias"), U8(0))
 	JEQ(LabelRef("ez"))
 	for j := range k.vecs {
-		t.add(k.b(j), row[j], row[j])
+		t.Add(k.b(j), row[j], row[j])
 	}
 
 	Label("ez")
-	CMPQ(avx2Len("z"), U8(0))
+	CMPQ(argLen("z"), U8(0))
 	JEQ(LabelRef("emask"))
 	for j := range k.vecs {
-		VMOVUPS(row[j], Mem{Base: R9, Disp: 32 * j})
+		VMOVUPS(row[j], mem(R9, 32*j))
 	}
 
 	Label("emask")
-	CMPQ(avx2Len("bits"), U8(0))
+	CMPQ(argLen("bits"), U8(0))
 	JEQ(LabelRef("erelu"))
 	avx2MaskRow(t, row, scratch, zero, RAX, RDX, Mem{Base: R13})
 
 	Label("erelu")
 	for j := range k.vecs {
-		t.max(row[j], zero, row[j])
+		t.Max(row[j], zero, row[j])
 	}
 	for j := range k.vecs {
-		VMOVUPS(row[j], Mem{Base: R11, Disp: 32 * j})
+		VMOVUPS(row[j], mem(R11, 32*j))
 	}
 
 	Label("enext")

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/gotypes"
-	"github.com/mmcloughlin/avo/ir"
-	"github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
@@ -27,9 +23,9 @@ func genAVX512() {
 	for _, s := range avx512Tiles {
 		avx512GenTile(s)
 	}
-	avx512GenTileNT(avx512F32)
-	avx512GenPackAPanel(avx512F32)
-	avx512GenPackAPanel(avx512F64)
+	avx512GenTileNT(f32)
+	avx512GenPackAPanel(f32)
+	avx512GenPackAPanel(f64)
 	avx512GenPackBRows()
 	avx512GenFMAPeak()
 }
@@ -37,115 +33,37 @@ func genAVX512() {
 // avx512Tiles are the AVX-512 register tiles the package has, an entry a
 // tile (a new shape is one more entry, with a name, and its Go side).
 var avx512Tiles = []avx512Tile{
-	{t: avx512F32, mr: 16, nr: 1}, // tileAVX512F32: 16×16
-	{t: avx512F64, mr: 16, nr: 1}, // tileAVX512F64: 16×8
+	{t: f32, mr: 16, nr: 1}, // tileAVX512F32: 16×16
+	{t: f64, mr: 16, nr: 1}, // tileAVX512F64: 16×8
 	// Tiles for cores with two 512-bit FMA pipes and two loads a cycle
 	// (A broadcast into a register once a row: 1 + NR loads per MR·NR
 	// FMAs), and B loaded unmasked in whole columns of tiles (fullB):
 	// BenchmarkTune's candidates.
-	{t: avx512F32, mr: 6, nr: 4, fullB: true, name: "tileAVX512F32x6x64"},
-	{t: avx512F32, mr: 8, nr: 2, fullB: true, name: "tileAVX512F32x8x32"},
-	{t: avx512F32, mr: 12, nr: 2, fullB: true, name: "tileAVX512F32x12x32"},
-	{t: avx512F64, mr: 6, nr: 4, fullB: true, name: "tileAVX512F64x6x32"},
-	{t: avx512F64, mr: 8, nr: 2, fullB: true, name: "tileAVX512F64x8x16"},
-	{t: avx512F64, mr: 12, nr: 2, fullB: true, name: "tileAVX512F64x12x16"},
+	{t: f32, mr: 6, nr: 4, fullB: true, name: "tileAVX512F32x6x64"},
+	{t: f32, mr: 8, nr: 2, fullB: true, name: "tileAVX512F32x8x32"},
+	{t: f32, mr: 12, nr: 2, fullB: true, name: "tileAVX512F32x12x32"},
+	{t: f64, mr: 6, nr: 4, fullB: true, name: "tileAVX512F64x6x32"},
+	{t: f64, mr: 8, nr: 2, fullB: true, name: "tileAVX512F64x8x16"},
+	{t: f64, mr: 12, nr: 2, fullB: true, name: "tileAVX512F64x12x16"},
 	// Today's tiles with B loaded unmasked where it can be (fullB).
-	{t: avx512F32, mr: 16, nr: 1, fullB: true, name: "tileAVX512F32x16x16u"},
-	{t: avx512F64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
+	{t: f32, mr: 16, nr: 1, fullB: true, name: "tileAVX512F32x16x16u"},
+	{t: f64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
 }
-
-// avx512Type describes an element type to the AVX-512 generators: its
-// size, its lanes in a zmm and the instructions of its type.
-type avx512Type struct {
-	name    string // routine suffix: F32, F64
-	goType  string // float32, float64
-	size    int    // bytes
-	shift   uint8  // log2(size)
-	lanes   int    // elements a zmm
-	movu    func(...operand.Op)
-	movuZ   func(m, k, r operand.Op) // load zeroing the lanes k leaves out
-	fmaBcst func(...operand.Op)      // VFMADD231P*.BCST
-	fma     func(...operand.Op)      // VFMADD231P*
-	bcast   func(...operand.Op)      // VBROADCASTS*: one element to every lane
-	add     func(...operand.Op)
-	cmp     func(...operand.Op)
-	max     func(...operand.Op)
-	// kmovBits stores a tile row's mask bits of one vector: KMOVW for
-	// 16 lanes, KMOVB for 8.
-	kmovBits func(k, m operand.Op)
-}
-
-var (
-	avx512F32 = &avx512Type{
-		name: "F32", goType: "float32", size: 4, shift: 2, lanes: 16,
-		movu: VMOVUPS, movuZ: VMOVUPS_Z, fmaBcst: VFMADD231PS_BCST,
-		fma: VFMADD231PS, bcast: VBROADCASTSS,
-		add: VADDPS, cmp: VCMPPS, max: VMAXPS, kmovBits: KMOVW,
-	}
-	avx512F64 = &avx512Type{
-		name: "F64", goType: "float64", size: 8, shift: 3, lanes: 8,
-		movu: VMOVUPD, movuZ: VMOVUPD_Z, fmaBcst: VFMADD231PD_BCST,
-		fma: VFMADD231PD, bcast: VBROADCASTSD,
-		add: VADDPD, cmp: VCMPPD, max: VMAXPD, kmovBits: KMOVB,
-	}
-)
-
-// avx512M is the memory operand disp(base).
-func avx512M(base Register, disp int) operand.Mem {
-	return operand.Mem{Base: base, Disp: disp}
-}
-
-// avx512MI is the memory operand disp(base)(index*scale).
-func avx512MI(base Register, disp int, index Register, scale uint8) operand.Mem {
-	return operand.Mem{Base: base, Disp: disp, Index: index, Scale: scale}
-}
-
-// avx512Arg is the frame slot of argument name; name_base for a slice's
-// pointer is avx512Base(name).
-func avx512Arg(name string) operand.Mem {
-	return avx512Resolve(Param(name))
-}
-
-// avx512Base is the frame slot of slice argument name's pointer.
-func avx512Base(name string) operand.Mem {
-	return avx512Resolve(Param(name).Base())
-}
-
-func avx512Resolve(c gotypes.Component) operand.Mem {
-	b, err := c.Resolve()
-	if err != nil {
-		panic(fmt.Sprintf("avx512: %v", err))
-	}
-	return b.Addr
-}
-
-// avx512Align is PCALIGN $n (avo has no such instruction): the loop that
-// follows starts on an n-byte boundary.
-func avx512Align(n int) {
-	Instruction(&ir.Instruction{Opcode: "PCALIGN", Operands: []operand.Op{operand.U32(n)}})
-}
-
-// avx512L is a reference to label name.
-func avx512L(name string) operand.LabelRef { return operand.LabelRef(name) }
 
 // avx512Sh shifts r left by sh if sh > 0 (scaling a count of elements or
 // rows to bytes).
-func avx512Sh(sh uint8, r operand.Op) {
-	SHLQ(operand.U8(sh), r)
+func avx512Sh(sh int, r Op) {
+	SHLQ(U8(sh), r)
 }
 
 // avx512Scale multiplies r by f: a shift for a power of two (the only
 // case today's tiles need), else an IMULQ.
 func avx512Scale(f int, r Register) {
 	if f&(f-1) == 0 {
-		sh := uint8(0)
-		for 1<<sh < f {
-			sh++
-		}
-		avx512Sh(sh, r)
+		avx512Sh(log2(f), r)
 		return
 	}
-	IMUL3Q(operand.U32(f), r, r)
+	IMUL3Q(U32(f), r, r)
 }
 
 // avx512ZeroZ zeroes the given vector registers (VPXORD r, r, r).
@@ -155,21 +73,11 @@ func avx512ZeroZ(rs ...VecPhysical) {
 	}
 }
 
-// avx512Z is register Zi.
-func avx512Z(i int) VecPhysical {
-	return []VecPhysical{
-		Z0, Z1, Z2, Z3, Z4, Z5, Z6, Z7, Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15,
-		Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23, Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31,
-	}[i]
-}
-
 // avx512GenFMAPeak writes fmaPeakAVX512: 12 independent register-only
 // FMAs an iteration, enough chains to cover the FMA latency.
 func avx512GenFMAPeak() {
 	const chains = 12
-	TEXT("fmaPeakAVX512", NOSPLIT, "func(n int)")
-	Pragma("noescape")
-	Doc(
+	textLines("fmaPeakAVX512", "func(n int)",
 		"fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the",
 		"FMA peak, for the benchmarks.",
 	)
@@ -178,19 +86,19 @@ func avx512GenFMAPeak() {
 		"iterations of 12 independent register-only VFMADD231PS (12·32 flops",
 		"each), enough chains to cover the FMA latency.",
 	)
-	MOVQ(avx512Arg("n"), RCX)
+	MOVQ(arg("n"), RCX)
 	for i := 0; i < chains+2; i++ {
-		avx512ZeroZ(avx512Z(i))
+		avx512ZeroZ(zmm[i])
 	}
 	TESTQ(RCX, RCX)
-	JZ(avx512L("done"))
-	avx512Align(32)
+	JZ(LabelRef("done"))
+	pcalign(32)
 	Label("loop")
 	for i := 0; i < chains; i++ {
-		VFMADD231PS(avx512Z(chains), avx512Z(chains+1), avx512Z(i))
+		VFMADD231PS(zmm[chains], zmm[chains+1], zmm[i])
 	}
 	DECQ(RCX)
-	JNZ(avx512L("loop"))
+	JNZ(LabelRef("loop"))
 	Label("done")
 	VZEROUPPER()
 	RET()

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
@@ -12,20 +12,20 @@ import (
 // whose rows are DX bytes apart from R8, and R12 at 3·DX: the 16 rows of
 // a block are then (base), (base)(DX*1), (base)(DX*2), (base)(R12*1).
 func avx512RowBases() {
-	LEAQ(avx512MI(RDX, 0, RDX, 2), R12)
-	LEAQ(avx512MI(R8, 0, RDX, 4), R9)
-	LEAQ(avx512MI(R9, 0, RDX, 4), R10)
-	LEAQ(avx512MI(R10, 0, RDX, 4), R11)
+	LEAQ(memxs(RDX, RDX, 2, 0), R12)
+	LEAQ(memxs(R8, RDX, 4, 0), R9)
+	LEAQ(memxs(R9, RDX, 4, 0), R10)
+	LEAQ(memxs(R10, RDX, 4, 0), R11)
 }
 
 // avx512Row4 is row r (0–3) below base of four rows ld apart (ld3 = 3·ld),
 // off bytes into it.
-func avx512Row4(base Register, off int, ld, ld3 Register, r int) operand.Mem {
-	return []operand.Mem{
-		avx512M(base, off),
-		avx512MI(base, off, ld, 1),
-		avx512MI(base, off, ld, 2),
-		avx512MI(base, off, ld3, 1),
+func avx512Row4(base Register, off int, ld, ld3 Register, r int) Mem {
+	return []Mem{
+		mem(base, off),
+		memxs(base, ld, 1, off),
+		memxs(base, ld, 2, off),
+		memxs(base, ld3, 1, off),
 	}[r]
 }
 
@@ -42,7 +42,7 @@ func avx512Transpose16() {
 		"and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,",
 		"Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.",
 	)
-	z := avx512Z
+	z := func(i int) VecPhysical { return zmm[i] }
 	for i := 0; i < 8; i++ {
 		VUNPCKLPS(z(2*i+1), z(2*i), z(16+2*i))
 		VUNPCKHPS(z(2*i+1), z(2*i), z(17+2*i))
@@ -57,8 +57,8 @@ func avx512Transpose16() {
 	for j := 0; j < 4; j++ {
 		for h := 0; h < 2; h++ {
 			d := 16 + 4*j + 2*h
-			VSHUFF32X4(operand.U8(0x88), z(4+j+8*h), z(j+8*h), z(d))
-			VSHUFF32X4(operand.U8(0xDD), z(4+j+8*h), z(j+8*h), z(d+1))
+			VSHUFF32X4(U8(0x88), z(4+j+8*h), z(j+8*h), z(d))
+			VSHUFF32X4(U8(0xDD), z(4+j+8*h), z(j+8*h), z(d+1))
 		}
 	}
 	avx512Gather(VSHUFF32X4, 0, 16, 8)
@@ -69,17 +69,17 @@ func avx512Transpose16() {
 // pair q takes Z(b) and Z(b+2), b = from + 4·(q/2) + q%2, imm 0x88 (lanes
 // 0 and 2 of each source) into Z(to+2q) and 0xDD (lanes 1 and 3) into
 // Z(to+2q+1).
-func avx512Gather(shuf func(...operand.Op), to, from, n int) {
+func avx512Gather(shuf func(...Op), to, from, n int) {
 	for q := 0; q < n; q++ {
 		b := from + 4*(q/2) + q%2
-		shuf(operand.U8(0x88), avx512Z(b+2), avx512Z(b), avx512Z(to+2*q))
-		shuf(operand.U8(0xDD), avx512Z(b+2), avx512Z(b), avx512Z(to+2*q+1))
+		shuf(U8(0x88), zmm[b+2], zmm[b], zmm[to+2*q])
+		shuf(U8(0xDD), zmm[b+2], zmm[b], zmm[to+2*q+1])
 	}
 }
 
 // avx512Col16 is the register of column j after avx512Transpose16.
 func avx512Col16(j int) VecPhysical {
-	return avx512Z(4*(j%4) + 2*(j/4%2) + j/8)
+	return zmm[4*(j%4)+2*(j/4%2)+j/8]
 }
 
 // avx512Transpose8x8 transposes the 8×8 float64 block in Z(r)…Z(r+7) (row
@@ -87,30 +87,29 @@ func avx512Col16(j int) VecPhysical {
 // interleaved (VUNPCKL/HPD), then two stages of 128-bit lane shuffles
 // (VSHUFF64X2). Column p ends in Z(s + 4·(p%2) + 2·(p/2%2) + p/4).
 func avx512Transpose8x8(r, s int) {
-	z := avx512Z
+	z := func(i int) VecPhysical { return zmm[i] }
 	for i := 0; i < 4; i++ {
 		VUNPCKLPD(z(r+2*i+1), z(r+2*i), z(s+2*i))
 		VUNPCKHPD(z(r+2*i+1), z(r+2*i), z(s+2*i+1))
 	}
 	avx512Gather(VSHUFF64X2, r, s, 4)
 	for q := 0; q < 4; q++ {
-		VSHUFF64X2(operand.U8(0x88), z(r+4+q), z(r+q), z(s+2*q))
-		VSHUFF64X2(operand.U8(0xDD), z(r+4+q), z(r+q), z(s+2*q+1))
+		VSHUFF64X2(U8(0x88), z(r+4+q), z(r+q), z(s+2*q))
+		VSHUFF64X2(U8(0xDD), z(r+4+q), z(r+q), z(s+2*q+1))
 	}
 }
 
 // avx512GenPackAPanel writes packAPanelAVX512<type>: a block of 16 rows
 // of A, one zmm each, transposed in registers and stored as the steps of
 // the micro-panel, 16 vectors of 64 bytes.
-func avx512GenPackAPanel(t *avx512Type) {
-	fn := "packAPanelAVX512" + t.name
-	TEXT(fn, NOSPLIT, fmt.Sprintf("func(dst, a []%s, lda, kb int)", t.goType))
-	Pragma("noescape")
+func avx512GenPackAPanel(t elemType) {
+	fn := "packAPanelAVX512" + t.Name
 	var out func(k int) VecPhysical // the register of the k-th 64 bytes of the panel
-	switch t.lanes {
+	var doc, comment []string
+	switch t.Lanes(64) {
 	case 16:
-		Doc(
-			fn+" packs one whole micro-panel of A, 16 rows lda apart,",
+		doc = []string{
+			fn + " packs one whole micro-panel of A, 16 rows lda apart,",
 			"kb columns (a multiple of 16):",
 			"",
 			"\tfor p := range kb {",
@@ -118,86 +117,77 @@ func avx512GenPackAPanel(t *avx512Type) {
 			"\t\t\tdst[p*16+i] = a[i*lda+p]",
 			"\t\t}",
 			"\t}",
-		)
-		Comment(
+		}
+		comment = []string{
 			"A 16×16 block of A, read as 16 rows of 16 columns, is transposed in",
 			"registers (64 shuffles) and stored as 16 steps of the micro-panel.",
-		)
+		}
 		out = avx512Col16
 	case 8:
-		Doc(
-			fn+" is packAPanelAVX512F32 for float64 (kb a multiple of",
+		doc = []string{
+			fn + " is packAPanelAVX512F32 for float64 (kb a multiple of",
 			"8).",
-		)
-		Comment(
+		}
+		comment = []string{
 			"A 16×8 block, as two 8×8 transposes (24 shuffles each) of rows 0–7",
 			"and 8–15, each step of the micro-panel being 16 elements: the first",
 			"transpose fills the low halves of steps 0–7, the second their high",
 			"halves.",
-		)
+		}
 		out = func(k int) VecPhysical {
 			p := k / 2
-			return avx512Z(16 + 8*(k%2) + 4*(p%2) + 2*(p/2%2) + p/4)
+			return zmm[16+8*(k%2)+4*(p%2)+2*(p/2%2)+p/4]
 		}
 	default:
 		panic("avx512: no A packer for this type")
 	}
-	MOVQ(avx512Base("dst"), RDI)
-	MOVQ(avx512Base("a"), R8)
-	MOVQ(avx512Arg("lda"), RDX)
-	avx512Sh(t.shift, RDX)
+	textLines(fn, fmt.Sprintf("func(dst, a []%s, lda, kb int)", t.Go), doc...)
+	Comment(comment...)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("a"), R8)
+	MOVQ(arg("lda"), RDX)
+	avx512Sh(t.Shift, RDX)
 	Comment("R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.")
 	avx512RowBases()
-	MOVQ(avx512Arg("kb"), RCX)
-	SHRQ(operand.U8(avx512Log2(t.lanes)), RCX)
-	JZ(avx512L("done"))
+	MOVQ(arg("kb"), RCX)
+	SHRQ(U8(log2(t.Lanes(64))), RCX)
+	JZ(LabelRef("done"))
 
 	Label("loop")
 	for i := 0; i < 16; i++ {
-		t.movu(avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4), avx512Z(i))
+		t.MovU(avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4), zmm[i])
 	}
-	if t.lanes == 16 {
+	if t.Lanes(64) == 16 {
 		avx512Transpose16()
 	} else {
 		avx512Transpose8x8(0, 16)
 		avx512Transpose8x8(8, 24)
 	}
 	for k := 0; k < 16; k++ {
-		t.movu(out(k), avx512M(RDI, 64*k))
+		t.MovU(out(k), mem(RDI, 64*k))
 	}
 	for _, r := range []Register{R8, R9, R10, R11} {
-		ADDQ(operand.U32(64), r)
+		ADDQ(U32(64), r)
 	}
-	ADDQ(operand.U32(1024), RDI)
+	ADDQ(U32(1024), RDI)
 	DECQ(RCX)
-	JNZ(avx512L("loop"))
+	JNZ(LabelRef("loop"))
 
 	Label("done")
 	VZEROUPPER()
 	RET()
 }
 
-// avx512Log2 is log2(n) for a power of two.
-func avx512Log2(n int) int {
-	l := 0
-	for 1<<l < n {
-		l++
-	}
-	return l
-}
-
 // avx512GenTileNT writes tileNTAVX512F32: the tile of dX = dZ·Wᵀ read the
 // other way round (dXᵀ = W·dZᵀ), W's rows as A where they lie, so that W
 // is never transposed; the 16×16 result is transposed in registers and
 // each of its rows stored as a row of dX.
-func avx512GenTileNT(t *avx512Type) {
-	if t.lanes != 16 {
+func avx512GenTileNT(t elemType) {
+	if t.Lanes(64) != 16 {
 		panic("avx512: the NT tile is 16×16 float32")
 	}
-	TEXT("tileNTAVX512"+t.name, NOSPLIT, fmt.Sprintf("func(w []%[1]s, ldw int, b []%[1]s, kc int, c []%[1]s, ldc, m, n, beta int)", t.goType))
-	Pragma("noescape")
-	Doc(
-		"tileNTAVX512"+t.name+" computes the 16×16 product of 16 rows of W where they",
+	textLines("tileNTAVX512"+t.Name, fmt.Sprintf("func(w []%[1]s, ldw int, b []%[1]s, kc int, c []%[1]s, ldc, m, n, beta int)", t.Go),
+		"tileNTAVX512"+t.Name+" computes the 16×16 product of 16 rows of W where they",
 		"lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ",
 		"(b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m",
 		"columns (1 ≤ m, n ≤ 16; beta 0 or 1): a tile of dX = dZ·Wᵀ computed as",
@@ -206,7 +196,7 @@ func avx512GenTileNT(t *avx512Type) {
 		"",
 		"\tfor j := range n {",
 		"\t\tfor i := range m {",
-		"\t\t\tvar v "+t.goType,
+		"\t\t\tvar v "+t.Go,
 		"\t\t\tfor p := range kc {",
 		"\t\t\t\tv += w[i*ldw+p] * b[p*16+j]",
 		"\t\t\t}",
@@ -227,50 +217,50 @@ func avx512GenTileNT(t *avx512Type) {
 		"bytes; BX = the packed dZᵀ.",
 	)
 	bases := []GPPhysical{R8, R9, R10, R11}
-	MOVQ(avx512Base("w"), R8)
-	MOVQ(avx512Arg("ldw"), RDX)
-	avx512Sh(t.shift, RDX)
+	MOVQ(argBase("w"), R8)
+	MOVQ(arg("ldw"), RDX)
+	avx512Sh(t.Shift, RDX)
 	avx512RowBases()
-	MOVQ(avx512Base("b"), RBX)
+	MOVQ(argBase("b"), RBX)
 	for i := 0; i < 16; i++ {
-		avx512ZeroZ(avx512Z(i))
+		avx512ZeroZ(zmm[i])
 	}
-	MOVQ(avx512Arg("kc"), RCX)
+	MOVQ(arg("kc"), RCX)
 	MOVQ(RCX, RAX)
-	ANDQ(operand.U8(3), RAX)
-	SHRQ(operand.U8(2), RCX)
-	JZ(avx512L("tail"))
-	avx512Align(32)
+	ANDQ(U8(3), RAX)
+	SHRQ(U8(2), RCX)
+	JZ(LabelRef("tail"))
+	pcalign(32)
 
 	// step is step s of the unrolled four: B's row at BX+64s into Z16,
 	// then row i += W(i, p)·B(p, ·) for the 16 rows.
 	step := func(s int) {
-		t.movu(avx512M(RBX, 64*s), Z16)
-		avx512BcastRows(t, 16, bases, s*t.size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return avx512Z(i) }, nil)
+		t.MovU(mem(RBX, 64*s), Z16)
+		avx512BcastRows(t, 16, bases, s*t.Size, RDX, R12, []VecPhysical{Z16}, func(i, _ int) VecPhysical { return zmm[i] }, nil)
 	}
 	Label("loop4")
 	for s := 0; s < 4; s++ {
 		step(s)
 	}
-	ADDQ(operand.U32(256), RBX)
+	ADDQ(U32(256), RBX)
 	for _, b := range bases {
-		ADDQ(operand.U32(4*t.size), b)
+		ADDQ(U32(4*t.Size), b)
 	}
 	DECQ(RCX)
-	JNZ(avx512L("loop4"))
+	JNZ(LabelRef("loop4"))
 
 	Label("tail")
 	TESTQ(RAX, RAX)
-	JZ(avx512L("epilogue"))
+	JZ(LabelRef("epilogue"))
 
 	Label("loop1")
 	step(0)
-	ADDQ(operand.U32(64), RBX)
+	ADDQ(U32(64), RBX)
 	for _, b := range bases {
-		ADDQ(operand.U32(t.size), b)
+		ADDQ(U32(t.Size), b)
 	}
 	DECQ(RAX)
-	JNZ(avx512L("loop1"))
+	JNZ(LabelRef("loop1"))
 
 	Label("epilogue")
 	avx512Transpose16()
@@ -280,17 +270,17 @@ func avx512GenTileNT(t *avx512Type) {
 		"(with beta, plus the row of dX there, merge-masked); then on to the",
 		"next row, or done after the last of n.",
 	)
-	MOVQ(avx512Base("c"), RDI)
-	MOVQ(avx512Arg("ldc"), RSI)
-	avx512Sh(t.shift, RSI)
-	MOVQ(avx512Arg("m"), RCX)
-	MOVL(operand.U32(1), EAX)
+	MOVQ(argBase("c"), RDI)
+	MOVQ(arg("ldc"), RSI)
+	avx512Sh(t.Shift, RSI)
+	MOVQ(arg("m"), RCX)
+	MOVL(U32(1), EAX)
 	SHLL(CL, EAX)
 	DECL(EAX)
 	KMOVW(EAX, K1)
-	MOVQ(avx512Arg("n"), RAX)
-	CMPQ(avx512Arg("beta"), operand.U32(0))
-	JNE(avx512L("acc"))
+	MOVQ(arg("n"), RAX)
+	CMPQ(arg("beta"), U32(0))
+	JNE(LabelRef("acc"))
 	for _, beta1 := range []bool{false, true} {
 		if beta1 {
 			Label("acc")
@@ -298,15 +288,15 @@ func avx512GenTileNT(t *avx512Type) {
 		for j := 0; j < 16; j++ {
 			r := avx512Col16(j)
 			if beta1 {
-				t.add(avx512M(RDI, 0), r, K1, r)
+				t.Add(mem(RDI, 0), r, K1, r)
 			}
-			t.movu(r, K1, avx512M(RDI, 0))
+			t.MovU(r, K1, mem(RDI, 0))
 			DECQ(RAX)
-			JZ(avx512L("done"))
+			JZ(LabelRef("done"))
 			ADDQ(RSI, RDI)
 		}
 		if !beta1 {
-			JMP(avx512L("done"))
+			JMP(LabelRef("done"))
 		}
 	}
 
@@ -320,7 +310,7 @@ func avx512GenTileNT(t *avx512Type) {
 // (embedded broadcast, or broadcast into splat if not nil) times each of
 // B's vectors bs into acc(i, j); rows 4q … 4q+3 at bases[q] and 1, 2, 3
 // times ld from it (ld3 = 3·ld).
-func avx512BcastRows(t *avx512Type, mr int, bases []GPPhysical, off int, ld, ld3 Register, bs []VecPhysical, acc func(i, j int) VecPhysical, splat VecPhysical) {
+func avx512BcastRows(t elemType, mr int, bases []GPPhysical, off int, ld, ld3 Register, bs []VecPhysical, acc func(i, j int) VecPhysical, splat VecPhysical) {
 	for i := 0; i < mr; i++ {
 		avx512FMARow(t, avx512Row4(bases[i/4], off, ld, ld3, i%4), bs, func(j int) VecPhysical { return acc(i, j) }, splat)
 	}
@@ -330,9 +320,7 @@ func avx512BcastRows(t *avx512Type, mr int, bases []GPPhysical, off int, ld, ld3
 // micro-panels of one zmm a row (16 float32, or 8 float64: the Go of
 // packBRowsAVX512F64 hands it the same bytes, as a copy moves bits).
 func avx512GenPackBRows() {
-	TEXT("packBRowsAVX512F32", NOSPLIT, "func(dst, b []float32, ldb, rows, nb, panel int)")
-	Pragma("noescape")
-	Doc(
+	textLines("packBRowsAVX512F32", "func(dst, b []float32, ldb, rows, nb, panel int)",
 		"packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel",
 		"elements apart:",
 		"",
@@ -356,111 +344,111 @@ func avx512GenPackBRows() {
 		"R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;",
 		"DX, R11 = ldb, 3·ldb and R8 = panel, in bytes.",
 	)
-	MOVQ(avx512Base("dst"), RDI)
-	MOVQ(avx512Base("b"), RSI)
-	MOVQ(avx512Arg("ldb"), RDX)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("b"), RSI)
+	MOVQ(arg("ldb"), RDX)
 	avx512Sh(2, RDX)
-	LEAQ(avx512MI(RDX, 0, RDX, 2), R11)
-	MOVQ(avx512Arg("panel"), R8)
+	LEAQ(memxs(RDX, RDX, 2, 0), R11)
+	MOVQ(arg("panel"), R8)
 	avx512Sh(2, R8)
-	MOVQ(avx512Arg("nb"), RCX)
+	MOVQ(arg("nb"), RCX)
 	MOVQ(RCX, R9)
-	SHRQ(operand.U8(4), R9)
-	ANDQ(operand.U8(15), RCX)
-	MOVL(operand.U32(1), EAX)
+	SHRQ(U8(4), R9)
+	ANDQ(U8(15), RCX)
+	MOVL(U32(1), EAX)
 	SHLL(CL, EAX)
 	DECL(EAX)
 	KMOVW(EAX, K1)
 	KXNORW(K2, K2, K2)
-	MOVQ(avx512Arg("rows"), R10)
+	MOVQ(arg("rows"), R10)
 
 	// copy8 copies row R12 and the 7 below it (DX = ldb, R11 = 3·ldb),
 	// 64 bytes each under the load mask k (zeroing the lanes it leaves
 	// out), to the 8 rows of the micro-panel at R13. Clobbers BX, Z0–Z7.
 	copy8 := func(k Register) {
-		LEAQ(avx512MI(R12, 0, RDX, 4), RBX)
+		LEAQ(memxs(R12, RDX, 4, 0), RBX)
 		for i := 0; i < 8; i++ {
-			VMOVUPS_Z(avx512Row4([]Register{R12, RBX}[i/4], 0, RDX, R11, i%4), k, avx512Z(i))
+			VMOVUPS_Z(avx512Row4([]Register{R12, RBX}[i/4], 0, RDX, R11, i%4), k, zmm[i])
 		}
 		for i := 0; i < 8; i++ {
-			VMOVUPS(avx512Z(i), avx512M(R13, 64*i))
+			VMOVUPS(zmm[i], mem(R13, 64*i))
 		}
 	}
 
 	Label("group")
 	Comment("Groups of 8 rows, a panel at a time.")
-	CMPQ(R10, operand.U32(8))
-	JB(avx512L("rows"))
+	CMPQ(R10, U32(8))
+	JB(LabelRef("rows"))
 	MOVQ(RSI, R12)
 	MOVQ(RDI, R13)
 	MOVQ(R9, RAX)
 	TESTQ(RAX, RAX)
-	JZ(avx512L("gpartial"))
+	JZ(LabelRef("gpartial"))
 
 	Label("gpanel")
 	copy8(K2)
-	ADDQ(operand.U32(64), R12)
+	ADDQ(U32(64), R12)
 	ADDQ(R8, R13)
 	DECQ(RAX)
-	JNZ(avx512L("gpanel"))
+	JNZ(LabelRef("gpanel"))
 
 	Label("gpartial")
 	KORTESTW(K1, K1)
-	JZ(avx512L("gnext"))
+	JZ(LabelRef("gnext"))
 	copy8(K1)
 
 	Label("gnext")
-	LEAQ(avx512MI(RSI, 0, RDX, 8), RSI)
-	ADDQ(operand.U32(512), RDI)
-	SUBQ(operand.U32(8), R10)
-	JMP(avx512L("group"))
+	LEAQ(memxs(RSI, RDX, 8, 0), RSI)
+	ADDQ(U32(512), RDI)
+	SUBQ(U32(8), R10)
+	JMP(LabelRef("group"))
 
 	Label("rows")
 	Comment("The last rows (fewer than 8), one at a time across the panels.")
 	TESTQ(R10, R10)
-	JZ(avx512L("done"))
+	JZ(LabelRef("done"))
 
 	Label("row")
 	MOVQ(RSI, R11)
 	MOVQ(RDI, R12)
 	MOVQ(R9, R13)
-	CMPQ(R13, operand.U32(4))
-	JB(avx512L("one"))
+	CMPQ(R13, U32(4))
+	JB(LabelRef("one"))
 
 	Label("four")
 	for i := 0; i < 4; i++ {
-		VMOVUPS(avx512M(R11, 64*i), avx512Z(i))
+		VMOVUPS(mem(R11, 64*i), zmm[i])
 	}
 	for i := 0; i < 4; i++ {
-		VMOVUPS(avx512Z(i), avx512M(R12, 0))
+		VMOVUPS(zmm[i], mem(R12, 0))
 		ADDQ(R8, R12)
 	}
-	ADDQ(operand.U32(256), R11)
-	SUBQ(operand.U32(4), R13)
-	CMPQ(R13, operand.U32(4))
-	JAE(avx512L("four"))
+	ADDQ(U32(256), R11)
+	SUBQ(U32(4), R13)
+	CMPQ(R13, U32(4))
+	JAE(LabelRef("four"))
 
 	Label("one")
 	TESTQ(R13, R13)
-	JZ(avx512L("partial"))
-	VMOVUPS(avx512M(R11, 0), Z0)
-	VMOVUPS(Z0, avx512M(R12, 0))
+	JZ(LabelRef("partial"))
+	VMOVUPS(mem(R11, 0), Z0)
+	VMOVUPS(Z0, mem(R12, 0))
 	ADDQ(R8, R12)
-	ADDQ(operand.U32(64), R11)
+	ADDQ(U32(64), R11)
 	DECQ(R13)
-	JMP(avx512L("one"))
+	JMP(LabelRef("one"))
 
 	Label("partial")
 	KORTESTW(K1, K1)
-	JZ(avx512L("next"))
-	VMOVUPS_Z(avx512M(R11, 0), K1, Z0)
-	VMOVUPS(Z0, avx512M(R12, 0))
+	JZ(LabelRef("next"))
+	VMOVUPS_Z(mem(R11, 0), K1, Z0)
+	VMOVUPS(Z0, mem(R12, 0))
 
 	Label("next")
 	ADDQ(RDX, RSI)
-	ADDQ(operand.U32(64), RDI)
+	ADDQ(U32(64), RDI)
 	DECQ(R10)
-	JNZ(avx512L("row"))
+	JNZ(LabelRef("row"))
 
 	Label("done")
 	VZEROUPPER()

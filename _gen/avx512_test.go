@@ -30,27 +30,27 @@ func TestAVX512TileShapes(t *testing.T) {
 		t.Skip("no AVX-512F and BMI2 here")
 	}
 	shapes := []avx512Tile{
-		{t: avx512F32, mr: 16, nr: 1},
-		{t: avx512F32, mr: 6, nr: 4},
-		{t: avx512F32, mr: 8, nr: 2},
-		{t: avx512F32, mr: 12, nr: 2},
-		{t: avx512F32, mr: 14, nr: 2},
-		{t: avx512F32, mr: 8, nr: 2, bcast: avx512BcastEmbedded},
-		{t: avx512F32, mr: 16, nr: 1, bcast: avx512BcastSplat},
-		{t: avx512F64, mr: 16, nr: 1},
-		{t: avx512F64, mr: 6, nr: 4},
-		{t: avx512F64, mr: 8, nr: 3},
-		{t: avx512F64, mr: 12, nr: 2},
-		{t: avx512F32, mr: 6, nr: 4, fullB: true},
-		{t: avx512F32, mr: 16, nr: 1, fullB: true},
-		{t: avx512F64, mr: 8, nr: 2, fullB: true},
+		{t: f32, mr: 16, nr: 1},
+		{t: f32, mr: 6, nr: 4},
+		{t: f32, mr: 8, nr: 2},
+		{t: f32, mr: 12, nr: 2},
+		{t: f32, mr: 14, nr: 2},
+		{t: f32, mr: 8, nr: 2, bcast: avx512BcastEmbedded},
+		{t: f32, mr: 16, nr: 1, bcast: avx512BcastSplat},
+		{t: f64, mr: 16, nr: 1},
+		{t: f64, mr: 6, nr: 4},
+		{t: f64, mr: 8, nr: 3},
+		{t: f64, mr: 12, nr: 2},
+		{t: f32, mr: 6, nr: 4, fullB: true},
+		{t: f32, mr: 16, nr: 1, fullB: true},
+		{t: f64, mr: 8, nr: 2, fullB: true},
 	}
 	dir := t.TempDir()
 	tables := map[string]*strings.Builder{"F32": {}, "F64": {}}
 	for _, s := range shapes {
-		s.name = fmt.Sprintf("tile%s_%dx%d_%d_%v", s.t.name, s.mr, s.cols(), s.bcast, s.fullB)
+		s.name = fmt.Sprintf("tile%s_%dx%d_%d_%v", s.t.Name, s.mr, s.cols(), s.bcast, s.fullB)
 		avx512GenTile(s)
-		fmt.Fprintf(tables[s.t.name], "\t{%q, %d, %d, %s},\n", s.name, s.mr, s.cols(), s.name)
+		fmt.Fprintf(tables[s.t.Name], "\t{%q, %d, %d, %s},\n", s.name, s.mr, s.cols(), s.name)
 	}
 	for name, v := range map[string]string{
 		"out":   filepath.Join(dir, "tiles_amd64.s"),

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	. "github.com/mmcloughlin/avo/build"
-	"github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
@@ -18,7 +18,7 @@ import (
 // B's registers and +0 after them; K1 (and on) the columns < n of each
 // vector, K3 a row's mask bits.
 type avx512Tile struct {
-	t      *avx512Type
+	t      elemType
 	mr, nr int
 	name   string // the routine; "" for tileAVX512<type>
 	bcast  avx512Bcast
@@ -64,14 +64,14 @@ func (s avx512Tile) fn() string {
 	if s.name != "" {
 		return s.name
 	}
-	return "tileAVX512" + s.t.name
+	return "tileAVX512" + s.t.Name
 }
 
-func (s avx512Tile) acc(i, j int) VecPhysical { return avx512Z(i*s.nr + j) }
-func (s avx512Tile) bReg(j int) VecPhysical   { return avx512Z(s.mr*s.nr + j) }
+func (s avx512Tile) acc(i, j int) VecPhysical { return zmm[i*s.nr+j] }
+func (s avx512Tile) bReg(j int) VecPhysical   { return zmm[s.mr*s.nr+j] }
 func (s avx512Tile) bias(j int) VecPhysical   { return s.bReg(j) }
-func (s avx512Tile) zero() VecPhysical        { return avx512Z(s.mr*s.nr + s.nr) }
-func (s avx512Tile) cols() int                { return s.nr * s.t.lanes }
+func (s avx512Tile) zero() VecPhysical        { return zmm[s.mr*s.nr+s.nr] }
+func (s avx512Tile) cols() int                { return s.nr * s.t.Lanes(64) }
 
 // colMask is the mask register of vector j's columns < n.
 func (s avx512Tile) colMask(j int) OpmaskPhysical {
@@ -79,7 +79,7 @@ func (s avx512Tile) colMask(j int) OpmaskPhysical {
 }
 
 // aStep is the bytes of packed A a k step: its MR rows.
-func (s avx512Tile) aStep() int { return s.mr * s.t.size }
+func (s avx512Tile) aStep() int { return s.mr * s.t.Size }
 
 // directBases are the registers holding rows 0, 4, 8, … of A where it lies
 // (the rows between at 1, 2 and 3 times lda from them: R14 and R12).
@@ -107,9 +107,7 @@ func avx512GenTile(s avx512Tile) {
 		// a mask register a vector; 4 base registers of A where it lies.
 		panic(fmt.Sprintf("avx512: no %d×%d tile", s.mr, s.nr))
 	}
-	TEXT(s.fn(), NOSPLIT, fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.goType))
-	Pragma("noescape")
-	Doc(avx512TileDoc(s)...)
+	textLines(s.fn(), fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.Go), avx512TileDoc(s)...)
 	local := AllocLocal(64)
 	Comment(
 		"The row tiles, "+fmt.Sprint(s.mr)+" rows each, one after another, each with its",
@@ -120,16 +118,16 @@ func avx512GenTile(s avx512Tile) {
 	avx512TileProduct(s, local)
 
 	Label("epilogue")
-	CMPQ(avx512Arg("fwd"), operand.U32(0))
-	JNE(avx512L("forward"))
-	CMPQ(avx512Arg("beta"), operand.U32(0))
-	JNE(avx512L("gemm1"))
+	CMPQ(arg("fwd"), U32(0))
+	JNE(LabelRef("forward"))
+	CMPQ(arg("beta"), U32(0))
+	JNE(LabelRef("gemm1"))
 	avx512Rows(s, avx512Epilogue{})
-	JMP(avx512L("done"))
+	JMP(LabelRef("done"))
 
 	Label("gemm1")
 	avx512Rows(s, avx512Epilogue{beta1: true})
-	JMP(avx512L("done"))
+	JMP(LabelRef("done"))
 
 	Label("forward")
 	Comment(
@@ -146,34 +144,34 @@ func avx512GenTile(s avx512Tile) {
 		"included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's",
 		"byte offset in it, R13 = the mask stride in bytes.",
 	)
-	MOVQ(avx512Base("bias"), RCX)
+	MOVQ(argBase("bias"), RCX)
 	for j := 0; j < s.nr; j++ {
-		t.movuZ(avx512M(RCX, 64*j), s.colMask(j), s.bias(j))
+		t.MovUZ(mem(RCX, 64*j), s.colMask(j), s.bias(j))
 	}
 	avx512ZeroZ(s.zero())
-	MOVQ(avx512Base("z"), R8)
-	MOVQ(avx512Arg("ldz"), R9)
-	avx512Sh(t.shift, R9)
-	MOVQ(avx512Base("bits"), R12)
-	ADDQ(avx512Arg("shift"), R12)
-	MOVQ(avx512Arg("stride"), R13)
+	MOVQ(argBase("z"), R8)
+	MOVQ(arg("ldz"), R9)
+	avx512Sh(t.Shift, R9)
+	MOVQ(argBase("bits"), R12)
+	ADDQ(arg("shift"), R12)
+	MOVQ(arg("stride"), R13)
 	avx512Sh(3, R13)
-	CMPQ(avx512Arg("storeZ"), operand.U32(0))
-	JNE(avx512L("forwardZ"))
-	CMPQ(avx512Arg("beta"), operand.U32(0))
-	JNE(avx512L("forward1"))
+	CMPQ(arg("storeZ"), U32(0))
+	JNE(LabelRef("forwardZ"))
+	CMPQ(arg("beta"), U32(0))
+	JNE(LabelRef("forward1"))
 	avx512Rows(s, avx512Epilogue{fwd: true})
-	JMP(avx512L("done"))
+	JMP(LabelRef("done"))
 
 	Label("forward1")
 	avx512Rows(s, avx512Epilogue{fwd: true, beta1: true})
-	JMP(avx512L("done"))
+	JMP(LabelRef("done"))
 
 	Label("forwardZ")
-	CMPQ(avx512Arg("beta"), operand.U32(0))
-	JNE(avx512L("forwardZ1"))
+	CMPQ(arg("beta"), U32(0))
+	JNE(LabelRef("forwardZ1"))
 	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true})
-	JMP(avx512L("done"))
+	JMP(LabelRef("done"))
 
 	Label("forwardZ1")
 	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true, beta1: true})
@@ -192,7 +190,7 @@ func avx512GenTile(s avx512Tile) {
 // avx512TileDoc is the Go declaration's comment of tile s: the Go it
 // replaces.
 func avx512TileDoc(s avx512Tile) []string {
-	mr, cols, ty := s.mr, s.cols(), s.t.goType
+	mr, cols, ty := s.mr, s.cols(), s.t.Go
 	doc := fmt.Sprintf(`%[1]s computes, for each of the ⌈m/%[2]d⌉ tiles of %[2]d rows down
 each of the ⌈n/%[3]d⌉ columns of %[3]d columns of C, the %[2]d×%[3]d product of its
 rows of A, A(i, p) (packed: a[q*%[2]d*kc+p*%[2]d+i%%%[2]d] for row tile q = i/%[2]d;
@@ -240,7 +238,7 @@ The tiles go down a column, then on to the next column.`, s.fn(), mr, cols, ty)
 // avx512TileSave keeps the first column's m and pointers in the frame
 // (0–40(SP); 48 and 56 are the next micro-panel's lines) for
 // avx512NextCol.
-func avx512TileSave(local operand.Mem) {
+func avx512TileSave(local Mem) {
 	Comment(
 		"A call's tiles can also span several columns of tiles (n > the tile's",
 		"columns: the columns of tiles one after another, each a column of row",
@@ -248,7 +246,7 @@ func avx512TileSave(local operand.Mem) {
 		"costs about 75 ns of Go around it. The frame keeps the first column's",
 		"m and row pointers (0–40(SP)) for the next column.",
 	)
-	for i, slot := range []operand.Mem{avx512Arg("m"), avx512Base("a"), avx512Base("c"), avx512Base("z"), avx512Base("r"), avx512Base("bits")} {
+	for i, slot := range []Mem{arg("m"), argBase("a"), argBase("c"), argBase("z"), argBase("r"), argBase("bits")} {
 		MOVQ(slot, RCX)
 		MOVQ(RCX, local.Offset(8*i))
 	}
@@ -257,7 +255,7 @@ func avx512TileSave(local operand.Mem) {
 // avx512NextPanel (label panel, after the save and at each next column)
 // sets the frame's 48(SP) and 56(SP) to the first and the last line of
 // the micro-panel of B after this column's. Clobbers CX and R12.
-func avx512NextPanel(s avx512Tile, local operand.Mem) {
+func avx512NextPanel(s avx512Tile, local Mem) {
 	Label("panel")
 	Comment(
 		"48(SP) and 56(SP): the first and the last line of the micro-panel of B",
@@ -269,18 +267,18 @@ func avx512NextPanel(s avx512Tile, local operand.Mem) {
 		"lies (ldb not a packed row) both are B's first line, a prefetch of a",
 		"line already in L1.",
 	)
-	MOVQ(avx512Base("b"), R12)
+	MOVQ(argBase("b"), R12)
 	MOVQ(R12, local.Offset(48))
 	MOVQ(R12, local.Offset(56))
-	MOVQ(avx512Arg("ldb"), RCX)
-	avx512Sh(s.t.shift, RCX)
-	CMPQ(RCX, operand.U32(64*s.nr))
-	JNE(avx512L("tile"))
-	MOVQ(avx512Arg("kc"), RCX)
+	MOVQ(arg("ldb"), RCX)
+	avx512Sh(s.t.Shift, RCX)
+	CMPQ(RCX, U32(64*s.nr))
+	JNE(LabelRef("tile"))
+	MOVQ(arg("kc"), RCX)
 	avx512Scale(64*s.nr, RCX)
 	ADDQ(RCX, R12)
 	MOVQ(R12, local.Offset(48))
-	LEAQ(avx512MI(R12, -64, RCX, 1), R12)
+	LEAQ(memxs(R12, RCX, 1, -64), R12)
 	MOVQ(R12, local.Offset(56))
 }
 
@@ -288,7 +286,7 @@ func avx512NextPanel(s avx512Tile, local operand.Mem) {
 // base, with op: both ends of each 64-byte vector of a row, as a row need
 // not be aligned. Rows past the matrix's last are harmless to prefetch (a
 // prefetch never faults). Clobbers R12.
-func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
+func avx512Prefetch(s avx512Tile, op func(Op), base, ld Register) {
 	MOVQ(base, R12)
 	// The row's lines: the start of each vector and the row's last byte.
 	var offs []int
@@ -298,14 +296,14 @@ func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
 	offs = append(offs, 64*s.nr-1)
 	for i := 0; i < s.mr; i += 2 {
 		if i > 0 {
-			LEAQ(avx512MI(R12, 0, ld, 2), R12)
+			LEAQ(memxs(R12, ld, 2, 0), R12)
 		}
 		for _, o := range offs {
-			op(avx512M(R12, o))
+			op(mem(R12, o))
 		}
 		if i+1 < s.mr {
 			for _, o := range offs {
-				op(avx512MI(R12, o, ld, 1))
+				op(memxs(R12, ld, 1, o))
 			}
 		}
 	}
@@ -315,22 +313,22 @@ func avx512Prefetch(s avx512Tile, op func(operand.Op), base, ld Register) {
 // (at brow) into its registers, then row i += A(p, i)·B(p, ·) for the MR
 // rows, A broadcast from memory (AX = step 0 of the unrolled four, p the
 // step in them).
-func avx512Step(s avx512Tile, brow operand.Mem, p int) {
+func avx512Step(s avx512Tile, brow Mem, p int) {
 	s.loadB(brow)
 	splat, _ := s.splat()
 	for i := 0; i < s.mr; i++ {
-		avx512FMARow(s.t, avx512M(RAX, p*s.aStep()+i*s.t.size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
+		avx512FMARow(s.t, mem(RAX, p*s.aStep()+i*s.t.Size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
 	}
 }
 
 // loadB loads B's row of a step (at brow) into its registers: under the
 // column masks, zeroing the lanes they leave out, or whole (unmasked).
-func (s avx512Tile) loadB(brow operand.Mem) {
+func (s avx512Tile) loadB(brow Mem) {
 	for j := 0; j < s.nr; j++ {
 		if s.unmasked {
-			s.t.movu(brow.Offset(64*j), s.bReg(j))
+			s.t.MovU(brow.Offset(64*j), s.bReg(j))
 		} else {
-			s.t.movuZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
+			s.t.MovUZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
 		}
 	}
 }
@@ -350,15 +348,15 @@ func (s avx512Tile) bRegs() []VecPhysical {
 // avx512FMARow is a row's FMAs of a k step: acc(j) += a·bs[j] for A's
 // value a at m, by embedded broadcast (splat nil) or broadcast once into
 // splat.
-func avx512FMARow(t *avx512Type, m operand.Mem, bs []VecPhysical, acc func(j int) VecPhysical, splat VecPhysical) {
+func avx512FMARow(t elemType, m Mem, bs []VecPhysical, acc func(j int) VecPhysical, splat VecPhysical) {
 	if splat != nil {
-		t.bcast(m, splat)
+		t.Broadcast(m, splat)
 	}
 	for j, b := range bs {
 		if splat != nil {
-			t.fma(splat, b, acc(j))
+			t.FMA231(splat, b, acc(j))
 		} else {
-			t.fmaBcst(m, b, acc(j))
+			t.FMA231Bcst(m, b, acc(j))
 		}
 	}
 }
@@ -367,24 +365,24 @@ func avx512FMARow(t *avx512Type, m operand.Mem, bs []VecPhysical, acc func(j int
 // value of the step broadcast from its own row, rows 4q … 4q+3 at base,
 // base+lda, base+2·lda and base+3·lda (R14 = lda and R12 = 3·lda in
 // bytes) from the bases of avx512Tile.directBases.
-func avx512StepDirect(s avx512Tile, brow operand.Mem, p int) {
+func avx512StepDirect(s avx512Tile, brow Mem, p int) {
 	s.loadB(brow)
 	splat, _ := s.splat()
-	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.size, R14, R12, s.bRegs(), s.acc, splat)
+	avx512BcastRows(s.t, s.mr, s.directBases(), p*s.t.Size, R14, R12, s.bRegs(), s.acc, splat)
 }
 
 // avx512Step4 is four k steps (step = avx512Step or avx512StepDirect),
 // B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb, R13 = 3·ldb).
-func avx512Step4(s avx512Tile, step func(avx512Tile, operand.Mem, int)) {
-	step(s, avx512M(RBX, 0), 0)
-	step(s, avx512MI(RBX, 0, R9, 1), 1)
-	step(s, avx512MI(RBX, 0, R9, 2), 2)
-	step(s, avx512MI(RBX, 0, R13, 1), 3)
+func avx512Step4(s avx512Tile, step func(avx512Tile, Mem, int)) {
+	step(s, mem(RBX, 0), 0)
+	step(s, memxs(RBX, R9, 1, 0), 1)
+	step(s, memxs(RBX, R9, 2, 0), 2)
+	step(s, memxs(RBX, R13, 1, 0), 3)
 }
 
 // avx512TileProduct is the product part of the tile, from the start of a
 // row tile (label tile, where the next row tile returns) to its epilogue.
-func avx512TileProduct(s avx512Tile, local operand.Mem) {
+func avx512TileProduct(s avx512Tile, local Mem) {
 	t := s.t
 	Label("tile")
 	Comment(
@@ -395,21 +393,21 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"they would only evict the micro-panel of B from it. With fewer than 64",
 		"steps the L1 prefetch comes soon enough alone.",
 	)
-	MOVQ(avx512Base("c"), RDX)
-	MOVQ(avx512Arg("ldc"), RSI)
-	avx512Sh(t.shift, RSI)
-	MOVQ(avx512Arg("m"), RDI)
-	MOVQ(operand.U32(s.mr), RCX)
+	MOVQ(argBase("c"), RDX)
+	MOVQ(arg("ldc"), RSI)
+	avx512Sh(t.Shift, RSI)
+	MOVQ(arg("m"), RDI)
+	MOVQ(U32(s.mr), RCX)
 	CMPQ(RDI, RCX)
 	CMOVQGT(RCX, RDI)
-	MOVQ(avx512Base("r"), R10)
-	MOVQ(avx512Arg("ldr"), R11)
-	avx512Sh(t.shift, R11)
-	CMPQ(avx512Arg("kc"), operand.U32(64))
-	JLT(avx512L("early"))
+	MOVQ(argBase("r"), R10)
+	MOVQ(arg("ldr"), R11)
+	avx512Sh(t.Shift, R11)
+	CMPQ(arg("kc"), U32(64))
+	JLT(LabelRef("early"))
 	avx512Prefetch(s, PREFETCHT1, RDX, RSI)
 	CMPQ(R10, RDX)
-	JEQ(avx512L("early"))
+	JEQ(LabelRef("early"))
 	avx512Prefetch(s, PREFETCHT1, R10, R11)
 
 	Label("early")
@@ -418,32 +416,32 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"that an unpacked B is never read past its n columns. AX = A, BX = B,",
 		"R9 = ldb and R13 = 3·ldb in bytes; the accumulators zeroed.",
 	)
-	MOVQ(avx512Arg("n"), RCX)
-	MOVQ(operand.U32(s.cols()), RAX)
+	MOVQ(arg("n"), RCX)
+	MOVQ(U32(s.cols()), RAX)
 	CMPQ(RCX, RAX)
 	CMOVQGT(RAX, RCX)
 	if s.nr == 1 {
-		MOVL(operand.U32(1), EAX)
+		MOVL(U32(1), EAX)
 		SHLL(CL, EAX)
 		DECL(EAX)
 		KMOVW(EAX, s.colMask(0))
 	} else {
 		// The bits of columns < min(n, cols) (BZHI: a count of 64 keeps
 		// all), a vector's lanes to each mask.
-		MOVQ(operand.I32(-1), RAX)
+		MOVQ(I32(-1), RAX)
 		BZHIQ(RCX, RAX, RAX)
 		for j := 0; j < s.nr; j++ {
 			if j > 0 {
-				SHRQ(operand.U8(t.lanes), RAX)
+				SHRQ(U8(t.Lanes(64)), RAX)
 			}
 			KMOVW(EAX, s.colMask(j))
 		}
 	}
-	MOVQ(avx512Base("a"), RAX)
-	MOVQ(avx512Base("b"), RBX)
-	MOVQ(avx512Arg("ldb"), R9)
-	avx512Sh(t.shift, R9)
-	LEAQ(avx512MI(R9, 0, R9, 2), R13)
+	MOVQ(argBase("a"), RAX)
+	MOVQ(argBase("b"), RBX)
+	MOVQ(arg("ldb"), R9)
+	avx512Sh(t.Shift, R9)
+	LEAQ(memxs(R9, R9, 2, 0), R13)
 	for i := 0; i < s.mr; i++ {
 		for j := 0; j < s.nr; j++ {
 			avx512ZeroZ(s.acc(i, j))
@@ -458,12 +456,12 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 		"columns (n ≥ the tile's), under the column masks otherwise (a packed",
 		"panel has its padding, but B where it lies ends at column n).",
 	)
-	CMPQ(avx512Arg("n"), operand.U32(s.cols()))
-	JLT(avx512L("maskedb"))
+	CMPQ(arg("n"), U32(s.cols()))
+	JLT(LabelRef("maskedb"))
 	full := s
 	full.unmasked = true
 	avx512Loops(full, local)
-	JMP(avx512L("epilogue"))
+	JMP(LabelRef("epilogue"))
 	Label("maskedb")
 	masked := s
 	masked.suffix = "m"
@@ -473,41 +471,41 @@ func avx512TileProduct(s avx512Tile, local operand.Mem) {
 // avx512Loops is the product loops of the tile: from packed A or A where
 // it lies, four steps at a time then one, to the epilogue (the direct
 // loops fall through to it).
-func avx512Loops(s avx512Tile, local operand.Mem) {
+func avx512Loops(s avx512Tile, local Mem) {
 	t := s.t
-	MOVQ(avx512Arg("lda"), R14)
+	MOVQ(arg("lda"), R14)
 	TESTQ(R14, R14)
-	JNZ(avx512L(s.l("direct")))
+	JNZ(LabelRef(s.l("direct")))
 	Comment(
 		"CX = the steps before the L1 prefetch: kc − 32 rounded down to a",
 		"multiple of 4 (or 0), run four at a time (loopA), each four with a",
 		"PREFETCHT1 of the next line of the next micro-panel of B (R12, from and",
 		"back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.",
 	)
-	MOVQ(avx512Arg("kc"), R8)
+	MOVQ(arg("kc"), R8)
 	MOVQ(R8, RCX)
-	SUBQ(operand.U32(32), RCX)
-	JGE(avx512L(s.l("phase")))
+	SUBQ(U32(32), RCX)
+	JGE(LabelRef(s.l("phase")))
 	XORL(ECX, ECX)
 
 	Label(s.l("phase"))
-	ANDQ(operand.I8(-4), RCX)
+	ANDQ(I8(-4), RCX)
 	SUBQ(RCX, R8)
 	TESTQ(RCX, RCX)
-	JZ(avx512L(s.l("late")))
+	JZ(LabelRef(s.l("late")))
 	MOVQ(local.Offset(48), R12)
-	avx512Align(32)
+	pcalign(32)
 
 	Label(s.l("loopA"))
 	avx512Step4(s, avx512Step)
-	ADDQ(operand.U32(4*s.aStep()), RAX)
-	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
-	PREFETCHT1(avx512M(R12, 0))
-	ADDQ(operand.U32(64), R12)
+	ADDQ(U32(4*s.aStep()), RAX)
+	LEAQ(memxs(RBX, R9, 4, 0), RBX)
+	PREFETCHT1(mem(R12, 0))
+	ADDQ(U32(64), R12)
 	CMPQ(R12, local.Offset(56))
 	CMOVQGT(local.Offset(56), R12)
-	SUBQ(operand.U32(4), RCX)
-	JNZ(avx512L(s.l("loopA")))
+	SUBQ(U32(4), RCX)
+	JNZ(LabelRef(s.l("loopA")))
 	MOVQ(R12, local.Offset(48))
 
 	Label(s.l("late"))
@@ -516,43 +514,43 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 		"skips it too: its stores follow at once, and the prefetches in front",
 		"of them cost 7% of a dW GEMM from a batch of 32.",
 	)
-	CMPQ(avx512Arg("kc"), operand.U32(64))
-	JGE(avx512L(s.l("prefetch")))
-	MOVQ(avx512Arg("beta"), R12)
-	ORQ(avx512Arg("fwd"), R12)
-	JZ(avx512L(s.l("rest")))
+	CMPQ(arg("kc"), U32(64))
+	JGE(LabelRef(s.l("prefetch")))
+	MOVQ(arg("beta"), R12)
+	ORQ(arg("fwd"), R12)
+	JZ(LabelRef(s.l("rest")))
 
 	Label(s.l("prefetch"))
 	avx512Prefetch(s, PREFETCHT0, RDX, RSI)
 	CMPQ(R10, RDX)
-	JEQ(avx512L(s.l("rest")))
+	JEQ(LabelRef(s.l("rest")))
 	avx512Prefetch(s, PREFETCHT0, R10, R11)
 
 	Label(s.l("rest"))
 	Comment("The R8 steps left, four at a time (loopB) and one at a time (loop1).")
 	MOVQ(R8, RCX)
-	CMPQ(RCX, operand.U32(4))
-	JB(avx512L(s.l("tail")))
+	CMPQ(RCX, U32(4))
+	JB(LabelRef(s.l("tail")))
 
 	Label(s.l("loopB"))
 	avx512Step4(s, avx512Step)
-	ADDQ(operand.U32(4*s.aStep()), RAX)
-	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
-	SUBQ(operand.U32(4), RCX)
-	CMPQ(RCX, operand.U32(4))
-	JAE(avx512L(s.l("loopB")))
+	ADDQ(U32(4*s.aStep()), RAX)
+	LEAQ(memxs(RBX, R9, 4, 0), RBX)
+	SUBQ(U32(4), RCX)
+	CMPQ(RCX, U32(4))
+	JAE(LabelRef(s.l("loopB")))
 
 	Label(s.l("tail"))
 	TESTQ(RCX, RCX)
-	JZ(avx512L("epilogue"))
+	JZ(LabelRef("epilogue"))
 
 	Label(s.l("loop1"))
-	avx512Step(s, avx512M(RBX, 0), 0)
-	ADDQ(operand.U32(s.aStep()), RAX)
+	avx512Step(s, mem(RBX, 0), 0)
+	ADDQ(U32(s.aStep()), RAX)
 	ADDQ(R9, RBX)
 	DECQ(RCX)
-	JNZ(avx512L(s.l("loop1")))
-	JMP(avx512L("epilogue"))
+	JNZ(LabelRef(s.l("loop1")))
+	JMP(LabelRef("epilogue"))
 
 	Label(s.l("direct"))
 	Comment(
@@ -562,44 +560,44 @@ func avx512Loops(s avx512Tile, local operand.Mem) {
 		"taken).",
 	)
 	bases := s.directBases()
-	avx512Sh(t.shift, R14)
-	LEAQ(avx512MI(R14, 0, R14, 2), R12)
+	avx512Sh(t.Shift, R14)
+	LEAQ(memxs(R14, R14, 2, 0), R12)
 	for q := 1; q < len(bases); q++ {
-		LEAQ(avx512MI(bases[q-1], 0, R14, 4), bases[q])
+		LEAQ(memxs(bases[q-1], R14, 4, 0), bases[q])
 	}
-	MOVQ(avx512Arg("kc"), RCX)
+	MOVQ(arg("kc"), RCX)
 	MOVQ(RCX, R8)
-	ANDQ(operand.U8(3), R8)
-	SHRQ(operand.U8(2), RCX)
-	JZ(avx512L(s.l("dtail")))
+	ANDQ(U8(3), R8)
+	SHRQ(U8(2), RCX)
+	JZ(LabelRef(s.l("dtail")))
 
 	Label(s.l("dloop4"))
 	avx512Step4(s, avx512StepDirect)
 	for _, b := range bases {
-		ADDQ(operand.U32(4*t.size), b)
+		ADDQ(U32(4*t.Size), b)
 	}
-	LEAQ(avx512MI(RBX, 0, R9, 4), RBX)
+	LEAQ(memxs(RBX, R9, 4, 0), RBX)
 	DECQ(RCX)
-	JNZ(avx512L(s.l("dloop4")))
+	JNZ(LabelRef(s.l("dloop4")))
 
 	Label(s.l("dtail"))
 	TESTQ(R8, R8)
-	JZ(avx512L(s.l("drestore")))
+	JZ(LabelRef(s.l("drestore")))
 
 	Label(s.l("dloop1"))
-	avx512StepDirect(s, avx512M(RBX, 0), 0)
+	avx512StepDirect(s, mem(RBX, 0), 0)
 	for _, b := range bases {
-		ADDQ(operand.U32(t.size), b)
+		ADDQ(U32(t.Size), b)
 	}
 	ADDQ(R9, RBX)
 	DECQ(R8)
-	JNZ(avx512L(s.l("dloop1")))
+	JNZ(LabelRef(s.l("dloop1")))
 
 	Label(s.l("drestore"))
-	MOVQ(avx512Base("c"), RDX)
-	MOVQ(avx512Arg("ldc"), RSI)
-	avx512Sh(t.shift, RSI)
-	MOVQ(avx512Base("r"), R10)
+	MOVQ(argBase("c"), RDX)
+	MOVQ(arg("ldc"), RSI)
+	avx512Sh(t.Shift, RSI)
+	MOVQ(argBase("r"), R10)
 }
 
 // avx512Rows is epilogue e on the tile's MR rows, a row at a time (DI =
@@ -628,26 +626,26 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 		for j := 0; j < s.nr; j++ {
 			acc, k := s.acc(i, j), s.colMask(j)
 			if e.beta1 {
-				t.add(avx512M(RDX, 64*j), acc, k, acc)
+				t.Add(mem(RDX, 64*j), acc, k, acc)
 			}
 			if !e.fwd {
-				t.movu(acc, k, avx512M(RDX, 64*j))
+				t.MovU(acc, k, mem(RDX, 64*j))
 				continue
 			}
 			if e.beta1 && j == s.nr-1 {
 				ADDQ(RSI, RDX)
 			}
-			t.add(s.bias(j), acc, acc)
+			t.Add(s.bias(j), acc, acc)
 			if e.storeZ {
-				t.movu(acc, k, avx512M(R8, 64*j))
+				t.MovU(acc, k, mem(R8, 64*j))
 			}
-			t.cmp(operand.U8(5), s.zero(), acc, k, K3)
-			t.max(acc, s.zero(), acc)
-			t.movu(acc, k, avx512M(R10, 64*j))
-			t.kmovBits(K3, avx512M(R12, j*t.lanes/8))
+			t.Cmp(U8(5), s.zero(), acc, k, K3)
+			t.Max(acc, s.zero(), acc)
+			t.MovU(acc, k, mem(R10, 64*j))
+			t.KMov(K3, mem(R12, j*t.Lanes(64)/8))
 		}
 		DECQ(RDI)
-		JZ(avx512L("done"))
+		JZ(LabelRef("done"))
 		if e.fwd {
 			ADDQ(R9, R8)
 			ADDQ(R11, R10)
@@ -666,24 +664,24 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 // Clobbers CX.
 func avx512NextTile(s avx512Tile) {
 	Comment("On to the next row tile, if rows are left.")
-	MOVQ(avx512Arg("m"), RCX)
-	SUBQ(operand.U32(s.mr), RCX)
-	JLE(avx512L("return"))
-	MOVQ(RCX, avx512Arg("m"))
-	MOVQ(avx512Arg("lda"), RCX)
+	MOVQ(arg("m"), RCX)
+	SUBQ(U32(s.mr), RCX)
+	JLE(LabelRef("return"))
+	MOVQ(RCX, arg("m"))
+	MOVQ(arg("lda"), RCX)
 	TESTQ(RCX, RCX)
-	CMOVQEQ(avx512Arg("kc"), RCX)
-	avx512Scale(s.mr*s.t.size, RCX)
-	ADDQ(RCX, avx512Base("a"))
-	avx512Advance(avx512Arg("ldc"), s.mr*s.t.size, avx512Base("c"))
-	avx512Advance(avx512Arg("ldz"), s.mr*s.t.size, avx512Base("z"))
-	avx512Advance(avx512Arg("ldr"), s.mr*s.t.size, avx512Base("r"))
-	avx512Advance(avx512Arg("stride"), s.mr*8, avx512Base("bits"))
-	JMP(avx512L("tile"))
+	CMOVQEQ(arg("kc"), RCX)
+	avx512Scale(s.mr*s.t.Size, RCX)
+	ADDQ(RCX, argBase("a"))
+	avx512Advance(arg("ldc"), s.mr*s.t.Size, argBase("c"))
+	avx512Advance(arg("ldz"), s.mr*s.t.Size, argBase("z"))
+	avx512Advance(arg("ldr"), s.mr*s.t.Size, argBase("r"))
+	avx512Advance(arg("stride"), s.mr*8, argBase("bits"))
+	JMP(LabelRef("tile"))
 }
 
 // avx512Advance adds ld·f to the pointer in slot ptr. Clobbers CX.
-func avx512Advance(ld operand.Mem, f int, ptr operand.Mem) {
+func avx512Advance(ld Mem, f int, ptr Mem) {
 	MOVQ(ld, RCX)
 	avx512Scale(f, RCX)
 	ADDQ(RCX, ptr)
@@ -694,25 +692,25 @@ func avx512Advance(ld operand.Mem, f int, ptr operand.Mem) {
 // bias a tile's columns on, the mask its columns' bytes on in its words,
 // and B bcol elements on (a packed micro-panel's size, or the tile's
 // columns of B where it lies). Clobbers CX.
-func avx512NextCol(s avx512Tile, local operand.Mem) {
+func avx512NextCol(s avx512Tile, local Mem) {
 	Comment("On to the next column of tiles, if any.")
-	MOVQ(avx512Arg("n"), RCX)
-	SUBQ(operand.U32(s.cols()), RCX)
-	JLE(avx512L("finish"))
-	MOVQ(RCX, avx512Arg("n"))
+	MOVQ(arg("n"), RCX)
+	SUBQ(U32(s.cols()), RCX)
+	JLE(LabelRef("finish"))
+	MOVQ(RCX, arg("n"))
 	MOVQ(local.Offset(0), RCX)
-	MOVQ(RCX, avx512Arg("m"))
+	MOVQ(RCX, arg("m"))
 	MOVQ(local.Offset(8), RCX)
-	MOVQ(RCX, avx512Base("a"))
-	for i, slot := range []operand.Mem{avx512Base("c"), avx512Base("z"), avx512Base("r")} {
-		ADDQ(operand.U32(64*s.nr), local.Offset(16+8*i))
+	MOVQ(RCX, argBase("a"))
+	for i, slot := range []Mem{argBase("c"), argBase("z"), argBase("r")} {
+		ADDQ(U32(64*s.nr), local.Offset(16+8*i))
 		MOVQ(local.Offset(16+8*i), RCX)
 		MOVQ(RCX, slot)
 	}
 	MOVQ(local.Offset(40), RCX)
-	MOVQ(RCX, avx512Base("bits"))
-	ADDQ(operand.U32(s.cols()/8), avx512Arg("shift"))
-	ADDQ(operand.U32(64*s.nr), avx512Base("bias"))
-	avx512Advance(avx512Arg("bcol"), s.t.size, avx512Base("b"))
-	JMP(avx512L("panel"))
+	MOVQ(RCX, argBase("bits"))
+	ADDQ(U32(s.cols()/8), arg("shift"))
+	ADDQ(U32(64*s.nr), argBase("bias"))
+	avx512Advance(arg("bcol"), s.t.Size, argBase("b"))
+	JMP(LabelRef("panel"))
 }
