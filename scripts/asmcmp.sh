@@ -16,7 +16,8 @@ old=$1 new=$2 re=${3:-.}
 syms() { go tool nm "$1" | awk '$2=="T" && $3 ~ /^github.com\/fusedrelu\/kernels\.[a-zA-Z0-9]+\.abi0$/ {print $3}' | sort -u; }
 dis() { go tool objdump -s "^$(printf '%s' "$2" | sed 's/\./\\./g')\$" "$1" | awk -F'\t+' 'NR>1 && NF>=4 {print $3 "\t" $4}' | sed -E 's/0x[0-9a-f]{5,}/ADDR/g'; }
 status=0
-for s in $(syms "$old" | grep -E "$re"); do
+pkg=github.com/fusedrelu/kernels.
+for s in $(syms "$old" | sed "s|^$pkg||" | grep -E "$re" | sed "s|^|$pkg|"); do
   # only functions written in assembly: objdump names a .s file
   go tool objdump -s "^$(printf '%s' "$s" | sed 's/\./\\./g')\$" "$old" | sed -n 2p | grep -q '\.s:' || continue
   a=$(dis "$old" "$s"); b=$(dis "$new" "$s" || true)
