@@ -17,6 +17,10 @@ type dzSource[T Float] struct {
 	db     []T // nil: not wanted
 	dz     []T // nil: not wanted
 	lddz   int
+	// drh, when not nil, is dR in bfloat16 in place of dr (lddr apart),
+	// widened by widen (the path's FromBF16) before the select.
+	drh   []BF16
+	widen func(dst []float32, src []BF16)
 }
 
 // at returns dZ(i, j): a select, never a multiply.
@@ -28,6 +32,9 @@ func (s *dzSource[T]) at(i, j int) T {
 	} else if s.bits[i*s.stride+j/64]>>(j%64)&1 == 0 {
 		return 0
 	}
+	if s.drh != nil {
+		return T(s.drh[i*s.lddr+j].Float32())
+	}
 	return s.dr[i*s.lddr+j]
 }
 
@@ -36,7 +43,20 @@ func (s *dzSource[T]) at(i, j int) T {
 // into db and writes them to dz.
 func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
 	n := len(out)
-	dr := s.dr[i*s.lddr+j0 : i*s.lddr+j0+n]
+	var dr []T
+	if s.drh != nil {
+		// Widened into out, then selected in place (the step kernels
+		// allow dz = dr).
+		h := s.drh[i*s.lddr+j0 : i*s.lddr+j0+n]
+		if raceEnabled {
+			raceRead(h)
+			raceWrite(out)
+		}
+		s.widen(asF32(out), h)
+		dr = out
+	} else {
+		dr = s.dr[i*s.lddr+j0 : i*s.lddr+j0+n]
+	}
 	if s.z != nil {
 		z := s.z[i*s.ldz+j0 : i*s.ldz+j0+n]
 		if raceEnabled {
@@ -126,7 +146,7 @@ func packAdZ[T Float](o *ops[T], dst []T, s *dzSource[T], i0, p0, mb, kb, mr int
 // packBdZ packs dZ(p0 … p0+kb−1, j0 … j0+nb−1) as packBGeneric packs B,
 // building dZ len(blk)/nb rows at a time into blk.
 func packBdZ[T Float](o *ops[T], dst []T, s *dzSource[T], p0, j0, kb, nb, nr int, blk []T, visit bool) {
-	if o.packDZB != nil && s.z == nil && j0%64 == 0 && kb > 0 {
+	if o.packDZB != nil && s.z == nil && s.drh == nil && j0%64 == 0 && kb > 0 {
 		// In one pass (ops.packDZB); the mask words of column j0 on.
 		dr := s.dr[p0*s.lddr+j0:]
 		bits := s.bits[p0*s.stride+j0/64:]

@@ -19,18 +19,18 @@ func gemmThreads[T Float](p *impl, threads int, tA, tB bool, m, n, k int, alpha 
 }
 
 func forward[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool) {
-	forwardWith(p, m, k, n, x, ldx, w, ldw, nil, bias, r, ldr, z, ldz, mask, hasMask, threadsFor(0))
+	forwardWith(p, m, k, n, operand[T]{s: x, ld: ldx}, operand[T]{s: w, ld: ldw}, nil, bias, r, ldr, z, ldz, mask, hasMask, threadsFor(0))
 }
 
-// forwardWith is forward with W packed (pw, when not nil) and a thread
-// count.
-func forwardWith[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, pw *PackedW[T], bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool, threads int) {
+// forwardWith is forward with its operands X and W (plain or bfloat16),
+// W packed (pw, when not nil) and a thread count.
+func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T], bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool, threads int) {
 	o, bl := opsFor[T](p), blocksFor[T](p)
 	j := gemmJob[T]{
 		m: m, n: n, k: k,
-		a: operand[T]{s: x, ld: ldx},
-		b: operand[T]{s: w, ld: ldw},
-		c: r, ldc: ldr,
+		a: x, b: w,
+		widen: p.bf16.from,
+		c:     r, ldc: ldr,
 		alpha: 1,
 		fwd:   true,
 		bias:  bias, r: r, ldr: ldr, z: z, ldz: ldz,
@@ -54,11 +54,22 @@ func forwardWith[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, 
 	run(o, bl, &j, planThreads(o, bl, &j, threads))
 }
 
-func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, hasMask bool, lddx, lddw, lddz int) {
+// halfInputs are a backward pass's inputs in bfloat16 (BackwardBF16), in
+// place of the BackwardArgs's X, W and DR, with their leading dimensions.
+type halfInputs struct {
+	x, w, dr []BF16
+}
+
+func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, lddr, ldz int, hasMask bool, lddx, lddw, lddz int) {
 	m, k, n := a.M, a.K, a.N
 	o, bl := opsFor[T](p), blocksFor[T](p)
 	threads := threadsFor(a.Threads)
 	src := dzSource[T]{o: o, dr: a.DR, lddr: lddr, z: a.Z, ldz: ldz, db: a.DB, dz: a.DZ, lddz: lddz}
+	xop, wop := operand[T]{s: a.X, ld: ldx, trans: true}, operand[T]{s: a.W, ld: ldw, trans: true}
+	if hs != nil {
+		src.drh, src.widen = hs.dr, p.bf16.from
+		xop.h, wop.h = hs.x, hs.w
+	}
 	if hasMask {
 		src.bits, src.stride = a.Mask.Bits, a.Mask.Stride
 	}
@@ -82,10 +93,11 @@ func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, has
 		// dW (K×N) = Xᵀ · dZ, X stored M×K.
 		j := gemmJob[T]{
 			m: k, n: n, k: m,
-			a:   operand[T]{s: a.X, ld: ldx, trans: true},
+			a:   xop,
 			b:   operand[T]{dz: true},
 			src: src,
 			c:   a.DW, ldc: lddw,
+			widen: p.bf16.from,
 			alpha: 1, beta: beta,
 			visit: visit,
 		}
@@ -95,9 +107,10 @@ func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, has
 	dx := gemmJob[T]{
 		m: m, n: k, k: n,
 		a:   operand[T]{dz: true},
-		b:   operand[T]{s: a.W, ld: ldw, trans: true},
+		b:   wop,
 		src: src,
 		c:   a.DX, ldc: lddx,
+		widen: p.bf16.from,
 		alpha: 1, beta: beta,
 	}
 	if a.PW != nil {
@@ -112,7 +125,7 @@ func backward[T Float](p *impl, a *BackwardArgs[T], ldx, ldw, lddr, ldz int, has
 		dw(true)
 		dx.a = operand[T]{s: src.dz, ld: src.lddz}
 		np := planThreads(o, bl, &dx, threads)
-		if np == 1 && a.PW == nil && o.gemmNT != nil && !onRows(o, &dx) && n <= bl.kc && m*n <= bl.mc*bl.kc/2 {
+		if np == 1 && a.PW == nil && hs == nil && o.gemmNT != nil && !onRows(o, &dx) && n <= bl.kc && m*n <= bl.mc*bl.kc/2 {
 			// W where it lies rather than transposed (ops.gemmNT): the
 			// same sums as the packed tiles' (one K panel), so the
 			// same bits as on any number of threads. Only while the

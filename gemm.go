@@ -75,6 +75,10 @@ type operand[T Float] struct {
 	// not used.
 	prepacked bool
 	packed    []T
+	// h, when not nil, is a bfloat16 operand in place of s: op(h), ld
+	// and trans as for s, widened to float32 (T) as it is packed (packAH,
+	// packBH). Such an operand is always packed.
+	h []BF16
 }
 
 type gemmJob[T Float] struct {
@@ -86,6 +90,9 @@ type gemmJob[T Float] struct {
 	alpha, beta T
 	fwd         bool // fused forward epilogue on the last K panel
 	visit       bool // the dZ operand's packer accumulates db and writes dZ
+	// widen is the path's FromBF16 kernel, for an operand or dZ source
+	// in bfloat16 (operand.h, dzSource.drh).
+	widen func(dst []float32, src []BF16)
 	// The forward pass's outputs (see tile).
 	bias   []T
 	z, r   []T

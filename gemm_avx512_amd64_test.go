@@ -376,7 +376,7 @@ func testAVX512Backward[T Float](t *testing.T, p *impl) {
 						DW: x512Rand[T](rand.New(rand.NewPCG(2, 1)), k*n, 0),
 						DB: x512Rand[T](rand.New(rand.NewPCG(3, 1)), n, 0),
 						DZ: make([]T, m*n), Accumulate: acc}
-					backward(q, a, k, n, n, 0, true, k, n, n)
+					backward(q, a, nil, k, n, n, 0, true, k, n, n)
 					return a
 				}
 				got, want := run(pp), run(impls[0])

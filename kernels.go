@@ -204,7 +204,7 @@ func Forward[T Float](p *ForwardArgs[T]) {
 	checkDisjoint(&rr, &zr)
 	checkDisjoint(&mr, &rr)
 	checkDisjoint(&mr, &zr)
-	forwardWith(active, m, k, n, p.X, ldx, w, ldw, pw, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
+	forwardWith(active, m, k, n, operand[T]{s: p.X, ld: ldx}, operand[T]{s: w, ld: ldw}, pw, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
 }
 
 // BackwardArgs holds the operands of [Backward]. Leading dimensions of 0
@@ -325,7 +325,7 @@ func Backward[T Float](p *BackwardArgs[T]) {
 			checkDisjoint(&outs[i], &outs[j])
 		}
 	}
-	backward(active, p, ldx, ldw, lddr, ldz, hasMask, lddx, lddw, lddz)
+	backward(active, p, nil, ldx, ldw, lddr, ldz, hasMask, lddx, lddw, lddz)
 }
 
 // ReLU sets dst[i] = ReLU(x[i]) for every i < len(x).

@@ -197,6 +197,8 @@ func (l *packedLoop[T]) packGroup() bool {
 			dst := bp[c0*kb : p1*nr*kb]
 			if j.b.dz {
 				packBdZ(o, dst, &j.src, pc, l.jc+c0, kb, c1-c0, nr, l.dzB, j.visit)
+			} else if j.b.h != nil {
+				packBH(o, j.widen, dst, j.b.h, j.b.ld, j.b.trans, pc, l.jc+c0, kb, c1-c0, nr, &l.s.wide)
 			} else {
 				if raceEnabled {
 					raceOperand(j.b.s, j.b.ld, j.b.trans, pc, l.jc+c0, kb, c1-c0)
@@ -261,6 +263,8 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 		} else if s.aHave&(1<<q) == 0 {
 			if j.a.dz {
 				packAdZ(o, ap, &j.src, ic, pc, mb, kb, mr, l.dzA, j.visit && l.jc == 0)
+			} else if j.a.h != nil {
+				packAH(o, j.widen, ap, j.a.h, j.a.ld, j.a.trans, ic, pc, mb, kb, mr, &s.wide)
 			} else {
 				if raceEnabled {
 					raceOperand(j.a.s, j.a.ld, j.a.trans, ic, pc, mb, kb)

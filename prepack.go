@@ -42,6 +42,7 @@ type PackedW[T Float] struct {
 	path *impl
 	fwd  []T // op(B) = W (K×N), for Z = X·W
 	bwd  []T // op(B) = Wᵀ (N×K), for dX = dZ·Wᵀ
+	tmp  []T // PackBF16: rows of W widened (packBH)
 }
 
 // PackW returns W (K×N, leading dimension ldw, 0 for tight) packed for
@@ -62,6 +63,34 @@ func (p *PackedW[T]) Pack(k, n int, w []T, ldw int) {
 	}
 	checkDims3("K", k, "N", n, "", 0)
 	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
+	p.pack(k, n, operand[T]{s: w, ld: ldw})
+}
+
+// PackBF16 packs a bfloat16 W (K×N, leading dimension ldw, 0 for tight)
+// into p as [PackedW.Pack] packs its float32 widening, for
+// [ForwardBF16] and [BackwardBF16]: the same panels, bit for bit, so
+// that results are those of the float32 kernels on the widened W. p must
+// be a *PackedW[float32] (a panic for float64).
+//
+// Example: the bfloat16 copy of a layer's weights, packed after each
+// update of its float32 master weights w:
+//
+//	kernels.ToBF16(wh, w)
+//	pw.PackBF16(784, 256, wh, 0)
+func (p *PackedW[T]) PackBF16(k, n int, w []BF16, ldw int) {
+	if p == nil {
+		panicf("PackBF16 on a nil *PackedW, want a PackedW (its zero value is ready)")
+	}
+	if !is32[T]() {
+		panicf("PackBF16 on a *PackedW[float64], want a *PackedW[float32]")
+	}
+	checkDims3("K", k, "N", n, "", 0)
+	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
+	p.pack(k, n, operand[T]{h: w, ld: ldw})
+}
+
+// pack packs W, the checked operand w (plain or bfloat16), into p.
+func (p *PackedW[T]) pack(k, n int, w operand[T]) {
 	o, bl := opsFor[T](active), blocksFor[T](active)
 	p.k, p.n, p.path = k, n, active
 	if k == 0 || n == 0 {
@@ -72,8 +101,8 @@ func (p *PackedW[T]) Pack(k, n int, w []T, ldw int) {
 	}
 	p.fwd = grow(&p.fwd, packedLen(k, n, o.nr, bl))
 	p.bwd = grow(&p.bwd, packedLen(n, k, o.nr, bl))
-	packWhole(o, bl, p.fwd, w, ldw, false, k, n)
-	packWhole(o, bl, p.bwd, w, ldw, true, n, k)
+	packWhole(o, bl, p.fwd, w, false, k, n, &p.tmp)
+	packWhole(o, bl, p.bwd, w, true, n, k, &p.tmp)
 }
 
 // Dims returns the K and N of the packed W.
@@ -103,10 +132,11 @@ func packedLen(k, n, nr int, bl blocking) int {
 	return l
 }
 
-// packWhole packs op(B), k×n (B stored n×k when trans), into dst block
-// by block, as the packed GEMM would pack it in its (jc, pc) steps, at
-// the offsets packedOffset gives.
-func packWhole[T Float](o *ops[T], bl blocking, dst, b []T, ldb int, trans bool, k, n int) {
+// packWhole packs op(B), k×n (B stored n×k when trans; b.trans is
+// ignored), into dst block by block, as the packed GEMM would pack it in
+// its (jc, pc) steps, at the offsets packedOffset gives; a bfloat16 B
+// (b.h) is widened through tmp.
+func packWhole[T Float](o *ops[T], bl blocking, dst []T, b operand[T], trans bool, k, n int, tmp *[]T) {
 	nr := o.nr
 	for jc := 0; jc < n; jc += bl.nc {
 		nb := min(bl.nc, n-jc)
@@ -115,11 +145,15 @@ func packWhole[T Float](o *ops[T], bl blocking, dst, b []T, ldb int, trans bool,
 			kb := min(bl.kc, k-pc)
 			off := packedOffset(jc, pc, k, nbr)
 			d := dst[off : off+kb*nbr]
+			if b.h != nil {
+				packBH(o, active.bf16.from, d, b.h, b.ld, trans, pc, jc, kb, nb, nr, tmp)
+				continue
+			}
 			if raceEnabled {
-				raceOperand(b, ldb, trans, pc, jc, kb, nb)
+				raceOperand(b.s, b.ld, trans, pc, jc, kb, nb)
 				raceWrite(d)
 			}
-			o.packB(d, b, ldb, trans, pc, jc, kb, nb, nr)
+			o.packB(d, b.s, b.ld, trans, pc, jc, kb, nb, nr)
 		}
 	}
 }

@@ -26,7 +26,7 @@ const directMaxTiles = 16
 // directB reports whether a job's tiles read op(B) unpacked.
 func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 	tiles := ceilDiv(j.m, o.mr)
-	if j.b.prepacked || j.b.dz || j.b.trans || j.k == 0 || tiles > o.limits.directMaxTiles {
+	if j.b.prepacked || j.b.dz || j.b.h != nil || j.b.trans || j.k == 0 || tiles > o.limits.directMaxTiles {
 		return false
 	}
 	switch o.directB {
@@ -55,7 +55,7 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 // (TUNING.md).
 func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
 	var z T
-	return o.directA && !j.a.dz && !j.a.trans && j.k > 0 && j.n <= o.limits.directMaxACols &&
+	return o.directA && !j.a.dz && j.a.h == nil && !j.a.trans && j.k > 0 && j.n <= o.limits.directMaxACols &&
 		j.a.ld*int(unsafe.Sizeof(z))%2048 != 0
 }
 
@@ -65,7 +65,7 @@ const directMaxACols = 1024
 // onRows reports whether a job takes the rows route (runRows) rather than
 // the packed tiles.
 func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
-	return !j.b.prepacked && (j.m < o.mr || j.k <= o.limits.smallK)
+	return !j.b.prepacked && j.a.h == nil && j.b.h == nil && (j.m < o.mr || j.k <= o.limits.smallK)
 }
 
 // planThreads returns the number of threads a job gets when its call

@@ -1,0 +1,268 @@
+package kernels
+
+// ForwardBF16Args holds the operands of [ForwardBF16]: those of
+// [ForwardArgs] with X and W in bfloat16 and R in bfloat16, float32 or
+// both. Leading dimensions of 0 mean tight. X, W (or PW) and at least one
+// of R and R32 are required; Bias, Z and Mask are optional.
+type ForwardBF16Args struct {
+	M, K, N int // X is M×K, W is K×N, Bias has N elements, R, R32 and Z are M×N
+
+	X    []BF16
+	LdX  int
+	W    []BF16
+	LdW  int
+	PW   *PackedW[float32] // W packed by PackedW.PackBF16: used instead of W (then ignored) when not nil
+	Bias []float32         // nil: no bias
+
+	R     []BF16 // output: ReLU(Z) rounded to bfloat16 (the next layer's input)
+	LdR   int
+	R32   []float32 // output: ReLU(Z) in float32
+	LdR32 int
+	Z     []float32 // optional output: X·W + Bias, in float32
+	LdZ   int
+	Mask  Mask // optional output: [Z ≥ 0] of the float32 Z, M×N (see NewMask)
+
+	// Threads is the most threads the call may use; 0 means the
+	// package's default (see SetThreads).
+	Threads int
+}
+
+// ForwardBF16 computes the fused forward pass of a dense ReLU layer with
+// bfloat16 inputs and float32 accumulation:
+//
+//	Z = X·W + Bias,  R32 = ReLU(Z),  R = bf16(R32),  Mask = [Z ≥ 0]
+//
+// Z, R32 and the mask are exactly those of [Forward] on float32 X and W
+// holding the widened values (a bfloat16 widens to float32 exactly): the
+// path's float32 tiles compute them from panels packed from the widened
+// inputs, so the numerics, special values and Step(0) = 1 are those of
+// the float32 kernels, and the mask is taken from the float32 Z before
+// any rounding. R is R32 rounded to nearest even ([BF16From]; R32 ≥ 0 or
+// NaN, so R is too). On this package's paths bfloat16 saves memory and
+// bandwidth, not arithmetic: no path multiplies in bfloat16 (VDPBF16PS)
+// yet. Without R32, ForwardBF16 computes it into scratch of M×N float32.
+//
+// Aliasing: as [Forward], with R32 among the outputs.
+//
+// Example: a 784→256 layer on a batch of 64 bfloat16 rows, keeping the
+// mask for [BackwardBF16] and R as the next layer's input:
+//
+//	mask := kernels.NewMask(64, 256)
+//	kernels.ForwardBF16(&kernels.ForwardBF16Args{
+//		M: 64, K: 784, N: 256,
+//		X: xh, PW: pw, Bias: b,
+//		R: rh, Mask: mask,
+//	})
+func ForwardBF16(p *ForwardBF16Args) {
+	if p == nil {
+		panicf("ForwardBF16(nil), want a *ForwardBF16Args")
+	}
+	m, k, n := p.M, p.K, p.N
+	checkDims3("M", m, "K", k, "N", n)
+	checkThreads(p.Threads)
+	ldx := checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
+	ldw, w, pw := 0, p.W, p.PW
+	if pw != nil {
+		pw.check(k, n)
+		w = nil
+	} else {
+		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
+	}
+	if p.Bias != nil && len(p.Bias) < n {
+		panicf("len(Bias) = %d, want ≥ N=%d (or nil for no bias)", len(p.Bias), n)
+	}
+	if p.R == nil && p.R32 == nil {
+		panicf("neither R nor R32 given, want at least one")
+	}
+	ldr, ldr32, ldz := 0, 0, 0
+	if p.R != nil {
+		ldr = checkMatrix("R", p.R, dim{"M", m}, dim{"N", n}, p.LdR, "LdR")
+	}
+	if p.R32 != nil {
+		ldr32 = checkMatrix("R32", p.R32, dim{"M", m}, dim{"N", n}, p.LdR32, "LdR32")
+	}
+	if p.Z != nil {
+		ldz = checkMatrix("Z", p.Z, dim{"M", m}, dim{"N", n}, p.LdZ, "LdZ")
+	}
+	hasMask := !p.Mask.isZero()
+	if hasMask {
+		p.Mask.check("Mask", m, n)
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	ins := [...]region{matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw), vecRegion("Bias", p.Bias, n)}
+	outs := [...]region{
+		matRegion("R", p.R, m, n, ldr), matRegion("R32", p.R32, m, n, ldr32),
+		matRegion("Z", p.Z, m, n, ldz), p.Mask.region("Mask"),
+	}
+	checkOutputs(outs[:], ins[:])
+	if pw != nil && k == 0 {
+		pw = nil // Z = Bias: nothing of W is read
+	}
+	r32 := p.R32
+	if r32 == nil {
+		o, bl := opsFor[float32](active), blocksFor[float32](active)
+		hold := getWork(o, bl)
+		defer putWork(hold)
+		r32, ldr32 = grow(&hold.b, m*n), n
+	}
+	forwardWith(active, m, k, n, operand[float32]{h: p.X, ld: ldx}, operand[float32]{h: w, ld: ldw}, pw,
+		p.Bias, r32, ldr32, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
+	if p.R != nil {
+		narrowRows(p.R, ldr, r32, ldr32, m, n)
+	}
+}
+
+// BackwardBF16Args holds the operands of [BackwardBF16]: those of
+// [BackwardArgs] with X, W and dR in bfloat16, the forward pass's mask
+// (required: a Z rounded to bfloat16 could turn a small negative value
+// into −0, which is ≥ 0), dX in bfloat16, float32 or both, and dW and db
+// in float32. Leading dimensions of 0 mean tight; each output is
+// optional; X is required when DW is wanted, W or PW when DX or DX32 is.
+type BackwardBF16Args struct {
+	M, K, N int // X is M×K, W is K×N, DR is M×N
+
+	X   []BF16
+	LdX int
+	W   []BF16
+	LdW int
+	PW  *PackedW[float32] // W packed by PackedW.PackBF16: used instead of W (then ignored) when not nil
+
+	DR   []BF16 // gradient of the cost with respect to R = ReLU(Z)
+	LdDR int
+	Mask Mask // the forward pass's step mask [Z ≥ 0]
+
+	DX     []BF16 // output: dZ·Wᵀ rounded to bfloat16, M×K
+	LdDX   int
+	DX32   []float32 // output: dZ·Wᵀ in float32, M×K
+	LdDX32 int
+	DW     []float32 // output: Xᵀ·dZ, K×N
+	LdDW   int
+	DB     []float32 // output: Σ over the M rows of dZ, N elements
+
+	// Accumulate adds the results into DX32, DW and DB instead of
+	// overwriting them (the float32 master gradients of several
+	// batches); it may not be set with DX (a panic).
+	Accumulate bool
+
+	// Threads is the most threads the call may use; 0 means the
+	// package's default (see SetThreads).
+	Threads int
+}
+
+// BackwardBF16 computes the step-masked backward pass of a dense ReLU
+// layer with bfloat16 inputs and float32 accumulation:
+//
+//	dZ = dR ⊙ [Z ≥ 0],  dX32 = dZ·Wᵀ,  dX = bf16(dX32),  dW = Xᵀ·dZ,  db = Σ_rows dZ
+//
+// dX32, dW and db are exactly those of [Backward] with the mask on
+// float32 X, W and dR holding the widened values (see [ForwardBF16]):
+// dZ is built from the widened dR as the GEMMs pack it, a select (where
+// the mask is 0, dZ is +0 whatever dR holds). dX is dX32 rounded to
+// nearest even; without DX32, BackwardBF16 computes it into scratch of
+// M×K float32.
+//
+// Aliasing: as [Backward], with DX32 among the outputs.
+//
+// Example: the gradients of the layer of the [ForwardBF16] example,
+// accumulated into float32 master gradients, and dX for the layer below:
+//
+//	kernels.BackwardBF16(&kernels.BackwardBF16Args{
+//		M: 64, K: 784, N: 256,
+//		X: xh, PW: pw, DR: drh, Mask: mask,
+//		DX: dxh, DW: dw, DB: db,
+//	})
+func BackwardBF16(p *BackwardBF16Args) {
+	if p == nil {
+		panicf("BackwardBF16(nil), want a *BackwardBF16Args")
+	}
+	m, k, n := p.M, p.K, p.N
+	checkDims3("M", m, "K", k, "N", n)
+	checkThreads(p.Threads)
+	wantDX := p.DX != nil || p.DX32 != nil
+	ldx, ldw, w := 0, 0, p.W
+	if p.DW != nil {
+		ldx = checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
+	}
+	if p.PW != nil {
+		p.PW.check(k, n)
+		w = nil
+	} else if wantDX {
+		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
+	}
+	lddr := checkMatrix("DR", p.DR, dim{"M", m}, dim{"N", n}, p.LdDR, "LdDR")
+	if p.Mask.isZero() {
+		panicf("no Mask given, want the forward pass's mask")
+	}
+	p.Mask.check("Mask", m, n)
+	if p.Accumulate && p.DX != nil {
+		panicf("Accumulate with DX (bfloat16), want DX32 for a dX to add into")
+	}
+	lddx, lddx32, lddw := 0, 0, 0
+	if p.DX != nil {
+		lddx = checkMatrix("DX", p.DX, dim{"M", m}, dim{"K", k}, p.LdDX, "LdDX")
+	}
+	if p.DX32 != nil {
+		lddx32 = checkMatrix("DX32", p.DX32, dim{"M", m}, dim{"K", k}, p.LdDX32, "LdDX32")
+	}
+	if p.DW != nil {
+		lddw = checkMatrix("DW", p.DW, dim{"K", k}, dim{"N", n}, p.LdDW, "LdDW")
+	}
+	if p.DB != nil && len(p.DB) < n {
+		panicf("len(DB) = %d, want ≥ N=%d (or nil)", len(p.DB), n)
+	}
+	outs := [...]region{
+		matRegion("DX", p.DX, m, k, lddx), matRegion("DX32", p.DX32, m, k, lddx32),
+		matRegion("DW", p.DW, k, n, lddw), vecRegion("DB", p.DB, n),
+	}
+	ins := [...]region{
+		matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw),
+		matRegion("DR", p.DR, m, n, lddr), p.Mask.region("Mask"),
+	}
+	checkOutputs(outs[:], ins[:])
+	a := BackwardArgs[float32]{
+		M: m, K: k, N: n, PW: p.PW, Mask: p.Mask,
+		DX: p.DX32, DW: p.DW, DB: p.DB,
+		Accumulate: p.Accumulate, Threads: p.Threads,
+	}
+	if p.DX != nil && p.DX32 == nil && m > 0 && k > 0 {
+		o, bl := opsFor[float32](active), blocksFor[float32](active)
+		hold := getWork(o, bl)
+		defer putWork(hold)
+		a.DX, lddx32 = grow(&hold.b, m*k), k
+	}
+	backward(active, &a, &halfInputs{x: p.X, w: w, dr: p.DR}, ldx, ldw, lddr, 0, true, lddx32, lddw, 0)
+	if p.DX != nil {
+		narrowRows(p.DX, lddx, a.DX, lddx32, m, k)
+	}
+}
+
+// checkOutputs panics unless every output region is disjoint from every
+// input and from every other output.
+func checkOutputs(outs, ins []region) {
+	for i := range outs {
+		for j := range ins {
+			checkDisjoint(&outs[i], &ins[j])
+		}
+		for j := i + 1; j < len(outs); j++ {
+			checkDisjoint(&outs[i], &outs[j])
+		}
+	}
+}
+
+// narrowRows sets the m×n matrix dst (leading dimension ldd) to src
+// (lds) rounded to bfloat16.
+func narrowRows(dst []BF16, ldd int, src []float32, lds, m, n int) {
+	if n == 0 {
+		return
+	}
+	for i := range m {
+		d, s := dst[i*ldd:i*ldd+n], src[i*lds:i*lds+n]
+		if raceEnabled {
+			raceRead(s)
+			raceWrite(d)
+		}
+		active.bf16.to(d, s)
+	}
+}

@@ -1,0 +1,443 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// The bfloat16 layers are the float32 kernels on the widened inputs
+// (ForwardBF16's doc): each case runs ForwardBF16 or BackwardBF16 on
+// guarded bfloat16 operands and the float32 call on the same values
+// widened, on the same path, and wants the same bits wherever the two
+// take the same route. Forward with a PackedW is always on the packed
+// route, as ForwardBF16 is; Backward's dW may take the rows route (K <
+// MR, or M ≤ smallK), which sums in another order: there both are
+// checked against an exact sum instead.
+
+// hGuard is the bfloat16 guard element: a signalling NaN no kernel makes.
+const hGuard BF16 = 0x7FA5
+
+// hmat is a guarded bfloat16 matrix laid out as its float32 twin f
+// (same offset, leading dimension and guards): f holds the widened
+// values of an input, or the reference of an output.
+type hmat struct {
+	f *mat[float32]
+	h []BF16
+}
+
+// newHIn returns a bfloat16 input with random values, a fraction special
+// of them special values, and its widened twin.
+func newHIn(r *rand.Rand, rows, cols int, lo layout, special float64) *hmat {
+	f := newMat[float32](rows, cols, lo)
+	tab := specials[float32]()
+	f.fill(func(int, int) float32 {
+		v := randVal[float32](r)
+		if r.Float64() < special {
+			v = randSpecial(r, tab)
+		}
+		return BF16From(v).Float32()
+	})
+	m := &hmat{f: f, h: make([]BF16, len(f.buf))}
+	for i := range m.h {
+		m.h[i] = hGuard
+	}
+	for i := range rows {
+		for j := range cols {
+			m.h[f.off+i*f.ld+j] = BF16From(f.at(i, j))
+		}
+	}
+	return m
+}
+
+// newHOut returns a bfloat16 output, every element guard.
+func newHOut(rows, cols int, lo layout) *hmat {
+	m := &hmat{f: newMat[float32](rows, cols, lo)}
+	m.h = make([]BF16, len(m.f.buf))
+	for i := range m.h {
+		m.h[i] = hGuard
+	}
+	return m
+}
+
+func (m *hmat) arg() []BF16 {
+	if m == nil {
+		return nil
+	}
+	return m.h[m.f.off : m.f.off+m.f.n : m.f.off+m.f.n]
+}
+
+func (m *hmat) ldArg() int {
+	if m == nil {
+		return 0
+	}
+	return m.f.ldArg()
+}
+
+// checkOut checks an output: its elements ref rounded (BF16From), its
+// guards untouched.
+func (m *hmat) checkOut(tb testing.TB, name string, ref *mat[float32]) {
+	tb.Helper()
+	if m == nil {
+		return
+	}
+	e := errs{tb: tb, what: name}
+	for idx, v := range m.h {
+		if !m.f.isElem(idx) {
+			if v != hGuard {
+				e.add("guard element %d was written: %#04x", idx, uint16(v))
+			}
+			continue
+		}
+		rel := idx - m.f.off
+		i, j := rel/m.f.ld, rel%m.f.ld
+		if want := BF16From(ref.at(i, j)); v != want {
+			e.add("[%d,%d] = %#04x, want %#04x (float32 %s rounded)", i, j, uint16(v), uint16(want), fmtBits(ref.at(i, j)))
+		}
+	}
+	e.done()
+}
+
+// sameElems checks that the elements of got and want are the same bits
+// (the guards of got apart: checkGuard checks them).
+func sameElems(tb testing.TB, name string, got, want *mat[float32]) {
+	tb.Helper()
+	if got == nil {
+		return
+	}
+	got.checkGuard(tb, name)
+	e := errs{tb: tb, what: name}
+	for i := range got.rows {
+		for j := range got.cols {
+			if bitsOf(got.at(i, j)) != bitsOf(want.at(i, j)) {
+				e.add("[%d,%d] = %s, want %s", i, j, fmtBits(got.at(i, j)), fmtBits(want.at(i, j)))
+			}
+		}
+	}
+	e.done()
+}
+
+// pick returns v when keep, else nil.
+func pick[P any](keep bool, v *P) *P {
+	if keep {
+		return v
+	}
+	return nil
+}
+
+// checkForwardBF16 runs one forward case: the outputs of flags (bit 0 R,
+// 1 R32, 2 Z, 3 mask, 4 PW, 5 bias), at least one of R and R32.
+func checkForwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
+	tb.Helper()
+	if flags&3 == 0 {
+		flags |= 1
+	}
+	c := fmt.Sprintf("ForwardBF16 M=%d K=%d N=%d flags=%#x: ", m, k, n, flags)
+	x := newHIn(r, m, k, lay(idx), 0.03)
+	w := newHIn(r, k, n, lay(idx+1), 0.03)
+	var bias []float32
+	if flags&32 != 0 {
+		bias = make([]float32, n)
+		for i := range bias {
+			bias[i] = randVal[float32](r)
+		}
+		if n > 0 && r.IntN(2) == 0 {
+			bias[r.IntN(n)] = randSpecial(r, specials[float32]())
+		}
+	}
+	xh, wh, biasBefore := slices.Clone(x.h), slices.Clone(w.h), slices.Clone(bias)
+
+	// The reference: Forward with W packed (the packed route, always).
+	ref := struct {
+		r, z *mat[float32]
+		mask *maskBuf
+	}{newMat[float32](m, n, layout{}), newMat[float32](m, n, layout{}), newMaskBuf(m, n, 0, 0)}
+	Forward(&ForwardArgs[float32]{M: m, K: k, N: n, X: x.f.arg(), LdX: x.f.ldArg(),
+		PW: PackW(k, n, w.f.arg(), w.f.ldArg()), Bias: bias,
+		R: ref.r.arg(), Z: ref.z.arg(), Mask: ref.mask.m})
+
+	rh := pick(flags&1 != 0, newHOut(m, n, lay(idx+2)))
+	r32 := pick(flags&2 != 0, newMat[float32](m, n, lay(idx+3)))
+	z := pick(flags&4 != 0, newMat[float32](m, n, lay(idx+4)))
+	mask := pick(flags&8 != 0, newMaskBuf(m, n, idx%2, idx%3))
+	a := ForwardBF16Args{M: m, K: k, N: n, X: x.arg(), LdX: x.ldArg(), Bias: bias,
+		R: rh.arg(), LdR: rh.ldArg(), R32: r32.arg(), LdR32: r32.ldArg(), Z: z.arg(), LdZ: z.ldArg()}
+	if mask != nil {
+		a.Mask = mask.m
+	}
+	if flags&16 != 0 {
+		a.PW = new(PackedW[float32])
+		a.PW.PackBF16(k, n, w.arg(), w.ldArg())
+	} else {
+		a.W, a.LdW = w.arg(), w.ldArg()
+	}
+	ForwardBF16(&a)
+
+	rh.checkOut(tb, c+"R", ref.r)
+	sameElems(tb, c+"R32", r32, ref.r)
+	sameElems(tb, c+"Z", z, ref.z)
+	if mask != nil {
+		mask.checkWritten(tb, c+"Mask")
+		e := errs{tb: tb, what: c + "Mask"}
+		for i := range m {
+			for j := range n {
+				if mask.bit(i, j) != ref.mask.bit(i, j) {
+					e.add("[%d,%d] = %v, want %v (Z = %s)", i, j, mask.bit(i, j), ref.mask.bit(i, j), fmtBits(ref.z.at(i, j)))
+				}
+			}
+		}
+		e.done()
+	}
+	if !slices.Equal(x.h, xh) || !slices.Equal(w.h, wh) {
+		tb.Errorf("%san input changed", c)
+	}
+	checkSameBits(tb, c+"Bias (an input)", bias, biasBefore)
+}
+
+// checkBackwardBF16 runs one backward case: the outputs of flags (bit 0
+// DX, 1 DX32, 2 DW, 3 DB, 4 PW, 5 Accumulate, not with DX).
+func checkBackwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
+	tb.Helper()
+	if flags&15 == 0 {
+		flags |= 1 | 4
+	}
+	if flags&1 != 0 {
+		flags &^= 32
+	}
+	c := fmt.Sprintf("BackwardBF16 M=%d K=%d N=%d flags=%#x: ", m, k, n, flags)
+	accum := flags&32 != 0
+	x := newHIn(r, m, k, lay(idx), 0.02)
+	w := newHIn(r, k, n, lay(idx+1), 0.02)
+	dr := newHIn(r, m, n, lay(idx+2), 0.02)
+	mask := newMaskBuf(m, n, idx%2, 0)
+	for i := range m {
+		for j := range n {
+			mask.set(i, j, r.IntN(3) != 0)
+		}
+	}
+	if n%64 != 0 {
+		for i := range m { // the bits past Cols are zero, as Forward leaves them
+			mask.m.Bits[i*mask.m.Stride+(n-1)/64] &= 1<<(n%64) - 1
+		}
+	}
+	inputs := [][]BF16{slices.Clone(x.h), slices.Clone(w.h), slices.Clone(dr.h)}
+	maskBefore := slices.Clone(mask.words)
+
+	// Initial values for Accumulate; the reference starts from the same.
+	init := func(rows, cols int, lo layout, seed uint64) *mat[float32] {
+		v := newMat[float32](rows, cols, lo)
+		if accum {
+			v.fillRand(newRand(seed))
+		}
+		return v
+	}
+	ref := struct{ dx, dw, db *mat[float32] }{init(m, k, layout{}, 1), init(k, n, layout{}, 2), init(1, n, layout{}, 3)}
+	dx32 := pick(flags&2 != 0, init(m, k, lay(idx+3), 1))
+	dw := pick(flags&4 != 0, init(k, n, lay(idx+4), 2))
+	db := pick(flags&8 != 0, init(1, n, layout{mis: idx % 3}, 3))
+	dwStart := ref.dw.clone()
+	Backward(&BackwardArgs[float32]{M: m, K: k, N: n, X: x.f.arg(), LdX: x.f.ldArg(),
+		PW: PackW(k, n, w.f.arg(), w.f.ldArg()), DR: dr.f.arg(), LdDR: dr.f.ldArg(), Mask: mask.m,
+		DX: ref.dx.arg(), DW: ref.dw.arg(), DB: ref.db.arg(), Accumulate: accum})
+
+	dxh := pick(flags&1 != 0, newHOut(m, k, lay(idx+5)))
+	a := BackwardBF16Args{M: m, K: k, N: n, X: x.arg(), LdX: x.ldArg(), DR: dr.arg(), LdDR: dr.ldArg(), Mask: mask.m,
+		DX: dxh.arg(), LdDX: dxh.ldArg(), DX32: dx32.arg(), LdDX32: dx32.ldArg(), DW: dw.arg(), LdDW: dw.ldArg(),
+		Accumulate: accum}
+	if db != nil {
+		a.DB = db.arg()
+	}
+	if flags&16 != 0 {
+		a.PW = new(PackedW[float32])
+		a.PW.PackBF16(k, n, w.arg(), w.ldArg())
+	} else {
+		a.W, a.LdW = w.arg(), w.ldArg()
+	}
+	BackwardBF16(&a)
+
+	dxh.checkOut(tb, c+"DX", ref.dx)
+	sameElems(tb, c+"DX32", dx32, ref.dx)
+	sameElems(tb, c+"DB", db, ref.db)
+	// dW: the same bits where Backward's dW GEMM (K×N, summing over M)
+	// is on the packed route too; else both within the bound of the sum.
+	o := opsFor[float32](active)
+	if dw != nil && onRows(o, &gemmJob[float32]{m: k, n: n, k: m}) {
+		dw.checkGuard(tb, c+"DW")
+		want := make([]acc, k*n)
+		for p := range k {
+			for j := range n {
+				s := &want[p*n+j]
+				if accum {
+					s.add(float64(dwStart.at(p, j)))
+				}
+				for i := range m {
+					var dz float64
+					if mask.bit(i, j) {
+						dz = float64(dr.f.at(i, j))
+					}
+					s.addProd(float64(x.f.at(i, p)), dz)
+				}
+			}
+		}
+		crossSums(tb, c+"DW", dw, ref.dw, want)
+	} else {
+		sameElems(tb, c+"DW", dw, ref.dw)
+	}
+	if !slices.Equal(x.h, inputs[0]) || !slices.Equal(w.h, inputs[1]) || !slices.Equal(dr.h, inputs[2]) || !slices.Equal(mask.words, maskBefore) {
+		tb.Errorf("%san input changed", c)
+	}
+}
+
+func sweepBF16(t *testing.T, ms, ns, ks []int, seed uint64) {
+	r := newRand(seed)
+	for _, dir := range []string{"forward", "backward"} {
+		t.Run(dir, func(t *testing.T) {
+			sw := newSweep(t)
+			defer sw.done()
+			idx := 0
+			for _, m := range ms {
+				for _, n := range ns {
+					for _, k := range ks {
+						idx++
+						flags := idx * 37 % 64
+						sw.do(func(tb testing.TB) {
+							tb.Helper()
+							callOK(tb, fmt.Sprintf("M=%d K=%d N=%d flags=%#x", m, k, n, flags), func() {
+								if dir == "forward" {
+									checkForwardBF16(tb, r, m, k, n, flags, idx)
+								} else {
+									checkBackwardBF16(tb, r, m, k, n, flags, idx)
+								}
+							})
+						})
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLayersBF16 checks ForwardBF16 and BackwardBF16 against Forward and
+// Backward on the widened inputs, on every path, over shapes that cross
+// every tile boundary and (smallblocks) every cache block.
+func TestLayersBF16(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *impl) {
+		t.Run("tiles", func(t *testing.T) {
+			ms, ns, ks := sizes[float32](p)
+			sweepBF16(t, ms, dedup(append(ns, 65)), ks, 41)
+		})
+		t.Run("smallblocks", func(t *testing.T) {
+			q := smallBlocks(p)
+			setPath(t, q)
+			ms, ns, ks := smallSizes[float32](q)
+			sweepBF16(t, dedup(append(ms, 9, 17)), ns, ks, 42)
+		})
+	})
+}
+
+// TestLayersBF16Threads: the same bits for any number of threads, and no
+// allocation once the scratch is warm.
+func TestLayersBF16Threads(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *impl) {
+		const m, k, n = 150, 300, 200
+		r := newRand(7)
+		x, w, dr := newHIn(r, m, k, layout{}, 0.01), newHIn(r, k, n, layout{}, 0.01), newHIn(r, m, n, layout{}, 0.01)
+		bias := make([]float32, n)
+		for i := range bias {
+			bias[i] = randVal[float32](r)
+		}
+		type outs struct {
+			r, dx     []BF16
+			z, dw, db []float32
+			mask      Mask
+		}
+		run := func(threads int) outs {
+			o := outs{r: make([]BF16, m*n), dx: make([]BF16, m*k), z: make([]float32, m*n),
+				dw: make([]float32, k*n), db: make([]float32, n), mask: NewMask(m, n)}
+			ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x.arg(), W: w.arg(), Bias: bias,
+				R: o.r, Z: o.z, Mask: o.mask, Threads: threads})
+			BackwardBF16(&BackwardBF16Args{M: m, K: k, N: n, X: x.arg(), W: w.arg(), DR: dr.arg(),
+				Mask: o.mask, DX: o.dx, DW: o.dw, DB: o.db, Threads: threads})
+			return o
+		}
+		one := run(1)
+		for _, threads := range []int{2, 3} {
+			got := run(threads)
+			if !slices.Equal(got.r, one.r) || !slices.Equal(got.dx, one.dx) || !slices.Equal(got.mask.Bits, one.mask.Bits) {
+				t.Errorf("threads=%d: R, DX or the mask differ from one thread's", threads)
+			}
+			checkSameBits(t, fmt.Sprintf("threads=%d Z", threads), got.z, one.z)
+			checkSameBits(t, fmt.Sprintf("threads=%d DW", threads), got.dw, one.dw)
+			checkSameBits(t, fmt.Sprintf("threads=%d DB", threads), got.db, one.db)
+		}
+		if raceEnabled {
+			return // the detector allocates
+		}
+		o := run(1)
+		pw := new(PackedW[float32])
+		pw.PackBF16(k, n, w.arg(), 0)
+		allocs := testing.AllocsPerRun(5, func() {
+			ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x.arg(), PW: pw, Bias: bias, R: o.r, Mask: o.mask, Threads: 1})
+			BackwardBF16(&BackwardBF16Args{M: m, K: k, N: n, X: x.arg(), PW: pw, DR: dr.arg(), Mask: o.mask, DX: o.dx, DW: o.dw, DB: o.db, Threads: 1})
+			pw.PackBF16(k, n, w.arg(), 0)
+		})
+		if allocs != 0 {
+			t.Errorf("%v allocations a forward, backward and PackBF16, want 0", allocs)
+		}
+	})
+}
+
+// TestLayersBF16Panics: bad arguments panic with a message, before
+// anything is written.
+func TestLayersBF16Panics(t *testing.T) {
+	const m, k, n = 4, 5, 6
+	x, w, dr := make([]BF16, m*k), make([]BF16, k*n), make([]BF16, m*n)
+	r, r32, z := make([]BF16, m*n), make([]float32, m*n), make([]float32, m*n)
+	mask := NewMask(m, n)
+	fwd := func(edit func(a *ForwardBF16Args)) func() {
+		return func() {
+			a := ForwardBF16Args{M: m, K: k, N: n, X: x, W: w, R: r, R32: r32, Z: z, Mask: mask}
+			edit(&a)
+			ForwardBF16(&a)
+		}
+	}
+	bwd := func(edit func(a *BackwardBF16Args)) func() {
+		return func() {
+			a := BackwardBF16Args{M: m, K: k, N: n, X: x, W: w, DR: dr, Mask: mask,
+				DX32: make([]float32, m*k), DW: make([]float32, k*n), DB: make([]float32, n)}
+			edit(&a)
+			BackwardBF16(&a)
+		}
+	}
+	pw5x7 := new(PackedW[float32])
+	pw5x7.PackBF16(5, 7, make([]BF16, 35), 0)
+	for _, c := range []struct {
+		name, msg string
+		f         func()
+	}{
+		{"nil forward", "kernels: ForwardBF16(nil), want a *ForwardBF16Args", func() { ForwardBF16(nil) }},
+		{"nil backward", "kernels: BackwardBF16(nil), want a *BackwardBF16Args", func() { BackwardBF16(nil) }},
+		{"no R", "kernels: neither R nor R32 given, want at least one", fwd(func(a *ForwardBF16Args) { a.R, a.R32 = nil, nil })},
+		{"short X", "kernels: len(x) = 19, want ≥ 20 for M=4, K=5, ldx=5", fwd(func(a *ForwardBF16Args) { a.X = x[:19] })},
+		{"short R", "kernels: len(r) = 23, want ≥ 24 for M=4, N=6, ldr=6", fwd(func(a *ForwardBF16Args) { a.R = r[:23] })},
+		{"R32 is Z", "kernels: R32 overlaps Z, want separate memory for an output", fwd(func(a *ForwardBF16Args) { a.Z = a.R32 })},
+		{"PW dims", "kernels: PW is 5×7, want K×N = 5×6", fwd(func(a *ForwardBF16Args) { a.PW = pw5x7 })},
+		{"negative M", "kernels: M = -1, want ≥ 0", fwd(func(a *ForwardBF16Args) { a.M = -1 })},
+		{"no mask", "kernels: no Mask given, want the forward pass's mask", bwd(func(a *BackwardBF16Args) { a.Mask = Mask{} })},
+		{"accumulate DX", "kernels: Accumulate with DX (bfloat16), want DX32 for a dX to add into",
+			bwd(func(a *BackwardBF16Args) { a.DX, a.Accumulate = make([]BF16, m*k), true })},
+		{"short DR", "kernels: len(dr) = 5, want ≥ 24 for M=4, N=6, lddr=6", bwd(func(a *BackwardBF16Args) { a.DR = dr[:5] })},
+		{"DB short", "kernels: len(DB) = 5, want ≥ N=6 (or nil)", bwd(func(a *BackwardBF16Args) { a.DB = a.DB[:5] })},
+		{"PackBF16 f64", "kernels: PackBF16 on a *PackedW[float64], want a *PackedW[float32]",
+			func() { new(PackedW[float64]).PackBF16(k, n, w, 0) }},
+	} {
+		wantPanic(t, c.name, c.msg, c.f)
+	}
+	// Overlaps between the bfloat16 and float32 operands are found too
+	// (the checks compare memory, whatever the element type).
+	buf := make([]float32, m*k+k*n)
+	wantPanic(t, "DX32 over DW", "kernels: DX32 overlaps DW, want separate memory for an output", bwd(func(a *BackwardBF16Args) {
+		a.DX32, a.DW = buf[:m*k], buf[m*k-1:]
+	}))
+}
