@@ -79,13 +79,54 @@ func benchGEMM[T Float](b *testing.B, m, k, n int) {
 	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
 }
 
+// benchHalf returns n random bfloat16 values.
+func benchHalf(n int, r *rand.Rand) []BF16 {
+	s := make([]BF16, n)
+	ToBF16(s, benchRand[float32](n, r))
+	return s
+}
+
+// benchForwardBF16 is benchForward for ForwardBF16: R in bfloat16 only,
+// as the input of a next layer.
+func benchForwardBF16(b *testing.B, m, k, n int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	a := &ForwardBF16Args{M: m, K: k, N: n,
+		X: benchHalf(m*k, r), W: benchHalf(k*n, r), Bias: benchRand[float32](n, r),
+		R: make([]BF16, m*n), Mask: NewMask(m, n)}
+	ForwardBF16(a)
+	b.ReportAllocs()
+	for b.Loop() {
+		ForwardBF16(a)
+	}
+	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
+}
+
+// benchBackwardBF16 is benchBackward for BackwardBF16: dX in bfloat16,
+// dW and db in float32.
+func benchBackwardBF16(b *testing.B, m, k, n int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	x, w := benchHalf(m*k, r), benchHalf(k*n, r)
+	mask := NewMask(m, n)
+	ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x, W: w, R: make([]BF16, m*n), Mask: mask})
+	a := &BackwardBF16Args{M: m, K: k, N: n, X: x, W: w, DR: benchHalf(m*n, r), Mask: mask,
+		DX: make([]BF16, m*k), DW: make([]float32, k*n), DB: make([]float32, n)}
+	BackwardBF16(a)
+	b.ReportAllocs()
+	for b.Loop() {
+		BackwardBF16(a)
+	}
+	reportGFLOPS(b, 4*float64(m)*float64(k)*float64(n))
+}
+
 func BenchmarkForward(b *testing.B) {
 	benchShape[float32](b, "f32", benchForward[float32])
+	benchShape[float32](b, "bf16", benchForwardBF16)
 	benchShape[float64](b, "f64", benchForward[float64])
 }
 
 func BenchmarkBackward(b *testing.B) {
 	benchShape[float32](b, "f32", benchBackward[float32])
+	benchShape[float32](b, "bf16", benchBackwardBF16)
 	benchShape[float64](b, "f64", benchBackward[float64])
 }
 

@@ -3,7 +3,8 @@ package kernels
 // ForwardBF16Args holds the operands of [ForwardBF16]: those of
 // [ForwardArgs] with X and W in bfloat16 and R in bfloat16, float32 or
 // both. Leading dimensions of 0 mean tight. X, W (or PW) and at least one
-// of R and R32 are required; Bias, Z and Mask are optional.
+// of R, R32 and Z (Z alone: a linear layer) are required; Bias and Mask
+// are optional.
 type ForwardBF16Args struct {
 	M, K, N int // X is M×K, W is K×N, Bias has N elements, R, R32 and Z are M×N
 
@@ -71,8 +72,8 @@ func ForwardBF16(p *ForwardBF16Args) {
 	if p.Bias != nil && len(p.Bias) < n {
 		panicf("len(Bias) = %d, want ≥ N=%d (or nil for no bias)", len(p.Bias), n)
 	}
-	if p.R == nil && p.R32 == nil {
-		panicf("neither R nor R32 given, want at least one")
+	if p.R == nil && p.R32 == nil && p.Z == nil {
+		panicf("none of R, R32 and Z given, want at least one")
 	}
 	ldr, ldr32, ldz := 0, 0, 0
 	if p.R != nil {

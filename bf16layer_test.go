@@ -127,10 +127,10 @@ func pick[P any](keep bool, v *P) *P {
 }
 
 // checkForwardBF16 runs one forward case: the outputs of flags (bit 0 R,
-// 1 R32, 2 Z, 3 mask, 4 PW, 5 bias), at least one of R and R32.
+// 1 R32, 2 Z, 3 mask, 4 PW, 5 bias), at least one of R, R32 and Z.
 func checkForwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
 	tb.Helper()
-	if flags&3 == 0 {
+	if flags&7 == 0 {
 		flags |= 1
 	}
 	c := fmt.Sprintf("ForwardBF16 M=%d K=%d N=%d flags=%#x: ", m, k, n, flags)
@@ -418,7 +418,7 @@ func TestLayersBF16Panics(t *testing.T) {
 	}{
 		{"nil forward", "kernels: ForwardBF16(nil), want a *ForwardBF16Args", func() { ForwardBF16(nil) }},
 		{"nil backward", "kernels: BackwardBF16(nil), want a *BackwardBF16Args", func() { BackwardBF16(nil) }},
-		{"no R", "kernels: neither R nor R32 given, want at least one", fwd(func(a *ForwardBF16Args) { a.R, a.R32 = nil, nil })},
+		{"no output", "kernels: none of R, R32 and Z given, want at least one", fwd(func(a *ForwardBF16Args) { a.R, a.R32, a.Z = nil, nil, nil })},
 		{"short X", "kernels: len(x) = 19, want ≥ 20 for M=4, K=5, ldx=5", fwd(func(a *ForwardBF16Args) { a.X = x[:19] })},
 		{"short R", "kernels: len(r) = 23, want ≥ 24 for M=4, N=6, ldr=6", fwd(func(a *ForwardBF16Args) { a.R = r[:23] })},
 		{"R32 is Z", "kernels: R32 overlaps Z, want separate memory for an output", fwd(func(a *ForwardBF16Args) { a.Z = a.R32 })},

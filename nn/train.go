@@ -65,6 +65,10 @@ type Trainer[T kernels.Float] struct {
 
 	fa kernels.ForwardArgs[T]
 	ba kernels.BackwardArgs[T]
+
+	half *halfState // mixed precision (SetBF16), nil when off
+	fh   kernels.ForwardBF16Args
+	bh   kernels.BackwardBF16Args
 }
 
 type layerWork[T kernels.Float] struct {
@@ -120,7 +124,7 @@ func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Tr
 // allocates the gradients otherwise.
 func (t *Trainer[T]) setFused() {
 	c := &t.opt.cfg
-	t.fused = c.kind == optSGD && c.clip == 0
+	t.fused = c.kind == optSGD && c.clip == 0 && t.half == nil
 	if !t.fused && !t.hasGrads {
 		t.allocGrads()
 	}
@@ -234,6 +238,9 @@ func (t *Trainer[T]) ensure(m int) {
 	t.allocForward(m)
 	t.allocBackward(m)
 	t.cap = m
+	if t.half != nil {
+		t.ensureHalf(m)
+	}
 }
 
 // allocForward allocates what the forward pass keeps for m rows.
@@ -441,6 +448,10 @@ func (t *Trainer[T]) mask(i, m int) kernels.Mask {
 }
 
 func (t *Trainer[T]) forward(x []T, m int) {
+	if t.half != nil {
+		t.forwardHalf(x, m)
+		return
+	}
 	cur := x[:m*t.net.In()]
 	for i := range t.net.layers {
 		l := &t.net.layers[i]
@@ -463,6 +474,10 @@ func (t *Trainer[T]) forward(x []T, m int) {
 // fused step multiplies W by 1 − decay (SGD's L2 weight decay, decay =
 // lr·WeightDecay), so that W ends as W − lr·(g + WeightDecay·W).
 func (t *Trainer[T]) backward(x []T, m int, fused bool, decay float64) {
+	if t.half != nil {
+		t.backwardHalf(m) // never fused (setFused)
+		return
+	}
 	g := 0 // index of the buffer holding dR
 	for i := len(t.net.layers) - 1; i >= 0; i-- {
 		l := &t.net.layers[i]

@@ -1,0 +1,160 @@
+package nn
+
+import (
+	"errors"
+	"unsafe"
+
+	"github.com/fusedrelu/kernels"
+)
+
+// halfState is a trainer's mixed-precision state (Trainer.SetBF16): the
+// bfloat16 copies of the weights, packed, and the bfloat16 activations
+// and gradients a step passes between layers.
+type halfState struct {
+	w   [][]kernels.BF16            // per layer: W rounded, In×Out
+	pw  []*kernels.PackedW[float32] // per layer: w packed (PackBF16)
+	x   []kernels.BF16              // cap × In: the batch
+	r   [][]kernels.BF16            // per layer but the last: cap × Out, the next layer's input
+	d   [2][]kernels.BF16           // cap × widest Out: dR and dX, alternately
+	cap int
+}
+
+// SetBF16 turns mixed-precision training on or off for the following
+// steps (Step, Gradients, Fit) of a float32 trainer; it is an error for a
+// float64 one.
+//
+// On, a step keeps the network's float32 weights as the master copy and
+// computes in bfloat16 with float32 accumulation: it rounds each W to
+// bfloat16 and packs it (kernels.PackedW.PackBF16), rounds the batch,
+// runs each layer's kernels.ForwardBF16 keeping its output in bfloat16
+// (the next layer's input, and its X in the backward pass) and its step
+// mask, takes the loss and its gradient in float32 from the last layer's
+// float32 output, and runs kernels.BackwardBF16 with dR and dX in
+// bfloat16 and dW and dB in float32; the optimiser (its state float32)
+// then updates the float32 weights. bfloat16 keeps float32's exponent
+// range, so no loss scaling is needed. The SGD update is not fused into
+// the backward pass in this mode.
+//
+// On a core without bfloat16 arithmetic (every path of this version: see
+// kernels.ForwardBF16) the layers widen their operands to float32 as
+// they pack them: the results are those of float32 training on the
+// rounded values, and a step costs about what a float32 step does plus
+// the roundings. Evaluate, Predict and the saved network stay float32.
+//
+//	tr, _ := nn.NewTrainer(net, nn.SoftmaxCrossEntropy, nn.Adam{LR: 1e-3})
+//	if err := tr.SetBF16(true); err != nil { … }
+func (t *Trainer[T]) SetBF16(on bool) error {
+	var z T
+	if on && unsafe.Sizeof(z) != 4 {
+		return errors.New("nn: SetBF16 on a float64 trainer, want a float32 one")
+	}
+	if !on {
+		t.half = nil
+		t.setFused()
+		return nil
+	}
+	if t.half == nil {
+		h := &halfState{}
+		L := len(t.net.layers)
+		h.w, h.pw = make([][]kernels.BF16, L), make([]*kernels.PackedW[float32], L)
+		for i := range t.net.layers {
+			l := &t.net.layers[i]
+			h.w[i], h.pw[i] = make([]kernels.BF16, l.in*l.out), new(kernels.PackedW[float32])
+		}
+		t.half = h
+	}
+	t.setFused()
+	t.ensureHalf(t.cap)
+	return nil
+}
+
+// BF16 reports whether mixed-precision training is on (SetBF16).
+func (t *Trainer[T]) BF16() bool { return t.half != nil }
+
+// ensureHalf sizes the bfloat16 buffers for batches of m rows.
+func (t *Trainer[T]) ensureHalf(m int) {
+	h := t.half
+	if m <= h.cap {
+		return
+	}
+	L, widest := len(t.net.layers), 0
+	h.x = make([]kernels.BF16, m*t.net.In())
+	h.r = make([][]kernels.BF16, L-1)
+	for i := range t.net.layers {
+		l := &t.net.layers[i]
+		widest = max(widest, l.out)
+		if i < L-1 {
+			h.r[i] = make([]kernels.BF16, m*l.out)
+		}
+	}
+	h.d[0], h.d[1] = make([]kernels.BF16, m*widest), make([]kernels.BF16, m*widest)
+	h.cap = m
+}
+
+// f32 is s as []float32: T is float32 in mixed precision (SetBF16).
+func f32[T kernels.Float](s []T) []float32 {
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
+}
+
+// forwardHalf is forward in mixed precision: each layer's output in
+// bfloat16 but the last's, which is float32 in the layer's r (Output).
+func (t *Trainer[T]) forwardHalf(x []T, m int) {
+	h := t.half
+	L := len(t.net.layers)
+	for i := range t.net.layers {
+		l := &t.net.layers[i]
+		kernels.ToBF16(h.w[i], f32(l.W))
+		h.pw[i].PackBF16(l.in, l.out, h.w[i], 0)
+	}
+	cur := h.x[:m*t.net.In()]
+	kernels.ToBF16(cur, f32(x[:m*t.net.In()]))
+	fa := &t.fh
+	for i := range t.net.layers {
+		l, last := &t.net.layers[i], i == L-1
+		*fa = kernels.ForwardBF16Args{M: m, K: l.in, N: l.out, X: cur, PW: h.pw[i], Bias: f32(l.B)}
+		out := f32(t.layers[i].r[:m*l.out])
+		switch {
+		case l.act == ReLU && last:
+			fa.R32, fa.Mask = out, t.mask(i, m)
+		case l.act == ReLU:
+			fa.R, fa.Mask = h.r[i][:m*l.out], t.mask(i, m)
+		default: // Linear: Z, rounded for the next layer
+			fa.Z = out
+		}
+		kernels.ForwardBF16(fa)
+		*fa = kernels.ForwardBF16Args{}
+		if !last {
+			if l.act != ReLU {
+				kernels.ToBF16(h.r[i][:m*l.out], out)
+			}
+			cur = h.r[i][:m*l.out]
+		}
+	}
+}
+
+// backwardHalf is backward (unfused) in mixed precision, from dR of the
+// output in d[0] (float32): dR and dX in bfloat16, dW and dB in float32.
+func (t *Trainer[T]) backwardHalf(m int) {
+	h := t.half
+	out := t.net.Out()
+	kernels.ToBF16(h.d[0][:m*out], f32(t.d[0][:m*out]))
+	g := 0
+	ba := &t.bh
+	for i := len(t.net.layers) - 1; i >= 0; i-- {
+		l, w := &t.net.layers[i], &t.layers[i]
+		var in []kernels.BF16
+		if i == 0 {
+			in = h.x[:m*l.in]
+		} else {
+			in = h.r[i-1][:m*l.in]
+		}
+		*ba = kernels.BackwardBF16Args{M: m, K: l.in, N: l.out, X: in, PW: h.pw[i],
+			DR: h.d[g][:m*l.out], Mask: t.mask(i, m), DW: f32(w.dW), DB: f32(w.dB)}
+		if i > 0 {
+			ba.DX = h.d[1-g][:m*l.in]
+		}
+		kernels.BackwardBF16(ba)
+		*ba = kernels.BackwardBF16Args{}
+		g = 1 - g
+	}
+}
