@@ -55,6 +55,7 @@ type options struct {
 	checkpoint            string
 	resume                bool
 	stop                  int
+	bf16                  bool
 }
 
 func main() {
@@ -72,6 +73,7 @@ func main() {
 	flag.StringVar(&o.save, "save", "", "save the trained network to this file")
 	flag.StringVar(&o.checkpoint, "checkpoint", "", "save the trainer's state to this file after every epoch")
 	flag.BoolVar(&o.resume, "resume", false, "continue the run saved in -checkpoint (give the run's other flags again)")
+	flag.BoolVar(&o.bf16, "bf16", false, "mixed precision: bfloat16 layers, float32 master weights (nn's Trainer.SetBF16)")
 	flag.IntVar(&o.stop, "stop", 0, "stop after this epoch, as an interruption would (0: run every epoch)")
 	flag.Parse()
 	if err := run(o, os.Stdout, os.Stderr); err != nil {
@@ -166,6 +168,13 @@ func run(o options, stdout, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
+	precision := "float32"
+	if o.bf16 {
+		if err := tr.SetBF16(true); err != nil {
+			return err
+		}
+		precision = "bfloat16 layers, float32 master weights"
+	}
 	cfg := nn.FitConfig{Epochs: o.epochs, BatchSize: bs, Seed: o.seed, Progress: progress, Resume: o.resume}
 	if valid.n > 0 {
 		cfg.Validation = nn.NewDataset(valid.x, nn.OneHot[float32](valid.labels, 10), valid.n)
@@ -186,8 +195,8 @@ func run(o options, stdout, progress io.Writer) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(stdout, "MNIST: %d training, %d validation, %d test images; %v; Adam lr %g, %s; batch %d; kernels path %s, threads %d\n",
-		train.n, valid.n, test.n, net, o.lr, about, bs, kernels.Path().ISA, kernels.Threads())
+	fmt.Fprintf(stdout, "MNIST: %d training, %d validation, %d test images; %v; %s; Adam lr %g, %s; batch %d; kernels path %s, threads %d\n",
+		train.n, valid.n, test.n, net, precision, o.lr, about, bs, kernels.Path().ISA, kernels.Threads())
 
 	// The CPU time of Fit is that of the training steps and of the
 	// validation passes: on a machine shared with other work, it is what
