@@ -441,3 +441,27 @@ func TestLayersBF16Panics(t *testing.T) {
 		a.DX32, a.DW = buf[:m*k], buf[m*k-1:]
 	}))
 }
+
+// FuzzLayersBF16 options: bit 0 backward, 1 smallBlocks, 2–7 the case
+// flags (checkForwardBF16, checkBackwardBF16), 8–10 the layout rotation;
+// the seed draws the values (specials among them). Every path.
+func FuzzLayersBF16(f *testing.F) {
+	for i, s := range fuzzSeedShapes() {
+		f.Add(s[0], s[1], s[2], uint32(i*0x2c9)&^1, uint64(i))
+		f.Add(s[0], s[1], s[2], uint32(i*0x3b1)|1|2, uint64(i))
+	}
+	f.Fuzz(func(t *testing.T, m8, n8, k8 uint8, opts uint32, seed uint64) {
+		m, n, k := fuzzDims(m8, n8, k8)
+		flags, idx := int(opts>>2&63), int(opts>>8&7)
+		for _, p := range fuzzPaths(opts&2 != 0) {
+			withPath(p, func() {
+				r := newRand(seed)
+				if opts&1 == 0 {
+					checkForwardBF16(t, r, m, k, n, flags, idx)
+				} else {
+					checkBackwardBF16(t, r, m, k, n, flags, idx)
+				}
+			})
+		}
+	})
+}
