@@ -18,6 +18,9 @@ func widenBlock[T Float](widen func([]float32, []BF16), dst []T, h []BF16, ld, r
 	if !is32[T]() {
 		panic("kernels: internal error: a bfloat16 operand in a float64 job")
 	}
+	if cols == 0 {
+		return // an empty matrix (K = 0, say) may be an empty slice
+	}
 	d := asF32(dst[:rows*cols])
 	for r := range rows {
 		src := h[(r0+r)*ld+c0 : (r0+r)*ld+c0+cols]
@@ -77,5 +80,139 @@ func packBH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16
 		cols := min(step, nb-jp)
 		widenBlock(widen, buf, h, ld, j0+jp, p0, cols, kb)
 		o.packB(dst[jp*kb:jp*kb+roundUp(cols, nr)*kb], buf, kb, true, 0, 0, kb, cols, nr)
+	}
+}
+
+// rowsGroupH is the most rows of A that rowsGroupH computes together.
+const rowsGroupH = 16
+
+// rowsGroupH is the rows route (rowsPart) for rows i0 … i1−1 and columns
+// jc … jc+nb−1 of a job with a bfloat16 operand. The rows of B are
+// widened a few at a time into scratch and used by every row of the
+// group before the next ones, so that B is read (and widened) once per
+// group; each row of C gets the same chain of axpy (or dot) calls, over
+// the same values, as rowsPart gives it, so the same bits as the float32
+// job on the widened operands. b, ldb, b0 are B's rows where they lie
+// (or dZ's, built) when B is not in bfloat16.
+func (w *work[T]) rowsGroupH(s *scratch[T], b []T, ldb, b0, jc, nb, i0, i1 int, intoC bool) {
+	j, o := &w.job, w.o
+	k, rows := j.k, i1-i0
+	// The group's rows of op(A), and where each row's sum goes.
+	abuf := grow(&s.ah, rows*k)
+	accs := grow(&s.acc, rows*nb)
+	var as, dsts [rowsGroupH][]T
+	for r := range rows {
+		i := i0 + r
+		a := abuf[r*k : (r+1)*k]
+		switch {
+		case j.a.h != nil && j.a.trans:
+			for p := range a {
+				a[p] = T(j.a.h[p*j.a.ld+i].Float32())
+			}
+			if raceEnabled {
+				raceOperand(j.a.h, j.a.ld, true, i, 0, 1, k)
+			}
+		case j.a.h != nil:
+			widenBlock(j.widen, a, j.a.h, j.a.ld, i, 0, 1, k)
+		default:
+			a = rowOfA(j, a, i, jc)
+		}
+		as[r] = a
+		dsts[r] = accs[r*nb : (r+1)*nb]
+		if intoC {
+			dsts[r] = j.c[i*j.ldc+jc : i*j.ldc+jc+nb]
+		}
+	}
+	if j.b.trans {
+		// C(i, jc+jj) = dot(row i of A, row jc+jj of the stored Bᵀ).
+		tmp := grow(&s.wide, k)
+		for jj := range nb {
+			bj := tmp
+			if j.b.h != nil {
+				widenBlock(j.widen, tmp, j.b.h, j.b.ld, jc+jj, 0, 1, k)
+			} else {
+				bj = b[(b0+jj)*ldb : (b0+jj)*ldb+k]
+			}
+			for r := range rows {
+				if raceEnabled {
+					raceRead(as[r])
+					raceRead(bj)
+				}
+				dsts[r][jj] = o.dot(as[r], bj)
+			}
+		}
+	} else {
+		// The chain of rowsAxpy: from zeros (rowsStart's axpy4Z or
+		// axpyZ) unless accumulating into C, then four rows of B a call,
+		// then one.
+		tmp := grow(&s.wide, 4*nb)
+		var bp [4][]T
+		rowsOfB := func(p, n int) { // rows p … p+n−1 of the chunk into bp
+			if j.b.h != nil {
+				widenBlock(j.widen, tmp, j.b.h, j.b.ld, p, jc, n, nb)
+			}
+			for q := range n {
+				if j.b.h != nil {
+					bp[q] = tmp[q*nb : (q+1)*nb]
+				} else {
+					bp[q] = b[(p+q)*ldb+b0 : (p+q)*ldb+b0+nb]
+				}
+				if raceEnabled {
+					raceRead(bp[q])
+				}
+			}
+		}
+		p := 0
+		if !intoC || j.beta == 0 {
+			switch {
+			case k >= 4:
+				rowsOfB(0, 4)
+				for r := range rows {
+					a := as[r]
+					if raceEnabled {
+						raceWrite(dsts[r])
+					}
+					o.axpy4Z(dsts[r], a[0], a[1], a[2], a[3], bp[0], bp[1], bp[2], bp[3])
+				}
+				p = 4
+			case k >= 1:
+				rowsOfB(0, 1)
+				for r := range rows {
+					if raceEnabled {
+						raceWrite(dsts[r])
+					}
+					o.axpyZ(dsts[r], as[r][0], bp[0])
+				}
+				p = 1
+			default:
+				for r := range rows {
+					clear(dsts[r])
+				}
+			}
+		}
+		for ; p+4 <= k; p += 4 {
+			rowsOfB(p, 4)
+			for r := range rows {
+				a := as[r]
+				if raceEnabled {
+					raceWrite(dsts[r])
+				}
+				o.axpy4(dsts[r], a[p], a[p+1], a[p+2], a[p+3], bp[0], bp[1], bp[2], bp[3])
+			}
+		}
+		for ; p < k; p++ {
+			rowsOfB(p, 1)
+			for r := range rows {
+				if raceEnabled {
+					raceWrite(dsts[r])
+				}
+				o.axpy(dsts[r], as[r][p], bp[0])
+			}
+		}
+	}
+	if !intoC {
+		for r := range rows {
+			rowsEpilogue(&s.t, j, dsts[r], i0+r, jc)
+		}
 	}
 }

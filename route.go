@@ -65,7 +65,7 @@ const directMaxACols = 1024
 // onRows reports whether a job takes the rows route (runRows) rather than
 // the packed tiles.
 func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
-	return !j.b.prepacked && j.a.h == nil && j.b.h == nil && (j.m < o.mr || j.k <= o.limits.smallK)
+	return !j.b.prepacked && (j.m < o.mr || j.k <= o.limits.smallK)
 }
 
 // planThreads returns the number of threads a job gets when its call

@@ -57,6 +57,12 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 				j.src.row(b[p*nb:(p+1)*nb], p, jc, j.visit && i0 == 0)
 			}
 		}
+		if j.a.h != nil || j.b.h != nil {
+			for g := i0; g < i1; g += rowsGroupH {
+				w.rowsGroupH(s, b, ldb, b0, jc, nb, g, min(i1, g+rowsGroupH), intoC)
+			}
+			continue
+		}
 		acc := grow(&s.acc, nb)
 		for i := i0; i < i1; i++ {
 			a := rowOfA(j, arow, i, jc)

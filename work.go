@@ -36,7 +36,8 @@ type scratch[T Float] struct {
 	arow  []T // runRows: a row of A
 	brows []T // runRows: the rows of a dZ operand B
 	acc   []T // runRows: a row of C
-	wide  []T // packAH, packBH: bfloat16 rows widened
+	wide  []T // packAH, packBH, rowsGroupH: bfloat16 rows widened
+	ah    []T // rowsGroupH: a group's rows of A
 	t     tile[T]
 	// a holds the packed blocks of A of rows aIC … of the current group
 	// whose bits are set in aHave.

@@ -91,6 +91,16 @@ func BenchmarkTrainStep(b *testing.B) {
 			})
 		}
 	})
+	// Mixed precision (SetBF16): bfloat16 layers, float32 master weights;
+	// its SGD is unfused (compare with f32's .../unfused).
+	b.Run("bf16", func(b *testing.B) {
+		b.Run("784-256-256-10/batch=64", func(b *testing.B) {
+			benchTrainStep[float32](b, []int{784, 256, 256, 10}, 64, mixed{SGD{LR: 1e-3}})
+		})
+		b.Run("784-256-256-10/batch=64/adam", func(b *testing.B) {
+			benchTrainStep[float32](b, []int{784, 256, 256, 10}, 64, mixed{Adam{LR: 1e-4}})
+		})
+	})
 	b.Run("f64", func(b *testing.B) {
 		b.Run("784-256-256-10/batch=64", func(b *testing.B) {
 			benchTrainStep[float64](b, []int{784, 256, 256, 10}, 64, SGD{LR: 1e-3})
@@ -104,6 +114,7 @@ type (
 	unfusedSGD struct{ SGD }
 	allThreads struct{ SGD }
 	checked    struct{ Optimizer }
+	mixed      struct{ Optimizer } // SetBF16(true)
 )
 
 func benchTrainStep[T kernels.Float](b *testing.B, sizes []int, batch int, opt Optimizer) {
@@ -111,7 +122,10 @@ func benchTrainStep[T kernels.Float](b *testing.B, sizes []int, batch int, opt O
 	if err != nil {
 		b.Fatal(err)
 	}
-	unfused, check := false, false
+	unfused, check, half := false, false, false
+	if c, ok := opt.(mixed); ok {
+		opt, half = c.Optimizer, true
+	}
 	if c, ok := opt.(checked); ok {
 		opt, check = c.Optimizer, true
 	}
@@ -130,6 +144,11 @@ func benchTrainStep[T kernels.Float](b *testing.B, sizes []int, batch int, opt O
 	if unfused {
 		tr.fused = false
 		tr.allocGrads()
+	}
+	if half {
+		if err := tr.SetBF16(true); err != nil {
+			b.Fatal(err)
+		}
 	}
 	const nb = 16
 	xs, ys := randBatches[T](2, nb, batch, sizes[0], sizes[len(sizes)-1])

@@ -222,7 +222,11 @@ func (t *Trainer[T]) ForwardBytesPerExample() int {
 	b := 0
 	for i := range t.net.layers {
 		l := &t.net.layers[i]
-		b += l.out * int(unsafe.Sizeof(z))
+		size := int(unsafe.Sizeof(z))
+		if t.half != nil && i < len(t.net.layers)-1 {
+			size = 2 // bfloat16 (SetBF16); the last layer's output stays float32
+		}
+		b += l.out * size
 		if l.act == ReLU {
 			b += kernels.MaskWords(l.out) * 8
 		}
