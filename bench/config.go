@@ -227,7 +227,7 @@ when built with -tags openblas), next to this core's measured FMA peak.
 usage: go run . [flags]
 
   go run .                                  # everything, f32: about 3 minutes
-  go run . -quick                           # a few seconds' worth (CI)
+  go run . -quick                           # a few seconds' worth, f32 and bf16 (CI)
   go run . -dtype f32,f64 -out results -plot results.png
   go run . -dtype f32,bf16                  # bfloat16 layers beside float32 (×f32: their ratio)
   go run . -paths avx2,generic -shapes 64x784x256,1x1024x1024 -sweep none

@@ -3,8 +3,9 @@
 // pick instead, in one sitting:
 //
 //	cd bench && go run .              # about 3 minutes: every path, f32
-//	go run . -quick                   # a few seconds (CI)
+//	go run . -quick                   # a few seconds, f32 and bf16 (CI)
 //	go run . -dtype f32,f64 -out results -plot results.png
+//	go run . -dtype f32,bf16          # the bfloat16 layers beside float32
 //	go run -tags openblas .           # with OpenBLAS too (Debian: libopenblas-dev)
 //
 // It prints the CPU, its features (golang.org/x/sys/cpu) and the kernels'
@@ -19,6 +20,12 @@
 // tables give GFLOPS, the percentage of the measured peak and the
 // speed-up over gonum; -out writes every measurement as CSV and JSON, and
 // -plot draws GFLOPS against size.
+//
+// -dtype bf16 measures the bfloat16 layers (ForwardBF16, BackwardBF16) on
+// the kernels' paths only: no peer has a bfloat16 GEMM here, and there is
+// no bfloat16 GEMM to time. The paths widen bfloat16 to float32 as they
+// pack it, so bf16's %peak is of the f32 peak, and its tables give ×f32:
+// bf16 GFLOPS ÷ f32 GFLOPS of the same path, op and shape.
 //
 // Shapes are M×K×N: a batch of M examples through a layer of K inputs and
 // N outputs. GFLOPS counts 2·M·K·N flops for the forward pass and the
