@@ -261,11 +261,13 @@ func writeLegend(out io.Writer, rep *report, cfg *config) {
 		pks = append(pks, "bf16 of the f32 peak (no path multiplies in bfloat16)")
 	}
 	fmt.Fprintf(out, "\nGFLOPS: the best batch of calls in %v; %%peak: of this core's FMA peak, %s;\n", cfg.budget, strings.Join(pks, ", "))
-	fmt.Fprintf(out, "×gonum: speed-up over gonum (its GEMMs plus the bias, ReLU and mask passes a user writes)")
-	if haveOpenBLAS {
-		fmt.Fprintf(out, "; openblas: the same passes over OpenBLAS")
+	if slices.ContainsFunc(cfg.dtypes, func(dt string) bool { return dt != "bf16" }) {
+		fmt.Fprintf(out, "×gonum: speed-up over gonum (its GEMMs plus the bias, ReLU and mask passes a user writes)")
+		if haveOpenBLAS {
+			fmt.Fprintf(out, "; openblas: the same passes over OpenBLAS")
+		}
+		fmt.Fprintln(out)
 	}
-	fmt.Fprintln(out)
 	if bf16 {
 		fmt.Fprintf(out, "bf16: the bfloat16 layers on the kernels' paths (gonum and OpenBLAS have no bfloat16 GEMM here, so no columns);\n")
 		if slices.Contains(cfg.dtypes, "f32") {

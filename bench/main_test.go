@@ -309,19 +309,19 @@ func TestLegend(t *testing.T) {
 	var b bytes.Buffer
 	writeLegend(&b, rep, &config{dtypes: []string{"f32", "bf16"}, budget: time.Millisecond})
 	got := b.String()
-	for _, s := range []string{"f32 100.0 GFLOPS (avx512 loop), bf16 of the f32 peak (no path multiplies in bfloat16);", "×f32: bf16 GFLOPS ÷ f32 GFLOPS of the same path, op and shape", "no bfloat16 GEMM"} {
+	for _, s := range []string{"f32 100.0 GFLOPS (avx512 loop), bf16 of the f32 peak (no path multiplies in bfloat16);", "×f32: bf16 GFLOPS ÷ f32 GFLOPS of the same path, op and shape", "no bfloat16 GEMM", "×gonum: speed-up over gonum"} {
 		if !strings.Contains(got, s) {
 			t.Errorf("legend lacks %q:\n%s", s, got)
 		}
 	}
 	b.Reset()
 	writeLegend(&b, rep, &config{dtypes: []string{"bf16"}, budget: time.Millisecond})
-	if got := b.String(); !strings.Contains(got, "f32 100.0 GFLOPS (avx512 loop), bf16 of the f32 peak") || !strings.Contains(got, "×f32: none") {
+	if got := b.String(); !strings.Contains(got, "f32 100.0 GFLOPS (avx512 loop), bf16 of the f32 peak") || !strings.Contains(got, "×f32: none") || strings.Contains(got, "×gonum") {
 		t.Errorf("bf16 alone:\n%s", got)
 	}
 	b.Reset()
 	writeLegend(&b, rep, &config{dtypes: []string{"f32", "f64"}, budget: time.Millisecond})
-	if got := b.String(); strings.Contains(got, "bf16") || !strings.Contains(got, "f32 100.0 GFLOPS (avx512 loop), f64 50.0 GFLOPS (avx512 loop);") {
+	if got := b.String(); strings.Contains(got, "bf16") || !strings.Contains(got, "f32 100.0 GFLOPS (avx512 loop), f64 50.0 GFLOPS (avx512 loop);") || !strings.Contains(got, "×gonum: speed-up over gonum") {
 		t.Errorf("without bf16:\n%s", got)
 	}
 }
