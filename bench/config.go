@@ -46,6 +46,39 @@ var opTitles = map[string]string{
 	"gemm": "GEMM: C = X·W; 2·M·K·N flops",
 }
 
+// bf16OpTitles say what the bfloat16 layers read and write: the float32
+// flops of the same shape, since the paths widen bfloat16 to float32 as
+// they pack it and run the float32 tiles.
+var bf16OpTitles = map[string]string{
+	"fwd": "fused forward (ForwardBF16): X, W bfloat16, b float32 → R bfloat16 and the mask, float32 tiles; 2·M·K·N flops",
+	"bwd": "fused backward (BackwardBF16): dR bfloat16 and the mask → dX bfloat16, dW and db float32, float32 tiles; 4·M·K·N flops",
+}
+
+func opTitle(op, dtype string) string {
+	if dtype == "bf16" {
+		return bf16OpTitles[op]
+	}
+	return opTitles[op]
+}
+
+// opsFor returns the operations measured for dtype: bfloat16 has the
+// layers (ForwardBF16, BackwardBF16) but no GEMM of its own.
+func opsFor(dtype string) []string {
+	if dtype == "bf16" {
+		return ops[:2]
+	}
+	return ops
+}
+
+// peakDtype is the element type whose FMA peak dtype's figures are a
+// percentage of: bfloat16 runs on the float32 tiles, so float32's.
+func peakDtype(dtype string) string {
+	if dtype == "bf16" {
+		return "f32"
+	}
+	return dtype
+}
+
 func flops(op string, s shape) float64 {
 	f := 2 * float64(s.M) * float64(s.K) * float64(s.N)
 	if op == "bwd" {
@@ -54,7 +87,12 @@ func flops(op string, s shape) float64 {
 	return f
 }
 
-var dtypes = []string{"f32", "f64"}
+// The element types: bf16 is the bfloat16 layers (ForwardBF16,
+// BackwardBF16), on the kernels' paths only.
+var dtypes = []string{"f32", "f64", "bf16"}
+
+// quickDtypes are -quick's: float32 and, beside it, bfloat16.
+var quickDtypes = []string{"f32", "bf16"}
 
 // config is what the flags ask for, checked.
 type config struct {
@@ -96,11 +134,11 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 	fs.SetOutput(io.Discard) // errors are reported by the caller, once
 	shapesF := fs.String("shapes", "std", "`shapes` M×K×N, comma-separated (such as 64x784x256,1x1024x1024); std: the design brief's six; or none")
 	sweepF := fs.String("sweep", joinInts(defaultSweep), "square `sizes` n (shapes n×n×n) of the sweep that -plot draws, comma-separated, or none")
-	dtypeF := fs.String("dtype", "f32", "element `types`: f32, f64, or f32,f64")
+	dtypeF := fs.String("dtype", "f32", "element `types`, comma-separated: f32, f64, bf16 (the bfloat16 layers: fwd and bwd, on the kernels' paths), or all")
 	pathsF := fs.String("paths", "all", "the kernels' code `paths` to measure, comma-separated (supported here: "+strings.Join(supported, ", ")+"), or all")
 	threadsF := fs.Int("threads", 1, "GOMAXPROCS (`n`) of every process (the kernels and gonum split a call over that many goroutines), and OpenBLAS's thread count")
 	timeF := fs.Duration("time", 200*time.Millisecond, "measuring `time` per measurement (each takes at least 4 calls)")
-	quickF := fs.Bool("quick", false, "a quick run for CI: 3 shapes, sweep 64,128,256, -time 20ms, a smaller memory test")
+	quickF := fs.Bool("quick", false, "a quick run for CI: 3 shapes, sweep 64,128,256, -dtype f32,bf16, -time 20ms, a smaller memory test")
 	outF := fs.String("out", "", "write every measurement to `prefix`.csv and prefix.json")
 	plotF := fs.String("plot", "", "draw GFLOPS against the sweep's sizes into `file` (.png or .svg)")
 	mdF := fs.Bool("md", false, "print the tables in Markdown")
@@ -148,7 +186,9 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 	if len(c.shapes) == 0 && len(c.sweep) == 0 {
 		return nil, errors.New("-shapes none and -sweep none leave nothing to measure")
 	}
-	if c.dtypes, err = parseList("-dtype", *dtypeF, dtypes, dtypes); err != nil {
+	if c.quick && !set["dtype"] {
+		c.dtypes = quickDtypes
+	} else if c.dtypes, err = parseList("-dtype", *dtypeF, dtypes, dtypes); err != nil {
 		return nil, err
 	}
 	if c.paths, err = parsePaths(*pathsF, supported); err != nil {
@@ -187,8 +227,9 @@ when built with -tags openblas), next to this core's measured FMA peak.
 usage: go run . [flags]
 
   go run .                                  # everything, f32: about 3 minutes
-  go run . -quick                           # a few seconds' worth (CI)
+  go run . -quick                           # a few seconds' worth, f32 and bf16 (CI)
   go run . -dtype f32,f64 -out results -plot results.png
+  go run . -dtype f32,bf16                  # bfloat16 layers beside float32 (×f32: their ratio)
   go run . -paths avx2,generic -shapes 64x784x256,1x1024x1024 -sweep none
   go run -tags openblas .                   # with OpenBLAS (apt-get install libopenblas-dev)
 

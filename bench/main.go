@@ -3,8 +3,9 @@
 // pick instead, in one sitting:
 //
 //	cd bench && go run .              # about 3 minutes: every path, f32
-//	go run . -quick                   # a few seconds (CI)
+//	go run . -quick                   # a few seconds, f32 and bf16 (CI)
 //	go run . -dtype f32,f64 -out results -plot results.png
+//	go run . -dtype f32,bf16          # the bfloat16 layers beside float32
 //	go run -tags openblas .           # with OpenBLAS too (Debian: libopenblas-dev)
 //
 // It prints the CPU, its features (golang.org/x/sys/cpu) and the kernels'
@@ -20,6 +21,12 @@
 // speed-up over gonum; -out writes every measurement as CSV and JSON, and
 // -plot draws GFLOPS against size.
 //
+// -dtype bf16 measures the bfloat16 layers (ForwardBF16, BackwardBF16) on
+// the kernels' paths only: no peer has a bfloat16 GEMM here, and there is
+// no bfloat16 GEMM to time. The paths widen bfloat16 to float32 as they
+// pack it, so bf16's %peak is of the f32 peak, and its tables give ×f32:
+// bf16 GFLOPS ÷ f32 GFLOPS of the same path, op and shape.
+//
 // Shapes are M×K×N: a batch of M examples through a layer of K inputs and
 // N outputs. GFLOPS counts 2·M·K·N flops for the forward pass and the
 // GEMM, 4·M·K·N for the backward (dX and dW). Each figure is the best of
@@ -29,9 +36,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,6 +54,14 @@ func main() { os.Exit(run(os.Args[1:])) }
 type impl struct {
 	name    string
 	measure func(request) reply
+	bf16    bool // it has the bfloat16 layers (the kernels' paths; no peer)
+}
+
+// measures reports whether m is measured on op in dtype: bfloat16 has no
+// GEMM, and the peers (gonum; OpenBLAS as built here, without sbgemm)
+// have no bfloat16 at all, so those are skipped rather than failed.
+func (m impl) measures(op, dtype string) bool {
+	return slices.Contains(opsFor(dtype), op) && (dtype != "bf16" || m.bf16)
 }
 
 func run(args []string) int {
@@ -123,28 +140,44 @@ func run(args []string) int {
 		switch {
 		case err == nil:
 			defer w.close()
-			im = append(im, impl{p, w.measure})
+			im = append(im, impl{p, w.measure, true})
 		case p == info.ISA:
 			// Where this program cannot run itself (an emulator without
 			// binfmt_misc, say), the path in use is still measured here.
 			fmt.Fprintf(os.Stderr, "bench: %v; measuring path %s in this process\n", err, p)
-			im = append(im, impl{p, measureKernels})
+			im = append(im, impl{p, measureKernels, true})
 		default:
 			fmt.Fprintf(os.Stderr, "bench: %v; skipping path %s\n", err, p)
 		}
 	}
-	im = append(im, impl{"gonum", measureGonum})
+	im = append(im, impl{"gonum", measureGonum, false})
 	if haveOpenBLAS {
-		im = append(im, impl{"openblas", measureOpenBLAS})
+		im = append(im, impl{"openblas", measureOpenBLAS, false})
 	}
 
 	shapes := cfg.all()
-	total, done := len(cfg.dtypes)*len(shapes)*len(ops)*len(im), 0
-	start := time.Now()
+	total, done := 0, 0
 	for _, dt := range cfg.dtypes {
-		for _, s := range shapes {
-			for _, op := range ops {
+		for _, op := range ops {
+			for _, m := range im {
+				if m.measures(op, dt) {
+					total += len(shapes)
+				}
+			}
+		}
+	}
+	// Shape by shape and op by op, every element type and implementation
+	// one after the other, so that the machine's drift hits alike the
+	// figures a table compares: an implementation with gonum, bf16 with
+	// f32 (×f32).
+	start := time.Now()
+	for _, s := range shapes {
+		for _, op := range ops {
+			for _, dt := range cfg.dtypes {
 				for _, m := range im {
+					if !m.measures(op, dt) {
+						continue
+					}
 					done++
 					label := fmt.Sprintf("%s %s %s %s", op, dt, s, m.name)
 					pr.step(done, total, label, nil)
@@ -160,23 +193,13 @@ func run(args []string) int {
 	fmt.Fprintf(os.Stderr, "bench: %d measurements in %.0fs\n", total, time.Since(start).Seconds())
 	derive(rep)
 
-	var pks []string
+	writeLegend(out, rep, cfg)
 	for _, dt := range cfg.dtypes {
-		pk := bestPeak(rep.Peaks, dt)
-		pks = append(pks, fmt.Sprintf("%s %.1f GFLOPS (%s loop)", dt, pk.GFLOPS, pk.ISA))
-	}
-	fmt.Fprintf(out, "\nGFLOPS: the best batch of calls in %v; %%peak: of this core's FMA peak, %s;\n", cfg.budget, strings.Join(pks, ", "))
-	fmt.Fprintf(out, "×gonum: speed-up over gonum (its GEMMs plus the bias, ReLU and mask passes a user writes)")
-	if haveOpenBLAS {
-		fmt.Fprintf(out, "; openblas: the same passes over OpenBLAS")
-	}
-	fmt.Fprintln(out)
-	for _, dt := range cfg.dtypes {
-		for _, op := range ops {
+		for _, op := range opsFor(dt) {
 			if cfg.md {
-				fmt.Fprintf(out, "\n%s, %s\n\n", dt, opTitles[op])
+				fmt.Fprintf(out, "\n%s, %s\n\n", dt, opTitle(op, dt))
 			} else {
-				fmt.Fprintf(out, "\n%s, %s\n", dt, opTitles[op])
+				fmt.Fprintf(out, "\n%s, %s\n", dt, opTitle(op, dt))
 			}
 			writeTable(out, table(rep.Results, op, dt, shapes), cfg.md)
 		}
@@ -222,6 +245,43 @@ func run(args []string) int {
 	return 0
 }
 
+// writeLegend prints what the tables' columns mean: the peaks their
+// percentages are of (bfloat16's: float32's, since no path multiplies in
+// bfloat16), the speed-ups over gonum and, with bf16, over float32.
+func writeLegend(out io.Writer, rep *report, cfg *config) {
+	var pks []string
+	var seen []string
+	for _, dt := range cfg.dtypes {
+		pd := peakDtype(dt)
+		if slices.Contains(seen, pd) {
+			continue
+		}
+		seen = append(seen, pd)
+		pk := bestPeak(rep.Peaks, pd)
+		pks = append(pks, fmt.Sprintf("%s %.1f GFLOPS (%s loop)", pd, pk.GFLOPS, pk.ISA))
+	}
+	bf16 := slices.Contains(cfg.dtypes, "bf16")
+	if bf16 {
+		pks = append(pks, "bf16 of the f32 peak (no path multiplies in bfloat16)")
+	}
+	fmt.Fprintf(out, "\nGFLOPS: the best batch of calls in %v; %%peak: of this core's FMA peak, %s;\n", cfg.budget, strings.Join(pks, ", "))
+	if slices.ContainsFunc(cfg.dtypes, func(dt string) bool { return dt != "bf16" }) {
+		fmt.Fprintf(out, "×gonum: speed-up over gonum (its GEMMs plus the bias, ReLU and mask passes a user writes)")
+		if haveOpenBLAS {
+			fmt.Fprintf(out, "; openblas: the same passes over OpenBLAS")
+		}
+		fmt.Fprintln(out)
+	}
+	if bf16 {
+		fmt.Fprintf(out, "bf16: the bfloat16 layers on the kernels' paths (gonum and OpenBLAS have no bfloat16 GEMM here, so no columns);\n")
+		if slices.Contains(cfg.dtypes, "f32") {
+			fmt.Fprintf(out, "×f32: bf16 GFLOPS ÷ f32 GFLOPS of the same path, op and shape (above 1: bf16 is faster)\n")
+		} else {
+			fmt.Fprintf(out, "×f32: none (-dtype f32,bf16 measures both and gives bf16 GFLOPS ÷ f32 GFLOPS)\n")
+		}
+	}
+}
+
 func newResult(name string, req request, threads int, rep reply) result {
 	r := result{Impl: name, Op: req.Op, Dtype: req.Dtype, M: req.Shape.M, K: req.Shape.K, N: req.Shape.N, Threads: threads, timing: rep.T, Err: rep.Err}
 	if r.Err == "" && r.Best > 0 {
@@ -230,26 +290,40 @@ func newResult(name string, req request, threads int, rep reply) result {
 	return r
 }
 
-// derive fills in each result's percentage of the peak and speed-up over
-// gonum.
+// derive fills in each result's percentage of the peak (bf16: of the
+// f32 peak), speed-up over gonum and, for bf16, speed-up over f32 on the
+// same path, op and shape.
 func derive(rep *report) {
-	gonum := map[string]float64{}
+	gonum, f32 := map[string]float64{}, map[string]float64{}
 	key := func(r *result) string { return r.Op + "/" + r.Dtype + "/" + r.shape().String() }
 	for _, r := range rep.Results {
-		if r.Impl == "gonum" && r.Err == "" {
+		if r.Err != "" || r.Best <= 0 {
+			continue
+		}
+		if r.Impl == "gonum" {
 			gonum[key(&r)] = r.Best
+		}
+		if r.Dtype == "f32" {
+			f32[r.Impl+"/"+key(&r)] = r.Best
 		}
 	}
 	for i := range rep.Results {
 		r := &rep.Results[i]
-		if r.Err != "" {
+		if r.Err != "" || r.Best <= 0 {
 			continue
 		}
-		if pk := bestPeak(rep.Peaks, r.Dtype); pk.GFLOPS > 0 {
+		if pk := bestPeak(rep.Peaks, peakDtype(r.Dtype)); pk.GFLOPS > 0 {
 			r.PctPeak = 100 * r.GFLOPS / pk.GFLOPS
 		}
 		if g := gonum[key(r)]; g > 0 && r.Impl != "gonum" {
 			r.VsGonum = g / r.Best
+		}
+		if r.Dtype == "bf16" {
+			as32 := *r
+			as32.Dtype = "f32"
+			if f := f32[r.Impl+"/"+key(&as32)]; f > 0 {
+				r.VsF32 = f / r.Best
+			}
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"math"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -36,7 +37,8 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(c.shapes, quickShapes) || !reflect.DeepEqual(c.sweep, quickSweep) || c.budget != 20*time.Millisecond || c.memMiB != 64 {
+	if !reflect.DeepEqual(c.shapes, quickShapes) || !reflect.DeepEqual(c.sweep, quickSweep) || c.budget != 20*time.Millisecond || c.memMiB != 64 ||
+		!reflect.DeepEqual(c.dtypes, []string{"f32", "bf16"}) {
 		t.Errorf("-quick: %+v", c)
 	}
 
@@ -56,8 +58,60 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.dtypes) != 2 || c.shapes != nil || !reflect.DeepEqual(c.paths, []string{"neon", "generic"}) {
+	if !reflect.DeepEqual(c.dtypes, []string{"f32", "f64", "bf16"}) || c.shapes != nil || !reflect.DeepEqual(c.paths, []string{"neon", "generic"}) {
 		t.Errorf("all: %+v", c)
+	}
+
+	// -dtype keeps the known order (f32 first, so its tables come before
+	// the bf16 tables that give a ratio to them), and wins over -quick's.
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-dtype", "bf16"}, []string{"bf16"}},
+		{[]string{"-dtype", " BF16 , f32"}, []string{"f32", "bf16"}},
+		{[]string{"-quick", "-dtype", "f32"}, []string{"f32"}},
+		{[]string{"-quick", "-dtype", "bf16,f64"}, []string{"f64", "bf16"}},
+	} {
+		c, err := parseFlags(tc.args, amd64Paths, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(c.dtypes, tc.want) {
+			t.Errorf("%q: dtypes %q, want %q", tc.args, c.dtypes, tc.want)
+		}
+	}
+}
+
+// bf16 has the layers, not the GEMM, and only the kernels' paths have it:
+// the rest is skipped, not measured into errors.
+func TestMeasures(t *testing.T) {
+	path, peer := impl{name: "avx512", bf16: true}, impl{name: "gonum"}
+	for _, tc := range []struct {
+		m         impl
+		op, dtype string
+		want      bool
+	}{
+		{path, "fwd", "bf16", true},
+		{path, "bwd", "bf16", true},
+		{path, "gemm", "bf16", false},
+		{path, "gemm", "f32", true},
+		{path, "fwd", "f64", true},
+		{peer, "fwd", "bf16", false},
+		{peer, "bwd", "bf16", false},
+		{peer, "gemm", "bf16", false},
+		{peer, "gemm", "f32", true},
+		{peer, "bwd", "f64", true},
+	} {
+		if got := tc.m.measures(tc.op, tc.dtype); got != tc.want {
+			t.Errorf("%s measures %s %s: %v, want %v", tc.m.name, tc.op, tc.dtype, got, tc.want)
+		}
+	}
+	if got := opsFor("bf16"); !reflect.DeepEqual(got, []string{"fwd", "bwd"}) {
+		t.Errorf("opsFor(bf16) = %q", got)
+	}
+	if peakDtype("bf16") != "f32" || peakDtype("f64") != "f64" {
+		t.Error("peakDtype: bf16 is a percentage of the f32 peak, the others of their own")
 	}
 }
 
@@ -66,7 +120,8 @@ func TestParseFlagsErrors(t *testing.T) {
 		args []string
 		want string // in the error
 	}{
-		{[]string{"-dtype", "f16"}, `-dtype: "f16" is not one of f32, f64`},
+		{[]string{"-dtype", "f16"}, `-dtype: "f16" is not one of f32, f64, bf16`},
+		{[]string{"-quick", "-dtype", "f32,bf8"}, `-dtype: "bf8" is not one of f32, f64, bf16`},
 		{[]string{"-shapes", "64x784"}, `-shapes: "64x784" is not M×K×N`},
 		{[]string{"-shapes", "0x1x1"}, `"0" is not a dimension from 1 to 16384`},
 		{[]string{"-shapes", "axbxc"}, `"a" is not a dimension`},
@@ -97,7 +152,7 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("-h: error %v, want errHelp", err)
 	}
 	u := b.String()
-	for _, f := range []string{"-shapes", "-sweep", "-dtype", "-paths", "-threads", "-time", "-quick", "-out prefix", "-plot file", "-md", "-dtype types", "-time time", "supported here: generic, avx2, avx512"} {
+	for _, f := range []string{"-shapes", "-sweep", "-dtype", "-paths", "-threads", "-time", "-quick", "-out prefix", "-plot file", "-md", "-dtype types", "-time time", "supported here: generic, avx2, avx512", "bf16", "-dtype f32,bf16"} {
 		if !strings.Contains(u, f) {
 			t.Errorf("usage lacks %q:\n%s", f, u)
 		}
@@ -115,6 +170,8 @@ func sampleReport() *report {
 			{Impl: "avx512", Op: "fwd", Dtype: "f32", M: 2, K: 3, N: 4, Threads: 1, timing: timing{Best: 2, Median: 3, Calls: 10}},
 			{Impl: "gonum", Op: "fwd", Dtype: "f32", M: 2, K: 3, N: 4, Threads: 1, timing: timing{Best: 8, Median: 9, Calls: 5}},
 			{Impl: "avx512", Op: "bwd", Dtype: "f32", M: 2, K: 3, N: 4, Threads: 1, Err: "boom, with a comma"},
+			{Impl: "avx512", Op: "fwd", Dtype: "bf16", M: 2, K: 3, N: 4, Threads: 1, timing: timing{Best: 4, Median: 5, Calls: 7}},
+			{Impl: "avx512", Op: "bwd", Dtype: "bf16", M: 2, K: 3, N: 4, Threads: 1, timing: timing{Best: 3, Median: 3, Calls: 8}},
 		},
 	}
 	for i := range rep.Results {
@@ -130,8 +187,18 @@ func sampleReport() *report {
 func TestDerive(t *testing.T) {
 	rep := sampleReport()
 	r, g := rep.Results[0], rep.Results[1]
-	if r.GFLOPS != 24 || r.PctPeak != 24 || r.VsGonum != 4 || g.VsGonum != 0 || g.PctPeak != 6 {
+	if r.GFLOPS != 24 || r.PctPeak != 24 || r.VsGonum != 4 || g.VsGonum != 0 || g.PctPeak != 6 || r.VsF32 != 0 || g.VsF32 != 0 {
 		t.Errorf("derived %+v, %+v", r, g)
+	}
+	// bf16: of the f32 peak, as fast as f32 on the same path, op and
+	// shape (fwd: half as fast); no f32 to compare (bwd failed), no ratio;
+	// gonum has no bf16.
+	h, hb := rep.Results[3], rep.Results[4]
+	if h.GFLOPS != 12 || h.PctPeak != 12 || h.VsF32 != 0.5 || h.VsGonum != 0 {
+		t.Errorf("derived bf16 fwd %+v", h)
+	}
+	if hb.GFLOPS != 32 || hb.PctPeak != 32 || hb.VsF32 != 0 || hb.VsGonum != 0 {
+		t.Errorf("derived bf16 bwd %+v", hb)
 	}
 	if p := bestPeak(rep.Peaks, "f32"); p != (peak{"avx512", "f32", 100}) {
 		t.Errorf("bestPeak = %+v", p)
@@ -153,14 +220,16 @@ func TestCSV(t *testing.T) {
 	}
 	want := [][]string{
 		csvHeader,
-		{"peak-avx512", "fma", "f32", "", "", "", "1", "", "", "", "100.00", "", "", "", ""},
-		{"peak-avx2", "fma", "f32", "", "", "", "1", "", "", "", "99.50", "", "", "", ""},
-		{"peak-avx512", "fma", "f64", "", "", "", "1", "", "", "", "50.00", "", "", "", ""},
-		{"memory", "copy", "", "", "", "", "1", "", "", "", "", "", "", "20.00", ""},
-		{"memory", "read", "", "", "", "", "1", "", "", "", "", "", "", "25.00", ""},
-		{"avx512", "fwd", "f32", "2", "3", "4", "1", "2", "3", "10", "24.000", "24.0", "4.00", "", ""},
-		{"gonum", "fwd", "f32", "2", "3", "4", "1", "8", "9", "5", "6.000", "6.0", "", "", ""},
-		{"avx512", "bwd", "f32", "2", "3", "4", "1", "", "", "0", "", "", "", "", "boom, with a comma"},
+		{"peak-avx512", "fma", "f32", "", "", "", "1", "", "", "", "100.00", "", "", "", "", ""},
+		{"peak-avx2", "fma", "f32", "", "", "", "1", "", "", "", "99.50", "", "", "", "", ""},
+		{"peak-avx512", "fma", "f64", "", "", "", "1", "", "", "", "50.00", "", "", "", "", ""},
+		{"memory", "copy", "", "", "", "", "1", "", "", "", "", "", "", "", "20.00", ""},
+		{"memory", "read", "", "", "", "", "1", "", "", "", "", "", "", "", "25.00", ""},
+		{"avx512", "fwd", "f32", "2", "3", "4", "1", "2", "3", "10", "24.000", "24.0", "4.00", "", "", ""},
+		{"gonum", "fwd", "f32", "2", "3", "4", "1", "8", "9", "5", "6.000", "6.0", "", "", "", ""},
+		{"avx512", "bwd", "f32", "2", "3", "4", "1", "", "", "0", "", "", "", "", "", "boom, with a comma"},
+		{"avx512", "fwd", "bf16", "2", "3", "4", "1", "4", "5", "7", "12.000", "12.0", "", "0.500", "", ""},
+		{"avx512", "bwd", "bf16", "2", "3", "4", "1", "3", "3", "8", "32.000", "32.0", "", "", "", ""},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("CSV:\n%q\nwant\n%q", rows, want)
@@ -173,7 +242,7 @@ func TestJSON(t *testing.T) {
 	if err := writeJSON(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"ns_per_op": 2`, `"median_ns_per_op": 3`, `"vs_gonum": 4`, `"error": "boom, with a comma"`, `"copy_gbps": 20`} {
+	for _, key := range []string{`"ns_per_op": 2`, `"median_ns_per_op": 3`, `"vs_gonum": 4`, `"error": "boom, with a comma"`, `"copy_gbps": 20`, `"dtype": "bf16"`, `"vs_f32": 0.5`} {
 		if !strings.Contains(b.String(), key) {
 			t.Errorf("JSON lacks %s:\n%s", key, b.String())
 		}
@@ -210,6 +279,75 @@ func TestTable(t *testing.T) {
 	if rows := table(rep.Results, "bwd", "f32", []shape{{2, 3, 4}}); rows[1][1] != "error" {
 		t.Errorf("error row: %q", rows)
 	}
+
+	// bf16: the paths measured on it (no gonum), with ×f32 in place of
+	// ×gonum, empty where f32 has no figure.
+	rows = table(rep.Results, "fwd", "bf16", []shape{{2, 3, 4}, {9, 9, 9}})
+	want = [][]string{
+		{"M×K×N", "avx512", "%peak", "×f32"},
+		{"2x3x4", "12.0", "12%", "0.50×"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("bf16 table = %q, want %q", rows, want)
+	}
+	b.Reset()
+	writeTable(&b, rows, false)
+	if got := b.String(); got != "M×K×N   avx512 %peak  ×f32\n2x3x4     12.0   12% 0.50×\n" {
+		t.Errorf("bf16 text table:\n%s", got)
+	}
+	if rows := table(rep.Results, "bwd", "bf16", []shape{{2, 3, 4}}); !reflect.DeepEqual(rows[1], []string{"2x3x4", "32.0", "32%", ""}) {
+		t.Errorf("bf16 table without f32: %q", rows)
+	}
+	if rows := table(rep.Results, "gemm", "bf16", []shape{{2, 3, 4}}); len(rows) != 1 || len(rows[0]) != 1 {
+		t.Errorf("bf16 GEMM table: %q, want the header alone", rows)
+	}
+}
+
+// The legend above the tables says what bf16's %peak and ×f32 are.
+func TestLegend(t *testing.T) {
+	rep := sampleReport()
+	var b bytes.Buffer
+	writeLegend(&b, rep, &config{dtypes: []string{"f32", "bf16"}, budget: time.Millisecond})
+	got := b.String()
+	for _, s := range []string{"f32 100.0 GFLOPS (avx512 loop), bf16 of the f32 peak (no path multiplies in bfloat16);", "×f32: bf16 GFLOPS ÷ f32 GFLOPS of the same path, op and shape", "no bfloat16 GEMM", "×gonum: speed-up over gonum"} {
+		if !strings.Contains(got, s) {
+			t.Errorf("legend lacks %q:\n%s", s, got)
+		}
+	}
+	b.Reset()
+	writeLegend(&b, rep, &config{dtypes: []string{"bf16"}, budget: time.Millisecond})
+	if got := b.String(); !strings.Contains(got, "f32 100.0 GFLOPS (avx512 loop), bf16 of the f32 peak") || !strings.Contains(got, "×f32: none") || strings.Contains(got, "×gonum") {
+		t.Errorf("bf16 alone:\n%s", got)
+	}
+	b.Reset()
+	writeLegend(&b, rep, &config{dtypes: []string{"f32", "f64"}, budget: time.Millisecond})
+	if got := b.String(); strings.Contains(got, "bf16") || !strings.Contains(got, "f32 100.0 GFLOPS (avx512 loop), f64 50.0 GFLOPS (avx512 loop);") || !strings.Contains(got, "×gonum: speed-up over gonum") {
+		t.Errorf("without bf16:\n%s", got)
+	}
+}
+
+// The plot draws a bf16 row with an empty GEMM tile.
+func TestPlot(t *testing.T) {
+	rep := sampleReport()
+	for _, r := range slices.Clone(rep.Results) {
+		if r.Err == "" {
+			r.M, r.K, r.N = 64, 64, 64
+			rep.Results = append(rep.Results, r)
+		}
+	}
+	file := t.TempDir() + "/p.svg"
+	if err := writePlot(file, rep, []int{64}, []string{"f32", "bf16"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"fused forward, bf16 (on the f32 tiles)", "GEMM: no bf16 variant", "fused backward, f32"} {
+		if !bytes.Contains(b, []byte(s)) {
+			t.Errorf("the plot lacks %q", s)
+		}
+	}
 }
 
 // The peers compute what the kernels compute, so that the speed-ups
@@ -244,6 +382,51 @@ func TestPeersMatchKernels(t *testing.T) {
 				check("db", pe.db, ok.db)
 			}
 		}
+	}
+}
+
+// The bf16 measurements run the bfloat16 layers on what they claim to
+// (FromBF16 of the operands, the float32 bias): ForwardBF16's R is the
+// float32 forward pass's R rounded, BackwardBF16's dW, db and (rounded)
+// dX are the float32 backward pass's, on the same path.
+func TestBF16Layers(t *testing.T) {
+	wide := func(h []kernels.BF16) []float32 {
+		f := make([]float32, len(h))
+		kernels.FromBF16(f, h)
+		return f
+	}
+	round := func(f []float32) []kernels.BF16 {
+		h := make([]kernels.BF16, len(f))
+		kernels.ToBF16(h, f)
+		return h
+	}
+	for _, s := range []shape{{1, 1, 1}, {7, 13, 5}, {33, 17, 65}} {
+		o := newOperands[float32](s)
+		h := newBF16Operands(o)
+		for _, op := range []string{"fwd", "bwd"} {
+			f, err := bf16LayerFunc(op, o, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f()
+		}
+		m, k, n := s.M, s.K, s.N
+		x, w, dr := wide(h.x), wide(h.w), wide(h.dr)
+		r, mask := make([]float32, m*n), kernels.NewMask(m, n)
+		kernels.Forward(&kernels.ForwardArgs[float32]{M: m, K: k, N: n, X: x, W: w, Bias: o.b, R: r, Mask: mask})
+		dx, dw, db := make([]float32, m*k), make([]float32, k*n), make([]float32, n)
+		kernels.Backward(&kernels.BackwardArgs[float32]{M: m, K: k, N: n, X: x, W: w, DR: dr, Mask: mask, DX: dx, DW: dw, DB: db})
+		for _, c := range []struct {
+			name      string
+			got, want any
+		}{{"R", h.r, round(r)}, {"dX", h.dx, round(dx)}, {"dW", o.dw, dw}, {"dB", o.db, db}} {
+			if !reflect.DeepEqual(c.got, c.want) {
+				t.Errorf("%v: bf16 %s = %v, want %v", s, c.name, c.got, c.want)
+			}
+		}
+	}
+	if _, err := kernelsBF16Func("gemm", newOperands[float32](shape{1, 1, 1})); err == nil {
+		t.Error("a bf16 GEMM was measured")
 	}
 }
 
@@ -293,20 +476,25 @@ func TestWorker(t *testing.T) {
 	enc.Encode(request{Op: "fwd", Dtype: "f32", Shape: shape{3, 4, 5}, Budget: time.Millisecond})
 	enc.Encode(request{Op: "nope", Dtype: "f32", Shape: shape{3, 4, 5}, Budget: time.Millisecond})
 	enc.Encode(request{Op: "gemm", Dtype: "f16", Shape: shape{3, 4, 5}, Budget: time.Millisecond})
+	enc.Encode(request{Op: "bwd", Dtype: "bf16", Shape: shape{3, 4, 5}, Budget: time.Millisecond})
+	enc.Encode(request{Op: "gemm", Dtype: "bf16", Shape: shape{3, 4, 5}, Budget: time.Millisecond})
 	var out bytes.Buffer
 	if err := workerMain(path, &in, &out); err != nil {
 		t.Fatal(err)
 	}
 	dec := json.NewDecoder(&out)
 	var h hello
-	var r1, r2, r3 reply
-	for _, v := range []any{&h, &r1, &r2, &r3} {
+	var r1, r2, r3, r4, r5 reply
+	for _, v := range []any{&h, &r1, &r2, &r3, &r4, &r5} {
 		if err := dec.Decode(v); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if h.ISA != path || r1.Err != "" || r1.T.Calls < 3 || r2.Err != `unknown op "nope"` || r3.Err != `unknown dtype "f16"` {
 		t.Errorf("worker: %+v %+v %+v %+v", h, r1, r2, r3)
+	}
+	if r4.Err != "" || r4.T.Calls < 3 || !strings.Contains(r5.Err, "no bf16 gemm") {
+		t.Errorf("worker, bf16: %+v %+v", r4, r5)
 	}
 	if err := workerMain("elsewhere", strings.NewReader(""), io.Discard); err == nil {
 		t.Error("a worker for another path did not refuse")

@@ -87,6 +87,52 @@ func kernelsFunc[T kernels.Float](op string, o *operands[T]) (func(), error) {
 	return nil, fmt.Errorf("unknown op %q", op)
 }
 
+// bf16Operands are o's operands in bfloat16 for the bfloat16 layers: X,
+// W and dR rounded to bfloat16, R and dX in bfloat16, and the mask.
+type bf16Operands struct {
+	x, w, dr, r, dx []kernels.BF16
+	mask            kernels.Mask
+}
+
+func newBF16Operands(o *operands[float32]) *bf16Operands {
+	bf := func(s []float32) []kernels.BF16 {
+		h := make([]kernels.BF16, len(s))
+		kernels.ToBF16(h, s)
+		return h
+	}
+	return &bf16Operands{x: bf(o.x), w: bf(o.w), dr: bf(o.dr),
+		r: make([]kernels.BF16, o.m*o.n), dx: make([]kernels.BF16, o.m*o.k), mask: kernels.NewMask(o.m, o.n)}
+}
+
+// kernelsBF16Func returns the call of the bfloat16 layers that op
+// measures, on o's values rounded to bfloat16 (the bias stays float32).
+// There is no bfloat16 GEMM.
+func kernelsBF16Func(op string, o *operands[float32]) (func(), error) {
+	if op == "gemm" {
+		return nil, fmt.Errorf("no bf16 %s (the bfloat16 layers are fwd and bwd)", op)
+	}
+	return bf16LayerFunc(op, o, newBF16Operands(o))
+}
+
+// bf16LayerFunc returns the call of the bfloat16 layers that op measures
+// on h (and o's bias, dW and db): ForwardBF16 to R in bfloat16 and the
+// mask, as a mixed-precision training step keeps them; BackwardBF16 from
+// dR in bfloat16 and the mask of a ForwardBF16 to dX in bfloat16 and dW,
+// db in float32 (the master gradients).
+func bf16LayerFunc(op string, o *operands[float32], h *bf16Operands) (func(), error) {
+	m, k, n := o.m, o.k, o.n
+	fa := &kernels.ForwardBF16Args{M: m, K: k, N: n, X: h.x, W: h.w, Bias: o.b, R: h.r, Mask: h.mask}
+	switch op {
+	case "fwd":
+		return func() { kernels.ForwardBF16(fa) }, nil
+	case "bwd":
+		kernels.ForwardBF16(fa)
+		ba := &kernels.BackwardBF16Args{M: m, K: k, N: n, X: h.x, W: h.w, DR: h.dr, Mask: h.mask, DX: h.dx, DW: o.dw, DB: o.db}
+		return func() { kernels.BackwardBF16(ba) }, nil
+	}
+	return nil, fmt.Errorf("unknown op %q", op)
+}
+
 // gemmFunc is a row-major BLAS GEMM with α = 1: C = op(A)·op(B) + β·C.
 type gemmFunc[T kernels.Float] func(tA, tB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 
@@ -177,6 +223,8 @@ func measureKernels(req request) reply {
 		return measureWith(req, kernelsFunc[float32])
 	case "f64":
 		return measureWith(req, kernelsFunc[float64])
+	case "bf16":
+		return measureWith(req, kernelsBF16Func)
 	}
 	return reply{Err: fmt.Sprintf("unknown dtype %q", req.Dtype)}
 }

@@ -22,8 +22,10 @@ var opShort = map[string]string{"fwd": "fused forward", "bwd": "fused backward",
 
 // writePlot draws GFLOPS against n for the square shapes n×n×n of the
 // sweep: a panel per operation (columns) and element type (rows), a line
-// per implementation, and the measured FMA peak as a horizontal line.
-// The file's extension (.png or .svg) says the format.
+// per implementation, and the measured FMA peak as a horizontal line
+// (bf16: the f32 peak). The bf16 row has no GEMM panel (there is no
+// bfloat16 GEMM), just a note in its place. The file's extension (.png or
+// .svg) says the format.
 func writePlot(file string, rep *report, sweep []int, dts []string) error {
 	names := impls(rep.Results)
 	legend := plot.NewLegend()
@@ -33,6 +35,10 @@ func writePlot(file string, rep *report, sweep []int, dts []string) error {
 	plots := make([][]*plot.Plot, len(dts))
 	for i, dt := range dts {
 		for j, op := range ops {
+			if !slices.Contains(opsFor(dt), op) {
+				plots[i] = append(plots[i], nil) // plot.Align leaves its tile empty
+				continue
+			}
 			var l *plot.Legend
 			if i == 0 && j == 0 {
 				l = &legend
@@ -60,9 +66,16 @@ func writePlot(file string, rep *report, sweep []int, dts []string) error {
 	tiles := draw.Tiles{Rows: len(dts), Cols: len(ops), PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 2,
 		PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter * 2}
 	cs := plot.Align(plots, tiles, dc)
+	note := plot.New().Title.TextStyle
+	note.XAlign, note.YAlign = draw.XCenter, draw.YCenter
 	for i := range plots {
-		for j := range plots[i] {
-			plots[i][j].Draw(cs[i][j])
+		for j, p := range plots[i] {
+			if p == nil {
+				c := cs[i][j]
+				c.FillText(note, c.Center(), fmt.Sprintf("%s: no %s variant", opShort[ops[j]], dts[i]))
+				continue
+			}
+			p.Draw(cs[i][j])
 		}
 	}
 	f, err := os.Create(file)
@@ -79,6 +92,9 @@ func writePlot(file string, rep *report, sweep []int, dts []string) error {
 func panel(rep *report, names []string, op, dt string, sweep []int, legend *plot.Legend) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = fmt.Sprintf("%s, %s", opShort[op], dt)
+	if dt == "bf16" {
+		p.Title.Text += " (on the f32 tiles)"
+	}
 	p.X.Label.Text = "n (shape n×n×n)"
 	p.Y.Label.Text = "GFLOPS"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
@@ -118,7 +134,7 @@ func panel(rep *report, names []string, op, dt string, sweep []int, legend *plot
 			legend.Add(legendName(name), l, s)
 		}
 	}
-	if pk := bestPeak(rep.Peaks, dt); pk.GFLOPS > 0 && len(sweep) > 0 {
+	if pk := bestPeak(rep.Peaks, peakDtype(dt)); pk.GFLOPS > 0 && len(sweep) > 0 {
 		lo, hi := float64(slices.Min(sweep)), float64(slices.Max(sweep))
 		l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: pk.GFLOPS}, {X: hi, Y: pk.GFLOPS}})
 		if err != nil {

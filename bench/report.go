@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,8 +24,9 @@ type result struct {
 	Threads int     `json:"threads"`
 	timing          // ns_per_op (the best batch), median_ns_per_op, calls
 	GFLOPS  float64 `json:"gflops"`   // from the best batch
-	PctPeak float64 `json:"pct_peak"` // of the dtype's measured FMA peak
+	PctPeak float64 `json:"pct_peak"` // of the dtype's measured FMA peak (bf16: f32's)
 	VsGonum float64 `json:"vs_gonum"` // speed-up over gonum on the same measurement; 0: none
+	VsF32   float64 `json:"vs_f32"`   // bf16: speed-up over f32 on the same path, op and shape; 0: none
 	Err     string  `json:"error,omitempty"`
 }
 
@@ -67,15 +69,26 @@ func impls(rs []result) []string {
 }
 
 // table lays out the results of one operation and element type: a row a
-// shape, and for each implementation its GFLOPS, % of peak and speed-up
-// over gonum (which has none).
+// shape, and for each implementation measured on them its GFLOPS, % of
+// peak and speed-up over gonum (which has none) or, for bf16 (which gonum
+// does not have), over f32: bf16 GFLOPS ÷ f32 GFLOPS.
 func table(rs []result, op, dtype string, shapes []shape) [][]string {
-	names := impls(rs)
+	var names []string
+	for _, n := range impls(rs) {
+		if slices.ContainsFunc(rs, func(r result) bool { return r.Impl == n && r.Op == op && r.Dtype == dtype }) {
+			names = append(names, n)
+		}
+	}
+	vs := "×gonum"
+	if dtype == "bf16" {
+		vs = "×f32"
+	}
+	hasVs := func(n string) bool { return n != "gonum" || dtype == "bf16" }
 	head := []string{"M×K×N"}
 	for _, n := range names {
 		head = append(head, n, "%peak")
-		if n != "gonum" {
-			head = append(head, "×gonum")
+		if hasVs(n) {
+			head = append(head, vs)
 		}
 	}
 	rows := [][]string{head}
@@ -90,7 +103,7 @@ func table(rs []result, op, dtype string, shapes []shape) [][]string {
 				}
 			}
 			cells := []string{"", ""}
-			if n != "gonum" {
+			if hasVs(n) {
 				cells = append(cells, "")
 			}
 			switch {
@@ -104,7 +117,11 @@ func table(rs []result, op, dtype string, shapes []shape) [][]string {
 				if r.PctPeak > 0 {
 					cells[1] = fmt.Sprintf("%.0f%%", r.PctPeak)
 				}
-				if n != "gonum" && r.VsGonum > 0 {
+				switch {
+				case !hasVs(n):
+				case dtype == "bf16" && r.VsF32 > 0:
+					cells[2] = fmt.Sprintf("%.2f×", r.VsF32)
+				case dtype != "bf16" && r.VsGonum > 0:
 					cells[2] = fmt.Sprintf("%.1f×", r.VsGonum)
 				}
 			}
@@ -160,7 +177,7 @@ func writeTable(w io.Writer, rows [][]string, markdown bool) {
 			switch h := rows[0][j]; {
 			case j == 0:
 				b.WriteString(c + pad)
-			case h == "%peak" || h == "×gonum":
+			case h == "%peak" || h == "×gonum" || h == "×f32":
 				b.WriteString(" " + pad + c)
 			default: // an implementation's GFLOPS column starts a group
 				b.WriteString("   " + pad + c)
@@ -170,7 +187,7 @@ func writeTable(w io.Writer, rows [][]string, markdown bool) {
 	}
 }
 
-var csvHeader = []string{"impl", "op", "dtype", "m", "k", "n", "threads", "ns_per_op", "median_ns_per_op", "calls", "gflops", "pct_peak", "vs_gonum", "gbps", "error"}
+var csvHeader = []string{"impl", "op", "dtype", "m", "k", "n", "threads", "ns_per_op", "median_ns_per_op", "calls", "gflops", "pct_peak", "vs_gonum", "vs_f32", "gbps", "error"}
 
 // writeCSV writes every measurement a row: the peaks (op fma), the
 // memory bandwidth (impl memory, op copy or read, in gbps), then the
@@ -186,19 +203,19 @@ func writeCSV(w io.Writer, rep *report) error {
 	cw.Write(csvHeader)
 	th := strconv.Itoa(rep.Threads)
 	for _, p := range rep.Peaks {
-		cw.Write([]string{"peak-" + p.ISA, "fma", p.Dtype, "", "", "", "1", "", "", "", f(p.GFLOPS, 2), "", "", "", ""})
+		cw.Write([]string{"peak-" + p.ISA, "fma", p.Dtype, "", "", "", "1", "", "", "", f(p.GFLOPS, 2), "", "", "", "", ""})
 	}
 	if rep.Bandwidth.MiB > 0 {
 		for _, b := range []struct {
 			op string
 			v  float64
 		}{{"copy", rep.Bandwidth.Copy}, {"read", rep.Bandwidth.Read}} {
-			cw.Write([]string{"memory", b.op, "", "", "", "", "1", "", "", "", "", "", "", f(b.v, 2), ""})
+			cw.Write([]string{"memory", b.op, "", "", "", "", "1", "", "", "", "", "", "", "", f(b.v, 2), ""})
 		}
 	}
 	for _, r := range rep.Results {
 		cw.Write([]string{r.Impl, r.Op, r.Dtype, strconv.Itoa(r.M), strconv.Itoa(r.K), strconv.Itoa(r.N), th,
-			f(r.Best, 0), f(r.Median, 0), strconv.Itoa(r.Calls), f(r.GFLOPS, 3), f(r.PctPeak, 1), f(r.VsGonum, 2), "", r.Err})
+			f(r.Best, 0), f(r.Median, 0), strconv.Itoa(r.Calls), f(r.GFLOPS, 3), f(r.PctPeak, 1), f(r.VsGonum, 2), f(r.VsF32, 3), "", r.Err})
 	}
 	cw.Flush()
 	return cw.Error()
