@@ -218,7 +218,7 @@ func BenchmarkDirectB(b *testing.B) {
 func benchDirectB[T Float](b *testing.B) {
 	o := opsFor[T](active)
 	defer func(l routeLimits) { o.limits = l }(o.limits)
-	for _, kn := range [][2]int{{256, 256}, {784, 256}, {1024, 1024}} {
+	for _, kn := range [][2]int{{256, 256}, {784, 256}, {512, 512}, {1024, 1024}} {
 		for _, tiles := range []int{1, 2, 4, 8, 16, 32} {
 			m := tiles * o.mr
 			for _, route := range []string{"packed", "direct"} {

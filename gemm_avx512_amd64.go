@@ -2,10 +2,7 @@
 
 package kernels
 
-import (
-	"fmt"
-	"unsafe"
-)
+import "unsafe"
 
 // The AVX-512 GEMM kernels: the register tile with the epilogues of
 // tile.go's tile (the GEMM's C = AB + βC and the forward pass's fused
@@ -38,88 +35,13 @@ type avx512Shape[T Float] struct {
 // avx512Tiles).
 type avx512TileID uint8
 
-const (
-	tile16x16  avx512TileID = iota // tileAVX512F32
-	tile6x64                       // tileAVX512F32x6x64
-	tile8x32                       // tileAVX512F32x8x32
-	tile12x32                      // tileAVX512F32x12x32
-	tile16x8                       // tileAVX512F64
-	tile6x32                       // tileAVX512F64x6x32
-	tile8x16                       // tileAVX512F64x8x16
-	tile12x16                      // tileAVX512F64x12x16
-	tile16x16u                     // tileAVX512F32x16x16u
-	tile16x8u                      // tileAVX512F64x16x8u
-)
-
-// The tiles of the package. 6×64, 8×32 and 12×32 float32 and 6×32, 8×16
-// and 12×16 float64 take A broadcast into a register once a row (1 + NR
-// loads per MR·NR FMAs): tiles for cores with two 512-bit FMA pipes. They
-// and 16×16u/16×8u (today's tiles otherwise) load B unmasked in whole
-// columns of tiles: on Intel a masked load takes an FMA port's slot.
-var (
-	avx512Tile16x16  = avx512Shape[float32]{16, 16, tile16x16}
-	avx512Tile6x64   = avx512Shape[float32]{6, 64, tile6x64}
-	avx512Tile8x32   = avx512Shape[float32]{8, 32, tile8x32}
-	avx512Tile12x32  = avx512Shape[float32]{12, 32, tile12x32}
-	avx512Tile16x8   = avx512Shape[float64]{16, 8, tile16x8}
-	avx512Tile6x32   = avx512Shape[float64]{6, 32, tile6x32}
-	avx512Tile8x16   = avx512Shape[float64]{8, 16, tile8x16}
-	avx512Tile12x16  = avx512Shape[float64]{12, 16, tile12x16}
-	avx512Tile16x16u = avx512Shape[float32]{16, 16, tile16x16u}
-	avx512Tile16x8u  = avx512Shape[float64]{16, 8, tile16x8u}
-
-	// The tiles, today's two first, then the wide ones.
-	avx512Shapes32 = []avx512Shape[float32]{avx512Tile16x16, avx512Tile16x16u, avx512Tile6x64, avx512Tile8x32, avx512Tile12x32}
-	avx512Shapes64 = []avx512Shape[float64]{avx512Tile16x8, avx512Tile16x8u, avx512Tile6x32, avx512Tile8x16, avx512Tile12x16}
-)
-
-// name is the tile's shape, u for today's tiles with B unmasked.
-func (s avx512Shape[T]) name() string {
-	u := ""
-	if s.id == tile16x16u || s.id == tile16x8u {
-		u = "u"
-	}
-	return fmt.Sprintf("%dx%d%s", s.mr, s.nr, u)
-}
-
-// call runs tile s's routine (see tileAVX512F32 for the arguments): a
-// direct call of each, so that the operands stay on the caller's stack
-// (a call through a func value would move them to the heap).
-func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol, lda int) {
-	if is32[T]() {
-		a, b, c, bias, z, r := asF32(a), asF32(b), asF32(c), asF32(bias), asF32(z), asF32(r)
-		switch s.id {
-		case tile16x16:
-			tileAVX512F32(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
-		case tile6x64:
-			tileAVX512F32x6x64(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
-		case tile8x32:
-			tileAVX512F32x8x32(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
-		case tile12x32:
-			tileAVX512F32x12x32(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
-		case tile16x16u:
-			tileAVX512F32x16x16u(a, b, ldb, kc, c, ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, ldr, bits, stride, shift, bcol, lda)
-		default:
-			panic("kernels: no such float32 tile")
-		}
-		return
-	}
-	a64, b64, c64, bias64, z64, r64 := asF64(a), asF64(b), asF64(c), asF64(bias), asF64(z), asF64(r)
-	switch s.id {
-	case tile16x8:
-		tileAVX512F64(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
-	case tile6x32:
-		tileAVX512F64x6x32(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
-	case tile8x16:
-		tileAVX512F64x8x16(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
-	case tile12x16:
-		tileAVX512F64x12x16(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
-	case tile16x8u:
-		tileAVX512F64x16x8u(a64, b64, ldb, kc, c64, ldc, m, n, beta, fwd, bias64, z64, ldz, storeZ, r64, ldr, bits, stride, shift, bcol, lda)
-	default:
-		panic("kernels: no such float64 tile")
-	}
-}
+// The tiles' IDs, shapes and lists by type, and avx512Shape's name and
+// call, are generated from _gen/avx512.go's table into tiles_amd64.go.
+// 6×64, 8×32 and 12×32 float32 and 6×32, 8×16 and 12×16 float64 take A
+// broadcast into a register once a row (1 + NR loads per MR·NR FMAs):
+// tiles for cores with two 512-bit FMA pipes. They and 16×16u/16×8u
+// (today's tiles otherwise) load B unmasked in whole columns of tiles: on
+// Intel a masked load takes an FMA port's slot.
 
 // kernel is the microkernel of tile s: kernelGeneric (kernels_generic.go)
 // on a block of mr×nr tiles, B packed or (t.ldb ≠ 0, directB) where it

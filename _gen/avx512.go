@@ -31,10 +31,17 @@ func genAVX512() {
 }
 
 // avx512Tiles are the AVX-512 register tiles the package has, an entry a
-// tile (a new shape is one more entry, with a name, and its Go side).
+// tile: a new shape is one more entry, with a name; its Go side (an ID,
+// an avx512Shape value, the direct call of its routine, its place in the
+// lists that the tests and BenchmarkTune go through) is generated into
+// tiles_amd64.go (avx512_table.go). A core class takes a tile in
+// config_amd64.go's classEntries.
 var avx512Tiles = []avx512Tile{
 	{t: f32, mr: 16, nr: 1}, // tileAVX512F32: 16×16
 	{t: f64, mr: 16, nr: 1}, // tileAVX512F64: 16×8
+	// Today's tiles with B loaded unmasked where it can be (fullB).
+	{t: f32, mr: 16, nr: 1, fullB: true, name: "tileAVX512F32x16x16u"},
+	{t: f64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
 	// Tiles for cores with two 512-bit FMA pipes and two loads a cycle
 	// (A broadcast into a register once a row: 1 + NR loads per MR·NR
 	// FMAs), and B loaded unmasked in whole columns of tiles (fullB):
@@ -45,9 +52,6 @@ var avx512Tiles = []avx512Tile{
 	{t: f64, mr: 6, nr: 4, fullB: true, name: "tileAVX512F64x6x32"},
 	{t: f64, mr: 8, nr: 2, fullB: true, name: "tileAVX512F64x8x16"},
 	{t: f64, mr: 12, nr: 2, fullB: true, name: "tileAVX512F64x12x16"},
-	// Today's tiles with B loaded unmasked where it can be (fullB).
-	{t: f32, mr: 16, nr: 1, fullB: true, name: "tileAVX512F32x16x16u"},
-	{t: f64, mr: 16, nr: 1, fullB: true, name: "tileAVX512F64x16x8u"},
 }
 
 // avx512Sh shifts r left by sh if sh > 0 (scaling a count of elements or
