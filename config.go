@@ -67,11 +67,26 @@ type gemmConfig[T Float] struct {
 	// otherwise does with stepGradMask, axpy, copy and packBRows, bit for
 	// bit (see packDZBAVX512F32).
 	packDZB func(dst, dr []T, lddr int, bits []uint64, stride int, db, dz []T, lddz, rows, nb, nr, panel int)
-	// gemmNT, when not nil, may compute C = A·Wᵀ (+ C for beta = 1), A
-	// m×k, W n×k, on one thread, for the backward's dX; it reports false
-	// for a shape it does not take (see gemmNTAVX512F32).
-	gemmNT func(m, n, k int, a []T, lda int, w []T, ldw int, c []T, ldc int, beta T, scratch *[]T) bool
+	// gemmNT, when not nil, computes the backward's dX with W read where
+	// it lies (runNT, gemmNTAVX512F32).
+	gemmNT *ntKernel[T]
 }
+
+// ntKernel computes C = A·Wᵀ (+ C for beta = 1), A m×k, W n×k, without
+// transposing W: A packed once, then C's columns in blocks of ntRows
+// (ntRows rows of W each), the blocks in any order and on any thread.
+type ntKernel[T Float] struct {
+	// takes reports whether the kernel computes this product.
+	takes func(m, n, k int, beta T) bool
+	// pack packs A into panels (ceilDiv(m, ntRows)·ntRows·k elements).
+	pack func(panels, a []T, lda, m, k int)
+	// block computes C's columns k0 … min(k0+ntRows, n)−1 from the
+	// packed A, with pad (ntRows·k elements) as scratch.
+	block func(panels []T, m, k int, w []T, ldw int, c []T, ldc int, beta T, k0, n int, pad []T)
+}
+
+// ntRows is the rows of W (columns of C) a block of ntKernel.
+const ntRows = 16
 
 // tileCalls is how many register tiles one call of a kernel computes.
 type tileCalls uint8

@@ -125,19 +125,18 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 		dw(true)
 		dx.a = operand[T]{s: src.dz, ld: src.lddz}
 		np := planThreads(o, bl, &dx, threads)
-		if np == 1 && a.PW == nil && hs == nil && o.gemmNT != nil && !onRows(o, &dx) && n <= bl.kc && m*n <= bl.mc*bl.kc/2 {
-			// W where it lies rather than transposed (ops.gemmNT): the
-			// same sums as the packed tiles' (one K panel), so the
-			// same bits as on any number of threads. Only while the
-			// packed dZᵀ takes at most a quarter of L2 (half the
-			// blocking's block of A): each block of W's rows goes
-			// through all of it.
-			sw := getWork[T](o, bl)
-			done := o.gemmNT(m, k, n, src.dz, src.lddz, a.W, ldw, a.DX, lddx, beta, &sw.b)
-			putWork(sw)
-			if done {
-				return
-			}
+		if a.PW == nil && hs == nil && o.gemmNT != nil && !onRows(o, &dx) && n <= bl.kc && m*n <= bl.mc*bl.kc/2 &&
+			o.gemmNT.takes(m, k, n, beta) {
+			// W where it lies rather than transposed (ops.gemmNT):
+			// the same sums as the packed tiles' (one K panel). Only
+			// while the packed dZᵀ takes at most a quarter of L2 (half
+			// the blocking's block of A): each block of W's rows goes
+			// through all of it. The route depends on the shape alone,
+			// never on the thread count: the kernel's multiply-adds
+			// take W and dZ in the other order from the tiles', which
+			// can give another NaN where both are NaN.
+			runNT(o, bl, m, k, n, src.dz, src.lddz, a.W, ldw, a.DX, lddx, beta, np)
+			return
 		}
 		run(o, bl, &dx, np)
 		return

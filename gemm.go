@@ -162,6 +162,27 @@ func visitDZ[T Float](o *ops[T], bl blocking, src *dzSource[T], m, n, threads in
 	w.exec(jobThreads(threads, 4*float64(m)*float64(n), minMACs(o, bl, true), ceilDiv(n, rowsChunk(bl))))
 }
 
+// runNT computes C = A·Wᵀ (+ C for beta = 1) with the path's ntKernel
+// (o.gemmNT, which takes the shape) and up to np threads: A packed once
+// by the caller, then the blocks of ntRows rows of W, one an item.
+func runNT[T Float](o *ops[T], bl blocking, m, n, k int, a []T, lda int, wm []T, ldw int, c []T, ldc int, beta T, np int) {
+	w := getWork[T](o, bl)
+	defer putWork(w)
+	w.job = gemmJob[T]{m: m, n: n, k: k, b: operand[T]{s: wm, ld: ldw}, c: c, ldc: ldc, beta: beta}
+	o.gemmNT.pack(grow(&w.b, ceilDiv(m, ntRows)*ntRows*k), a, lda, m, k)
+	w.kind = kindNT
+	w.exec(min(np, ceilDiv(n, ntRows)))
+}
+
+// ntPart is a participant's part of runNT.
+func (w *work[T]) ntPart(s *scratch[T]) {
+	j := &w.job
+	pad := grow(&s.wide, ntRows*j.k)
+	for it := w.grab(); it < ceilDiv(j.n, ntRows); it = w.grab() {
+		w.o.gemmNT.block(w.b, j.m, j.k, j.b.s, j.b.ld, j.c, j.ldc, j.beta, it*ntRows, j.n, pad)
+	}
+}
+
 // grow returns (*buf)[:n], reallocating *buf if it is shorter.
 func grow[T any](buf *[]T, n int) []T {
 	if len(*buf) < n {

@@ -126,51 +126,54 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 // used by the m/16 tiles of its columns of C while it is in L1; a last
 // block of fewer than 16 rows is copied, zero-padded, into scratch. Every
 // element is the packed route's sum, in the same order: one chain of
-// multiply-adds over p from 0, then C added. It reports false, computing
-// nothing, for the shapes it does not take. It saves the packed route's
+// multiply-adds over p from 0, then C added. It saves the packed route's
 // transposition of W (k×n into n/16 panels) on every call (TUNING.md).
-func gemmNTAVX512F32(m, n, k int, a []float32, lda int, w []float32, ldw int, c []float32, ldc int, beta float32, scratch *[]float32) bool {
-	if m <= 0 || n <= 0 || k <= 0 || k > 1024 || m > 16*directMaxTiles || beta != 0 && beta != 1 {
-		return false
-	}
-	mt := ceilDiv(m, 16)
-	buf := grow(scratch, (mt+1)*16*k)
-	panels, pad := buf[:mt*16*k], buf[mt*16*k:(mt+1)*16*k]
-	if raceEnabled {
-		raceOperand(a, lda, false, 0, 0, m, k)
-		raceWrite(panels)
-	}
-	packAAVX512F32(panels, a, lda, false, 0, 0, m, k, 16) // its mt micro-panels, the last zero-padded
-	for k0 := 0; k0 < n; k0 += 16 {
-		rows := min(16, n-k0)
-		wt, ld := w[k0*ldw:], ldw
-		if rows < 16 {
-			clear(pad)
-			for i := range rows {
-				copy(pad[i*k:(i+1)*k], w[(k0+i)*ldw:(k0+i)*ldw+k])
-			}
-			wt, ld = pad, k
-		}
-		wt = wt[:15*ld+k]
+var gemmNTAVX512F32 = &ntKernel[float32]{
+	takes: func(m, n, k int, beta float32) bool {
+		return m > 0 && n > 0 && k > 0 && k <= 1024 && m <= 16*directMaxTiles && (beta == 0 || beta == 1)
+	},
+	pack: func(panels, a []float32, lda, m, k int) {
+		panels = panels[:ceilDiv(m, 16)*16*k]
 		if raceEnabled {
-			raceRead(wt)
+			raceOperand(a, lda, false, 0, 0, m, k)
+			raceWrite(panels)
 		}
-		for q := range mt {
-			nb := min(16, m-16*q)
-			cc := c[16*q*ldc+k0:]
-			cc = cc[:(nb-1)*ldc+rows]
-			if raceEnabled {
-				for j := range nb {
-					if beta != 0 {
-						raceRead(cc[j*ldc : j*ldc+rows])
-					}
-					raceWrite(cc[j*ldc : j*ldc+rows])
-				}
-			}
-			tileNTAVX512F32(wt, ld, panels[q*16*k:(q+1)*16*k], k, cc, ldc, rows, nb, int(beta))
+		packAAVX512F32(panels, a, lda, false, 0, 0, m, k, 16) // its micro-panels, the last zero-padded
+	},
+	block: ntBlockAVX512F32,
+}
+
+// ntBlockAVX512F32 is gemmNTAVX512F32's block: C's columns k0 … k0+15
+// (or up to n), rows k0 … of W.
+func ntBlockAVX512F32(panels []float32, m, k int, w []float32, ldw int, c []float32, ldc int, beta float32, k0, n int, pad []float32) {
+	rows := min(16, n-k0)
+	wt, ld := w[k0*ldw:], ldw
+	if rows < 16 {
+		pad = pad[:16*k]
+		clear(pad)
+		for i := range rows {
+			copy(pad[i*k:(i+1)*k], w[(k0+i)*ldw:(k0+i)*ldw+k])
 		}
+		wt, ld = pad, k
 	}
-	return true
+	wt = wt[:15*ld+k]
+	if raceEnabled {
+		raceRead(wt)
+	}
+	for q := range ceilDiv(m, 16) {
+		nb := min(16, m-16*q)
+		cc := c[16*q*ldc+k0:]
+		cc = cc[:(nb-1)*ldc+rows]
+		if raceEnabled {
+			for j := range nb {
+				if beta != 0 {
+					raceRead(cc[j*ldc : j*ldc+rows])
+				}
+				raceWrite(cc[j*ldc : j*ldc+rows])
+			}
+		}
+		tileNTAVX512F32(wt, ld, panels[q*16*k:(q+1)*16*k], k, cc, ldc, rows, nb, int(beta))
+	}
 }
 
 // packBRowsAVX512F64 is packBRowsAVX512F32 for float64 and 8-column

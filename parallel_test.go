@@ -8,6 +8,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -736,4 +737,49 @@ func BenchmarkThreshold(b *testing.B) {
 			})
 		}
 	}
+}
+
+// TestThreadsNaNPayloads: the same bits for any number of threads with
+// NaNs of many payloads in dR and W, so that some elements of dX and dW
+// sum several of them and which one a sum keeps depends on the order of
+// the operands of each multiply-add (the route of dX must not depend on
+// the thread count: runNT's kernel takes W and dZ the other way round
+// from the tiles). Shapes where dX reads W in place on AVX-512.
+func TestThreadsNaNPayloads(t *testing.T) {
+	forEachPath(t, func(t *testing.T, p *impl) {
+		for _, sh := range [][3]int{{256, 512, 128}, {128, 1024, 256}, {48, 100, 70}} {
+			m, k, n := sh[0], sh[1], sh[2]
+			r := newRand(uint64(m + k + n))
+			nan := func(sign uint32) float32 { return math.Float32frombits(sign | 0x7fc00000 | uint32(r.IntN(1<<20))) }
+			x, w, dr := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+			for i := range x {
+				x[i] = randVal[float32](r)
+			}
+			for i := range w {
+				if w[i] = randVal[float32](r); r.IntN(40) == 0 {
+					w[i] = nan(0)
+				}
+			}
+			for i := range dr {
+				if dr[i] = randVal[float32](r); r.IntN(40) == 0 {
+					dr[i] = nan(1 << 31)
+				}
+			}
+			mask := NewMask(m, n)
+			for i := range mask.Bits {
+				mask.Bits[i] = r.Uint64() | r.Uint64()
+			}
+			run := func(threads int) (dx, dw []float32) {
+				dx, dw = make([]float32, m*k), make([]float32, k*n)
+				Backward(&BackwardArgs[float32]{M: m, K: k, N: n, X: x, W: w, DR: dr, Mask: mask, DX: dx, DW: dw, Threads: threads})
+				return
+			}
+			dx1, dw1 := run(1)
+			for _, th := range []int{2, 3} {
+				dx, dw := run(th)
+				checkSameBits(t, fmt.Sprintf("%v threads=%d dX", sh, th), dx, dx1)
+				checkSameBits(t, fmt.Sprintf("%v threads=%d dW", sh, th), dw, dw1)
+			}
+		}
+	})
 }

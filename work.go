@@ -13,6 +13,7 @@ const (
 	kindPacked = iota // the packed tiles
 	kindRows          // runRows
 	kindVisit         // visitDZ
+	kindNT            // runNT
 )
 
 // work is the state of one call: the job, the shared packed blocks of B,
@@ -120,5 +121,7 @@ func (w *work[T]) part(id int) {
 		w.rowsPart(s)
 	case kindVisit:
 		w.visitPart(s)
+	case kindNT:
+		w.ntPart(s)
 	}
 }
