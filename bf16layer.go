@@ -239,19 +239,6 @@ func BackwardBF16(p *BackwardBF16Args) {
 	}
 }
 
-// checkOutputs panics unless every output region is disjoint from every
-// input and from every other output.
-func checkOutputs(outs, ins []region) {
-	for i := range outs {
-		for j := range ins {
-			checkDisjoint(&outs[i], &ins[j])
-		}
-		for j := i + 1; j < len(outs); j++ {
-			checkDisjoint(&outs[i], &outs[j])
-		}
-	}
-}
-
 // narrowRows sets the m×n matrix dst (leading dimension ldd) to src
 // (lds) rounded to bfloat16.
 func narrowRows(dst []BF16, ldd int, src []float32, lds, m, n int) {

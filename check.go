@@ -155,3 +155,16 @@ func checkSameOrDisjoint[T any](dstName string, dst []T, srcName string, src []T
 	d, r := vecRegion(dstName, dst, n), vecRegion(srcName, src, n)
 	checkDisjoint(&d, &r)
 }
+
+// checkOutputs panics unless every output region is disjoint from every
+// input and from every other output.
+func checkOutputs(outs, ins []region) {
+	for i := range outs {
+		for j := range ins {
+			checkDisjoint(&outs[i], &ins[j])
+		}
+		for j := i + 1; j < len(outs); j++ {
+			checkDisjoint(&outs[i], &outs[j])
+		}
+	}
+}

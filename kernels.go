@@ -317,14 +317,7 @@ func Backward[T Float](p *BackwardArgs[T]) {
 		matRegion("DR", p.DR, m, n, lddr), matRegion("Z", p.Z, m, n, ldz),
 		p.Mask.region("Mask"), // only through unsafe: Bits is a []uint64
 	}
-	for i := range outs {
-		for j := range ins {
-			checkDisjoint(&outs[i], &ins[j])
-		}
-		for j := i + 1; j < len(outs); j++ {
-			checkDisjoint(&outs[i], &outs[j])
-		}
-	}
+	checkOutputs(outs[:], ins[:])
 	backward(active, p, nil, ldx, ldw, lddr, ldz, hasMask, lddx, lddw, lddz)
 }
 
