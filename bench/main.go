@@ -82,6 +82,10 @@ func run(args []string) int {
 		return 0
 	}
 
+	if cfg.tune {
+		return runTune(cfg, info)
+	}
+
 	runtime.GOMAXPROCS(cfg.threads)
 	obCore := openblasSetup() // may run the program again, with OPENBLAS_CORETYPE set
 	openblasThreads(cfg.threads)
