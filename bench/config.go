@@ -146,8 +146,9 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 	outF := fs.String("out", "", "write every measurement to `prefix`.csv and prefix.json")
 	plotF := fs.String("plot", "", "draw GFLOPS against the sweep's sizes into `file` (.png or .svg)")
 	mdF := fs.Bool("md", false, "print the tables in Markdown")
-	tuneF := fs.Bool("tune", false, "the tuning report: the core classes' table entries (tiles, blocking, route limits) on the best path, each in a worker,\n"+
-		"    \tfwd and bwd, -dtype f32,f64, the -shapes (and -sweep only if given), beside this core's class, the table's choice")
+	tuneF := fs.Bool("tune", false, "the tuning report: the core classes' table entries (tiles, blocking, route limits) on the best path (or\n"+
+		"    \tthe one -paths names), fwd and bwd, -dtype f32,f64, the -shapes (the sweep only if -sweep is given), each beside\n"+
+		"    \tthe entry of this core's class: the table's choice; with -quick, -quick's shapes and time")
 	workerF := fs.String("worker", "", "") // hidden: the worker process of one code path
 	fs.Usage = func() {}
 
@@ -254,6 +255,8 @@ usage: go run . [flags]
   go run . -dtype f32,bf16                  # bfloat16 layers beside float32 (×f32: their ratio)
   go run . -paths avx2,generic -shapes 64x784x256,1x1024x1024 -sweep none
   go run -tags openblas .                   # with OpenBLAS (apt-get install libopenblas-dev)
+  go run . -tune                            # the core classes' tiles and limits on this core: a minute or two
+  go run . -tune -quick                     # the same, a few seconds' worth (CI)
 
 flags:
 `)

@@ -103,8 +103,11 @@ func describeLimits(g entry.GEMM) string {
 	if !g.DirectA {
 		s = fmt.Sprintf("rows route for K ≤ %d; A packed", g.SmallK)
 	}
-	if g.DirectB == "none" {
+	switch g.DirectB {
+	case "none":
 		return s + "; B packed"
+	case "whole": // the route's own rule for rows 4 KiB apart (route.go: directB)
+		return s + fmt.Sprintf("; B in place (whole tiles) up to %d row tiles", g.DirectMaxTiles)
 	}
 	return s + fmt.Sprintf("; B in place (%s) up to %d row tiles, %d when its rows are 4 KiB apart", g.DirectB, g.DirectMaxTiles, g.DirectMax4K)
 }
@@ -418,7 +421,7 @@ func runTune(cfg *config, info kernels.PathInfo) int {
 			fmt.Fprintf(out, "\nnothing to compare: the workers of some classes did not start (see above)\n")
 			return 1
 		}
-		fmt.Fprintf(out, "\nnothing to compare: every core class has the same entry on path %s (the classes' entries differ on avx512 only, today)\n", path)
+		fmt.Fprintf(out, "\nnothing to compare: every core class has the same entry on path %s\n", path)
 		return 0
 	}
 
