@@ -29,7 +29,7 @@ import (
 // tuneRounds is how many rounds each measurement of -tune is split into
 // (each a -time/tuneRounds share, the candidates one after the other in
 // a rotating order); the best batch of all rounds is the figure.
-const tuneRounds = 3
+const tuneRounds = 5
 
 // tuneOps are the operations -tune measures: the layers' passes.
 var tuneOps = []string{"fwd", "bwd"}
