@@ -94,6 +94,9 @@ var dtypes = []string{"f32", "f64", "bf16"}
 // quickDtypes are -quick's: float32 and, beside it, bfloat16.
 var quickDtypes = []string{"f32", "bf16"}
 
+// tuneDtypes are -tune's: the element types with tiles of their own.
+var tuneDtypes = []string{"f32", "f64"}
+
 // config is what the flags ask for, checked.
 type config struct {
 	shapes  []shape // the standard shapes or -shapes
@@ -107,6 +110,7 @@ type config struct {
 	out     string // CSV and JSON file prefix
 	plot    string // PNG or SVG file
 	md      bool   // tables in Markdown
+	tune    bool   // the tuning report: the core classes' entries on paths[0]
 	worker  string // hidden: run as the worker process of this path
 }
 
@@ -142,6 +146,9 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 	outF := fs.String("out", "", "write every measurement to `prefix`.csv and prefix.json")
 	plotF := fs.String("plot", "", "draw GFLOPS against the sweep's sizes into `file` (.png or .svg)")
 	mdF := fs.Bool("md", false, "print the tables in Markdown")
+	tuneF := fs.Bool("tune", false, "the tuning report: the core classes' table entries (tiles, blocking, route limits) on the best path (or\n"+
+		"    \tthe one -paths names), fwd and bwd, -dtype f32,f64, the -shapes (the sweep only if -sweep is given), each beside\n"+
+		"    \tthe entry of this core's class: the table's choice; with -quick, -quick's shapes and time")
 	workerF := fs.String("worker", "", "") // hidden: the worker process of one code path
 	fs.Usage = func() {}
 
@@ -158,7 +165,7 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	c := &config{threads: *threadsF, budget: *timeF, quick: *quickF, out: *outF, plot: *plotF, md: *mdF, worker: *workerF, memMiB: 256}
+	c := &config{threads: *threadsF, budget: *timeF, quick: *quickF, out: *outF, plot: *plotF, md: *mdF, tune: *tuneF, worker: *workerF, memMiB: 256}
 	if c.worker != "" {
 		return c, nil
 	}
@@ -178,6 +185,7 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 		if c.sweep, err = parseSweep(*sweepF); err != nil {
 			return nil, err
 		}
+	case c.tune: // the shapes alone, unless asked
 	case c.quick:
 		c.sweep = quickSweep
 	default:
@@ -186,13 +194,28 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 	if len(c.shapes) == 0 && len(c.sweep) == 0 {
 		return nil, errors.New("-shapes none and -sweep none leave nothing to measure")
 	}
-	if c.quick && !set["dtype"] {
+	switch {
+	case c.tune && !set["dtype"]:
+		c.dtypes = tuneDtypes
+	case c.quick && !set["dtype"]:
 		c.dtypes = quickDtypes
-	} else if c.dtypes, err = parseList("-dtype", *dtypeF, dtypes, dtypes); err != nil {
+	default:
+		c.dtypes, err = parseList("-dtype", *dtypeF, dtypes, dtypes)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if c.paths, err = parsePaths(*pathsF, supported); err != nil {
 		return nil, err
+	}
+	if c.tune && !set["paths"] {
+		c.paths = c.paths[:1] // the best
+	}
+	if c.tune && len(c.paths) != 1 {
+		return nil, fmt.Errorf("-tune compares the core classes on one path, and -paths names %d (%s)", len(c.paths), strings.Join(c.paths, ", "))
+	}
+	if c.tune && c.plot != "" {
+		return nil, errors.New("-plot draws the size sweep of the paths and peers, not -tune's classes")
 	}
 	if c.threads < 1 || c.threads > 1024 {
 		return nil, fmt.Errorf("-threads %d: want a number of threads from 1 to 1024", c.threads)
@@ -232,6 +255,8 @@ usage: go run . [flags]
   go run . -dtype f32,bf16                  # bfloat16 layers beside float32 (×f32: their ratio)
   go run . -paths avx2,generic -shapes 64x784x256,1x1024x1024 -sweep none
   go run -tags openblas .                   # with OpenBLAS (apt-get install libopenblas-dev)
+  go run . -tune                            # the core classes' tiles and limits on this core: a minute or two
+  go run . -tune -quick                     # the same, a few seconds' worth (CI)
 
 flags:
 `)

@@ -7,6 +7,7 @@
 //	go run . -dtype f32,f64 -out results -plot results.png
 //	go run . -dtype f32,bf16          # the bfloat16 layers beside float32
 //	go run -tags openblas .           # with OpenBLAS too (Debian: libopenblas-dev)
+//	go run . -tune                    # the tuning report of the core classes' entries
 //
 // It prints the CPU, its features (golang.org/x/sys/cpu) and the kernels'
 // code path; measures this core's FMA peak with a register-only assembly
@@ -26,6 +27,11 @@
 // no bfloat16 GEMM to time. The paths widen bfloat16 to float32 as they
 // pack it, so bf16's %peak is of the f32 peak, and its tables give ×f32:
 // bf16 GFLOPS ÷ f32 GFLOPS of the same path, op and shape.
+//
+// -tune is the tuning report instead (tune.go): the core classes' table
+// entries (tiles, blocking, route limits) on the best path, each in a
+// worker with FUSEDRELU_CORE set, on the fused passes, beside the entry of
+// this core's class, the table's choice.
 //
 // Shapes are M×K×N: a batch of M examples through a layer of K inputs and
 // N outputs. GFLOPS counts 2·M·K·N flops for the forward pass and the
@@ -80,6 +86,10 @@ func run(args []string) int {
 			return 1
 		}
 		return 0
+	}
+
+	if cfg.tune {
+		return runTune(cfg, info)
 	}
 
 	runtime.GOMAXPROCS(cfg.threads)

@@ -53,6 +53,7 @@ type report struct {
 	Peaks      []peak           `json:"peaks"`
 	Bandwidth  bandwidth        `json:"bandwidth"`
 	Results    []result         `json:"results"`
+	Tune       *tuneInfo        `json:"tune,omitempty"` // -tune: the candidates (a result's impl is path/candidate)
 }
 
 // impls returns the implementations in the results, in their first order.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/fusedrelu/kernels"
+	"github.com/fusedrelu/kernels/internal/entry"
 )
 
 // The kernels choose their code path once, at init, from FUSEDRELU_ISA,
@@ -20,16 +21,18 @@ import (
 // the parent's loop (so every implementation is measured in the same
 // sitting, shape by shape), and it answers one JSON reply a line.
 
-// hello is a worker's first line: the path it runs.
+// hello is a worker's first line: the path it runs and the table entry
+// in use (the core class FUSEDRELU_CORE chose, its tiles and limits).
 type hello struct {
-	ISA string `json:"isa"`
+	ISA   string      `json:"isa"`
+	Entry entry.Entry `json:"entry"`
 }
 
 // workerMain serves requests on stdin and stdout until stdin closes.
 func workerMain(path string, in io.Reader, out io.Writer) error {
 	enc := json.NewEncoder(out)
 	info := kernels.Path()
-	if err := enc.Encode(hello{ISA: info.ISA}); err != nil {
+	if err := enc.Encode(hello{ISA: info.ISA, Entry: entry.Describe()}); err != nil {
 		return err
 	}
 	if info.ISA != path {
@@ -52,22 +55,24 @@ func workerMain(path string, in io.Reader, out io.Writer) error {
 
 // worker is the parent's end of a worker process.
 type worker struct {
-	path string
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	enc  *json.Encoder
-	dec  *json.Decoder
+	path  string
+	entry entry.Entry // the table entry it runs
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	enc   *json.Encoder
+	dec   *json.Decoder
 }
 
 // startWorker starts this program as the worker of path, with GOMAXPROCS
-// set to threads.
-func startWorker(path string, threads int) (*worker, error) {
+// set to threads and env (such as FUSEDRELU_CORE=zen5) added to its
+// environment, overriding this process's.
+func startWorker(path string, threads int, env ...string) (*worker, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("cannot find this program to run it per code path: %v", err)
 	}
 	cmd := exec.Command(exe, "-worker", path)
-	cmd.Env = append(os.Environ(), "FUSEDRELU_ISA="+path, "GOMAXPROCS="+strconv.Itoa(threads))
+	cmd.Env = append(append(os.Environ(), "FUSEDRELU_ISA="+path, "GOMAXPROCS="+strconv.Itoa(threads)), env...)
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -90,6 +95,7 @@ func startWorker(path string, threads int) (*worker, error) {
 		w.close()
 		return nil, fmt.Errorf("the worker for path %s runs path %s (FUSEDRELU_ISA not honoured?)", path, h.ISA)
 	}
+	w.entry = h.Entry
 	return w, nil
 }
 
