@@ -31,9 +31,10 @@ type halfState struct {
 // mask, takes the loss and its gradient in float32 from the last layer's
 // float32 output, and runs kernels.BackwardBF16 with dR and dX in
 // bfloat16 and dW and dB in float32; the optimiser (its state float32)
-// then updates the float32 weights. bfloat16 keeps float32's exponent
-// range, so no loss scaling is needed. The SGD update is not fused into
-// the backward pass in this mode.
+// then updates the float32 weights (plain SGD adds its step into them in
+// the backward pass, as in float32, with dR scaled by −lr before it is
+// rounded). bfloat16 keeps float32's exponent range, so no loss scaling
+// is needed.
 //
 // On a core without bfloat16 arithmetic (every path of this version: see
 // kernels.ForwardBF16) the layers widen their operands to float32 as
@@ -132,9 +133,12 @@ func (t *Trainer[T]) forwardHalf(x []T, m int) {
 	}
 }
 
-// backwardHalf is backward (unfused) in mixed precision, from dR of the
-// output in d[0] (float32): dR and dX in bfloat16, dW and dB in float32.
-func (t *Trainer[T]) backwardHalf(m int) {
+// backwardHalf is backward in mixed precision, from dR of the output in
+// d[0] (float32): dR and dX in bfloat16, dW and dB in float32. Fused (SGD,
+// dR scaled by −lr), it adds Xᵀ·dZ and Σ dZ into the float32 master W and
+// B as backward does, after dX from the packed bfloat16 copy of the old
+// W, and W scaled by 1 − decay between the two.
+func (t *Trainer[T]) backwardHalf(m int, fused bool, decay float64) {
 	h := t.half
 	out := t.net.Out()
 	kernels.ToBF16(h.d[0][:m*out], f32(t.d[0][:m*out]))
@@ -149,11 +153,27 @@ func (t *Trainer[T]) backwardHalf(m int) {
 			in = h.r[i-1][:m*l.in]
 		}
 		*ba = kernels.BackwardBF16Args{M: m, K: l.in, N: l.out, X: in, PW: h.pw[i],
-			DR: h.d[g][:m*l.out], Mask: t.mask(i, m), DW: f32(w.dW), DB: f32(w.dB)}
+			DR: h.d[g][:m*l.out], Mask: t.mask(i, m)}
 		if i > 0 {
 			ba.DX = h.d[1-g][:m*l.in]
 		}
-		kernels.BackwardBF16(ba)
+		if !fused {
+			ba.DW, ba.DB = f32(w.dW), f32(w.dB)
+			kernels.BackwardBF16(ba)
+		} else {
+			if ba.DX != nil {
+				kernels.BackwardBF16(ba)
+			}
+			if decay != 0 {
+				s := T(1 - decay)
+				for j := range l.W {
+					l.W[j] *= s
+				}
+			}
+			*ba = kernels.BackwardBF16Args{M: m, K: l.in, N: l.out, X: in, DR: h.d[g][:m*l.out], Mask: t.mask(i, m),
+				DW: f32(l.W), DB: f32(l.B), Accumulate: true}
+			kernels.BackwardBF16(ba)
+		}
 		*ba = kernels.BackwardBF16Args{}
 		g = 1 - g
 	}

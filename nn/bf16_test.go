@@ -161,3 +161,44 @@ func TestBF16Training(t *testing.T) {
 		t.Errorf("SetBF16(true) on a float64 trainer = %v, BF16() = %v, want an error", err, tr64.BF16())
 	}
 }
+
+// TestBF16FusedSGD: plain SGD adds its step into the weights in the
+// backward pass in mixed precision too (dR scaled by −lr, then rounded);
+// its step agrees with the unfused one (SGD with a ClipNorm that never
+// clips), which rounds dR unscaled, to within bfloat16's rounding of the
+// update, with and without weight decay.
+func TestBF16FusedSGD(t *testing.T) {
+	for _, wd := range []float64{0, 0.01} {
+		x, y, _ := spiralData[float32](3, 40, 5)
+		const m = 64
+		make2 := func(opt Optimizer) *Trainer[float32] {
+			tr := mustTrainer[float32](t, 6, MLP(2, 32, 32, 3), SoftmaxCrossEntropy, opt)
+			if err := tr.SetBF16(true); err != nil {
+				t.Fatal(err)
+			}
+			return tr
+		}
+		fused, plain := make2(SGD{LR: 0.5, WeightDecay: wd}), make2(SGD{LR: 0.5, WeightDecay: wd, ClipNorm: 1e30})
+		if !fused.fused || plain.fused {
+			t.Fatalf("fused %v, plain %v: want the first fused only", fused.fused, plain.fused)
+		}
+		w0 := make([][]float32, fused.Network().NumLayers())
+		for i := range w0 {
+			w0[i] = append([]float32(nil), fused.Network().Layer(i).W...)
+		}
+		lf, lp := fused.Step(x[:2*m], y[:3*m], m), plain.Step(x[:2*m], y[:3*m], m)
+		if lf != lp {
+			t.Errorf("wd %v: losses %v and %v, want the same (the same forward pass)", wd, lf, lp)
+		}
+		for i := range w0 {
+			wf, wp := fused.Network().Layer(i).W, plain.Network().Layer(i).W
+			for j := range wf {
+				step := math.Abs(float64(wp[j] - w0[i][j]))
+				if d := math.Abs(float64(wf[j] - wp[j])); d > step/64+1e-6 {
+					t.Errorf("wd %v layer %d W[%d]: fused %v, unfused %v (from %v)", wd, i, j, wf[j], wp[j], w0[i][j])
+					break
+				}
+			}
+		}
+	}
+}

@@ -124,7 +124,7 @@ func NewTrainer[T kernels.Float](net *Network[T], loss Loss, opt Optimizer) (*Tr
 // allocates the gradients otherwise.
 func (t *Trainer[T]) setFused() {
 	c := &t.opt.cfg
-	t.fused = c.kind == optSGD && c.clip == 0 && t.half == nil
+	t.fused = c.kind == optSGD && c.clip == 0
 	if !t.fused && !t.hasGrads {
 		t.allocGrads()
 	}
@@ -479,7 +479,7 @@ func (t *Trainer[T]) forward(x []T, m int) {
 // lr·WeightDecay), so that W ends as W − lr·(g + WeightDecay·W).
 func (t *Trainer[T]) backward(x []T, m int, fused bool, decay float64) {
 	if t.half != nil {
-		t.backwardHalf(m) // never fused (setFused)
+		t.backwardHalf(m, fused, decay)
 		return
 	}
 	g := 0 // index of the buffer holding dR
