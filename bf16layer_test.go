@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // The bfloat16 layers are the float32 kernels on the widened inputs
@@ -421,6 +422,14 @@ func TestLayersBF16Panics(t *testing.T) {
 	}
 	// Overlaps between the bfloat16 and float32 operands are found too
 	// (the checks compare memory, whatever the element type).
+	shared := make([]float32, m*n)
+	asHalf := unsafe.Slice((*BF16)(unsafe.Pointer(&shared[0])), 2*len(shared))
+	wantPanic(t, "R32 over R", "kernels: R overlaps R32, want separate memory for an output", fwd(func(a *ForwardBF16Args) {
+		a.R, a.R32 = asHalf[m*n:], shared
+	}))
+	wantPanic(t, "DX over X", "kernels: DX overlaps X, want separate memory for an output", bwd(func(a *BackwardBF16Args) {
+		a.DX, a.X, a.DW = x, x, make([]float32, k*n)
+	}))
 	buf := make([]float32, m*k+k*n)
 	wantPanic(t, "DX32 over DW", "kernels: DX32 overlaps DW, want separate memory for an output", bwd(func(a *BackwardBF16Args) {
 		a.DX32, a.DW = buf[:m*k], buf[m*k-1:]
