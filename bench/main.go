@@ -70,6 +70,27 @@ func (m impl) measures(op, dtype string) bool {
 	return slices.Contains(opsFor(dtype), op) && (dtype != "bf16" || m.bf16)
 }
 
+// newReport is a report's header: the date, command, Go, CPU, path and
+// settings of this run (args: the command's arguments).
+func newReport(cfg *config, info kernels.PathInfo, args []string) *report {
+	return &report{
+		Date:       time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Command:    strings.TrimSpace("bench " + strings.Join(args, " ")),
+		GoVersion:  runtime.Version(),
+		GOOS:       runtime.GOOS,
+		GOARCH:     runtime.GOARCH,
+		CPU:        info.CPU,
+		CPUID:      fmt.Sprintf("%s family %d model %d", cpuid.CPU.VendorString, cpuid.CPU.Family, cpuid.CPU.Model),
+		NumCPU:     numCPU(),
+		Features:   cpuFeatures(),
+		Path:       info,
+		Paths:      cfg.paths,
+		Threads:    cfg.threads,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Budget:     cfg.budget.String(),
+	}
+}
+
 func run(args []string) int {
 	info := kernels.Path()
 	cfg, err := parseFlags(args, info.Supported, os.Stderr)
@@ -99,24 +120,8 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "bench: -threads %d is more than the %d CPUs here\n", cfg.threads, numCPU())
 	}
 
-	rep := &report{
-		Date:       time.Now().UTC().Format("2006-01-02 15:04 UTC"),
-		Command:    strings.TrimSpace("bench " + strings.Join(args, " ")),
-		GoVersion:  runtime.Version(),
-		GOOS:       runtime.GOOS,
-		GOARCH:     runtime.GOARCH,
-		CPU:        info.CPU,
-		CPUID:      fmt.Sprintf("%s family %d model %d", cpuid.CPU.VendorString, cpuid.CPU.Family, cpuid.CPU.Model),
-		NumCPU:     numCPU(),
-		Features:   cpuFeatures(),
-		Path:       info,
-		Paths:      cfg.paths,
-		Threads:    cfg.threads,
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
-		OpenBLAS:   obCore,
-		OpenBLASCf: openblasConfig(),
-		Budget:     cfg.budget.String(),
-	}
+	rep := newReport(cfg, info, args)
+	rep.OpenBLAS, rep.OpenBLASCf = obCore, openblasConfig()
 	out := os.Stdout
 	fmt.Fprintf(out, "bench, %s, %s %s/%s\n", rep.Date, rep.GoVersion, rep.GOOS, rep.GOARCH)
 	fmt.Fprintf(out, "CPU:       %s (%s), %d logical CPUs; L1d %s, L2 %s, L3 %s\n", info.CPU, rep.CPUID, rep.NumCPU, size(info.L1D), size(info.L2), size(info.L3))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/fusedrelu/kernels"
 	"github.com/fusedrelu/kernels/internal/entry"
-	"github.com/klauspost/cpuid/v2"
 )
 
 // The tuning report (-tune): the kernels pick a table entry (register
@@ -364,22 +363,7 @@ func runTune(cfg *config, info kernels.PathInfo) int {
 	runtime.GOMAXPROCS(cfg.threads)
 	path := cfg.paths[0]
 	here := entry.Describe()
-	rep := &report{
-		Date:       time.Now().UTC().Format("2006-01-02 15:04 UTC"),
-		Command:    strings.TrimSpace("bench " + strings.Join(os.Args[1:], " ")),
-		GoVersion:  runtime.Version(),
-		GOOS:       runtime.GOOS,
-		GOARCH:     runtime.GOARCH,
-		CPU:        info.CPU,
-		CPUID:      fmt.Sprintf("%s family %d model %d", cpuid.CPU.VendorString, cpuid.CPU.Family, cpuid.CPU.Model),
-		NumCPU:     numCPU(),
-		Features:   cpuFeatures(),
-		Path:       info,
-		Paths:      cfg.paths,
-		Threads:    cfg.threads,
-		GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Budget:     cfg.budget.String(),
-	}
+	rep := newReport(cfg, info, os.Args[1:])
 	fmt.Fprintf(out, "bench -tune, %s, %s %s/%s\n", rep.Date, rep.GoVersion, rep.GOOS, rep.GOARCH)
 	fmt.Fprintf(out, "CPU:       %s (%s), %d logical CPUs; L1d %s, L2 %s, L3 %s\n", info.CPU, rep.CPUID, rep.NumCPU, size(info.L1D), size(info.L2), size(info.L3))
 	fmt.Fprintf(out, "path:      %s (supported: %s); this core's class: %s (cpuid), whose entry is the table's choice\n", path, strings.Join(info.Supported, ", "), here.Detected)
