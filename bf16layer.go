@@ -158,9 +158,12 @@ type BackwardBF16Args struct {
 //	dZ = dR ⊙ [Z ≥ 0],  dX32 = dZ·Wᵀ,  dX = bf16(dX32),  dW = Xᵀ·dZ,  db = Σ_rows dZ
 //
 // dX32, dW and db are exactly those of [Backward] with the mask on
-// float32 X, W and dR holding the widened values (see [ForwardBF16]):
-// dZ is built from the widened dR as the GEMMs pack it, a select (where
-// the mask is 0, dZ is +0 whatever dR holds). dX is dX32 rounded to
+// float32 X, W and dR holding the widened values (see [ForwardBF16]),
+// except that where a sum of dX meets NaNs from both dR and W it may keep
+// another of them (Backward may read W in place for dX, which orders the
+// operands of its multiply-adds the other way round): dZ is built from
+// the widened dR as the GEMMs pack it, a select (where the mask is 0, dZ
+// is +0 whatever dR holds). dX is dX32 rounded to
 // nearest even; without DX32, BackwardBF16 computes it into scratch of
 // M×K float32.
 //

@@ -39,8 +39,9 @@ type halfState struct {
 // On a core without bfloat16 arithmetic (every path of this version: see
 // kernels.ForwardBF16) the layers widen their operands to float32 as
 // they pack them: the results are those of float32 training on the
-// rounded values, and a step costs about what a float32 step does plus
-// the roundings. Evaluate, Predict and the saved network stay float32.
+// rounded values, and a step costs more than a float32 step (the
+// roundings, and packing each W every step where float32 reads it in
+// place: TUNING.md). Evaluate, Predict and the saved network stay float32.
 //
 //	tr, _ := nn.NewTrainer(net, nn.SoftmaxCrossEntropy, nn.Adam{LR: 1e-3})
 //	if err := tr.SetBF16(true); err != nil { … }
