@@ -229,16 +229,10 @@ func run(args []string) int {
 
 	var wrote []string
 	if cfg.out != "" {
-		for _, f := range []struct {
-			ext   string
-			write func(*os.File, *report) error
-		}{{".csv", func(f *os.File, r *report) error { return writeCSV(f, r) }}, {".json", func(f *os.File, r *report) error { return writeJSON(f, r) }}} {
-			name := cfg.out + f.ext
-			if err := writeFile(name, rep, f.write); err != nil {
-				fmt.Fprintln(os.Stderr, "bench:", err)
-				return 1
-			}
-			wrote = append(wrote, name)
+		var err error
+		if wrote, err = writeOutputs(cfg.out, rep); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
 		}
 	}
 	if cfg.plot != "" {
@@ -341,6 +335,23 @@ func derive(rep *report) {
 			}
 		}
 	}
+}
+
+// writeOutputs writes rep as prefix.csv and prefix.json and returns the
+// names written.
+func writeOutputs(prefix string, rep *report) ([]string, error) {
+	var wrote []string
+	for _, f := range []struct {
+		ext   string
+		write func(*os.File, *report) error
+	}{{".csv", func(f *os.File, r *report) error { return writeCSV(f, r) }}, {".json", func(f *os.File, r *report) error { return writeJSON(f, r) }}} {
+		name := prefix + f.ext
+		if err := writeFile(name, rep, f.write); err != nil {
+			return wrote, err
+		}
+		wrote = append(wrote, name)
+	}
+	return wrote, nil
 }
 
 func writeFile(name string, rep *report, write func(*os.File, *report) error) error {

@@ -197,6 +197,42 @@ func tuneMeasure(path string, cs []candidate, shapes []shape, dtypes []string, b
 	return out
 }
 
+// tuneRow is a shape's results of one op and dtype, a candidate each: gf
+// their GFLOPS (0 where missing or failed), failed where the measurement
+// failed, found whether any was made; best and choice the indices of the
+// fastest and of the table's choice among those measured (−1: none).
+type tuneRow struct {
+	gf           []float64
+	failed       []bool
+	found        bool
+	best, choice int
+}
+
+func tuneRowOf(rs []result, path string, cs []candidate, op, dtype string, s shape) tuneRow {
+	t := tuneRow{gf: make([]float64, len(cs)), failed: make([]bool, len(cs)), best: -1, choice: -1}
+	for i, c := range cs {
+		j := slices.IndexFunc(rs, func(r result) bool {
+			return r.Impl == tuneImpl(path, c) && r.Op == op && r.Dtype == dtype && r.shape() == s
+		})
+		if j < 0 {
+			continue
+		}
+		t.found = true
+		if rs[j].Err != "" || rs[j].GFLOPS <= 0 {
+			t.failed[i] = true
+			continue
+		}
+		t.gf[i] = rs[j].GFLOPS
+		if t.best < 0 || t.gf[i] > t.gf[t.best] {
+			t.best = i
+		}
+		if c.Choice {
+			t.choice = i
+		}
+	}
+	return t
+}
+
 // tuneTable lays out the results of one op and dtype: a row a shape, a
 // column a candidate (its name and tile, the table's choice marked) with
 // its GFLOPS, the best marked (* in text, bold in Markdown), and best ÷
@@ -213,31 +249,16 @@ func tuneTable(rs []result, path string, cs []candidate, op, dtype string, shape
 	head = append(head, "best/choice")
 	rows := [][]string{head}
 	for _, s := range shapes {
-		gf := make([]float64, len(cs))
-		cells := make([]string, len(cs))
-		found, best, choice := false, -1, -1
-		for i, c := range cs {
-			j := slices.IndexFunc(rs, func(r result) bool {
-				return r.Impl == tuneImpl(path, c) && r.Op == op && r.Dtype == dtype && r.shape() == s
-			})
-			if j < 0 {
-				continue
-			}
-			found = true
-			if rs[j].Err != "" || rs[j].GFLOPS <= 0 {
-				cells[i] = "error"
-				continue
-			}
-			gf[i] = rs[j].GFLOPS
-			if best < 0 || gf[i] > gf[best] {
-				best = i
-			}
-			if c.Choice {
-				choice = i
-			}
-		}
-		if !found {
+		t := tuneRowOf(rs, path, cs, op, dtype, s)
+		if !t.found {
 			continue
+		}
+		gf, best, choice := t.gf, t.best, t.choice
+		cells := make([]string, len(cs))
+		for i := range cells {
+			if t.failed[i] {
+				cells[i] = "error"
+			}
 		}
 		row := []string{s.String()}
 		for i, c := range cells {
@@ -271,28 +292,15 @@ func tuneSummary(rs []result, path string, cs []candidate, dtype string, shapes 
 	wins := make([]int, len(cs))
 	logSum, n := 0.0, 0
 	choiceName := ""
+	for _, c := range cs {
+		if c.Choice {
+			choiceName = c.Name
+		}
+	}
 	for _, op := range tuneOps {
 		for _, s := range shapes {
-			gf := make([]float64, len(cs))
-			best, choice := -1, -1
-			for i, c := range cs {
-				if c.Choice {
-					choiceName = c.Name
-				}
-				j := slices.IndexFunc(rs, func(r result) bool {
-					return r.Impl == tuneImpl(path, c) && r.Op == op && r.Dtype == dtype && r.shape() == s && r.Err == "" && r.GFLOPS > 0
-				})
-				if j < 0 {
-					continue
-				}
-				gf[i] = rs[j].GFLOPS
-				if best < 0 || gf[i] > gf[best] {
-					best = i
-				}
-				if c.Choice {
-					choice = i
-				}
-			}
+			t := tuneRowOf(rs, path, cs, op, dtype, s)
+			gf, best, choice := t.gf, t.best, t.choice
 			if best < 0 {
 				continue
 			}
@@ -426,17 +434,10 @@ func runTune(cfg *config, info kernels.PathInfo) int {
 	}
 	fmt.Fprintln(out)
 	if cfg.out != "" {
-		var wrote []string
-		for _, f := range []struct {
-			ext   string
-			write func(*os.File, *report) error
-		}{{".csv", func(f *os.File, r *report) error { return writeCSV(f, r) }}, {".json", func(f *os.File, r *report) error { return writeJSON(f, r) }}} {
-			name := cfg.out + f.ext
-			if err := writeFile(name, rep, f.write); err != nil {
-				fmt.Fprintln(os.Stderr, "bench:", err)
-				return 1
-			}
-			wrote = append(wrote, name)
+		wrote, err := writeOutputs(cfg.out, rep)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			return 1
 		}
 		fmt.Fprintf(out, "wrote %s\n", strings.Join(wrote, ", "))
 	} else {
