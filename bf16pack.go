@@ -142,71 +142,24 @@ func (w *work[T]) rowsGroupH(s *scratch[T], b []T, ldb, b0, jc, nb, i0, i1 int, 
 			}
 		}
 	} else {
-		// The chain of rowsAxpy: from zeros (rowsStart's axpy4Z or
-		// axpyZ) unless accumulating into C, then four rows of B a call,
-		// then one.
+		// Each row of C gets rowsAxpy's chain four rows of B at a time:
+		// the calls of one rowsAxpy over all k (from zeros unless
+		// accumulating into C), with a bfloat16 B's rows widened into
+		// scratch four at a time. K = 0 makes one call on no rows (the
+		// clear of rowsStart).
+		zero := !intoC || j.beta == 0
 		tmp := grow(&s.wide, 4*nb)
-		var bp [4][]T
-		rowsOfB := func(p, n int) { // rows p … p+n−1 of the chunk into bp
+		for p := 0; p < k || p == 0; p += 4 {
+			q := min(4, k-p)
+			bq, ldq, b0q := b, ldb, b0
 			if j.b.h != nil {
-				widenBlock(j.widen, tmp, j.b.h, j.b.ld, p, jc, n, nb)
+				widenBlock(j.widen, tmp, j.b.h, j.b.ld, p, jc, q, nb)
+				bq, ldq, b0q = tmp, nb, 0
+			} else if q > 0 {
+				bq = b[p*ldb:]
 			}
-			for q := range n {
-				if j.b.h != nil {
-					bp[q] = tmp[q*nb : (q+1)*nb]
-				} else {
-					bp[q] = b[(p+q)*ldb+b0 : (p+q)*ldb+b0+nb]
-				}
-				if raceEnabled {
-					raceRead(bp[q])
-				}
-			}
-		}
-		p := 0
-		if !intoC || j.beta == 0 {
-			switch {
-			case k >= 4:
-				rowsOfB(0, 4)
-				for r := range rows {
-					a := as[r]
-					if raceEnabled {
-						raceWrite(dsts[r])
-					}
-					o.axpy4Z(dsts[r], a[0], a[1], a[2], a[3], bp[0], bp[1], bp[2], bp[3])
-				}
-				p = 4
-			case k >= 1:
-				rowsOfB(0, 1)
-				for r := range rows {
-					if raceEnabled {
-						raceWrite(dsts[r])
-					}
-					o.axpyZ(dsts[r], as[r][0], bp[0])
-				}
-				p = 1
-			default:
-				for r := range rows {
-					clear(dsts[r])
-				}
-			}
-		}
-		for ; p+4 <= k; p += 4 {
-			rowsOfB(p, 4)
 			for r := range rows {
-				a := as[r]
-				if raceEnabled {
-					raceWrite(dsts[r])
-				}
-				o.axpy4(dsts[r], a[p], a[p+1], a[p+2], a[p+3], bp[0], bp[1], bp[2], bp[3])
-			}
-		}
-		for ; p < k; p++ {
-			rowsOfB(p, 1)
-			for r := range rows {
-				if raceEnabled {
-					raceWrite(dsts[r])
-				}
-				o.axpy(dsts[r], as[r][p], bp[0])
+				rowsAxpy(o, dsts[r], as[r][p:p+q], bq, ldq, b0q, zero && p == 0)
 			}
 		}
 	}
