@@ -165,12 +165,7 @@ func (t *Trainer[T]) backwardHalf(m int, fused bool, decay float64) {
 			if ba.DX != nil {
 				kernels.BackwardBF16(ba)
 			}
-			if decay != 0 {
-				s := T(1 - decay)
-				for j := range l.W {
-					l.W[j] *= s
-				}
-			}
+			l.decayW(decay)
 			*ba = kernels.BackwardBF16Args{M: m, K: l.in, N: l.out, X: in, DR: h.d[g][:m*l.out], Mask: t.mask(i, m),
 				DW: f32(l.W), DB: f32(l.B), Accumulate: true}
 			kernels.BackwardBF16(ba)

@@ -503,12 +503,7 @@ func (t *Trainer[T]) backward(x []T, m int, fused bool, decay float64) {
 				*ba = kernels.BackwardArgs[T]{M: m, K: l.in, N: l.out, W: l.W, DR: dr, Mask: mask, DX: dx}
 				kernels.Backward(ba)
 			}
-			if decay != 0 {
-				s := T(1 - decay)
-				for j := range l.W {
-					l.W[j] *= s
-				}
-			}
+			l.decayW(decay)
 			*ba = kernels.BackwardArgs[T]{M: m, K: l.in, N: l.out, X: in, DR: dr, Mask: mask, DW: l.W, DB: l.B, Accumulate: true}
 			kernels.Backward(ba)
 		} else {
@@ -518,6 +513,18 @@ func (t *Trainer[T]) backward(x []T, m int, fused bool, decay float64) {
 		}
 		*ba = kernels.BackwardArgs[T]{}
 		g = 1 - g
+	}
+}
+
+// decayW multiplies W by 1 − decay (the fused SGD step's L2 weight
+// decay; nothing for decay = 0).
+func (l *Layer[T]) decayW(decay float64) {
+	if decay == 0 {
+		return
+	}
+	s := T(1 - decay)
+	for j := range l.W {
+		l.W[j] *= s
 	}
 }
 
