@@ -634,13 +634,7 @@ func argsGEMM[T Float](c *argCall[T]) {
 	cs.reference()
 	got := c.view(cc)
 	e := errs{tb: c.t, what: c.what() + " on " + active.name}
-	for i := range m {
-		for j := range n {
-			if msg := sumErr(got.at(i, j), &cs.want[i*n+j]); msg != "" {
-				e.add("C[%d,%d]: %s", i, j, msg)
-			}
-		}
-	}
+	checkSums(&e, "C", got, cs.want)
 	e.done()
 	if ref, ok := vsGeneric(c.t, cs.check); ok {
 		crossSums(c.t, c.what()+": C on "+active.name+" vs generic", got, ref, cs.want)
@@ -862,22 +856,10 @@ func argsBackward[T Float](c *argCall[T]) {
 	}
 	cs.reference()
 	e := errs{tb: c.t, what: c.what() + " on " + active.name}
-	sums := func(name string, got *mat[T], want []acc) {
-		if got == nil {
-			return
-		}
-		for i := range got.rows {
-			for j := range got.cols {
-				if msg := sumErr(got.at(i, j), &want[i*got.cols+j]); msg != "" {
-					e.add("%s[%d,%d]: %s", name, i, j, msg)
-				}
-			}
-		}
-	}
 	gx, gw, gb, gz := c.view(dx), c.view(dw), c.view(db), c.view(dz)
-	sums("DX", gx, cs.wx)
-	sums("DW", gw, cs.ww)
-	sums("DB", gb, cs.wb)
+	checkSums(&e, "DX", gx, cs.wx)
+	checkSums(&e, "DW", gw, cs.ww)
+	checkSums(&e, "DB", gb, cs.wb)
 	if gz != nil {
 		for i := range m {
 			for j := range n {

@@ -697,6 +697,21 @@ func overflowRisk[T Float](a *acc) bool {
 	return !(a.abs < maxFinite[T]()/4) || math.IsInf(a.s, 0) || a.s != a.s
 }
 
+// checkSums reports to e every element of got (nil: none) that is not
+// within the rounding bound of its exact sum in want (sumErr).
+func checkSums[T Float](e *errs, name string, got *mat[T], want []acc) {
+	if got == nil {
+		return
+	}
+	for i := range got.rows {
+		for j := range got.cols {
+			if msg := sumErr(got.at(i, j), &want[i*got.cols+j]); msg != "" {
+				e.add("%s[%d,%d]: %s", name, i, j, msg)
+			}
+		}
+	}
+}
+
 // crossSums compares the sums got of one path with those of another,
 // ref (the generic path's): both are within bound of the exact sum, so
 // they differ by at most twice the bound, and a NaN or infinite sum is

@@ -122,13 +122,7 @@ func (cs *gemmCase[T]) check(tb testing.TB) *mat[T] {
 	b.unchanged(tb, what+": B", cs.b)
 	c.checkGuard(tb, what+": C")
 	e := errs{tb: tb, what: what}
-	for i := range cs.m {
-		for j := range cs.n {
-			if msg := sumErr(c.at(i, j), &cs.want[i*cs.n+j]); msg != "" {
-				e.add("C[%d,%d]: %s", i, j, msg)
-			}
-		}
-	}
+	checkSums(&e, "C", c, cs.want)
 	e.done()
 	return c
 }
@@ -503,21 +497,9 @@ func (cs *bwdCase[T]) check(tb testing.TB) bwdOut[T] {
 	o.db.checkGuard(tb, what+": DB")
 	o.dz.checkGuard(tb, what+": DZ")
 	e := errs{tb: tb, what: what}
-	sums := func(name string, out *mat[T], want []acc) {
-		if out == nil {
-			return
-		}
-		for i := range out.rows {
-			for j := range out.cols {
-				if msg := sumErr(out.at(i, j), &want[i*out.cols+j]); msg != "" {
-					e.add("%s[%d,%d]: %s", name, i, j, msg)
-				}
-			}
-		}
-	}
-	sums("DX", o.dx, cs.wx)
-	sums("DW", o.dw, cs.ww)
-	sums("DB", o.db, cs.wb)
+	checkSums(&e, "DX", o.dx, cs.wx)
+	checkSums(&e, "DW", o.dw, cs.ww)
+	checkSums(&e, "DB", o.db, cs.wb)
 	if o.dz != nil {
 		for i := range cs.m {
 			for j := range cs.n {

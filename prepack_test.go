@@ -122,13 +122,7 @@ func testPackedBackward[T Float](t *testing.T, cs *bwdCase[T], threads int, same
 	got.db.checkGuard(t, what+": DB")
 	got.dz.checkGuard(t, what+": DZ")
 	e := errs{tb: t, what: what}
-	for i := range cs.m {
-		for p := range cs.k {
-			if msg := sumErr(got.dx.at(i, p), &cs.wx[i*cs.k+p]); msg != "" {
-				e.add("DX[%d,%d]: %s", i, p, msg)
-			}
-		}
-	}
+	checkSums(&e, "DX", got.dx, cs.wx)
 	e.done()
 	checkSameBits(t, what+": DB against W", got.db.buf, plain.db.buf)
 	checkSameBits(t, what+": DZ against W", got.dz.buf, plain.dz.buf)
