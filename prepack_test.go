@@ -8,6 +8,7 @@ package kernels
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -176,6 +177,41 @@ func BenchmarkPrepacked(b *testing.B) {
 			}
 			b.Run("fwd/f32/"+name, func(b *testing.B) { benchForwardThreads[float32](b, s[0], s[1], s[2], 1, packed) })
 			b.Run("bwd/f32/"+name, func(b *testing.B) { benchBackwardThreads[float32](b, s[0], s[1], s[2], 1, packed) })
+		}
+	}
+}
+
+// BenchmarkPackedRows measures the forward pass of a few rows with W
+// where it lies and with W packed, float32 and bfloat16, one thread: the
+// packed panels feed register tiles 16 rows tall, so for one or two rows
+// W in place (the rows route) is faster (nn.BF16Network's
+// bf16InPlaceRows):
+//
+//	go test -run '^$' -bench 'PackedRows' -cpu 1
+func BenchmarkPackedRows(b *testing.B) {
+	for _, s := range [][3]int{{1, 784, 256}, {2, 784, 256}, {4, 784, 256}, {8, 784, 256}, {16, 784, 256}} {
+		m, k, n := s[0], s[1], s[2]
+		for _, packed := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%dx%d/plain", m, k, n)
+			if packed {
+				name = fmt.Sprintf("%dx%dx%d/packed", m, k, n)
+			}
+			b.Run("f32/"+name, func(b *testing.B) { benchForwardThreads[float32](b, m, k, n, 1, packed) })
+			b.Run("bf16/"+name, func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				a := &ForwardBF16Args{M: m, K: k, N: n, X: benchHalf(m*k, r), W: benchHalf(k*n, r),
+					Bias: benchRand[float32](n, r), R: make([]BF16, m*n), Threads: 1}
+				if packed {
+					a.PW = new(PackedW[float32])
+					a.PW.PackBF16(k, n, a.W, 0)
+				}
+				ForwardBF16(a)
+				b.ReportAllocs()
+				for b.Loop() {
+					ForwardBF16(a)
+				}
+				reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
+			})
 		}
 	}
 }

@@ -246,5 +246,17 @@ func BenchmarkPredict(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*m)/b.Elapsed().Seconds(), "examples/s")
 		})
+		b.Run(fmt.Sprintf("bf16/784-256-256-10/batch=%d", m), func(b *testing.B) {
+			net, _ := New[float32](1, MLP(784, 256, 256, 10)...)
+			half := NewBF16Network(net)
+			xs, _ := randBatches[float32](2, 1, m, 784, 0)
+			y := make([]float32, m*10)
+			half.Predict(y, xs[0], m)
+			b.ReportAllocs()
+			for b.Loop() {
+				half.Predict(y, xs[0], m)
+			}
+			b.ReportMetric(float64(b.N*m)/b.Elapsed().Seconds(), "examples/s")
+		})
 	}
 }

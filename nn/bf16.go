@@ -41,7 +41,9 @@ type halfState struct {
 // they pack them: the results are those of float32 training on the
 // rounded values, and a step costs more than a float32 step (the
 // roundings, and packing each W every step where float32 reads it in
-// place: TUNING.md). Evaluate, Predict and the saved network stay float32.
+// place: TUNING.md). Evaluate, Predict and the saved network stay float32;
+// NewBF16Network gives the network's bfloat16 copy for inference, which
+// computes what these steps compute forward.
 //
 //	tr, _ := nn.NewTrainer(net, nn.SoftmaxCrossEntropy, nn.Adam{LR: 1e-3})
 //	if err := tr.SetBF16(true); err != nil { … }

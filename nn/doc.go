@@ -45,7 +45,8 @@
 // live line on a terminal, a line an epoch elsewhere) and OnEpoch (a
 // callback; [ErrStop] ends training). [Trainer.Step] is one step, for a
 // training loop of one's own. [Trainer.SetBF16] trains a float32 network
-// in mixed precision: bfloat16 layers, float32 master weights.
+// in mixed precision: bfloat16 layers, float32 master weights;
+// [NewBF16Network] is a network's bfloat16 copy for inference.
 //
 // [Trainer.SaveCheckpoint] saves the trainer's whole state: weights,
 // optimiser settings and moments, step count, and the position of Fit's

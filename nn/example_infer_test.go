@@ -41,6 +41,31 @@ func ExampleNew() {
 	// nn: layer 1 has 6 inputs, but layer 0 has 8 outputs
 }
 
+// A network's bfloat16 copy for inference: every value here is exact in
+// bfloat16, so its outputs are the float32 network's.
+func ExampleBF16Network() {
+	net := handSet()
+	half := nn.NewBF16Network(net)
+	x := []float32{
+		2, 1, // example 0
+		0, 3, // example 1
+	}
+	y := make([]float32, 2*3)
+	half.Predict(y, x, 2)
+	classes := make([]int, 2)
+	half.Classify(classes, x, 2)
+	fmt.Println(y[:3], y[3:], classes)
+
+	// After further training of net, Load takes its new weights.
+	net.Layer(0).B[2] = 8
+	half.Load(net)
+	half.Classify(classes, x, 2)
+	fmt.Println(classes)
+	// Output:
+	// [2 1 -2.5] [0 3 -2.5] [0 1]
+	// [2 2]
+}
+
 func ExampleNetwork_Predict() {
 	net := handSet()
 	x := []float32{

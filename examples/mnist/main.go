@@ -213,6 +213,17 @@ func run(o options, stdout, progress io.Writer) error {
 
 	t := net.EvaluateClasses(test.x, test.labels, test.n)
 	fmt.Fprintf(stdout, "test: accuracy %.2f%% (%d of %d), loss %.4f\n", 100*t.Accuracy, t.Confusion.Correct(), t.Examples, t.Loss)
+	if o.bf16 && test.n > 0 {
+		// The network as it was trained: bfloat16 layers (nn.BF16Network).
+		classes, correct := make([]int, test.n), 0
+		nn.NewBF16Network(net).Classify(classes, test.x, test.n)
+		for i, c := range classes {
+			if c == test.labels[i] {
+				correct++
+			}
+		}
+		fmt.Fprintf(stdout, "test, bfloat16 inference: accuracy %.2f%% (%d of %d)\n", 100*float64(correct)/float64(test.n), correct, test.n)
+	}
 	if len(stats) > 0 {
 		fmt.Fprintf(stdout, "training, validation included: %d epoch%s in %.2fs, %.0f examples/s; CPU time %.2fs\n",
 			len(stats), plural(len(stats)), wall.Seconds(), float64(len(stats)*train.n)/wall.Seconds(), cpu.Seconds())

@@ -101,6 +101,16 @@ func TestRunResume(t *testing.T) {
 		t.Errorf("report:\n%s\nprogress:\n%s", out.String(), progress.String())
 	}
 
+	half := o
+	half.bf16 = true
+	out.Reset()
+	if err := run(half, &out, &progress); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "test, bfloat16 inference: accuracy") {
+		t.Errorf("-bf16 report without the bfloat16 inference's accuracy:\n%s", out.String())
+	}
+
 	first := o
 	first.checkpoint, first.stop = filepath.Join(dir, "run.ckpt"), 1
 	if err := run(first, &out, &progress); err != nil {
