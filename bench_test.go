@@ -276,3 +276,39 @@ func BenchmarkKC(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRowsBelow measures the fused passes of a few rows on the rows
+// route and on the tiles (routeLimits.rowsBelow: 16 sends every job of
+// fewer than 16 rows on the rows route, 1 none), the active path and
+// class, one thread, rounds interleaved:
+//
+//	go test -run '^$' -bench RowsBelow -cpu 1 -benchtime 0.2s
+func BenchmarkRowsBelow(b *testing.B) {
+	for round := range 2 {
+		for _, s := range [][3]int{{4, 784, 256}, {5, 784, 256}, {6, 784, 256}, {8, 784, 256}, {12, 1024, 1024}} {
+			for _, below := range []int{16, 1} {
+				route := map[int]string{16: "rows", 1: "tiles"}[below]
+				name := fmt.Sprintf("round=%d/%dx%dx%d/%s", round, s[0], s[1], s[2], route)
+				b.Run("fwd/f32/"+name, func(b *testing.B) {
+					withRowsBelowOf(&active.f32, below, func() { benchForward[float32](b, s[0], s[1], s[2]) })
+				})
+				b.Run("bwd/f32/"+name, func(b *testing.B) {
+					withRowsBelowOf(&active.f32, below, func() { benchBackward[float32](b, s[0], s[1], s[2]) })
+				})
+				b.Run("fwd/f64/"+name, func(b *testing.B) {
+					withRowsBelowOf(&active.f64, below, func() { benchForward[float64](b, s[0], s[1], s[2]) })
+				})
+				b.Run("bwd/f64/"+name, func(b *testing.B) {
+					withRowsBelowOf(&active.f64, below, func() { benchBackward[float64](b, s[0], s[1], s[2]) })
+				})
+			}
+		}
+	}
+}
+
+// withRowsBelowOf runs f with o's rowsBelow set to below.
+func withRowsBelowOf[T Float](o *ops[T], below int, f func()) {
+	defer func(r int) { o.limits.rowsBelow = r }(o.limits.rowsBelow)
+	o.limits.rowsBelow = below
+	f()
+}

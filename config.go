@@ -126,6 +126,13 @@ type routeLimits struct {
 	// own rule): such rows fall in few sets of L1 and L2.
 	directMax4K    int
 	directMaxACols int // the widest job whose A is read in place (directA)
+	// rowsBelow, when not 0, sends only jobs of fewer rows than it (and
+	// than the tile's mr) on the rows route (onRows): a tile a few rows
+	// full can beat reading all of B again for each row of C. 0: every
+	// job of fewer rows than mr. The rule is the same for bfloat16
+	// operands, so that their sums stay those of float32 (the two routes
+	// add an accumulated C at different points).
+	rowsBelow int
 }
 
 // defaultLimits are the thresholds of every path today (route.go).

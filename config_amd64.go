@@ -195,6 +195,13 @@ func avx512WithTiles(s32 avx512Shape[float32], s64 avx512Shape[float64], l route
 	return p
 }
 
+// withRowsBelow is p with the rows route limited to jobs of fewer than
+// r32 (float32) and r64 (float64) rows (routeLimits.rowsBelow).
+func withRowsBelow(p pathConfig, r32, r64 int) pathConfig {
+	p.f32.limits.rowsBelow, p.f64.limits.rowsBelow = r32, r64
+	return p
+}
+
 // classEntries are the table entries of the core classes whose entry is
 // not the path's own (forCore), by path name.
 //
@@ -211,7 +218,10 @@ func avx512WithTiles(s32 avx512Shape[float32], s64 avx512Shape[float64], l route
 //     masked load takes a slot of an FMA port there; the same sums, bit
 //     for bit), and B read in place only for one row tile when its rows
 //     are 4 KiB or more apart (BenchmarkDirectB). The wide tiles (6×64,
-//     8×32, 12×32) ran no faster there, bare or in the passes.
+//     8×32, 12×32) ran no faster there, bare or in the passes. The rows
+//     route only below 5 rows (float32) and 8 (float64): from there a
+//     16-row tile partly filled ran faster than the rows route, which
+//     reads all of B again for each row of C (BenchmarkRowsBelow).
 //   - zen5: two 512-bit FMA pipes and two 512-bit loads a cycle, so a
 //     tile needs well under a load per FMA: 8×32 float32 (1 + 2 loads per
 //     16 FMAs) and 8×16 float64, 8 rows leaving no edge tiles at batch
@@ -223,8 +233,8 @@ func avx512WithTiles(s32 avx512Shape[float32], s64 avx512Shape[float64], l route
 //   - avx2: no AVX-512; the AVX2 path is the same for every class.
 var classEntries = map[string]map[coreClass]pathConfig{
 	"avx512": {
-		coreIntelServer: avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
-			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols}),
+		coreIntelServer: withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
+			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols}), 5, 8),
 		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,
 			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols}),
 	},

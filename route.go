@@ -65,7 +65,11 @@ const directMaxACols = 1024
 // onRows reports whether a job takes the rows route (runRows) rather than
 // the packed tiles.
 func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
-	return !j.b.prepacked && (j.m < o.mr || j.k <= o.limits.smallK)
+	below := o.mr
+	if r := o.limits.rowsBelow; r > 0 {
+		below = min(below, r)
+	}
+	return !j.b.prepacked && (j.m < below || j.k <= o.limits.smallK)
 }
 
 // planThreads returns the number of threads a job gets when its call
