@@ -71,6 +71,7 @@ func (sp *tileSplit) item(ri, ci int) (ic, mb, j0, j1 int) {
 func (w *work[T]) packedPart(s *scratch[T], id int) {
 	j, o, bl := &w.job, w.o, w.bl
 	l := packedLoop[T]{w: w, s: s, id: id}
+	s.aIC, s.aHave, s.aPG = -1, 0, -1 // nothing packed yet for this job
 	l.dzA = grow(&s.row, o.mr*bl.kc)
 	if j.b.dz {
 		nbr := roundUp(min(bl.nc, j.n), o.nr)
@@ -214,7 +215,14 @@ func (l *packedLoop[T]) packGroup() bool {
 // tiles computes the group's items of tiles, as nextTile hands them out.
 func (l *packedLoop[T]) tiles() {
 	s, sp := l.s, &l.sp
-	s.aIC, s.aHave = -1, 0
+	// The packed blocks of A of the last group stay valid if this group
+	// starts at the same K row and keeps its blocks the same way; without
+	// keep, a only holds the last K panel packed, so only for a group of
+	// one panel.
+	if s.aPG != l.pg || s.aKeep != l.keep || !l.keep && l.pe-l.pg > l.w.bl.kc {
+		s.aIC, s.aHave = -1, 0
+	}
+	s.aPG, s.aKeep = l.pg, l.keep
 	cl := newClaim(l.id, l.w.n, sp.nRow)
 	for {
 		ri, ci, ok := l.w.nextTile(sp.nRow, sp.nCol, &cl)

@@ -40,10 +40,14 @@ type scratch[T Float] struct {
 	wide  []T // packAH, packBH, rowsGroupH: bfloat16 rows widened
 	ah    []T // rowsGroupH: a group's rows of A
 	t     tile[T]
-	// a holds the packed blocks of A of rows aIC … of the current group
-	// whose bits are set in aHave.
+	// a holds the packed blocks of A of rows aIC … of the group from K
+	// row aPG (packed as keep says) whose bits are set in aHave. A block
+	// of A depends on its rows and K panel only, so they serve the next
+	// column block too.
 	aIC   int
 	aHave uint64
+	aPG   int
+	aKeep bool
 	_     [128]byte
 }
 
