@@ -33,9 +33,21 @@ func widenBlock[T Float](widen func([]float32, []BF16), dst []T, h []BF16, ld, r
 
 // packAH is ops.packA for a bfloat16 A (stored h, leading dimension ld):
 // rows i0 … i0+mb−1 and columns p0 … p0+kb−1 of op(A), widened a group
-// of micro-panels at a time into *tmp and packed by o.packA.
+// of micro-panels at a time into *tmp and packed by o.packA, or, for
+// op(A) = hᵀ where the path has packBRowsH, widened as packed.
 func packAH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16, ld int, trans bool, i0, p0, mb, kb, mr int, tmp *[]T) {
 	if kb == 0 || mb == 0 {
+		return
+	}
+	if trans && o.packBRowsH != nil && mr == o.nr {
+		// op(A) = hᵀ: a step's mr values are contiguous in a row of h, so
+		// its panels are those of B's packing of h's rows (as packAAVX512
+		// packs a float32 Aᵀ), widened as they are packed.
+		if raceEnabled {
+			raceOperand(h, ld, false, p0, i0, kb, mb)
+			raceWrite(dst[:roundUp(mb, mr)*kb])
+		}
+		o.packBRowsH(dst, h[p0*ld+i0:], ld, kb, mb, mr, mr*kb)
 		return
 	}
 	// Micro-panels a group: as many as fit in halfElems, at least one.
@@ -56,11 +68,20 @@ func packAH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16
 }
 
 // packBH is ops.packB for a bfloat16 B (stored h, leading dimension ld):
-// rows p0 … p0+kb−1 and columns j0 … j0+nb−1 of op(B), widened into
-// *tmp a few rows (untransposed, packed by o.packBRows) or micro-panels
+// rows p0 … p0+kb−1 and columns j0 … j0+nb−1 of op(B), widened as packed
+// where the path has packBRowsH (untransposed), else into *tmp a few
+// rows (untransposed, packed by o.packBRows) or micro-panels
 // (transposed, packed by o.packB) at a time.
 func packBH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16, ld int, trans bool, p0, j0, kb, nb, nr int, tmp *[]T) {
 	if kb == 0 || nb == 0 {
+		return
+	}
+	if !trans && o.packBRowsH != nil {
+		if raceEnabled {
+			raceOperand(h, ld, false, p0, j0, kb, nb)
+			raceWrite(dst[:(ceilDiv(nb, nr)-1)*nr*kb+kb*nr])
+		}
+		o.packBRowsH(dst, h[p0*ld+j0:], ld, kb, nb, nr, nr*kb)
 		return
 	}
 	if !trans {

@@ -61,6 +61,10 @@ type gemmConfig[T Float] struct {
 	// packBRows is packBRowsGeneric: rows of B into micro-panels panel
 	// elements apart, so that a block can be packed a few rows at a time.
 	packBRows func(dst, b []T, ldb, rows, nb, nr, panel int)
+	// packBRowsH, when not nil, is packBRows for a bfloat16 B, widened
+	// as it is packed: what packBH otherwise does through a buffer of
+	// widened rows, bit for bit, in one pass over B.
+	packBRowsH func(dst []T, b []BF16, ldb, rows, nb, nr, panel int)
 	// packDZB, when not nil, packs rows of dZ built from dR and the mask
 	// bits (of column 0 of the rows), adding them into db and writing
 	// them to dz when those are not empty, in one pass: what packBdZ

@@ -108,8 +108,9 @@ var (
 		packBRows: func(dst, b []float32, ldb, rows, nb, nr, panel int) {
 			packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F32)
 		},
-		packDZB: packDZBAVX512(packDZBAVX512F32),
-		gemmNT:  gemmNTAVX512F32,
+		packBRowsH: packBRowsHAVX512,
+		packDZB:    packDZBAVX512(packDZBAVX512F32),
+		gemmNT:     gemmNTAVX512F32,
 	}
 	avx512GEMM64 = gemmConfig[float64]{
 		mr: avx512MR64, nr: avx512NR64, kernel: avx512Tile16x8.kernel(),
@@ -159,6 +160,7 @@ func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 	if s.nr != 16 {
 		g.packB = widePackB(16, g.packB)
 		g.packBRows = widePackBRows(16, g.packBRows)
+		g.packBRowsH = nil // packBH widens through a buffer, then packBRows
 		g.packDZB = widePackDZB(16, g.packDZB)
 	}
 	return g

@@ -277,7 +277,7 @@ func packBAVX512[T Float](dst, b []T, ldb int, trans bool, p0, j0, kb, nb, nr in
 
 // packBRowsAVX512 is packBRowsGeneric (pack.go) for nr one vector, by the
 // assembly, 64 rows a call to bound its work.
-func packBRowsAVX512[T Float](dst, b []T, ldb, rows, nb, nr, panel int, asm func(dst, b []T, ldb, rows, nb, panel int)) {
+func packBRowsAVX512[T Float, S any](dst []T, b []S, ldb, rows, nb, nr, panel int, asm func(dst []T, b []S, ldb, rows, nb, panel int)) {
 	if rows == 0 || nb == 0 {
 		return
 	}
@@ -287,6 +287,12 @@ func packBRowsAVX512[T Float](dst, b []T, ldb, rows, nb, nr, panel int, asm func
 		n := min(chunk, rows-p)
 		asm(dst[p*nr:], b[p*ldb:p*ldb+(n-1)*ldb+nb], ldb, n, nb, panel)
 	}
+}
+
+// packBRowsHAVX512 is packBRowsAVX512 for a bfloat16 B (nr = 16),
+// widened as packBRowsHAVX512F32 loads it.
+func packBRowsHAVX512(dst []float32, b []BF16, ldb, rows, nb, nr, panel int) {
+	packBRowsAVX512(dst, bf16Bits(b), ldb, rows, nb, nr, panel, packBRowsHAVX512F32)
 }
 
 func packBAVX512F32(dst, b []float32, ldb int, trans bool, p0, j0, kb, nb, nr int) {

@@ -473,6 +473,27 @@ func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 					t.Fatalf("%s packBRows(rows=%d, nb=%d, from row %d): [%d] = %v, want %v", x512TypeName[T](), kb2-q, nb, q, i, got[i], want[i])
 				}
 			}
+			if o.packBRowsH != nil {
+				// The same rows in bfloat16, any bits (NaN payloads,
+				// subnormals, ±0, ±Inf among them), widened as packed.
+				h := make([]BF16, len(src))
+				for i := range h {
+					h[i] = BF16(r.Uint32())
+				}
+				wide := make([]T, len(src))
+				for i, v := range h {
+					wide[i] = T(math.Float32frombits(uint32(v) << 16))
+				}
+				got := x512Rand[T](r, n+guardLen, 0)
+				want := append([]T(nil), got...)
+				o.packBRowsH(got[q*o.nr:n], h[(p0+q)*ld+j0:], ld, kb2-q, nb, o.nr, o.nr*(kb2+extra))
+				packBRowsGeneric(want[q*o.nr:n], wide[(p0+q)*ld+j0:], ld, kb2-q, nb, o.nr, o.nr*(kb2+extra))
+				for i := range want {
+					if x512Bits(got[i]) != x512Bits(want[i]) {
+						t.Fatalf("packBRowsH(rows=%d, nb=%d, from row %d): [%d] = %#x, want %#x", kb2-q, nb, q, i, x512Bits(got[i]), x512Bits(want[i]))
+					}
+				}
+			}
 		}
 	}
 }
@@ -874,6 +895,26 @@ func BenchmarkAVX512Pack(b *testing.B) {
 		b.Run(fmt.Sprintf("rows/%dx%d", kb, nb), func(b *testing.B) {
 			for b.Loop() {
 				packBRowsAVX512(dst, src, nb, kb, nb, 16, 16*kb, packBRowsAVX512F32)
+			}
+			report(b)
+		})
+		// A bfloat16 B as packBH packs it: widened as packed
+		// (packBRowsH), and widened a block of rows at a time into a
+		// buffer, then packed (the fallback of paths without it).
+		h := make([]BF16, kb*nb)
+		o := &active.f32
+		b.Run(fmt.Sprintf("rowsH/%dx%d", kb, nb), func(b *testing.B) {
+			for b.Loop() {
+				packBH(o, active.bf16.from, dst, h, nb, false, 0, 0, kb, nb, 16, nil)
+			}
+			report(b)
+		})
+		b.Run(fmt.Sprintf("rowsH-buffered/%dx%d", kb, nb), func(b *testing.B) {
+			defer func(f func([]float32, []BF16, int, int, int, int, int)) { o.packBRowsH = f }(o.packBRowsH)
+			o.packBRowsH = nil
+			var tmp []float32
+			for b.Loop() {
+				packBH(o, active.bf16.from, dst, h, nb, false, 0, 0, kb, nb, 16, &tmp)
 			}
 			report(b)
 		})

@@ -1027,6 +1027,22 @@ func packAPanelAVX512F64(dst []float64, a []float64, lda int, kb int)
 //go:noescape
 func packBRowsAVX512F32(dst []float32, b []float32, ldb int, rows int, nb int, panel int)
 
+// packBRowsHAVX512F32 packs rows of B into 16-column micro-panels, panel
+// elements apart:
+//
+//	for p := range rows {
+//		for q := 0; q*16 < nb; q++ {
+//			out := dst[q*panel+p*16 : q*panel+p*16+16]
+//			clear(out)
+//			for j, h := range b[p*ldb+q*16 : p*ldb+min(nb, q*16+16)] {
+//				out[j] = math.Float32frombits(uint32(h) << 16) // a bfloat16 widened
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packBRowsHAVX512F32(dst []float32, b []uint16, ldb int, rows int, nb int, panel int)
+
 // fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the
 // FMA peak, for the benchmarks.
 //

@@ -27205,6 +27205,190 @@ done:
 	VZEROUPPER
 	RET
 
+// func packBRowsHAVX512F32(dst []float32, b []uint16, ldb int, rows int, nb int, panel int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL
+TEXT ·packBRowsHAVX512F32(SB), NOSPLIT, $0-80
+	// As packBRowsAVX512F32, with each vector of B 16 bfloat16 words
+	// zero-extended to dwords and shifted into their top halves (a
+	// bfloat16 is the top half of its float32). The partial panel's
+	// columns are loaded by a masked word move, whose masked-off lanes
+	// cannot fault, then widened from the register.
+	// Each row of a micro-panel is one zmm, so row p of the block is loaded
+	// a vector at a time and stored into its panel, panel elements apart;
+	// the last, partial panel is loaded under the mask of its columns with
+	// the rest zeroed. It goes 8 rows at a time, across the panels: 8 lines
+	// of a panel stored in a row, each row read in order. Row by row, the
+	// stores of a row were panel elements apart (a multiple of 4 KiB when
+	// kc is a multiple of 64) and fought over one L1 set; a panel at a time
+	// down all the rows, the loads were ldb apart and the prefetchers lost
+	// them.
+	// R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;
+	// DX, R11 = ldb, 3·ldb and R8 = panel, in bytes.
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   b_base+24(FP), SI
+	MOVQ   ldb+48(FP), DX
+	SHLQ   $0x01, DX
+	LEAQ   (DX)(DX*2), R11
+	MOVQ   panel+72(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   nb+64(FP), CX
+	MOVQ   CX, R9
+	SHRQ   $0x04, R9
+	ANDQ   $0x0f, CX
+	MOVL   $0x00000001, AX
+	SHLL   CL, AX
+	DECL   AX
+	KMOVW  AX, K1
+	KXNORW K2, K2, K2
+	MOVQ   rows+56(FP), R10
+
+group:
+	// Groups of 8 rows, a panel at a time.
+	CMPQ  R10, $0x00000008
+	JB    rows
+	MOVQ  SI, R12
+	MOVQ  DI, R13
+	MOVQ  R9, AX
+	TESTQ AX, AX
+	JZ    gpartial
+
+gpanel:
+	LEAQ      (R12)(DX*4), BX
+	VPMOVZXWD (R12), Z0
+	VPSLLD    $0x10, Z0, Z0
+	VPMOVZXWD (R12)(DX*1), Z1
+	VPSLLD    $0x10, Z1, Z1
+	VPMOVZXWD (R12)(DX*2), Z2
+	VPSLLD    $0x10, Z2, Z2
+	VPMOVZXWD (R12)(R11*1), Z3
+	VPSLLD    $0x10, Z3, Z3
+	VPMOVZXWD (BX), Z4
+	VPSLLD    $0x10, Z4, Z4
+	VPMOVZXWD (BX)(DX*1), Z5
+	VPSLLD    $0x10, Z5, Z5
+	VPMOVZXWD (BX)(DX*2), Z6
+	VPSLLD    $0x10, Z6, Z6
+	VPMOVZXWD (BX)(R11*1), Z7
+	VPSLLD    $0x10, Z7, Z7
+	VMOVUPS   Z0, (R13)
+	VMOVUPS   Z1, 64(R13)
+	VMOVUPS   Z2, 128(R13)
+	VMOVUPS   Z3, 192(R13)
+	VMOVUPS   Z4, 256(R13)
+	VMOVUPS   Z5, 320(R13)
+	VMOVUPS   Z6, 384(R13)
+	VMOVUPS   Z7, 448(R13)
+	ADDQ      $0x00000020, R12
+	ADDQ      R8, R13
+	DECQ      AX
+	JNZ       gpanel
+
+gpartial:
+	KORTESTW    K1, K1
+	JZ          gnext
+	LEAQ        (R12)(DX*4), BX
+	VMOVDQU16.Z (R12), K1, Y0
+	VPMOVZXWD   Y0, Z0
+	VPSLLD      $0x10, Z0, Z0
+	VMOVDQU16.Z (R12)(DX*1), K1, Y1
+	VPMOVZXWD   Y1, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VMOVDQU16.Z (R12)(DX*2), K1, Y2
+	VPMOVZXWD   Y2, Z2
+	VPSLLD      $0x10, Z2, Z2
+	VMOVDQU16.Z (R12)(R11*1), K1, Y3
+	VPMOVZXWD   Y3, Z3
+	VPSLLD      $0x10, Z3, Z3
+	VMOVDQU16.Z (BX), K1, Y4
+	VPMOVZXWD   Y4, Z4
+	VPSLLD      $0x10, Z4, Z4
+	VMOVDQU16.Z (BX)(DX*1), K1, Y5
+	VPMOVZXWD   Y5, Z5
+	VPSLLD      $0x10, Z5, Z5
+	VMOVDQU16.Z (BX)(DX*2), K1, Y6
+	VPMOVZXWD   Y6, Z6
+	VPSLLD      $0x10, Z6, Z6
+	VMOVDQU16.Z (BX)(R11*1), K1, Y7
+	VPMOVZXWD   Y7, Z7
+	VPSLLD      $0x10, Z7, Z7
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z1, 64(R13)
+	VMOVUPS     Z2, 128(R13)
+	VMOVUPS     Z3, 192(R13)
+	VMOVUPS     Z4, 256(R13)
+	VMOVUPS     Z5, 320(R13)
+	VMOVUPS     Z6, 384(R13)
+	VMOVUPS     Z7, 448(R13)
+
+gnext:
+	LEAQ (SI)(DX*8), SI
+	ADDQ $0x00000200, DI
+	SUBQ $0x00000008, R10
+	JMP  group
+
+rows:
+	// The last rows (fewer than 8), one at a time across the panels.
+	TESTQ R10, R10
+	JZ    done
+
+row:
+	MOVQ SI, R11
+	MOVQ DI, R12
+	MOVQ R9, R13
+	CMPQ R13, $0x00000004
+	JB   one
+
+four:
+	VPMOVZXWD (R11), Z0
+	VPSLLD    $0x10, Z0, Z0
+	VPMOVZXWD 32(R11), Z1
+	VPSLLD    $0x10, Z1, Z1
+	VPMOVZXWD 64(R11), Z2
+	VPSLLD    $0x10, Z2, Z2
+	VPMOVZXWD 96(R11), Z3
+	VPSLLD    $0x10, Z3, Z3
+	VMOVUPS   Z0, (R12)
+	ADDQ      R8, R12
+	VMOVUPS   Z1, (R12)
+	ADDQ      R8, R12
+	VMOVUPS   Z2, (R12)
+	ADDQ      R8, R12
+	VMOVUPS   Z3, (R12)
+	ADDQ      R8, R12
+	ADDQ      $0x00000080, R11
+	SUBQ      $0x00000004, R13
+	CMPQ      R13, $0x00000004
+	JAE       four
+
+one:
+	TESTQ     R13, R13
+	JZ        partial
+	VPMOVZXWD (R11), Z0
+	VPSLLD    $0x10, Z0, Z0
+	VMOVUPS   Z0, (R12)
+	ADDQ      R8, R12
+	ADDQ      $0x00000020, R11
+	DECQ      R13
+	JMP       one
+
+partial:
+	KORTESTW    K1, K1
+	JZ          next
+	VMOVDQU16.Z (R11), K1, Y0
+	VPMOVZXWD   Y0, Z0
+	VPSLLD      $0x10, Z0, Z0
+	VMOVUPS     Z0, (R12)
+
+next:
+	ADDQ DX, SI
+	ADDQ $0x00000040, DI
+	DECQ R10
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
 // func fmaPeakAVX512(n int)
 // Requires: AVX, AVX512F
 TEXT ·fmaPeakAVX512(SB), NOSPLIT, $0-8

@@ -26,7 +26,8 @@ func genAVX512() {
 	avx512GenTileNT(f32)
 	avx512GenPackAPanel(f32)
 	avx512GenPackAPanel(f64)
-	avx512GenPackBRows()
+	avx512GenPackBRows(false)
+	avx512GenPackBRows(true)
 	avx512GenFMAPeak()
 }
 

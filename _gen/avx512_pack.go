@@ -318,19 +318,60 @@ func avx512BcastRows(t elemType, mr int, bases []GPPhysical, off int, ld, ld3 Re
 
 // avx512GenPackBRows writes packBRowsAVX512F32, which packs rows of B into
 // micro-panels of one zmm a row (16 float32, or 8 float64: the Go of
-// packBRowsAVX512F64 hands it the same bytes, as a copy moves bits).
-func avx512GenPackBRows() {
-	textLines("packBRowsAVX512F32", "func(dst, b []float32, ldb, rows, nb, panel int)",
-		"packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel",
+// packBRowsAVX512F64 hands it the same bytes, as a copy moves bits), or,
+// with half, packBRowsHAVX512F32, which packs rows of a bfloat16 B
+// widened to float32 as it loads them: the same loops, 16 bfloat16 (32
+// bytes) a vector of the panel.
+func avx512GenPackBRows(half bool) {
+	name, sig, ew := "packBRowsAVX512F32", "func(dst, b []float32, ldb, rows, nb, panel int)", 4
+	fill := []string{"\t\t\tclear(out[copy(out, b[p*ldb+q*16:p*ldb+min(nb, q*16+16)]):])"}
+	if half {
+		name, sig, ew = "packBRowsHAVX512F32", "func(dst []float32, b []uint16, ldb, rows, nb, panel int)", 2
+		fill = []string{
+			"\t\t\tclear(out)",
+			"\t\t\tfor j, h := range b[p*ldb+q*16 : p*ldb+min(nb, q*16+16)] {",
+			"\t\t\t\tout[j] = math.Float32frombits(uint32(h) << 16) // a bfloat16 widened",
+			"\t\t\t}",
+		}
+	}
+	doc := []string{
+		name + " packs rows of B into 16-column micro-panels, panel",
 		"elements apart:",
 		"",
 		"\tfor p := range rows {",
 		"\t\tfor q := 0; q*16 < nb; q++ {",
 		"\t\t\tout := dst[q*panel+p*16 : q*panel+p*16+16]",
-		"\t\t\tclear(out[copy(out, b[p*ldb+q*16:p*ldb+min(nb, q*16+16)]):])",
-		"\t\t}",
-		"\t}",
-	)
+	}
+	doc = append(append(doc, fill...), "\t\t}", "\t}")
+	textLines(name, sig, doc...)
+	if half {
+		Comment(
+			"As packBRowsAVX512F32, with each vector of B 16 bfloat16 words",
+			"zero-extended to dwords and shifted into their top halves (a",
+			"bfloat16 is the top half of its float32). The partial panel's",
+			"columns are loaded by a masked word move, whose masked-off lanes",
+			"cannot fault, then widened from the register.",
+		)
+	}
+	// load loads 16 elements of B at m into Zi, under the mask k of its
+	// columns (K2: all 16; nil: unmasked).
+	load := func(m Mem, k Register, i int) {
+		z := zmm[i]
+		switch {
+		case !half && k == nil:
+			VMOVUPS(m, z)
+		case !half:
+			VMOVUPS_Z(m, k, z)
+		case k == nil || k == K2:
+			VPMOVZXWD(m, z)
+			VPSLLD(U8(16), z, z)
+		default:
+			VMOVDQU16_Z(m, k, ymm[i])
+			VPMOVZXWD(ymm[i], z)
+			VPSLLD(U8(16), z, z)
+		}
+	}
+	vec := 16 * ew // bytes of B a vector of the panel
 	Comment(
 		"Each row of a micro-panel is one zmm, so row p of the block is loaded",
 		"a vector at a time and stored into its panel, panel elements apart;",
@@ -347,7 +388,7 @@ func avx512GenPackBRows() {
 	MOVQ(argBase("dst"), RDI)
 	MOVQ(argBase("b"), RSI)
 	MOVQ(arg("ldb"), RDX)
-	avx512Sh(2, RDX)
+	avx512Sh(ew/2, RDX)
 	LEAQ(memxs(RDX, RDX, 2, 0), R11)
 	MOVQ(arg("panel"), R8)
 	avx512Sh(2, R8)
@@ -368,7 +409,7 @@ func avx512GenPackBRows() {
 	copy8 := func(k Register) {
 		LEAQ(memxs(R12, RDX, 4, 0), RBX)
 		for i := 0; i < 8; i++ {
-			VMOVUPS_Z(avx512Row4([]Register{R12, RBX}[i/4], 0, RDX, R11, i%4), k, zmm[i])
+			load(avx512Row4([]Register{R12, RBX}[i/4], 0, RDX, R11, i%4), k, i)
 		}
 		for i := 0; i < 8; i++ {
 			VMOVUPS(zmm[i], mem(R13, 64*i))
@@ -387,7 +428,7 @@ func avx512GenPackBRows() {
 
 	Label("gpanel")
 	copy8(K2)
-	ADDQ(U32(64), R12)
+	ADDQ(U32(vec), R12)
 	ADDQ(R8, R13)
 	DECQ(RAX)
 	JNZ(LabelRef("gpanel"))
@@ -417,13 +458,13 @@ func avx512GenPackBRows() {
 
 	Label("four")
 	for i := 0; i < 4; i++ {
-		VMOVUPS(mem(R11, 64*i), zmm[i])
+		load(mem(R11, vec*i), nil, i)
 	}
 	for i := 0; i < 4; i++ {
 		VMOVUPS(zmm[i], mem(R12, 0))
 		ADDQ(R8, R12)
 	}
-	ADDQ(U32(256), R11)
+	ADDQ(U32(4*vec), R11)
 	SUBQ(U32(4), R13)
 	CMPQ(R13, U32(4))
 	JAE(LabelRef("four"))
@@ -431,17 +472,17 @@ func avx512GenPackBRows() {
 	Label("one")
 	TESTQ(R13, R13)
 	JZ(LabelRef("partial"))
-	VMOVUPS(mem(R11, 0), Z0)
+	load(mem(R11, 0), nil, 0)
 	VMOVUPS(Z0, mem(R12, 0))
 	ADDQ(R8, R12)
-	ADDQ(U32(64), R11)
+	ADDQ(U32(vec), R11)
 	DECQ(R13)
 	JMP(LabelRef("one"))
 
 	Label("partial")
 	KORTESTW(K1, K1)
 	JZ(LabelRef("next"))
-	VMOVUPS_Z(mem(R11, 0), K1, Z0)
+	load(mem(R11, 0), K1, 0)
 	VMOVUPS(Z0, mem(R12, 0))
 
 	Label("next")
