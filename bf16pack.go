@@ -95,6 +95,22 @@ func packBH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16
 		return
 	}
 	// op(B) = hᵀ: the group's columns are stored rows of kb elements.
+	if o.packBTH != nil {
+		np := nb / nr
+		for jp := 0; jp < np*nr; jp += nr {
+			off := (j0+jp)*ld + p0
+			if raceEnabled {
+				raceOperand(h, ld, false, j0+jp, p0, nr, kb)
+				raceWrite(dst[jp*kb : (jp+nr)*kb])
+			}
+			o.packBTH(dst[jp*kb:(jp+nr)*kb], h[off:off+(nr-1)*ld+kb], ld, kb)
+		}
+		if np*nr == nb {
+			return
+		}
+		// The partial panel below, through the buffer.
+		dst, j0, nb = dst[np*nr*kb:], j0+np*nr, nb-np*nr
+	}
 	step := nr * max(1, halfElems/(nr*kb))
 	buf := grow(tmp, step*kb)
 	for jp := 0; jp < nb; jp += step {

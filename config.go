@@ -65,6 +65,10 @@ type gemmConfig[T Float] struct {
 	// as it is packed: what packBH otherwise does through a buffer of
 	// widened rows, bit for bit, in one pass over B.
 	packBRowsH func(dst []T, b []BF16, ldb, rows, nb, nr, panel int)
+	// packBTH, when not nil, packs one whole micro-panel of op(B) = hᵀ
+	// for a bfloat16 h: nr stored rows ldb apart, kb steps, widened as
+	// packed (packBH's transposed case, bit for bit).
+	packBTH func(dst []T, b []BF16, ldb, kb int)
 	// packDZB, when not nil, packs rows of dZ built from dR and the mask
 	// bits (of column 0 of the rows), adding them into db and writing
 	// them to dz when those are not empty, in one pass: what packBdZ

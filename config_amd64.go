@@ -109,6 +109,7 @@ var (
 			packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F32)
 		},
 		packBRowsH: packBRowsHAVX512,
+		packBTH:    packBTHAVX512F32,
 		packDZB:    packDZBAVX512(packDZBAVX512F32),
 		gemmNT:     gemmNTAVX512F32,
 	}
@@ -160,7 +161,7 @@ func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 	if s.nr != 16 {
 		g.packB = widePackB(16, g.packB)
 		g.packBRows = widePackBRows(16, g.packBRows)
-		g.packBRowsH = nil // packBH widens through a buffer, then packBRows
+		g.packBRowsH, g.packBTH = nil, nil // packBH widens through a buffer, then packs
 		g.packDZB = widePackDZB(16, g.packDZB)
 	}
 	return g

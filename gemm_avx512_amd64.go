@@ -295,6 +295,21 @@ func packBRowsHAVX512(dst []float32, b []BF16, ldb, rows, nb, nr, panel int) {
 	packBRowsAVX512(dst, bf16Bits(b), ldb, rows, nb, nr, panel, packBRowsHAVX512F32)
 }
 
+// packBTHAVX512F32 is packBTAVX512F32Via for a bfloat16 b (a panel of 16
+// stored rows ldb apart, kb steps), widened: the blocks of 16 steps by
+// packAPanelHAVX512F32, the few steps past the last in Go.
+func packBTHAVX512F32(dst []float32, b []BF16, ldb, kb int) {
+	k16 := kb &^ 15
+	if k16 > 0 {
+		packAPanelHAVX512F32(dst[:16*k16], bf16Bits(b[:15*ldb+k16]), ldb, k16)
+	}
+	for p := k16; p < kb; p++ {
+		for i := range 16 {
+			dst[p*16+i] = b[i*ldb+p].Float32()
+		}
+	}
+}
+
 func packBAVX512F32(dst, b []float32, ldb int, trans bool, p0, j0, kb, nb, nr int) {
 	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F32, packBTAVX512F32Via)
 }

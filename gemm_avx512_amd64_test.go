@@ -457,6 +457,25 @@ func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 					t.Fatalf("%s packB(trans=%v, p0=%d, j0=%d, kb=%d, nb=%d): [%d] = %v, want %v", x512TypeName[T](), trans, p0, j0, kb2, nb, i, got[i], want[i])
 				}
 			}
+			if o.packBRowsH != nil || o.packBTH != nil {
+				// The block of a bfloat16 B of any bits, through packBH
+				// (packBRowsH, packBTH and the buffered partial panel).
+				h, wide := make([]BF16, len(src)), make([]T, len(src))
+				for i := range h {
+					h[i] = BF16(r.Uint32())
+					wide[i] = T(h[i].Float32())
+				}
+				got := x512Rand[T](r, n+guardLen, 0)
+				want := append([]T(nil), got...)
+				var tmp []T
+				packBH(o, fromBF16Generic, got[:n], h, ld, trans, p0, j0, kb2, nb, o.nr, &tmp)
+				packBGeneric(want[:n], wide, ld, trans, p0, j0, kb2, nb, o.nr)
+				for i := range want {
+					if x512Bits(got[i]) != x512Bits(want[i]) {
+						t.Fatalf("packBH(trans=%v, p0=%d, j0=%d, kb=%d, nb=%d): [%d] = %#x, want %#x", trans, p0, j0, kb2, nb, i, x512Bits(got[i]), x512Bits(want[i]))
+					}
+				}
+			}
 		}
 		if nb > 0 && !trans && kb2 > 0 {
 			// packBRows: the block's rows from row q on, into panels of a
@@ -915,6 +934,21 @@ func BenchmarkAVX512Pack(b *testing.B) {
 			var tmp []float32
 			for b.Loop() {
 				packBH(o, active.bf16.from, dst, h, nb, false, 0, 0, kb, nb, 16, &tmp)
+			}
+			report(b)
+		})
+		b.Run(fmt.Sprintf("transposeH/%dx%d", kb, nb), func(b *testing.B) {
+			for b.Loop() {
+				packBH(o, active.bf16.from, dst, h, kb, true, 0, 0, kb, nb, 16, nil) // B = Wᵀ: W is nb×kb
+			}
+			report(b)
+		})
+		b.Run(fmt.Sprintf("transposeH-buffered/%dx%d", kb, nb), func(b *testing.B) {
+			defer func(f func([]float32, []BF16, int, int)) { o.packBTH = f }(o.packBTH)
+			o.packBTH = nil
+			var tmp []float32
+			for b.Loop() {
+				packBH(o, active.bf16.from, dst, h, kb, true, 0, 0, kb, nb, 16, &tmp)
 			}
 			report(b)
 		})

@@ -1014,6 +1014,18 @@ func packAPanelAVX512F32(dst []float32, a []float32, lda int, kb int)
 //go:noescape
 func packAPanelAVX512F64(dst []float64, a []float64, lda int, kb int)
 
+// packAPanelHAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
+// kb columns (a multiple of 16):
+//
+//	for p := range kb {
+//		for i := range 16 {
+//			dst[p*16+i] = math.Float32frombits(uint32(a[i*lda+p]) << 16) // a bfloat16 widened
+//		}
+//	}
+//
+//go:noescape
+func packAPanelHAVX512F32(dst []float32, a []uint16, lda int, kb int)
+
 // packBRowsAVX512F32 packs rows of B into 16-column micro-panels, panel
 // elements apart:
 //

@@ -27057,6 +27057,161 @@ done:
 	VZEROUPPER
 	RET
 
+// func packAPanelHAVX512F32(dst []float32, a []uint16, lda int, kb int)
+// Requires: AVX, AVX512F
+TEXT ·packAPanelHAVX512F32(SB), NOSPLIT, $0-64
+	// A 16×16 block of A, read as 16 rows of 16 columns, is transposed in
+	// registers (64 shuffles) and stored as 16 steps of the micro-panel.
+	// Each row's 16 bfloat16 are widened as loaded: zero-extended to
+	// dwords and shifted into their top halves.
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), R8
+	MOVQ lda+48(FP), DX
+	SHLQ $0x01, DX
+
+	// R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.
+	LEAQ (DX)(DX*2), R12
+	LEAQ (R8)(DX*4), R9
+	LEAQ (R9)(DX*4), R10
+	LEAQ (R10)(DX*4), R11
+	MOVQ kb+56(FP), CX
+	SHRQ $0x04, CX
+	JZ   done
+
+loop:
+	VPMOVZXWD (R8), Z0
+	VPSLLD    $0x10, Z0, Z0
+	VPMOVZXWD (R8)(DX*1), Z1
+	VPSLLD    $0x10, Z1, Z1
+	VPMOVZXWD (R8)(DX*2), Z2
+	VPSLLD    $0x10, Z2, Z2
+	VPMOVZXWD (R8)(R12*1), Z3
+	VPSLLD    $0x10, Z3, Z3
+	VPMOVZXWD (R9), Z4
+	VPSLLD    $0x10, Z4, Z4
+	VPMOVZXWD (R9)(DX*1), Z5
+	VPSLLD    $0x10, Z5, Z5
+	VPMOVZXWD (R9)(DX*2), Z6
+	VPSLLD    $0x10, Z6, Z6
+	VPMOVZXWD (R9)(R12*1), Z7
+	VPSLLD    $0x10, Z7, Z7
+	VPMOVZXWD (R10), Z8
+	VPSLLD    $0x10, Z8, Z8
+	VPMOVZXWD (R10)(DX*1), Z9
+	VPSLLD    $0x10, Z9, Z9
+	VPMOVZXWD (R10)(DX*2), Z10
+	VPSLLD    $0x10, Z10, Z10
+	VPMOVZXWD (R10)(R12*1), Z11
+	VPSLLD    $0x10, Z11, Z11
+	VPMOVZXWD (R11), Z12
+	VPSLLD    $0x10, Z12, Z12
+	VPMOVZXWD (R11)(DX*1), Z13
+	VPSLLD    $0x10, Z13, Z13
+	VPMOVZXWD (R11)(DX*2), Z14
+	VPSLLD    $0x10, Z14, Z14
+	VPMOVZXWD (R11)(R12*1), Z15
+	VPSLLD    $0x10, Z15, Z15
+
+	// Transpose the 16×16 float32 block in Z0–Z15 (row i in Zi) with
+	// Z16–Z31 as scratch, in four stages of shuffles: pairs of rows
+	// interleaved within 128-bit lanes (VUNPCKL/HPS), then pairs of pairs
+	// (VUNPCKL/HPD), so that lane l of U(g, j) holds column 4l+j of rows
+	// 4g … 4g+3; then the lanes of one column gathered from the four groups
+	// (VSHUFF32X4: imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1
+	// and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,
+	// Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z17
+	VSHUFF32X4 $0x88, Z12, Z8, Z18
+	VSHUFF32X4 $0xdd, Z12, Z8, Z19
+	VSHUFF32X4 $0x88, Z5, Z1, Z20
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z13, Z9, Z22
+	VSHUFF32X4 $0xdd, Z13, Z9, Z23
+	VSHUFF32X4 $0x88, Z6, Z2, Z24
+	VSHUFF32X4 $0xdd, Z6, Z2, Z25
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z27
+	VSHUFF32X4 $0x88, Z7, Z3, Z28
+	VSHUFF32X4 $0xdd, Z7, Z3, Z29
+	VSHUFF32X4 $0x88, Z15, Z11, Z30
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z18, Z16, Z0
+	VSHUFF32X4 $0xdd, Z18, Z16, Z1
+	VSHUFF32X4 $0x88, Z19, Z17, Z2
+	VSHUFF32X4 $0xdd, Z19, Z17, Z3
+	VSHUFF32X4 $0x88, Z22, Z20, Z4
+	VSHUFF32X4 $0xdd, Z22, Z20, Z5
+	VSHUFF32X4 $0x88, Z23, Z21, Z6
+	VSHUFF32X4 $0xdd, Z23, Z21, Z7
+	VSHUFF32X4 $0x88, Z26, Z24, Z8
+	VSHUFF32X4 $0xdd, Z26, Z24, Z9
+	VSHUFF32X4 $0x88, Z27, Z25, Z10
+	VSHUFF32X4 $0xdd, Z27, Z25, Z11
+	VSHUFF32X4 $0x88, Z30, Z28, Z12
+	VSHUFF32X4 $0xdd, Z30, Z28, Z13
+	VSHUFF32X4 $0x88, Z31, Z29, Z14
+	VSHUFF32X4 $0xdd, Z31, Z29, Z15
+	VMOVUPS    Z0, (DI)
+	VMOVUPS    Z4, 64(DI)
+	VMOVUPS    Z8, 128(DI)
+	VMOVUPS    Z12, 192(DI)
+	VMOVUPS    Z2, 256(DI)
+	VMOVUPS    Z6, 320(DI)
+	VMOVUPS    Z10, 384(DI)
+	VMOVUPS    Z14, 448(DI)
+	VMOVUPS    Z1, 512(DI)
+	VMOVUPS    Z5, 576(DI)
+	VMOVUPS    Z9, 640(DI)
+	VMOVUPS    Z13, 704(DI)
+	VMOVUPS    Z3, 768(DI)
+	VMOVUPS    Z7, 832(DI)
+	VMOVUPS    Z11, 896(DI)
+	VMOVUPS    Z15, 960(DI)
+	ADDQ       $0x00000020, R8
+	ADDQ       $0x00000020, R9
+	ADDQ       $0x00000020, R10
+	ADDQ       $0x00000020, R11
+	ADDQ       $0x00000400, DI
+	DECQ       CX
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func packBRowsAVX512F32(dst []float32, b []float32, ldb int, rows int, nb int, panel int)
 // Requires: AVX, AVX512F
 TEXT ·packBRowsAVX512F32(SB), NOSPLIT, $0-80

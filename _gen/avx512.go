@@ -24,8 +24,9 @@ func genAVX512() {
 		avx512GenTile(s)
 	}
 	avx512GenTileNT(f32)
-	avx512GenPackAPanel(f32)
-	avx512GenPackAPanel(f64)
+	avx512GenPackAPanel(f32, false)
+	avx512GenPackAPanel(f64, false)
+	avx512GenPackAPanel(f32, true)
 	avx512GenPackBRows(false)
 	avx512GenPackBRows(true)
 	avx512GenFMAPeak()

@@ -101,26 +101,38 @@ func avx512Transpose8x8(r, s int) {
 
 // avx512GenPackAPanel writes packAPanelAVX512<type>: a block of 16 rows
 // of A, one zmm each, transposed in registers and stored as the steps of
-// the micro-panel, 16 vectors of 64 bytes.
-func avx512GenPackAPanel(t elemType) {
+// the micro-panel, 16 vectors of 64 bytes; with half,
+// packAPanelHAVX512F32, the same of a bfloat16 A widened as it is loaded.
+func avx512GenPackAPanel(t elemType, half bool) {
 	fn := "packAPanelAVX512" + t.Name
+	if half {
+		fn = "packAPanelHAVX512" + t.Name
+	}
 	var out func(k int) VecPhysical // the register of the k-th 64 bytes of the panel
 	var doc, comment []string
 	switch t.Lanes(64) {
 	case 16:
+		elem := "a[i*lda+p]"
+		if half {
+			elem = "math.Float32frombits(uint32(a[i*lda+p]) << 16) // a bfloat16 widened"
+		}
 		doc = []string{
 			fn + " packs one whole micro-panel of A, 16 rows lda apart,",
 			"kb columns (a multiple of 16):",
 			"",
 			"\tfor p := range kb {",
 			"\t\tfor i := range 16 {",
-			"\t\t\tdst[p*16+i] = a[i*lda+p]",
+			"\t\t\tdst[p*16+i] = " + elem,
 			"\t\t}",
 			"\t}",
 		}
 		comment = []string{
 			"A 16×16 block of A, read as 16 rows of 16 columns, is transposed in",
 			"registers (64 shuffles) and stored as 16 steps of the micro-panel.",
+		}
+		if half {
+			comment = append(comment, "Each row's 16 bfloat16 are widened as loaded: zero-extended to",
+				"dwords and shifted into their top halves.")
 		}
 		out = avx512Col16
 	case 8:
@@ -141,12 +153,19 @@ func avx512GenPackAPanel(t elemType) {
 	default:
 		panic("avx512: no A packer for this type")
 	}
-	textLines(fn, fmt.Sprintf("func(dst, a []%s, lda, kb int)", t.Go), doc...)
+	sig, shift, step := fmt.Sprintf("func(dst, a []%s, lda, kb int)", t.Go), t.Shift, 64 // step: bytes of a row a block
+	if half {
+		if t.Lanes(64) != 16 {
+			panic("avx512: bfloat16 widens to float32 only")
+		}
+		sig, shift, step = "func(dst []float32, a []uint16, lda, kb int)", 1, 32
+	}
+	textLines(fn, sig, doc...)
 	Comment(comment...)
 	MOVQ(argBase("dst"), RDI)
 	MOVQ(argBase("a"), R8)
 	MOVQ(arg("lda"), RDX)
-	avx512Sh(t.Shift, RDX)
+	avx512Sh(shift, RDX)
 	Comment("R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.")
 	avx512RowBases()
 	MOVQ(arg("kb"), RCX)
@@ -155,7 +174,13 @@ func avx512GenPackAPanel(t elemType) {
 
 	Label("loop")
 	for i := 0; i < 16; i++ {
-		t.MovU(avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4), zmm[i])
+		row := avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4)
+		if half {
+			VPMOVZXWD(row, zmm[i])
+			VPSLLD(U8(16), zmm[i], zmm[i])
+		} else {
+			t.MovU(row, zmm[i])
+		}
 	}
 	if t.Lanes(64) == 16 {
 		avx512Transpose16()
@@ -167,7 +192,7 @@ func avx512GenPackAPanel(t elemType) {
 		t.MovU(out(k), mem(RDI, 64*k))
 	}
 	for _, r := range []Register{R8, R9, R10, R11} {
-		ADDQ(U32(64), r)
+		ADDQ(U32(step), r)
 	}
 	ADDQ(U32(1024), RDI)
 	DECQ(RCX)
