@@ -33,8 +33,9 @@ func widenBlock[T Float](widen func([]float32, []BF16), dst []T, h []BF16, ld, r
 
 // packAH is ops.packA for a bfloat16 A (stored h, leading dimension ld):
 // rows i0 … i0+mb−1 and columns p0 … p0+kb−1 of op(A), widened a group
-// of micro-panels at a time into *tmp and packed by o.packA, or, for
-// op(A) = hᵀ where the path has packBRowsH, widened as packed.
+// of micro-panels at a time into *tmp and packed by o.packA, or widened
+// as packed where the path has packBRowsH (op(A) = hᵀ) or packBTH (whole
+// micro-panels of A).
 func packAH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16, ld int, trans bool, i0, p0, mb, kb, mr int, tmp *[]T) {
 	if kb == 0 || mb == 0 {
 		return
@@ -49,6 +50,23 @@ func packAH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16
 		}
 		o.packBRowsH(dst, h[p0*ld+i0:], ld, kb, mb, mr, mr*kb)
 		return
+	}
+	if !trans && o.packBTH != nil && mr == o.nr {
+		// A micro-panel of A is mr stored rows, kb steps: packBTH's
+		// panel of op(B) = hᵀ. Whole panels so; the partial one below.
+		full := mb / mr * mr
+		for ip := 0; ip < full; ip += mr {
+			off := (i0+ip)*ld + p0
+			if raceEnabled {
+				raceOperand(h, ld, false, i0+ip, p0, mr, kb)
+				raceWrite(dst[ip*kb : (ip+mr)*kb])
+			}
+			o.packBTH(dst[ip*kb:(ip+mr)*kb], h[off:off+(mr-1)*ld+kb], ld, kb)
+		}
+		if full == mb {
+			return
+		}
+		dst, i0, mb = dst[full*kb:], i0+full, mb-full
 	}
 	// Micro-panels a group: as many as fit in halfElems, at least one.
 	step := mr * max(1, halfElems/(mr*kb))

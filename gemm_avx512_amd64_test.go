@@ -441,6 +441,24 @@ func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 					t.Fatalf("%s packA(trans=%v, i0=%d, p0=%d, mb=%d, kb=%d): [%d] = %v, want %v", x512TypeName[T](), trans, i0, p0, mb, kb, i, got[i], want[i])
 				}
 			}
+			if o.packBRowsH != nil || o.packBTH != nil {
+				// A bfloat16 A of any bits through packAH, either way round.
+				h, wide := make([]BF16, len(src)), make([]T, len(src))
+				for i := range h {
+					h[i] = BF16(r.Uint32())
+					wide[i] = T(h[i].Float32())
+				}
+				got := x512Rand[T](r, n+guardLen, 0)
+				want := append([]T(nil), got...)
+				var tmp []T
+				packAH(o, fromBF16Generic, got[:n], h, ld, trans, i0, p0, mb, kb, o.mr, &tmp)
+				packAGeneric(want[:n], wide, ld, trans, i0, p0, mb, kb, o.mr)
+				for i := range want {
+					if x512Bits(got[i]) != x512Bits(want[i]) {
+						t.Fatalf("packAH(trans=%v, i0=%d, p0=%d, mb=%d, kb=%d): [%d] = %#x, want %#x", trans, i0, p0, mb, kb, i, x512Bits(got[i]), x512Bits(want[i]))
+					}
+				}
+			}
 		}
 		p0, j0, kb2, nb := r0, c0, br, bc
 		if trans {
