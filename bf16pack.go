@@ -11,6 +11,10 @@ package kernels
 // float32 (64 KiB, in L2), and at least one micro-panel.
 const halfElems = 1 << 14
 
+// rowsWideElems bounds the block of widened rows of B rowsGroupH sums
+// from: 16 KiB, in L1.
+const rowsWideElems = 1 << 12
+
 // widenBlock sets dst (rows×cols, tight) to rows r0 … and columns c0 …
 // of h (leading dimension ld), widened by widen. T is float32: bfloat16
 // operands are in float32 jobs only.
@@ -22,6 +26,15 @@ func widenBlock[T Float](widen func([]float32, []BF16), dst []T, h []BF16, ld, r
 		return // an empty matrix (K = 0, say) may be an empty slice
 	}
 	d := asF32(dst[:rows*cols])
+	if cols == ld {
+		// Whole rows (c0 = 0): one block, one call.
+		src := h[r0*ld : (r0+rows)*ld]
+		if raceEnabled {
+			raceRead(src)
+		}
+		widen(d, src)
+		return
+	}
 	for r := range rows {
 		src := h[(r0+r)*ld+c0 : (r0+r)*ld+c0+cols]
 		if raceEnabled {
@@ -200,12 +213,15 @@ func (w *work[T]) rowsGroupH(s *scratch[T], b []T, ldb, b0, jc, nb, i0, i1 int, 
 		// Each row of C gets rowsAxpy's chain four rows of B at a time:
 		// the calls of one rowsAxpy over all k (from zeros unless
 		// accumulating into C), with a bfloat16 B's rows widened into
-		// scratch four at a time. K = 0 makes one call on no rows (the
-		// clear of rowsStart).
+		// scratch a block of step rows (a multiple of 4, so that the
+		// chain's groups of four are rowsAxpy's; 16 KiB, in L1 as the
+		// rows of C are summed from it) at a time. K = 0 makes
+		// one call on no rows (the clear of rowsStart).
 		zero := !intoC || j.beta == 0
-		tmp := grow(&s.wide, 4*nb)
-		for p := 0; p < k || p == 0; p += 4 {
-			q := min(4, k-p)
+		step := clamp(rowsWideElems/max(nb, 1)&^3, 4, 64)
+		tmp := grow(&s.wide, step*nb)
+		for p := 0; p < k || p == 0; p += step {
+			q := min(step, k-p)
 			bq, ldq, b0q := b, ldb, b0
 			if j.b.h != nil {
 				widenBlock(j.widen, tmp, j.b.h, j.b.ld, p, jc, q, nb)
