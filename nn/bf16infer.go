@@ -23,7 +23,7 @@ import (
 // widened values (see kernels.ForwardBF16): it gives the bfloat16
 // network's answers, not more speed. It holds each W in bfloat16 and
 // packed in float32 (6 bytes a weight, the float32 network's 4): the
-// packed panels serve batches of 4 rows or more, the bfloat16 W fewer.
+// packed panels serve batches of 5 rows or more, the bfloat16 W fewer.
 //
 //	half := nn.NewBF16Network(net) // net: a *nn.Network[float32]
 //	half.Classify(classes, x, m)
@@ -139,10 +139,11 @@ func (h *BF16Network) checkInput(fn string, x []float32, m int) {
 }
 
 // bf16InPlaceRows is the most rows for which the layers read the
-// bfloat16 W where it lies (a row of X times W, widened as it is read)
-// rather than its packed panels, whose register tiles are 16 rows tall:
-// one row took twice as long from the panels (TUNING.md).
-const bf16InPlaceRows = 3
+// bfloat16 W where it lies (the rows route: a row of X times W, widened
+// a block at a time) rather than its packed panels, whose register
+// tiles are 16 rows tall: from the panels one row took about twice as
+// long and four rows no less (BenchmarkPackedRows, TUNING.md).
+const bf16InPlaceRows = 4
 
 // forwardChunks is Network.forwardChunks for the bfloat16 layers: the
 // outputs of each chunk of rows go to y (or to scratch when y is nil),

@@ -47,7 +47,7 @@ func TestBF16NetworkPredict(t *testing.T) {
 	for si, specs := range bf16Specs {
 		net, _ := New[float32](uint64(si+1), specs...)
 		half := NewBF16Network(net)
-		for _, m := range []int{0, 1, 3, 4, 7, 256, 300} {
+		for _, m := range []int{0, 1, 4, 5, 7, 256, 300} {
 			x, _ := testData(uint64(m+1), m, net.In(), net.Out(), MSE)
 			xf := fromF64[float32](x)
 			x0 := slices.Clone(xf)
