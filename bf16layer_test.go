@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -458,4 +459,106 @@ func FuzzLayersBF16(f *testing.F) {
 			})
 		}
 	})
+}
+
+// TestLayersBF16Bound checks the numerics the README states for the
+// bfloat16 layers, on every path, against a float64 reference of the
+// bfloat16 inputs (compensated sums, acc): every float32 output, Z, dX32,
+// dW and dB, within the float32 rounding bound of its exact sum (bound:
+// γ·(n+2)·Σ|terms| with γ = 4u, u = 2⁻²⁴, for the n products and the
+// bias), the mask [Z ≥ 0] of the Z returned, R32 = ReLU(Z) and R and dX
+// the float32 values rounded to nearest even. The widening paths compute
+// in float32 on the widened values, so their error is float32's.
+func TestLayersBF16Bound(t *testing.T) {
+	for _, p := range impls {
+		withPath(p, func() {
+			for _, s := range [][3]int{{1, 7, 5}, {17, 33, 19}, {64, 100, 48}, {3, 300, 70}} {
+				m, k, n := s[0], s[1], s[2]
+				r := newRand(uint64(m*k*n + 1))
+				half := func(l int) []BF16 {
+					f := make([]float32, l)
+					for i := range f {
+						if r.IntN(16) > 0 { // some exact zeros
+							f[i] = float32(r.NormFloat64() * math.Exp2(float64(r.IntN(9)-4)))
+						}
+					}
+					h := make([]BF16, l)
+					ToBF16(h, f)
+					return h
+				}
+				x, w, dr := half(m*k), half(k*n), half(m*n)
+				bias := make([]float32, n)
+				for j := range bias {
+					bias[j] = float32(r.NormFloat64())
+				}
+				z, r32, rh, mask := make([]float32, m*n), make([]float32, m*n), make([]BF16, m*n), NewMask(m, n)
+				ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x, W: w, Bias: bias, Z: z, R32: r32, R: rh, Mask: mask})
+				dx32, dxh, dw, db := make([]float32, m*k), make([]BF16, m*k), make([]float32, k*n), make([]float32, n)
+				BackwardBF16(&BackwardBF16Args{M: m, K: k, N: n, X: x, W: w, DR: dr, Mask: mask, DX32: dx32, DX: dxh, DW: dw, DB: db})
+
+				e := errs{tb: t, what: fmt.Sprintf("%s %dx%dx%d", p.name, m, k, n)}
+				check := func(name string, got float32, a *acc) {
+					if msg := sumErr(got, a); msg != "" {
+						e.add("%s: %s", name, msg)
+					}
+				}
+				rounded := func(name string, got BF16, v float32) {
+					var want [1]BF16
+					ToBF16(want[:], []float32{v})
+					if got != want[0] {
+						e.add("%s = %#04x, want %#04x (%v rounded)", name, uint16(got), uint16(want[0]), v)
+					}
+				}
+				dz := make([]float64, m*n)
+				for i := range m {
+					for j := range n {
+						var a acc
+						for q := range k {
+							a.addProd(float64(x[i*k+q].Float32()), float64(w[q*n+j].Float32()))
+						}
+						a.add(float64(bias[j]))
+						zz := z[i*n+j]
+						check(fmt.Sprintf("Z[%d,%d]", i, j), zz, &a)
+						if mask.At(i, j) != (zz >= 0) {
+							e.add("mask[%d,%d] = %v for Z = %v", i, j, mask.At(i, j), zz)
+						}
+						if want := max(zz, 0); r32[i*n+j] != want {
+							e.add("R32[%d,%d] = %v, want ReLU(%v)", i, j, r32[i*n+j], zz)
+						}
+						rounded(fmt.Sprintf("R[%d,%d]", i, j), rh[i*n+j], r32[i*n+j])
+						if mask.At(i, j) {
+							dz[i*n+j] = float64(dr[i*n+j].Float32())
+						}
+					}
+				}
+				for i := range m {
+					for q := range k {
+						var a acc
+						for j := range n {
+							a.addProd(dz[i*n+j], float64(w[q*n+j].Float32()))
+						}
+						check(fmt.Sprintf("DX32[%d,%d]", i, q), dx32[i*k+q], &a)
+						rounded(fmt.Sprintf("DX[%d,%d]", i, q), dxh[i*k+q], dx32[i*k+q])
+					}
+				}
+				for q := range k {
+					for j := range n {
+						var a acc
+						for i := range m {
+							a.addProd(float64(x[i*k+q].Float32()), dz[i*n+j])
+						}
+						check(fmt.Sprintf("DW[%d,%d]", q, j), dw[q*n+j], &a)
+					}
+				}
+				for j := range n {
+					var a acc
+					for i := range m {
+						a.add(dz[i*n+j])
+					}
+					check(fmt.Sprintf("DB[%d]", j), db[j], &a)
+				}
+				e.done()
+			}
+		})
+	}
 }
