@@ -418,10 +418,19 @@ const guardLen = 40
 
 func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 	r := rand.New(rand.NewPCG(17, uint64(o.nr)))
+	half := o.packBRowsH != nil || o.packBTH != nil // bfloat16 operands widened as packed
 	for range 600 {
 		rows, cols := 1+r.IntN(70), 1+r.IntN(90)
 		ld := cols + r.IntN(5)
 		src := x512Rand[T](r, (rows-1)*ld+cols, 0.1)
+		// The same matrix in bfloat16, of any bits (NaN payloads,
+		// subnormals, ±0, ±Inf among them), and its widened values.
+		h, wide := make([]BF16, len(src)), make([]T, len(src))
+		for i := range h {
+			h[i] = BF16(r.Uint32())
+			wide[i] = T(h[i].Float32())
+		}
+		var tmp []T
 		trans := r.IntN(4) == 0
 		// A block of op(A) (mb×kb at i0, p0) and of op(B) (kb×nb at p0, j0).
 		r0, c0 := r.IntN(rows), r.IntN(cols)
@@ -432,32 +441,14 @@ func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 		}
 		if mb > 0 {
 			n := roundUp(mb, o.mr) * kb
-			got := x512Rand[T](r, n+guardLen, 0) // the guard must stay
-			want := append([]T(nil), got...)
-			o.packA(got[:n], src, ld, trans, i0, p0, mb, kb, o.mr)
-			packAGeneric(want[:n], src, ld, trans, i0, p0, mb, kb, o.mr)
-			for i := range want {
-				if x512Bits(got[i]) != x512Bits(want[i]) {
-					t.Fatalf("%s packA(trans=%v, i0=%d, p0=%d, mb=%d, kb=%d): [%d] = %v, want %v", x512TypeName[T](), trans, i0, p0, mb, kb, i, got[i], want[i])
-				}
-			}
-			if o.packBRowsH != nil || o.packBTH != nil {
-				// A bfloat16 A of any bits through packAH, either way round.
-				h, wide := make([]BF16, len(src)), make([]T, len(src))
-				for i := range h {
-					h[i] = BF16(r.Uint32())
-					wide[i] = T(h[i].Float32())
-				}
-				got := x512Rand[T](r, n+guardLen, 0)
-				want := append([]T(nil), got...)
-				var tmp []T
-				packAH(o, fromBF16Generic, got[:n], h, ld, trans, i0, p0, mb, kb, o.mr, &tmp)
-				packAGeneric(want[:n], wide, ld, trans, i0, p0, mb, kb, o.mr)
-				for i := range want {
-					if x512Bits(got[i]) != x512Bits(want[i]) {
-						t.Fatalf("packAH(trans=%v, i0=%d, p0=%d, mb=%d, kb=%d): [%d] = %#x, want %#x", trans, i0, p0, mb, kb, i, x512Bits(got[i]), x512Bits(want[i]))
-					}
-				}
+			what := fmt.Sprintf("%s packA(trans=%v, i0=%d, p0=%d, mb=%d, kb=%d)", x512TypeName[T](), trans, i0, p0, mb, kb)
+			samePacked(t, r, what, n,
+				func(got []T) { o.packA(got, src, ld, trans, i0, p0, mb, kb, o.mr) },
+				func(want []T) { packAGeneric(want, src, ld, trans, i0, p0, mb, kb, o.mr) })
+			if half {
+				samePacked(t, r, "packAH: "+what, n,
+					func(got []T) { packAH(o, fromBF16Generic, got, h, ld, trans, i0, p0, mb, kb, o.mr, &tmp) },
+					func(want []T) { packAGeneric(want, wide, ld, trans, i0, p0, mb, kb, o.mr) })
 			}
 		}
 		p0, j0, kb2, nb := r0, c0, br, bc
@@ -466,71 +457,46 @@ func testAVX512Pack[T Float](t *testing.T, o *ops[T]) {
 		}
 		if nb > 0 {
 			n := roundUp(nb, o.nr) * kb2
-			got := x512Rand[T](r, n+guardLen, 0)
-			want := append([]T(nil), got...)
-			o.packB(got[:n], src, ld, trans, p0, j0, kb2, nb, o.nr)
-			packBGeneric(want[:n], src, ld, trans, p0, j0, kb2, nb, o.nr)
-			for i := range want {
-				if x512Bits(got[i]) != x512Bits(want[i]) {
-					t.Fatalf("%s packB(trans=%v, p0=%d, j0=%d, kb=%d, nb=%d): [%d] = %v, want %v", x512TypeName[T](), trans, p0, j0, kb2, nb, i, got[i], want[i])
-				}
-			}
-			if o.packBRowsH != nil || o.packBTH != nil {
-				// The block of a bfloat16 B of any bits, through packBH
-				// (packBRowsH, packBTH and the buffered partial panel).
-				h, wide := make([]BF16, len(src)), make([]T, len(src))
-				for i := range h {
-					h[i] = BF16(r.Uint32())
-					wide[i] = T(h[i].Float32())
-				}
-				got := x512Rand[T](r, n+guardLen, 0)
-				want := append([]T(nil), got...)
-				var tmp []T
-				packBH(o, fromBF16Generic, got[:n], h, ld, trans, p0, j0, kb2, nb, o.nr, &tmp)
-				packBGeneric(want[:n], wide, ld, trans, p0, j0, kb2, nb, o.nr)
-				for i := range want {
-					if x512Bits(got[i]) != x512Bits(want[i]) {
-						t.Fatalf("packBH(trans=%v, p0=%d, j0=%d, kb=%d, nb=%d): [%d] = %#x, want %#x", trans, p0, j0, kb2, nb, i, x512Bits(got[i]), x512Bits(want[i]))
-					}
-				}
+			what := fmt.Sprintf("%s packB(trans=%v, p0=%d, j0=%d, kb=%d, nb=%d)", x512TypeName[T](), trans, p0, j0, kb2, nb)
+			samePacked(t, r, what, n,
+				func(got []T) { o.packB(got, src, ld, trans, p0, j0, kb2, nb, o.nr) },
+				func(want []T) { packBGeneric(want, src, ld, trans, p0, j0, kb2, nb, o.nr) })
+			if half { // packBRowsH, packBTH and the buffered partial panel
+				samePacked(t, r, "packBH: "+what, n,
+					func(got []T) { packBH(o, fromBF16Generic, got, h, ld, trans, p0, j0, kb2, nb, o.nr, &tmp) },
+					func(want []T) { packBGeneric(want, wide, ld, trans, p0, j0, kb2, nb, o.nr) })
 			}
 		}
 		if nb > 0 && !trans && kb2 > 0 {
 			// packBRows: the block's rows from row q on, into panels of a
 			// block of kb2+extra rows (panel stride larger than the rows).
 			q, extra := r.IntN(kb2), r.IntN(3)
-			n := roundUp(nb, o.nr) * (kb2 + extra)
-			got := x512Rand[T](r, n+guardLen, 0)
-			want := append([]T(nil), got...)
-			b := src[(p0+q)*ld+j0:]
-			o.packBRows(got[q*o.nr:n], b, ld, kb2-q, nb, o.nr, o.nr*(kb2+extra))
-			packBRowsGeneric(want[q*o.nr:n], b, ld, kb2-q, nb, o.nr, o.nr*(kb2+extra))
-			for i := range want {
-				if x512Bits(got[i]) != x512Bits(want[i]) {
-					t.Fatalf("%s packBRows(rows=%d, nb=%d, from row %d): [%d] = %v, want %v", x512TypeName[T](), kb2-q, nb, q, i, got[i], want[i])
-				}
-			}
+			n, off, panel := roundUp(nb, o.nr)*(kb2+extra), (p0+q)*ld+j0, o.nr*(kb2+extra)
+			what := fmt.Sprintf("%s packBRows(rows=%d, nb=%d, from row %d)", x512TypeName[T](), kb2-q, nb, q)
+			samePacked(t, r, what, n,
+				func(got []T) { o.packBRows(got[q*o.nr:], src[off:], ld, kb2-q, nb, o.nr, panel) },
+				func(want []T) { packBRowsGeneric(want[q*o.nr:], src[off:], ld, kb2-q, nb, o.nr, panel) })
 			if o.packBRowsH != nil {
-				// The same rows in bfloat16, any bits (NaN payloads,
-				// subnormals, ±0, ±Inf among them), widened as packed.
-				h := make([]BF16, len(src))
-				for i := range h {
-					h[i] = BF16(r.Uint32())
-				}
-				wide := make([]T, len(src))
-				for i, v := range h {
-					wide[i] = T(math.Float32frombits(uint32(v) << 16))
-				}
-				got := x512Rand[T](r, n+guardLen, 0)
-				want := append([]T(nil), got...)
-				o.packBRowsH(got[q*o.nr:n], h[(p0+q)*ld+j0:], ld, kb2-q, nb, o.nr, o.nr*(kb2+extra))
-				packBRowsGeneric(want[q*o.nr:n], wide[(p0+q)*ld+j0:], ld, kb2-q, nb, o.nr, o.nr*(kb2+extra))
-				for i := range want {
-					if x512Bits(got[i]) != x512Bits(want[i]) {
-						t.Fatalf("packBRowsH(rows=%d, nb=%d, from row %d): [%d] = %#x, want %#x", kb2-q, nb, q, i, x512Bits(got[i]), x512Bits(want[i]))
-					}
-				}
+				samePacked(t, r, "packBRowsH: "+what, n,
+					func(got []T) { o.packBRowsH(got[q*o.nr:], h[off:], ld, kb2-q, nb, o.nr, panel) },
+					func(want []T) { packBRowsGeneric(want[q*o.nr:], wide[off:], ld, kb2-q, nb, o.nr, panel) })
 			}
+		}
+	}
+}
+
+// samePacked fails t unless got and want (the reference) leave the same
+// bits in a block of n elements followed by a guard band that must stay
+// as it was.
+func samePacked[T Float](t *testing.T, r *rand.Rand, what string, n int, got, want func([]T)) {
+	t.Helper()
+	g := x512Rand[T](r, n+guardLen, 0)
+	w := append([]T(nil), g...)
+	got(g[:n])
+	want(w[:n])
+	for i := range w {
+		if x512Bits(g[i]) != x512Bits(w[i]) {
+			t.Fatalf("%s: [%d] = %v (%#x), want %v (%#x)", what, i, g[i], x512Bits(g[i]), w[i], x512Bits(w[i]))
 		}
 	}
 }
