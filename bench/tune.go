@@ -98,9 +98,13 @@ type classWorker struct {
 
 // describeLimits says what an entry's route limits are.
 func describeLimits(g entry.GEMM) string {
-	s := fmt.Sprintf("rows route for K ≤ %d; A in place up to %d columns", g.SmallK, g.DirectMaxACols)
+	rows := fmt.Sprintf("rows route for K ≤ %d", g.SmallK)
+	if g.RowsBelow > 0 && g.RowsBelow < g.MR {
+		rows = fmt.Sprintf("rows route below %d rows or for K ≤ %d", g.RowsBelow, g.SmallK)
+	}
+	s := fmt.Sprintf("%s; A in place up to %d columns", rows, g.DirectMaxACols)
 	if !g.DirectA {
-		s = fmt.Sprintf("rows route for K ≤ %d; A packed", g.SmallK)
+		s = rows + "; A packed"
 	}
 	switch g.DirectB {
 	case "none":

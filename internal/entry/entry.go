@@ -29,11 +29,13 @@ type GEMM struct {
 	DirectB string `json:"direct_b"` // whether the tile may read B in place: none, masked (any columns) or whole (whole tiles)
 	// The route limits (route.go): the longest sum of the rows route,
 	// the most row tiles whose B is read in place (and when its rows are
-	// 4 KiB or more apart), the widest job whose A is read in place.
+	// 4 KiB or more apart), the widest job whose A is read in place, and
+	// the rows below which a job takes the rows route (0: MR).
 	SmallK         int `json:"small_k"`
 	DirectMaxTiles int `json:"direct_max_tiles"`
 	DirectMax4K    int `json:"direct_max_4k"`
 	DirectMaxACols int `json:"direct_max_a_cols"`
+	RowsBelow      int `json:"rows_below,omitempty"`
 }
 
 // Describe returns the entry in use; package kernels sets it at init.
