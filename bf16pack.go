@@ -56,26 +56,14 @@ func packAH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16
 	if trans && o.packBRowsH != nil && mr == o.nr {
 		// op(A) = hᵀ: a step's mr values are contiguous in a row of h, so
 		// its panels are those of B's packing of h's rows (as packAAVX512
-		// packs a float32 Aᵀ), widened as they are packed.
-		if raceEnabled {
-			raceOperand(h, ld, false, p0, i0, kb, mb)
-			raceWrite(dst[:roundUp(mb, mr)*kb])
-		}
-		o.packBRowsH(dst, h[p0*ld+i0:], ld, kb, mb, mr, mr*kb)
+		// packs a float32 Aᵀ).
+		packRowsH(o, dst, h, ld, p0, i0, kb, mb, mr)
 		return
 	}
 	if !trans && o.packBTH != nil && mr == o.nr {
 		// A micro-panel of A is mr stored rows, kb steps: packBTH's
 		// panel of op(B) = hᵀ. Whole panels so; the partial one below.
-		full := mb / mr * mr
-		for ip := 0; ip < full; ip += mr {
-			off := (i0+ip)*ld + p0
-			if raceEnabled {
-				raceOperand(h, ld, false, i0+ip, p0, mr, kb)
-				raceWrite(dst[ip*kb : (ip+mr)*kb])
-			}
-			o.packBTH(dst[ip*kb:(ip+mr)*kb], h[off:off+(mr-1)*ld+kb], ld, kb)
-		}
+		full := packPanelsTH(o, dst, h, ld, i0, p0, mb, kb, mr)
 		if full == mb {
 			return
 		}
@@ -108,11 +96,7 @@ func packBH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16
 		return
 	}
 	if !trans && o.packBRowsH != nil {
-		if raceEnabled {
-			raceOperand(h, ld, false, p0, j0, kb, nb)
-			raceWrite(dst[:(ceilDiv(nb, nr)-1)*nr*kb+kb*nr])
-		}
-		o.packBRowsH(dst, h[p0*ld+j0:], ld, kb, nb, nr, nr*kb)
+		packRowsH(o, dst, h, ld, p0, j0, kb, nb, nr)
 		return
 	}
 	if !trans {
@@ -127,20 +111,12 @@ func packBH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16
 	}
 	// op(B) = hᵀ: the group's columns are stored rows of kb elements.
 	if o.packBTH != nil {
-		np := nb / nr
-		for jp := 0; jp < np*nr; jp += nr {
-			off := (j0+jp)*ld + p0
-			if raceEnabled {
-				raceOperand(h, ld, false, j0+jp, p0, nr, kb)
-				raceWrite(dst[jp*kb : (jp+nr)*kb])
-			}
-			o.packBTH(dst[jp*kb:(jp+nr)*kb], h[off:off+(nr-1)*ld+kb], ld, kb)
-		}
-		if np*nr == nb {
+		full := packPanelsTH(o, dst, h, ld, j0, p0, nb, kb, nr)
+		if full == nb {
 			return
 		}
 		// The partial panel below, through the buffer.
-		dst, j0, nb = dst[np*nr*kb:], j0+np*nr, nb-np*nr
+		dst, j0, nb = dst[full*kb:], j0+full, nb-full
 	}
 	step := nr * max(1, halfElems/(nr*kb))
 	buf := grow(tmp, step*kb)
@@ -149,6 +125,34 @@ func packBH[T Float](o *ops[T], widen func([]float32, []BF16), dst []T, h []BF16
 		widenBlock(widen, buf, h, ld, j0+jp, p0, cols, kb)
 		o.packB(dst[jp*kb:jp*kb+roundUp(cols, nr)*kb], buf, kb, true, 0, 0, kb, cols, nr)
 	}
+}
+
+// packRowsH packs rows r0 … r0+rows−1, columns c0 … c0+cols−1 of the
+// bfloat16 h into micro-panels of nr columns (rows steps each), widened
+// as packed by o.packBRowsH: B's packing, and that of op(A) = hᵀ.
+func packRowsH[T Float](o *ops[T], dst []T, h []BF16, ld, r0, c0, rows, cols, nr int) {
+	if raceEnabled {
+		raceOperand(h, ld, false, r0, c0, rows, cols)
+		raceWrite(dst[:roundUp(cols, nr)*rows])
+	}
+	o.packBRowsH(dst, h[r0*ld+c0:], ld, rows, cols, nr, nr*rows)
+}
+
+// packPanelsTH packs the whole micro-panels among stored rows r0 …
+// r0+rows−1 of the bfloat16 h, nr rows a panel, kb steps from column c0,
+// widened and transposed by o.packBTH, and returns how many rows it
+// packed (rows rounded down to nr): op(B) = hᵀ's panels, and A's.
+func packPanelsTH[T Float](o *ops[T], dst []T, h []BF16, ld, r0, c0, rows, kb, nr int) int {
+	full := rows / nr * nr
+	for ip := 0; ip < full; ip += nr {
+		off := (r0+ip)*ld + c0
+		if raceEnabled {
+			raceOperand(h, ld, false, r0+ip, c0, nr, kb)
+			raceWrite(dst[ip*kb : (ip+nr)*kb])
+		}
+		o.packBTH(dst[ip*kb:(ip+nr)*kb], h[off:off+(nr-1)*ld+kb], ld, kb)
+	}
+	return full
 }
 
 // rowsGroupH is the most rows of A that rowsGroupH computes together.
