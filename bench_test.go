@@ -285,7 +285,7 @@ func BenchmarkKC(b *testing.B) {
 //	go test -run '^$' -bench RowsBelow -cpu 1 -benchtime 0.2s
 func BenchmarkRowsBelow(b *testing.B) {
 	for round := range 2 {
-		for _, s := range [][3]int{{4, 784, 256}, {5, 784, 256}, {6, 784, 256}, {8, 784, 256}, {12, 1024, 1024}} {
+		for _, s := range [][3]int{{1, 784, 256}, {2, 784, 256}, {3, 784, 256}, {4, 784, 256}, {5, 784, 256}, {6, 784, 256}, {8, 784, 256}, {12, 1024, 1024}} {
 			for _, below := range []int{16, 1} {
 				route := map[int]string{16: "rows", 1: "tiles"}[below]
 				name := fmt.Sprintf("round=%d/%dx%dx%d/%s", round, s[0], s[1], s[2], route)

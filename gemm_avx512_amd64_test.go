@@ -100,7 +100,9 @@ func testAVX512Forward[T Float](t *testing.T, p *impl) {
 	var cases []x512FwdCase
 	// (The driver computes fewer rows than a tile, or sums of up to
 	// smallK terms, without the tiles: those shapes check the driver.)
-	ms := []int{1, mr - 1, mr, mr + 1, 2*mr + 3, 3 * mr}
+	// The last row tiles of mr + 4, 5, 8 and 9 rows: the ends of the
+	// tile's loops for 4 and 8 rows (the generator's shortRows).
+	ms := []int{1, mr - 1, mr, mr + 1, mr + 4, mr + 5, mr + 8, mr + 9, 2*mr + 3, 3 * mr}
 	ns := []int{1, 3, nr - 1, nr, nr + 1, 64, 64 + nr/2, 3*nr + 5}
 	ks := []int{0, 1, 9, 10, 11, 17, 40, 67}
 	for _, m := range ms {

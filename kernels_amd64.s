@@ -4926,9 +4926,347 @@ early:
 	VPXORD  Z13, Z13, Z13
 	VPXORD  Z14, Z14, Z14
 	VPXORD  Z15, Z15, Z15
-	MOVQ    lda+272(FP), R14
-	TESTQ   R14, R14
-	JNZ     direct
+
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4 8] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr4
+	MOVQ             R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	ADDQ             $0x00000040, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r4
+	JMP              epilogue
+	JMP epilogue
+
+over4:
+	CMPQ DI, $0x00000008
+	JA   over8
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8
+	XORL CX, CX
+
+phaser8:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VFMADD231PS.BCST 80(AX), Z16, Z4
+	VFMADD231PS.BCST 84(AX), Z16, Z5
+	VFMADD231PS.BCST 88(AX), Z16, Z6
+	VFMADD231PS.BCST 92(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr8
+	MOVQ             R12, 48(SP)
+
+later8:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr8
+
+prefetchr8:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8
+
+loopBr8:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VFMADD231PS.BCST 80(AX), Z16, Z4
+	VFMADD231PS.BCST 84(AX), Z16, Z5
+	VFMADD231PS.BCST 88(AX), Z16, Z6
+	VFMADD231PS.BCST 92(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr8
+
+tailr8:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	ADDQ             $0x00000040, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r8
+	JMP              epilogue
+	JMP epilogue
+
+over8:
+allrows:
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   direct
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0), run four at a time (loopA), each four with a
@@ -6535,9 +6873,347 @@ early:
 	VPXORD  Z13, Z13, Z13
 	VPXORD  Z14, Z14, Z14
 	VPXORD  Z15, Z15, Z15
-	MOVQ    lda+272(FP), R14
-	TESTQ   R14, R14
-	JNZ     direct
+
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4 8] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr4
+	MOVQ             R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	ADDQ             $0x00000080, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r4
+	JMP              epilogue
+	JMP epilogue
+
+over4:
+	CMPQ DI, $0x00000008
+	JA   over8
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8
+	XORL CX, CX
+
+phaser8:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VFMADD231PD.BCST 160(AX), Z16, Z4
+	VFMADD231PD.BCST 168(AX), Z16, Z5
+	VFMADD231PD.BCST 176(AX), Z16, Z6
+	VFMADD231PD.BCST 184(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VFMADD231PD.BCST 288(AX), Z16, Z4
+	VFMADD231PD.BCST 296(AX), Z16, Z5
+	VFMADD231PD.BCST 304(AX), Z16, Z6
+	VFMADD231PD.BCST 312(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	VFMADD231PD.BCST 416(AX), Z16, Z4
+	VFMADD231PD.BCST 424(AX), Z16, Z5
+	VFMADD231PD.BCST 432(AX), Z16, Z6
+	VFMADD231PD.BCST 440(AX), Z16, Z7
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr8
+	MOVQ             R12, 48(SP)
+
+later8:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr8
+
+prefetchr8:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8
+
+loopBr8:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VFMADD231PD.BCST 160(AX), Z16, Z4
+	VFMADD231PD.BCST 168(AX), Z16, Z5
+	VFMADD231PD.BCST 176(AX), Z16, Z6
+	VFMADD231PD.BCST 184(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VFMADD231PD.BCST 288(AX), Z16, Z4
+	VFMADD231PD.BCST 296(AX), Z16, Z5
+	VFMADD231PD.BCST 304(AX), Z16, Z6
+	VFMADD231PD.BCST 312(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	VFMADD231PD.BCST 416(AX), Z16, Z4
+	VFMADD231PD.BCST 424(AX), Z16, Z5
+	VFMADD231PD.BCST 432(AX), Z16, Z6
+	VFMADD231PD.BCST 440(AX), Z16, Z7
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr8
+
+tailr8:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	ADDQ             $0x00000080, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r8
+	JMP              epilogue
+	JMP epilogue
+
+over8:
+allrows:
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   direct
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0), run four at a time (loopA), each four with a
@@ -8145,6 +8821,679 @@ early:
 	VPXORD  Z14, Z14, Z14
 	VPXORD  Z15, Z15, Z15
 
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4 8] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000010
+	JLT  maskedbr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VMOVUPS          (BX)(R9*1), Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VMOVUPS          (BX)(R9*2), Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VMOVUPS          (BX)(R13*1), Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr4
+	MOVQ             R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VMOVUPS          (BX)(R9*1), Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VMOVUPS          (BX)(R9*2), Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VMOVUPS          (BX)(R13*1), Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	ADDQ             $0x00000040, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r4
+	JMP              epilogue
+	JMP epilogue
+
+maskedbr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4m
+	XORL CX, CX
+
+phaser4m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4m:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr4m
+	MOVQ             R12, 48(SP)
+
+later4m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4m
+
+prefetchr4m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4m
+
+loopBr4m:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr4m
+
+tailr4m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4m:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	ADDQ             $0x00000040, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r4m
+	JMP              epilogue
+	JMP epilogue
+
+over4:
+	CMPQ DI, $0x00000008
+	JA   over8
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000010
+	JLT  maskedbr8
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8
+	XORL CX, CX
+
+phaser8:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VMOVUPS          (BX)(R9*1), Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VFMADD231PS.BCST 80(AX), Z16, Z4
+	VFMADD231PS.BCST 84(AX), Z16, Z5
+	VFMADD231PS.BCST 88(AX), Z16, Z6
+	VFMADD231PS.BCST 92(AX), Z16, Z7
+	VMOVUPS          (BX)(R9*2), Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VMOVUPS          (BX)(R13*1), Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr8
+	MOVQ             R12, 48(SP)
+
+later8:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr8
+
+prefetchr8:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8
+
+loopBr8:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VMOVUPS          (BX)(R9*1), Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VFMADD231PS.BCST 80(AX), Z16, Z4
+	VFMADD231PS.BCST 84(AX), Z16, Z5
+	VFMADD231PS.BCST 88(AX), Z16, Z6
+	VFMADD231PS.BCST 92(AX), Z16, Z7
+	VMOVUPS          (BX)(R9*2), Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VMOVUPS          (BX)(R13*1), Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr8
+
+tailr8:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8:
+	VMOVUPS          (BX), Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	ADDQ             $0x00000040, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r8
+	JMP              epilogue
+	JMP epilogue
+
+maskedbr8:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8m
+	XORL CX, CX
+
+phaser8m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8m:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VFMADD231PS.BCST 80(AX), Z16, Z4
+	VFMADD231PS.BCST 84(AX), Z16, Z5
+	VFMADD231PS.BCST 88(AX), Z16, Z6
+	VFMADD231PS.BCST 92(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr8m
+	MOVQ             R12, 48(SP)
+
+later8m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr8m
+
+prefetchr8m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8m
+
+loopBr8m:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PS.BCST 64(AX), Z16, Z0
+	VFMADD231PS.BCST 68(AX), Z16, Z1
+	VFMADD231PS.BCST 72(AX), Z16, Z2
+	VFMADD231PS.BCST 76(AX), Z16, Z3
+	VFMADD231PS.BCST 80(AX), Z16, Z4
+	VFMADD231PS.BCST 84(AX), Z16, Z5
+	VFMADD231PS.BCST 88(AX), Z16, Z6
+	VFMADD231PS.BCST 92(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PS.BCST 128(AX), Z16, Z0
+	VFMADD231PS.BCST 132(AX), Z16, Z1
+	VFMADD231PS.BCST 136(AX), Z16, Z2
+	VFMADD231PS.BCST 140(AX), Z16, Z3
+	VFMADD231PS.BCST 144(AX), Z16, Z4
+	VFMADD231PS.BCST 148(AX), Z16, Z5
+	VFMADD231PS.BCST 152(AX), Z16, Z6
+	VFMADD231PS.BCST 156(AX), Z16, Z7
+	VMOVUPS.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PS.BCST 192(AX), Z16, Z0
+	VFMADD231PS.BCST 196(AX), Z16, Z1
+	VFMADD231PS.BCST 200(AX), Z16, Z2
+	VFMADD231PS.BCST 204(AX), Z16, Z3
+	VFMADD231PS.BCST 208(AX), Z16, Z4
+	VFMADD231PS.BCST 212(AX), Z16, Z5
+	VFMADD231PS.BCST 216(AX), Z16, Z6
+	VFMADD231PS.BCST 220(AX), Z16, Z7
+	ADDQ             $0x00000100, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr8m
+
+tailr8m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8m:
+	VMOVUPS.Z        (BX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 4(AX), Z16, Z1
+	VFMADD231PS.BCST 8(AX), Z16, Z2
+	VFMADD231PS.BCST 12(AX), Z16, Z3
+	VFMADD231PS.BCST 16(AX), Z16, Z4
+	VFMADD231PS.BCST 20(AX), Z16, Z5
+	VFMADD231PS.BCST 24(AX), Z16, Z6
+	VFMADD231PS.BCST 28(AX), Z16, Z7
+	ADDQ             $0x00000040, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r8m
+	JMP              epilogue
+	JMP epilogue
+
+over8:
+allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
 	// columns (n ≥ the tile's), under the column masks otherwise (a packed
 	// panel has its padding, but B where it lies ends at column n).
@@ -10195,6 +11544,679 @@ early:
 	VPXORD  Z14, Z14, Z14
 	VPXORD  Z15, Z15, Z15
 
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4 8] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000008
+	JLT  maskedbr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPD          (BX), Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VMOVUPD          (BX)(R9*1), Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VMOVUPD          (BX)(R9*2), Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VMOVUPD          (BX)(R13*1), Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr4
+	MOVQ             R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPD          (BX), Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VMOVUPD          (BX)(R9*1), Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VMOVUPD          (BX)(R9*2), Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VMOVUPD          (BX)(R13*1), Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPD          (BX), Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	ADDQ             $0x00000080, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r4
+	JMP              epilogue
+	JMP epilogue
+
+maskedbr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4m
+	XORL CX, CX
+
+phaser4m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4m:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr4m
+	MOVQ             R12, 48(SP)
+
+later4m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4m
+
+prefetchr4m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4m
+
+loopBr4m:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr4m
+
+tailr4m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4m:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	ADDQ             $0x00000080, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r4m
+	JMP              epilogue
+	JMP epilogue
+
+over4:
+	CMPQ DI, $0x00000008
+	JA   over8
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000008
+	JLT  maskedbr8
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8
+	XORL CX, CX
+
+phaser8:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8:
+	VMOVUPD          (BX), Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VMOVUPD          (BX)(R9*1), Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VFMADD231PD.BCST 160(AX), Z16, Z4
+	VFMADD231PD.BCST 168(AX), Z16, Z5
+	VFMADD231PD.BCST 176(AX), Z16, Z6
+	VFMADD231PD.BCST 184(AX), Z16, Z7
+	VMOVUPD          (BX)(R9*2), Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VFMADD231PD.BCST 288(AX), Z16, Z4
+	VFMADD231PD.BCST 296(AX), Z16, Z5
+	VFMADD231PD.BCST 304(AX), Z16, Z6
+	VFMADD231PD.BCST 312(AX), Z16, Z7
+	VMOVUPD          (BX)(R13*1), Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	VFMADD231PD.BCST 416(AX), Z16, Z4
+	VFMADD231PD.BCST 424(AX), Z16, Z5
+	VFMADD231PD.BCST 432(AX), Z16, Z6
+	VFMADD231PD.BCST 440(AX), Z16, Z7
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr8
+	MOVQ             R12, 48(SP)
+
+later8:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr8
+
+prefetchr8:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8
+
+loopBr8:
+	VMOVUPD          (BX), Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VMOVUPD          (BX)(R9*1), Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VFMADD231PD.BCST 160(AX), Z16, Z4
+	VFMADD231PD.BCST 168(AX), Z16, Z5
+	VFMADD231PD.BCST 176(AX), Z16, Z6
+	VFMADD231PD.BCST 184(AX), Z16, Z7
+	VMOVUPD          (BX)(R9*2), Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VFMADD231PD.BCST 288(AX), Z16, Z4
+	VFMADD231PD.BCST 296(AX), Z16, Z5
+	VFMADD231PD.BCST 304(AX), Z16, Z6
+	VFMADD231PD.BCST 312(AX), Z16, Z7
+	VMOVUPD          (BX)(R13*1), Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	VFMADD231PD.BCST 416(AX), Z16, Z4
+	VFMADD231PD.BCST 424(AX), Z16, Z5
+	VFMADD231PD.BCST 432(AX), Z16, Z6
+	VFMADD231PD.BCST 440(AX), Z16, Z7
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr8
+
+tailr8:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8:
+	VMOVUPD          (BX), Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	ADDQ             $0x00000080, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r8
+	JMP              epilogue
+	JMP epilogue
+
+maskedbr8:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8m
+	XORL CX, CX
+
+phaser8m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8m:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VFMADD231PD.BCST 160(AX), Z16, Z4
+	VFMADD231PD.BCST 168(AX), Z16, Z5
+	VFMADD231PD.BCST 176(AX), Z16, Z6
+	VFMADD231PD.BCST 184(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VFMADD231PD.BCST 288(AX), Z16, Z4
+	VFMADD231PD.BCST 296(AX), Z16, Z5
+	VFMADD231PD.BCST 304(AX), Z16, Z6
+	VFMADD231PD.BCST 312(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	VFMADD231PD.BCST 416(AX), Z16, Z4
+	VFMADD231PD.BCST 424(AX), Z16, Z5
+	VFMADD231PD.BCST 432(AX), Z16, Z6
+	VFMADD231PD.BCST 440(AX), Z16, Z7
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	PREFETCHT1       (R12)
+	ADDQ             $0x00000040, R12
+	CMPQ             R12, 56(SP)
+	CMOVQGT          56(SP), R12
+	SUBQ             $0x00000004, CX
+	JNZ              loopAr8m
+	MOVQ             R12, 48(SP)
+
+later8m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr8m
+
+prefetchr8m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8m
+
+loopBr8m:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R9*1), K1, Z16
+	VFMADD231PD.BCST 128(AX), Z16, Z0
+	VFMADD231PD.BCST 136(AX), Z16, Z1
+	VFMADD231PD.BCST 144(AX), Z16, Z2
+	VFMADD231PD.BCST 152(AX), Z16, Z3
+	VFMADD231PD.BCST 160(AX), Z16, Z4
+	VFMADD231PD.BCST 168(AX), Z16, Z5
+	VFMADD231PD.BCST 176(AX), Z16, Z6
+	VFMADD231PD.BCST 184(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R9*2), K1, Z16
+	VFMADD231PD.BCST 256(AX), Z16, Z0
+	VFMADD231PD.BCST 264(AX), Z16, Z1
+	VFMADD231PD.BCST 272(AX), Z16, Z2
+	VFMADD231PD.BCST 280(AX), Z16, Z3
+	VFMADD231PD.BCST 288(AX), Z16, Z4
+	VFMADD231PD.BCST 296(AX), Z16, Z5
+	VFMADD231PD.BCST 304(AX), Z16, Z6
+	VFMADD231PD.BCST 312(AX), Z16, Z7
+	VMOVUPD.Z        (BX)(R13*1), K1, Z16
+	VFMADD231PD.BCST 384(AX), Z16, Z0
+	VFMADD231PD.BCST 392(AX), Z16, Z1
+	VFMADD231PD.BCST 400(AX), Z16, Z2
+	VFMADD231PD.BCST 408(AX), Z16, Z3
+	VFMADD231PD.BCST 416(AX), Z16, Z4
+	VFMADD231PD.BCST 424(AX), Z16, Z5
+	VFMADD231PD.BCST 432(AX), Z16, Z6
+	VFMADD231PD.BCST 440(AX), Z16, Z7
+	ADDQ             $0x00000200, AX
+	LEAQ             (BX)(R9*4), BX
+	SUBQ             $0x00000004, CX
+	CMPQ             CX, $0x00000004
+	JAE              loopBr8m
+
+tailr8m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8m:
+	VMOVUPD.Z        (BX), K1, Z16
+	VFMADD231PD.BCST (AX), Z16, Z0
+	VFMADD231PD.BCST 8(AX), Z16, Z1
+	VFMADD231PD.BCST 16(AX), Z16, Z2
+	VFMADD231PD.BCST 24(AX), Z16, Z3
+	VFMADD231PD.BCST 32(AX), Z16, Z4
+	VFMADD231PD.BCST 40(AX), Z16, Z5
+	VFMADD231PD.BCST 48(AX), Z16, Z6
+	VFMADD231PD.BCST 56(AX), Z16, Z7
+	ADDQ             $0x00000080, AX
+	ADDQ             R9, BX
+	DECQ             CX
+	JNZ              loop1r8m
+	JMP              epilogue
+	JMP epilogue
+
+over8:
+allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
 	// columns (n ≥ the tile's), under the column masks otherwise (a packed
 	// panel has its padding, but B where it lies ends at column n).
@@ -14646,6 +16668,468 @@ early:
 	VPXORD  Z14, Z14, Z14
 	VPXORD  Z15, Z15, Z15
 
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000020
+	JLT  maskedbr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 4(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 8(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 12(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS      (BX)(R9*1), Z16
+	VMOVUPS      64(BX)(R9*1), Z17
+	VBROADCASTSS 32(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 36(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 40(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 44(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS      (BX)(R9*2), Z16
+	VMOVUPS      64(BX)(R9*2), Z17
+	VBROADCASTSS 64(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 68(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 72(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 76(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS      (BX)(R13*1), Z16
+	VMOVUPS      64(BX)(R13*1), Z17
+	VBROADCASTSS 96(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 100(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 104(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 108(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	ADDQ         $0x00000080, AX
+	LEAQ         (BX)(R9*4), BX
+	PREFETCHT1   (R12)
+	ADDQ         $0x00000040, R12
+	CMPQ         R12, 56(SP)
+	CMOVQGT      56(SP), R12
+	SUBQ         $0x00000004, CX
+	JNZ          loopAr4
+	MOVQ         R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 4(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 8(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 12(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS      (BX)(R9*1), Z16
+	VMOVUPS      64(BX)(R9*1), Z17
+	VBROADCASTSS 32(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 36(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 40(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 44(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS      (BX)(R9*2), Z16
+	VMOVUPS      64(BX)(R9*2), Z17
+	VBROADCASTSS 64(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 68(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 72(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 76(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS      (BX)(R13*1), Z16
+	VMOVUPS      64(BX)(R13*1), Z17
+	VBROADCASTSS 96(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 100(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 104(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 108(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	ADDQ         $0x00000080, AX
+	LEAQ         (BX)(R9*4), BX
+	SUBQ         $0x00000004, CX
+	CMPQ         CX, $0x00000004
+	JAE          loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 4(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 8(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 12(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	ADDQ         $0x00000020, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop1r4
+	JMP          epilogue
+	JMP epilogue
+
+maskedbr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4m
+	XORL CX, CX
+
+phaser4m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 4(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 8(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 12(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS.Z    (BX)(R9*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSS 32(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 36(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 40(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 44(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS.Z    (BX)(R9*2), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSS 64(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 68(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 72(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 76(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS.Z    (BX)(R13*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSS 96(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 100(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 104(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 108(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	ADDQ         $0x00000080, AX
+	LEAQ         (BX)(R9*4), BX
+	PREFETCHT1   (R12)
+	ADDQ         $0x00000040, R12
+	CMPQ         R12, 56(SP)
+	CMOVQGT      56(SP), R12
+	SUBQ         $0x00000004, CX
+	JNZ          loopAr4m
+	MOVQ         R12, 48(SP)
+
+later4m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4m
+
+prefetchr4m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4m
+
+loopBr4m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 4(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 8(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 12(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS.Z    (BX)(R9*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSS 32(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 36(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 40(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 44(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS.Z    (BX)(R9*2), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSS 64(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 68(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 72(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 76(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	VMOVUPS.Z    (BX)(R13*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSS 96(AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 100(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 104(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 108(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	ADDQ         $0x00000080, AX
+	LEAQ         (BX)(R9*4), BX
+	SUBQ         $0x00000004, CX
+	CMPQ         CX, $0x00000004
+	JAE          loopBr4m
+
+tailr4m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+	VFMADD231PS  Z18, Z16, Z0
+	VFMADD231PS  Z18, Z17, Z1
+	VBROADCASTSS 4(AX), Z18
+	VFMADD231PS  Z18, Z16, Z2
+	VFMADD231PS  Z18, Z17, Z3
+	VBROADCASTSS 8(AX), Z18
+	VFMADD231PS  Z18, Z16, Z4
+	VFMADD231PS  Z18, Z17, Z5
+	VBROADCASTSS 12(AX), Z18
+	VFMADD231PS  Z18, Z16, Z6
+	VFMADD231PS  Z18, Z17, Z7
+	ADDQ         $0x00000020, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop1r4m
+	JMP          epilogue
+	JMP epilogue
+
+over4:
+allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
 	// columns (n ≥ the tile's), under the column masks otherwise (a packed
 	// panel has its padding, but B where it lies ends at column n).
@@ -16678,6 +19162,468 @@ early:
 	VPXORD  Z22, Z22, Z22
 	VPXORD  Z23, Z23, Z23
 
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000020
+	JLT  maskedbr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS      (BX)(R9*1), Z24
+	VMOVUPS      64(BX)(R9*1), Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS      (BX)(R9*2), Z24
+	VMOVUPS      64(BX)(R9*2), Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS      (BX)(R13*1), Z24
+	VMOVUPS      64(BX)(R13*1), Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	ADDQ         $0x000000c0, AX
+	LEAQ         (BX)(R9*4), BX
+	PREFETCHT1   (R12)
+	ADDQ         $0x00000040, R12
+	CMPQ         R12, 56(SP)
+	CMOVQGT      56(SP), R12
+	SUBQ         $0x00000004, CX
+	JNZ          loopAr4
+	MOVQ         R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS      (BX)(R9*1), Z24
+	VMOVUPS      64(BX)(R9*1), Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS      (BX)(R9*2), Z24
+	VMOVUPS      64(BX)(R9*2), Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS      (BX)(R13*1), Z24
+	VMOVUPS      64(BX)(R13*1), Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	ADDQ         $0x000000c0, AX
+	LEAQ         (BX)(R9*4), BX
+	SUBQ         $0x00000004, CX
+	CMPQ         CX, $0x00000004
+	JAE          loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPS      (BX), Z24
+	VMOVUPS      64(BX), Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	ADDQ         $0x00000030, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop1r4
+	JMP          epilogue
+	JMP epilogue
+
+maskedbr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4m
+	XORL CX, CX
+
+phaser4m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4m:
+	VMOVUPS.Z    (BX), K1, Z24
+	VMOVUPS.Z    64(BX), K2, Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS.Z    (BX)(R9*1), K1, Z24
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS.Z    (BX)(R9*2), K1, Z24
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS.Z    (BX)(R13*1), K1, Z24
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	ADDQ         $0x000000c0, AX
+	LEAQ         (BX)(R9*4), BX
+	PREFETCHT1   (R12)
+	ADDQ         $0x00000040, R12
+	CMPQ         R12, 56(SP)
+	CMOVQGT      56(SP), R12
+	SUBQ         $0x00000004, CX
+	JNZ          loopAr4m
+	MOVQ         R12, 48(SP)
+
+later4m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4m
+
+prefetchr4m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4m
+
+loopBr4m:
+	VMOVUPS.Z    (BX), K1, Z24
+	VMOVUPS.Z    64(BX), K2, Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS.Z    (BX)(R9*1), K1, Z24
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z25
+	VBROADCASTSS 48(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 52(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 56(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 60(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS.Z    (BX)(R9*2), K1, Z24
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z25
+	VBROADCASTSS 96(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 100(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 104(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 108(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	VMOVUPS.Z    (BX)(R13*1), K1, Z24
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z25
+	VBROADCASTSS 144(AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 148(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 152(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 156(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	ADDQ         $0x000000c0, AX
+	LEAQ         (BX)(R9*4), BX
+	SUBQ         $0x00000004, CX
+	CMPQ         CX, $0x00000004
+	JAE          loopBr4m
+
+tailr4m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4m:
+	VMOVUPS.Z    (BX), K1, Z24
+	VMOVUPS.Z    64(BX), K2, Z25
+	VBROADCASTSS (AX), Z26
+	VFMADD231PS  Z26, Z24, Z0
+	VFMADD231PS  Z26, Z25, Z1
+	VBROADCASTSS 4(AX), Z26
+	VFMADD231PS  Z26, Z24, Z2
+	VFMADD231PS  Z26, Z25, Z3
+	VBROADCASTSS 8(AX), Z26
+	VFMADD231PS  Z26, Z24, Z4
+	VFMADD231PS  Z26, Z25, Z5
+	VBROADCASTSS 12(AX), Z26
+	VFMADD231PS  Z26, Z24, Z6
+	VFMADD231PS  Z26, Z25, Z7
+	ADDQ         $0x00000030, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop1r4m
+	JMP          epilogue
+	JMP epilogue
+
+over4:
+allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
 	// columns (n ≥ the tile's), under the column masks otherwise (a packed
 	// panel has its padding, but B where it lies ends at column n).
@@ -21824,6 +24770,468 @@ early:
 	VPXORD  Z14, Z14, Z14
 	VPXORD  Z15, Z15, Z15
 
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000010
+	JLT  maskedbr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPD      (BX), Z16
+	VMOVUPD      64(BX), Z17
+	VBROADCASTSD (AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 8(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 16(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 24(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD      (BX)(R9*1), Z16
+	VMOVUPD      64(BX)(R9*1), Z17
+	VBROADCASTSD 64(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 72(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 80(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 88(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD      (BX)(R9*2), Z16
+	VMOVUPD      64(BX)(R9*2), Z17
+	VBROADCASTSD 128(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 136(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 144(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 152(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD      (BX)(R13*1), Z16
+	VMOVUPD      64(BX)(R13*1), Z17
+	VBROADCASTSD 192(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 200(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 208(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 216(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	ADDQ         $0x00000100, AX
+	LEAQ         (BX)(R9*4), BX
+	PREFETCHT1   (R12)
+	ADDQ         $0x00000040, R12
+	CMPQ         R12, 56(SP)
+	CMOVQGT      56(SP), R12
+	SUBQ         $0x00000004, CX
+	JNZ          loopAr4
+	MOVQ         R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPD      (BX), Z16
+	VMOVUPD      64(BX), Z17
+	VBROADCASTSD (AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 8(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 16(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 24(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD      (BX)(R9*1), Z16
+	VMOVUPD      64(BX)(R9*1), Z17
+	VBROADCASTSD 64(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 72(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 80(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 88(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD      (BX)(R9*2), Z16
+	VMOVUPD      64(BX)(R9*2), Z17
+	VBROADCASTSD 128(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 136(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 144(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 152(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD      (BX)(R13*1), Z16
+	VMOVUPD      64(BX)(R13*1), Z17
+	VBROADCASTSD 192(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 200(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 208(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 216(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	ADDQ         $0x00000100, AX
+	LEAQ         (BX)(R9*4), BX
+	SUBQ         $0x00000004, CX
+	CMPQ         CX, $0x00000004
+	JAE          loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPD      (BX), Z16
+	VMOVUPD      64(BX), Z17
+	VBROADCASTSD (AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 8(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 16(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 24(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	ADDQ         $0x00000040, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop1r4
+	JMP          epilogue
+	JMP epilogue
+
+maskedbr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4m
+	XORL CX, CX
+
+phaser4m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4m:
+	VMOVUPD.Z    (BX), K1, Z16
+	VMOVUPD.Z    64(BX), K2, Z17
+	VBROADCASTSD (AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 8(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 16(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 24(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD.Z    (BX)(R9*1), K1, Z16
+	VMOVUPD.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSD 64(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 72(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 80(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 88(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD.Z    (BX)(R9*2), K1, Z16
+	VMOVUPD.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSD 128(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 136(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 144(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 152(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD.Z    (BX)(R13*1), K1, Z16
+	VMOVUPD.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSD 192(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 200(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 208(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 216(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	ADDQ         $0x00000100, AX
+	LEAQ         (BX)(R9*4), BX
+	PREFETCHT1   (R12)
+	ADDQ         $0x00000040, R12
+	CMPQ         R12, 56(SP)
+	CMOVQGT      56(SP), R12
+	SUBQ         $0x00000004, CX
+	JNZ          loopAr4m
+	MOVQ         R12, 48(SP)
+
+later4m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4m
+
+prefetchr4m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4m
+
+loopBr4m:
+	VMOVUPD.Z    (BX), K1, Z16
+	VMOVUPD.Z    64(BX), K2, Z17
+	VBROADCASTSD (AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 8(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 16(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 24(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD.Z    (BX)(R9*1), K1, Z16
+	VMOVUPD.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSD 64(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 72(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 80(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 88(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD.Z    (BX)(R9*2), K1, Z16
+	VMOVUPD.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSD 128(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 136(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 144(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 152(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	VMOVUPD.Z    (BX)(R13*1), K1, Z16
+	VMOVUPD.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSD 192(AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 200(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 208(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 216(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	ADDQ         $0x00000100, AX
+	LEAQ         (BX)(R9*4), BX
+	SUBQ         $0x00000004, CX
+	CMPQ         CX, $0x00000004
+	JAE          loopBr4m
+
+tailr4m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4m:
+	VMOVUPD.Z    (BX), K1, Z16
+	VMOVUPD.Z    64(BX), K2, Z17
+	VBROADCASTSD (AX), Z18
+	VFMADD231PD  Z18, Z16, Z0
+	VFMADD231PD  Z18, Z17, Z1
+	VBROADCASTSD 8(AX), Z18
+	VFMADD231PD  Z18, Z16, Z2
+	VFMADD231PD  Z18, Z17, Z3
+	VBROADCASTSD 16(AX), Z18
+	VFMADD231PD  Z18, Z16, Z4
+	VFMADD231PD  Z18, Z17, Z5
+	VBROADCASTSD 24(AX), Z18
+	VFMADD231PD  Z18, Z16, Z6
+	VFMADD231PD  Z18, Z17, Z7
+	ADDQ         $0x00000040, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop1r4m
+	JMP          epilogue
+	JMP epilogue
+
+over4:
+allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
 	// columns (n ≥ the tile's), under the column masks otherwise (a packed
 	// panel has its padding, but B where it lies ends at column n).
@@ -23856,6 +27264,468 @@ early:
 	VPXORD  Z22, Z22, Z22
 	VPXORD  Z23, Z23, Z23
 
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000010
+	JLT  maskedbr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPD      (BX), Z24
+	VMOVUPD      64(BX), Z25
+	VBROADCASTSD (AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 8(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 16(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 24(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD      (BX)(R9*1), Z24
+	VMOVUPD      64(BX)(R9*1), Z25
+	VBROADCASTSD 96(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 104(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 112(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 120(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD      (BX)(R9*2), Z24
+	VMOVUPD      64(BX)(R9*2), Z25
+	VBROADCASTSD 192(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 200(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 208(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 216(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD      (BX)(R13*1), Z24
+	VMOVUPD      64(BX)(R13*1), Z25
+	VBROADCASTSD 288(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 296(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 304(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 312(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	ADDQ         $0x00000180, AX
+	LEAQ         (BX)(R9*4), BX
+	PREFETCHT1   (R12)
+	ADDQ         $0x00000040, R12
+	CMPQ         R12, 56(SP)
+	CMOVQGT      56(SP), R12
+	SUBQ         $0x00000004, CX
+	JNZ          loopAr4
+	MOVQ         R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPD      (BX), Z24
+	VMOVUPD      64(BX), Z25
+	VBROADCASTSD (AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 8(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 16(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 24(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD      (BX)(R9*1), Z24
+	VMOVUPD      64(BX)(R9*1), Z25
+	VBROADCASTSD 96(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 104(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 112(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 120(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD      (BX)(R9*2), Z24
+	VMOVUPD      64(BX)(R9*2), Z25
+	VBROADCASTSD 192(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 200(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 208(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 216(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD      (BX)(R13*1), Z24
+	VMOVUPD      64(BX)(R13*1), Z25
+	VBROADCASTSD 288(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 296(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 304(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 312(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	ADDQ         $0x00000180, AX
+	LEAQ         (BX)(R9*4), BX
+	SUBQ         $0x00000004, CX
+	CMPQ         CX, $0x00000004
+	JAE          loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPD      (BX), Z24
+	VMOVUPD      64(BX), Z25
+	VBROADCASTSD (AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 8(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 16(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 24(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	ADDQ         $0x00000060, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop1r4
+	JMP          epilogue
+	JMP epilogue
+
+maskedbr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4m
+	XORL CX, CX
+
+phaser4m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4m:
+	VMOVUPD.Z    (BX), K1, Z24
+	VMOVUPD.Z    64(BX), K2, Z25
+	VBROADCASTSD (AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 8(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 16(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 24(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD.Z    (BX)(R9*1), K1, Z24
+	VMOVUPD.Z    64(BX)(R9*1), K2, Z25
+	VBROADCASTSD 96(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 104(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 112(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 120(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD.Z    (BX)(R9*2), K1, Z24
+	VMOVUPD.Z    64(BX)(R9*2), K2, Z25
+	VBROADCASTSD 192(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 200(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 208(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 216(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD.Z    (BX)(R13*1), K1, Z24
+	VMOVUPD.Z    64(BX)(R13*1), K2, Z25
+	VBROADCASTSD 288(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 296(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 304(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 312(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	ADDQ         $0x00000180, AX
+	LEAQ         (BX)(R9*4), BX
+	PREFETCHT1   (R12)
+	ADDQ         $0x00000040, R12
+	CMPQ         R12, 56(SP)
+	CMOVQGT      56(SP), R12
+	SUBQ         $0x00000004, CX
+	JNZ          loopAr4m
+	MOVQ         R12, 48(SP)
+
+later4m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32.
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4m
+
+prefetchr4m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4m
+
+loopBr4m:
+	VMOVUPD.Z    (BX), K1, Z24
+	VMOVUPD.Z    64(BX), K2, Z25
+	VBROADCASTSD (AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 8(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 16(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 24(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD.Z    (BX)(R9*1), K1, Z24
+	VMOVUPD.Z    64(BX)(R9*1), K2, Z25
+	VBROADCASTSD 96(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 104(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 112(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 120(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD.Z    (BX)(R9*2), K1, Z24
+	VMOVUPD.Z    64(BX)(R9*2), K2, Z25
+	VBROADCASTSD 192(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 200(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 208(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 216(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	VMOVUPD.Z    (BX)(R13*1), K1, Z24
+	VMOVUPD.Z    64(BX)(R13*1), K2, Z25
+	VBROADCASTSD 288(AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 296(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 304(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 312(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	ADDQ         $0x00000180, AX
+	LEAQ         (BX)(R9*4), BX
+	SUBQ         $0x00000004, CX
+	CMPQ         CX, $0x00000004
+	JAE          loopBr4m
+
+tailr4m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4m:
+	VMOVUPD.Z    (BX), K1, Z24
+	VMOVUPD.Z    64(BX), K2, Z25
+	VBROADCASTSD (AX), Z26
+	VFMADD231PD  Z26, Z24, Z0
+	VFMADD231PD  Z26, Z25, Z1
+	VBROADCASTSD 8(AX), Z26
+	VFMADD231PD  Z26, Z24, Z2
+	VFMADD231PD  Z26, Z25, Z3
+	VBROADCASTSD 16(AX), Z26
+	VFMADD231PD  Z26, Z24, Z4
+	VFMADD231PD  Z26, Z25, Z5
+	VBROADCASTSD 24(AX), Z26
+	VFMADD231PD  Z26, Z24, Z6
+	VFMADD231PD  Z26, Z25, Z7
+	ADDQ         $0x00000060, AX
+	ADDQ         R9, BX
+	DECQ         CX
+	JNZ          loop1r4m
+	JMP          epilogue
+	JMP epilogue
+
+over4:
+allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
 	// columns (n ≥ the tile's), under the column masks otherwise (a packed
 	// panel has its padding, but B where it lies ends at column n).

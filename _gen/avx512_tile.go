@@ -30,7 +30,33 @@ type avx512Tile struct {
 	fullB bool
 	// unmasked: this copy of the product loops loads B without the mask.
 	unmasked bool
-	suffix   string // of the labels of this copy of the product loops
+	// rows: this copy of the product loops computes only rows 0 … rows−1
+	// (0: all MR), from packed A (its micro-panels MR rows high all the
+	// same): the loops of a row tile with few rows (shortRows).
+	rows   int
+	suffix string // of the labels of this copy of the product loops
+}
+
+// stepRows is the rows a k step of this copy of the loops computes.
+func (s avx512Tile) stepRows() int {
+	if s.rows > 0 {
+		return s.rows
+	}
+	return s.mr
+}
+
+// shortRows are the row counts, below MR, that have product loops of
+// their own: a row tile of DI rows (the last of a job, or a job of fewer
+// than MR rows, as a batch of one on a packed W) runs the loops of the
+// first that is ≥ DI, rather than MR rows' FMAs of which most are thrown
+// away. Multiples of 4 up to half the tile: each saves at least half the
+// FMAs of the tiles it takes, for a copy of the loops.
+func (s avx512Tile) shortRows() []int {
+	var rs []int
+	for r := 4; r <= s.mr/2; r += 4 {
+		rs = append(rs, r)
+	}
+	return rs
 }
 
 // avx512Bcast is how a tile's values of A reach its FMAs.
@@ -282,9 +308,9 @@ func avx512NextPanel(s avx512Tile, local Mem) {
 	MOVQ(R12, local.Offset(56))
 }
 
-// avx512Prefetch prefetches the MR rows of a tile, ld bytes apart from
-// base, with op: both ends of each 64-byte vector of a row, as a row need
-// not be aligned. Rows past the matrix's last are harmless to prefetch (a
+// avx512Prefetch prefetches the rows of a tile (its MR rows, or those
+// of a short copy of its loops), ld bytes apart from base, with op: both
+// ends of each 64-byte vector of a row, as a row need not be aligned. Rows past the matrix's last are harmless to prefetch (a
 // prefetch never faults). Clobbers R12.
 func avx512Prefetch(s avx512Tile, op func(Op), base, ld Register) {
 	MOVQ(base, R12)
@@ -294,14 +320,15 @@ func avx512Prefetch(s avx512Tile, op func(Op), base, ld Register) {
 		offs = append(offs, 64*j)
 	}
 	offs = append(offs, 64*s.nr-1)
-	for i := 0; i < s.mr; i += 2 {
+	rows := s.stepRows()
+	for i := 0; i < rows; i += 2 {
 		if i > 0 {
 			LEAQ(memxs(R12, ld, 2, 0), R12)
 		}
 		for _, o := range offs {
 			op(mem(R12, o))
 		}
-		if i+1 < s.mr {
+		if i+1 < rows {
 			for _, o := range offs {
 				op(memxs(R12, ld, 1, o))
 			}
@@ -316,7 +343,7 @@ func avx512Prefetch(s avx512Tile, op func(Op), base, ld Register) {
 func avx512Step(s avx512Tile, brow Mem, p int) {
 	s.loadB(brow)
 	splat, _ := s.splat()
-	for i := 0; i < s.mr; i++ {
+	for i := 0; i < s.stepRows(); i++ {
 		avx512FMARow(s.t, mem(RAX, p*s.aStep()+i*s.t.Size), s.bRegs(), func(j int) VecPhysical { return s.acc(i, j) }, splat)
 	}
 }
@@ -447,6 +474,35 @@ func avx512TileProduct(s avx512Tile, local Mem) {
 			avx512ZeroZ(s.acc(i, j))
 		}
 	}
+	if rs := s.shortRows(); len(rs) > 0 {
+		Comment(
+			"A row tile of DI < MR rows from packed A runs the loops of the first",
+			"of "+fmt.Sprint(rs)+" rows ≥ DI (its other rows of A are the panel's zero",
+			"padding, and only DI rows are stored): a batch of one row on packed",
+			"panels would otherwise spend MR rows' FMAs.",
+		)
+		CMPQ(arg("lda"), U32(0))
+		JNE(LabelRef("allrows"))
+		for _, r := range rs {
+			next := fmt.Sprintf("over%d", r)
+			CMPQ(RDI, U32(r))
+			JA(LabelRef(next))
+			short := s
+			short.rows, short.suffix = r, fmt.Sprintf("r%d", r)
+			avx512ProductLoops(short, local)
+			JMP(LabelRef("epilogue"))
+			Label(next)
+		}
+		Label("allrows")
+	}
+	avx512ProductLoops(s, local)
+}
+
+// avx512ProductLoops is the product loops of the tile with B loaded under
+// the column masks, or for fullB both copies: unmasked when the column of
+// tiles has all its columns, masked otherwise. They fall through to the
+// epilogue.
+func avx512ProductLoops(s avx512Tile, local Mem) {
 	if !s.fullB {
 		avx512Loops(s, local)
 		return
@@ -457,14 +513,14 @@ func avx512TileProduct(s avx512Tile, local Mem) {
 		"panel has its padding, but B where it lies ends at column n).",
 	)
 	CMPQ(arg("n"), U32(s.cols()))
-	JLT(LabelRef("maskedb"))
+	JLT(LabelRef(s.l("maskedb")))
 	full := s
 	full.unmasked = true
 	avx512Loops(full, local)
 	JMP(LabelRef("epilogue"))
-	Label("maskedb")
+	Label(s.l("maskedb"))
 	masked := s
-	masked.suffix = "m"
+	masked.suffix += "m"
 	avx512Loops(masked, local)
 }
 
@@ -473,9 +529,11 @@ func avx512TileProduct(s avx512Tile, local Mem) {
 // loops fall through to it).
 func avx512Loops(s avx512Tile, local Mem) {
 	t := s.t
-	MOVQ(arg("lda"), R14)
-	TESTQ(R14, R14)
-	JNZ(LabelRef(s.l("direct")))
+	if s.rows == 0 { // the short rows' copies run from packed A only
+		MOVQ(arg("lda"), R14)
+		TESTQ(R14, R14)
+		JNZ(LabelRef(s.l("direct")))
+	}
 	Comment(
 		"CX = the steps before the L1 prefetch: kc − 32 rounded down to a",
 		"multiple of 4 (or 0), run four at a time (loopA), each four with a",
@@ -551,6 +609,9 @@ func avx512Loops(s avx512Tile, local Mem) {
 	DECQ(RCX)
 	JNZ(LabelRef(s.l("loop1")))
 	JMP(LabelRef("epilogue"))
+	if s.rows > 0 {
+		return
+	}
 
 	Label(s.l("direct"))
 	Comment(
