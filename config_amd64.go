@@ -222,9 +222,11 @@ func withRowsBelow(p pathConfig, r32, r64 int) pathConfig {
 //     for bit), and B read in place only for one row tile when its rows
 //     are 4 KiB or more apart (BenchmarkDirectB). The wide tiles (6×64,
 //     8×32, 12×32) ran no faster there, bare or in the passes. The rows
-//     route only below 5 rows (float32) and 8 (float64): from there a
-//     16-row tile partly filled ran faster than the rows route, which
-//     reads all of B again for each row of C (BenchmarkRowsBelow).
+//     route only below 3 rows (float32) and 6 (float64): from there a
+//     16-row tile partly filled, running the loops of its first 4 or 8
+//     rows, was faster over a forward and backward pass than the rows
+//     route, which reads all of B again for each row of C
+//     (BenchmarkRowsBelow).
 //   - zen5: two 512-bit FMA pipes and two 512-bit loads a cycle, so a
 //     tile needs well under a load per FMA: 8×32 float32 (1 + 2 loads per
 //     16 FMAs) and 8×16 float64, 8 rows leaving no edge tiles at batch
@@ -237,7 +239,7 @@ func withRowsBelow(p pathConfig, r32, r64 int) pathConfig {
 var classEntries = map[string]map[coreClass]pathConfig{
 	"avx512": {
 		coreIntelServer: withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
-			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols}), 5, 8),
+			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols}), 3, 6),
 		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,
 			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols}),
 	},

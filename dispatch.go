@@ -149,6 +149,11 @@ func newImpl(name string, f32 ops[float32], f64 ops[float64]) *impl {
 type Blocking struct {
 	MR, NR     int // register tile
 	MC, KC, NC int // packed blocks of A (MC×KC) and B (KC×NC)
+	// RowsBelow: a job of fewer rows (a GEMM's M, a pass's batch) reads
+	// B (W) where it lies, a row of C at a time, rather than through the
+	// register tiles; a [PackedW] then gives no gain, and its results may
+	// differ from W's by rounding.
+	RowsBelow int
 }
 
 // PathInfo describes the code path in use.
@@ -166,7 +171,7 @@ type PathInfo struct {
 // it uses, the paths the machine supports and the cache blocking derived
 // from its caches.
 func Path() PathInfo {
-	info := PathInfo{ISA: active.name, Core: string(core), CPU: cpuName(), F32: blockingOf(active.b32, active.f32.mr, active.f32.nr), F64: blockingOf(active.b64, active.f64.mr, active.f64.nr)}
+	info := PathInfo{ISA: active.name, Core: string(core), CPU: cpuName(), F32: blockingOf(&active.f32, active.b32), F64: blockingOf(&active.f64, active.b64)}
 	info.L1D, info.L2, info.L3 = cacheSizes()
 	for _, p := range impls {
 		info.Supported = append(info.Supported, p.name)
@@ -174,8 +179,8 @@ func Path() PathInfo {
 	return info
 }
 
-func blockingOf(b blocking, mr, nr int) Blocking {
-	return Blocking{MR: mr, NR: nr, MC: b.mc, KC: b.kc, NC: b.nc}
+func blockingOf[T Float](o *ops[T], b blocking) Blocking {
+	return Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, RowsBelow: rowsBelow(o)}
 }
 
 func (i PathInfo) String() string {

@@ -17,9 +17,9 @@ package kernels
 // plain W in place for batches of up to 256 rows there, and gains 2 to 4%.
 //
 // Results with a PackedW are the same bits as with W itself, except where
-// W would not have been packed (M smaller than the register tile, MR of
-// [Path], or K ≤ 8 for the forward pass; M < MR or N ≤ 8 for dX), where
-// they may differ by rounding: the packed tiles sum K in kc blocks.
+// W would not have been packed (M below the RowsBelow of [Path]'s
+// Blocking, or K ≤ 8 for the forward pass, N ≤ 8 for dX), where they may
+// differ by rounding: the packed tiles sum K in kc blocks.
 //
 // A PackedW is tied to the code path that packed it; a call on another
 // path (after a test changes it) panics rather than misread it.

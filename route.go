@@ -65,11 +65,16 @@ const directMaxACols = 1024
 // onRows reports whether a job takes the rows route (runRows) rather than
 // the packed tiles.
 func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
-	below := o.mr
+	return !j.b.prepacked && (j.m < rowsBelow(o) || j.k <= o.limits.smallK)
+}
+
+// rowsBelow is the fewest rows a job needs to take the tiles (unless its
+// B is prepacked): mr, or the path's rowsBelow when smaller.
+func rowsBelow[T Float](o *ops[T]) int {
 	if r := o.limits.rowsBelow; r > 0 {
-		below = min(below, r)
+		return min(o.mr, r)
 	}
-	return !j.b.prepacked && (j.m < below || j.k <= o.limits.smallK)
+	return o.mr
 }
 
 // planThreads returns the number of threads a job gets when its call

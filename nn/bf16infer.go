@@ -22,8 +22,9 @@ import (
 // On this version's paths bfloat16 inference computes in float32 on the
 // widened values (see kernels.ForwardBF16): it gives the bfloat16
 // network's answers, not more speed. It holds each W in bfloat16 and
-// packed in float32 (6 bytes a weight, the float32 network's 4): the
-// packed panels serve batches of 5 rows or more, the bfloat16 W fewer.
+// packed in float32 (6 bytes a weight, the float32 network's 4): a batch
+// of fewer rows than the path's RowsBelow (kernels.Path) reads the
+// bfloat16 W, larger ones the packed panels.
 //
 //	half := nn.NewBF16Network(net) // net: a *nn.Network[float32]
 //	half.Classify(classes, x, m)
@@ -138,12 +139,12 @@ func (h *BF16Network) checkInput(fn string, x []float32, m int) {
 	}
 }
 
-// bf16InPlaceRows is the most rows for which the layers read the
-// bfloat16 W where it lies (the rows route: a row of X times W, widened
-// a block at a time) rather than its packed panels, whose register
-// tiles are 16 rows tall: from the panels one row took about twice as
-// long and four rows no less (BenchmarkPackedRows, TUNING.md).
-const bf16InPlaceRows = 4
+// bf16InPlace is the fewest rows for which the layers read their packed
+// panels rather than the bfloat16 W where it lies: the kernels' own
+// limit between the rows route (a row of X times W, widened a block at a
+// time) and the register tiles, which would otherwise widen and pack W
+// on every call (TUNING.md, rowsBelow).
+var bf16InPlace = sync.OnceValue(func() int { return kernels.Path().F32.RowsBelow })
 
 // forwardChunks is Network.forwardChunks for the bfloat16 layers: the
 // outputs of each chunk of rows go to y (or to scratch when y is nil),
@@ -166,7 +167,7 @@ func (h *BF16Network) forwardChunks(y, x []float32, m int, f func(r0, rows int, 
 			l, last := &h.layers[i], i == len(h.layers)-1
 			fa := &s.fa
 			*fa = kernels.ForwardBF16Args{M: rows, K: l.in, N: l.out, X: cur, PW: &l.pw, Bias: l.b}
-			if rows <= bf16InPlaceRows {
+			if rows < bf16InPlace() {
 				fa.PW, fa.W = nil, l.w
 			}
 			var next []kernels.BF16
