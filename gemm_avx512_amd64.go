@@ -227,6 +227,21 @@ func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, l
 		out := dst[ip*kb : (ip+mr)*kb]
 		rows := min(mr, mb-ip)
 		src := a[(i0+ip)*lda+p0:]
+		if rows <= 2 {
+			// A panel of 1 or 2 rows (a job of few rows on a PackedW):
+			// zeroed whole, then each row's values spread mr apart. A
+			// clear of the padding at each step took a quarter of a
+			// one-row pass; from 4 rows on, the spread's passes over the
+			// panel cost more than the clears (TUNING.md, shortRows).
+			clear(out)
+			for ii := range rows {
+				o := out[ii:]
+				for p, v := range src[ii*lda : ii*lda+kb] {
+					o[p*mr] = v
+				}
+			}
+			continue
+		}
 		p := 0
 		if rows == mr && kbv > 0 {
 			panel(out, src[:(mr-1)*lda+kbv], lda, kbv)
