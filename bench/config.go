@@ -245,7 +245,8 @@ func parseFlags(args []string, supported []string, usageOut io.Writer) (*config,
 func printUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprint(w, `bench measures the fused ReLU-layer kernels of github.com/fusedrelu/kernels on
 this machine, on every code path the CPU supports, against gonum (and OpenBLAS
-when built with -tags openblas), next to this core's measured FMA peak.
+and oneDNN when built with -tags openblas, -tags onednn), next to this core's
+measured FMA peak.
 
 usage: go run . [flags]
 
@@ -255,6 +256,7 @@ usage: go run . [flags]
   go run . -dtype f32,bf16                  # bfloat16 layers beside float32 (×f32: their ratio)
   go run . -paths avx2,generic -shapes 64x784x256,1x1024x1024 -sweep none
   go run -tags openblas .                   # with OpenBLAS (apt-get install libopenblas-dev)
+  go run -tags onednn . -dtype f32,bf16     # with oneDNN, f32 and bf16 (apt-get install libdnnl-dev)
   go run . -tune                            # the core classes' tiles and limits on this core: a minute or two
   go run . -tune -quick                     # the same, a few seconds' worth (CI)
 

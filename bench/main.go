@@ -7,6 +7,7 @@
 //	go run . -dtype f32,f64 -out results -plot results.png
 //	go run . -dtype f32,bf16          # the bfloat16 layers beside float32
 //	go run -tags openblas .           # with OpenBLAS too (Debian: libopenblas-dev)
+//	go run -tags onednn .             # with oneDNN too (Debian: libdnnl-dev)
 //	go run . -tune                    # the tuning report of the core classes' entries
 //
 // It prints the CPU, its features (golang.org/x/sys/cpu) and the kernels'
@@ -17,14 +18,17 @@
 // square sizes, for every code path the CPU supports (each in a worker
 // process of its own, since the path is chosen at start-up from
 // FUSEDRELU_ISA), for gonum's pure-Go BLAS with the bias and ReLU passes
-// a user writes, and for OpenBLAS through cgo under -tags openblas. The
+// a user writes, for OpenBLAS through cgo under -tags openblas, and for
+// oneDNN's primitives (f32 and bf16) through cgo under -tags onednn. The
 // tables give GFLOPS, the percentage of the measured peak and the
-// speed-up over gonum; -out writes every measurement as CSV and JSON, and
-// -plot draws GFLOPS against size.
+// speed-up over gonum, and with oneDNN each path's speed-up over it,
+// measured in the same run; -out writes every measurement as CSV and
+// JSON, and -plot draws GFLOPS against size.
 //
 // -dtype bf16 measures the bfloat16 layers (ForwardBF16, BackwardBF16) on
-// the kernels' paths only: no peer has a bfloat16 GEMM here, and there is
-// no bfloat16 GEMM to time. The paths widen bfloat16 to float32 as they
+// the kernels' paths, and oneDNN's bfloat16 primitives under -tags
+// onednn: gonum and OpenBLAS have no bfloat16 GEMM here, and there is no
+// bfloat16 GEMM to time. The paths widen bfloat16 to float32 as they
 // pack it, so bf16's %peak is of the f32 peak, and its tables give ×f32:
 // bf16 GFLOPS ÷ f32 GFLOPS of the same path, op and shape.
 //
@@ -60,12 +64,12 @@ func main() { os.Exit(run(os.Args[1:])) }
 type impl struct {
 	name    string
 	measure func(request) reply
-	bf16    bool // it has the bfloat16 layers (the kernels' paths; no peer)
+	bf16    bool // it has the bfloat16 layers (the kernels' paths, oneDNN)
 }
 
 // measures reports whether m is measured on op in dtype: bfloat16 has no
-// GEMM, and the peers (gonum; OpenBLAS as built here, without sbgemm)
-// have no bfloat16 at all, so those are skipped rather than failed.
+// GEMM, and gonum and OpenBLAS (as built here, without sbgemm) have no
+// bfloat16 at all, so those are skipped rather than failed.
 func (m impl) measures(op, dtype string) bool {
 	return slices.Contains(opsFor(dtype), op) && (dtype != "bf16" || m.bf16)
 }
@@ -116,12 +120,14 @@ func run(args []string) int {
 	runtime.GOMAXPROCS(cfg.threads)
 	obCore := openblasSetup() // may run the program again, with OPENBLAS_CORETYPE set
 	openblasThreads(cfg.threads)
+	onednnThreads(cfg.threads)
 	if cfg.threads > numCPU() {
 		fmt.Fprintf(os.Stderr, "bench: -threads %d is more than the %d CPUs here\n", cfg.threads, numCPU())
 	}
 
 	rep := newReport(cfg, info, args)
 	rep.OpenBLAS, rep.OpenBLASCf = obCore, openblasConfig()
+	rep.OneDNN = onednnVersion()
 	out := os.Stdout
 	fmt.Fprintf(out, "bench, %s, %s %s/%s\n", rep.Date, rep.GoVersion, rep.GOOS, rep.GOARCH)
 	fmt.Fprintf(out, "CPU:       %s (%s), %d logical CPUs; L1d %s, L2 %s, L3 %s\n", info.CPU, rep.CPUID, rep.NumCPU, size(info.L1D), size(info.L2), size(info.L3))
@@ -134,6 +140,11 @@ func run(args []string) int {
 		fmt.Fprintf(out, "openblas:  core %s; threads: %d; %s\n", obCore, cfg.threads, openblasConfig())
 	} else {
 		fmt.Fprintf(out, "openblas:  not built in (go run -tags openblas . with Debian's libopenblas-dev)\n")
+	}
+	if haveOneDNN {
+		fmt.Fprintf(out, "onednn:    %s; threads: %d\n", rep.OneDNN, cfg.threads)
+	} else {
+		fmt.Fprintf(out, "onednn:    not built in (go run -tags onednn . with Debian's libdnnl-dev)\n")
 	}
 
 	pr := newProgress(os.Stderr)
@@ -168,6 +179,9 @@ func run(args []string) int {
 	im = append(im, impl{"gonum", measureGonum, false})
 	if haveOpenBLAS {
 		im = append(im, impl{"openblas", measureOpenBLAS, false})
+	}
+	if haveOneDNN {
+		im = append(im, impl{"onednn", measureOneDNN, true})
 	}
 
 	shapes := cfg.all()
@@ -281,6 +295,10 @@ func writeLegend(out io.Writer, rep *report, cfg *config) {
 		}
 		fmt.Fprintln(out)
 	}
+	if haveOneDNN {
+		fmt.Fprintf(out, "onednn: oneDNN's matmul with the bias and a fused ReLU (R only, no mask), its ReLU backward then inner-product\n")
+		fmt.Fprintf(out, "  backward data and weights (+bias), its matmul; ×onednn: a path's speed-up over it (above 1: the kernels are faster)\n")
+	}
 	if bf16 {
 		fmt.Fprintf(out, "bf16: the bfloat16 layers on the kernels' paths (gonum and OpenBLAS have no bfloat16 GEMM here, so no columns);\n")
 		if slices.Contains(cfg.dtypes, "f32") {
@@ -301,16 +319,20 @@ func newResult(name string, req request, threads int, rep reply) result {
 
 // derive fills in each result's percentage of the peak (bf16: of the
 // f32 peak), speed-up over gonum and, for bf16, speed-up over f32 on the
-// same path, op and shape.
+// same path, op and shape; and for a kernels path, its speed-up over
+// oneDNN on the same op, element type and shape.
 func derive(rep *report) {
-	gonum, f32 := map[string]float64{}, map[string]float64{}
+	gonum, f32, onednn := map[string]float64{}, map[string]float64{}, map[string]float64{}
 	key := func(r *result) string { return r.Op + "/" + r.Dtype + "/" + r.shape().String() }
 	for _, r := range rep.Results {
 		if r.Err != "" || r.Best <= 0 {
 			continue
 		}
-		if r.Impl == "gonum" {
+		switch r.Impl {
+		case "gonum":
 			gonum[key(&r)] = r.Best
+		case "onednn":
+			onednn[key(&r)] = r.Best
 		}
 		if r.Dtype == "f32" {
 			f32[r.Impl+"/"+key(&r)] = r.Best
@@ -326,6 +348,9 @@ func derive(rep *report) {
 		}
 		if g := gonum[key(r)]; g > 0 && r.Impl != "gonum" {
 			r.VsGonum = g / r.Best
+		}
+		if d := onednn[key(r)]; d > 0 && slices.Contains(knownPaths, r.Impl) {
+			r.VsOneDNN = d / r.Best
 		}
 		if r.Dtype == "bf16" {
 			as32 := *r

@@ -172,6 +172,7 @@ func sampleReport() *report {
 			{Impl: "avx512", Op: "bwd", Dtype: "f32", M: 2, K: 3, N: 4, Threads: 1, Err: "boom, with a comma"},
 			{Impl: "avx512", Op: "fwd", Dtype: "bf16", M: 2, K: 3, N: 4, Threads: 1, timing: timing{Best: 4, Median: 5, Calls: 7}},
 			{Impl: "avx512", Op: "bwd", Dtype: "bf16", M: 2, K: 3, N: 4, Threads: 1, timing: timing{Best: 3, Median: 3, Calls: 8}},
+			{Impl: "onednn", Op: "fwd", Dtype: "f32", M: 2, K: 3, N: 4, Threads: 1, timing: timing{Best: 3, Median: 4, Calls: 6}},
 		},
 	}
 	for i := range rep.Results {
@@ -200,6 +201,11 @@ func TestDerive(t *testing.T) {
 	if hb.GFLOPS != 32 || hb.PctPeak != 32 || hb.VsF32 != 0 || hb.VsGonum != 0 {
 		t.Errorf("derived bf16 bwd %+v", hb)
 	}
+	// oneDNN: a path's speed-up over it, none for the peers (gonum's
+	// VsGonum stays a peer's only ratio).
+	if d := rep.Results[5]; r.VsOneDNN != 1.5 || g.VsOneDNN != 0 || d.VsOneDNN != 0 || d.VsGonum != 8.0/3 || h.VsOneDNN != 0 {
+		t.Errorf("derived oneDNN ratios: path %v, gonum %v, onednn %+v, bf16 %v", r.VsOneDNN, g.VsOneDNN, d, h.VsOneDNN)
+	}
 	if p := bestPeak(rep.Peaks, "f32"); p != (peak{"avx512", "f32", 100}) {
 		t.Errorf("bestPeak = %+v", p)
 	}
@@ -220,16 +226,17 @@ func TestCSV(t *testing.T) {
 	}
 	want := [][]string{
 		csvHeader,
-		{"peak-avx512", "fma", "f32", "", "", "", "1", "", "", "", "100.00", "", "", "", "", ""},
-		{"peak-avx2", "fma", "f32", "", "", "", "1", "", "", "", "99.50", "", "", "", "", ""},
-		{"peak-avx512", "fma", "f64", "", "", "", "1", "", "", "", "50.00", "", "", "", "", ""},
-		{"memory", "copy", "", "", "", "", "1", "", "", "", "", "", "", "", "20.00", ""},
-		{"memory", "read", "", "", "", "", "1", "", "", "", "", "", "", "", "25.00", ""},
-		{"avx512", "fwd", "f32", "2", "3", "4", "1", "2", "3", "10", "24.000", "24.0", "4.00", "", "", ""},
-		{"gonum", "fwd", "f32", "2", "3", "4", "1", "8", "9", "5", "6.000", "6.0", "", "", "", ""},
-		{"avx512", "bwd", "f32", "2", "3", "4", "1", "", "", "0", "", "", "", "", "", "boom, with a comma"},
-		{"avx512", "fwd", "bf16", "2", "3", "4", "1", "4", "5", "7", "12.000", "12.0", "", "0.500", "", ""},
-		{"avx512", "bwd", "bf16", "2", "3", "4", "1", "3", "3", "8", "32.000", "32.0", "", "", "", ""},
+		{"peak-avx512", "fma", "f32", "", "", "", "1", "", "", "", "100.00", "", "", "", "", "", ""},
+		{"peak-avx2", "fma", "f32", "", "", "", "1", "", "", "", "99.50", "", "", "", "", "", ""},
+		{"peak-avx512", "fma", "f64", "", "", "", "1", "", "", "", "50.00", "", "", "", "", "", ""},
+		{"memory", "copy", "", "", "", "", "1", "", "", "", "", "", "", "", "", "20.00", ""},
+		{"memory", "read", "", "", "", "", "1", "", "", "", "", "", "", "", "", "25.00", ""},
+		{"avx512", "fwd", "f32", "2", "3", "4", "1", "2", "3", "10", "24.000", "24.0", "4.00", "", "1.500", "", ""},
+		{"gonum", "fwd", "f32", "2", "3", "4", "1", "8", "9", "5", "6.000", "6.0", "", "", "", "", ""},
+		{"avx512", "bwd", "f32", "2", "3", "4", "1", "", "", "0", "", "", "", "", "", "", "boom, with a comma"},
+		{"avx512", "fwd", "bf16", "2", "3", "4", "1", "4", "5", "7", "12.000", "12.0", "", "0.500", "", "", ""},
+		{"avx512", "bwd", "bf16", "2", "3", "4", "1", "3", "3", "8", "32.000", "32.0", "", "", "", "", ""},
+		{"onednn", "fwd", "f32", "2", "3", "4", "1", "3", "4", "6", "16.000", "16.0", "2.67", "", "", "", ""},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("CSV:\n%q\nwant\n%q", rows, want)
@@ -242,7 +249,7 @@ func TestJSON(t *testing.T) {
 	if err := writeJSON(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"ns_per_op": 2`, `"median_ns_per_op": 3`, `"vs_gonum": 4`, `"error": "boom, with a comma"`, `"copy_gbps": 20`, `"dtype": "bf16"`, `"vs_f32": 0.5`} {
+	for _, key := range []string{`"ns_per_op": 2`, `"median_ns_per_op": 3`, `"vs_gonum": 4`, `"error": "boom, with a comma"`, `"copy_gbps": 20`, `"dtype": "bf16"`, `"vs_f32": 0.5`, `"vs_onednn": 1.5`} {
 		if !strings.Contains(b.String(), key) {
 			t.Errorf("JSON lacks %s:\n%s", key, b.String())
 		}
@@ -260,20 +267,20 @@ func TestTable(t *testing.T) {
 	rep := sampleReport()
 	rows := table(rep.Results, "fwd", "f32", []shape{{2, 3, 4}, {9, 9, 9}})
 	want := [][]string{
-		{"M×K×N", "avx512", "%peak", "×gonum", "gonum", "%peak"},
-		{"2x3x4", "24.0", "24%", "4.0×", "6.00", "6%"},
+		{"M×K×N", "avx512", "%peak", "×gonum", "×onednn", "gonum", "%peak", "onednn", "%peak", "×gonum"},
+		{"2x3x4", "24.0", "24%", "4.0×", "1.50×", "6.00", "6%", "16.0", "16%", "2.7×"},
 	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("table = %q, want %q", rows, want)
 	}
 	var b bytes.Buffer
 	writeTable(&b, rows, false)
-	if got := b.String(); got != "M×K×N   avx512 %peak ×gonum   gonum %peak\n2x3x4     24.0   24%   4.0×    6.00    6%\n" {
+	if got := b.String(); got != "M×K×N   avx512 %peak ×gonum ×onednn   gonum %peak   onednn %peak ×gonum\n2x3x4     24.0   24%   4.0×   1.50×    6.00    6%     16.0   16%   2.7×\n" {
 		t.Errorf("text table:\n%s", got)
 	}
 	b.Reset()
 	writeTable(&b, rows, true)
-	if got := b.String(); got != "| M×K×N | avx512 | %peak | ×gonum | gonum | %peak |\n|---|---:|---:|---:|---:|---:|\n| 2x3x4 | 24.0 | 24% | 4.0× | 6.00 | 6% |\n" {
+	if got := b.String(); got != "| M×K×N | avx512 | %peak | ×gonum | ×onednn | gonum | %peak | onednn | %peak | ×gonum |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n| 2x3x4 | 24.0 | 24% | 4.0× | 1.50× | 6.00 | 6% | 16.0 | 16% | 2.7× |\n" {
 		t.Errorf("markdown table:\n%s", got)
 	}
 	if rows := table(rep.Results, "bwd", "f32", []shape{{2, 3, 4}}); rows[1][1] != "error" {

@@ -27,7 +27,10 @@ type result struct {
 	PctPeak float64 `json:"pct_peak"` // of the dtype's measured FMA peak (bf16: f32's)
 	VsGonum float64 `json:"vs_gonum"` // speed-up over gonum on the same measurement; 0: none
 	VsF32   float64 `json:"vs_f32"`   // bf16: speed-up over f32 on the same path, op and shape; 0: none
-	Err     string  `json:"error,omitempty"`
+	// VsOneDNN: a kernels path's speed-up over oneDNN (-tags onednn) on
+	// the same op, element type and shape; 0: none.
+	VsOneDNN float64 `json:"vs_onednn"`
+	Err      string  `json:"error,omitempty"`
 }
 
 func (r *result) shape() shape { return shape{r.M, r.K, r.N} }
@@ -49,6 +52,7 @@ type report struct {
 	GOMAXPROCS int              `json:"gomaxprocs"`
 	OpenBLAS   string           `json:"openblas,omitempty"` // core type and how it was chosen
 	OpenBLASCf string           `json:"openblas_config,omitempty"`
+	OneDNN     string           `json:"onednn,omitempty"` // version and threading runtime
 	Budget     string           `json:"budget"`
 	Peaks      []peak           `json:"peaks"`
 	Bandwidth  bandwidth        `json:"bandwidth"`
@@ -72,7 +76,8 @@ func impls(rs []result) []string {
 // table lays out the results of one operation and element type: a row a
 // shape, and for each implementation measured on them its GFLOPS, % of
 // peak and speed-up over gonum (which has none) or, for bf16 (which gonum
-// does not have), over f32: bf16 GFLOPS ÷ f32 GFLOPS.
+// does not have), over f32: bf16 GFLOPS ÷ f32 GFLOPS; and for a kernels
+// path measured beside oneDNN, its speed-up over oneDNN.
 func table(rs []result, op, dtype string, shapes []shape) [][]string {
 	var names []string
 	for _, n := range impls(rs) {
@@ -80,17 +85,24 @@ func table(rs []result, op, dtype string, shapes []shape) [][]string {
 			names = append(names, n)
 		}
 	}
-	vs := "×gonum"
-	if dtype == "bf16" {
-		vs = "×f32"
+	// ratios are the speed-up columns of implementation n.
+	ratios := func(n string) []string {
+		var c []string
+		switch {
+		case dtype == "bf16":
+			c = append(c, "×f32")
+		case n != "gonum":
+			c = append(c, "×gonum")
+		}
+		if slices.ContainsFunc(rs, func(r result) bool { return r.Impl == n && r.Op == op && r.Dtype == dtype && r.VsOneDNN > 0 }) {
+			c = append(c, "×onednn")
+		}
+		return c
 	}
-	hasVs := func(n string) bool { return n != "gonum" || dtype == "bf16" }
 	head := []string{"M×K×N"}
 	for _, n := range names {
 		head = append(head, n, "%peak")
-		if hasVs(n) {
-			head = append(head, vs)
-		}
+		head = append(head, ratios(n)...)
 	}
 	rows := [][]string{head}
 	for _, s := range shapes {
@@ -103,10 +115,8 @@ func table(rs []result, op, dtype string, shapes []shape) [][]string {
 					r = &rs[i]
 				}
 			}
-			cells := []string{"", ""}
-			if hasVs(n) {
-				cells = append(cells, "")
-			}
+			cols := ratios(n)
+			cells := make([]string, 2+len(cols))
 			switch {
 			case r == nil:
 			case r.Err != "":
@@ -118,12 +128,15 @@ func table(rs []result, op, dtype string, shapes []shape) [][]string {
 				if r.PctPeak > 0 {
 					cells[1] = fmt.Sprintf("%.0f%%", r.PctPeak)
 				}
-				switch {
-				case !hasVs(n):
-				case dtype == "bf16" && r.VsF32 > 0:
-					cells[2] = fmt.Sprintf("%.2f×", r.VsF32)
-				case dtype != "bf16" && r.VsGonum > 0:
-					cells[2] = fmt.Sprintf("%.1f×", r.VsGonum)
+				for i, c := range cols {
+					switch {
+					case c == "×f32" && r.VsF32 > 0:
+						cells[2+i] = fmt.Sprintf("%.2f×", r.VsF32)
+					case c == "×gonum" && r.VsGonum > 0:
+						cells[2+i] = fmt.Sprintf("%.1f×", r.VsGonum)
+					case c == "×onednn" && r.VsOneDNN > 0:
+						cells[2+i] = fmt.Sprintf("%.2f×", r.VsOneDNN)
+					}
 				}
 			}
 			row = append(row, cells...)
@@ -178,7 +191,7 @@ func writeTable(w io.Writer, rows [][]string, markdown bool) {
 			switch h := rows[0][j]; {
 			case j == 0:
 				b.WriteString(c + pad)
-			case h == "%peak" || h == "×gonum" || h == "×f32":
+			case h == "%peak" || h == "×gonum" || h == "×f32" || h == "×onednn":
 				b.WriteString(" " + pad + c)
 			default: // an implementation's GFLOPS column starts a group
 				b.WriteString("   " + pad + c)
@@ -188,7 +201,7 @@ func writeTable(w io.Writer, rows [][]string, markdown bool) {
 	}
 }
 
-var csvHeader = []string{"impl", "op", "dtype", "m", "k", "n", "threads", "ns_per_op", "median_ns_per_op", "calls", "gflops", "pct_peak", "vs_gonum", "vs_f32", "gbps", "error"}
+var csvHeader = []string{"impl", "op", "dtype", "m", "k", "n", "threads", "ns_per_op", "median_ns_per_op", "calls", "gflops", "pct_peak", "vs_gonum", "vs_f32", "vs_onednn", "gbps", "error"}
 
 // writeCSV writes every measurement a row: the peaks (op fma), the
 // memory bandwidth (impl memory, op copy or read, in gbps), then the
@@ -204,19 +217,19 @@ func writeCSV(w io.Writer, rep *report) error {
 	cw.Write(csvHeader)
 	th := strconv.Itoa(rep.Threads)
 	for _, p := range rep.Peaks {
-		cw.Write([]string{"peak-" + p.ISA, "fma", p.Dtype, "", "", "", "1", "", "", "", f(p.GFLOPS, 2), "", "", "", "", ""})
+		cw.Write([]string{"peak-" + p.ISA, "fma", p.Dtype, "", "", "", "1", "", "", "", f(p.GFLOPS, 2), "", "", "", "", "", ""})
 	}
 	if rep.Bandwidth.MiB > 0 {
 		for _, b := range []struct {
 			op string
 			v  float64
 		}{{"copy", rep.Bandwidth.Copy}, {"read", rep.Bandwidth.Read}} {
-			cw.Write([]string{"memory", b.op, "", "", "", "", "1", "", "", "", "", "", "", "", f(b.v, 2), ""})
+			cw.Write([]string{"memory", b.op, "", "", "", "", "1", "", "", "", "", "", "", "", "", f(b.v, 2), ""})
 		}
 	}
 	for _, r := range rep.Results {
 		cw.Write([]string{r.Impl, r.Op, r.Dtype, strconv.Itoa(r.M), strconv.Itoa(r.K), strconv.Itoa(r.N), th,
-			f(r.Best, 0), f(r.Median, 0), strconv.Itoa(r.Calls), f(r.GFLOPS, 3), f(r.PctPeak, 1), f(r.VsGonum, 2), f(r.VsF32, 3), "", r.Err})
+			f(r.Best, 0), f(r.Median, 0), strconv.Itoa(r.Calls), f(r.GFLOPS, 3), f(r.PctPeak, 1), f(r.VsGonum, 2), f(r.VsF32, 3), f(r.VsOneDNN, 3), "", r.Err})
 	}
 	cw.Flush()
 	return cw.Error()
