@@ -199,6 +199,18 @@ func (w *work[T]) rowsGroupH(s *scratch[T], b []T, ldb, b0, jc, nb, i0, i1 int, 
 		// C(i, jc+jj) = dot(row i of A, row jc+jj of the stored Bᵀ).
 		tmp := grow(&s.wide, k)
 		for jj := range nb {
+			if j.b.h != nil && o.dotH != nil {
+				// The bfloat16 row where it lies, widened as loaded.
+				hj := j.b.h[(jc+jj)*j.b.ld : (jc+jj)*j.b.ld+k]
+				for r := range rows {
+					if raceEnabled {
+						raceRead(as[r])
+						raceRead(hj)
+					}
+					dsts[r][jj] = o.dotH(as[r], hj)
+				}
+				continue
+			}
 			bj := tmp
 			if j.b.h != nil {
 				widenBlock(j.widen, tmp, j.b.h, j.b.ld, jc+jj, 0, 1, k)
@@ -226,6 +238,14 @@ func (w *work[T]) rowsGroupH(s *scratch[T], b []T, ldb, b0, jc, nb, i0, i1 int, 
 		tmp := grow(&s.wide, step*nb)
 		for p := 0; p < k || p == 0; p += step {
 			q := min(step, k-p)
+			if j.b.h != nil && o.axpy4H != nil {
+				// The block's bfloat16 rows where they lie, widened
+				// as the kernels load them (the same bits).
+				for r := range rows {
+					rowsAxpyH(o, dsts[r], as[r][p:p+q], j.b.h[p*j.b.ld:], j.b.ld, jc, zero && p == 0)
+				}
+				continue
+			}
 			bq, ldq, b0q := b, ldb, b0
 			if j.b.h != nil {
 				widenBlock(j.widen, tmp, j.b.h, j.b.ld, p, jc, q, nb)

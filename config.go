@@ -156,6 +156,15 @@ type rowsKernels[T Float] struct {
 	axpyZ  func(dst []T, alpha T, x []T)
 	axpy4Z func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []T)
 	dot    func(x, y []T) T // Σ x[i]·y[i], len(x) == len(y)
+
+	// The same five on a bfloat16 x (y for dot), widened to float32 as
+	// they load it: bit for bit the kernels above on the widened values,
+	// so that the rows route reads a bfloat16 B where it lies rather than
+	// widening blocks of it first (rowsGroupH). float32 only; nil where
+	// the path has none (the route then widens).
+	axpyH, axpyHZ   func(dst []T, alpha T, x []BF16)
+	axpy4H, axpy4HZ func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []BF16)
+	dotH            func(x []T, y []BF16) T
 }
 
 // withDefaults returns o with the generic kernels where it has none: the

@@ -129,7 +129,10 @@ var (
 	avx512Rows32 = rowsKernels[float32]{
 		axpy: axpyVia(axpyAsmAVX512F32, keepDst), axpyZ: axpyVia(axpyAsmAVX512F32, zeroDst),
 		axpy4: axpy4AVX512F32, axpy4Z: axpy4Via(axpy4AsmAVX512F32, zeroDst),
-		dot: dotVia(dotAsmAVX512F32),
+		dot:   dotVia(dotAsmAVX512F32),
+		axpyH: axpyHAVX512F32(keepDst), axpyHZ: axpyHAVX512F32(zeroDst),
+		axpy4H: axpy4HAVX512F32(keepDst), axpy4HZ: axpy4HAVX512F32(zeroDst),
+		dotH: dotHAVX512F32,
 	}
 	avx512Rows64 = rowsKernels[float64]{
 		axpy: axpyVia(axpyAsmAVX512F64, keepDst), axpyZ: axpyVia(axpyAsmAVX512F64, zeroDst),

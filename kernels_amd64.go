@@ -255,6 +255,48 @@ func dotAsmAVX2F32(x []float32, y []float32) float32
 //go:noescape
 func dotAsmAVX2F64(x []float64, y []float64) float64
 
+// axpyHAsmAVX512F32 is axpyAsmAVX512F32 on x widened from bfloat16: for
+// len(dst) == len(x) and keep = −1 (keepDst) or 0 (zeroDst),
+//
+//	for i, h := range x {
+//		d := dst[i]
+//		if keep == 0 {
+//			d = 0 // +0: the bits of dst[i] ANDed with keep
+//		}
+//		dst[i] = fma(alpha, math.Float32frombits(uint32(h)<<16), d)
+//	}
+//
+// It reads the length of x and trusts dst to be as long. AVX-512 F and BW.
+//
+//go:noescape
+func axpyHAsmAVX512F32(dst []float32, x []uint16, alpha float32, keep int)
+
+// axpy4HAsmAVX512F32 is axpy4AsmAVX512F32 on x0 … x3 widened from
+// bfloat16 (see axpyHAsmAVX512F32): for len(x0), len(x1), len(x2),
+// len(x3) ≥ len(dst), with w(h) = math.Float32frombits(uint32(h)<<16),
+//
+//	for i := range dst {
+//		d := dst[i]
+//		if keep == 0 {
+//			d = 0
+//		}
+//		v := fma(a0, w(x0[i]), d)
+//		v = fma(a1, w(x1[i]), v)
+//		v = fma(a2, w(x2[i]), v)
+//		dst[i] = fma(a3, w(x3[i]), v)
+//	}
+//
+//go:noescape
+func axpy4HAsmAVX512F32(dst []float32, x0 []uint16, x1 []uint16, x2 []uint16, x3 []uint16, a0 float32, a1 float32, a2 float32, a3 float32, keep int)
+
+// dotHAsmAVX512F32 is dotAsmAVX512F32 on y widened from bfloat16 (see
+// axpyHAsmAVX512F32): the same partial sums, x[i]·y[i] with y[i] =
+// math.Float32frombits(uint32(h)<<16), in the same order. It reads the
+// length of x and trusts y to be as long.
+//
+//go:noescape
+func dotHAsmAVX512F32(x []float32, y []uint16) float32
+
 // packDZBAVX512F32 packs rows of dZ = dR ⊙ [Z ≥ 0], built from dR and the
 // mask bits, into 16-column micro-panels panel elements apart, as the dW
 // GEMM's packer of B = dZ does; with db (len(db) ≠ 0) it adds each value

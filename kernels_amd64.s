@@ -2132,6 +2132,302 @@ sum:
 	VZEROUPPER
 	RET
 
+// func axpyHAsmAVX512F32(dst []float32, x []uint16, alpha float32, keep int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL
+TEXT ·axpyHAsmAVX512F32(SB), NOSPLIT, $0-64
+	// The bfloat16 x of the rows routines: AX counts elements, so that a
+	// float32 slice is addressed at (base)(AX*4) and a bfloat16 one at
+	// (base)(AX*2); 16 elements a vector (a zmm of float32, a ymm of
+	// bfloat16). A vector of x is widened as it is loaded: VPMOVZXWD puts
+	// each word in the low half of a dword, VPSLLD by 16 moves it to the top
+	// half, the float32 whose top half the bfloat16 is. The tail of fewer
+	// than 16 elements loads x by VMOVDQU16 under the lane mask K1 (zeroing:
+	// the masked-off words are neither read nor faulted on), then widens the
+	// register.
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         x_base+24(FP), SI
+	MOVQ         x_len+32(FP), CX
+	VBROADCASTSS alpha+48(FP), Z0
+	VPBROADCASTQ keep+56(FP), Z5
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the elements in blocks of 4 vectors
+	ANDQ $-64, BX
+	JZ   one
+
+loop:
+	VMOVUPS     (DI)(AX*4), Z1
+	VMOVUPS     64(DI)(AX*4), Z2
+	VMOVUPS     128(DI)(AX*4), Z3
+	VMOVUPS     192(DI)(AX*4), Z4
+	VPANDD      Z5, Z1, Z1
+	VPANDD      Z5, Z2, Z2
+	VPANDD      Z5, Z3, Z3
+	VPANDD      Z5, Z4, Z4
+	VPMOVZXWD   (SI)(AX*2), Z6
+	VPSLLD      $0x10, Z6, Z6
+	VPMOVZXWD   32(SI)(AX*2), Z7
+	VPSLLD      $0x10, Z7, Z7
+	VPMOVZXWD   64(SI)(AX*2), Z8
+	VPSLLD      $0x10, Z8, Z8
+	VPMOVZXWD   96(SI)(AX*2), Z9
+	VPSLLD      $0x10, Z9, Z9
+	VFMADD231PS Z6, Z0, Z1
+	VFMADD231PS Z7, Z0, Z2
+	VFMADD231PS Z8, Z0, Z3
+	VFMADD231PS Z9, Z0, Z4
+	VMOVUPS     Z1, (DI)(AX*4)
+	VMOVUPS     Z2, 64(DI)(AX*4)
+	VMOVUPS     Z3, 128(DI)(AX*4)
+	VMOVUPS     Z4, 192(DI)(AX*4)
+	ADDQ        $0x00000040, AX
+	CMPQ        AX, BX
+	JB          loop
+
+one:
+	MOVQ CX, BX
+
+	// BX = the elements in whole vectors
+	ANDQ $-16, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPS     (DI)(AX*4), Z1
+	VPANDD      Z5, Z1, Z1
+	VPMOVZXWD   (SI)(AX*2), Z6
+	VPSLLD      $0x10, Z6, Z6
+	VFMADD231PS Z6, Z0, Z1
+	VMOVUPS     Z1, (DI)(AX*4)
+	ADDQ        $0x00000010, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000000f, CX
+	JZ   done
+
+	// K1 = the low CX bits: the lanes of the partial vector
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVUPS.Z   (DI)(AX*4), K1, Z1
+	VMOVDQU16.Z (SI)(AX*2), K1, Y6
+	VPMOVZXWD   Y6, Z6
+	VPSLLD      $0x10, Z6, Z6
+	VPANDD      Z5, Z1, Z1
+	VFMADD231PS Z6, Z0, K1, Z1
+	VMOVUPS     Z1, K1, (DI)(AX*4)
+
+done:
+	VZEROUPPER
+	RET
+
+// func axpy4HAsmAVX512F32(dst []float32, x0 []uint16, x1 []uint16, x2 []uint16, x3 []uint16, a0 float32, a1 float32, a2 float32, a3 float32, keep int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL
+TEXT ·axpy4HAsmAVX512F32(SB), NOSPLIT, $0-144
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         dst_len+8(FP), CX
+	MOVQ         x0_base+24(FP), SI
+	MOVQ         x1_base+48(FP), R8
+	MOVQ         x2_base+72(FP), R9
+	MOVQ         x3_base+96(FP), R10
+	VBROADCASTSS a0+120(FP), Z0
+	VBROADCASTSS a1+124(FP), Z1
+	VBROADCASTSS a2+128(FP), Z2
+	VBROADCASTSS a3+132(FP), Z3
+	VPBROADCASTQ keep+136(FP), Z6
+	XORL         AX, AX
+	MOVQ         CX, BX
+
+	// BX = the elements in blocks of 2 vectors
+	ANDQ $-32, BX
+	JZ   one
+
+loop:
+	VPMOVZXWD   (SI)(AX*2), Z8
+	VPSLLD      $0x10, Z8, Z8
+	VPMOVZXWD   (R8)(AX*2), Z9
+	VPSLLD      $0x10, Z9, Z9
+	VPMOVZXWD   (R9)(AX*2), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VPMOVZXWD   (R10)(AX*2), Z11
+	VPSLLD      $0x10, Z11, Z11
+	VMOVUPS     (DI)(AX*4), Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PS Z8, Z0, Z4
+	VFMADD231PS Z9, Z1, Z4
+	VFMADD231PS Z10, Z2, Z4
+	VFMADD231PS Z11, Z3, Z4
+	VMOVUPS     Z4, (DI)(AX*4)
+	VPMOVZXWD   32(SI)(AX*2), Z12
+	VPSLLD      $0x10, Z12, Z12
+	VPMOVZXWD   32(R8)(AX*2), Z13
+	VPSLLD      $0x10, Z13, Z13
+	VPMOVZXWD   32(R9)(AX*2), Z14
+	VPSLLD      $0x10, Z14, Z14
+	VPMOVZXWD   32(R10)(AX*2), Z15
+	VPSLLD      $0x10, Z15, Z15
+	VMOVUPS     64(DI)(AX*4), Z5
+	VPANDD      Z6, Z5, Z5
+	VFMADD231PS Z12, Z0, Z5
+	VFMADD231PS Z13, Z1, Z5
+	VFMADD231PS Z14, Z2, Z5
+	VFMADD231PS Z15, Z3, Z5
+	VMOVUPS     Z5, 64(DI)(AX*4)
+	ADDQ        $0x00000020, AX
+	CMPQ        AX, BX
+	JB          loop
+
+one:
+	MOVQ CX, BX
+
+	// BX = the elements in whole vectors
+	ANDQ $-16, BX
+	CMPQ AX, BX
+	JAE  tail
+
+	// at most one whole vector left
+	VPMOVZXWD   (SI)(AX*2), Z8
+	VPSLLD      $0x10, Z8, Z8
+	VPMOVZXWD   (R8)(AX*2), Z9
+	VPSLLD      $0x10, Z9, Z9
+	VPMOVZXWD   (R9)(AX*2), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VPMOVZXWD   (R10)(AX*2), Z11
+	VPSLLD      $0x10, Z11, Z11
+	VMOVUPS     (DI)(AX*4), Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PS Z8, Z0, Z4
+	VFMADD231PS Z9, Z1, Z4
+	VFMADD231PS Z10, Z2, Z4
+	VFMADD231PS Z11, Z3, Z4
+	VMOVUPS     Z4, (DI)(AX*4)
+	ADDQ        $0x00000010, AX
+
+tail:
+	ANDQ $0x0000000f, CX
+	JZ   done
+
+	// K1 = the low CX bits: the lanes of the partial vector
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVDQU16.Z (SI)(AX*2), K1, Y8
+	VPMOVZXWD   Y8, Z8
+	VPSLLD      $0x10, Z8, Z8
+	VMOVDQU16.Z (R8)(AX*2), K1, Y9
+	VPMOVZXWD   Y9, Z9
+	VPSLLD      $0x10, Z9, Z9
+	VMOVDQU16.Z (R9)(AX*2), K1, Y10
+	VPMOVZXWD   Y10, Z10
+	VPSLLD      $0x10, Z10, Z10
+	VMOVDQU16.Z (R10)(AX*2), K1, Y11
+	VPMOVZXWD   Y11, Z11
+	VPSLLD      $0x10, Z11, Z11
+	VMOVUPS.Z   (DI)(AX*4), K1, Z4
+	VPANDD      Z6, Z4, Z4
+	VFMADD231PS Z8, Z0, K1, Z4
+	VFMADD231PS Z9, Z1, K1, Z4
+	VFMADD231PS Z10, Z2, K1, Z4
+	VFMADD231PS Z11, Z3, K1, Z4
+	VMOVUPS     Z4, K1, (DI)(AX*4)
+
+done:
+	VZEROUPPER
+	RET
+
+// func dotHAsmAVX512F32(x []float32, y []uint16) float32
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL
+TEXT ·dotHAsmAVX512F32(SB), NOSPLIT, $0-52
+	MOVQ   x_base+0(FP), SI
+	MOVQ   x_len+8(FP), CX
+	MOVQ   y_base+24(FP), DI
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	XORL   AX, AX
+	MOVQ   CX, BX
+
+	// BX = the elements in blocks of 4 vectors
+	ANDQ $-64, BX
+	JZ   one
+
+loop:
+	VMOVUPS     (SI)(AX*4), Z4
+	VMOVUPS     64(SI)(AX*4), Z5
+	VMOVUPS     128(SI)(AX*4), Z6
+	VMOVUPS     192(SI)(AX*4), Z7
+	VPMOVZXWD   (DI)(AX*2), Z8
+	VPSLLD      $0x10, Z8, Z8
+	VPMOVZXWD   32(DI)(AX*2), Z9
+	VPSLLD      $0x10, Z9, Z9
+	VPMOVZXWD   64(DI)(AX*2), Z10
+	VPSLLD      $0x10, Z10, Z10
+	VPMOVZXWD   96(DI)(AX*2), Z11
+	VPSLLD      $0x10, Z11, Z11
+	VFMADD231PS Z8, Z4, Z0
+	VFMADD231PS Z9, Z5, Z1
+	VFMADD231PS Z10, Z6, Z2
+	VFMADD231PS Z11, Z7, Z3
+	ADDQ        $0x00000040, AX
+	CMPQ        AX, BX
+	JB          loop
+
+one:
+	MOVQ CX, BX
+
+	// BX = the elements in whole vectors
+	ANDQ $-16, BX
+	CMPQ AX, BX
+	JAE  tail
+
+loop1:
+	VMOVUPS     (SI)(AX*4), Z4
+	VPMOVZXWD   (DI)(AX*2), Z8
+	VPSLLD      $0x10, Z8, Z8
+	VFMADD231PS Z8, Z4, Z0
+	ADDQ        $0x00000010, AX
+	CMPQ        AX, BX
+	JB          loop1
+
+tail:
+	ANDQ $0x0000000f, CX
+	JZ   sum
+
+	// K1 = the low CX bits: the lanes of the partial vector
+	MOVL        $0x00000001, BX
+	SHLL        CL, BX
+	DECL        BX
+	KMOVW       BX, K1
+	VMOVUPS.Z   (SI)(AX*4), K1, Z4
+	VMOVDQU16.Z (DI)(AX*2), K1, Y5
+	VPMOVZXWD   Y5, Z5
+	VPSLLD      $0x10, Z5, Z5
+	VFMADD231PS Z5, Z4, K1, Z1
+
+sum:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+
+	// Halve the 16 lanes: lane l += lane l+8, …, l+1.
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPS        X1, X0, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, ret+48(FP)
+	VZEROUPPER
+	RET
+
 // func packDZBAVX512F32(dst []float32, dr []float32, lddr int, bits []uint64, stride int, db []float32, dz []float32, lddz int, rows int, nb int, panel int)
 // Requires: AVX, AVX512F
 TEXT ·packDZBAVX512F32(SB), NOSPLIT, $24-168

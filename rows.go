@@ -204,3 +204,39 @@ func rowsOf4[T Float](b []T, off, ldb, nb int) (r0, r1, r2, r3 []T) {
 	}
 	return
 }
+
+// rowsAxpyH is rowsAxpy on a bfloat16 B (rows of h ldh apart, from
+// column h0), by the path's axpyH kernels: the same chain of calls as
+// rowsAxpy on the widened rows, so the same bits.
+func rowsAxpyH[T Float](o *ops[T], dst, a []T, h []BF16, ldh, h0 int, zero bool) {
+	nb := len(dst)
+	row := func(p int) []BF16 {
+		r := h[p*ldh+h0 : p*ldh+h0+nb]
+		if raceEnabled {
+			raceRead(r)
+		}
+		return r
+	}
+	if raceEnabled {
+		raceWrite(dst)
+	}
+	p := 0
+	if zero {
+		switch {
+		case len(a) >= 4:
+			o.axpy4HZ(dst, a[0], a[1], a[2], a[3], row(0), row(1), row(2), row(3))
+			p = 4
+		case len(a) >= 1:
+			o.axpyHZ(dst, a[0], row(0))
+			p = 1
+		default:
+			clear(dst)
+		}
+	}
+	for ; p+4 <= len(a); p += 4 {
+		o.axpy4H(dst, a[p], a[p+1], a[p+2], a[p+3], row(p), row(p+1), row(p+2), row(p+3))
+	}
+	for ; p < len(a); p++ {
+		o.axpyH(dst, a[p], row(p))
+	}
+}

@@ -11,6 +11,8 @@ import "unsafe"
 //	axpy4(dst, a0…a3, x0…x3)        dst[i] += a0·x0[i], then a1·x1[i], a2·x2[i], a3·x3[i]
 //	axpyZ, axpy4Z                   the same into zeros: clear(dst) first
 //	dot(x, y)                       Σ x[i]·y[i]
+//	axpyH, axpy4H(Z), dotH          (AVX-512 float32) the same on a bfloat16
+//	                                x (dot: y), widened as it is loaded
 //
 // A batch of one (x·W + b, M = 1) is a chain of axpy calls over the rows
 // of W into one row of accumulators; axpy4 takes four rows of W per call,
@@ -154,6 +156,45 @@ func rowsDotLong[T Float](x, y []T, asm func(x, y []T) T) (s T, _, _ []T) {
 		s += asm(x[:c], y[:c])
 	}
 	return s, x, y
+}
+
+// axpyHAVX512F32 is axpyVia(axpyAsmAVX512F32, keep) on a bfloat16 x
+// (axpyHAsmAVX512F32: widened as it is loaded, the same bits as on the
+// widened x), in the same bounded chunks.
+func axpyHAVX512F32(keep int) func(dst []float32, alpha float32, x []BF16) {
+	return func(dst []float32, alpha float32, x []BF16) {
+		dst, xs := dst[:len(x)], bf16Bits(x)
+		for c := rowsVecLen[float32](); len(xs) > c; dst, xs = dst[c:], xs[c:] {
+			axpyHAsmAVX512F32(dst[:c], xs[:c], alpha, keep)
+		}
+		axpyHAsmAVX512F32(dst, xs, alpha, keep)
+	}
+}
+
+// axpy4HAVX512F32 is axpy4Via(axpy4AsmAVX512F32, keep) on bfloat16 rows
+// (axpy4HAsmAVX512F32), in the same bounded chunks.
+func axpy4HAVX512F32(keep int) func(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []BF16) {
+	return func(dst []float32, a0, a1, a2, a3 float32, x0, x1, x2, x3 []BF16) {
+		n := len(dst)
+		h0, h1, h2, h3 := bf16Bits(x0[:n]), bf16Bits(x1[:n]), bf16Bits(x2[:n]), bf16Bits(x3[:n])
+		for c := rowsVecLen[float32]() / 4; len(dst) > c; {
+			axpy4HAsmAVX512F32(dst[:c], h0[:c], h1[:c], h2[:c], h3[:c], a0, a1, a2, a3, keep)
+			dst, h0, h1, h2, h3 = dst[c:], h0[c:], h1[c:], h2[c:], h3[c:]
+		}
+		axpy4HAsmAVX512F32(dst, h0, h1, h2, h3, a0, a1, a2, a3, keep)
+	}
+}
+
+// dotHAVX512F32 is dotVia(dotAsmAVX512F32) on a bfloat16 y
+// (dotHAsmAVX512F32): the same chunks, whose sums are added in the same
+// order, so the same bits as on the widened y.
+func dotHAVX512F32(x []float32, y []BF16) float32 {
+	ys := bf16Bits(y[:len(x)])
+	var s float32
+	for c := rowsVecLen[float32](); len(x) > c; x, ys = x[c:], ys[c:] {
+		s += dotHAsmAVX512F32(x[:c], ys[:c])
+	}
+	return s + dotHAsmAVX512F32(x, ys)
 }
 
 // ---- the assembly ------------------------------------------------------------

@@ -36,6 +36,7 @@ func genRows() {
 			genDot(w, t, tail)
 		}
 	}
+	genRowsH()
 }
 
 // rowsComment is the comment the generated file carries once for the
@@ -405,6 +406,13 @@ vectors acc[0 … 3] of L = 16 lanes,
 		r.load(at(RSI, 0), w.V(4))
 		r.fma(r.src(at(RDI, 0), w.V(5)), w.V(4), w.V(1))
 	})
+	dotReduce(w, t)
+}
+
+// dotReduce ends a dot routine: V0 = (V0+V1) + (V2+V3), its lanes halved
+// down to one, returned.
+func dotReduce(w vecISA, t elemType) {
+	lanes := t.Lanes(w.Bytes)
 	t.Add(w.V(1), w.V(0), w.V(0))
 	t.Add(w.V(3), w.V(2), w.V(2))
 	t.Add(w.V(2), w.V(0), w.V(0))
