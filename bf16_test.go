@@ -397,6 +397,18 @@ func BenchmarkFromBF16(b *testing.B) {
 		}
 		b.ReportMetric(6*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})
+	// The W of the small standard shapes (K×N): what a bfloat16 layer
+	// without a PackedW widens on every call, to set beside the float32
+	// and bfloat16 passes' times (the widening path's cost, issue 18).
+	for _, kn := range [][2]int{{256, 256}, {784, 256}} {
+		m := kn[0] * kn[1]
+		b.Run(fmt.Sprintf("W=%dx%d", kn[0], kn[1]), func(b *testing.B) {
+			for b.Loop() {
+				FromBF16(dst[:m], src[:m])
+			}
+			b.ReportMetric(6*float64(m)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
 }
 
 func ExampleToBF16() {
