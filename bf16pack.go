@@ -159,12 +159,14 @@ func packPanelsTH[T Float](o *ops[T], dst []T, h []BF16, ld, r0, c0, rows, kb, n
 const rowsGroupH = 16
 
 // rowsGroupH is the rows route (rowsPart) for rows i0 … i1−1 and columns
-// jc … jc+nb−1 of a job with a bfloat16 operand. The rows of B are
-// widened a few at a time into scratch and used by every row of the
-// group before the next ones, so that B is read (and widened) once per
-// group; each row of C gets the same chain of axpy (or dot) calls, over
-// the same values, as rowsPart gives it, so the same bits as the float32
-// job on the widened operands. b, ldb, b0 are B's rows where they lie
+// jc … jc+nb−1 of a job with a bfloat16 operand. The rows of B are taken
+// a few at a time and used by every row of the group before the next
+// ones, so that B is read once per group: a bfloat16 B where it lies by
+// the path's H kernels (axpyH, axpy4H, dotH: widened as they load it),
+// or widened into scratch first where the path has none. Each row of C
+// gets the same chain of axpy (or dot) calls, over the same values, as
+// rowsPart gives it, so the same bits as the float32 job on the widened
+// operands. b, ldb, b0 are B's rows where they lie
 // (or dZ's, built) when B is not in bfloat16.
 func (w *work[T]) rowsGroupH(s *scratch[T], b []T, ldb, b0, jc, nb, i0, i1 int, intoC bool) {
 	j, o := &w.job, w.o

@@ -141,8 +141,8 @@ func (h *BF16Network) checkInput(fn string, x []float32, m int) {
 
 // bf16InPlace is the fewest rows for which the layers read their packed
 // panels rather than the bfloat16 W where it lies: the kernels' own
-// limit between the rows route (a row of X times W, widened a block at a
-// time) and the register tiles, which would otherwise widen and pack W
+// limit between the rows route (a row of X times W, widened as it is
+// read) and the register tiles, which would otherwise widen and pack W
 // on every call (TUNING.md, rowsBelow).
 var bf16InPlace = sync.OnceValue(func() int { return kernels.Path().F32.RowsBelow })
 
