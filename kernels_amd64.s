@@ -2213,10 +2213,10 @@ tail:
 	SHLL        CL, BX
 	DECL        BX
 	KMOVW       BX, K1
-	VMOVUPS.Z   (DI)(AX*4), K1, Z1
 	VMOVDQU16.Z (SI)(AX*2), K1, Y6
 	VPMOVZXWD   Y6, Z6
 	VPSLLD      $0x10, Z6, Z6
+	VMOVUPS.Z   (DI)(AX*4), K1, Z1
 	VPANDD      Z5, Z1, Z1
 	VFMADD231PS Z6, Z0, K1, Z1
 	VMOVUPS     Z1, K1, (DI)(AX*4)

@@ -104,6 +104,18 @@ func hLoop(unroll int, block, single func(), once bool, end string, tail func())
 	Label(end)
 }
 
+// hAxpyTail is the tail of axpyH and axpy4H, x's lanes of K1 widened
+// into xs: dst's lanes of K1 into v (the others +0), ANDed with keep,
+// then v += as[i]·xs[i] in order under K1, and stored under K1.
+func hAxpyTail(v, keep VecPhysical, xs, as []VecPhysical) {
+	f32.MovUZ(hF32(RDI, 0), K1, v)
+	VPANDD(keep, v, v)
+	for i, x := range xs {
+		f32.FMA231(x, as[i], K1, v)
+	}
+	f32.MovU(v, K1, hF32(RDI, 0))
+}
+
 // genAxpyH writes axpyHAsmAVX512F32(dst []float32, x []uint16, alpha
 // float32, keep int).
 func genAxpyH() {
@@ -149,11 +161,8 @@ It reads the length of x and trusts dst to be as long. AVX-512 F and BW.`)
 		t.FMA231(Z6, alpha, Z1)
 		t.MovU(Z1, hF32(RDI, 0))
 	}, false, "done", func() {
-		t.MovUZ(hF32(RDI, 0), K1, Z1)
 		hWidenTail(hBF16(RSI, 0), Y6, Z6)
-		VPANDD(keep, Z1, Z1)
-		t.FMA231(Z6, alpha, K1, Z1)
-		t.MovU(Z1, K1, hF32(RDI, 0))
+		hAxpyTail(Z1, keep, []VecPhysical{Z6}, []VecPhysical{alpha})
 	})
 	VZEROUPPER()
 	RET()
@@ -206,12 +215,7 @@ len(x3) ≥ len(dst), with w(h) = math.Float32frombits(uint32(h)<<16),
 		for i, x := range xs {
 			hWidenTail(hBF16(x, 0), ymm[8+i], zmm[8+i])
 		}
-		t.MovUZ(hF32(RDI, 0), K1, Z4)
-		VPANDD(keep, Z4, Z4)
-		for i := range xs {
-			t.FMA231(zmm[8+i], zmm[i], K1, Z4)
-		}
-		t.MovU(Z4, K1, hF32(RDI, 0))
+		hAxpyTail(Z4, keep, zmm[8:12], zmm[0:4])
 	})
 	VZEROUPPER()
 	RET()
