@@ -234,7 +234,7 @@ func (w *work[T]) rowsGroupH(s *scratch[T], b []T, ldb, b0, jc, nb, i0, i1 int, 
 		// scratch a block of step rows (a multiple of 4, so that the
 		// chain's groups of four are rowsAxpy's; 16 KiB, in L1 as the
 		// rows of C are summed from it) at a time. K = 0 makes
-		// one call on no rows (the clear of rowsStart).
+		// one call on no rows (rowsChain's clear).
 		zero := !intoC || j.beta == 0
 		step := clamp(rowsWideElems/max(nb, 1)&^3, 4, 64)
 		tmp := grow(&s.wide, step*nb)

@@ -110,32 +110,57 @@ func rowOfA[T Float](j *gemmJob[T], arow []T, i, jc int) []T {
 
 // rowsAxpy adds the sum of the rows a[p]·B[p, b0:b0+len(dst)] (rows of B
 // ldb apart) to dst, starting from zeros when zero is true, as one chain
-// of axpy calls in p order.
+// of axpy calls in p order (rowsChain).
 func rowsAxpy[T Float](o *ops[T], dst, a, b []T, ldb, b0 int, zero bool) {
+	rowsChain(dst, a, b, ldb, b0, zero, o.axpy, o.axpyZ, o.axpy4, o.axpy4Z)
+}
+
+// rowsAxpyH is rowsAxpy on a bfloat16 B (rows of h ldh apart, from
+// column h0), by the path's H kernels: the same chain of calls as
+// rowsAxpy on the widened rows, so the same bits.
+func rowsAxpyH[T Float](o *ops[T], dst, a []T, h []BF16, ldh, h0 int, zero bool) {
+	rowsChain(dst, a, h, ldh, h0, zero, o.axpyH, o.axpyHZ, o.axpy4H, o.axpy4HZ)
+}
+
+// rowsChain is rowsAxpy's chain of calls over rows of B of elements S
+// (T, or bfloat16 for the H kernels), the four kernels those of S. Into
+// zeros, the chain starts with axpy4Z or axpyZ (clear(dst) then the first
+// four rows or the first row, bit for bit, in one pass over dst where the
+// path can), or clear(dst) when there is no row. Then four rows of B a
+// call: dst is loaded and stored once per four rows (where the path has
+// axpy4 in one pass), with the same roundings; then the rows left one at
+// a time.
+func rowsChain[T Float, S any](dst, a []T, b []S, ldb, b0 int, zero bool,
+	axpy, axpyZ func(dst []T, alpha T, x []S), axpy4, axpy4Z func(dst []T, a0, a1, a2, a3 T, x0, x1, x2, x3 []S)) {
 	nb := len(dst)
+	if raceEnabled {
+		raceWrite(dst)
+	}
+	row := func(p int) []S {
+		r := b[p*ldb+b0 : p*ldb+b0+nb]
+		if raceEnabled {
+			raceRead(r)
+		}
+		return r
+	}
 	p := 0
 	if zero {
-		// dst starts from zeros: the chain's first call takes it as
-		// zeros where the path can (axpyZ, axpy4Z: the same bits in one
-		// pass over dst).
-		p = rowsStart(o, dst, a, b, ldb, b0)
-	}
-	// Four rows of B a call: dst is loaded and stored once per four rows
-	// (where the path has axpy4 in one pass), with the same roundings.
-	for ; p+4 <= len(a); p += 4 {
-		bp0, bp1, bp2, bp3 := rowsOf4(b, p*ldb+b0, ldb, nb)
-		if raceEnabled {
-			raceWrite(dst)
+		switch {
+		case len(a) >= 4:
+			axpy4Z(dst, a[0], a[1], a[2], a[3], row(0), row(1), row(2), row(3))
+			p = 4
+		case len(a) >= 1:
+			axpyZ(dst, a[0], row(0))
+			p = 1
+		default:
+			clear(dst)
 		}
-		o.axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], bp0, bp1, bp2, bp3)
+	}
+	for ; p+4 <= len(a); p += 4 {
+		axpy4(dst, a[p], a[p+1], a[p+2], a[p+3], row(p), row(p+1), row(p+2), row(p+3))
 	}
 	for ; p < len(a); p++ {
-		bp := b[p*ldb+b0 : p*ldb+b0+nb]
-		if raceEnabled {
-			raceRead(bp)
-			raceWrite(dst)
-		}
-		o.axpy(dst, a[p], bp)
+		axpy(dst, a[p], row(p))
 	}
 }
 
@@ -161,82 +186,5 @@ func rowsEpilogue[T Float](t *tile[T], j *gemmJob[T], acc []T, i, jc int) {
 			}
 		}
 		t.finish(acc[seg:], 0)
-	}
-}
-
-// rowsStart starts runRows's chain of axpy calls dst += a[p]·B[p, b0:]
-// into a dst of zeros: by the path's axpy4Z or axpyZ (clear(dst) then the
-// first four rows or the first row, bit for bit), or clear(dst) and no
-// row of B. It returns the number of rows done.
-func rowsStart[T Float](o *ops[T], dst, a, b []T, ldb, b0 int) int {
-	nb := len(dst)
-	switch {
-	case len(a) >= 4:
-		r0, r1, r2, r3 := rowsOf4(b, b0, ldb, nb)
-		if raceEnabled {
-			raceWrite(dst)
-		}
-		o.axpy4Z(dst, a[0], a[1], a[2], a[3], r0, r1, r2, r3)
-		return 4
-	case len(a) >= 1:
-		r0 := b[b0 : b0+nb]
-		if raceEnabled {
-			raceRead(r0)
-			raceWrite(dst)
-		}
-		o.axpyZ(dst, a[0], r0)
-		return 1
-	}
-	clear(dst)
-	return 0
-}
-
-// rowsOf4 returns the four rows of B at b[off:], ldb apart, of nb
-// elements each (an axpy4's), reported read to the race detector.
-func rowsOf4[T Float](b []T, off, ldb, nb int) (r0, r1, r2, r3 []T) {
-	r0, r1 = b[off:off+nb], b[off+ldb:off+ldb+nb]
-	r2, r3 = b[off+2*ldb:off+2*ldb+nb], b[off+3*ldb:off+3*ldb+nb]
-	if raceEnabled {
-		raceRead(r0)
-		raceRead(r1)
-		raceRead(r2)
-		raceRead(r3)
-	}
-	return
-}
-
-// rowsAxpyH is rowsAxpy on a bfloat16 B (rows of h ldh apart, from
-// column h0), by the path's axpyH kernels: the same chain of calls as
-// rowsAxpy on the widened rows, so the same bits.
-func rowsAxpyH[T Float](o *ops[T], dst, a []T, h []BF16, ldh, h0 int, zero bool) {
-	nb := len(dst)
-	row := func(p int) []BF16 {
-		r := h[p*ldh+h0 : p*ldh+h0+nb]
-		if raceEnabled {
-			raceRead(r)
-		}
-		return r
-	}
-	if raceEnabled {
-		raceWrite(dst)
-	}
-	p := 0
-	if zero {
-		switch {
-		case len(a) >= 4:
-			o.axpy4HZ(dst, a[0], a[1], a[2], a[3], row(0), row(1), row(2), row(3))
-			p = 4
-		case len(a) >= 1:
-			o.axpyHZ(dst, a[0], row(0))
-			p = 1
-		default:
-			clear(dst)
-		}
-	}
-	for ; p+4 <= len(a); p += 4 {
-		o.axpy4H(dst, a[p], a[p+1], a[p+2], a[p+3], row(p), row(p+1), row(p+2), row(p+3))
-	}
-	for ; p < len(a); p++ {
-		o.axpyH(dst, a[p], row(p))
 	}
 }
