@@ -185,3 +185,20 @@ func commentOnce(key, c string) {
 	commented[key] = true
 	Comment(strings.Split(strings.TrimSpace(c), "\n")...)
 }
+
+// widenBF16 loads the 16-bit words at src (memory, or a register of half
+// v's width) into v as float32: zero-extended to dwords (VPMOVZXWD), then
+// shifted into their top halves (VPSLLD by 16), a bfloat16 being the top
+// half of its float32.
+func widenBF16(src Op, v VecPhysical) {
+	VPMOVZXWD(src, v)
+	VPSLLD(U8(16), v, v)
+}
+
+// widenBF16Masked is widenBF16 of the words of m under the word mask k,
+// through y (v's low half): a zeroing VMOVDQU16, whose masked-off words
+// are neither read nor faulted on, then widened from the register.
+func widenBF16Masked(m Mem, k Register, y, v VecPhysical) {
+	VMOVDQU16_Z(m, k, y)
+	widenBF16(y, v)
+}

@@ -176,8 +176,7 @@ func avx512GenPackAPanel(t elemType, half bool) {
 	for i := 0; i < 16; i++ {
 		row := avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4)
 		if half {
-			VPMOVZXWD(row, zmm[i])
-			VPSLLD(U8(16), zmm[i], zmm[i])
+			widenBF16(row, zmm[i])
 		} else {
 			t.MovU(row, zmm[i])
 		}
@@ -388,12 +387,9 @@ func avx512GenPackBRows(half bool) {
 		case !half:
 			VMOVUPS_Z(m, k, z)
 		case k == nil || k == K2:
-			VPMOVZXWD(m, z)
-			VPSLLD(U8(16), z, z)
+			widenBF16(m, z)
 		default:
-			VMOVDQU16_Z(m, k, ymm[i])
-			VPMOVZXWD(ymm[i], z)
-			VPSLLD(U8(16), z, z)
+			widenBF16Masked(m, k, ymm[i], z)
 		}
 	}
 	vec := 16 * ew // bytes of B a vector of the panel

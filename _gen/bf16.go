@@ -136,8 +136,7 @@ func bf16From(w vecISA) {
 	JZ(LabelRef("done"))
 	Label("loop")
 	for j := range 2 {
-		VPMOVZXWD(mem(RSI, j*w.Bytes/2), w.V(j))
-		VPSLLD(U8(16), w.V(j), w.V(j))
+		widenBF16(mem(RSI, j*w.Bytes/2), w.V(j))
 		w.MovDQU(w.V(j), mem(RDI, j*w.Bytes))
 	}
 	ADDQ(U32(w.Bytes), RSI)

@@ -43,20 +43,6 @@ func hBF16(base Register, off int) Mem {
 	return memxs(base, RAX, 2, off)
 }
 
-// hWiden loads the 16 bfloat16 at m into z as float32.
-func hWiden(m Mem, z VecPhysical) {
-	VPMOVZXWD(m, z)
-	VPSLLD(U8(16), z, z)
-}
-
-// hWidenTail loads the bfloat16 at m of the lanes of K1 into z as
-// float32, the other lanes +0, through y (z's low half).
-func hWidenTail(m Mem, y, z VecPhysical) {
-	VMOVDQU16_Z(m, K1, y)
-	VPMOVZXWD(y, z)
-	VPSLLD(U8(16), z, z)
-}
-
 // hLoop writes the loops over CX elements at AX: blocks of unroll
 // vectors by block, single vectors by single (once if at most one is
 // left), then the tail, with K1 its lanes, by tail; it ends at label
@@ -146,7 +132,7 @@ It reads the length of x and trusts dst to be as long. AVX-512 F and BW.`)
 			VPANDD(keep, zmm[1+i], zmm[1+i])
 		}
 		for i := range 4 {
-			hWiden(hBF16(RSI, i*rowsHHalf), zmm[6+i])
+			widenBF16(hBF16(RSI, i*rowsHHalf), zmm[6+i])
 		}
 		for i := range 4 {
 			t.FMA231(zmm[6+i], alpha, zmm[1+i])
@@ -157,11 +143,11 @@ It reads the length of x and trusts dst to be as long. AVX-512 F and BW.`)
 	}, func() {
 		t.MovU(hF32(RDI, 0), Z1)
 		VPANDD(keep, Z1, Z1)
-		hWiden(hBF16(RSI, 0), Z6)
+		widenBF16(hBF16(RSI, 0), Z6)
 		t.FMA231(Z6, alpha, Z1)
 		t.MovU(Z1, hF32(RDI, 0))
 	}, false, "done", func() {
-		hWidenTail(hBF16(RSI, 0), Y6, Z6)
+		widenBF16Masked(hBF16(RSI, 0), K1, Y6, Z6)
 		hAxpyTail(Z1, keep, []VecPhysical{Z6}, []VecPhysical{alpha})
 	})
 	VZEROUPPER()
@@ -199,7 +185,7 @@ len(x3) ≥ len(dst), with w(h) = math.Float32frombits(uint32(h)<<16),
 	// v, with x's widened rows in zmm[tmp … tmp+3].
 	step := func(off int, v VecPhysical, tmp int) {
 		for i, x := range xs {
-			hWiden(hBF16(x, off*2), zmm[tmp+i])
+			widenBF16(hBF16(x, off*2), zmm[tmp+i])
 		}
 		t.MovU(hF32(RDI, off*4), v)
 		VPANDD(keep, v, v)
@@ -213,7 +199,7 @@ len(x3) ≥ len(dst), with w(h) = math.Float32frombits(uint32(h)<<16),
 		step(16, Z5, 12)
 	}, func() { step(0, Z4, 8) }, true, "done", func() {
 		for i, x := range xs {
-			hWidenTail(hBF16(x, 0), ymm[8+i], zmm[8+i])
+			widenBF16Masked(hBF16(x, 0), K1, ymm[8+i], zmm[8+i])
 		}
 		hAxpyTail(Z4, keep, zmm[8:12], zmm[0:4])
 	})
@@ -238,18 +224,18 @@ length of x and trusts y to be as long.`)
 			t.MovU(hF32(RSI, i*rowsHVec), zmm[4+i])
 		}
 		for i := range 4 {
-			hWiden(hBF16(RDI, i*rowsHHalf), zmm[8+i])
+			widenBF16(hBF16(RDI, i*rowsHHalf), zmm[8+i])
 		}
 		for i := range 4 {
 			t.FMA231(zmm[8+i], zmm[4+i], zmm[i])
 		}
 	}, func() {
 		t.MovU(hF32(RSI, 0), Z4)
-		hWiden(hBF16(RDI, 0), Z8)
+		widenBF16(hBF16(RDI, 0), Z8)
 		t.FMA231(Z8, Z4, Z0)
 	}, false, "sum", func() {
 		t.MovUZ(hF32(RSI, 0), K1, Z4)
-		hWidenTail(hBF16(RDI, 0), Y5, Z5)
+		widenBF16Masked(hBF16(RDI, 0), K1, Y5, Z5)
 		t.FMA231(Z5, Z4, K1, Z1)
 	})
 	dotReduce(avx512, t)
