@@ -79,6 +79,19 @@ func benchGEMM[T Float](b *testing.B, m, k, n int) {
 	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
 }
 
+// benchGEMMNT is the backward pass's dX product on its own: C (m×k) =
+// dZ (m×n) · Wᵀ, W stored k×n, as GEMM(NoTrans, Trans).
+func benchGEMMNT[T Float](b *testing.B, m, k, n int) {
+	r := rand.New(rand.NewPCG(1, 2))
+	dz, w, c := benchRand[T](m*n, r), benchRand[T](k*n, r), make([]T, m*k)
+	GEMM(NoTrans, Trans, m, k, n, 1, dz, n, w, n, 0, c, k)
+	b.ReportAllocs()
+	for b.Loop() {
+		GEMM(NoTrans, Trans, m, k, n, 1, dz, n, w, n, 0, c, k)
+	}
+	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
+}
+
 // benchHalf returns n random bfloat16 values.
 func benchHalf(n int, r *rand.Rand) []BF16 {
 	s := make([]BF16, n)
@@ -133,6 +146,13 @@ func BenchmarkBackward(b *testing.B) {
 func BenchmarkGEMM(b *testing.B) {
 	benchShape[float32](b, "f32", benchGEMM[float32])
 	benchShape[float64](b, "f64", benchGEMM[float64])
+}
+
+// BenchmarkGEMMNT measures GEMM(NoTrans, Trans) on the backward's dX
+// shapes (M×N times (K×N)ᵀ for each M×K×N of BenchmarkGEMM).
+func BenchmarkGEMMNT(b *testing.B) {
+	benchShape[float32](b, "f32", benchGEMMNT[float32])
+	benchShape[float64](b, "f64", benchGEMMNT[float64])
 }
 
 // The elementwise kernels run over 16 MiB of input, more than fits in L2,

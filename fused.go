@@ -15,7 +15,26 @@ func gemmThreads[T Float](p *impl, threads int, tA, tB bool, m, n, k int, alpha 
 		c: c, ldc: ldc,
 		alpha: alpha, beta: beta,
 	}
-	run(o, bl, &j, planThreads(o, bl, &j, threads))
+	np := planThreads(o, bl, &j, threads)
+	if !tA && tB && alpha == 1 && ntRoute(o, bl, &j) {
+		runNT(o, bl, m, n, k, a, lda, b, ldb, c, ldc, beta, np)
+		return
+	}
+	run(o, bl, &j, np)
+}
+
+// ntRoute says whether the job C = A·Bᵀ (+ C), with B (n×k) the matrix
+// in memory, takes the path's ntKernel (runNT) rather than the packed
+// tiles: B read where it lies saves transposing it into panels on every
+// call, and the sums are the packed tiles' (one K panel). Only while the
+// packed Aᵀ takes at most a quarter of L2 (half the blocking's block of
+// A): each block of B's rows goes through all of it. The route depends
+// on the shape alone, never on the thread count: the kernel's
+// multiply-adds take A and B in the other order from the tiles', which
+// can give another NaN where both are NaN.
+func ntRoute[T Float](o *ops[T], bl blocking, j *gemmJob[T]) bool {
+	return o.gemmNT != nil && !onRows(o, j) && j.k <= bl.kc && j.m*j.k <= bl.mc*bl.kc/2 &&
+		o.gemmNT.takes(j.m, j.n, j.k, j.beta)
 }
 
 func forward[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool) {
@@ -125,16 +144,8 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 		dw(true)
 		dx.a = operand[T]{s: src.dz, ld: src.lddz}
 		np := planThreads(o, bl, &dx, threads)
-		if a.PW == nil && hs == nil && o.gemmNT != nil && !onRows(o, &dx) && n <= bl.kc && m*n <= bl.mc*bl.kc/2 &&
-			o.gemmNT.takes(m, k, n, beta) {
-			// W where it lies rather than transposed (ops.gemmNT):
-			// the same sums as the packed tiles' (one K panel). Only
-			// while the packed dZᵀ takes at most a quarter of L2 (half
-			// the blocking's block of A): each block of W's rows goes
-			// through all of it. The route depends on the shape alone,
-			// never on the thread count: the kernel's multiply-adds
-			// take W and dZ in the other order from the tiles', which
-			// can give another NaN where both are NaN.
+		if a.PW == nil && hs == nil && ntRoute(o, bl, &dx) {
+			// W where it lies rather than transposed (ops.gemmNT).
 			runNT(o, bl, m, k, n, src.dz, src.lddz, a.W, ldw, a.DX, lddx, beta, np)
 			return
 		}
