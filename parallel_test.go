@@ -774,11 +774,20 @@ func TestThreadsNaNPayloads(t *testing.T) {
 				Backward(&BackwardArgs[float32]{M: m, K: k, N: n, X: x, W: w, DR: dr, Mask: mask, DX: dx, DW: dw, Threads: threads})
 				return
 			}
+			// dX's product through GEMM(NoTrans, Trans), which takes the
+			// same route as Backward's dX.
+			gemmNT := func(threads int) []float32 {
+				c := make([]float32, m*k)
+				GEMMThreads(threads, NoTrans, Trans, m, k, n, 1, dr, n, w, n, 0, c, k)
+				return c
+			}
 			dx1, dw1 := run(1)
+			c1 := gemmNT(1)
 			for _, th := range []int{2, 3} {
 				dx, dw := run(th)
 				checkSameBits(t, fmt.Sprintf("%v threads=%d dX", sh, th), dx, dx1)
 				checkSameBits(t, fmt.Sprintf("%v threads=%d dW", sh, th), dw, dw1)
+				checkSameBits(t, fmt.Sprintf("%v threads=%d GEMM(NoTrans, Trans)", sh, th), gemmNT(th), c1)
 			}
 		}
 	})
