@@ -208,6 +208,12 @@ func withRowsBelow(p pathConfig, r32, r64 int) pathConfig {
 	return p
 }
 
+// withBlocks is p with the cache blocking f for both element types.
+func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
+	p.f32.blocks, p.f64.blocks = f, f
+	return p
+}
+
 // classEntries are the table entries of the core classes whose entry is
 // not the path's own (forCore), by path name.
 //
@@ -229,7 +235,9 @@ func withRowsBelow(p pathConfig, r32, r64 int) pathConfig {
 //     16-row tile partly filled, running the loops of its first 4 or 8
 //     rows, was faster over a forward and backward pass than the rows
 //     route, which reads all of B again for each row of C
-//     (BenchmarkRowsBelow).
+//     (BenchmarkRowsBelow). A's packed block a quarter of L2, not half
+//     (blockSizesQuarterA: mc 128 float32, 64 float64): the passes of
+//     more rows than that ran 3–5% faster.
 //   - zen5: two 512-bit FMA pipes and two 512-bit loads a cycle, so a
 //     tile needs well under a load per FMA: 8×32 float32 (1 + 2 loads per
 //     16 FMAs) and 8×16 float64, 8 rows leaving no edge tiles at batch
@@ -241,8 +249,9 @@ func withRowsBelow(p pathConfig, r32, r64 int) pathConfig {
 //   - avx2: no AVX-512; the AVX2 path is the same for every class.
 var classEntries = map[string]map[coreClass]pathConfig{
 	"avx512": {
-		coreIntelServer: withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
+		coreIntelServer: withBlocks(withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
 			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols}), 3, 6),
+			blockSizesQuarterA),
 		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,
 			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols}),
 	},

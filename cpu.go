@@ -66,4 +66,19 @@ func blockSizesFor(l1, l2, l3, size, mr, nr int) blocking {
 	return blocking{mc: mc, kc: kc, nc: nc}
 }
 
+// blockSizesQuarterA is blockSizes with A's packed block (mc×kc) a
+// quarter of L2 rather than half: mc halved, a multiple of mr. L2 also
+// holds the micro-panels of B on their way in from L3 and C's rows on
+// theirs; with half of it taken by A, the passes with more than mc/2 rows
+// ran slower on an Intel server core (TUNING.md).
+func blockSizesQuarterA(size, mr, nr int) blocking {
+	return quarterA(blockSizes(size, mr, nr), mr)
+}
+
+// quarterA is the blocking bl with mc halved, a multiple of mr.
+func quarterA(bl blocking, mr int) blocking {
+	bl.mc = max(bl.mc/2/mr*mr, mr)
+	return bl
+}
+
 func clamp(v, lo, hi int) int { return min(max(v, lo), hi) }

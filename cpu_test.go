@@ -23,6 +23,19 @@ func TestBlockSizes(t *testing.T) {
 			t.Errorf("size %d, %d×%d tile: got %+v, want %+v", c.size, c.mr, c.nr, got, c.want)
 		}
 	}
+	// blockSizesQuarterA on the caches of the Intel server core it was
+	// measured on (48 KiB L1, 2 MiB L2, 260 MiB L3).
+	for _, c := range []struct {
+		size, mr, nr int
+		want         blocking
+	}{
+		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 8192}},
+		{8, 16, 8, blocking{mc: 64, kc: 1024, nc: 8192}},
+	} {
+		if got := quarterA(blockSizesFor(48<<10, 2<<20, 260<<20, c.size, c.mr, c.nr), c.mr); got != c.want {
+			t.Errorf("quarterA, size %d, %d×%d tile: got %+v, want %+v", c.size, c.mr, c.nr, got, c.want)
+		}
+	}
 	// AVX-512, AVX2 (and NEON float64), NEON float32, generic.
 	tiles := [][3]int{{4, 16, 16}, {8, 16, 8}, {4, 6, 16}, {8, 6, 8}, {4, 12, 8}, {4, 4, 2}, {8, 4, 2}}
 	for _, l1 := range []int{0, 16 << 10, 32 << 10, 48 << 10, 64 << 10} {
@@ -47,6 +60,9 @@ func TestBlockSizes(t *testing.T) {
 						t.Errorf("%s: the block of A takes more than half of L2", name)
 					case b.kc > 64 && b.mc < 8*mr:
 						t.Errorf("%s: a micro-panel of B serves fewer than 8 row tiles", name)
+					}
+					if q := quarterA(b, mr); q.kc != b.kc || q.nc != b.nc || q.mc < mr || q.mc%mr != 0 || q.mc > mr && q.mc*q.kc*size > l2/4 {
+						t.Errorf("%s: quarterA gives %+v", name, q)
 					}
 				}
 			}

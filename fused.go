@@ -27,8 +27,9 @@ func gemmThreads[T Float](p *impl, threads int, tA, tB bool, m, n, k int, alpha 
 // in memory, takes the path's ntKernel (runNT) rather than the packed
 // tiles: B read where it lies saves transposing it into panels on every
 // call, and the sums are the packed tiles' (one K panel). Only while the
-// packed Aᵀ takes at most a quarter of L2 (half the blocking's block of
-// A): each block of B's rows goes through all of it. The route depends
+// packed Aᵀ takes at most half the blocking's block of A (a quarter of L2
+// in the model, an eighth with blockSizesQuarterA): each block of B's
+// rows goes through all of it. The route depends
 // on the shape alone, never on the thread count: the kernel's
 // multiply-adds take A and B in the other order from the tiles', which
 // can give another NaN where both are NaN.

@@ -55,6 +55,7 @@ var tuneBlockings = []struct {
 	f    func(size, mr, nr int) blocking
 }{
 	{"model", blockSizes},
+	{"mc/2", blockSizesQuarterA},
 	{"kc×2", func(size, mr, nr int) blocking {
 		bl := blockSizes(size, mr, nr)
 		kc := min(2*bl.kc, 1024)
@@ -161,4 +162,20 @@ func tuneTime(f func(), flops float64) float64 {
 		n++
 	}
 	return flops * float64(n) / time.Since(start).Seconds() / 1e9
+}
+
+// TestIntelServerBlocking: intel-server's entry blocks A in a quarter of
+// L2 (blockSizesQuarterA, TUNING.md), the other classes in the model's
+// half.
+func TestIntelServerBlocking(t *testing.T) {
+	for _, class := range coreClasses {
+		p := newImpl(avx512Path.name, forCore(avx512Path, class).f32, forCore(avx512Path, class).f64)
+		want32, want64 := blockSizes(4, p.f32.mr, p.f32.nr), blockSizes(8, p.f64.mr, p.f64.nr)
+		if class == coreIntelServer {
+			want32, want64 = quarterA(want32, p.f32.mr), quarterA(want64, p.f64.mr)
+		}
+		if p.b32 != want32 || p.b64 != want64 {
+			t.Errorf("%s: blocking f32 %+v, f64 %+v; want %+v, %+v", class, p.b32, p.b64, want32, want64)
+		}
+	}
 }
