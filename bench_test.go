@@ -68,26 +68,24 @@ func benchBackward[T Float](b *testing.B, m, k, n int) {
 	reportGFLOPS(b, 4*float64(m)*float64(k)*float64(n))
 }
 
-func benchGEMM[T Float](b *testing.B, m, k, n int) {
-	r := rand.New(rand.NewPCG(1, 2))
-	x, w, c := benchRand[T](m*k, r), benchRand[T](k*n, r), make([]T, m*n)
-	GEMM(NoTrans, NoTrans, m, n, k, 1, x, k, w, n, 0, c, n)
-	b.ReportAllocs()
-	for b.Loop() {
-		GEMM(NoTrans, NoTrans, m, n, k, 1, x, k, w, n, 0, c, n)
-	}
-	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
-}
+func benchGEMM[T Float](b *testing.B, m, k, n int) { benchGEMMOp[T](b, NoTrans, m, n, k) }
 
 // benchGEMMNT is the backward pass's dX product on its own: C (m×k) =
 // dZ (m×n) · Wᵀ, W stored k×n, as GEMM(NoTrans, Trans).
-func benchGEMMNT[T Float](b *testing.B, m, k, n int) {
+func benchGEMMNT[T Float](b *testing.B, m, k, n int) { benchGEMMOp[T](b, Trans, m, k, n) }
+
+// benchGEMMOp measures C (m×n) = A (m×k) · op(B), op as tB says.
+func benchGEMMOp[T Float](b *testing.B, tB Transpose, m, n, k int) {
 	r := rand.New(rand.NewPCG(1, 2))
-	dz, w, c := benchRand[T](m*n, r), benchRand[T](k*n, r), make([]T, m*k)
-	GEMM(NoTrans, Trans, m, k, n, 1, dz, n, w, n, 0, c, k)
+	a, bm, c := benchRand[T](m*k, r), benchRand[T](k*n, r), make([]T, m*n)
+	ldb := n
+	if tB {
+		ldb = k
+	}
+	GEMM(NoTrans, tB, m, n, k, 1, a, k, bm, ldb, 0, c, n)
 	b.ReportAllocs()
 	for b.Loop() {
-		GEMM(NoTrans, Trans, m, k, n, 1, dz, n, w, n, 0, c, k)
+		GEMM(NoTrans, tB, m, n, k, 1, a, k, bm, ldb, 0, c, n)
 	}
 	reportGFLOPS(b, 2*float64(m)*float64(k)*float64(n))
 }
