@@ -237,7 +237,7 @@ func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
 //     route, which reads all of B again for each row of C
 //     (BenchmarkRowsBelow). A's packed block a quarter of L2, not half
 //     (blockSizesQuarterA: mc 128 float32, 64 float64): the passes of
-//     more rows than that ran 3–5% faster.
+//     more rows than that ran 2–5% faster.
 //   - zen5: two 512-bit FMA pipes and two 512-bit loads a cycle, so a
 //     tile needs well under a load per FMA: 8×32 float32 (1 + 2 loads per
 //     16 FMAs) and 8×16 float64, 8 rows leaving no edge tiles at batch
