@@ -72,8 +72,7 @@ func tuneCandidates(l routeLimits) []tuneCandidate {
 	for i, s32 := range avx512Shapes32 {
 		s64 := avx512Shapes64[i]
 		for _, bl := range tuneBlockings {
-			c := avx512WithTiles(s32, s64, l)
-			c.f32.blocks, c.f64.blocks = bl.f, bl.f
+			c := withBlocks(avx512WithTiles(s32, s64, l), bl.f)
 			name := fmt.Sprintf("%s+%s/%s", s32.name(), s64.name(), bl.name)
 			cs = append(cs, tuneCandidate{name, newImpl(c.name, c.f32, c.f64)})
 		}
@@ -169,7 +168,8 @@ func tuneTime(f func(), flops float64) float64 {
 // half.
 func TestIntelServerBlocking(t *testing.T) {
 	for _, class := range coreClasses {
-		p := newImpl(avx512Path.name, forCore(avx512Path, class).f32, forCore(avx512Path, class).f64)
+		c := forCore(avx512Path, class)
+		p := newImpl(c.name, c.f32, c.f64)
 		want32, want64 := blockSizes(4, p.f32.mr, p.f32.nr), blockSizes(8, p.f64.mr, p.f64.nr)
 		if class == coreIntelServer {
 			want32, want64 = quarterA(want32, p.f32.mr), quarterA(want64, p.f64.mr)
