@@ -78,6 +78,12 @@ type gemmConfig[T Float] struct {
 	// gemmNT, when not nil, computes the backward's dX with W read where
 	// it lies (runNT, gemmNTAVX512F32).
 	gemmNT *ntKernel[T]
+	// packedRows, when not nil, sets dst's rows i < rows (1, 2 or 4; ldd
+	// apart, np·nr elements each) to the products of rows of A (a, lda
+	// apart, kb elements) and np packed micro-panels of B (panel q at
+	// b[q*nr*kb:]), every element the register tile's sum: the rows
+	// route of a job of few rows on a prepacked B (packedRowsItem).
+	packedRows func(dst []T, ldd int, a []T, lda int, b []T, kb, np, rows int)
 }
 
 // ntKernel computes C = A·Wᵀ (+ C for beta = 1), A m×k, W n×k, without
@@ -141,10 +147,17 @@ type routeLimits struct {
 	// operands, so that their sums stay those of float32 (the two routes
 	// add an accumulated C at different points).
 	rowsBelow int
+	// packedRowsBelow: jobs on a prepacked B (a PackedW) of fewer rows
+	// than this take the rows route over its panels where the path has
+	// ops.packedRows (packedRowsItem), whose sums are the tiles' own: a
+	// tile a few rows full spends most of its FMAs on padding and has too
+	// few chains to cover their latency.
+	packedRowsBelow int
 }
 
 // defaultLimits are the thresholds of every path today (route.go).
-var defaultLimits = routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: directMaxTiles, directMaxACols: directMaxACols}
+var defaultLimits = routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: directMaxTiles, directMaxACols: directMaxACols,
+	packedRowsBelow: packedRowsBelow}
 
 // rowsKernels are the vector loops of the rows route (runRows).
 type rowsKernels[T Float] struct {

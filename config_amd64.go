@@ -112,6 +112,7 @@ var (
 		packBTH:    packBTHAVX512F32,
 		packDZB:    packDZBAVX512(packDZBAVX512F32),
 		gemmNT:     gemmNTAVX512F32,
+		packedRows: packedRowsVia(packedRows4AVX512F32, packedRows2AVX512F32, packedRows1AVX512F32),
 	}
 	avx512GEMM64 = gemmConfig[float64]{
 		mr: avx512MR64, nr: avx512NR64, kernel: avx512Tile16x8.kernel(),
@@ -124,7 +125,8 @@ var (
 		packBRows: func(dst, b []float64, ldb, rows, nb, nr, panel int) {
 			packBRowsAVX512(dst, b, ldb, rows, nb, nr, panel, packBRowsAVX512F64)
 		},
-		packDZB: packDZBAVX512(packDZBAVX512F64),
+		packDZB:    packDZBAVX512(packDZBAVX512F64),
+		packedRows: packedRowsVia(packedRows4AVX512F64, packedRows2AVX512F64, packedRows1AVX512F64),
 	}
 	avx512Rows32 = rowsKernels[float32]{
 		axpy: axpyVia(axpyAsmAVX512F32, keepDst), axpyZ: axpyVia(axpyAsmAVX512F32, zeroDst),
@@ -152,6 +154,9 @@ var (
 func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 	g := avx512GEMM32
 	g.mr, g.nr, g.kernel, g.tile = s.mr, s.nr, s.kernel(), s.name()
+	if s.nr != avx512NR32 {
+		g.packedRows = nil // its packed panels are wider than one vector
+	}
 	switch s.mr {
 	case 16:
 	case 6:
@@ -174,6 +179,9 @@ func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 func avx512GEMM64For(s avx512Shape[float64]) gemmConfig[float64] {
 	g := avx512GEMM64
 	g.mr, g.nr, g.kernel, g.tile = s.mr, s.nr, s.kernel(), s.name()
+	if s.nr != avx512NR64 {
+		g.packedRows = nil // its packed panels are wider than one vector
+	}
 	switch s.mr {
 	case 16:
 	case 6:
@@ -237,7 +245,9 @@ func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
 //     route, which reads all of B again for each row of C
 //     (BenchmarkRowsBelow). A's packed block a quarter of L2, not half
 //     (blockSizesQuarterA: mc 128 float32, 64 float64): the passes of
-//     more rows than that ran 2–5% faster.
+//     more rows than that ran 2–5% faster. A PackedW's panels read a few
+//     rows at a time for fewer than 12 rows (packedRowsBelow), where the
+//     16-row tile partly filled was slower (BenchmarkPackedRowsRoute).
 //   - zen5: two 512-bit FMA pipes and two 512-bit loads a cycle, so a
 //     tile needs well under a load per FMA: 8×32 float32 (1 + 2 loads per
 //     16 FMAs) and 8×16 float64, 8 rows leaving no edge tiles at batch
@@ -250,9 +260,11 @@ func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
 var classEntries = map[string]map[coreClass]pathConfig{
 	"avx512": {
 		coreIntelServer: withBlocks(withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
-			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols}), 3, 6),
+			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols,
+				packedRowsBelow: 12}), 3, 6),
 			blockSizesQuarterA),
 		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,
-			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols}),
+			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols,
+				packedRowsBelow: packedRowsBelow}),
 	},
 }

@@ -154,6 +154,12 @@ type Blocking struct {
 	// register tiles; a [PackedW] then gives no gain, and its results may
 	// differ from W's by rounding.
 	RowsBelow int
+	// PackedRowsBelow: a job of fewer rows on a [PackedW] reads its packed
+	// panels a few rows at a time rather than through the register tiles,
+	// with the tiles' sums, bit for bit (a tile a few rows full spends
+	// most of its multiply-adds on padding); 0 where the path has no such
+	// route.
+	PackedRowsBelow int
 }
 
 // PathInfo describes the code path in use.
@@ -180,7 +186,11 @@ func Path() PathInfo {
 }
 
 func blockingOf[T Float](o *ops[T], b blocking) Blocking {
-	return Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, RowsBelow: rowsBelow(o)}
+	bl := Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, RowsBelow: rowsBelow(o)}
+	if o.packedRows != nil {
+		bl.PackedRowsBelow = o.limits.packedRowsBelow
+	}
+	return bl
 }
 
 func (i PathInfo) String() string {

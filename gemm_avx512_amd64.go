@@ -332,3 +332,40 @@ func packBAVX512F32(dst, b []float32, ldb int, trans bool, p0, j0, kb, nb, nr in
 func packBAVX512F64(dst, b []float64, ldb int, trans bool, p0, j0, kb, nb, nr int) {
 	packBAVX512(dst, b, ldb, trans, p0, j0, kb, nb, nr, packBRowsAVX512F64, packBTAVX2F64)
 }
+
+// packedRowsVia is ops.packedRows on the AVX-512 paths whose tiles are
+// one vector wide (nr = 64 bytes of T): the assembly for 4, 2 or 1 rows,
+// its operands' extents checked first (it trusts them).
+func packedRowsVia[T Float](f4, f2, f1 func(dst []T, ldd int, a []T, lda int, b []T, kb, np int)) func(dst []T, ldd int, a []T, lda int, b []T, kb, np, rows int) {
+	return func(dst []T, ldd int, a []T, lda int, b []T, kb, np, rows int) {
+		var z T
+		nr := 64 / int(unsafe.Sizeof(z))
+		if np == 0 {
+			return
+		}
+		dst = dst[:(rows-1)*ldd+np*nr]
+		if kb > 0 {
+			a = a[:(rows-1)*lda+kb]
+		}
+		b = b[:np*nr*kb]
+		if raceEnabled {
+			raceRead(b)
+			for r := range rows {
+				raceWrite(dst[r*ldd : r*ldd+np*nr])
+				if kb > 0 {
+					raceRead(a[r*lda : r*lda+kb])
+				}
+			}
+		}
+		switch rows {
+		case 4:
+			f4(dst, ldd, a, lda, b, kb, np)
+		case 2:
+			f2(dst, ldd, a, lda, b, kb, np)
+		case 1:
+			f1(dst, ldd, a, lda, b, kb, np)
+		default:
+			panic("kernels: packedRows of other than 1, 2 or 4 rows")
+		}
+	}
+}

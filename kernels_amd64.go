@@ -1103,6 +1103,132 @@ func packBRowsHAVX512F32(dst []float32, b []uint16, ldb int, rows int, nb int, p
 //go:noescape
 func fmaPeakAVX512(n int)
 
+// packedRows1AVX512F32 sets dst's rows i < 1 (ldd apart, np·16 elements each) to
+// the products of A's rows i (a, lda apart, kb elements each) and
+// np packed micro-panels of B (b, panel q at b[q*16*kb:], step p's
+// 16 values at p*16), each sum a chain of fused multiply-adds from +0 as
+// the register tiles compute it. It is this Go, with fused multiply-adds:
+//
+//	for i := range 1 {
+//		for q := range np {
+//			for j := range 16 {
+//				var v float32
+//				for p := range kb {
+//					v += b[q*16*kb+p*16+j] * a[i*lda+p]
+//				}
+//				dst[i*ldd+q*16+j] = v
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packedRows1AVX512F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+
+// packedRows1AVX512F64 sets dst's rows i < 1 (ldd apart, np·8 elements each) to
+// the products of A's rows i (a, lda apart, kb elements each) and
+// np packed micro-panels of B (b, panel q at b[q*8*kb:], step p's
+// 8 values at p*8), each sum a chain of fused multiply-adds from +0 as
+// the register tiles compute it. It is this Go, with fused multiply-adds:
+//
+//	for i := range 1 {
+//		for q := range np {
+//			for j := range 8 {
+//				var v float64
+//				for p := range kb {
+//					v += b[q*8*kb+p*8+j] * a[i*lda+p]
+//				}
+//				dst[i*ldd+q*8+j] = v
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packedRows1AVX512F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+
+// packedRows2AVX512F32 sets dst's rows i < 2 (ldd apart, np·16 elements each) to
+// the products of A's rows i (a, lda apart, kb elements each) and
+// np packed micro-panels of B (b, panel q at b[q*16*kb:], step p's
+// 16 values at p*16), each sum a chain of fused multiply-adds from +0 as
+// the register tiles compute it. It is this Go, with fused multiply-adds:
+//
+//	for i := range 2 {
+//		for q := range np {
+//			for j := range 16 {
+//				var v float32
+//				for p := range kb {
+//					v += b[q*16*kb+p*16+j] * a[i*lda+p]
+//				}
+//				dst[i*ldd+q*16+j] = v
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packedRows2AVX512F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+
+// packedRows2AVX512F64 sets dst's rows i < 2 (ldd apart, np·8 elements each) to
+// the products of A's rows i (a, lda apart, kb elements each) and
+// np packed micro-panels of B (b, panel q at b[q*8*kb:], step p's
+// 8 values at p*8), each sum a chain of fused multiply-adds from +0 as
+// the register tiles compute it. It is this Go, with fused multiply-adds:
+//
+//	for i := range 2 {
+//		for q := range np {
+//			for j := range 8 {
+//				var v float64
+//				for p := range kb {
+//					v += b[q*8*kb+p*8+j] * a[i*lda+p]
+//				}
+//				dst[i*ldd+q*8+j] = v
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packedRows2AVX512F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+
+// packedRows4AVX512F32 sets dst's rows i < 4 (ldd apart, np·16 elements each) to
+// the products of A's rows i (a, lda apart, kb elements each) and
+// np packed micro-panels of B (b, panel q at b[q*16*kb:], step p's
+// 16 values at p*16), each sum a chain of fused multiply-adds from +0 as
+// the register tiles compute it. It is this Go, with fused multiply-adds:
+//
+//	for i := range 4 {
+//		for q := range np {
+//			for j := range 16 {
+//				var v float32
+//				for p := range kb {
+//					v += b[q*16*kb+p*16+j] * a[i*lda+p]
+//				}
+//				dst[i*ldd+q*16+j] = v
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packedRows4AVX512F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+
+// packedRows4AVX512F64 sets dst's rows i < 4 (ldd apart, np·8 elements each) to
+// the products of A's rows i (a, lda apart, kb elements each) and
+// np packed micro-panels of B (b, panel q at b[q*8*kb:], step p's
+// 8 values at p*8), each sum a chain of fused multiply-adds from +0 as
+// the register tiles compute it. It is this Go, with fused multiply-adds:
+//
+//	for i := range 4 {
+//		for q := range np {
+//			for j := range 8 {
+//				var v float64
+//				for p := range kb {
+//					v += b[q*8*kb+p*8+j] * a[i*lda+p]
+//				}
+//				dst[i*ldd+q*8+j] = v
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packedRows4AVX512F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+
 // toBF16AVX512 is, for len(src) a multiple of 32 and len(dst) == len(src),
 //
 //	for i, f := range src {

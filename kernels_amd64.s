@@ -31755,6 +31755,658 @@ done:
 	VZEROUPPER
 	RET
 
+// func packedRows1AVX512F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+// Requires: AVX, AVX512F
+TEXT ·packedRows1AVX512F32(SB), NOSPLIT, $0-104
+	// Groups of P panels (R·P = 8 chains: R rows, P = 8/R), then the panels
+	// left one at a time (R chains). A step loads the group's P vectors of B,
+	// broadcasts each row's value of A into a register once, and adds the
+	// R·P products: VFMADD231 with A's value in the third operand's place and
+	// B's in the second, as the tiles' embedded broadcasts have them (the NaN
+	// kept where both are NaN is B's).
+	// DI = dst, R13 = ldd; R11 = A's first row, DX = lda, R12 = 3·lda (bytes);
+	// BX = the group's first panel at the step, R10 = its fifth, R8 = a panel
+	// in bytes, R9 = three; SI = A at the step; CX the steps left, AX the
+	// panels left.
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x02, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x08
+	JB   tail
+
+groups:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	LEAQ    (BX)(R8*4), R10
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      (BX)(R8*1), Z17
+	VMOVUPS      (BX)(R8*2), Z18
+	VMOVUPS      (BX)(R9*1), Z19
+	VMOVUPS      (R10), Z20
+	VMOVUPS      (R10)(R8*1), Z21
+	VMOVUPS      (R10)(R8*2), Z22
+	VMOVUPS      (R10)(R9*1), Z23
+	VBROADCASTSS (SI), Z24
+	VFMADD231PS  Z24, Z16, Z0
+	VFMADD231PS  Z24, Z17, Z1
+	VFMADD231PS  Z24, Z18, Z2
+	VFMADD231PS  Z24, Z19, Z3
+	VFMADD231PS  Z24, Z20, Z4
+	VFMADD231PS  Z24, Z21, Z5
+	VFMADD231PS  Z24, Z22, Z6
+	VFMADD231PS  Z24, Z23, Z7
+	ADDQ         $0x40, BX
+	ADDQ         $0x40, R10
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	LEAQ    (BX)(R9*2), BX
+	ADDQ    R8, BX
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	ADDQ    $0x00000200, DI
+	SUBQ    $0x08, AX
+	CMPQ    AX, $0x08
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VPXORD  Z0, Z0, Z0
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VMOVUPS      (BX), Z16
+	VBROADCASTSS (SI), Z24
+	VFMADD231PS  Z24, Z16, Z0
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPS Z0, (DI)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows1AVX512F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+// Requires: AVX, AVX512F
+TEXT ·packedRows1AVX512F64(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x03, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x03, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x08
+	JB   tail
+
+groups:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	LEAQ    (BX)(R8*4), R10
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VMOVUPD      (BX), Z16
+	VMOVUPD      (BX)(R8*1), Z17
+	VMOVUPD      (BX)(R8*2), Z18
+	VMOVUPD      (BX)(R9*1), Z19
+	VMOVUPD      (R10), Z20
+	VMOVUPD      (R10)(R8*1), Z21
+	VMOVUPD      (R10)(R8*2), Z22
+	VMOVUPD      (R10)(R9*1), Z23
+	VBROADCASTSD (SI), Z24
+	VFMADD231PD  Z24, Z16, Z0
+	VFMADD231PD  Z24, Z17, Z1
+	VFMADD231PD  Z24, Z18, Z2
+	VFMADD231PD  Z24, Z19, Z3
+	VFMADD231PD  Z24, Z20, Z4
+	VFMADD231PD  Z24, Z21, Z5
+	VFMADD231PD  Z24, Z22, Z6
+	VFMADD231PD  Z24, Z23, Z7
+	ADDQ         $0x40, BX
+	ADDQ         $0x40, R10
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	LEAQ    (BX)(R9*2), BX
+	ADDQ    R8, BX
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, 448(DI)
+	ADDQ    $0x00000200, DI
+	SUBQ    $0x08, AX
+	CMPQ    AX, $0x08
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VPXORD  Z0, Z0, Z0
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VMOVUPD      (BX), Z16
+	VBROADCASTSD (SI), Z24
+	VFMADD231PD  Z24, Z16, Z0
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPD Z0, (DI)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows2AVX512F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+// Requires: AVX, AVX512F
+TEXT ·packedRows2AVX512F32(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x02, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x04
+	JB   tail
+
+groups:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      (BX)(R8*1), Z17
+	VMOVUPS      (BX)(R8*2), Z18
+	VMOVUPS      (BX)(R9*1), Z19
+	VBROADCASTSS (SI), Z24
+	VFMADD231PS  Z24, Z16, Z0
+	VFMADD231PS  Z24, Z17, Z1
+	VFMADD231PS  Z24, Z18, Z2
+	VFMADD231PS  Z24, Z19, Z3
+	VBROADCASTSS (SI)(DX*1), Z25
+	VFMADD231PS  Z25, Z16, Z4
+	VFMADD231PS  Z25, Z17, Z5
+	VFMADD231PS  Z25, Z18, Z6
+	VFMADD231PS  Z25, Z19, Z7
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	ADDQ    R9, BX
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, (DI)(R13*1)
+	VMOVUPS Z5, 64(DI)(R13*1)
+	VMOVUPS Z6, 128(DI)(R13*1)
+	VMOVUPS Z7, 192(DI)(R13*1)
+	ADDQ    $0x00000100, DI
+	SUBQ    $0x04, AX
+	CMPQ    AX, $0x04
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VMOVUPS      (BX), Z16
+	VBROADCASTSS (SI), Z24
+	VFMADD231PS  Z24, Z16, Z0
+	VBROADCASTSS (SI)(DX*1), Z25
+	VFMADD231PS  Z25, Z16, Z1
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(R13*1)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows2AVX512F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+// Requires: AVX, AVX512F
+TEXT ·packedRows2AVX512F64(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x03, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x03, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x04
+	JB   tail
+
+groups:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VMOVUPD      (BX), Z16
+	VMOVUPD      (BX)(R8*1), Z17
+	VMOVUPD      (BX)(R8*2), Z18
+	VMOVUPD      (BX)(R9*1), Z19
+	VBROADCASTSD (SI), Z24
+	VFMADD231PD  Z24, Z16, Z0
+	VFMADD231PD  Z24, Z17, Z1
+	VFMADD231PD  Z24, Z18, Z2
+	VFMADD231PD  Z24, Z19, Z3
+	VBROADCASTSD (SI)(DX*1), Z25
+	VFMADD231PD  Z25, Z16, Z4
+	VFMADD231PD  Z25, Z17, Z5
+	VFMADD231PD  Z25, Z18, Z6
+	VFMADD231PD  Z25, Z19, Z7
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	ADDQ    R9, BX
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, (DI)(R13*1)
+	VMOVUPD Z5, 64(DI)(R13*1)
+	VMOVUPD Z6, 128(DI)(R13*1)
+	VMOVUPD Z7, 192(DI)(R13*1)
+	ADDQ    $0x00000100, DI
+	SUBQ    $0x04, AX
+	CMPQ    AX, $0x04
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VMOVUPD      (BX), Z16
+	VBROADCASTSD (SI), Z24
+	VFMADD231PD  Z24, Z16, Z0
+	VBROADCASTSD (SI)(DX*1), Z25
+	VFMADD231PD  Z25, Z16, Z1
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, (DI)(R13*1)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows4AVX512F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+// Requires: AVX, AVX512F
+TEXT ·packedRows4AVX512F32(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x02, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x02
+	JB   tail
+
+groups:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      (BX)(R8*1), Z17
+	VBROADCASTSS (SI), Z24
+	VFMADD231PS  Z24, Z16, Z0
+	VFMADD231PS  Z24, Z17, Z1
+	VBROADCASTSS (SI)(DX*1), Z25
+	VFMADD231PS  Z25, Z16, Z2
+	VFMADD231PS  Z25, Z17, Z3
+	VBROADCASTSS (SI)(DX*2), Z26
+	VFMADD231PS  Z26, Z16, Z4
+	VFMADD231PS  Z26, Z17, Z5
+	VBROADCASTSS (SI)(R12*1), Z27
+	VFMADD231PS  Z27, Z16, Z6
+	VFMADD231PS  Z27, Z17, Z7
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	ADDQ    R8, BX
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, (DI)(R13*1)
+	VMOVUPS Z3, 64(DI)(R13*1)
+	VMOVUPS Z4, (DI)(R13*2)
+	VMOVUPS Z5, 64(DI)(R13*2)
+	LEAQ    (DI)(R13*2), CX
+	VMOVUPS Z6, (CX)(R13*1)
+	VMOVUPS Z7, 64(CX)(R13*1)
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x02, AX
+	CMPQ    AX, $0x02
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VMOVUPS      (BX), Z16
+	VBROADCASTSS (SI), Z24
+	VFMADD231PS  Z24, Z16, Z0
+	VBROADCASTSS (SI)(DX*1), Z25
+	VFMADD231PS  Z25, Z16, Z1
+	VBROADCASTSS (SI)(DX*2), Z26
+	VFMADD231PS  Z26, Z16, Z2
+	VBROADCASTSS (SI)(R12*1), Z27
+	VFMADD231PS  Z27, Z16, Z3
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, (DI)(R13*1)
+	VMOVUPS Z2, (DI)(R13*2)
+	LEAQ    (DI)(R13*2), CX
+	VMOVUPS Z3, (CX)(R13*1)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows4AVX512F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+// Requires: AVX, AVX512F
+TEXT ·packedRows4AVX512F64(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x03, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x03, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x02
+	JB   tail
+
+groups:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VMOVUPD      (BX), Z16
+	VMOVUPD      (BX)(R8*1), Z17
+	VBROADCASTSD (SI), Z24
+	VFMADD231PD  Z24, Z16, Z0
+	VFMADD231PD  Z24, Z17, Z1
+	VBROADCASTSD (SI)(DX*1), Z25
+	VFMADD231PD  Z25, Z16, Z2
+	VFMADD231PD  Z25, Z17, Z3
+	VBROADCASTSD (SI)(DX*2), Z26
+	VFMADD231PD  Z26, Z16, Z4
+	VFMADD231PD  Z26, Z17, Z5
+	VBROADCASTSD (SI)(R12*1), Z27
+	VFMADD231PD  Z27, Z16, Z6
+	VFMADD231PD  Z27, Z17, Z7
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	ADDQ    R8, BX
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, (DI)(R13*1)
+	VMOVUPD Z3, 64(DI)(R13*1)
+	VMOVUPD Z4, (DI)(R13*2)
+	VMOVUPD Z5, 64(DI)(R13*2)
+	LEAQ    (DI)(R13*2), CX
+	VMOVUPD Z6, (CX)(R13*1)
+	VMOVUPD Z7, 64(CX)(R13*1)
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x02, AX
+	CMPQ    AX, $0x02
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VMOVUPD      (BX), Z16
+	VBROADCASTSD (SI), Z24
+	VFMADD231PD  Z24, Z16, Z0
+	VBROADCASTSD (SI)(DX*1), Z25
+	VFMADD231PD  Z25, Z16, Z1
+	VBROADCASTSD (SI)(DX*2), Z26
+	VFMADD231PD  Z26, Z16, Z2
+	VBROADCASTSD (SI)(R12*1), Z27
+	VFMADD231PD  Z27, Z16, Z3
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPD Z0, (DI)
+	VMOVUPD Z1, (DI)(R13*1)
+	VMOVUPD Z2, (DI)(R13*2)
+	LEAQ    (DI)(R13*2), CX
+	VMOVUPD Z3, (CX)(R13*1)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
 // func toBF16AVX512(dst []uint16, src []float32)
 // Requires: AVX, AVX512F
 TEXT ·toBF16AVX512(SB), NOSPLIT, $0-48

@@ -19,7 +19,11 @@ package kernels
 // Results with a PackedW are the same bits as with W itself, except where
 // W would not have been packed (M below the RowsBelow of [Path]'s
 // Blocking, or K ≤ 8 for the forward pass, N ≤ 8 for dX), where they may
-// differ by rounding: the packed tiles sum K in kc blocks.
+// differ by rounding: the packed tiles sum K in kc blocks. A batch of
+// fewer rows than the PackedRowsBelow of [Path]'s Blocking reads the
+// panels a few rows at a time rather than through the register tiles,
+// with the same sums: a tile a few rows full spends most of its
+// multiply-adds on padding.
 //
 // A PackedW is tied to the code path that packed it; a call on another
 // path (after a test changes it) panics rather than misread it.

@@ -65,8 +65,16 @@ const directMaxACols = 1024
 // onRows reports whether a job takes the rows route (runRows) rather than
 // the packed tiles.
 func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
-	return !j.b.prepacked && (j.m < rowsBelow(o) || j.k <= o.limits.smallK)
+	if j.b.prepacked {
+		return o.packedRows != nil && j.m < o.limits.packedRowsBelow
+	}
+	return j.m < rowsBelow(o) || j.k <= o.limits.smallK
 }
+
+// packedRowsBelow is routeLimits.packedRowsBelow where a class has not
+// measured its own: 1 and 2 rows, where a tile's shortest loop (4 rows)
+// spends half its FMAs or more on padding.
+const packedRowsBelow = 3
 
 // rowsBelow is the fewest rows a job needs to take the tiles (unless its
 // B is prepacked): mr, or the path's rowsBelow when smaller.

@@ -50,6 +50,10 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 		nb := min(chunk, n-jc)
 		i0 := it % nRR * per
 		i1 := min(m, i0+per)
+		if j.b.prepacked {
+			w.packedRowsItem(s, jc, nb, i0, i1)
+			continue
+		}
 		b, ldb, b0 := j.b.s, j.b.ld, jc // element (p, jj) of the chunk: b[p*ldb+b0+jj]
 		if j.b.dz {
 			b, ldb, b0 = grow(&s.brows, k*nb), nb, 0
@@ -88,6 +92,78 @@ func (w *work[T]) rowsPart(s *scratch[T]) {
 			rowsEpilogue(t, j, acc, i, jc)
 		}
 	}
+}
+
+// packedRowsItem computes rows i0 … i1−1 of C, columns jc … jc+nb−1, of
+// a job of few rows on a prepacked B (a PackedW: onRows), 4, 2 or 1 rows
+// of A at a time by ops.packedRows, a K block of the packing at a time,
+// each block's products then through the tile's epilogue with β = 1 past
+// the first (C holding the blocks before): every element the register
+// tile's, bit for bit, while the tile would spend its FMAs on padding and
+// wait out their latency with a few chains.
+func (w *work[T]) packedRowsItem(s *scratch[T], jc, nb, i0, i1 int) {
+	j, o, bl := &w.job, w.o, w.bl
+	k, nr := j.k, o.nr
+	nbr := roundUp(nb, nr)
+	acc := grow(&s.acc, 4*nbr)
+	t := &s.t
+	for i := i0; i < i1; {
+		rows := 1
+		if i1-i >= 4 {
+			rows = 4
+		} else if i1-i >= 2 {
+			rows = 2
+		}
+		a, lda := rowsOfA(j, grow(&s.arow, 4*k), i, rows, jc)
+		for pc := 0; pc < k || pc == 0 && k == 0; pc += bl.kc {
+			kb := min(bl.kc, k-pc)
+			// The chunk's panels, a column block of the packing at a time.
+			for c0 := jc; c0 < jc+nb; {
+				cb := c0 / bl.nc * bl.nc
+				c1 := min(jc+nb, cb+bl.nc)
+				blk := roundUp(min(bl.nc, j.n-cb), nr)
+				off := packedOffset(cb, pc, k, blk) + (c0-cb)*kb
+				np := ceilDiv(c1-c0, nr)
+				o.packedRows(acc[c0-jc:], nbr, a[min(pc, len(a)):], lda, j.b.packed[off:off+np*nr*kb], kb, np, rows)
+				c0 = c1
+			}
+			t.beta = j.beta
+			if pc > 0 {
+				t.beta = 1
+			}
+			t.last = j.fwd && pc+kb >= k
+			for r := range rows {
+				rowsEpilogue(t, j, acc[r*nbr:r*nbr+nb], i+r, jc)
+			}
+		}
+		i += rows
+	}
+}
+
+// rowsOfA returns rows i … i+rows−1 of op(A) and their leading dimension:
+// where they lie, or gathered, widened (bfloat16) or built (dZ, visited
+// on the first column chunk) into buf (rows·k elements).
+func rowsOfA[T Float](j *gemmJob[T], buf []T, i, rows, jc int) ([]T, int) {
+	k := j.k
+	if k == 0 {
+		return buf[:0], 0
+	}
+	if !j.a.dz && !j.a.trans && j.a.h == nil {
+		return j.a.s[i*j.a.ld:], j.a.ld
+	}
+	for r := range rows {
+		row := buf[r*k : (r+1)*k]
+		switch {
+		case j.a.h != nil:
+			if j.a.trans { // a prepacked job's A is X or dZ, never Xᵀ
+				panic("kernels: a transposed bfloat16 A on a prepacked B")
+			}
+			j.widen(asF32(row), j.a.h[(i+r)*j.a.ld:(i+r)*j.a.ld+k])
+		default:
+			copy(row, rowOfA(j, row, i+r, jc))
+		}
+	}
+	return buf, k
 }
 
 // rowOfA returns row i of op(A) (k elements): where it lies, or gathered

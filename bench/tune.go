@@ -102,6 +102,9 @@ func describeLimits(g entry.GEMM) string {
 	if g.RowsBelow > 0 && g.RowsBelow < g.MR {
 		rows = fmt.Sprintf("rows route below %d rows or for K ≤ %d", g.RowsBelow, g.SmallK)
 	}
+	if g.PackedRowsBelow > 0 {
+		rows += fmt.Sprintf(", over a PackedW's panels below %d", g.PackedRowsBelow)
+	}
 	s := fmt.Sprintf("%s; A in place up to %d columns", rows, g.DirectMaxACols)
 	if !g.DirectA {
 		s = rows + "; A packed"

@@ -30,12 +30,15 @@ type GEMM struct {
 	// The route limits (route.go): the longest sum of the rows route,
 	// the most row tiles whose B is read in place (and when its rows are
 	// 4 KiB or more apart), the widest job whose A is read in place, and
-	// the rows below which a job takes the rows route (0: MR).
-	SmallK         int `json:"small_k"`
-	DirectMaxTiles int `json:"direct_max_tiles"`
-	DirectMax4K    int `json:"direct_max_4k"`
-	DirectMaxACols int `json:"direct_max_a_cols"`
-	RowsBelow      int `json:"rows_below,omitempty"`
+	// the rows below which a job takes the rows route (0: MR), and those
+	// below which a job on a PackedW reads its panels a few rows at a
+	// time rather than through the tiles (0: never).
+	SmallK          int `json:"small_k"`
+	DirectMaxTiles  int `json:"direct_max_tiles"`
+	DirectMax4K     int `json:"direct_max_4k"`
+	DirectMaxACols  int `json:"direct_max_a_cols"`
+	RowsBelow       int `json:"rows_below,omitempty"`
+	PackedRowsBelow int `json:"packed_rows_below,omitempty"`
 }
 
 // Describe returns the entry in use; package kernels sets it at init.
