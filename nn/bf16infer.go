@@ -23,8 +23,9 @@ import (
 // widened values (see kernels.ForwardBF16): it gives the bfloat16
 // network's answers, not more speed. It holds each W in bfloat16 and
 // packed in float32 (6 bytes a weight, the float32 network's 4): a batch
-// of fewer rows than the path's RowsBelow (kernels.Path) reads the
-// bfloat16 W, larger ones the packed panels.
+// reads the packed panels, or, of fewer rows than the path's RowsBelow
+// (kernels.Path) on a path without a route over the panels for a few rows
+// (PackedRowsBelow 0), the bfloat16 W.
 //
 //	half := nn.NewBF16Network(net) // net: a *nn.Network[float32]
 //	half.Classify(classes, x, m)
@@ -140,11 +141,18 @@ func (h *BF16Network) checkInput(fn string, x []float32, m int) {
 }
 
 // bf16InPlace is the fewest rows for which the layers read their packed
-// panels rather than the bfloat16 W where it lies: the kernels' own
-// limit between the rows route (a row of X times W, widened as it is
-// read) and the register tiles, which would otherwise widen and pack W
-// on every call (TUNING.md, rowsBelow).
-var bf16InPlace = sync.OnceValue(func() int { return kernels.Path().F32.RowsBelow })
+// panels rather than the bfloat16 W where it lies: none where the path
+// reads a PackedW's panels a few rows at a time (PackedRowsBelow), which
+// was faster than W in place at every batch size (TUNING.md,
+// packedRows); else the kernels' own limit between the rows route (a row
+// of X times W, widened as it is read) and the register tiles, which
+// would otherwise widen and pack W on every call (TUNING.md, rowsBelow).
+var bf16InPlace = sync.OnceValue(func() int {
+	if b := kernels.Path().F32; b.PackedRowsBelow == 0 {
+		return b.RowsBelow
+	}
+	return 0
+})
 
 // forwardChunks is Network.forwardChunks for the bfloat16 layers: the
 // outputs of each chunk of rows go to y (or to scratch when y is nil),
