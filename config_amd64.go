@@ -43,7 +43,8 @@ var (
 		limits:  defaultLimits,
 		blocks:  blockSizes,
 		packA:   packA6Via(packA6AVX2F32), packB: packB64Via(packB64AVX2F32, packBTAVX2F32),
-		packBRows: packBRows64Via(packB64AVX2F32),
+		packBRows:  packBRows64Via(packB64AVX2F32),
+		packedRows: packedRowsVia(packedRows4AVX2F32, packedRows2AVX2F32, packedRows1AVX2F32),
 	}
 	avx2GEMM64 = gemmConfig[float64]{
 		mr: avx2MR64, nr: avx2NR64, kernel: kernelAVX2[float64],
@@ -52,7 +53,8 @@ var (
 		limits:  defaultLimits,
 		blocks:  blockSizes,
 		packA:   packA6Via(packA6AVX2F64), packB: packB64Via(packB64AVX2F64, packBTAVX2F64),
-		packBRows: packBRows64Via(packB64AVX2F64),
+		packBRows:  packBRows64Via(packB64AVX2F64),
+		packedRows: packedRowsVia(packedRows4AVX2F64, packedRows2AVX2F64, packedRows1AVX2F64),
 	}
 	avx2Rows32 = rowsKernels[float32]{
 		axpy: axpyVia(axpyAsmAVX2F32, keepDst), axpyZ: axpyVia(axpyAsmAVX2F32, zeroDst),

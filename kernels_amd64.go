@@ -1229,6 +1229,42 @@ func packedRows4AVX512F32(dst []float32, ldd int, a []float32, lda int, b []floa
 //go:noescape
 func packedRows4AVX512F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
 
+// packedRows1AVX2F32 is packedRows1AVX512F32 in AVX2,
+// with B's vector first in each product, as the AVX2 tile has it.
+//
+//go:noescape
+func packedRows1AVX2F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+
+// packedRows1AVX2F64 is packedRows1AVX512F32 for float64 in AVX2,
+// with B's vector first in each product, as the AVX2 tile has it.
+//
+//go:noescape
+func packedRows1AVX2F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+
+// packedRows2AVX2F32 is packedRows2AVX512F32 in AVX2,
+// with B's vector first in each product, as the AVX2 tile has it.
+//
+//go:noescape
+func packedRows2AVX2F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+
+// packedRows2AVX2F64 is packedRows2AVX512F32 for float64 in AVX2,
+// with B's vector first in each product, as the AVX2 tile has it.
+//
+//go:noescape
+func packedRows2AVX2F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+
+// packedRows4AVX2F32 is packedRows4AVX512F32 in AVX2,
+// with B's vector first in each product, as the AVX2 tile has it.
+//
+//go:noescape
+func packedRows4AVX2F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+
+// packedRows4AVX2F64 is packedRows4AVX512F32 for float64 in AVX2,
+// with B's vector first in each product, as the AVX2 tile has it.
+//
+//go:noescape
+func packedRows4AVX2F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+
 // toBF16AVX512 is, for len(src) a multiple of 32 and len(dst) == len(src),
 //
 //	for i, f := range src {

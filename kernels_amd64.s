@@ -31758,12 +31758,12 @@ done:
 // func packedRows1AVX512F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
 // Requires: AVX, AVX512F
 TEXT ·packedRows1AVX512F32(SB), NOSPLIT, $0-104
-	// Groups of P panels (R·P = 8 chains: R rows, P = 8/R), then the panels
-	// left one at a time (R chains). A step loads the group's P vectors of B,
-	// broadcasts each row's value of A into a register once, and adds the
-	// R·P products: VFMADD231 with A's value in the third operand's place and
-	// B's in the second, as the tiles' embedded broadcasts have them (the NaN
-	// kept where both are NaN is B's).
+	// Groups of P panels (8 chains: R rows times P panels of 1 vector(s)
+	// a step), then the panels left one at a time. A step broadcasts each
+	// row's value of A into a register once, then loads each of the group's
+	// vectors of B and adds its R products, with A's value and B's vector in
+	// the operand places the AVX512 tile gives them (where both are NaN, the
+	// one kept is the tile's).
 	// DI = dst, R13 = ldd; R11 = A's first row, DX = lda, R12 = 3·lda (bytes);
 	// BX = the group's first panel at the step, R10 = its fifth, R8 = a panel
 	// in bytes, R9 = three; SI = A at the step; CX the steps left, AX the
@@ -31800,23 +31800,23 @@ groups:
 	PCALIGN $0x00000020
 
 groupStep:
-	VMOVUPS      (BX), Z16
-	VMOVUPS      (BX)(R8*1), Z17
-	VMOVUPS      (BX)(R8*2), Z18
-	VMOVUPS      (BX)(R9*1), Z19
-	VMOVUPS      (R10), Z20
-	VMOVUPS      (R10)(R8*1), Z21
-	VMOVUPS      (R10)(R8*2), Z22
-	VMOVUPS      (R10)(R9*1), Z23
-	VBROADCASTSS (SI), Z24
-	VFMADD231PS  Z24, Z16, Z0
-	VFMADD231PS  Z24, Z17, Z1
-	VFMADD231PS  Z24, Z18, Z2
-	VFMADD231PS  Z24, Z19, Z3
-	VFMADD231PS  Z24, Z20, Z4
-	VFMADD231PS  Z24, Z21, Z5
-	VFMADD231PS  Z24, Z22, Z6
-	VFMADD231PS  Z24, Z23, Z7
+	VBROADCASTSS (SI), Z12
+	VMOVUPS      (BX), Z8
+	VFMADD231PS  Z12, Z8, Z0
+	VMOVUPS      (BX)(R8*1), Z9
+	VFMADD231PS  Z12, Z9, Z1
+	VMOVUPS      (BX)(R8*2), Z8
+	VFMADD231PS  Z12, Z8, Z2
+	VMOVUPS      (BX)(R9*1), Z9
+	VFMADD231PS  Z12, Z9, Z3
+	VMOVUPS      (R10), Z8
+	VFMADD231PS  Z12, Z8, Z4
+	VMOVUPS      (R10)(R8*1), Z9
+	VFMADD231PS  Z12, Z9, Z5
+	VMOVUPS      (R10)(R8*2), Z8
+	VFMADD231PS  Z12, Z8, Z6
+	VMOVUPS      (R10)(R9*1), Z9
+	VFMADD231PS  Z12, Z9, Z7
 	ADDQ         $0x40, BX
 	ADDQ         $0x40, R10
 	ADDQ         $0x04, SI
@@ -31852,9 +31852,9 @@ panel:
 	PCALIGN $0x00000020
 
 oneStep:
-	VMOVUPS      (BX), Z16
-	VBROADCASTSS (SI), Z24
-	VFMADD231PS  Z24, Z16, Z0
+	VBROADCASTSS (SI), Z12
+	VMOVUPS      (BX), Z8
+	VFMADD231PS  Z12, Z8, Z0
 	ADDQ         $0x40, BX
 	ADDQ         $0x04, SI
 	DECQ         CX
@@ -31905,23 +31905,23 @@ groups:
 	PCALIGN $0x00000020
 
 groupStep:
-	VMOVUPD      (BX), Z16
-	VMOVUPD      (BX)(R8*1), Z17
-	VMOVUPD      (BX)(R8*2), Z18
-	VMOVUPD      (BX)(R9*1), Z19
-	VMOVUPD      (R10), Z20
-	VMOVUPD      (R10)(R8*1), Z21
-	VMOVUPD      (R10)(R8*2), Z22
-	VMOVUPD      (R10)(R9*1), Z23
-	VBROADCASTSD (SI), Z24
-	VFMADD231PD  Z24, Z16, Z0
-	VFMADD231PD  Z24, Z17, Z1
-	VFMADD231PD  Z24, Z18, Z2
-	VFMADD231PD  Z24, Z19, Z3
-	VFMADD231PD  Z24, Z20, Z4
-	VFMADD231PD  Z24, Z21, Z5
-	VFMADD231PD  Z24, Z22, Z6
-	VFMADD231PD  Z24, Z23, Z7
+	VBROADCASTSD (SI), Z12
+	VMOVUPD      (BX), Z8
+	VFMADD231PD  Z12, Z8, Z0
+	VMOVUPD      (BX)(R8*1), Z9
+	VFMADD231PD  Z12, Z9, Z1
+	VMOVUPD      (BX)(R8*2), Z8
+	VFMADD231PD  Z12, Z8, Z2
+	VMOVUPD      (BX)(R9*1), Z9
+	VFMADD231PD  Z12, Z9, Z3
+	VMOVUPD      (R10), Z8
+	VFMADD231PD  Z12, Z8, Z4
+	VMOVUPD      (R10)(R8*1), Z9
+	VFMADD231PD  Z12, Z9, Z5
+	VMOVUPD      (R10)(R8*2), Z8
+	VFMADD231PD  Z12, Z8, Z6
+	VMOVUPD      (R10)(R9*1), Z9
+	VFMADD231PD  Z12, Z9, Z7
 	ADDQ         $0x40, BX
 	ADDQ         $0x40, R10
 	ADDQ         $0x08, SI
@@ -31957,9 +31957,9 @@ panel:
 	PCALIGN $0x00000020
 
 oneStep:
-	VMOVUPD      (BX), Z16
-	VBROADCASTSD (SI), Z24
-	VFMADD231PD  Z24, Z16, Z0
+	VBROADCASTSD (SI), Z12
+	VMOVUPD      (BX), Z8
+	VFMADD231PD  Z12, Z8, Z0
 	ADDQ         $0x40, BX
 	ADDQ         $0x08, SI
 	DECQ         CX
@@ -32009,20 +32009,20 @@ groups:
 	PCALIGN $0x00000020
 
 groupStep:
-	VMOVUPS      (BX), Z16
-	VMOVUPS      (BX)(R8*1), Z17
-	VMOVUPS      (BX)(R8*2), Z18
-	VMOVUPS      (BX)(R9*1), Z19
-	VBROADCASTSS (SI), Z24
-	VFMADD231PS  Z24, Z16, Z0
-	VFMADD231PS  Z24, Z17, Z1
-	VFMADD231PS  Z24, Z18, Z2
-	VFMADD231PS  Z24, Z19, Z3
-	VBROADCASTSS (SI)(DX*1), Z25
-	VFMADD231PS  Z25, Z16, Z4
-	VFMADD231PS  Z25, Z17, Z5
-	VFMADD231PS  Z25, Z18, Z6
-	VFMADD231PS  Z25, Z19, Z7
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS (SI)(DX*1), Z13
+	VMOVUPS      (BX), Z8
+	VFMADD231PS  Z12, Z8, Z0
+	VFMADD231PS  Z13, Z8, Z4
+	VMOVUPS      (BX)(R8*1), Z9
+	VFMADD231PS  Z12, Z9, Z1
+	VFMADD231PS  Z13, Z9, Z5
+	VMOVUPS      (BX)(R8*2), Z8
+	VFMADD231PS  Z12, Z8, Z2
+	VFMADD231PS  Z13, Z8, Z6
+	VMOVUPS      (BX)(R9*1), Z9
+	VFMADD231PS  Z12, Z9, Z3
+	VFMADD231PS  Z13, Z9, Z7
 	ADDQ         $0x40, BX
 	ADDQ         $0x04, SI
 	DECQ         CX
@@ -32057,11 +32057,11 @@ panel:
 	PCALIGN $0x00000020
 
 oneStep:
-	VMOVUPS      (BX), Z16
-	VBROADCASTSS (SI), Z24
-	VFMADD231PS  Z24, Z16, Z0
-	VBROADCASTSS (SI)(DX*1), Z25
-	VFMADD231PS  Z25, Z16, Z1
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS (SI)(DX*1), Z13
+	VMOVUPS      (BX), Z8
+	VFMADD231PS  Z12, Z8, Z0
+	VFMADD231PS  Z13, Z8, Z1
 	ADDQ         $0x40, BX
 	ADDQ         $0x04, SI
 	DECQ         CX
@@ -32112,20 +32112,20 @@ groups:
 	PCALIGN $0x00000020
 
 groupStep:
-	VMOVUPD      (BX), Z16
-	VMOVUPD      (BX)(R8*1), Z17
-	VMOVUPD      (BX)(R8*2), Z18
-	VMOVUPD      (BX)(R9*1), Z19
-	VBROADCASTSD (SI), Z24
-	VFMADD231PD  Z24, Z16, Z0
-	VFMADD231PD  Z24, Z17, Z1
-	VFMADD231PD  Z24, Z18, Z2
-	VFMADD231PD  Z24, Z19, Z3
-	VBROADCASTSD (SI)(DX*1), Z25
-	VFMADD231PD  Z25, Z16, Z4
-	VFMADD231PD  Z25, Z17, Z5
-	VFMADD231PD  Z25, Z18, Z6
-	VFMADD231PD  Z25, Z19, Z7
+	VBROADCASTSD (SI), Z12
+	VBROADCASTSD (SI)(DX*1), Z13
+	VMOVUPD      (BX), Z8
+	VFMADD231PD  Z12, Z8, Z0
+	VFMADD231PD  Z13, Z8, Z4
+	VMOVUPD      (BX)(R8*1), Z9
+	VFMADD231PD  Z12, Z9, Z1
+	VFMADD231PD  Z13, Z9, Z5
+	VMOVUPD      (BX)(R8*2), Z8
+	VFMADD231PD  Z12, Z8, Z2
+	VFMADD231PD  Z13, Z8, Z6
+	VMOVUPD      (BX)(R9*1), Z9
+	VFMADD231PD  Z12, Z9, Z3
+	VFMADD231PD  Z13, Z9, Z7
 	ADDQ         $0x40, BX
 	ADDQ         $0x08, SI
 	DECQ         CX
@@ -32160,11 +32160,11 @@ panel:
 	PCALIGN $0x00000020
 
 oneStep:
-	VMOVUPD      (BX), Z16
-	VBROADCASTSD (SI), Z24
-	VFMADD231PD  Z24, Z16, Z0
-	VBROADCASTSD (SI)(DX*1), Z25
-	VFMADD231PD  Z25, Z16, Z1
+	VBROADCASTSD (SI), Z12
+	VBROADCASTSD (SI)(DX*1), Z13
+	VMOVUPD      (BX), Z8
+	VFMADD231PD  Z12, Z8, Z0
+	VFMADD231PD  Z13, Z8, Z1
 	ADDQ         $0x40, BX
 	ADDQ         $0x08, SI
 	DECQ         CX
@@ -32215,20 +32215,20 @@ groups:
 	PCALIGN $0x00000020
 
 groupStep:
-	VMOVUPS      (BX), Z16
-	VMOVUPS      (BX)(R8*1), Z17
-	VBROADCASTSS (SI), Z24
-	VFMADD231PS  Z24, Z16, Z0
-	VFMADD231PS  Z24, Z17, Z1
-	VBROADCASTSS (SI)(DX*1), Z25
-	VFMADD231PS  Z25, Z16, Z2
-	VFMADD231PS  Z25, Z17, Z3
-	VBROADCASTSS (SI)(DX*2), Z26
-	VFMADD231PS  Z26, Z16, Z4
-	VFMADD231PS  Z26, Z17, Z5
-	VBROADCASTSS (SI)(R12*1), Z27
-	VFMADD231PS  Z27, Z16, Z6
-	VFMADD231PS  Z27, Z17, Z7
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS (SI)(DX*1), Z13
+	VBROADCASTSS (SI)(DX*2), Z14
+	VBROADCASTSS (SI)(R12*1), Z15
+	VMOVUPS      (BX), Z8
+	VFMADD231PS  Z12, Z8, Z0
+	VFMADD231PS  Z13, Z8, Z2
+	VFMADD231PS  Z14, Z8, Z4
+	VFMADD231PS  Z15, Z8, Z6
+	VMOVUPS      (BX)(R8*1), Z9
+	VFMADD231PS  Z12, Z9, Z1
+	VFMADD231PS  Z13, Z9, Z3
+	VFMADD231PS  Z14, Z9, Z5
+	VFMADD231PS  Z15, Z9, Z7
 	ADDQ         $0x40, BX
 	ADDQ         $0x04, SI
 	DECQ         CX
@@ -32266,15 +32266,15 @@ panel:
 	PCALIGN $0x00000020
 
 oneStep:
-	VMOVUPS      (BX), Z16
-	VBROADCASTSS (SI), Z24
-	VFMADD231PS  Z24, Z16, Z0
-	VBROADCASTSS (SI)(DX*1), Z25
-	VFMADD231PS  Z25, Z16, Z1
-	VBROADCASTSS (SI)(DX*2), Z26
-	VFMADD231PS  Z26, Z16, Z2
-	VBROADCASTSS (SI)(R12*1), Z27
-	VFMADD231PS  Z27, Z16, Z3
+	VBROADCASTSS (SI), Z12
+	VBROADCASTSS (SI)(DX*1), Z13
+	VBROADCASTSS (SI)(DX*2), Z14
+	VBROADCASTSS (SI)(R12*1), Z15
+	VMOVUPS      (BX), Z8
+	VFMADD231PS  Z12, Z8, Z0
+	VFMADD231PS  Z13, Z8, Z1
+	VFMADD231PS  Z14, Z8, Z2
+	VFMADD231PS  Z15, Z8, Z3
 	ADDQ         $0x40, BX
 	ADDQ         $0x04, SI
 	DECQ         CX
@@ -32328,20 +32328,20 @@ groups:
 	PCALIGN $0x00000020
 
 groupStep:
-	VMOVUPD      (BX), Z16
-	VMOVUPD      (BX)(R8*1), Z17
-	VBROADCASTSD (SI), Z24
-	VFMADD231PD  Z24, Z16, Z0
-	VFMADD231PD  Z24, Z17, Z1
-	VBROADCASTSD (SI)(DX*1), Z25
-	VFMADD231PD  Z25, Z16, Z2
-	VFMADD231PD  Z25, Z17, Z3
-	VBROADCASTSD (SI)(DX*2), Z26
-	VFMADD231PD  Z26, Z16, Z4
-	VFMADD231PD  Z26, Z17, Z5
-	VBROADCASTSD (SI)(R12*1), Z27
-	VFMADD231PD  Z27, Z16, Z6
-	VFMADD231PD  Z27, Z17, Z7
+	VBROADCASTSD (SI), Z12
+	VBROADCASTSD (SI)(DX*1), Z13
+	VBROADCASTSD (SI)(DX*2), Z14
+	VBROADCASTSD (SI)(R12*1), Z15
+	VMOVUPD      (BX), Z8
+	VFMADD231PD  Z12, Z8, Z0
+	VFMADD231PD  Z13, Z8, Z2
+	VFMADD231PD  Z14, Z8, Z4
+	VFMADD231PD  Z15, Z8, Z6
+	VMOVUPD      (BX)(R8*1), Z9
+	VFMADD231PD  Z12, Z9, Z1
+	VFMADD231PD  Z13, Z9, Z3
+	VFMADD231PD  Z14, Z9, Z5
+	VFMADD231PD  Z15, Z9, Z7
 	ADDQ         $0x40, BX
 	ADDQ         $0x08, SI
 	DECQ         CX
@@ -32379,15 +32379,15 @@ panel:
 	PCALIGN $0x00000020
 
 oneStep:
-	VMOVUPD      (BX), Z16
-	VBROADCASTSD (SI), Z24
-	VFMADD231PD  Z24, Z16, Z0
-	VBROADCASTSD (SI)(DX*1), Z25
-	VFMADD231PD  Z25, Z16, Z1
-	VBROADCASTSD (SI)(DX*2), Z26
-	VFMADD231PD  Z26, Z16, Z2
-	VBROADCASTSD (SI)(R12*1), Z27
-	VFMADD231PD  Z27, Z16, Z3
+	VBROADCASTSD (SI), Z12
+	VBROADCASTSD (SI)(DX*1), Z13
+	VBROADCASTSD (SI)(DX*2), Z14
+	VBROADCASTSD (SI)(R12*1), Z15
+	VMOVUPD      (BX), Z8
+	VFMADD231PD  Z12, Z8, Z0
+	VFMADD231PD  Z13, Z8, Z1
+	VFMADD231PD  Z14, Z8, Z2
+	VFMADD231PD  Z15, Z8, Z3
 	ADDQ         $0x40, BX
 	ADDQ         $0x08, SI
 	DECQ         CX
@@ -32399,6 +32399,590 @@ oneStore:
 	VMOVUPD Z2, (DI)(R13*2)
 	LEAQ    (DI)(R13*2), CX
 	VMOVUPD Z3, (CX)(R13*1)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows1AVX2F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+// Requires: AVX, FMA3
+TEXT ·packedRows1AVX2F32(SB), NOSPLIT, $0-104
+	// Groups of P panels (8 chains: R rows times P panels of 2 vector(s)
+	// a step), then the panels left one at a time. A step broadcasts each
+	// row's value of A into a register once, then loads each of the group's
+	// vectors of B and adds its R products, with A's value and B's vector in
+	// the operand places the AVX2 tile gives them (where both are NaN, the
+	// one kept is the tile's).
+	// DI = dst, R13 = ldd; R11 = A's first row, DX = lda, R12 = 3·lda (bytes);
+	// BX = the group's first panel at the step, R10 = its fifth, R8 = a panel
+	// in bytes, R9 = three; SI = A at the step; CX the steps left, AX the
+	// panels left.
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x02, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x04
+	JB   tail
+
+groups:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VBROADCASTSS (SI), Y12
+	VMOVUPS      (BX), Y8
+	VFMADD231PS  Y8, Y12, Y0
+	VMOVUPS      32(BX), Y9
+	VFMADD231PS  Y9, Y12, Y1
+	VMOVUPS      (BX)(R8*1), Y8
+	VFMADD231PS  Y8, Y12, Y2
+	VMOVUPS      32(BX)(R8*1), Y9
+	VFMADD231PS  Y9, Y12, Y3
+	VMOVUPS      (BX)(R8*2), Y8
+	VFMADD231PS  Y8, Y12, Y4
+	VMOVUPS      32(BX)(R8*2), Y9
+	VFMADD231PS  Y9, Y12, Y5
+	VMOVUPS      (BX)(R9*1), Y8
+	VFMADD231PS  Y8, Y12, Y6
+	VMOVUPS      32(BX)(R9*1), Y9
+	VFMADD231PS  Y9, Y12, Y7
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	ADDQ    R9, BX
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	ADDQ    $0x00000100, DI
+	SUBQ    $0x04, AX
+	CMPQ    AX, $0x04
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VBROADCASTSS (SI), Y12
+	VMOVUPS      (BX), Y8
+	VFMADD231PS  Y8, Y12, Y0
+	VMOVUPS      32(BX), Y9
+	VFMADD231PS  Y9, Y12, Y1
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows1AVX2F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+// Requires: AVX, FMA3
+TEXT ·packedRows1AVX2F64(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x03, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x03, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x04
+	JB   tail
+
+groups:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VBROADCASTSD (SI), Y12
+	VMOVUPD      (BX), Y8
+	VFMADD231PD  Y8, Y12, Y0
+	VMOVUPD      32(BX), Y9
+	VFMADD231PD  Y9, Y12, Y1
+	VMOVUPD      (BX)(R8*1), Y8
+	VFMADD231PD  Y8, Y12, Y2
+	VMOVUPD      32(BX)(R8*1), Y9
+	VFMADD231PD  Y9, Y12, Y3
+	VMOVUPD      (BX)(R8*2), Y8
+	VFMADD231PD  Y8, Y12, Y4
+	VMOVUPD      32(BX)(R8*2), Y9
+	VFMADD231PD  Y9, Y12, Y5
+	VMOVUPD      (BX)(R9*1), Y8
+	VFMADD231PD  Y8, Y12, Y6
+	VMOVUPD      32(BX)(R9*1), Y9
+	VFMADD231PD  Y9, Y12, Y7
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	ADDQ    R9, BX
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, 128(DI)
+	VMOVUPD Y5, 160(DI)
+	VMOVUPD Y6, 192(DI)
+	VMOVUPD Y7, 224(DI)
+	ADDQ    $0x00000100, DI
+	SUBQ    $0x04, AX
+	CMPQ    AX, $0x04
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VBROADCASTSD (SI), Y12
+	VMOVUPD      (BX), Y8
+	VFMADD231PD  Y8, Y12, Y0
+	VMOVUPD      32(BX), Y9
+	VFMADD231PD  Y9, Y12, Y1
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows2AVX2F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+// Requires: AVX, FMA3
+TEXT ·packedRows2AVX2F32(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x02, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x02, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x02
+	JB   tail
+
+groups:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS (SI)(DX*1), Y13
+	VMOVUPS      (BX), Y8
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y8, Y13, Y4
+	VMOVUPS      32(BX), Y9
+	VFMADD231PS  Y9, Y12, Y1
+	VFMADD231PS  Y9, Y13, Y5
+	VMOVUPS      (BX)(R8*1), Y8
+	VFMADD231PS  Y8, Y12, Y2
+	VFMADD231PS  Y8, Y13, Y6
+	VMOVUPS      32(BX)(R8*1), Y9
+	VFMADD231PS  Y9, Y12, Y3
+	VFMADD231PS  Y9, Y13, Y7
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	ADDQ    R8, BX
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, (DI)(R13*1)
+	VMOVUPS Y5, 32(DI)(R13*1)
+	VMOVUPS Y6, 64(DI)(R13*1)
+	VMOVUPS Y7, 96(DI)(R13*1)
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x02, AX
+	CMPQ    AX, $0x02
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS (SI)(DX*1), Y13
+	VMOVUPS      (BX), Y8
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y8, Y13, Y2
+	VMOVUPS      32(BX), Y9
+	VFMADD231PS  Y9, Y12, Y1
+	VFMADD231PS  Y9, Y13, Y3
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R13*1)
+	VMOVUPS Y3, 32(DI)(R13*1)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows2AVX2F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+// Requires: AVX, FMA3
+TEXT ·packedRows2AVX2F64(SB), NOSPLIT, $0-104
+	MOVQ dst_base+0(FP), DI
+	MOVQ ldd+24(FP), R13
+	SHLQ $0x03, R13
+	MOVQ a_base+32(FP), R11
+	MOVQ lda+56(FP), DX
+	SHLQ $0x03, DX
+	LEAQ (DX)(DX*2), R12
+	MOVQ b_base+64(FP), BX
+	MOVQ kb+88(FP), R8
+	SHLQ $0x06, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ np+96(FP), AX
+	CMPQ AX, $0x02
+	JB   tail
+
+groups:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      groupStore
+	PCALIGN $0x00000020
+
+groupStep:
+	VBROADCASTSD (SI), Y12
+	VBROADCASTSD (SI)(DX*1), Y13
+	VMOVUPD      (BX), Y8
+	VFMADD231PD  Y8, Y12, Y0
+	VFMADD231PD  Y8, Y13, Y4
+	VMOVUPD      32(BX), Y9
+	VFMADD231PD  Y9, Y12, Y1
+	VFMADD231PD  Y9, Y13, Y5
+	VMOVUPD      (BX)(R8*1), Y8
+	VFMADD231PD  Y8, Y12, Y2
+	VFMADD231PD  Y8, Y13, Y6
+	VMOVUPD      32(BX)(R8*1), Y9
+	VFMADD231PD  Y9, Y12, Y3
+	VFMADD231PD  Y9, Y13, Y7
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          groupStep
+
+groupStore:
+	ADDQ    R8, BX
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y4, (DI)(R13*1)
+	VMOVUPD Y5, 32(DI)(R13*1)
+	VMOVUPD Y6, 64(DI)(R13*1)
+	VMOVUPD Y7, 96(DI)(R13*1)
+	ADDQ    $0x00000080, DI
+	SUBQ    $0x02, AX
+	CMPQ    AX, $0x02
+	JAE     groups
+
+tail:
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VBROADCASTSD (SI), Y12
+	VBROADCASTSD (SI)(DX*1), Y13
+	VMOVUPD      (BX), Y8
+	VFMADD231PD  Y8, Y12, Y0
+	VFMADD231PD  Y8, Y13, Y2
+	VMOVUPD      32(BX), Y9
+	VFMADD231PD  Y9, Y12, Y1
+	VFMADD231PD  Y9, Y13, Y3
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, (DI)(R13*1)
+	VMOVUPD Y3, 32(DI)(R13*1)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows4AVX2F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
+// Requires: AVX, FMA3
+TEXT ·packedRows4AVX2F32(SB), NOSPLIT, $0-104
+	MOVQ  dst_base+0(FP), DI
+	MOVQ  ldd+24(FP), R13
+	SHLQ  $0x02, R13
+	MOVQ  a_base+32(FP), R11
+	MOVQ  lda+56(FP), DX
+	SHLQ  $0x02, DX
+	LEAQ  (DX)(DX*2), R12
+	MOVQ  b_base+64(FP), BX
+	MOVQ  kb+88(FP), R8
+	SHLQ  $0x06, R8
+	LEAQ  (R8)(R8*2), R9
+	MOVQ  np+96(FP), AX
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VBROADCASTSS (SI), Y12
+	VBROADCASTSS (SI)(DX*1), Y13
+	VBROADCASTSS (SI)(DX*2), Y14
+	VBROADCASTSS (SI)(R12*1), Y15
+	VMOVUPS      (BX), Y8
+	VFMADD231PS  Y8, Y12, Y0
+	VFMADD231PS  Y8, Y13, Y2
+	VFMADD231PS  Y8, Y14, Y4
+	VFMADD231PS  Y8, Y15, Y6
+	VMOVUPS      32(BX), Y9
+	VFMADD231PS  Y9, Y12, Y1
+	VFMADD231PS  Y9, Y13, Y3
+	VFMADD231PS  Y9, Y14, Y5
+	VFMADD231PS  Y9, Y15, Y7
+	ADDQ         $0x40, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, (DI)(R13*1)
+	VMOVUPS Y3, 32(DI)(R13*1)
+	VMOVUPS Y4, (DI)(R13*2)
+	VMOVUPS Y5, 32(DI)(R13*2)
+	LEAQ    (DI)(R13*2), CX
+	VMOVUPS Y6, (CX)(R13*1)
+	VMOVUPS Y7, 32(CX)(R13*1)
+	ADDQ    $0x00000040, DI
+	DECQ    AX
+	JNZ     panel
+
+done:
+	VZEROUPPER
+	RET
+
+// func packedRows4AVX2F64(dst []float64, ldd int, a []float64, lda int, b []float64, kb int, np int)
+// Requires: AVX, FMA3
+TEXT ·packedRows4AVX2F64(SB), NOSPLIT, $0-104
+	MOVQ  dst_base+0(FP), DI
+	MOVQ  ldd+24(FP), R13
+	SHLQ  $0x03, R13
+	MOVQ  a_base+32(FP), R11
+	MOVQ  lda+56(FP), DX
+	SHLQ  $0x03, DX
+	LEAQ  (DX)(DX*2), R12
+	MOVQ  b_base+64(FP), BX
+	MOVQ  kb+88(FP), R8
+	SHLQ  $0x06, R8
+	LEAQ  (R8)(R8*2), R9
+	MOVQ  np+96(FP), AX
+	TESTQ AX, AX
+	JZ    done
+
+panel:
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	MOVQ    R11, SI
+	MOVQ    kb+88(FP), CX
+	TESTQ   CX, CX
+	JZ      oneStore
+	PCALIGN $0x00000020
+
+oneStep:
+	VBROADCASTSD (SI), Y12
+	VBROADCASTSD (SI)(DX*1), Y13
+	VBROADCASTSD (SI)(DX*2), Y14
+	VBROADCASTSD (SI)(R12*1), Y15
+	VMOVUPD      (BX), Y8
+	VFMADD231PD  Y8, Y12, Y0
+	VFMADD231PD  Y8, Y13, Y2
+	VFMADD231PD  Y8, Y14, Y4
+	VFMADD231PD  Y8, Y15, Y6
+	VMOVUPD      32(BX), Y9
+	VFMADD231PD  Y9, Y12, Y1
+	VFMADD231PD  Y9, Y13, Y3
+	VFMADD231PD  Y9, Y14, Y5
+	VFMADD231PD  Y9, Y15, Y7
+	ADDQ         $0x40, BX
+	ADDQ         $0x08, SI
+	DECQ         CX
+	JNZ          oneStep
+
+oneStore:
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, (DI)(R13*1)
+	VMOVUPD Y3, 32(DI)(R13*1)
+	VMOVUPD Y4, (DI)(R13*2)
+	VMOVUPD Y5, 32(DI)(R13*2)
+	LEAQ    (DI)(R13*2), CX
+	VMOVUPD Y6, (CX)(R13*1)
+	VMOVUPD Y7, 32(CX)(R13*1)
 	ADDQ    $0x00000040, DI
 	DECQ    AX
 	JNZ     panel

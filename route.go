@@ -72,8 +72,8 @@ func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
 }
 
 // packedRowsBelow is routeLimits.packedRowsBelow where a class has not
-// measured its own: 1 and 2 rows, where a tile's shortest loop (4 rows)
-// spends half its FMAs or more on padding.
+// measured its own: 1 and 2 rows, where a tile's loop for its fewest rows
+// (4 on AVX-512 and AVX2) spends half its FMAs or more on padding.
 const packedRowsBelow = 3
 
 // rowsBelow is the fewest rows a job needs to take the tiles (unless its

@@ -30,10 +30,6 @@ func genAVX512() {
 	avx512GenPackBRows(false)
 	avx512GenPackBRows(true)
 	avx512GenFMAPeak()
-	for _, rows := range []int{1, 2, 4} {
-		avx512GenPackedRows(f32, rows)
-		avx512GenPackedRows(f64, rows)
-	}
 }
 
 // avx512Tiles are the AVX-512 register tiles the package has, an entry a

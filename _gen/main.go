@@ -28,6 +28,7 @@ func main() {
 	genDZPack()
 	genAVX2()
 	genAVX512()
+	genPackedRowsAll()
 	genBF16()
 	Generate()
 	if *tilesOut != "" {
