@@ -70,6 +70,22 @@ func forEachPath(t *testing.T, f func(t *testing.T, p *impl)) {
 	}
 }
 
+// forEachPathBlocks runs f as subtests for every path and its smallBlocks
+// copy, each made the active path, and within them for float32 and
+// float64 (f32, f64).
+func forEachPathBlocks(t *testing.T, f32 func(t *testing.T, p *impl), f64 func(t *testing.T, p *impl)) {
+	t.Helper()
+	for _, p := range impls {
+		for _, q := range []*impl{p, smallBlocks(p)} {
+			t.Run(q.name, func(t *testing.T) {
+				setPath(t, q)
+				t.Run("f32", func(t *testing.T) { f32(t, q) })
+				t.Run("f64", func(t *testing.T) { f64(t, q) })
+			})
+		}
+	}
+}
+
 // generic is the reference path.
 func generic() *impl { return impls[0] }
 

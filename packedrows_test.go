@@ -15,14 +15,7 @@ import (
 // the packing's K blocks and N across its column blocks (the small
 // blocking), one and three threads; guard bands around the outputs.
 func TestPackedRows(t *testing.T) {
-	for _, p := range impls {
-		for _, q := range []*impl{p, smallBlocks(p)} {
-			t.Run(q.name, func(t *testing.T) {
-				t.Run("f32", func(t *testing.T) { testPackedRows[float32](t, q) })
-				t.Run("f64", func(t *testing.T) { testPackedRows[float64](t, q) })
-			})
-		}
-	}
+	forEachPathBlocks(t, testPackedRows[float32], testPackedRows[float64])
 }
 
 // withoutPackedRows is p with the rows route over packed panels off: jobs

@@ -13,15 +13,7 @@ import (
 )
 
 func TestPackedW(t *testing.T) {
-	for _, p := range impls {
-		for _, q := range []*impl{p, smallBlocks(p)} {
-			t.Run(q.name, func(t *testing.T) {
-				setPath(t, q)
-				t.Run("f32", func(t *testing.T) { testPackedW[float32](t, q) })
-				t.Run("f64", func(t *testing.T) { testPackedW[float64](t, q) })
-			})
-		}
-	}
+	forEachPathBlocks(t, testPackedW[float32], testPackedW[float64])
 }
 
 func testPackedW[T Float](t *testing.T, p *impl) {
