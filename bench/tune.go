@@ -103,7 +103,7 @@ func describeLimits(g entry.GEMM) string {
 		rows = fmt.Sprintf("rows route below %d rows or for K ≤ %d", g.RowsBelow, g.SmallK)
 	}
 	if g.PackedRowsBelow > 0 {
-		rows += fmt.Sprintf(", over a PackedW's panels below %d", g.PackedRowsBelow)
+		rows += fmt.Sprintf(", over a PackedW's panels below %d rows", g.PackedRowsBelow)
 	}
 	s := fmt.Sprintf("%s; A in place up to %d columns", rows, g.DirectMaxACols)
 	if !g.DirectA {

@@ -131,7 +131,7 @@ func TestGroupClasses(t *testing.T) {
 		{entry.GEMM{SmallK: 4, DirectB: "none", DirectA: true, DirectMaxACols: 512}, "rows route for K ≤ 4; A in place up to 512 columns; B packed"},
 		{entry.GEMM{MR: 16, RowsBelow: 5, SmallK: 8, DirectB: "none"}, "rows route below 5 rows or for K ≤ 8; A packed; B packed"},
 		{entry.GEMM{MR: 16, RowsBelow: 3, SmallK: 8, PackedRowsBelow: 12, DirectB: "none"},
-			"rows route below 3 rows or for K ≤ 8, over a PackedW's panels below 12; A packed; B packed"},
+			"rows route below 3 rows or for K ≤ 8, over a PackedW's panels below 12 rows; A packed; B packed"},
 	} {
 		if got := describeLimits(tc.g); got != tc.want {
 			t.Errorf("describeLimits(%+v) = %q, want %q", tc.g, got, tc.want)
