@@ -131,16 +131,16 @@ func (t *tile[T]) finish(ab []T, ldab int) {
 			switch t.beta {
 			case 0:
 			case 1:
-				v += c[j]
+				v = sumFirst(v, c[j])
 			default:
-				v += t.beta * c[j]
+				v = sumFirst(v, t.beta*c[j])
 			}
 			if !t.last {
 				c[j] = v
 				continue
 			}
 			if t.bias != nil {
-				v += t.bias[j]
+				v = sumFirst(v, t.bias[j])
 			}
 			if t.z != nil {
 				t.z[i*t.ldz+j] = v
@@ -157,6 +157,19 @@ func (t *tile[T]) finish(ab []T, ldab int) {
 			*w = *w&^(t.nrMask<<sh) | chunk<<sh
 		}
 	}
+}
+
+// sumFirst returns s + x with s's NaN where s is a NaN: the tiles add C
+// and the bias to their sums with the sum as the first source (VADDPS x,
+// s, s), which keeps its NaN when both are NaN, while Go's + may take its
+// operands in either order (the race detector's build did). s is never a
+// signalling NaN here (a sum, or a product scaled by α), so returning it
+// is what the add would.
+func sumFirst[T Float](s, x T) T {
+	if s != s {
+		return s
+	}
+	return s + x
 }
 
 func axpyGeneric[T Float](dst []T, alpha T, x []T) {
