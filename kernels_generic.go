@@ -159,14 +159,16 @@ func (t *tile[T]) finish(ab []T, ldab int) {
 	}
 }
 
-// sumFirst returns s + x with s's NaN where s is a NaN: the tiles add C
-// and the bias to their sums with the sum as the first source (VADDPS x,
-// s, s), which keeps its NaN when both are NaN, while Go's + may take its
+// sumFirst returns s + x, with s's NaN where s is a NaN on amd64
+// (sumKeepsNaN): there the tiles add C and the bias to their sums with
+// the sum as the first source (VADDPS x, s, s), and an SSE/AVX add keeps
+// its first source's NaN whatever the other, while Go's + may take its
 // operands in either order (the race detector's build did). s is never a
 // signalling NaN here (a sum, or a product scaled by α), so returning it
-// is what the add would.
+// is what the add would. arm64's FADD prefers a signalling NaN, then its
+// first operand: there the hardware's add decides, as in the NEON tiles.
 func sumFirst[T Float](s, x T) T {
-	if s != s {
+	if sumKeepsNaN && s != s {
 		return s
 	}
 	return s + x
