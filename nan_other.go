@@ -1,6 +1,7 @@
-//go:build !amd64
+//go:build !(amd64 && gc && !purego)
 
 package kernels
 
-// sumKeepsNaN: elsewhere the epilogue's adds are the hardware's (sumFirst).
+// sumKeepsNaN: without the amd64 assembly the epilogue's adds are the
+// hardware's (sumFirst).
 const sumKeepsNaN = false
