@@ -21,7 +21,9 @@ import (
 //
 // On this version's paths bfloat16 inference computes in float32 on the
 // widened values (see kernels.ForwardBF16): it gives the bfloat16
-// network's answers, not more speed. It holds each W in bfloat16 and, in
+// network's answers at about float32's speed (faster at a batch of a few
+// rows where the path reads packed panels a few rows at a time: the
+// float32 network reads W where it lies). It holds each W in bfloat16 and, in
 // a kernels.PackedW, packed in float32 for the forward pass and for dX
 // (2 + 4 + 4 bytes a weight, the float32 network's 4): a batch
 // reads the packed panels, or, of fewer rows than the path's RowsBelow
