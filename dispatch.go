@@ -186,11 +186,7 @@ func Path() PathInfo {
 }
 
 func blockingOf[T Float](o *ops[T], b blocking) Blocking {
-	bl := Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, RowsBelow: rowsBelow(o)}
-	if o.packedRows != nil {
-		bl.PackedRowsBelow = o.limits.packedRowsBelow
-	}
-	return bl
+	return Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, RowsBelow: rowsBelow(o), PackedRowsBelow: packedRowsLimit(&o.gemmConfig)}
 }
 
 func (i PathInfo) String() string {

@@ -26,11 +26,8 @@ func describeGEMM[T Float](g *gemmConfig[T], b blocking) entry.GEMM {
 	if tile == "" {
 		tile = fmt.Sprintf("%dx%d", g.mr, g.nr)
 	}
-	e := entry.GEMM{Tile: tile, MR: g.mr, NR: g.nr, MC: b.mc, KC: b.kc, NC: b.nc,
+	return entry.GEMM{Tile: tile, MR: g.mr, NR: g.nr, MC: b.mc, KC: b.kc, NC: b.nc,
 		DirectA: g.directA, DirectB: [...]string{directBNone: "none", directBMasked: "masked", directBWhole: "whole"}[g.directB],
-		SmallK: g.limits.smallK, DirectMaxTiles: g.limits.directMaxTiles, DirectMax4K: g.limits.directMax4K, DirectMaxACols: g.limits.directMaxACols, RowsBelow: g.limits.rowsBelow}
-	if g.packedRows != nil {
-		e.PackedRowsBelow = g.limits.packedRowsBelow
-	}
-	return e
+		SmallK: g.limits.smallK, DirectMaxTiles: g.limits.directMaxTiles, DirectMax4K: g.limits.directMax4K, DirectMaxACols: g.limits.directMaxACols, RowsBelow: g.limits.rowsBelow,
+		PackedRowsBelow: packedRowsLimit(g)}
 }

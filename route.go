@@ -66,9 +66,20 @@ const directMaxACols = 1024
 // the packed tiles.
 func onRows[T Float](o *ops[T], j *gemmJob[T]) bool {
 	if j.b.prepacked {
-		return o.packedRows != nil && j.m < o.limits.packedRowsBelow
+		return j.m < packedRowsLimit(&o.gemmConfig)
 	}
 	return j.m < rowsBelow(o) || j.k <= o.limits.smallK
+}
+
+// packedRowsLimit is the fewest rows of a job on a prepacked B that take
+// the register tiles: routeLimits.packedRowsBelow where the path has
+// ops.packedRows, else 0 (every job takes them). Path and the tuning
+// report show it.
+func packedRowsLimit[T Float](g *gemmConfig[T]) int {
+	if g.packedRows == nil {
+		return 0
+	}
+	return g.limits.packedRowsBelow
 }
 
 // packedRowsBelow is routeLimits.packedRowsBelow where a class has not
