@@ -141,6 +141,21 @@ func BenchmarkBackward(b *testing.B) {
 	benchShape[float64](b, "f64", benchBackward[float64])
 }
 
+// largeWShapes are layers whose W is far larger than L2 at batches of at
+// most one block of A's rows (MC), where each packed block of W is read
+// once (blocking.forJob), and W read in place at a batch of one row tile
+// (directB).
+var largeWShapes = [][3]int{{4, 4096, 4096}, {16, 4096, 4096}, {32, 4096, 4096}, {64, 1024, 4096}, {64, 4096, 1024}, {128, 2048, 2048}}
+
+// BenchmarkLargeW measures the fused passes, float32, on largeWShapes.
+func BenchmarkLargeW(b *testing.B) {
+	for _, s := range largeWShapes {
+		name := fmt.Sprintf("%dx%dx%d", s[0], s[1], s[2])
+		b.Run("fwd/f32/"+name, func(b *testing.B) { benchForward[float32](b, s[0], s[1], s[2]) })
+		b.Run("bwd/f32/"+name, func(b *testing.B) { benchBackward[float32](b, s[0], s[1], s[2]) })
+	}
+}
+
 func BenchmarkGEMM(b *testing.B) {
 	benchShape[float32](b, "f32", benchGEMM[float32])
 	benchShape[float64](b, "f64", benchGEMM[float64])

@@ -39,7 +39,10 @@ func cpuName() string {
 //     first of them;
 //   - mc: the packed mc×kc block of A takes half of L2;
 //   - nc: the packed kc×nc block of B takes a quarter of L3, which is
-//     shared by every core.
+//     shared by every core;
+//   - nc1, the nc of a job of at most mc rows (blocking.forJob): the
+//     block takes half of L2, in columns a multiple of 64 (a mask word),
+//     at least 64.
 func blockSizes(size, mr, nr int) blocking {
 	l1, l2, l3 := cacheSizes()
 	return blockSizesFor(l1, l2, l3, size, mr, nr)
@@ -63,7 +66,9 @@ func blockSizesFor(l1, l2, l3, size, mr, nr int) blocking {
 	mc -= mc % mr
 	nc := clamp(l3/4/(kc*size), nr, 8192)
 	nc -= nc % nr
-	return blocking{mc: mc, kc: kc, nc: nc}
+	nc1 := min(max(l2/2/(kc*size)&^63, 64), nc)
+	nc1 -= nc1 % nr
+	return blocking{mc: mc, kc: kc, nc: nc, nc1: nc1}
 }
 
 // blockSizesQuarterA is blockSizes with A's packed block (mc×kc) a

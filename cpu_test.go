@@ -14,10 +14,10 @@ func TestBlockSizes(t *testing.T) {
 		size, mr, nr int
 		want         blocking
 	}{
-		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 2048}}, // AVX-512 f32
-		{8, 16, 8, blocking{mc: 128, kc: 512, nc: 2048}},   // AVX-512 f64: kc halved for mc ≥ 8·mr
-		{4, 6, 16, blocking{mc: 126, kc: 1024, nc: 2048}},  // AVX2 f32
-		{8, 6, 8, blocking{mc: 60, kc: 1024, nc: 1024}},    // AVX2 f64
+		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 2048, nc1: 128}}, // AVX-512 f32
+		{8, 16, 8, blocking{mc: 128, kc: 512, nc: 2048, nc1: 128}},   // AVX-512 f64: kc halved for mc ≥ 8·mr
+		{4, 6, 16, blocking{mc: 126, kc: 1024, nc: 2048, nc1: 128}},  // AVX2 f32
+		{8, 6, 8, blocking{mc: 60, kc: 1024, nc: 1024, nc1: 64}},     // AVX2 f64
 	} {
 		if got := blockSizesFor(32<<10, 1<<20, 32<<20, c.size, c.mr, c.nr); got != c.want {
 			t.Errorf("size %d, %d×%d tile: got %+v, want %+v", c.size, c.mr, c.nr, got, c.want)
@@ -29,8 +29,8 @@ func TestBlockSizes(t *testing.T) {
 		size, mr, nr int
 		want         blocking
 	}{
-		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 8192}},
-		{8, 16, 8, blocking{mc: 64, kc: 1024, nc: 8192}},
+		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 8192, nc1: 256}},
+		{8, 16, 8, blocking{mc: 64, kc: 1024, nc: 8192, nc1: 128}},
 	} {
 		if got := quarterA(blockSizesFor(48<<10, 2<<20, 260<<20, c.size, c.mr, c.nr), c.mr); got != c.want {
 			t.Errorf("quarterA, size %d, %d×%d tile: got %+v, want %+v", c.size, c.mr, c.nr, got, c.want)
@@ -60,6 +60,10 @@ func TestBlockSizes(t *testing.T) {
 						t.Errorf("%s: the block of A takes more than half of L2", name)
 					case b.kc > 64 && b.mc < 8*mr:
 						t.Errorf("%s: a micro-panel of B serves fewer than 8 row tiles", name)
+					case b.nc1 < nr || b.nc1%nr != 0 || b.nc1 > b.nc || b.nc1 < b.nc && b.nc1%64 != 0:
+						t.Errorf("%s: nc1 not a multiple of nr (and of 64 below nc) in [nr, nc]", name)
+					case b.nc1 > 64 && b.nc1*b.kc*size > l2/2:
+						t.Errorf("%s: a block of B of nc1 columns takes more than half of L2", name)
 					}
 					if q := quarterA(b, mr); q.kc != b.kc || q.nc != b.nc || q.mc < mr || q.mc%mr != 0 || q.mc > mr && q.mc*q.kc*size > l2/4 {
 						t.Errorf("%s: quarterA gives %+v", name, q)

@@ -11,8 +11,23 @@ import (
 // blocking is the BLIS cache blocking of one element type on one path:
 // B is packed in kc×nc blocks (L3), A in mc×kc blocks (L2), and a kc×nr
 // micro-panel of B is reused by the mr×nr tiles of a block of A (cpu.go's
-// blockSizes says where each lives).
-type blocking struct{ mc, kc, nc int }
+// blockSizes says where each lives). nc1, when positive, is the nc of a
+// job that packs B for one block of A (forJob).
+type blocking struct{ mc, kc, nc, nc1 int }
+
+// forJob returns the blocking of a job of m rows that packs B itself.
+// With m ≤ mc every packed block of B is read by one block of A, once,
+// right after it is packed: in the L3-sized block (nc) the packing's
+// writes and the tiles' reads both go out to L3 or memory, as much
+// traffic again as reading B, while a block of nc1 columns (half of L2)
+// stays in L2 between the two. The column blocks only split the columns:
+// every sum is the same, bit for bit (TUNING.md, nc1).
+func (bl blocking) forJob(m int) blocking {
+	if bl.nc1 > 0 && m <= bl.mc {
+		bl.nc = min(bl.nc, bl.nc1)
+	}
+	return bl
+}
 
 // impl is one code path.
 type impl struct {
@@ -149,6 +164,9 @@ func newImpl(name string, f32 ops[float32], f64 ops[float64]) *impl {
 type Blocking struct {
 	MR, NR     int // register tile
 	MC, KC, NC int // packed blocks of A (MC×KC) and B (KC×NC)
+	// NC1: the NC of a job of at most MC rows that packs B itself: its
+	// block of B, read by one block of A, stays in L2 (half of it).
+	NC1 int
 	// RowsBelow: a job of fewer rows (a GEMM's M, a pass's batch) reads
 	// B (W) where it lies, a row of C at a time, rather than through the
 	// register tiles; a [PackedW] then gives no gain, and its results may
@@ -186,7 +204,7 @@ func Path() PathInfo {
 }
 
 func blockingOf[T Float](o *ops[T], b blocking) Blocking {
-	return Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, RowsBelow: rowsBelow(o), PackedRowsBelow: packedRowsLimit(&o.gemmConfig)}
+	return Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, NC1: b.nc1, RowsBelow: rowsBelow(o), PackedRowsBelow: packedRowsLimit(&o.gemmConfig)}
 }
 
 func (i PathInfo) String() string {

@@ -136,13 +136,18 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 		scale(m, n, j.beta, j.c, j.ldc)
 		return
 	}
+	kind, packB := kindPacked, false
+	if onRows(o, j) {
+		kind = kindRows
+	} else if !j.b.prepacked && !directB(o, j) {
+		packB = true
+		bl = bl.forJob(m)
+	}
 	w := getWork[T](o, bl)
 	defer putWork(w)
 	w.job = *j
-	w.kind = kindPacked
-	if onRows(o, j) {
-		w.kind = kindRows
-	} else if !j.b.prepacked && !directB(o, j) {
+	w.kind = kind
+	if packB {
 		nbr := roundUp(min(bl.nc, n), o.nr)
 		grow(&w.b, min(k*nbr, bl.kc*bl.nc)) // the largest group of blocks (packedPart)
 	}

@@ -133,8 +133,8 @@ func run(args []string) int {
 	fmt.Fprintf(out, "CPU:       %s (%s), %d logical CPUs; L1d %s, L2 %s, L3 %s\n", info.CPU, rep.CPUID, rep.NumCPU, size(info.L1D), size(info.L2), size(info.L3))
 	fmt.Fprintf(out, "features:  %s\n", strings.Join(rep.Features, " "))
 	fmt.Fprintf(out, "path:      %s in use (supported: %s), core class %s (FUSEDRELU_CORE overrides it); measuring %s\n", info.ISA, strings.Join(info.Supported, ", "), info.Core, strings.Join(cfg.paths, ", "))
-	fmt.Fprintf(out, "blocking:  f32 tile %d×%d, MC=%d KC=%d NC=%d; f64 tile %d×%d, MC=%d KC=%d NC=%d (path %s)\n",
-		info.F32.MR, info.F32.NR, info.F32.MC, info.F32.KC, info.F32.NC, info.F64.MR, info.F64.NR, info.F64.MC, info.F64.KC, info.F64.NC, info.ISA)
+	fmt.Fprintf(out, "blocking:  f32 tile %d×%d, MC=%d KC=%d NC=%d (%d for ≤ MC rows); f64 tile %d×%d, MC=%d KC=%d NC=%d (%d) (path %s)\n",
+		info.F32.MR, info.F32.NR, info.F32.MC, info.F32.KC, info.F32.NC, info.F32.NC1, info.F64.MR, info.F64.NR, info.F64.MC, info.F64.KC, info.F64.NC, info.F64.NC1, info.ISA)
 	fmt.Fprintf(out, "threads:   %d (GOMAXPROCS=%d in every process: the kernels and gonum's GEMM split a call over that many goroutines)\n", cfg.threads, rep.GOMAXPROCS)
 	if haveOpenBLAS {
 		fmt.Fprintf(out, "openblas:  core %s; threads: %d; %s\n", obCore, cfg.threads, openblasConfig())

@@ -64,7 +64,7 @@ func main() {
 		name string
 		b    kernels.Blocking
 	}{{"f32", info.F32}, {"f64", info.F64}} {
-		fmt.Printf("%s:      tile %d×%d, blocks MC=%d KC=%d NC=%d\n", b.name, b.b.MR, b.b.NR, b.b.MC, b.b.KC, b.b.NC)
+		fmt.Printf("%s:      tile %d×%d, blocks MC=%d KC=%d NC=%d (%d for ≤ MC rows)\n", b.name, b.b.MR, b.b.NR, b.b.MC, b.b.KC, b.b.NC, b.b.NC1)
 	}
 	fmt.Printf("\nfused forward (Z = X·W + b, R = ReLU(Z), mask) and backward (dX, dW, db from dR and the mask), %s, %d thread(s):\n\n", *dtype, kernels.Threads())
 
