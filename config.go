@@ -138,7 +138,13 @@ type routeLimits struct {
 	// directMax4K: the most row tiles whose B is read in place when its
 	// rows are 4 KiB or more apart (directBMasked; directBWhole has its
 	// own rule): such rows fall in few sets of L1 and L2.
-	directMax4K    int
+	directMax4K int
+	// directMaxLd, when not 0: B is read in place only for rows fewer
+	// bytes apart than this, for any number of row tiles. Rows further
+	// apart each start a page of their own in every k step, and the
+	// tile's one line a row came from memory at half the speed of packing
+	// the block (blocking.forJob) on an Intel server core (TUNING.md).
+	directMaxLd    int
 	directMaxACols int // the widest job whose A is read in place (directA)
 	// rowsBelow, when not 0, sends only jobs of fewer rows than it (and
 	// than the tile's mr) on the rows route (onRows): a tile a few rows

@@ -239,7 +239,8 @@ func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
 //     core): the same tiles with B loaded unmasked (16×16u, 16×8u: a
 //     masked load takes a slot of an FMA port there; the same sums, bit
 //     for bit), and B read in place only for one row tile when its rows
-//     are 4 KiB or more apart (BenchmarkDirectB). The wide tiles (6×64,
+//     are 4 KiB or more apart (BenchmarkDirectB), and not at all when
+//     they are 12 KiB or more apart (BenchmarkLargeW). The wide tiles (6×64,
 //     8×32, 12×32) ran no faster there, bare or in the passes. The rows
 //     route only below 3 rows (float32) and 6 (float64): from there a
 //     16-row tile partly filled, running the loops of its first 4 or 8
@@ -262,7 +263,7 @@ func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
 var classEntries = map[string]map[coreClass]pathConfig{
 	"avx512": {
 		coreIntelServer: withBlocks(withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
-			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxACols: directMaxACols,
+			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxLd: 12 << 10, directMaxACols: directMaxACols,
 				packedRowsBelow: 12}), 3, 6),
 			blockSizesQuarterA),
 		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,

@@ -28,6 +28,6 @@ func describeGEMM[T Float](g *gemmConfig[T], b blocking) entry.GEMM {
 	}
 	return entry.GEMM{Tile: tile, MR: g.mr, NR: g.nr, MC: b.mc, KC: b.kc, NC: b.nc,
 		DirectA: g.directA, DirectB: [...]string{directBNone: "none", directBMasked: "masked", directBWhole: "whole"}[g.directB],
-		SmallK: g.limits.smallK, DirectMaxTiles: g.limits.directMaxTiles, DirectMax4K: g.limits.directMax4K, DirectMaxACols: g.limits.directMaxACols, RowsBelow: g.limits.rowsBelow,
+		SmallK: g.limits.smallK, DirectMaxTiles: g.limits.directMaxTiles, DirectMax4K: g.limits.directMax4K, DirectMaxLd: g.limits.directMaxLd, DirectMaxACols: g.limits.directMaxACols, RowsBelow: g.limits.rowsBelow,
 		PackedRowsBelow: packedRowsLimit(g)}
 }

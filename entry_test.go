@@ -19,7 +19,7 @@ func TestDescribeEntry(t *testing.T) {
 		l routeLimits
 	}{{e.F32, info.F32, active.f32.limits}, {e.F64, info.F64, active.f64.limits}} {
 		if c.g.MR != c.b.MR || c.g.NR != c.b.NR || c.g.MC != c.b.MC || c.g.KC != c.b.KC || c.g.NC != c.b.NC || c.g.Tile == "" ||
-			c.g.SmallK != c.l.smallK || c.g.DirectMaxTiles != c.l.directMaxTiles || c.g.DirectMax4K != c.l.directMax4K || c.g.DirectMaxACols != c.l.directMaxACols {
+			c.g.SmallK != c.l.smallK || c.g.DirectMaxTiles != c.l.directMaxTiles || c.g.DirectMax4K != c.l.directMax4K || c.g.DirectMaxLd != c.l.directMaxLd || c.g.DirectMaxACols != c.l.directMaxACols {
 			t.Errorf("entry %+v, path %+v, limits %+v", c.g, c.b, c.l)
 		}
 	}

@@ -29,6 +29,9 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 	if j.b.prepacked || j.b.dz || j.b.h != nil || j.b.trans || j.k == 0 || tiles > o.limits.directMaxTiles {
 		return false
 	}
+	if l := o.limits.directMaxLd; l > 0 && j.b.ld*int(unsafe.Sizeof(*new(T))) >= l {
+		return false
+	}
 	switch o.directB {
 	case directBMasked:
 		var z T

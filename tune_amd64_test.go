@@ -179,3 +179,32 @@ func TestIntelServerBlocking(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectMaxLd: intel-server's entry reads B in place for no job when
+// its rows are 12 KiB or more apart (BenchmarkLargeW, TUNING.md), the
+// other classes' whatever the distance for one row tile; the same rule
+// in bytes for float64.
+func TestDirectMaxLd(t *testing.T) {
+	for _, class := range coreClasses {
+		c := forCore(avx512Path, class)
+		p := newImpl(c.name, c.f32, c.f64)
+		limit := 0
+		if class == coreIntelServer {
+			limit = 12 << 10
+		}
+		if p.f32.limits.directMaxLd != limit || p.f64.limits.directMaxLd != limit {
+			t.Errorf("%s: directMaxLd %d (f32), %d (f64), want %d", class, p.f32.limits.directMaxLd, p.f64.limits.directMaxLd, limit)
+		}
+		for _, ldBytes := range []int{4 << 10, 12<<10 - 64, 12 << 10, 64 << 10} {
+			want := limit == 0 || ldBytes < limit
+			j32 := &gemmJob[float32]{m: p.f32.mr, n: 64, k: 64, b: operand[float32]{ld: ldBytes / 4}}
+			j64 := &gemmJob[float64]{m: p.f64.mr, n: 64, k: 64, b: operand[float64]{ld: ldBytes / 8}}
+			if got := directB(&p.f32, j32); got != want {
+				t.Errorf("%s f32: one row tile, rows %d bytes apart: directB %v, want %v", class, ldBytes, got, want)
+			}
+			if got := directB(&p.f64, j64); got != want {
+				t.Errorf("%s f64: one row tile, rows %d bytes apart: directB %v, want %v", class, ldBytes, got, want)
+			}
+		}
+	}
+}

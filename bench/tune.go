@@ -115,7 +115,11 @@ func describeLimits(g entry.GEMM) string {
 	case "whole": // the route's own rule for rows 4 KiB apart (route.go: directB)
 		return s + fmt.Sprintf("; B in place (whole tiles) up to %d row tiles", g.DirectMaxTiles)
 	}
-	return s + fmt.Sprintf("; B in place (%s) up to %d row tiles, %d when its rows are 4 KiB apart", g.DirectB, g.DirectMaxTiles, g.DirectMax4K)
+	s += fmt.Sprintf("; B in place (%s) up to %d row tiles, %d when its rows are 4 KiB apart", g.DirectB, g.DirectMaxTiles, g.DirectMax4K)
+	if g.DirectMaxLd > 0 {
+		s += fmt.Sprintf(", none from %d KiB", g.DirectMaxLd>>10)
+	}
+	return s
 }
 
 // describeCandidate is a line of the candidates' list.

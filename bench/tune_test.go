@@ -132,6 +132,8 @@ func TestGroupClasses(t *testing.T) {
 		{entry.GEMM{MR: 16, RowsBelow: 5, SmallK: 8, DirectB: "none"}, "rows route below 5 rows or for K ≤ 8; A packed; B packed"},
 		{entry.GEMM{MR: 16, RowsBelow: 3, SmallK: 8, PackedRowsBelow: 12, DirectB: "none"},
 			"rows route below 3 rows or for K ≤ 8, over a PackedW's panels below 12 rows; A packed; B packed"},
+		{entry.GEMM{SmallK: 8, DirectB: "masked", DirectMaxTiles: 16, DirectMax4K: 1, DirectMaxLd: 12 << 10},
+			"rows route for K ≤ 8; A packed; B in place (masked) up to 16 row tiles, 1 when its rows are 4 KiB apart, none from 12 KiB"},
 	} {
 		if got := describeLimits(tc.g); got != tc.want {
 			t.Errorf("describeLimits(%+v) = %q, want %q", tc.g, got, tc.want)

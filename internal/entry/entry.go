@@ -29,13 +29,15 @@ type GEMM struct {
 	DirectB string `json:"direct_b"` // whether the tile may read B in place: none, masked (any columns) or whole (whole tiles)
 	// The route limits (route.go): the longest sum of the rows route,
 	// the most row tiles whose B is read in place (and when its rows are
-	// 4 KiB or more apart), the widest job whose A is read in place, and
-	// the rows below which a job takes the rows route (0: MR), and those
+	// 4 KiB or more apart; and the distance in bytes from which it never
+	// is, 0 for none), the widest job whose A is read in place, and the
+	// rows below which a job takes the rows route (0: MR), and those
 	// below which a job on a PackedW reads its panels a few rows at a
 	// time rather than through the tiles (0: never).
 	SmallK          int `json:"small_k"`
 	DirectMaxTiles  int `json:"direct_max_tiles"`
 	DirectMax4K     int `json:"direct_max_4k"`
+	DirectMaxLd     int `json:"direct_max_ld,omitempty"`
 	DirectMaxACols  int `json:"direct_max_a_cols"`
 	RowsBelow       int `json:"rows_below,omitempty"`
 	PackedRowsBelow int `json:"packed_rows_below,omitempty"`
