@@ -42,7 +42,10 @@ func cpuName() string {
 //     shared by every core;
 //   - nc1, the nc of a job of at most mc rows (blocking.forJob): the
 //     block takes half of L2, in columns a multiple of 64 (a mask word),
-//     at least 64.
+//     at least 64;
+//   - stream: a GEMM job of one K panel writes C with streaming stores
+//     from 8 times L2: each line of C is written once, and the caches
+//     would only read it in first (packedLoop.item).
 func blockSizes(size, mr, nr int) blocking {
 	l1, l2, l3 := cacheSizes()
 	return blockSizesFor(l1, l2, l3, size, mr, nr)
@@ -68,7 +71,7 @@ func blockSizesFor(l1, l2, l3, size, mr, nr int) blocking {
 	nc -= nc % nr
 	nc1 := min(max(l2/2/(kc*size)&^63, 64), nc)
 	nc1 -= nc1 % nr
-	return blocking{mc: mc, kc: kc, nc: nc, nc1: nc1}
+	return blocking{mc: mc, kc: kc, nc: nc, nc1: nc1, stream: 8 * l2}
 }
 
 // blockSizesQuarterA is blockSizes with A's packed block (mc×kc) a

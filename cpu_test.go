@@ -14,10 +14,10 @@ func TestBlockSizes(t *testing.T) {
 		size, mr, nr int
 		want         blocking
 	}{
-		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 2048, nc1: 128}}, // AVX-512 f32
-		{8, 16, 8, blocking{mc: 128, kc: 512, nc: 2048, nc1: 128}},   // AVX-512 f64: kc halved for mc ≥ 8·mr
-		{4, 6, 16, blocking{mc: 126, kc: 1024, nc: 2048, nc1: 128}},  // AVX2 f32
-		{8, 6, 8, blocking{mc: 60, kc: 1024, nc: 1024, nc1: 64}},     // AVX2 f64
+		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 2048, nc1: 128, stream: 8 << 20}}, // AVX-512 f32
+		{8, 16, 8, blocking{mc: 128, kc: 512, nc: 2048, nc1: 128, stream: 8 << 20}},   // AVX-512 f64: kc halved for mc ≥ 8·mr
+		{4, 6, 16, blocking{mc: 126, kc: 1024, nc: 2048, nc1: 128, stream: 8 << 20}},  // AVX2 f32
+		{8, 6, 8, blocking{mc: 60, kc: 1024, nc: 1024, nc1: 64, stream: 8 << 20}},     // AVX2 f64
 	} {
 		if got := blockSizesFor(32<<10, 1<<20, 32<<20, c.size, c.mr, c.nr); got != c.want {
 			t.Errorf("size %d, %d×%d tile: got %+v, want %+v", c.size, c.mr, c.nr, got, c.want)
@@ -29,8 +29,8 @@ func TestBlockSizes(t *testing.T) {
 		size, mr, nr int
 		want         blocking
 	}{
-		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 8192, nc1: 256}},
-		{8, 16, 8, blocking{mc: 64, kc: 1024, nc: 8192, nc1: 128}},
+		{4, 16, 16, blocking{mc: 128, kc: 1024, nc: 8192, nc1: 256, stream: 16 << 20}},
+		{8, 16, 8, blocking{mc: 64, kc: 1024, nc: 8192, nc1: 128, stream: 16 << 20}},
 	} {
 		if got := quarterA(blockSizesFor(48<<10, 2<<20, 260<<20, c.size, c.mr, c.nr), c.mr); got != c.want {
 			t.Errorf("quarterA, size %d, %d×%d tile: got %+v, want %+v", c.size, c.mr, c.nr, got, c.want)
@@ -64,6 +64,8 @@ func TestBlockSizes(t *testing.T) {
 						t.Errorf("%s: nc1 not a multiple of nr (and of 64 below nc) in [nr, nc]", name)
 					case b.nc1 > 64 && b.nc1*b.kc*size > l2/2:
 						t.Errorf("%s: a block of B of nc1 columns takes more than half of L2", name)
+					case b.stream != 8*l2:
+						t.Errorf("%s: stream not 8 times L2", name)
 					}
 					if q := quarterA(b, mr); q.kc != b.kc || q.nc != b.nc || q.mc < mr || q.mc%mr != 0 || q.mc > mr && q.mc*q.kc*size > l2/4 {
 						t.Errorf("%s: quarterA gives %+v", name, q)

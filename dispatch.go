@@ -12,8 +12,10 @@ import (
 // B is packed in kc×nc blocks (L3), A in mc×kc blocks (L2), and a kc×nr
 // micro-panel of B is reused by the mr×nr tiles of a block of A (cpu.go's
 // blockSizes says where each lives). nc1, when positive, is the nc of a
-// job that packs B for one block of A (forJob).
-type blocking struct{ mc, kc, nc, nc1 int }
+// job that packs B for one block of A (forJob); stream, when positive,
+// the smallest C in bytes that a job of one K panel writes with streaming
+// stores (packedLoop.item).
+type blocking struct{ mc, kc, nc, nc1, stream int }
 
 // forJob returns the blocking of a job of m rows that packs B itself.
 // With m ≤ mc every packed block of B is read by one block of A, once,
@@ -167,6 +169,11 @@ type Blocking struct {
 	// NC1: the NC of a job of at most MC rows that packs B itself: its
 	// block of B, read by one block of A, stays in L2 (half of it).
 	NC1 int
+	// Stream: a GEMM's C (dW in a backward pass) of this many bytes or
+	// more, summed in one K panel, is written with streaming stores on
+	// AVX-512 when it is 64-byte aligned with rows a multiple of 64 bytes
+	// apart: each line written once, without reading it in first.
+	Stream int
 	// RowsBelow: a job of fewer rows (a GEMM's M, a pass's batch) reads
 	// B (W) where it lies, a row of C at a time, rather than through the
 	// register tiles; a [PackedW] then gives no gain, and its results may
@@ -204,7 +211,7 @@ func Path() PathInfo {
 }
 
 func blockingOf[T Float](o *ops[T], b blocking) Blocking {
-	return Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, NC1: b.nc1, RowsBelow: rowsBelow(o), PackedRowsBelow: packedRowsLimit(&o.gemmConfig)}
+	return Blocking{MR: o.mr, NR: o.nr, MC: b.mc, KC: b.kc, NC: b.nc, NC1: b.nc1, Stream: b.stream, RowsBelow: rowsBelow(o), PackedRowsBelow: packedRowsLimit(&o.gemmConfig)}
 }
 
 func (i PathInfo) String() string {

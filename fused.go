@@ -26,16 +26,17 @@ func gemmThreads[T Float](p *impl, threads int, tA, tB bool, m, n, k int, alpha 
 // ntRoute says whether the job C = A·Bᵀ (+ C), with B (n×k) the matrix
 // in memory, takes the path's ntKernel (runNT) rather than the packed
 // tiles: B read where it lies saves transposing it into panels on every
-// call, and the sums are the packed tiles' (one K panel). Only while the
-// packed Aᵀ takes at most half the blocking's block of A (a quarter of L2
-// in the model, an eighth with blockSizesQuarterA): each block of B's
-// rows goes through all of it. The route depends on the shape alone,
+// call, and the sums are the packed tiles' (K in the same kc panels, each
+// added to C). Only while a K panel of the packed Aᵀ takes at most half
+// the blocking's block of A (a quarter of L2 in the model, an eighth with
+// blockSizesQuarterA): each block of B's rows goes through all of it. The route depends on the shape alone,
 // never on the thread count: the kernel's multiply-adds take A and B in
 // the other order from the tiles', which can give another NaN where both
 // are NaN.
 func ntRoute[T Float](o *ops[T], bl blocking, j *gemmJob[T]) bool {
-	return o.gemmNT != nil && !onRows(o, j) && j.k <= bl.kc && j.m*j.k <= bl.mc*bl.kc/2 &&
-		o.gemmNT.takes(j.m, j.n, j.k, j.beta)
+	kb := min(j.k, bl.kc)
+	return o.gemmNT != nil && !onRows(o, j) && j.m*kb <= bl.mc*bl.kc/2 &&
+		o.gemmNT.takes(j.m, j.n, kb, j.beta)
 }
 
 func forward[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool) {

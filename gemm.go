@@ -168,15 +168,24 @@ func visitDZ[T Float](o *ops[T], bl blocking, src *dzSource[T], m, n, threads in
 }
 
 // runNT computes C = A·Wᵀ (+ C for beta = 1) with the path's ntKernel
-// (o.gemmNT, which takes the shape) and up to np threads: A packed once
-// by the caller, then the blocks of ntRows rows of W, one an item.
+// (o.gemmNT, which takes the shape) and up to np threads: for each K
+// block of kc (the packed route's), A's columns of it packed, then the
+// blocks of ntRows rows of W, one an item; past the first K block C is
+// added (beta = 1), as the packed route adds its K panels.
 func runNT[T Float](o *ops[T], bl blocking, m, n, k int, a []T, lda int, wm []T, ldw int, c []T, ldc int, beta T, np int) {
 	w := getWork[T](o, bl)
 	defer putWork(w)
-	w.job = gemmJob[T]{m: m, n: n, k: k, b: operand[T]{s: wm, ld: ldw}, c: c, ldc: ldc, beta: beta}
-	o.gemmNT.pack(grow(&w.b, ceilDiv(m, ntRows)*ntRows*k), a, lda, m, k)
-	w.kind = kindNT
-	w.exec(min(np, ceilDiv(n, ntRows)))
+	panels := grow(&w.b, ceilDiv(m, ntRows)*ntRows*min(k, bl.kc))
+	for pc := 0; pc < k; pc += bl.kc {
+		kb := min(bl.kc, k-pc)
+		w.job = gemmJob[T]{m: m, n: n, k: kb, b: operand[T]{s: wm[pc:], ld: ldw}, c: c, ldc: ldc, beta: beta}
+		if pc > 0 {
+			w.job.beta = 1
+		}
+		o.gemmNT.pack(panels, a[pc:], lda, m, kb)
+		w.kind = kindNT
+		w.exec(min(np, ceilDiv(n, ntRows)))
+	}
 }
 
 // ntPart is a participant's part of runNT.

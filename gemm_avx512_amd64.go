@@ -94,6 +94,9 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 	}
 	beta := int(t.beta) // 0 or 1
 	c := t.c[:(m-1)*t.ldc+n]
+	if beta == 0 && t.stream && !t.last && streamable(c, t.ldc) {
+		beta = 2 // β = 0 with streaming stores (the tile's doc)
+	}
 	if !t.last {
 		s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol, t.lda)
 		return
@@ -141,6 +144,15 @@ var gemmNTAVX512F32 = &ntKernel[float32]{
 		packAAVX512F32(panels, a, lda, false, 0, 0, m, k, 16) // its micro-panels, the last zero-padded
 	},
 	block: ntBlockAVX512F32,
+}
+
+// streamable reports whether the tiles' streaming stores may write c:
+// its first element 64-byte aligned and its rows a multiple of 64 bytes
+// apart, so that every row of every tile (at columns a multiple of one
+// vector) starts on a 64-byte line, as a streaming store needs.
+func streamable[T Float](c []T, ldc int) bool {
+	size := int(unsafe.Sizeof(c[0]))
+	return uintptr(unsafe.Pointer(unsafe.SliceData(c)))%64 == 0 && ldc*size%64 == 0
 }
 
 // ntBlockAVX512F32 is gemmNTAVX512F32's block: C's columns k0 … k0+15

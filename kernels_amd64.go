@@ -571,8 +571,10 @@ func packBTAVX2F64(dst []float64, b []float64, ldb int, kb int)
 // = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 16; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -616,8 +618,10 @@ func tileAVX512F32(a []float32, b []float32, ldb int, kc int, c []float32, ldc i
 // = 8 and bcol = 8·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 8; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -661,8 +665,10 @@ func tileAVX512F64(a []float64, b []float64, ldb int, kc int, c []float64, ldc i
 // = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 16; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -706,8 +712,10 @@ func tileAVX512F32x16x16u(a []float32, b []float32, ldb int, kc int, c []float32
 // = 8 and bcol = 8·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 8; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -751,8 +759,10 @@ func tileAVX512F64x16x8u(a []float64, b []float64, ldb int, kc int, c []float64,
 // = 64 and bcol = 64·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 64; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -796,8 +806,10 @@ func tileAVX512F32x6x64(a []float32, b []float32, ldb int, kc int, c []float32, 
 // = 32 and bcol = 32·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 32; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -841,8 +853,10 @@ func tileAVX512F32x8x32(a []float32, b []float32, ldb int, kc int, c []float32, 
 // = 32 and bcol = 32·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 32; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -886,8 +900,10 @@ func tileAVX512F32x12x32(a []float32, b []float32, ldb int, kc int, c []float32,
 // = 32 and bcol = 32·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 32; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -931,8 +947,10 @@ func tileAVX512F64x6x32(a []float64, b []float64, ldb int, kc int, c []float64, 
 // = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 16; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {
@@ -976,8 +994,10 @@ func tileAVX512F64x8x16(a []float64, b []float64, ldb int, kc int, c []float64, 
 // = 16 and bcol = 16·kc for packed micro-panels one after another, or ldb
 // the row stride of B unpacked and bcol = 16; columns past n are not
 // read), p < kc, and applies an epilogue to its rows below m and its
-// columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-// this Go, with fused multiply-adds:
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
 //
 //	for i := range m {
 //		for j := range n {

@@ -5106,6 +5106,8 @@ tile:
 	SHLQ       $0x02, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 63(R12)
@@ -5284,7 +5286,11 @@ loopAr4:
 later4:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4
 	MOVQ beta+112(FP), R12
@@ -5437,7 +5443,11 @@ loopAr8:
 later8:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr8
 	MOVQ beta+112(FP), R12
@@ -5664,7 +5674,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -5996,9 +6010,88 @@ drestore:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000010
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPS Z0, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z1, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z2, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z3, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z4, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z5, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z6, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z7, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z8, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z9, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z10, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z11, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z12, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z13, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z14, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z15, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPS Z0, K1, (DX)
 	DECQ    DI
@@ -6985,6 +7078,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -7053,6 +7154,8 @@ tile:
 	SHLQ       $0x03, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 63(R12)
@@ -7231,7 +7334,11 @@ loopAr4:
 later4:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4
 	MOVQ beta+112(FP), R12
@@ -7384,7 +7491,11 @@ loopAr8:
 later8:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr8
 	MOVQ beta+112(FP), R12
@@ -7611,7 +7722,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -7943,9 +8058,88 @@ drestore:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000008
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPD Z0, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z1, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z2, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z3, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z4, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z5, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z6, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z7, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z8, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z9, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z10, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z11, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z12, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z13, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z14, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z15, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPD Z0, K1, (DX)
 	DECQ    DI
@@ -8932,6 +9126,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -9000,6 +9202,8 @@ tile:
 	SHLQ       $0x02, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 63(R12)
@@ -9184,7 +9388,11 @@ loopAr4:
 later4:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4
 	MOVQ beta+112(FP), R12
@@ -9318,7 +9526,11 @@ loopAr4m:
 later4m:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4m
 	MOVQ beta+112(FP), R12
@@ -9477,7 +9689,11 @@ loopAr8:
 later8:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr8
 	MOVQ beta+112(FP), R12
@@ -9667,7 +9883,11 @@ loopAr8m:
 later8m:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8m
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr8m
 	MOVQ beta+112(FP), R12
@@ -9899,7 +10119,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -10334,7 +10558,11 @@ loopAm:
 latem:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchm
 	MOVQ beta+112(FP), R12
@@ -10666,9 +10894,88 @@ drestorem:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000010
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPS Z0, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z1, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z2, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z3, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z4, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z5, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z6, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z7, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z8, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z9, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z10, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z11, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z12, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z13, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z14, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z15, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPS Z0, K1, (DX)
 	DECQ    DI
@@ -11655,6 +11962,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -11723,6 +12038,8 @@ tile:
 	SHLQ       $0x03, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 63(R12)
@@ -11907,7 +12224,11 @@ loopAr4:
 later4:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4
 	MOVQ beta+112(FP), R12
@@ -12041,7 +12362,11 @@ loopAr4m:
 later4m:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4m
 	MOVQ beta+112(FP), R12
@@ -12200,7 +12525,11 @@ loopAr8:
 later8:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr8
 	MOVQ beta+112(FP), R12
@@ -12390,7 +12719,11 @@ loopAr8m:
 later8m:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8m
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr8m
 	MOVQ beta+112(FP), R12
@@ -12622,7 +12955,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -13057,7 +13394,11 @@ loopAm:
 latem:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchm
 	MOVQ beta+112(FP), R12
@@ -13389,9 +13730,88 @@ drestorem:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000008
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPD Z0, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z1, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z2, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z3, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z4, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z5, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z6, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z7, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z8, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z9, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z10, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z11, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z12, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z13, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z14, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z15, (DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPD Z0, K1, (DX)
 	DECQ    DI
@@ -14378,6 +14798,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -14446,6 +14874,8 @@ tile:
 	SHLQ       $0x02, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -14739,7 +15169,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -15392,7 +15826,11 @@ loopAm:
 latem:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchm
 	MOVQ beta+112(FP), R12
@@ -15874,9 +16312,66 @@ drestorem:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000040
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPS Z0, (DX)
+	VMOVNTPS Z1, 64(DX)
+	VMOVNTPS Z2, 128(DX)
+	VMOVNTPS Z3, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z4, (DX)
+	VMOVNTPS Z5, 64(DX)
+	VMOVNTPS Z6, 128(DX)
+	VMOVNTPS Z7, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z8, (DX)
+	VMOVNTPS Z9, 64(DX)
+	VMOVNTPS Z10, 128(DX)
+	VMOVNTPS Z11, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z12, (DX)
+	VMOVNTPS Z13, 64(DX)
+	VMOVNTPS Z14, 128(DX)
+	VMOVNTPS Z15, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z16, (DX)
+	VMOVNTPS Z17, 64(DX)
+	VMOVNTPS Z18, 128(DX)
+	VMOVNTPS Z19, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z20, (DX)
+	VMOVNTPS Z21, 64(DX)
+	VMOVNTPS Z22, 128(DX)
+	VMOVNTPS Z23, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPS Z0, K1, (DX)
 	VMOVUPS Z1, K2, 64(DX)
@@ -16802,6 +17297,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -16870,6 +17373,8 @@ tile:
 	SHLQ       $0x02, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -17067,7 +17572,11 @@ loopAr4:
 later4:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4
 	MOVQ beta+112(FP), R12
@@ -17290,7 +17799,11 @@ loopAr4m:
 later4m:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4m
 	MOVQ beta+112(FP), R12
@@ -17571,7 +18084,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -18102,7 +18619,11 @@ loopAm:
 latem:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchm
 	MOVQ beta+112(FP), R12
@@ -18494,9 +19015,64 @@ drestorem:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000020
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPS Z0, (DX)
+	VMOVNTPS Z1, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z2, (DX)
+	VMOVNTPS Z3, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z4, (DX)
+	VMOVNTPS Z5, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z6, (DX)
+	VMOVNTPS Z7, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z8, (DX)
+	VMOVNTPS Z9, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z10, (DX)
+	VMOVNTPS Z11, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z12, (DX)
+	VMOVNTPS Z13, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z14, (DX)
+	VMOVNTPS Z15, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPS Z0, K1, (DX)
 	VMOVUPS Z1, K2, 64(DX)
@@ -19260,6 +19836,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -19328,6 +19912,8 @@ tile:
 	SHLQ       $0x02, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -19561,7 +20147,11 @@ loopAr4:
 later4:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4
 	MOVQ beta+112(FP), R12
@@ -19784,7 +20374,11 @@ loopAr4m:
 later4m:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4m
 	MOVQ beta+112(FP), R12
@@ -20113,7 +20707,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -20843,7 +21441,11 @@ loopAm:
 latem:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchm
 	MOVQ beta+112(FP), R12
@@ -21386,9 +21988,84 @@ drestorem:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000020
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPS Z0, (DX)
+	VMOVNTPS Z1, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z2, (DX)
+	VMOVNTPS Z3, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z4, (DX)
+	VMOVNTPS Z5, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z6, (DX)
+	VMOVNTPS Z7, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z8, (DX)
+	VMOVNTPS Z9, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z10, (DX)
+	VMOVNTPS Z11, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z12, (DX)
+	VMOVNTPS Z13, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z14, (DX)
+	VMOVNTPS Z15, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z16, (DX)
+	VMOVNTPS Z17, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z18, (DX)
+	VMOVNTPS Z19, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z20, (DX)
+	VMOVNTPS Z21, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z22, (DX)
+	VMOVNTPS Z23, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPS Z0, K1, (DX)
 	VMOVUPS Z1, K2, 64(DX)
@@ -22480,6 +23157,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -22548,6 +23233,8 @@ tile:
 	SHLQ       $0x03, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -22841,7 +23528,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -23494,7 +24185,11 @@ loopAm:
 latem:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchm
 	MOVQ beta+112(FP), R12
@@ -23976,9 +24671,66 @@ drestorem:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000020
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPD Z0, (DX)
+	VMOVNTPD Z1, 64(DX)
+	VMOVNTPD Z2, 128(DX)
+	VMOVNTPD Z3, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z4, (DX)
+	VMOVNTPD Z5, 64(DX)
+	VMOVNTPD Z6, 128(DX)
+	VMOVNTPD Z7, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z8, (DX)
+	VMOVNTPD Z9, 64(DX)
+	VMOVNTPD Z10, 128(DX)
+	VMOVNTPD Z11, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z12, (DX)
+	VMOVNTPD Z13, 64(DX)
+	VMOVNTPD Z14, 128(DX)
+	VMOVNTPD Z15, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z16, (DX)
+	VMOVNTPD Z17, 64(DX)
+	VMOVNTPD Z18, 128(DX)
+	VMOVNTPD Z19, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z20, (DX)
+	VMOVNTPD Z21, 64(DX)
+	VMOVNTPD Z22, 128(DX)
+	VMOVNTPD Z23, 192(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPD Z0, K1, (DX)
 	VMOVUPD Z1, K2, 64(DX)
@@ -24904,6 +25656,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -24972,6 +25732,8 @@ tile:
 	SHLQ       $0x03, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -25169,7 +25931,11 @@ loopAr4:
 later4:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4
 	MOVQ beta+112(FP), R12
@@ -25392,7 +26158,11 @@ loopAr4m:
 later4m:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4m
 	MOVQ beta+112(FP), R12
@@ -25673,7 +26443,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -26204,7 +26978,11 @@ loopAm:
 latem:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchm
 	MOVQ beta+112(FP), R12
@@ -26596,9 +27374,64 @@ drestorem:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000010
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPD Z0, (DX)
+	VMOVNTPD Z1, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z2, (DX)
+	VMOVNTPD Z3, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z4, (DX)
+	VMOVNTPD Z5, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z6, (DX)
+	VMOVNTPD Z7, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z8, (DX)
+	VMOVNTPD Z9, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z10, (DX)
+	VMOVNTPD Z11, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z12, (DX)
+	VMOVNTPD Z13, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z14, (DX)
+	VMOVNTPD Z15, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPD Z0, K1, (DX)
 	VMOVUPD Z1, K2, 64(DX)
@@ -27362,6 +28195,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 
@@ -27430,6 +28271,8 @@ tile:
 	SHLQ       $0x03, R11
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -27663,7 +28506,11 @@ loopAr4:
 later4:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4
 	MOVQ beta+112(FP), R12
@@ -27886,7 +28733,11 @@ loopAr4m:
 later4m:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchr4m
 	MOVQ beta+112(FP), R12
@@ -28215,7 +29066,11 @@ loopA:
 late:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetch
 	MOVQ beta+112(FP), R12
@@ -28945,7 +29800,11 @@ loopAm:
 latem:
 	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
 	// skips it too: its stores follow at once, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32.
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
 	JGE  prefetchm
 	MOVQ beta+112(FP), R12
@@ -29488,9 +30347,84 @@ drestorem:
 epilogue:
 	CMPQ fwd+120(FP), $0x00000000
 	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
 	CMPQ beta+112(FP), $0x00000000
-	JNE  gemm1
+	JEQ  gemm0
 
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000010
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPD Z0, (DX)
+	VMOVNTPD Z1, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z2, (DX)
+	VMOVNTPD Z3, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z4, (DX)
+	VMOVNTPD Z5, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z6, (DX)
+	VMOVNTPD Z7, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z8, (DX)
+	VMOVNTPD Z9, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z10, (DX)
+	VMOVNTPD Z11, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z12, (DX)
+	VMOVNTPD Z13, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z14, (DX)
+	VMOVNTPD Z15, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z16, (DX)
+	VMOVNTPD Z17, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z18, (DX)
+	VMOVNTPD Z19, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z20, (DX)
+	VMOVNTPD Z21, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPD Z22, (DX)
+	VMOVNTPD Z23, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
 	// C row = acc on the columns < n.
 	VMOVUPD Z0, K1, (DX)
 	VMOVUPD Z1, K2, 64(DX)
@@ -30582,6 +31516,14 @@ return:
 	JMP  panel
 
 finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
 	VZEROUPPER
 	RET
 

@@ -1,5 +1,7 @@
 package kernels
 
+import "unsafe"
+
 // The loops of the packed route (see gemm.go): the column blocks (jc),
 // the groups of K blocks (pc), and the items of tiles with the
 // macro-kernel (ic, jr, ir), and the split of a block's tiles into items.
@@ -78,6 +80,8 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 		l.dzB = grow(&s.brows, max(1, min(dzBRows, dzBElems/nbr))*nbr)
 	}
 	l.direct, l.dirA = directB(o, j), directA(o, j)
+	var z T
+	l.stream = !j.fwd && j.beta == 0 && bl.stream > 0 && j.k <= bl.kc && j.m*j.n*int(unsafe.Sizeof(z)) >= bl.stream
 	t := &s.t
 	*t = tile[T]{alpha: j.alpha, ldc: j.ldc, nrMask: 1<<o.nr - 1}
 	if l.direct {
@@ -101,6 +105,7 @@ type packedLoop[T Float] struct {
 	id int
 
 	direct, dirA bool // B, A read where they lie (directB, directA)
+	stream       bool // C written with streaming stores (item)
 	dzA, dzB     []T  // scratch of the dZ packers
 
 	// The column block: columns jc … jc+nb−1 (nbr: nb rounded up to
@@ -259,6 +264,10 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 		if pc > 0 {
 			t.beta = 1
 		}
+		// C of one K panel and more bytes than blocking.stream is written
+		// once and not read here again: streaming stores write it without
+		// reading each line in first.
+		t.stream = l.stream
 		t.last = j.fwd && pc+kb >= k
 		q := (pc - l.pg) / bl.kc
 		if !l.keep {

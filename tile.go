@@ -25,6 +25,10 @@ type tile[T Float] struct {
 	// C = α·AB + β·C; β = 0 means C is not read. A fused forward pass has
 	// α = 1 and β = 0 on its first K panel, 1 on the others.
 	alpha, beta T
+	// stream: with β = 0 and no epilogue, C may be written with streaming
+	// stores, where the kernel has them and C's alignment allows: C is
+	// larger than the caches keep until it is read (blocking.stream).
+	stream bool
 
 	// The forward epilogue, on the last K panel of a fused forward pass:
 	// v = β·C + AB + bias; Z = v when z is not nil; R = ReLU(v); the mask

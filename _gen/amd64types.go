@@ -21,6 +21,7 @@ type elemType struct {
 
 	MovU       func(ops ...Op)             // VMOVUPS, VMOVUPD
 	MovUZ      func(mxyz, k, mxyz1 Op)     // VMOVUPS.Z, VMOVUPD.Z (zeroing under a K mask)
+	MovNT      func(xyz, m Op)             // VMOVNTPS, VMOVNTPD (a streaming store, aligned)
 	MovS       func(ops ...Op)             // VMOVSS, VMOVSD
 	Broadcast  func(ops ...Op)             // VBROADCASTSS, VBROADCASTSD
 	Add        func(ops ...Op)             // VADDPS, VADDPD
@@ -57,7 +58,7 @@ func (t elemType) Bits() int { return 8 * t.Size }
 var (
 	f32 = elemType{
 		Name: "F32", Go: "float32", Size: 4, Shift: 2, One: 0x3f800000,
-		MovU: VMOVUPS, MovUZ: VMOVUPS_Z, MovS: VMOVSS, Broadcast: VBROADCASTSS,
+		MovU: VMOVUPS, MovUZ: VMOVUPS_Z, MovNT: VMOVNTPS, MovS: VMOVSS, Broadcast: VBROADCASTSS,
 		Add: VADDPS, AddS: VADDSS, Sub: VSUBPS, Mul: VMULPS, Div: VDIVPS, Sqrt: VSQRTPS,
 		Max: VMAXPS, FMA231: VFMADD231PS, FMA231Bcst: VFMADD231PS_BCST, Cmp: VCMPPS, Xor: VXORPS,
 		MovMsk: VMOVMSKPS, MaskMov: VMASKMOVPS, PCmpEq: VPCMPEQD, PBcst: VPBROADCASTD,
@@ -66,7 +67,7 @@ var (
 	}
 	f64 = elemType{
 		Name: "F64", Go: "float64", Size: 8, Shift: 3, One: 0x3ff0000000000000,
-		MovU: VMOVUPD, MovUZ: VMOVUPD_Z, MovS: VMOVSD, Broadcast: VBROADCASTSD,
+		MovU: VMOVUPD, MovUZ: VMOVUPD_Z, MovNT: VMOVNTPD, MovS: VMOVSD, Broadcast: VBROADCASTSD,
 		Add: VADDPD, AddS: VADDSD, Sub: VSUBPD, Mul: VMULPD, Div: VDIVPD, Sqrt: VSQRTPD,
 		Max: VMAXPD, FMA231: VFMADD231PD, FMA231Bcst: VFMADD231PD_BCST, Cmp: VCMPPD, Xor: VXORPD,
 		MovMsk: VMOVMSKPD, MaskMov: VMASKMOVPD, PCmpEq: VPCMPEQQ, PBcst: VPBROADCASTQ,

@@ -123,6 +123,7 @@ func (s avx512Tile) directBases() []GPPhysical {
 // (storeZ), R = ReLU(v) and the mask bits [v ≥ 0].
 type avx512Epilogue struct {
 	fwd, storeZ, beta1 bool
+	stream             bool // C = acc with streaming stores (β = 2; whole tiles only)
 }
 
 // avx512GenTile writes the tile routine of shape s.
@@ -146,8 +147,24 @@ func avx512GenTile(s avx512Tile) {
 	Label("epilogue")
 	CMPQ(arg("fwd"), U32(0))
 	JNE(LabelRef("forward"))
+	CMPQ(arg("beta"), U32(1))
+	JEQ(LabelRef("gemm1"))
 	CMPQ(arg("beta"), U32(0))
-	JNE(LabelRef("gemm1"))
+	JEQ(LabelRef("gemm0"))
+	Comment(
+		"β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read",
+		"of the line before it is written, and not kept in the caches) for a",
+		"column of tiles of all its columns, under the column masks otherwise",
+		"(a streaming store has no mask). The caller passes 2 only for C",
+		"64-byte aligned, rows a multiple of 64 bytes apart, too large for",
+		"the caches to keep until it is read.",
+	)
+	CMPQ(arg("n"), U32(s.cols()))
+	JLT(LabelRef("gemm0"))
+	avx512Rows(s, avx512Epilogue{stream: true})
+	JMP(LabelRef("done"))
+
+	Label("gemm0")
 	avx512Rows(s, avx512Epilogue{})
 	JMP(LabelRef("done"))
 
@@ -209,6 +226,16 @@ func avx512GenTile(s avx512Tile) {
 	avx512NextCol(s, local)
 
 	Label("finish")
+	Comment(
+		"Streaming stores are weakly ordered: SFENCE puts them before the",
+		"stores that follow, such as a participant's report that its part is",
+		"done.",
+	)
+	CMPQ(arg("beta"), U32(2))
+	JNE(LabelRef("fenced"))
+	SFENCE()
+
+	Label("fenced")
 	VZEROUPPER()
 	RET()
 }
@@ -225,8 +252,10 @@ its %[3]d columns of B (b[t*bcol+p*ldb+j%%%[3]d] for column tile t = j/%[3]d: ld
 = %[3]d and bcol = %[3]d·kc for packed micro-panels one after another, or ldb
 the row stride of B unpacked and bcol = %[3]d; columns past n are not
 read), p < kc, and applies an epilogue to its rows below m and its
-columns below n (m ≥ 1, n ≥ 1; beta, fwd and storeZ are 0 or 1). It is
-this Go, with fused multiply-adds:
+columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+It is this Go, with fused multiply-adds:
 
 	for i := range m {
 		for j := range n {
@@ -432,6 +461,8 @@ func avx512TileProduct(s avx512Tile, local Mem) {
 	avx512Sh(t.Shift, R11)
 	CMPQ(arg("kc"), U32(64))
 	JLT(LabelRef("early"))
+	CMPQ(arg("beta"), U32(2))
+	JEQ(LabelRef("early"))
 	avx512Prefetch(s, PREFETCHT1, RDX, RSI)
 	CMPQ(R10, RDX)
 	JEQ(LabelRef("early"))
@@ -570,8 +601,12 @@ func avx512Loops(s avx512Tile, local Mem) {
 	Comment(
 		"The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)",
 		"skips it too: its stores follow at once, and the prefetches in front",
-		"of them cost 7% of a dW GEMM from a batch of 32.",
+		"of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)",
+		"skips both prefetches: a streaming store to a line in the caches",
+		"must first take it out of them.",
 	)
+	CMPQ(arg("beta"), U32(2))
+	JEQ(LabelRef(s.l("rest")))
 	CMPQ(arg("kc"), U32(64))
 	JGE(LabelRef(s.l("prefetch")))
 	MOVQ(arg("beta"), R12)
@@ -669,6 +704,8 @@ func avx512Loops(s avx512Tile, local Mem) {
 func avx512Rows(s avx512Tile, e avx512Epilogue) {
 	t := s.t
 	switch {
+	case e.stream:
+		Comment("C row = acc, streamed.")
 	case !e.fwd && !e.beta1:
 		Comment("C row = acc on the columns < n.")
 	case !e.fwd:
@@ -688,6 +725,10 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 			acc, k := s.acc(i, j), s.colMask(j)
 			if e.beta1 {
 				t.Add(mem(RDX, 64*j), acc, k, acc)
+			}
+			if e.stream {
+				t.MovNT(acc, mem(RDX, 64*j))
+				continue
 			}
 			if !e.fwd {
 				t.MovU(acc, k, mem(RDX, 64*j))
