@@ -97,8 +97,11 @@ func generic() *impl { return impls[0] }
 func smallBlocks(p *impl) *impl {
 	q := *p
 	q.name = p.name + "/smallblocks"
-	q.b32 = blocking{mc: 2 * p.f32.mr, kc: 8, nc: 2 * p.f32.nr}
-	q.b64 = blocking{mc: 2 * p.f64.mr, kc: 8, nc: 2 * p.f64.nr}
+	// nc1 and stream on too: jobs of up to 2·mr rows take column blocks
+	// of one micro-panel, and C of one K panel (K ≤ 8) is streamed where
+	// the kernel can (blocking.forJob, packedLoop.item).
+	q.b32 = blocking{mc: 2 * p.f32.mr, kc: 8, nc: 2 * p.f32.nr, nc1: p.f32.nr, stream: 1}
+	q.b64 = blocking{mc: 2 * p.f64.mr, kc: 8, nc: 2 * p.f64.nr, nc1: p.f64.nr, stream: 1}
 	return &q
 }
 
