@@ -992,3 +992,17 @@ func checkTileSums[T Float](e *errs, what string, c, c0, a, b []T, mr, ldb, kc, 
 		}
 	}
 }
+
+// checkSameForward fails the test unless a forward pass's outputs (R, Z
+// with their guard bands, and the mask) are want's bit for bit; against
+// names want's way.
+func checkSameForward[T Float](t *testing.T, what, against string, gotR, gotZ *mat[T], gotM Mask, wantR, wantZ *mat[T], wantM Mask) {
+	t.Helper()
+	gotR.checkGuard(t, what+": R")
+	gotZ.checkGuard(t, what+": Z")
+	checkSameBits(t, what+": R"+against, gotR.buf, wantR.buf)
+	checkSameBits(t, what+": Z"+against, gotZ.buf, wantZ.buf)
+	if !equalWords(gotM.Bits, wantM.Bits) {
+		t.Errorf("%s: the mask differs%s", what, against)
+	}
+}

@@ -135,13 +135,7 @@ func checkNC1[T Float](t *testing.T, on, off *impl, r *rand.Rand, m, k, n, idx, 
 	}
 	gotR, gotZ, gotM := forward(on)
 	wantR, wantZ, wantM := forward(off)
-	gotR.checkGuard(t, what+": R")
-	gotZ.checkGuard(t, what+": Z")
-	checkSameBits(t, what+": R", gotR.buf, wantR.buf)
-	checkSameBits(t, what+": Z", gotZ.buf, wantZ.buf)
-	if !equalWords(gotM.Bits, wantM.Bits) {
-		t.Errorf("%s: the mask differs", what)
-	}
+	checkSameForward(t, what, " against the path's nc", gotR, gotZ, gotM, wantR, wantZ, wantM)
 
 	backward := func(p *impl) (dx, dw, db *mat[T]) {
 		dx, dw, db = newMat[T](m, k, lay(idx+6)), newMat[T](k, n, lay(idx+7)), newMat[T](1, n, lay(idx+8))

@@ -102,13 +102,7 @@ func checkPackedRows[T Float](t *testing.T, p *impl, r *rand.Rand, m, k, n, idx,
 	}
 	gotR, gotZ, gotM := forward(p)
 	wantR, wantZ, wantM := forward(off)
-	gotR.checkGuard(t, what+": R")
-	gotZ.checkGuard(t, what+": Z")
-	checkSameBits(t, what+": R against the tiles", gotR.buf, wantR.buf)
-	checkSameBits(t, what+": Z against the tiles", gotZ.buf, wantZ.buf)
-	if !equalWords(gotM.Bits, wantM.Bits) {
-		t.Errorf("%s: the mask differs from the tiles'", what)
-	}
+	checkSameForward(t, what, " against the tiles", gotR, gotZ, gotM, wantR, wantZ, wantM)
 	// dX = dZ·Wᵀ from the PackedW, written and accumulated.
 	for _, accum := range []bool{false, true} {
 		start := fill(newMat[T](m, k, lay(idx+6)))
