@@ -29,10 +29,10 @@ func gemmThreads[T Float](p *impl, threads int, tA, tB bool, m, n, k int, alpha 
 // call, and the sums are the packed tiles' (K in the same kc panels, each
 // added to C). Only while a K panel of the packed Aᵀ takes at most half
 // the blocking's block of A (a quarter of L2 in the model, an eighth with
-// blockSizesQuarterA): each block of B's rows goes through all of it. The route depends on the shape alone,
-// never on the thread count: the kernel's multiply-adds take A and B in
-// the other order from the tiles', which can give another NaN where both
-// are NaN.
+// blockSizesQuarterA): each block of B's rows goes through all of it.
+// The route depends on the shape alone, never on the thread count: the
+// kernel's multiply-adds take A and B in the other order from the
+// tiles', which can give another NaN where both are NaN.
 func ntRoute[T Float](o *ops[T], bl blocking, j *gemmJob[T]) bool {
 	kb := min(j.k, bl.kc)
 	return o.gemmNT != nil && !onRows(o, j) && j.m*kb <= bl.mc*bl.kc/2 &&
