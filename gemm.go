@@ -175,6 +175,7 @@ func visitDZ[T Float](o *ops[T], bl blocking, src *dzSource[T], m, n, threads in
 func runNT[T Float](o *ops[T], bl blocking, m, n, k int, a []T, lda int, wm []T, ldw int, c []T, ldc int, beta T, np int) {
 	w := getWork[T](o, bl)
 	defer putWork(w)
+	w.kind = kindNT
 	panels := grow(&w.b, ceilDiv(m, ntRows)*ntRows*min(k, bl.kc))
 	for pc := 0; pc < k; pc += bl.kc {
 		kb := min(bl.kc, k-pc)
@@ -183,7 +184,6 @@ func runNT[T Float](o *ops[T], bl blocking, m, n, k int, a []T, lda int, wm []T,
 			w.job.beta = 1
 		}
 		o.gemmNT.pack(panels, a[pc:], lda, m, kb)
-		w.kind = kindNT
 		w.exec(min(np, ceilDiv(n, ntRows)))
 	}
 }

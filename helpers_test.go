@@ -1006,3 +1006,18 @@ func checkSameForward[T Float](t *testing.T, what, against string, gotR, gotZ *m
 		t.Errorf("%s: the mask differs%s", what, against)
 	}
 }
+
+// randOrSpecial returns a random value (randVal), or, one time in oneIn
+// (never for 0), one of the special values sp.
+func randOrSpecial[T Float](r *rand.Rand, sp []T, oneIn int) T {
+	if oneIn > 0 && r.IntN(oneIn) == 0 {
+		return sp[r.IntN(len(sp))]
+	}
+	return randVal[T](r)
+}
+
+// fillSpecial fills mt with randOrSpecial's values and returns it.
+func fillSpecial[T Float](mt *mat[T], r *rand.Rand, sp []T, oneIn int) *mat[T] {
+	mt.fill(func(int, int) T { return randOrSpecial(r, sp, oneIn) })
+	return mt
+}

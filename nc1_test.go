@@ -109,15 +109,7 @@ func testNC1[T Float](t *testing.T, on, off *impl) {
 func checkNC1[T Float](t *testing.T, on, off *impl, r *rand.Rand, m, k, n, idx, threads int) {
 	t.Helper()
 	sp := specials[T]()
-	fill := func(mt *mat[T]) *mat[T] {
-		mt.fill(func(int, int) T {
-			if r.IntN(16) == 0 {
-				return sp[r.IntN(len(sp))]
-			}
-			return randVal[T](r)
-		})
-		return mt
-	}
+	fill := func(mt *mat[T]) *mat[T] { return fillSpecial(mt, r, sp, 16) }
 	x := fill(newMat[T](m, k, lay(idx)))
 	w := fill(newMat[T](k, n, lay(idx+1)))
 	bias := fill(newMat[T](1, n, lay(idx+2)))

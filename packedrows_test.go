@@ -65,15 +65,11 @@ func checkPackedRows[T Float](t *testing.T, p *impl, r *rand.Rand, m, k, n, idx,
 	}
 	off := withoutPackedRows(p)
 	sp := specials[T]()
-	fill := func(mt *mat[T]) *mat[T] {
-		mt.fill(func(int, int) T {
-			if special == nil && r.IntN(12) == 0 {
-				return sp[r.IntN(len(sp))]
-			}
-			return randVal[T](r)
-		})
-		return mt
+	oneIn := 12 // specials at random, unless the fuzzer places them
+	if special != nil {
+		oneIn = 0
 	}
+	fill := func(mt *mat[T]) *mat[T] { return fillSpecial(mt, r, sp, oneIn) }
 	x := fill(newMat[T](m, k, lay(idx)))
 	w := fill(newMat[T](k, n, lay(idx+1)))
 	bias := fill(newMat[T](1, n, lay(idx+2)))

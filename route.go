@@ -29,21 +29,21 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 	if j.b.prepacked || j.b.dz || j.b.h != nil || j.b.trans || j.k == 0 || tiles > o.limits.directMaxTiles {
 		return false
 	}
-	if l := o.limits.directMaxLd; l > 0 && j.b.ld*int(unsafe.Sizeof(*new(T))) >= l {
+	var z T
+	ldBytes := j.b.ld * int(unsafe.Sizeof(z))
+	if l := o.limits.directMaxLd; l > 0 && ldBytes >= l {
 		return false
 	}
 	switch o.directB {
 	case directBMasked:
-		var z T
-		return j.b.ld*int(unsafe.Sizeof(z)) < 4096 || tiles <= o.limits.directMax4K
+		return ldBytes < 4096 || tiles <= o.limits.directMax4K
 	case directBWhole:
 		// The AVX2 tile (no masked loads): whole tiles of columns only,
 		// and rows of B 4 KiB or more apart only for one or two row
 		// tiles: their micro-panels of B (a line a row) fall in few sets
 		// of L1 and L2 and are read again from further out for every row
 		// tile (BenchmarkDirectB, TUNING.md).
-		var z T
-		return j.n%o.nr == 0 && !(j.b.ld*int(unsafe.Sizeof(z)) >= 4096 && tiles > 2)
+		return j.n%o.nr == 0 && !(ldBytes >= 4096 && tiles > 2)
 	}
 	return false
 }

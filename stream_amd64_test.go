@@ -115,10 +115,7 @@ func testStream[T Float](t *testing.T, on, off *impl) {
 	rnd := func(n int) []T {
 		s := make([]T, n)
 		for i := range s {
-			s[i] = randVal[T](r)
-			if r.IntN(16) == 0 {
-				s[i] = sp[r.IntN(len(sp))]
-			}
+			s[i] = randOrSpecial(r, sp, 16)
 		}
 		return s
 	}
