@@ -33,15 +33,32 @@ type ForwardBF16Args struct {
 //
 //	Z = X·W + Bias,  R32 = ReLU(Z),  R = bf16(R32),  Mask = [Z ≥ 0]
 //
-// Z, R32 and the mask are exactly those of [Forward] on float32 X and W
-// holding the widened values (a bfloat16 widens to float32 exactly): the
-// path's float32 tiles compute them from panels packed from the widened
-// inputs, so the numerics, special values and Step(0) = 1 are those of
-// the float32 kernels, and the mask is taken from the float32 Z before
-// any rounding. R is R32 rounded to nearest even ([BF16From]; R32 ≥ 0 or
-// NaN, so R is too). On this package's paths bfloat16 saves memory and
-// bandwidth, not arithmetic: no path multiplies in bfloat16 (VDPBF16PS)
-// yet. Without R32, ForwardBF16 computes it into scratch of M×N float32.
+// Two routes compute Z; [Path] says which the core has (BF16Dot):
+//
+//   - Where the CPU has AVX512_BF16 (the AVX-512 path with its 16×16
+//     tile), X·W is summed by VDPBF16PS, two products an instruction at
+//     the float32 FMA's rate: in float32, K in blocks of KC (the
+//     Blocking's), each block from +0 a pair of K at a time, acc =
+//     fma(x₂ₚ, w₂ₚ, fma(x₂ₚ₊₁, w₂ₚ₊₁, acc)) (the odd product first),
+//     each FMA rounded to nearest even with denormal inputs and results
+//     flushed to zero; then the blocks added in order, then the bias. A
+//     NaN operand gives its own NaN (W's before X's before the sum's),
+//     Inf·0 and Inf − Inf the default NaN. Its error is that of float32
+//     summation, γ_K·Σ|xᵢwᵢ|, but for the flushed denormals. A job of
+//     fewer than 3 rows (or K ≤ 8) on an unpacked W takes the route
+//     below, which reads W where it lies; on a PW packed by PackBF16 every
+//     job takes this one.
+//   - Elsewhere (and with FUSEDRELU_BF16DOT=0), Z is exactly that of
+//     [Forward] on float32 X and W holding the widened values (a
+//     bfloat16 widens to float32 exactly): the path's float32 tiles
+//     compute it from panels packed from the widened inputs. bfloat16
+//     then saves memory and bandwidth, not arithmetic.
+//
+// On both, the epilogue is the float32 kernels' (the bias, Z, the exact
+// special values and Step(0) = 1), and the mask is taken from the float32
+// Z before any rounding. R is R32 rounded to nearest even ([BF16From];
+// R32 ≥ 0 or NaN, so R is too). Without R32, ForwardBF16 computes it
+// into scratch of M×N float32.
 //
 // Aliasing: as [Forward], with R32 among the outputs.
 //

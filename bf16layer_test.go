@@ -162,6 +162,20 @@ func checkForwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
 		fa.W, fa.LdW = w.f.arg(), w.f.ldArg()
 	}
 	Forward(&fa)
+	job := gemmJob[float32]{m: m, n: n, k: k, a: operand[float32]{h: x.h}, b: operand[float32]{h: w.h, ld: w.f.ld, prepacked: flags&16 != 0}}
+	if k > 0 && takesDot(opsFor[float32](active), &job, true) {
+		// The dot route: its own sums (dotZ), the same epilogue.
+		kc := blocksFor[float32](active).kc
+		for i := range m {
+			for j := range n {
+				v := dotZ(func(p int) BF16 { return x.h[x.f.off+i*x.f.ld+p] },
+					func(p int) BF16 { return w.h[w.f.off+p*w.f.ld+j] }, k, kc, bias, j)
+				ref.z.set(i, j, v)
+				ref.r.set(i, j, reluWant(v))
+				ref.mask.set(i, j, !(v < 0))
+			}
+		}
+	}
 
 	rh := pick(flags&1 != 0, newHOut(m, n, lay(idx+2)))
 	r32 := pick(flags&2 != 0, newMat[float32](m, n, lay(idx+3)))

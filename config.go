@@ -84,6 +84,10 @@ type gemmConfig[T Float] struct {
 	// b[q*nr*kb:]), every element the register tile's sum: the rows
 	// route of a job of few rows on a prepacked B (packedRowsItem).
 	packedRows func(dst []T, ldd int, a []T, lda int, b []T, kb, np, rows int)
+	// dotTile, when not nil, is the bfloat16 dot-product tile (bf16dot.go),
+	// mr×nr as kernel: a job with both operands bfloat16 runs on it, k
+	// steps of pairs packed by packAPairs and packBPairs.
+	dotTile func(t *tile[T])
 }
 
 // ntKernel computes C = A·Wᵀ (+ C for beta = 1), A m×k, W n×k, without
@@ -159,11 +163,16 @@ type routeLimits struct {
 	// tile a few rows full spends most of its FMAs on padding and has too
 	// few chains to cover their latency.
 	packedRowsBelow int
+	// dotRowsBelow: a job of bfloat16 A and B on a path with the dot tile
+	// takes the rows route (widening B as it reads it where it lies) below
+	// this many rows or for K ≤ smallK, the dot tile otherwise, which
+	// packs all of B in pairs first (takesDot).
+	dotRowsBelow int
 }
 
 // defaultLimits are the thresholds of every path today (route.go).
 var defaultLimits = routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: directMaxTiles, directMaxACols: directMaxACols,
-	packedRowsBelow: packedRowsBelow}
+	packedRowsBelow: packedRowsBelow, dotRowsBelow: dotRowsBelow}
 
 // rowsKernels are the vector loops of the rows route (runRows).
 type rowsKernels[T Float] struct {

@@ -115,6 +115,7 @@ var (
 		packDZB:    packDZBAVX512(packDZBAVX512F32),
 		gemmNT:     gemmNTAVX512F32,
 		packedRows: packedRowsVia(packedRows4AVX512F32, packedRows2AVX512F32, packedRows1AVX512F32),
+		dotTile:    avx512DotTile(),
 	}
 	avx512GEMM64 = gemmConfig[float64]{
 		mr: avx512MR64, nr: avx512NR64, kernel: avx512Tile16x8.kernel(),
@@ -145,6 +146,15 @@ var (
 	}
 )
 
+// avx512DotTile is the bfloat16 dot-product tile where the core has
+// AVX512_BF16 (hasBF16Dot), else nil.
+func avx512DotTile() func(t *tile[float32]) {
+	if !hasBF16Dot {
+		return nil
+	}
+	return avx512TileDot16x16u.kernel()
+}
+
 // avx512GEMM32For is the AVX-512 float32 GEMM with tile s: today's entry
 // with s's kernel and packers for its mr and nr. A: the AVX-512 packer
 // for 16 rows, the AVX2 one (packA6Via) for 6, packA8AVX512 for 8, the
@@ -158,6 +168,9 @@ func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 	g.mr, g.nr, g.kernel, g.tile = s.mr, s.nr, s.kernel(), s.name()
 	if s.nr != avx512NR32 {
 		g.packedRows = nil // its packed panels are wider than one vector
+	}
+	if s.mr != avx512TileDot16x16u.mr || s.nr != avx512TileDot16x16u.nr {
+		g.dotTile = nil // no dot tile of this shape (yet)
 	}
 	switch s.mr {
 	case 16:

@@ -196,13 +196,18 @@ type PathInfo struct {
 	L1D       int      // data cache sizes in bytes, per core (L3: in all); 0 if unknown
 	L2, L3    int
 	F32, F64  Blocking
+	// BF16Dot: the bfloat16 layers multiply with VDPBF16PS (AVX512_BF16),
+	// with its own rounding (see ForwardBF16); false: they widen to
+	// float32 and compute as the float32 kernels do.
+	BF16Dot bool
 }
 
 // Path reports the code path in use, the core class whose configuration
 // it uses, the paths the machine supports and the cache blocking derived
 // from its caches.
 func Path() PathInfo {
-	info := PathInfo{ISA: active.name, Core: string(core), CPU: cpuName(), F32: blockingOf(&active.f32, active.b32), F64: blockingOf(&active.f64, active.b64)}
+	info := PathInfo{ISA: active.name, Core: string(core), CPU: cpuName(), F32: blockingOf(&active.f32, active.b32), F64: blockingOf(&active.f64, active.b64),
+		BF16Dot: active.f32.dotTile != nil}
 	info.L1D, info.L2, info.L3 = cacheSizes()
 	for _, p := range impls {
 		info.Supported = append(info.Supported, p.name)
@@ -215,8 +220,12 @@ func blockingOf[T Float](o *ops[T], b blocking) Blocking {
 }
 
 func (i PathInfo) String() string {
-	return fmt.Sprintf("path %s (supported: %s), core %s; f32 tile %d×%d, blocks MC=%d KC=%d NC=%d; f64 tile %d×%d, blocks MC=%d KC=%d NC=%d",
+	dot := "widened to float32"
+	if i.BF16Dot {
+		dot = "VDPBF16PS"
+	}
+	return fmt.Sprintf("path %s (supported: %s), core %s; f32 tile %d×%d, blocks MC=%d KC=%d NC=%d; f64 tile %d×%d, blocks MC=%d KC=%d NC=%d; bfloat16 %s",
 		i.ISA, strings.Join(i.Supported, ", "), i.Core,
 		i.F32.MR, i.F32.NR, i.F32.MC, i.F32.KC, i.F32.NC,
-		i.F64.MR, i.F64.NR, i.F64.MC, i.F64.KC, i.F64.NC)
+		i.F64.MR, i.F64.NR, i.F64.MC, i.F64.KC, i.F64.NC, dot)
 }

@@ -59,6 +59,7 @@ func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T],
 	if pw != nil {
 		j.b = operand[T]{prepacked: true, packed: pw.fwd}
 	}
+	j.dot = takesDot(o, &j, pw != nil && pw.dot)
 	if z != nil {
 		j.c, j.ldc = z, ldz
 	}

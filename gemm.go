@@ -89,7 +89,10 @@ type gemmJob[T Float] struct {
 	ldc         int
 	alpha, beta T
 	fwd         bool // fused forward epilogue on the last K panel
-	visit       bool // the dZ operand's packer accumulates db and writes dZ
+	// dot: A and B are bfloat16 (a.h, and b.h or B prepacked in pairs)
+	// and the path has the dot tile: the job runs on it (bf16dot.go).
+	dot   bool
+	visit bool // the dZ operand's packer accumulates db and writes dZ
 	// widen is the path's FromBF16 kernel, for an operand or dZ source
 	// in bfloat16 (operand.h, dzSource.drh).
 	widen func(dst []float32, src []BF16)
@@ -137,7 +140,7 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 		return
 	}
 	kind, packB := kindPacked, false
-	if onRows(o, j) {
+	if !j.dot && onRows(o, j) { // a dot job is on the tiles (takesDot)
 		kind = kindRows
 	} else if !j.b.prepacked && !directB(o, j) {
 		packB = true

@@ -170,6 +170,7 @@ func Forward[T Float](p *ForwardArgs[T]) {
 	ldw, w, pw := 0, p.W, p.PW
 	if pw != nil {
 		pw.check(k, n)
+		pw.checkPlain("Forward")
 		w = nil
 		if k == 0 {
 			// Z = Bias: nothing of W is read, so the plain route

@@ -200,6 +200,11 @@ func (l *packedLoop[T]) packGroup() bool {
 		for pc := l.pg; pc < l.pe; pc += bl.kc {
 			kb := min(bl.kc, k-pc)
 			bp := l.bg[(pc-l.pg)*l.nbr : (pc-l.pg)*l.nbr+kb*l.nbr]
+			if j.dot {
+				kp := dotPairs(kb)
+				packBPairs(asF32(bp[c0*kp:p1*nr*kp]), j.b.h, j.b.ld, j.b.trans, pc, l.jc+c0, kb, c1-c0, nr)
+				continue
+			}
 			dst := bp[c0*kb : p1*nr*kb]
 			if j.b.dz {
 				packBdZ(o, dst, &j.src, pc, l.jc+c0, kb, c1-c0, nr, l.dzB, j.visit)
@@ -260,6 +265,9 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 			bp = l.bg[off : off+kb*l.nbr]
 		}
 		t.kc = kb
+		if j.dot {
+			t.kc = dotPairs(kb)
+		}
 		t.beta = j.beta
 		if pc > 0 {
 			t.beta = 1
@@ -278,7 +286,9 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 		if l.dirA && mb%mr == 0 {
 			t.lda = j.a.ld
 		} else if s.aHave&(1<<q) == 0 {
-			if j.a.dz {
+			if j.dot {
+				packAPairs(any(o).(*ops[float32]).packA, asF32(ap), j.a.h, j.a.ld, j.a.trans, ic, pc, mb, kb, mr)
+			} else if j.a.dz {
 				packAdZ(o, ap, &j.src, ic, pc, mb, kb, mr, l.dzA, j.visit && l.jc == 0)
 			} else if j.a.h != nil {
 				packAH(o, j.widen, ap, j.a.h, j.a.ld, j.a.trans, ic, pc, mb, kb, mr, &s.wide)
@@ -306,6 +316,11 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 	mr, nr := o.mr, o.nr
 	t := &l.s.t
 	step, width := mr, nr
+	ks := t.kc // k steps: kb, or pairs on the dot tile
+	kernel := o.kernel
+	if j.dot {
+		kernel = o.dotTile
+	}
 	if o.calls >= callColumn {
 		step = roundUp(mb, mr)
 	}
@@ -319,7 +334,7 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 			off := pc*t.ldb + col // kb > 0: directB needs k > 0
 			t.b = j.b.s[off : off+(kb-1)*t.ldb+t.n]
 		} else {
-			t.b = bp[jr*kb : (jr+roundUp(t.n, nr))*kb]
+			t.b = bp[jr*ks : (jr+roundUp(t.n, nr))*ks]
 		}
 		if t.last {
 			t.col = col
@@ -331,7 +346,7 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 		for ir := 0; ir < mb; ir += step {
 			row := ic + ir
 			if t.lda == 0 {
-				t.a = ap[ir*kb : (ir+step)*kb]
+				t.a = ap[ir*ks : (ir+step)*ks]
 			} else {
 				t.a = j.a.s[row*t.lda+pc:]
 			}
@@ -351,7 +366,7 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 			if raceEnabled {
 				raceTile(t, mr, nr)
 			}
-			o.kernel(t)
+			kernel(t)
 		}
 	}
 }

@@ -2,7 +2,11 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
 
 // CPU features of the assembly paths. x/sys/cpu reports a feature only
 // when the operating system also saves its registers (XGETBV), so a
@@ -10,6 +14,10 @@ import "golang.org/x/sys/cpu"
 var (
 	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
+	// hasBF16Dot: the AVX-512 path multiplies bfloat16 operands with
+	// VDPBF16PS (bf16dot.go) unless FUSEDRELU_BF16DOT=0 asks for the
+	// widening route everywhere.
+	hasBF16Dot = hasAVX512 && cpu.X86.HasAVX512BF16 && os.Getenv("FUSEDRELU_BF16DOT") != "0"
 )
 
 // archImpls returns the assembly paths this CPU supports, worst first

@@ -45,8 +45,11 @@ type PackedW[T Float] struct {
 	k, n int
 	path *impl
 	fwd  []T // op(B) = W (K×N), for Z = X·W
-	bwd  []T // op(B) = Wᵀ (N×K), for dX = dZ·Wᵀ
-	tmp  []T // PackBF16: rows of W widened (packBH)
+	// dot: fwd holds bfloat16 pairs for the dot tile (PackBF16 on a
+	// path with one), not float32 values.
+	dot bool
+	bwd []T // op(B) = Wᵀ (N×K), for dX = dZ·Wᵀ
+	tmp []T // PackBF16: rows of W widened (packBH)
 }
 
 // PackW returns W (K×N, leading dimension ldw, 0 for tight) packed for
@@ -97,6 +100,7 @@ func (p *PackedW[T]) PackBF16(k, n int, w []BF16, ldw int) {
 func (p *PackedW[T]) pack(k, n int, w operand[T]) {
 	o, bl := opsFor[T](active), blocksFor[T](active)
 	p.k, p.n, p.path = k, n, active
+	p.dot = w.h != nil && o.dotTile != nil
 	if k == 0 || n == 0 {
 		// Nothing to pack, and the other dimension may be anything up
 		// to MaxInt: the block loops below would run for ever.
@@ -105,7 +109,11 @@ func (p *PackedW[T]) pack(k, n int, w operand[T]) {
 	}
 	p.fwd = grow(&p.fwd, packedLen(k, n, o.nr, bl))
 	p.bwd = grow(&p.bwd, packedLen(n, k, o.nr, bl))
-	packWhole(o, bl, p.fwd, w, false, k, n, &p.tmp)
+	if p.dot {
+		packWholePairs(o.nr, bl, asF32(p.fwd), w.h, w.ld, k, n)
+	} else {
+		packWhole(o, bl, p.fwd, w, false, k, n, &p.tmp)
+	}
 	packWhole(o, bl, p.bwd, w, true, n, k, &p.tmp)
 }
 
@@ -123,6 +131,29 @@ func (p *PackedW[T]) check(k, n int) {
 			name = p.path.name
 		}
 		panicf("PW was packed for path %s, the path in use is %s: pack it again", name, active.name)
+	}
+}
+
+// checkPlain panics if p holds bfloat16 pairs, which only ForwardBF16
+// reads.
+func (p *PackedW[T]) checkPlain(fn string) {
+	if p.dot {
+		panicf("PW was packed by PackBF16 for the bfloat16 dot-product tiles, which %s does not use: pack it with Pack or PackW", fn)
+	}
+}
+
+// packWholePairs is packWhole for the dot tile: W (k×n, bfloat16) in
+// pairs (packBPairs), each (jc, pc) block at packedOffset as the float32
+// panels are, in the first dotPairs(kb)·nbr elements of its kb·nbr.
+func packWholePairs(nr int, bl blocking, dst []float32, w []BF16, ld, k, n int) {
+	for jc := 0; jc < n; jc += bl.nc {
+		nb := min(bl.nc, n-jc)
+		nbr := roundUp(nb, nr)
+		for pc := 0; pc < k; pc += bl.kc {
+			kb := min(bl.kc, k-pc)
+			off := packedOffset(jc, pc, k, nbr)
+			packBPairs(dst[off:off+kb*nbr], w, ld, false, pc, jc, kb, nb, nr)
+		}
 	}
 }
 

@@ -11,7 +11,8 @@ import (
 // (a comma list, e.g. "avx512,avx2") is not among the paths the tests
 // run (impls), so that a path lost to a build tag, a feature test or a
 // CPU without it cannot pass CI silently: CI sets it to the paths the
-// machine has.
+// machine has, and to bf16dot (a path with the bfloat16 dot tile) where
+// it has AVX512_BF16.
 func TestMain(m *testing.M) {
 	if err := requiredPaths(os.Getenv("FUSEDRELU_TEST_REQUIRE"), impls); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -24,15 +25,20 @@ func TestMain(m *testing.M) {
 // require that are not in tested.
 func requiredPaths(require string, tested []*impl) error {
 	var missing, have []string
+	dot := false
 	for _, p := range tested {
 		have = append(have, p.name)
+		dot = dot || p.f32.dotTile != nil
+	}
+	if dot {
+		have = append(have, "bf16dot")
 	}
 	for _, name := range strings.Split(require, ",") {
 		name = strings.ToLower(strings.TrimSpace(name))
 		if name == "" {
 			continue
 		}
-		found := false
+		found := name == "bf16dot" && dot
 		for _, p := range tested {
 			found = found || p.name == name
 		}
@@ -59,9 +65,15 @@ func TestRequiredPaths(t *testing.T) {
 		{"avx512", false},
 		{"avx2,avx512", false},
 		{"neon", false},
+		{"bf16dot", false},
 	} {
 		if err := requiredPaths(c.require, ps); (err == nil) != c.ok {
 			t.Errorf("requiredPaths(%q) = %v, want ok %v", c.require, err, c.ok)
 		}
+	}
+	withDot := []*impl{{name: "avx512"}}
+	withDot[0].f32.dotTile = func(*tile[float32]) {}
+	if err := requiredPaths("avx512,bf16dot", withDot); err != nil {
+		t.Errorf("requiredPaths(avx512,bf16dot) with a dot tile: %v", err)
 	}
 }

@@ -9,32 +9,35 @@ package kernels
 // direct call of each routine (avx512Shape.call).
 
 const (
-	tile16x16  avx512TileID = iota // tileAVX512F32
-	tile16x8                       // tileAVX512F64
-	tile16x16u                     // tileAVX512F32x16x16u
-	tile16x8u                      // tileAVX512F64x16x8u
-	tile6x64                       // tileAVX512F32x6x64
-	tile8x32                       // tileAVX512F32x8x32
-	tile12x32                      // tileAVX512F32x12x32
-	tile6x32                       // tileAVX512F64x6x32
-	tile8x16                       // tileAVX512F64x8x16
-	tile12x16                      // tileAVX512F64x12x16
+	tile16x16     avx512TileID = iota // tileAVX512F32
+	tile16x8                          // tileAVX512F64
+	tile16x16u                        // tileAVX512F32x16x16u
+	tile16x8u                         // tileAVX512F64x16x8u
+	tile6x64                          // tileAVX512F32x6x64
+	tile8x32                          // tileAVX512F32x8x32
+	tile12x32                         // tileAVX512F32x12x32
+	tile6x32                          // tileAVX512F64x6x32
+	tile8x16                          // tileAVX512F64x8x16
+	tile12x16                         // tileAVX512F64x12x16
+	tileDot16x16u                     // tileAVX512BF16x16x16u
 )
 
 var (
-	avx512Tile16x16  = avx512Shape[float32]{16, 16, tile16x16}
-	avx512Tile16x8   = avx512Shape[float64]{16, 8, tile16x8}
-	avx512Tile16x16u = avx512Shape[float32]{16, 16, tile16x16u}
-	avx512Tile16x8u  = avx512Shape[float64]{16, 8, tile16x8u}
-	avx512Tile6x64   = avx512Shape[float32]{6, 64, tile6x64}
-	avx512Tile8x32   = avx512Shape[float32]{8, 32, tile8x32}
-	avx512Tile12x32  = avx512Shape[float32]{12, 32, tile12x32}
-	avx512Tile6x32   = avx512Shape[float64]{6, 32, tile6x32}
-	avx512Tile8x16   = avx512Shape[float64]{8, 16, tile8x16}
-	avx512Tile12x16  = avx512Shape[float64]{12, 16, tile12x16}
+	avx512Tile16x16     = avx512Shape[float32]{16, 16, tile16x16}
+	avx512Tile16x8      = avx512Shape[float64]{16, 8, tile16x8}
+	avx512Tile16x16u    = avx512Shape[float32]{16, 16, tile16x16u}
+	avx512Tile16x8u     = avx512Shape[float64]{16, 8, tile16x8u}
+	avx512Tile6x64      = avx512Shape[float32]{6, 64, tile6x64}
+	avx512Tile8x32      = avx512Shape[float32]{8, 32, tile8x32}
+	avx512Tile12x32     = avx512Shape[float32]{12, 32, tile12x32}
+	avx512Tile6x32      = avx512Shape[float64]{6, 32, tile6x32}
+	avx512Tile8x16      = avx512Shape[float64]{8, 16, tile8x16}
+	avx512Tile12x16     = avx512Shape[float64]{12, 16, tile12x16}
+	avx512TileDot16x16u = avx512Shape[float32]{16, 16, tileDot16x16u}
 
-	avx512Shapes32 = []avx512Shape[float32]{avx512Tile16x16, avx512Tile16x16u, avx512Tile6x64, avx512Tile8x32, avx512Tile12x32}
-	avx512Shapes64 = []avx512Shape[float64]{avx512Tile16x8, avx512Tile16x8u, avx512Tile6x32, avx512Tile8x16, avx512Tile12x16}
+	avx512Shapes32  = []avx512Shape[float32]{avx512Tile16x16, avx512Tile16x16u, avx512Tile6x64, avx512Tile8x32, avx512Tile12x32}
+	avx512Shapes64  = []avx512Shape[float64]{avx512Tile16x8, avx512Tile16x8u, avx512Tile6x32, avx512Tile8x16, avx512Tile12x16}
+	avx512ShapesDot = []avx512Shape[float32]{avx512TileDot16x16u}
 )
 
 // name is the tile's shape, with u for a one-vector tile that loads B
@@ -61,6 +64,8 @@ func (s avx512Shape[T]) name() string {
 		return "8x16"
 	case tile12x16:
 		return "12x16"
+	case tileDot16x16u:
+		return "Dot16x16u"
 	}
 	return "?"
 }
@@ -82,6 +87,8 @@ func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd 
 			tileAVX512F32x8x32(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
 		case tile12x32:
 			tileAVX512F32x12x32(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
+		case tileDot16x16u:
+			tileAVX512BF16x16x16u(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
 		default:
 			panic("kernels: no such float32 tile")
 		}

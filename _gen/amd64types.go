@@ -75,4 +75,17 @@ var (
 		KMov: KMOVB, KAnd: KANDB, KOrTest: KORTESTB,
 	}
 	elemTypes = []elemType{f32, f64}
+
+	// bf16dot is the element type of the bfloat16 tiles: float32 for C,
+	// the epilogue and everything but the product, whose k step is a pair
+	// of bfloat16 values in a float32's 4 bytes (packed A: the pair of a
+	// row; packed B: 16 columns' pairs a 64-byte vector), multiplied and
+	// added into float32 by VDPBF16PS (dpbf16ps) in place of the FMA.
+	bf16dot = func() elemType {
+		t := f32
+		t.Name = "BF16"
+		t.FMA231 = func(ops ...Op) { dpbf16ps(ops[0], ops[1].(VecPhysical), ops[2].(VecPhysical)) }
+		t.FMA231Bcst = t.FMA231
+		return t
+	}()
 )

@@ -54,6 +54,9 @@ var avx512Tiles = []avx512Tile{
 	{t: f64, mr: 6, nr: 4, fullB: true, name: "tileAVX512F64x6x32"},
 	{t: f64, mr: 8, nr: 2, fullB: true, name: "tileAVX512F64x8x16"},
 	{t: f64, mr: 12, nr: 2, fullB: true, name: "tileAVX512F64x12x16"},
+	// bfloat16 (AVX512_BF16): the 16×16 tile with VDPBF16PS, two k steps
+	// of the float32 tile an instruction.
+	{t: bf16dot, mr: 16, nr: 1, fullB: true, name: "tileAVX512BF16x16x16u"},
 }
 
 // avx512Sh shifts r left by sh if sh > 0 (scaling a count of elements or

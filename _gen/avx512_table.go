@@ -20,7 +20,11 @@ func (s avx512Tile) goID() string {
 	if s.fullB && s.nr == 1 {
 		u = "u"
 	}
-	return fmt.Sprintf("%dx%d%s", s.mr, s.cols(), u)
+	dot := ""
+	if s.t.Name == bf16dot.Name {
+		dot = "Dot"
+	}
+	return fmt.Sprintf("%s%dx%d%s", dot, s.mr, s.cols(), u)
 }
 
 // writeAVX512Table writes tiles_amd64.go to path.
@@ -45,8 +49,9 @@ func writeAVX512Table(path string) error {
 		p("\tavx512Tile%s = avx512Shape[%s]{%d, %d, tile%s}\n", s.goID(), s.t.Go, s.mr, s.cols(), s.goID())
 	}
 	p("\n")
-	for _, t := range []elemType{f32, f64} {
-		p("\tavx512Shapes%s = []avx512Shape[%s]{", t.Name[1:], t.Go)
+	for _, t := range []elemType{f32, f64, bf16dot} {
+		list := map[string]string{f32.Name: "32", f64.Name: "64", bf16dot.Name: "Dot"}[t.Name]
+		p("\tavx512Shapes%s = []avx512Shape[%s]{", list, t.Go)
 		for _, s := range avx512Tiles {
 			if s.t.Name == t.Name {
 				p("avx512Tile%s, ", s.goID())
@@ -73,7 +78,7 @@ func writeAVX512Table(path string) error {
 		p("\ta%[1]s, b%[1]s, c%[1]s, bias%[1]s, z%[1]s, r%[1]s := asF%[1]s(a), asF%[1]s(b), asF%[1]s(c), asF%[1]s(bias), asF%[1]s(z), asF%[1]s(r)\n", sfx)
 		p("\tswitch s.id {\n")
 		for _, s := range avx512Tiles {
-			if s.t.Name != t.Name {
+			if s.t.Go != t.Go {
 				continue
 			}
 			p("\tcase tile%s:\n\t\t%s(a%[3]s, b%[3]s, ldb, kc, c%[3]s, ldc, m, n, beta, fwd, bias%[3]s, z%[3]s, ldz, storeZ, r%[3]s, ldr, bits, stride, shift, bcol, lda)\n", s.goID(), s.fn(), sfx)

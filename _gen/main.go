@@ -30,6 +30,7 @@ func main() {
 	genAVX512()
 	genPackedRowsAll()
 	genBF16()
+	genBF16Dot()
 	Generate()
 	if *tilesOut != "" {
 		if err := writeAVX512Table(*tilesOut); err != nil {

@@ -135,6 +135,11 @@ func run(args []string) int {
 	fmt.Fprintf(out, "path:      %s in use (supported: %s), core class %s (FUSEDRELU_CORE overrides it); measuring %s\n", info.ISA, strings.Join(info.Supported, ", "), info.Core, strings.Join(cfg.paths, ", "))
 	fmt.Fprintf(out, "blocking:  f32 tile %d×%d, MC=%d KC=%d NC=%d (%d for ≤ MC rows); f64 tile %d×%d, MC=%d KC=%d NC=%d (%d) (path %s)\n",
 		info.F32.MR, info.F32.NR, info.F32.MC, info.F32.KC, info.F32.NC, info.F32.NC1, info.F64.MR, info.F64.NR, info.F64.MC, info.F64.KC, info.F64.NC, info.F64.NC1, info.ISA)
+	if info.BF16Dot {
+		fmt.Fprintf(out, "bfloat16:  the forward pass multiplies with VDPBF16PS on avx512 (AVX512_BF16: twice the float32 FMA peak; FUSEDRELU_BF16DOT=0 widens instead)\n")
+	} else {
+		fmt.Fprintf(out, "bfloat16:  widened to float32 and run on the float32 tiles (no AVX512_BF16 in use)\n")
+	}
 	fmt.Fprintf(out, "threads:   %d (GOMAXPROCS=%d in every process: the kernels and gonum's GEMM split a call over that many goroutines)\n", cfg.threads, rep.GOMAXPROCS)
 	if haveOpenBLAS {
 		fmt.Fprintf(out, "openblas:  core %s; threads: %d; %s\n", obCore, cfg.threads, openblasConfig())
@@ -285,7 +290,11 @@ func writeLegend(out io.Writer, rep *report, cfg *config) {
 	}
 	bf16 := slices.Contains(cfg.dtypes, "bf16")
 	if bf16 {
-		pks = append(pks, "bf16 of the f32 peak (no path multiplies in bfloat16)")
+		note := "no path multiplies in bfloat16"
+		if rep.Path.BF16Dot {
+			note = "VDPBF16PS's peak is twice it"
+		}
+		pks = append(pks, "bf16 of the f32 peak ("+note+")")
 	}
 	fmt.Fprintf(out, "\nGFLOPS: the best batch of calls in %v; %%peak: of this core's FMA peak, %s;\n", cfg.budget, strings.Join(pks, ", "))
 	if slices.ContainsFunc(cfg.dtypes, func(dt string) bool { return dt != "bf16" }) {

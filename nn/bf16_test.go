@@ -18,12 +18,20 @@ func round(v []float32) []float32 {
 	return out
 }
 
+// toH returns v rounded to bfloat16.
+func toH(v []float32) []kernels.BF16 {
+	h := make([]kernels.BF16, len(v))
+	kernels.ToBF16(h, v)
+	return h
+}
+
 // halfReference computes the mixed-precision gradients of the mean loss
-// with the float32 kernels on explicitly rounded values: W, the batch,
-// each layer's output but the last, dR and each dX rounded to bfloat16
-// where SetBF16's step rounds them (kernels.ForwardBF16 and BackwardBF16
-// are the float32 kernels on the widened values). It returns the loss,
-// the last layer's output and each layer's dW and dB.
+// with the kernels on explicitly rounded values: W, the batch, each
+// layer's output but the last, dR and each dX rounded to bfloat16 where
+// SetBF16's step rounds them; the forward pass by ForwardBF16 (on a core
+// with the bfloat16 dot product its sums are not Forward's), the backward
+// by the float32 Backward (BackwardBF16 is it on the widened values). It
+// returns the loss, the last layer's output and each layer's dW and dB.
 func halfReference(net *Network[float32], loss Loss, x, y []float32, m int) (float64, []float32, [][2][]float32) {
 	L := net.NumLayers()
 	ins := make([][]float32, L)
@@ -42,11 +50,13 @@ func halfReference(net *Network[float32], loss Loss, x, y []float32, m int) (flo
 				masks[i].Bits[j] = ^uint64(0)
 			}
 		}
-		a := kernels.ForwardArgs[float32]{M: m, K: l.In(), N: l.Out(), X: cur, PW: pws[i], Bias: l.B, R: r, Z: z}
+		pwh := new(kernels.PackedW[float32])
+		pwh.PackBF16(l.In(), l.Out(), toH(l.W), 0)
+		a := kernels.ForwardBF16Args{M: m, K: l.In(), N: l.Out(), X: toH(cur), PW: pwh, Bias: l.B, R32: r, Z: z}
 		if l.Act() == ReLU {
 			a.Mask = masks[i]
 		}
-		kernels.Forward(&a)
+		kernels.ForwardBF16(&a)
 		if l.Act() != ReLU {
 			r = z
 		}

@@ -20,17 +20,18 @@ var bf16Specs = [][]LayerSpec{
 	{Dense(11, 24, ReLU), Dense(24, 19, Linear), Dense(19, 30, ReLU), Dense(30, 4, Linear)},
 }
 
-// bf16Reference is BF16Network.Predict written with the float32 kernels
-// on rounded values: x and each W rounded to bfloat16, each layer's
-// output (R, or Z for a Linear layer) rounded as the next layer's input.
-// ForwardBF16 is documented to compute Forward's Z and R on the widened
-// values, so the two agree bit for bit.
+// bf16Reference is BF16Network.Predict written with ForwardBF16 on
+// rounded values: x and each W rounded to bfloat16 (W packed, as the
+// network holds it: its sums at a few rows are the packed panels'), each layer's output
+// (R, or Z for a Linear layer) rounded as the next layer's input.
 func bf16Reference(net *Network[float32], x []float32, m int) []float32 {
 	cur := round(x[:m*net.In()])
 	for i := range net.layers {
 		l := &net.layers[i]
 		z, r := make([]float32, m*l.out), make([]float32, m*l.out)
-		kernels.Forward(&kernels.ForwardArgs[float32]{M: m, K: l.in, N: l.out, X: cur, W: round(l.W), Bias: l.B, R: r, Z: z})
+		pw := new(kernels.PackedW[float32])
+		pw.PackBF16(l.in, l.out, toH(l.W), 0)
+		kernels.ForwardBF16(&kernels.ForwardBF16Args{M: m, K: l.in, N: l.out, X: toH(cur), PW: pw, Bias: l.B, R32: r, Z: z})
 		out := r
 		if l.act == Linear {
 			out = z

@@ -1,0 +1,158 @@
+package main
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// genBF16Dot writes the packer of the bfloat16 dot tile's B
+// (tileAVX512BF16x16x16u; the tile itself is an entry of avx512Tiles).
+func genBF16Dot() {
+	avx512GenPackBPairs()
+}
+
+// avx512GenPackBPairs writes packBPairsAVX512, which packs pairs of rows
+// of a bfloat16 B into the dot tile's 16-column micro-panels: a panel's
+// k step is 16 columns' pairs, the even row's value in the low half of
+// each dword (VPMOVZXWD) and the odd row's in the high half (VPMOVZXWD,
+// VPSLLD, VPORD).
+func avx512GenPackBPairs() {
+	textLines("packBPairsAVX512", "func(dst []float32, b []uint16, ldb, pairs, nb, panel int)",
+		"packBPairsAVX512 packs pairs of rows of a bfloat16 B into 16-column",
+		"micro-panels of pairs, panel elements apart (dst's elements are the",
+		"bits of the pairs):",
+		"",
+		"\tfor p := range pairs {",
+		"\t\tfor q := 0; q*16 < nb; q++ {",
+		"\t\t\tout := dst[q*panel+p*16 : q*panel+p*16+16]",
+		"\t\t\tfor j := range out {",
+		"\t\t\t\tout[j] = 0",
+		"\t\t\t\tif c := q*16 + j; c < nb {",
+		"\t\t\t\t\tout[j] = math.Float32frombits(uint32(b[2*p*ldb+c]) | uint32(b[(2*p+1)*ldb+c])<<16)",
+		"\t\t\t\t}",
+		"\t\t\t}",
+		"\t\t}",
+		"\t}",
+	)
+	Comment(
+		"As packBRowsAVX512F32 (8 output rows of a panel stored in a row, each",
+		"row of B read in order), with an output row made of two rows of B.",
+		"R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;",
+		"DX = ldb, R11 = 2·ldb, R8 = panel, in bytes; R10 the pairs left.",
+	)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("b"), RSI)
+	MOVQ(arg("ldb"), RDX)
+	SHLQ(U8(1), RDX)
+	LEAQ(memx(RDX, RDX, 0), R11)
+	MOVQ(arg("panel"), R8)
+	SHLQ(U8(2), R8)
+	MOVQ(arg("nb"), RCX)
+	MOVQ(RCX, R9)
+	SHRQ(U8(4), R9)
+	ANDQ(U8(15), RCX)
+	MOVL(U32(1), EAX)
+	SHLL(CL, EAX)
+	DECL(EAX)
+	KMOVW(EAX, K1)
+	KXNORW(K2, K2, K2)
+	MOVQ(arg("pairs"), R10)
+
+	// pairRow sets Zi to the pairs of rows at m and m + DX (the 16
+	// columns under k: nil for all of them), with Z(i+8) for the odd row.
+	pairRow := func(m Mem, k Register, i int) {
+		e, o := zmm[i], zmm[i+8]
+		odd := m
+		odd.Index, odd.Scale = RDX, 1
+		if k == nil {
+			VPMOVZXWD(m, e)
+			VPMOVZXWD(odd, o)
+		} else {
+			VMOVDQU16_Z(m, k, e.AsY())
+			VPMOVZXWD(e.AsY(), e)
+			VMOVDQU16_Z(odd, k, o.AsY())
+			VPMOVZXWD(o.AsY(), o)
+		}
+		VPSLLD(U8(16), o, o)
+		VPORD(o, e, e)
+	}
+	// pair8 packs the 8 pairs of rows from R12 into the 8 rows of the
+	// micro-panel at R13. Clobbers BX, Z0–Z15.
+	pair8 := func(k Register) {
+		MOVQ(R12, RBX)
+		for i := 0; i < 8; i++ {
+			pairRow(mem(RBX, 0), k, i)
+			if i < 7 {
+				ADDQ(R11, RBX)
+			}
+		}
+		for i := 0; i < 8; i++ {
+			VMOVUPS(zmm[i], mem(R13, 64*i))
+		}
+	}
+
+	Label("group")
+	Comment("Groups of 8 pairs, a panel at a time.")
+	CMPQ(R10, U32(8))
+	JB(LabelRef("pairs"))
+	MOVQ(RSI, R12)
+	MOVQ(RDI, R13)
+	MOVQ(R9, RAX)
+	TESTQ(RAX, RAX)
+	JZ(LabelRef("gpartial"))
+
+	Label("gpanel")
+	pair8(nil)
+	ADDQ(U32(32), R12)
+	ADDQ(R8, R13)
+	DECQ(RAX)
+	JNZ(LabelRef("gpanel"))
+
+	Label("gpartial")
+	KORTESTW(K1, K1)
+	JZ(LabelRef("gnext"))
+	pair8(K1)
+
+	Label("gnext")
+	LEAQ(memxs(RSI, R11, 8, 0), RSI)
+	ADDQ(U32(512), RDI)
+	SUBQ(U32(8), R10)
+	JMP(LabelRef("group"))
+
+	Label("pairs")
+	Comment("The last pairs (fewer than 8), one at a time across the panels.")
+	TESTQ(R10, R10)
+	JZ(LabelRef("done"))
+
+	Label("pair")
+	MOVQ(RSI, R12)
+	MOVQ(RDI, R13)
+	MOVQ(R9, RAX)
+
+	Label("one")
+	TESTQ(RAX, RAX)
+	JZ(LabelRef("partial"))
+	pairRow(mem(R12, 0), nil, 0)
+	VMOVUPS(Z0, mem(R13, 0))
+	ADDQ(R8, R13)
+	ADDQ(U32(32), R12)
+	DECQ(RAX)
+	JMP(LabelRef("one"))
+
+	Label("partial")
+	KORTESTW(K1, K1)
+	JZ(LabelRef("next"))
+	pairRow(mem(R12, 0), K1, 0)
+	VMOVUPS(Z0, mem(R13, 0))
+
+	Label("next")
+	ADDQ(R11, RSI)
+	ADDQ(U32(64), RDI)
+	DECQ(R10)
+	JNZ(LabelRef("pair"))
+
+	Label("done")
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"bufio"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// The VDPBF16PS bytes the generator writes (evex.go) are checked against
+// GNU as's, kept as test vectors in testdata so that the test needs no
+// binutils. After a change to the encoder or the cases, regenerate them
+// (Debian's binutils) in _gen with
+//
+//	go test -run TestEVEXEncodings -update-evex
+//
+// and review the diff.
+var updateEVEX = flag.Bool("update-evex", false, "rewrite "+evexVectors+" with GNU as")
+
+const evexVectors = "testdata/evex.txt"
+
+// gp64 are the AT&T names of the general registers by number.
+var gp64 = [...]string{"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"}
+
+type evexCase struct {
+	src3      Op
+	src2, dst VecPhysical
+}
+
+// att is the case in GNU as's AT&T syntax.
+func (c evexCase) att() string {
+	s3 := ""
+	switch o := c.src3.(type) {
+	case VecPhysical:
+		s3 = fmt.Sprintf("%%zmm%d", o.PhysicalIndex())
+	case Mem:
+		b := gp64[o.Base.(GPPhysical).PhysicalIndex()]
+		if o.Index != nil {
+			s3 = fmt.Sprintf("%d(%%%s,%%%s,%d){1to16}", o.Disp, b, gp64[o.Index.(GPPhysical).PhysicalIndex()], o.Scale)
+		} else {
+			s3 = fmt.Sprintf("%d(%%%s){1to16}", o.Disp, b)
+		}
+	}
+	return fmt.Sprintf("vdpbf16ps %s, %%zmm%d, %%zmm%d", s3, c.src2.PhysicalIndex(), c.dst.PhysicalIndex())
+}
+
+// evexCases cover every field of the encoding: each register number in
+// each place, every base register (SP and R12 need a SIB byte, BP and R13
+// a displacement), indexes and scales, and displacements of 0, of 8 bits
+// scaled by 4 at both ends, and of 32 bits (not a multiple of 4, or past
+// the 8 bits' reach), besides every form the tiles use.
+func evexCases() []evexCase {
+	var cs []evexCase
+	gps := []GPPhysical{RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15}
+	for _, d := range []int{0, 7, 8, 15, 16, 23, 24, 31} {
+		for _, v := range []int{0, 9, 16, 31} {
+			cs = append(cs, evexCase{mem(RAX, 64), zmm[v], zmm[d]})
+			for _, r := range []int{0, 8, 16, 31} {
+				cs = append(cs, evexCase{zmm[r], zmm[v], zmm[d]})
+			}
+		}
+	}
+	for _, b := range gps {
+		for _, disp := range []int{0, 4, 6, 60, 64, 508, 512, 1020, -4, -512, -516, 100000} {
+			cs = append(cs, evexCase{mem(b, disp), Z16, Z3})
+		}
+		for _, x := range []GPPhysical{RCX, R9, R12, R14} {
+			for _, sc := range []uint8{1, 2, 4, 8} {
+				cs = append(cs, evexCase{memxs(b, x, sc, 0), Z16, Z11}, evexCase{memxs(b, x, sc, 132), Z17, Z5})
+			}
+		}
+	}
+	return cs
+}
+
+func TestEVEXEncodings(t *testing.T) {
+	cs := evexCases()
+	if *updateEVEX {
+		writeEVEXVectors(t, cs)
+	}
+	f, err := os.Open(evexVectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		ins, enc, ok := strings.Cut(sc.Text(), "\t")
+		if !ok {
+			t.Fatalf("%s: bad line %q", evexVectors, sc.Text())
+		}
+		want[ins] = enc
+	}
+	n := 0
+	for _, c := range cs {
+		w, ok := want[c.att()]
+		if !ok {
+			t.Errorf("%s: not in %s (regenerate it: -update-evex)", c.att(), evexVectors)
+			continue
+		}
+		if got := hex.EncodeToString(encDPBF16PS(c.src3, c.src2, c.dst)); got != w {
+			t.Errorf("%s: encoded %s, GNU as %s", c.att(), got, w)
+		}
+		n++
+	}
+	t.Logf("%d encodings match GNU as's", n)
+}
+
+// writeEVEXVectors assembles the cases with GNU as and writes each
+// instruction's bytes (objdump's listing of them) to evexVectors.
+func writeEVEXVectors(t *testing.T, cs []evexCase) {
+	dir := t.TempDir()
+	s, o := filepath.Join(dir, "e.s"), filepath.Join(dir, "e.o")
+	var src strings.Builder
+	src.WriteString(".text\n")
+	for _, c := range cs {
+		src.WriteString(c.att() + "\n")
+	}
+	if err := os.WriteFile(s, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("as", "--64", "-o", o, s).CombinedOutput(); err != nil {
+		t.Fatalf("as: %v\n%s", err, out)
+	}
+	out, err := exec.Command("objdump", "-d", "--insn-width=16", o).Output()
+	if err != nil {
+		t.Fatalf("objdump: %v", err)
+	}
+	var encs []string
+	for _, line := range strings.Split(string(out), "\n") {
+		// "   0:\t62 f2 76 50 52 40 10 \tvdpbf16ps ..."
+		f := strings.Split(line, "\t")
+		if len(f) < 3 || !strings.HasSuffix(strings.TrimSpace(f[0]), ":") {
+			continue
+		}
+		encs = append(encs, strings.ReplaceAll(strings.TrimSpace(f[1]), " ", ""))
+	}
+	if len(encs) != len(cs) {
+		t.Fatalf("objdump listed %d instructions of %d", len(encs), len(cs))
+	}
+	var b strings.Builder
+	for i, c := range cs {
+		fmt.Fprintf(&b, "%s\t%s\n", c.att(), encs[i])
+	}
+	if err := os.WriteFile(evexVectors, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,186 @@
+package kernels
+
+import "unsafe"
+
+// The bfloat16 dot-product route. On a core with AVX512_BF16 the AVX-512
+// path has a second float32 tile (gemmConfig.dotTile) whose k step is a pair
+// of bfloat16 values: VDPBF16PS multiplies the pair of A's row by the
+// pairs of B's columns and adds both products into the float32
+// accumulator, twice the products of an FMA a cycle. A job whose A and B
+// are both bfloat16 (gemmJob.dot) runs on it: its packers lay out pairs
+// instead of widened values, and everything else (blocking, threads, the
+// epilogues) is the float32 job's.
+//
+// A pair sits in a float32's 4 bytes, the even k in the low half (the
+// first in memory): packed A holds, for a panel of mr rows, step p's
+// pair of each row, mr·4 bytes a step; packed B, for a panel of nr
+// columns, step p's pair of each column. A K block of kb values is
+// dotPairs(kb) steps, its last pair padded with +0 for odd kb (+0·+0 = +0
+// adds nothing: the accumulator starts at +0 and never holds −0).
+//
+// What a step computes (Intel's definition, measured bit for bit on Zen
+// 4): acc = fma(e_B, e_A, fma(o_B, o_A, acc)) for the even (e) and odd (o)
+// values of the pairs, in float32, each FMA rounded to nearest even with
+// denormal inputs (the bfloat16 values and acc) read as zero and denormal
+// results flushed to zero. The sums are those of the float32 tiles on the
+// widened values but for that flushing and the order: the float32 tile
+// adds k in order, one FMA each; here the odd value of a pair is added
+// before the even one. ForwardBF16's doc says it for users.
+
+// takesDot reports whether job j, its B prepacked in pairs (pairs) or
+// not, runs on the dot tile: where the path has one and A and B are
+// bfloat16, on B packed in pairs always, otherwise unless the job takes
+// the rows route, which reads B where it lies rather than packing all of
+// it for a few rows: below routeLimits.dotRowsBelow rows or for K ≤
+// smallK. The jobs of the dot tile have its sums, the others the float32
+// kernels' on the widened values.
+func takesDot[T Float](o *ops[T], j *gemmJob[T], pairs bool) bool {
+	if o.dotTile == nil || j.a.h == nil {
+		return false
+	}
+	if j.b.prepacked {
+		return pairs
+	}
+	return j.b.h != nil && j.m >= o.limits.dotRowsBelow && j.k > o.limits.smallK
+}
+
+// dotRowsBelow is routeLimits.dotRowsBelow of every class: on Zen 4 the
+// rows route ran a 784×256 bfloat16 W at 34 GFLOPS for 1 to 8 rows, the
+// dot tile with W packed in pairs first at 20 (1 row), 36 (2) and 51 (4)
+// (TUNING.md).
+const dotRowsBelow = 3
+
+// dotPairs is the k steps of the dot tile for kb values of K.
+func dotPairs(kb int) int { return (kb + 1) / 2 }
+
+// asU32 is s's memory as uint32: a packed pair is bits, never a float32
+// value (a NaN pattern must not pass through a float register).
+func asU32(s []float32) []uint32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*uint32)(unsafe.Pointer(&s[0])), len(s))
+}
+
+// pair is the packed pair of e (the even k) and o.
+func pair(e, o BF16) uint32 { return uint32(e) | uint32(o)<<16 }
+
+// packAPairs is ops.packA for the dot tile: rows i0 … i0+mb−1 and columns
+// p0 … p0+kb−1 of op(A), A stored in h (leading dimension ld, op(A) = hᵀ
+// when trans), into panels of mr rows and dotPairs(kb) steps, dst[q·mr·kp
+// + p·mr + i] the pair of row q·mr+i at step p; rows past mb are +0.
+//
+// An untransposed A of even ld, even kb and 4-byte aligned rows is a
+// float32 matrix of its pairs (ld/2 apart, kb/2 columns): the path's
+// float32 packer (pack32) packs it so, as it would any float32 A.
+func packAPairs(pack32 func(dst, a []float32, lda int, trans bool, i0, p0, mb, kb, mr int), dst []float32, h []BF16, ld int, trans bool, i0, p0, mb, kb, mr int) {
+	if mb == 0 || kb == 0 {
+		return
+	}
+	kp := dotPairs(kb)
+	if start := i0*ld + p0; !trans && pack32 != nil && ld%2 == 0 && kb%2 == 0 && uintptr(unsafe.Pointer(&h[start]))%4 == 0 {
+		n := (mb-1)*(ld/2) + kp
+		_ = h[start+2*n-1] // the pairs packed are within h
+		if raceEnabled {
+			raceOperand(h, ld, trans, i0, p0, mb, kb)
+		}
+		pack32(dst, unsafe.Slice((*float32)(unsafe.Pointer(&h[start])), n), ld/2, false, 0, 0, mb, kp, mr)
+		return
+	}
+	u := asU32(dst[:roundUp(mb, mr)*kp])
+	if raceEnabled {
+		raceOperand(h, ld, trans, i0, p0, mb, kb)
+		raceWrite(dst[:len(u)])
+	}
+	for q := 0; q < mb; q += mr {
+		pu := u[q*kp : (q+mr)*kp]
+		rows := min(mr, mb-q)
+		for i := range rows {
+			if trans { // A(i, p) = h[p·ld + i]: the pair's values are ld apart
+				c := h[p0*ld+i0+q+i:]
+				for p := range kb / 2 {
+					pu[p*mr+i] = pair(c[2*p*ld], c[(2*p+1)*ld])
+				}
+				if kb%2 != 0 {
+					pu[(kp-1)*mr+i] = pair(c[(kb-1)*ld], 0)
+				}
+				continue
+			}
+			row := h[(i0+q+i)*ld+p0:]
+			row = row[:kb]
+			for p := range kb / 2 {
+				pu[p*mr+i] = pair(row[2*p], row[2*p+1])
+			}
+			if kb%2 != 0 {
+				pu[(kp-1)*mr+i] = pair(row[kb-1], 0)
+			}
+		}
+		for i := rows; i < mr; i++ {
+			for p := range kp {
+				pu[p*mr+i] = 0
+			}
+		}
+	}
+}
+
+// packBPairs is ops.packB for the dot tile: rows p0 … p0+kb−1 and columns
+// j0 … j0+nb−1 of op(B), B stored in h (op(B) = hᵀ when trans), into
+// panels of nr columns and dotPairs(kb) steps, dst[q·nr·kp + p·nr + j]
+// the pair of column q·nr+j at step p; columns past nb are +0.
+func packBPairs(dst []float32, h []BF16, ld int, trans bool, p0, j0, kb, nb, nr int) {
+	if kb == 0 || nb == 0 {
+		return
+	}
+	kp := dotPairs(kb)
+	u := asU32(dst[:roundUp(nb, nr)*kp])
+	if raceEnabled {
+		raceOperand(h, ld, trans, p0, j0, kb, nb)
+		raceWrite(dst[:len(u)])
+	}
+	if trans { // B(p, j) = h[j·ld + p]: a column's pairs are contiguous
+		for j := range nb {
+			col := h[(j0+j)*ld+p0:]
+			col = col[:kb]
+			pu := u[j/nr*nr*kp+j%nr:]
+			for p := range kb / 2 {
+				pu[p*nr] = pair(col[2*p], col[2*p+1])
+			}
+			if kb%2 != 0 {
+				pu[(kp-1)*nr] = pair(col[kb-1], 0)
+			}
+		}
+	} else { // two rows of h a step, each panel's nr columns of them
+		from := 0 // the first pair left to Go
+		if packBPairsFast != nil && nr == 16 {
+			packBPairsFast(dst, h[p0*ld+j0:], ld, kb/2, nb, nr*kp)
+			from = kb / 2
+		}
+		for p := from; p < kp; p++ {
+			e := h[(p0+2*p)*ld+j0:]
+			e = e[:nb]
+			var o []BF16
+			if 2*p+1 < kb {
+				o = h[(p0+2*p+1)*ld+j0:]
+				o = o[:nb]
+			}
+			for q := 0; q < nb; q += nr {
+				pu := u[q*kp+p*nr : q*kp+p*nr+min(nr, nb-q)]
+				if o == nil {
+					for j := range pu {
+						pu[j] = pair(e[q+j], 0)
+					}
+					continue
+				}
+				for j := range pu {
+					pu[j] = pair(e[q+j], o[q+j])
+				}
+			}
+		}
+	}
+	if r := nb % nr; r != 0 { // the last panel's columns past nb
+		last := u[(nb-r)*kp:]
+		for p := range kp {
+			clear(last[p*nr+r : (p+1)*nr])
+		}
+	}
+}

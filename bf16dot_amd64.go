@@ -1,0 +1,19 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+// packBPairsFast packs whole pairs of rows of an untransposed B for the
+// dot tile (16-column panels), where the path has an assembly packer.
+var packBPairsFast = packBPairsViaAVX512
+
+// packBPairsViaAVX512 checks the extent packBPairsAVX512 reads and
+// writes: pairs·2 rows of nb columns from b, ldb apart, into
+// ⌈nb/16⌉ panels panel elements apart.
+func packBPairsViaAVX512(dst []float32, b []BF16, ldb, pairs, nb, panel int) {
+	if pairs == 0 || nb == 0 {
+		return
+	}
+	b = b[:(2*pairs-1)*ldb+nb]
+	dst = dst[:(ceilDiv(nb, 16)-1)*panel+pairs*16]
+	packBPairsAVX512(dst, bf16Bits(b), ldb, pairs, nb, panel)
+}

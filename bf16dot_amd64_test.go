@@ -1,0 +1,183 @@
+//go:build amd64 && gc && !purego
+
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// randDotBF16 is a bfloat16 for the dot tile's tests: mostly normal
+// values of a few binades, with denormals, ±0, ±Inf, quiet and signalling
+// NaNs with payloads, and values near the ends of the range (products
+// that overflow or underflow) among them.
+func randDotBF16(r *rand.Rand) BF16 {
+	sign := BF16(r.IntN(2)) << 15
+	switch r.IntN(40) {
+	case 0:
+		return sign | BF16(1+r.IntN(0x7f)) // denormal
+	case 1:
+		return sign // ±0
+	case 2:
+		return sign | 0x7f80 // ±Inf
+	case 3:
+		return sign | 0x7f80 | BF16(1+r.IntN(0x7f)) // NaN, quiet or signalling
+	case 4:
+		return sign | BF16(0x7e00+r.IntN(0x180)) // huge
+	case 5:
+		return sign | BF16(0x0080+r.IntN(0x400)) // tiny, normal
+	}
+	return sign | BF16(0x3c00+r.IntN(0x400)) // 2⁻⁷ … 2
+}
+
+// TestDotTile runs the dot tile on packed pairs, β = 0 and β = 1, every
+// row count and column count of a tile and a few columns of tiles,
+// against dotStep lane by lane, bit for bit (NaN payloads included), with
+// C's guard band.
+func TestDotTile(t *testing.T) {
+	if !hasBF16Dot {
+		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
+	}
+	s := avx512TileDot16x16u
+	mr, nr := s.mr, s.nr
+	r := newRand(71)
+	for it := range 300 {
+		m, n, kp := 1+r.IntN(2*mr), 1+r.IntN(3*nr), 1+r.IntN(40)
+		special := it%2 == 0
+		val := func() BF16 {
+			if special {
+				return randDotBF16(r)
+			}
+			return BF16From(float32(r.NormFloat64()))
+		}
+		rows, nt := ceilDiv(m, mr)*mr, ceilDiv(n, nr)
+		ah := make([]BF16, rows*2*kp)  // A(i, k) at ah[i*2kp+k]
+		bh := make([]BF16, 2*kp*nt*nr) // B(k, j) at bh[k*nt*nr+j]
+		for i := range ah {
+			ah[i] = val()
+		}
+		for i := range bh {
+			bh[i] = val()
+		}
+		a := make([]float32, rows*kp)
+		packAPairs(nil, a, ah, 2*kp, false, 0, 0, rows, 2*kp, mr)
+		b := make([]float32, nt*nr*kp)
+		packBPairs(b, bh, nt*nr, false, 0, 0, 2*kp, nt*nr, nr)
+		beta := it % 2
+		ldc := n + r.IntN(5)
+		c := make([]float32, (m+1)*ldc+16)
+		for i := range c {
+			c[i] = float32(r.NormFloat64())
+		}
+		if special {
+			c[r.IntN(len(c))] = float32(math.NaN())
+		}
+		want := append([]float32(nil), c...)
+		for i := range m {
+			for j := range n {
+				var acc float32
+				for p := range kp {
+					acc = dotStep(acc, bh[2*p*nt*nr+j], bh[(2*p+1)*nt*nr+j], ah[i*2*kp+2*p], ah[i*2*kp+2*p+1])
+				}
+				if beta == 1 {
+					acc += want[i*ldc+j]
+				}
+				want[i*ldc+j] = acc
+			}
+		}
+		tt := &tile[float32]{kc: kp, a: a, b: b, c: c, ldc: ldc, m: m, n: n, alpha: 1, beta: float32(beta)}
+		s.kernel()(tt)
+		name := fmt.Sprintf("m=%d n=%d kc=%d beta=%d special=%v", m, n, kp, beta, special)
+		for i := range c {
+			if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+				row, col := i/ldc, i%ldc
+				a0, b0 := ah[row*2*kp:min(len(ah), row*2*kp+2*kp)], []BF16{}
+				if col < nt*nr {
+					for p := range 2 * kp {
+						b0 = append(b0, bh[p*nt*nr+col])
+					}
+				}
+				t.Fatalf("%s: C[%d,%d] = %#08x, want %#08x\nA row %x\nB column %x", name, row, col,
+					math.Float32bits(c[i]), math.Float32bits(want[i]), a0, b0)
+			}
+		}
+	}
+}
+
+// TestPackBPairs checks packBPairs with the assembly packer against the
+// Go loops: every count of pairs around its groups of 8, odd K, columns
+// across and within panels, rows further apart than their width, an
+// offset start, and a guard band after the panels (nothing written past
+// them, the source unchanged).
+func TestPackBPairs(t *testing.T) {
+	if packBPairsFast == nil {
+		t.Skip("no assembly packer")
+	}
+	r := newRand(73)
+	const guard = 37
+	for it := range 400 {
+		kb, nb := 1+r.IntN(40), 1+r.IntN(70)
+		if it%5 == 0 {
+			kb = 16 * (1 + r.IntN(3)) // whole groups of 8 pairs
+		}
+		ld := nb + r.IntN(9)
+		p0, j0 := r.IntN(3), r.IntN(3)
+		h := make([]BF16, (p0+kb)*ld+j0+nb)
+		for i := range h {
+			h[i] = randDotBF16(r)
+		}
+		h0 := append([]BF16(nil), h...)
+		size := roundUp(nb, 16) * dotPairs(kb)
+		pack := func(fast bool) []float32 {
+			dst := make([]float32, size+guard)
+			for i := range dst {
+				dst[i] = float32(i) + 0.5
+			}
+			saved := packBPairsFast
+			if !fast {
+				packBPairsFast = nil
+			}
+			defer func() { packBPairsFast = saved }()
+			packBPairs(dst[:size], h, ld, false, p0, j0, kb, nb, 16)
+			return dst
+		}
+		got, want := pack(true), pack(false)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("kb=%d nb=%d ld=%d p0=%d j0=%d: dst[%d] = %#08x, want %#08x (size %d)",
+					kb, nb, ld, p0, j0, i, math.Float32bits(got[i]), math.Float32bits(want[i]), size)
+			}
+		}
+		for i := range h {
+			if h[i] != h0[i] {
+				t.Fatalf("kb=%d nb=%d: the source changed at %d", kb, nb, i)
+			}
+		}
+	}
+}
+
+// TestDotPackedWPlain: a PackedW of bfloat16 pairs (PackBF16 with the dot
+// tile) is refused by Forward, whose float32 tiles would misread it, and
+// still serves Backward, whose dX panels are widened float32.
+func TestDotPackedWPlain(t *testing.T) {
+	if !hasBF16Dot {
+		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
+	}
+	const m, k, n = 5, 20, 18
+	w := make([]BF16, k*n)
+	for i := range w {
+		w[i] = BF16From(float32(i%7) - 3)
+	}
+	pw := new(PackedW[float32])
+	pw.PackBF16(k, n, w, 0)
+	x, r := make([]float32, m*k), make([]float32, m*n)
+	wantPanic(t, "Forward on a PackBF16 PackedW", "kernels: PW was packed by PackBF16 for the bfloat16 dot-product tiles, which Forward does not use: pack it with Pack or PackW", func() {
+		Forward(&ForwardArgs[float32]{M: m, K: k, N: n, X: x, PW: pw, R: r})
+	})
+	dr, dx := make([]float32, m*n), make([]float32, m*k)
+	wantNoPanic(t, "Backward on a PackBF16 PackedW", func() {
+		Backward(&BackwardArgs[float32]{M: m, K: k, N: n, PW: pw, DR: dr, Z: make([]float32, m*n), DX: dx})
+	})
+}

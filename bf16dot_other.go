@@ -1,0 +1,6 @@
+//go:build !amd64 || !gc || purego
+
+package kernels
+
+// packBPairsFast is nil: no path without AVX-512 has the dot tile.
+var packBPairsFast func(dst []float32, b []BF16, ldb, pairs, nb, panel int)
