@@ -35,13 +35,13 @@ import "unsafe"
 // smallK. The jobs of the dot tile have its sums, the others the float32
 // kernels' on the widened values.
 func takesDot[T Float](o *ops[T], j *gemmJob[T], pairs bool) bool {
-	if o.dotTile == nil || j.a.h == nil {
+	if o.dotTile == nil || !dotOperand(&j.a, &j.src) {
 		return false
 	}
 	if j.b.prepacked {
 		return pairs
 	}
-	return j.b.h != nil && j.m >= o.limits.dotRowsBelow && j.k > o.limits.smallK
+	return dotOperand(&j.b, &j.src) && j.m >= o.limits.dotRowsBelow && j.k > o.limits.smallK
 }
 
 // dotRowsBelow is routeLimits.dotRowsBelow of every class: on Zen 4 the
@@ -182,5 +182,153 @@ func packBPairs(dst []float32, h []BF16, ld int, trans bool, p0, j0, kb, nb, nr 
 		for p := range kp {
 			clear(last[p*nr+r : (p+1)*nr])
 		}
+	}
+}
+
+// dotOperand reports whether op holds bfloat16 values the dot tile can
+// pack in pairs: stored bfloat16 (h), float32 holding bfloat16 values
+// (bf16s: dZ written by an earlier GEMM of a bfloat16 backward pass), or
+// dZ built from a bfloat16 dR.
+func dotOperand[T Float](op *operand[T], src *dzSource[T]) bool {
+	return op.h != nil || op.bf16s || op.dz && src.drh != nil
+}
+
+// narrowPair is the pair of two float32 holding bfloat16 values (their
+// low halves zero): the top halves.
+func narrowPair(e, o uint32) uint32 { return e>>16 | o&0xffff0000 }
+
+// packAPairsOf packs rows i0 … i0+mb−1, columns p0 … p0+kb−1 of the dot
+// job's op(A) in pairs (packAPairs' layout), from whichever form A has;
+// dZ is built a panel at a time in blk (mr·kb elements), visited as
+// packAdZ visits it.
+func packAPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, i0, p0, mb, kb, mr int, blk []float32, visit bool) {
+	a := &j.a
+	switch {
+	case a.dz:
+		packAdZPairs(o, dst, &j.src, i0, p0, mb, kb, mr, blk, visit)
+	case a.h != nil && a.trans:
+		// op(A) = hᵀ: A's k are h's rows, its rows h's columns: B's
+		// packing of h, mr columns a panel.
+		packBPairs(dst, a.h, a.ld, false, p0, i0, kb, mb, mr)
+	case a.h != nil:
+		packAPairs(o.packA, dst, a.h, a.ld, false, i0, p0, mb, kb, mr)
+	case a.bf16s && !a.trans:
+		packAF32Pairs(o.packA, dst, a.s, a.ld, i0, p0, mb, kb, mr, blk)
+	default:
+		panic("kernels: internal error: no bfloat16 A for the dot tile")
+	}
+}
+
+// packBPairsOf is packAPairsOf for op(B): rows p0 … p0+kb−1, columns j0 …
+// j0+nb−1 in packBPairs' layout; dZ built len(blk)/nb rows at a time.
+func packBPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, p0, j0, kb, nb, nr int, blk []float32, visit bool) {
+	b := &j.b
+	switch {
+	case b.dz:
+		packBdZPairs(o, dst, &j.src, p0, j0, kb, nb, nr, blk, visit)
+	case b.h != nil && b.trans && o.mr == nr:
+		// op(B) = hᵀ: B's columns are h's rows, A's packing of h.
+		packAPairs(o.packA, dst, b.h, b.ld, false, j0, p0, nb, kb, nr)
+	case b.h != nil:
+		packBPairs(dst, b.h, b.ld, b.trans, p0, j0, kb, nb, nr)
+	default:
+		panic("kernels: internal error: no bfloat16 B for the dot tile")
+	}
+}
+
+// packAF32Pairs is packAPairs for float32 s holding bfloat16 values (an
+// untransposed A, leading dimension ld): each row's values narrowed to
+// pairs into blk (mr·kb elements), then a panel of them packed by the
+// path's float32 packer.
+func packAF32Pairs(pack32 func(dst, a []float32, lda int, trans bool, i0, p0, mb, kb, mr int), dst []float32, s []float32, ld, i0, p0, mb, kb, mr int, blk []float32) {
+	if mb == 0 || kb == 0 {
+		return
+	}
+	kp := dotPairs(kb)
+	if raceEnabled {
+		raceOperand(s, ld, false, i0, p0, mb, kb)
+	}
+	for q := 0; q < mb; q += mr {
+		rows := min(mr, mb-q)
+		for i := range rows {
+			narrowRow(asU32(blk[i*kp:(i+1)*kp]), asU32(s[(i0+q+i)*ld+p0:(i0+q+i)*ld+p0+kb]))
+		}
+		pack32(dst[q*kp:(q+mr)*kp], blk, kp, false, 0, 0, rows, kp, mr)
+	}
+}
+
+// narrowRow sets d's pairs from the bfloat16 values of row (float32
+// bits), the last padded with +0 for an odd length; d may be row itself
+// (pair p is written after values 2p and 2p+1 are read).
+func narrowRow(d, row []uint32) {
+	d = d[:dotPairs(len(row))]
+	for p := range len(row) / 2 {
+		d[p] = narrowPair(row[2*p], row[2*p+1])
+	}
+	if len(row)%2 != 0 {
+		d[len(d)-1] = narrowPair(row[len(row)-1], 0)
+	}
+}
+
+// packAdZPairs is packAdZ in pairs: dZ's rows built (and visited) a
+// panel at a time in blk, each row's values narrowed to pairs in place,
+// then packed by the path's float32 packer as a matrix of pairs.
+func packAdZPairs(o *ops[float32], dst []float32, s *dzSource[float32], i0, p0, mb, kb, mr int, blk []float32, visit bool) {
+	kp := dotPairs(kb)
+	blk = blk[:mr*kb]
+	for ip := 0; ip < mb; ip += mr {
+		rows := min(mr, mb-ip)
+		for q := range rows {
+			row := blk[q*kb : (q+1)*kb]
+			s.row(row, i0+ip+q, p0, visit)
+			narrowRow(asU32(row), asU32(row)) // in place
+		}
+		panel := dst[ip*kp : (ip+mr)*kp]
+		if raceEnabled {
+			raceWrite(panel)
+		}
+		o.packA(panel, blk, kb, false, 0, 0, rows, kp, mr)
+	}
+}
+
+// packBdZPairs is packBdZ in pairs: an even number of dZ's rows built
+// (and visited, in order) at a time in blk, each two narrowed into a row
+// of pairs in place, then packed by the path's packBRows as rows of B.
+// Columns go in chunks of half of blk's rows' width at most.
+func packBdZPairs(o *ops[float32], dst []float32, s *dzSource[float32], p0, j0, kb, nb, nr int, blk []float32, visit bool) {
+	if kb == 0 || nb == 0 {
+		return
+	}
+	kp := dotPairs(kb)
+	for c0 := 0; c0 < nb; {
+		// Columns of this chunk: at least one panel, and two rows of them
+		// in blk.
+		cw := min(nb-c0, max(nr, len(blk)/2/nr*nr))
+		rows := len(blk) / cw &^ 1 // an even number of rows a pass
+		if rows < 2 {
+			panic("kernels: internal error: dZ scratch of fewer than two rows")
+		}
+		for p := 0; p < kb; p += rows {
+			n := min(rows, kb-p)
+			for q := range n {
+				s.row(blk[q*cw:(q+1)*cw], p0+p+q, j0+c0, visit)
+			}
+			u := asU32(blk[:rows*cw])
+			for q := 0; q < n; q += 2 { // rows q, q+1 into row q/2 ≤ q
+				e, d := u[q*cw:(q+1)*cw], u[(q/2)*cw:(q/2+1)*cw]
+				if q+1 < n {
+					od := u[(q+1)*cw : (q+2)*cw]
+					for jj := range d {
+						d[jj] = narrowPair(e[jj], od[jj])
+					}
+				} else {
+					for jj := range d {
+						d[jj] = narrowPair(e[jj], 0)
+					}
+				}
+			}
+			o.packBRows(dst[c0*kp+p/2*nr:], blk[:ceilDiv(n, 2)*cw], cw, ceilDiv(n, 2), cw, nr, nr*kp)
+		}
+		c0 += cw
 	}
 }

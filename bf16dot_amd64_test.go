@@ -159,11 +159,11 @@ func TestPackBPairs(t *testing.T) {
 }
 
 // TestDotPackedWPlain: a PackedW of bfloat16 pairs (PackBF16 with the dot
-// tile) is refused by Forward, whose float32 tiles would misread it, and
-// still serves Backward, whose dX panels are widened float32.
+// tile) is refused by Forward and by Backward for dX, whose float32 tiles
+// would misread it; Backward without dX does not read it.
 func TestDotPackedWPlain(t *testing.T) {
-	if !hasBF16Dot {
-		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
+	if active.f32.dotTile == nil {
+		t.Skip("no dot tile on the path in use")
 	}
 	const m, k, n = 5, 20, 18
 	w := make([]BF16, k*n)
@@ -176,8 +176,11 @@ func TestDotPackedWPlain(t *testing.T) {
 	wantPanic(t, "Forward on a PackBF16 PackedW", "kernels: PW was packed by PackBF16 for the bfloat16 dot-product tiles, which Forward does not use: pack it with Pack or PackW", func() {
 		Forward(&ForwardArgs[float32]{M: m, K: k, N: n, X: x, PW: pw, R: r})
 	})
-	dr, dx := make([]float32, m*n), make([]float32, m*k)
-	wantNoPanic(t, "Backward on a PackBF16 PackedW", func() {
+	dr, dx, dw := make([]float32, m*n), make([]float32, m*k), make([]float32, k*n)
+	wantPanic(t, "Backward's dX on a PackBF16 PackedW", "kernels: PW was packed by PackBF16 for the bfloat16 dot-product tiles, which Backward does not use: pack it with Pack or PackW", func() {
 		Backward(&BackwardArgs[float32]{M: m, K: k, N: n, PW: pw, DR: dr, Z: make([]float32, m*n), DX: dx})
+	})
+	wantNoPanic(t, "Backward's dW on a PackBF16 PackedW", func() {
+		Backward(&BackwardArgs[float32]{M: m, K: k, N: n, X: x, PW: pw, DR: dr, Z: make([]float32, m*n), DW: dw})
 	})
 }

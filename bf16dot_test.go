@@ -93,6 +93,76 @@ func dotSum(a, b func(p int) BF16, k, kc int) float32 {
 	return v
 }
 
+// dotSumInto is dotSum added to c0 (β = 1 from the first block on: an
+// accumulated output).
+func dotSumInto(a, b func(p int) BF16, k, kc int, c0 float32) float32 {
+	v := c0
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		var acc float32
+		for p := 0; p < kb; p += 2 {
+			ae, be := a(pc+p), b(pc+p)
+			var ao, bo BF16
+			if p+1 < kb {
+				ao, bo = a(pc+p+1), b(pc+p+1)
+			}
+			acc = dotStep(acc, be, bo, ae, ao)
+		}
+		v = acc + v
+	}
+	return v
+}
+
+// dotBackwardRef replaces, in dx and dw (the float32 Backward's on the
+// widened values, accumulated into the initial values dx0 and dw0 when
+// accum), the outputs of the GEMMs that take the dot tile on the active
+// path with the dot tile's sums: dX = dZ·Wᵀ (W packed when pw) and dW =
+// Xᵀ·dZ, dZ = dR where the mask is set, +0 elsewhere.
+func dotBackwardRef(m, k, n int, x, w, dr *hmat, mask *maskBuf, pw, wantDX, wantDW, accum bool, dx0, dw0, dx, dw *mat[float32]) {
+	o := opsFor[float32](active)
+	kc := blocksFor[float32](active).kc
+	at := func(h *hmat, i, j int) BF16 { return h.h[h.f.off+i*h.f.ld+j] }
+	dz := func(i, j int) BF16 {
+		if mask.bit(i, j) {
+			return at(dr, i, j)
+		}
+		return 0
+	}
+	src := dzSource[float32]{drh: dr.h}
+	dxJob := gemmJob[float32]{m: m, n: k, k: n, a: operand[float32]{dz: true}, b: operand[float32]{h: w.h, trans: true, prepacked: pw}, src: src}
+	if wantDX && m > 0 && k > 0 && takesDot(o, &dxJob, pw) {
+		for i := range m {
+			for q := range k {
+				var c0 float32
+				if accum {
+					c0 = dx0.at(i, q)
+				}
+				v := dotSumInto(func(p int) BF16 { return dz(i, p) }, func(p int) BF16 { return at(w, q, p) }, n, kc, c0)
+				if !accum && n > 0 {
+					v = dotSum(func(p int) BF16 { return dz(i, p) }, func(p int) BF16 { return at(w, q, p) }, n, kc)
+				}
+				dx.set(i, q, v)
+			}
+		}
+	}
+	dwJob := gemmJob[float32]{m: k, n: n, k: m, a: operand[float32]{h: x.h, trans: true}, b: operand[float32]{dz: true}, src: src}
+	if wantDW && k > 0 && n > 0 && takesDot(o, &dwJob, false) {
+		for q := range k {
+			for j := range n {
+				var c0 float32
+				if accum {
+					c0 = dw0.at(q, j)
+				}
+				v := dotSumInto(func(p int) BF16 { return at(x, p, q) }, func(p int) BF16 { return dz(p, j) }, m, kc, c0)
+				if !accum && m > 0 {
+					v = dotSum(func(p int) BF16 { return at(x, p, q) }, func(p int) BF16 { return dz(p, j) }, m, kc)
+				}
+				dw.set(q, j, v)
+			}
+		}
+	}
+}
+
 // dotZ is the forward pass's Z on the dot route: the sum plus the bias
 // (−0 for none, which adds nothing).
 func dotZ(a, b func(p int) BF16, k, kc int, bias []float32, j int) float32 {

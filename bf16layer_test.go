@@ -264,7 +264,9 @@ func checkBackwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
 	} else {
 		ba.W, ba.LdW = w.f.arg(), w.f.ldArg()
 	}
+	dx0, dw0 := init(m, k, layout{}, 1), init(k, n, layout{}, 2) // the initial values, for the dot route's reference
 	Backward(&ba)
+	dotBackwardRef(m, k, n, x, w, dr, mask, flags&16 != 0, flags&1 != 0 || flags&2 != 0, flags&4 != 0, accum, dx0, dw0, ref.dx, ref.dw)
 
 	dxh := pick(flags&1 != 0, newHOut(m, k, lay(idx+5)))
 	a := BackwardBF16Args{M: m, K: k, N: n, X: x.arg(), LdX: x.ldArg(), DR: dr.arg(), LdDR: dr.ldArg(), Mask: mask.m,

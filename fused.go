@@ -123,6 +123,7 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 			alpha: 1, beta: beta,
 			visit: visit,
 		}
+		j.dot = takesDot(o, &j, false)
 		run(o, bl, &j, planThreads(o, bl, &j, threads))
 	}
 	// dX (M×K) = dZ (M×N) · Wᵀ, W stored K×N.
@@ -135,9 +136,12 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 		widen: p.bf16.from,
 		alpha: 1, beta: beta,
 	}
+	pairs := false
 	if a.PW != nil {
 		dx.b = operand[T]{prepacked: true, packed: a.PW.bwd}
+		pairs = a.PW.dot
 	}
+	dx.dot = takesDot(o, &dx, pairs)
 	if a.DX != nil && a.DW != nil && nonEmpty {
 		if src.dz == nil {
 			hold := getWork[T](o, bl)
@@ -145,7 +149,8 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 			src.dz, src.lddz = grow(&hold.b, m*n), n
 		}
 		dw(true)
-		dx.a = operand[T]{s: src.dz, ld: src.lddz}
+		dx.a = operand[T]{s: src.dz, ld: src.lddz, bf16s: hs != nil}
+		dx.dot = takesDot(o, &dx, pairs)
 		np := planThreads(o, bl, &dx, threads)
 		if a.PW == nil && hs == nil && ntRoute(o, bl, &dx) {
 			// W where it lies rather than transposed (ops.gemmNT).

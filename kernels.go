@@ -279,6 +279,9 @@ func Backward[T Float](p *BackwardArgs[T]) {
 	}
 	if p.PW != nil {
 		p.PW.check(k, n)
+		if p.DX != nil {
+			p.PW.checkPlain("Backward")
+		}
 		w = nil
 	} else if p.DX != nil {
 		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")

@@ -77,7 +77,11 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	l.dzA = grow(&s.row, o.mr*bl.kc)
 	if j.b.dz {
 		nbr := roundUp(min(bl.nc, j.n), o.nr)
+		// At least two rows for the dot tile's pairs of rows.
 		l.dzB = grow(&s.brows, max(1, min(dzBRows, dzBElems/nbr))*nbr)
+		if j.dot && len(l.dzB) < 2*nbr {
+			l.dzB = grow(&s.brows, 2*nbr)
+		}
 	}
 	l.direct, l.dirA = directB(o, j), directA(o, j)
 	var z T
@@ -153,8 +157,12 @@ func (l *packedLoop[T]) columnBlock(jc int) bool {
 	if l.keep {
 		slots = min(maxGroup, ceilDiv(max(k, 1), bl.kc))
 	}
+	old, oldStride := l.a, l.astride
 	l.astride = roundUp(min(l.sp.rc, m), mr) * min(bl.kc, k)
 	l.a = grow(&s.a, l.astride*slots)
+	if l.astride != oldStride || len(old) == 0 || len(l.a) == 0 || &old[0] != &l.a[0] {
+		s.aIC = -1 // A's packed blocks moved: none kept
+	}
 	// A forward pass with k = 0 still runs one empty panel for its
 	// epilogue: Z = bias.
 	for pg := 0; pg < k || pg == 0; pg += kg {
@@ -202,7 +210,7 @@ func (l *packedLoop[T]) packGroup() bool {
 			bp := l.bg[(pc-l.pg)*l.nbr : (pc-l.pg)*l.nbr+kb*l.nbr]
 			if j.dot {
 				kp := dotPairs(kb)
-				packBPairs(asF32(bp[c0*kp:p1*nr*kp]), j.b.h, j.b.ld, j.b.trans, pc, l.jc+c0, kb, c1-c0, nr)
+				packBPairsOf(any(o).(*ops[float32]), any(j).(*gemmJob[float32]), asF32(bp[c0*kp:p1*nr*kp]), pc, l.jc+c0, kb, c1-c0, nr, asF32(l.dzB), j.visit)
 				continue
 			}
 			dst := bp[c0*kb : p1*nr*kb]
@@ -251,8 +259,8 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 	j, o, bl := &w.job, w.o, w.bl
 	k, mr := j.k, o.mr
 	t := &s.t
-	if ic != s.aIC {
-		s.aIC, s.aHave = ic, 0
+	if ic != s.aIC || mb != s.aMB {
+		s.aIC, s.aMB, s.aHave = ic, mb, 0
 	}
 	for pc := l.pg; pc < l.pe || pc == 0 && k == 0; pc += bl.kc {
 		kb := min(bl.kc, k-pc)
@@ -279,7 +287,12 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 		t.last = j.fwd && pc+kb >= k
 		q := (pc - l.pg) / bl.kc
 		if !l.keep {
-			q, s.aHave = 0, 0
+			// One block at a time: kept for the next column block only if
+			// the group is one K panel.
+			q = 0
+			if l.pe-l.pg > bl.kc {
+				s.aHave = 0
+			}
 		}
 		ap := l.a[q*l.astride : q*l.astride+kb*roundUp(mb, mr)]
 		t.lda = 0
@@ -287,7 +300,7 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 			t.lda = j.a.ld
 		} else if s.aHave&(1<<q) == 0 {
 			if j.dot {
-				packAPairs(any(o).(*ops[float32]).packA, asF32(ap), j.a.h, j.a.ld, j.a.trans, ic, pc, mb, kb, mr)
+				packAPairsOf(any(o).(*ops[float32]), any(j).(*gemmJob[float32]), asF32(ap), ic, pc, mb, kb, mr, asF32(l.dzA), j.visit && l.jc == 0)
 			} else if j.a.dz {
 				packAdZ(o, ap, &j.src, ic, pc, mb, kb, mr, l.dzA, j.visit && l.jc == 0)
 			} else if j.a.h != nil {

@@ -110,10 +110,12 @@ func (p *PackedW[T]) pack(k, n int, w operand[T]) {
 	p.fwd = grow(&p.fwd, packedLen(k, n, o.nr, bl))
 	p.bwd = grow(&p.bwd, packedLen(n, k, o.nr, bl))
 	if p.dot {
-		packWholePairs(o.nr, bl, asF32(p.fwd), w.h, w.ld, k, n)
-	} else {
-		packWhole(o, bl, p.fwd, w, false, k, n, &p.tmp)
+		o32 := any(o).(*ops[float32])
+		packWholePairs(o32, bl, asF32(p.fwd), w.h, w.ld, false, k, n)
+		packWholePairs(o32, bl, asF32(p.bwd), w.h, w.ld, true, n, k)
+		return
 	}
+	packWhole(o, bl, p.fwd, w, false, k, n, &p.tmp)
 	packWhole(o, bl, p.bwd, w, true, n, k, &p.tmp)
 }
 
@@ -142,17 +144,20 @@ func (p *PackedW[T]) checkPlain(fn string) {
 	}
 }
 
-// packWholePairs is packWhole for the dot tile: W (k×n, bfloat16) in
-// pairs (packBPairs), each (jc, pc) block at packedOffset as the float32
-// panels are, in the first dotPairs(kb)·nbr elements of its kb·nbr.
-func packWholePairs(nr int, bl blocking, dst []float32, w []BF16, ld, k, n int) {
+// packWholePairs is packWhole for the dot tile: op(B) (k×n; W, or Wᵀ
+// when trans) in pairs (packBPairsOf), each (jc, pc) block at
+// packedOffset as the float32 panels are, in the first dotPairs(kb)·nbr
+// elements of its kb·nbr.
+func packWholePairs(o *ops[float32], bl blocking, dst []float32, w []BF16, ld int, trans bool, k, n int) {
+	nr := o.nr
+	j := gemmJob[float32]{b: operand[float32]{h: w, ld: ld, trans: trans}}
 	for jc := 0; jc < n; jc += bl.nc {
 		nb := min(bl.nc, n-jc)
 		nbr := roundUp(nb, nr)
 		for pc := 0; pc < k; pc += bl.kc {
 			kb := min(bl.kc, k-pc)
 			off := packedOffset(jc, pc, k, nbr)
-			packBPairs(dst[off:off+kb*nbr], w, ld, false, pc, jc, kb, nb, nr)
+			packBPairsOf(o, &j, dst[off:off+kb*nbr], pc, jc, kb, nb, nr, nil, false)
 		}
 	}
 }

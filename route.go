@@ -26,7 +26,7 @@ const directMaxTiles = 16
 // directB reports whether a job's tiles read op(B) unpacked.
 func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 	tiles := ceilDiv(j.m, o.mr)
-	if j.b.prepacked || j.b.dz || j.b.h != nil || j.b.trans || j.k == 0 || tiles > o.limits.directMaxTiles {
+	if j.dot || j.b.prepacked || j.b.dz || j.b.h != nil || j.b.trans || j.k == 0 || tiles > o.limits.directMaxTiles {
 		return false
 	}
 	var z T
@@ -58,7 +58,7 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 // (TUNING.md).
 func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
 	var z T
-	return o.directA && !j.a.dz && j.a.h == nil && !j.a.trans && j.k > 0 && j.n <= o.limits.directMaxACols &&
+	return o.directA && !j.dot && !j.a.dz && j.a.h == nil && !j.a.trans && j.k > 0 && j.n <= o.limits.directMaxACols &&
 		j.a.ld*int(unsafe.Sizeof(z))%2048 != 0
 }
 

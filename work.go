@@ -45,6 +45,7 @@ type scratch[T Float] struct {
 	// of A depends on its rows and K panel only, so they serve the next
 	// column block too.
 	aIC   int
+	aMB   int // the rows of the item aIC
 	aHave uint64
 	aPG   int
 	aKeep bool
