@@ -262,7 +262,7 @@ func packAF32Pairs(pack32 func(dst, a []float32, lda int, trans bool, i0, p0, mb
 // (pair p is written after values 2p and 2p+1 are read).
 func narrowRow(d, row []uint32) {
 	d = d[:dotPairs(len(row))]
-	for p := range len(row) / 2 {
+	for p := narrowPairsFast(d, row); p < len(row)/2; p++ {
 		d[p] = narrowPair(row[2*p], row[2*p+1])
 	}
 	if len(row)%2 != 0 {
@@ -318,7 +318,7 @@ func packBdZPairs(o *ops[float32], dst []float32, s *dzSource[float32], p0, j0, 
 				e, d := u[q*cw:(q+1)*cw], u[(q/2)*cw:(q/2+1)*cw]
 				if q+1 < n {
 					od := u[(q+1)*cw : (q+2)*cw]
-					for jj := range d {
+					for jj := interleaveFast(d, e, od); jj < len(d); jj++ {
 						d[jj] = narrowPair(e[jj], od[jj])
 					}
 				} else {

@@ -17,3 +17,23 @@ func packBPairsViaAVX512(dst []float32, b []BF16, ldb, pairs, nb, panel int) {
 	dst = dst[:(ceilDiv(nb, 16)-1)*panel+pairs*16]
 	packBPairsAVX512(dst, bf16Bits(b), ldb, pairs, nb, panel)
 }
+
+// narrowPairsFast narrows the leading pairs of row into d (narrowRow)
+// 16 at a time in assembly and returns how many it did.
+func narrowPairsFast(d, row []uint32) int {
+	n := len(row) / 32 * 16
+	if n > 0 {
+		narrowPairsAVX512(d[:n], row[:2*n], n)
+	}
+	return n
+}
+
+// interleaveFast sets d[j] = narrowPair(e[j], o[j]) for the leading j, 16
+// at a time in assembly, and returns how many it did.
+func interleaveFast(d, e, o []uint32) int {
+	n := len(d) / 16 * 16
+	if n > 0 {
+		interleavePairsAVX512(d[:n], e[:n], o[:n], n)
+	}
+	return n
+}

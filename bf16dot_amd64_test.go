@@ -184,3 +184,51 @@ func TestDotPackedWPlain(t *testing.T) {
 		Backward(&BackwardArgs[float32]{M: m, K: k, N: n, X: x, PW: pw, DR: dr, Z: make([]float32, m*n), DW: dw})
 	})
 }
+
+// TestNarrowPairs checks narrowRow and the interleaving of packBdZPairs
+// (assembly for the leading 16s, Go for the rest) against narrowPair, in
+// place and not, for lengths around the assembly's blocks, with a guard
+// after d.
+func TestNarrowPairs(t *testing.T) {
+	r := newRand(79)
+	for n := range 100 {
+		src := make([]uint32, n)
+		for i := range src {
+			src[i] = uint32(randDotBF16(r)) << 16
+		}
+		want := make([]uint32, dotPairs(n))
+		for p := range want {
+			o := uint32(0)
+			if 2*p+1 < n {
+				o = src[2*p+1]
+			}
+			want[p] = narrowPair(src[2*p], o)
+		}
+		d := make([]uint32, len(want)+3)
+		d[len(want)], d[len(want)+1], d[len(want)+2] = 7, 8, 9
+		narrowRow(d[:len(want)], src)
+		inPlace := append([]uint32(nil), src...)
+		narrowRow(inPlace, inPlace)
+		for p := range want {
+			if d[p] != want[p] || inPlace[p] != want[p] {
+				t.Fatalf("n=%d: pair %d = %#x (in place %#x), want %#x", n, p, d[p], inPlace[p], want[p])
+			}
+		}
+		if d[len(want)] != 7 || d[len(want)+1] != 8 || d[len(want)+2] != 9 {
+			t.Fatalf("n=%d: narrowRow wrote past its pairs", n)
+		}
+		e, o := src, make([]uint32, n)
+		for i := range o {
+			o[i] = uint32(randDotBF16(r)) << 16
+		}
+		got := append([]uint32(nil), e...)
+		for j := interleaveFast(got, got, o); j < n; j++ {
+			got[j] = narrowPair(got[j], o[j])
+		}
+		for j := range n {
+			if w := narrowPair(e[j], o[j]); got[j] != w {
+				t.Fatalf("n=%d: interleaved %d = %#x, want %#x", n, j, got[j], w)
+			}
+		}
+	}
+}

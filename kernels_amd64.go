@@ -1390,3 +1390,15 @@ func fromBF16AVX2(dst []float32, src []uint16)
 //
 //go:noescape
 func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, panel int)
+
+// narrowPairsAVX512 sets dst[p] = src[2p]>>16 | src[2p+1]&0xffff0000
+// for p < n, a multiple of 16 (dst may be src).
+//
+//go:noescape
+func narrowPairsAVX512(dst []uint32, src []uint32, n int)
+
+// interleavePairsAVX512 sets dst[j] = e[j]>>16 | o[j]&0xffff0000 for
+// j < n, a multiple of 16 (dst may be e or o).
+//
+//go:noescape
+func interleavePairsAVX512(dst []uint32, e []uint32, o []uint32, n int)

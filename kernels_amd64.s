@@ -38464,3 +38464,55 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func narrowPairsAVX512(dst []uint32, src []uint32, n int)
+// Requires: AVX, AVX512F
+TEXT ·narrowPairsAVX512(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ n+48(FP), CX
+	SHRQ $0x04, CX
+	JZ   done
+
+loop:
+	VPSRLD  $0x10, (SI), Z0
+	VPSRLD  $0x10, 64(SI), Z1
+	VPMOVDW Z0, (DI)
+	VPMOVDW Z1, 32(DI)
+	ADDQ    $0x00000080, SI
+	ADDQ    $0x00000040, DI
+	DECQ    CX
+	JNZ     loop
+
+done:
+	VZEROUPPER
+	RET
+
+// func interleavePairsAVX512(dst []uint32, e []uint32, o []uint32, n int)
+// Requires: AVX, AVX512F
+TEXT ·interleavePairsAVX512(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), DI
+	MOVQ e_base+24(FP), SI
+	MOVQ o_base+48(FP), DX
+	MOVQ n+72(FP), CX
+	SHRQ $0x04, CX
+	JZ   done
+
+	// Z31 = 0xffff0000 in every dword: the odd value's half.
+	MOVL         $0xffff0000, AX
+	VPBROADCASTD AX, Z31
+
+loop:
+	VPSRLD    $0x10, (SI), Z0
+	VPANDD    (DX), Z31, Z1
+	VPORD     Z1, Z0, Z0
+	VMOVDQU32 Z0, (DI)
+	ADDQ      $0x00000040, SI
+	ADDQ      $0x00000040, DX
+	ADDQ      $0x00000040, DI
+	DECQ      CX
+	JNZ       loop
+
+done:
+	VZEROUPPER
+	RET

@@ -27,13 +27,23 @@ func BenchmarkAVX512Tiles(b *testing.B) {
 		for _, s := range avx512Shapes64 {
 			benchTileShape(b, s, kc)
 		}
+		if hasBF16Dot {
+			// kc bfloat16 values: kc/2 steps of pairs, two products each.
+			for _, s := range avx512ShapesDot {
+				benchTileShape(b, s, kc/2)
+			}
+		}
 	}
 }
 
 func benchTileShape[T Float](b *testing.B, s avx512Shape[T], kc int) {
-	b.Run(fmt.Sprintf("%s/%s/kc=%d", x512TypeName[T](), s.name(), kc), func(b *testing.B) {
+	name, flops := x512TypeName[T](), 2*s.mr*s.nr*kc
+	if s.id == tileDot16x16u {
+		name, flops = "bf16", 2*flops
+	}
+	b.Run(fmt.Sprintf("%s/%s/kc=%d", name, s.name(), kc), func(b *testing.B) {
 		a, bb, c := make([]T, s.mr*kc), make([]T, s.nr*kc), make([]T, s.mr*s.nr)
-		benchLoop(b, float64(2*s.mr*s.nr*kc), func() {
+		benchLoop(b, float64(flops), func() {
 			s.call(a, bb, s.nr, kc, c, s.nr, s.mr, s.nr, 1, 0, nil, nil, 0, 0, c, s.nr, nil, 0, 0, 0, 0)
 		})
 	})

@@ -6,10 +6,13 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// genBF16Dot writes the packer of the bfloat16 dot tile's B
-// (tileAVX512BF16x16x16u; the tile itself is an entry of avx512Tiles).
+// genBF16Dot writes the packers of the bfloat16 dot tile
+// (tileAVX512BF16x16x16u; the tile itself is an entry of avx512Tiles):
+// B's rows into pairs, and the narrowing of float32 rows of dZ to pairs.
 func genBF16Dot() {
 	avx512GenPackBPairs()
+	avx512GenNarrowPairs()
+	avx512GenInterleavePairs()
 }
 
 // avx512GenPackBPairs writes packBPairsAVX512, which packs pairs of rows
@@ -152,6 +155,67 @@ func avx512GenPackBPairs() {
 	DECQ(R10)
 	JNZ(LabelRef("pair"))
 
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// avx512GenNarrowPairs writes narrowPairsAVX512: float32 holding
+// bfloat16 values into pairs (the top halves of each two), 16 pairs an
+// iteration: VPSRLD brings each top half down, VPMOVDW keeps the low
+// words. Safe in place: a block's pairs are stored after its values are
+// loaded, below them.
+func avx512GenNarrowPairs() {
+	textLines("narrowPairsAVX512", "func(dst, src []uint32, n int)",
+		"narrowPairsAVX512 sets dst[p] = src[2p]>>16 | src[2p+1]&0xffff0000",
+		"for p < n, a multiple of 16 (dst may be src).",
+	)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("src"), RSI)
+	MOVQ(arg("n"), RCX)
+	SHRQ(U8(4), RCX)
+	JZ(LabelRef("done"))
+	Label("loop")
+	VPSRLD(U8(16), mem(RSI, 0), Z0)
+	VPSRLD(U8(16), mem(RSI, 64), Z1)
+	VPMOVDW(Z0, mem(RDI, 0))
+	VPMOVDW(Z1, mem(RDI, 32))
+	ADDQ(U32(128), RSI)
+	ADDQ(U32(64), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// avx512GenInterleavePairs writes interleavePairsAVX512: two rows of
+// float32 holding bfloat16 values into one row of pairs, 16 an
+// iteration (dst may be e: each vector is stored where it was loaded).
+func avx512GenInterleavePairs() {
+	textLines("interleavePairsAVX512", "func(dst, e, o []uint32, n int)",
+		"interleavePairsAVX512 sets dst[j] = e[j]>>16 | o[j]&0xffff0000 for",
+		"j < n, a multiple of 16 (dst may be e or o).",
+	)
+	MOVQ(argBase("dst"), RDI)
+	MOVQ(argBase("e"), RSI)
+	MOVQ(argBase("o"), RDX)
+	MOVQ(arg("n"), RCX)
+	SHRQ(U8(4), RCX)
+	JZ(LabelRef("done"))
+	Comment("Z31 = 0xffff0000 in every dword: the odd value's half.")
+	MOVL(U32(0xffff0000), EAX)
+	VPBROADCASTD(EAX, Z31)
+	Label("loop")
+	VPSRLD(U8(16), mem(RSI, 0), Z0)
+	VPANDD(mem(RDX, 0), Z31, Z1)
+	VPORD(Z1, Z0, Z0)
+	VMOVDQU32(Z0, mem(RDI, 0))
+	ADDQ(U32(64), RSI)
+	ADDQ(U32(64), RDX)
+	ADDQ(U32(64), RDI)
+	DECQ(RCX)
+	JNZ(LabelRef("loop"))
 	Label("done")
 	VZEROUPPER()
 	RET()
