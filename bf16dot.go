@@ -151,8 +151,14 @@ func packBPairs(dst []float32, h []BF16, ld int, trans bool, p0, j0, kb, nb, nr 
 		}
 	} else { // two rows of h a step, each panel's nr columns of them
 		from := 0 // the first pair left to Go
-		if packBPairsFast != nil && nr == 16 {
-			packBPairsFast(dst, h[p0*ld+j0:], ld, kb/2, nb, nr*kp)
+		if packBPairsFast != nil && nr%16 == 0 && kb > 1 {
+			if nr == 16 {
+				packBPairsFast(dst, h[p0*ld+j0:], ld, kb/2, nb, nr*kp, nr)
+			} else { // a 16-column part of a wider panel at a time
+				for c := 0; c < nb; c += 16 {
+					packBPairsFast(dst[c/nr*nr*kp+c%nr:], h[p0*ld+j0+c:], ld, kb/2, min(16, nb-c), nr*kp, nr)
+				}
+			}
 			from = kb / 2
 		}
 		for p := from; p < kp; p++ {
@@ -226,9 +232,15 @@ func packBPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, p0, j0, k
 	switch {
 	case b.dz:
 		packBdZPairs(o, dst, &j.src, p0, j0, kb, nb, nr, blk, visit)
-	case b.h != nil && b.trans && o.mr == nr:
-		// op(B) = hᵀ: B's columns are h's rows, A's packing of h.
-		packAPairs(o.packA, dst, b.h, b.ld, false, j0, p0, nb, kb, nr)
+	case b.h != nil && b.trans:
+		// op(B) = hᵀ: B's columns are h's rows, A's packing of h (by the
+		// path's packer of A where its panels are as high as B's are
+		// wide).
+		pack32 := packAGeneric[float32]
+		if o.mr == nr {
+			pack32 = o.packA
+		}
+		packAPairs(pack32, dst, b.h, b.ld, false, j0, p0, nb, kb, nr)
 	case b.h != nil:
 		packBPairs(dst, b.h, b.ld, b.trans, p0, j0, kb, nb, nr)
 	default:

@@ -7,15 +7,15 @@ package kernels
 var packBPairsFast = packBPairsViaAVX512
 
 // packBPairsViaAVX512 checks the extent packBPairsAVX512 reads and
-// writes: pairs·2 rows of nb columns from b, ldb apart, into
-// ⌈nb/16⌉ panels panel elements apart.
-func packBPairsViaAVX512(dst []float32, b []BF16, ldb, pairs, nb, panel int) {
+// writes: pairs·2 rows of nb columns from b, ldb apart, into ⌈nb/16⌉
+// panels panel elements apart, steps step apart.
+func packBPairsViaAVX512(dst []float32, b []BF16, ldb, pairs, nb, panel, step int) {
 	if pairs == 0 || nb == 0 {
 		return
 	}
 	b = b[:(2*pairs-1)*ldb+nb]
-	dst = dst[:(ceilDiv(nb, 16)-1)*panel+pairs*16]
-	packBPairsAVX512(dst, bf16Bits(b), ldb, pairs, nb, panel)
+	dst = dst[:(ceilDiv(nb, 16)-1)*panel+(pairs-1)*step+16]
+	packBPairsAVX512(dst, bf16Bits(b), ldb, pairs, nb, panel, step)
 }
 
 // narrowPairsFast narrows the leading pairs of row into d (narrowRow)

@@ -40,9 +40,14 @@ func TestDotTile(t *testing.T) {
 	if !hasBF16Dot {
 		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
 	}
-	s := avx512TileDot16x16u
+	for _, s := range avx512ShapesDot {
+		testDotTile(t, s)
+	}
+}
+
+func testDotTile(t *testing.T, s avx512Shape[float32]) {
 	mr, nr := s.mr, s.nr
-	r := newRand(71)
+	r := newRand(71 + uint64(mr))
 	for it := range 300 {
 		m, n, kp := 1+r.IntN(2*mr), 1+r.IntN(3*nr), 1+r.IntN(40)
 		special := it%2 == 0
@@ -89,7 +94,7 @@ func TestDotTile(t *testing.T) {
 		}
 		tt := &tile[float32]{kc: kp, a: a, b: b, c: c, ldc: ldc, m: m, n: n, alpha: 1, beta: float32(beta)}
 		s.kernel()(tt)
-		name := fmt.Sprintf("m=%d n=%d kc=%d beta=%d special=%v", m, n, kp, beta, special)
+		name := fmt.Sprintf("%s m=%d n=%d kc=%d beta=%d special=%v", s.name(), m, n, kp, beta, special)
 		for i := range c {
 			if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
 				row, col := i/ldc, i%ldc
@@ -107,17 +112,18 @@ func TestDotTile(t *testing.T) {
 }
 
 // TestPackBPairs checks packBPairs with the assembly packer against the
-// Go loops: every count of pairs around its groups of 8, odd K, columns
-// across and within panels, rows further apart than their width, an
-// offset start, and a guard band after the panels (nothing written past
-// them, the source unchanged).
+// Go loops, for panels of 16 and 32 columns: every count of pairs around
+// its groups of 8, odd K, columns across and within panels, rows further
+// apart than their width, an offset start, and a guard band after the
+// panels (nothing written past them, the source unchanged).
 func TestPackBPairs(t *testing.T) {
 	if packBPairsFast == nil {
 		t.Skip("no assembly packer")
 	}
 	r := newRand(73)
 	const guard = 37
-	for it := range 400 {
+	for it := range 800 {
+		nr := 16 << (it % 2)
 		kb, nb := 1+r.IntN(40), 1+r.IntN(70)
 		if it%5 == 0 {
 			kb = 16 * (1 + r.IntN(3)) // whole groups of 8 pairs
@@ -129,7 +135,7 @@ func TestPackBPairs(t *testing.T) {
 			h[i] = randDotBF16(r)
 		}
 		h0 := append([]BF16(nil), h...)
-		size := roundUp(nb, 16) * dotPairs(kb)
+		size := roundUp(nb, nr) * dotPairs(kb)
 		pack := func(fast bool) []float32 {
 			dst := make([]float32, size+guard)
 			for i := range dst {
@@ -140,14 +146,14 @@ func TestPackBPairs(t *testing.T) {
 				packBPairsFast = nil
 			}
 			defer func() { packBPairsFast = saved }()
-			packBPairs(dst[:size], h, ld, false, p0, j0, kb, nb, 16)
+			packBPairs(dst[:size], h, ld, false, p0, j0, kb, nb, nr)
 			return dst
 		}
 		got, want := pack(true), pack(false)
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("kb=%d nb=%d ld=%d p0=%d j0=%d: dst[%d] = %#08x, want %#08x (size %d)",
-					kb, nb, ld, p0, j0, i, math.Float32bits(got[i]), math.Float32bits(want[i]), size)
+				t.Fatalf("nr=%d kb=%d nb=%d ld=%d p0=%d j0=%d: dst[%d] = %#08x, want %#08x (size %d)",
+					nr, kb, nb, ld, p0, j0, i, math.Float32bits(got[i]), math.Float32bits(want[i]), size)
 			}
 		}
 		for i := range h {

@@ -169,8 +169,11 @@ func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 	if s.nr != avx512NR32 {
 		g.packedRows = nil // its packed panels are wider than one vector
 	}
-	if s.mr != avx512TileDot16x16u.mr || s.nr != avx512TileDot16x16u.nr {
-		g.dotTile = nil // no dot tile of this shape (yet)
+	g.dotTile = nil
+	for _, d := range avx512ShapesDot {
+		if hasBF16Dot && d.mr == s.mr && d.nr == s.nr {
+			g.dotTile = d.kernel() // the dot tile of the same shape
+		}
 	}
 	switch s.mr {
 	case 16:
@@ -277,10 +280,10 @@ var classEntries = map[string]map[coreClass]pathConfig{
 	"avx512": {
 		coreIntelServer: withBlocks(withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
 			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxLd: 12 << 10, directMaxACols: directMaxACols,
-				packedRowsBelow: 12}), 3, 6),
+				packedRowsBelow: 12, dotRowsBelow: dotRowsBelow}), 3, 6),
 			blockSizesQuarterA),
 		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,
 			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols,
-				packedRowsBelow: packedRowsBelow}),
+				packedRowsBelow: packedRowsBelow, dotRowsBelow: dotRowsBelow}),
 	},
 }

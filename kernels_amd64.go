@@ -1080,6 +1080,53 @@ func tileAVX512F64x12x16(a []float64, b []float64, ldb int, kc int, c []float64,
 //go:noescape
 func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 
+// tileAVX512BF16x8x32 computes, for each of the ⌈m/8⌉ tiles of 8 rows down
+// each of the ⌈n/32⌉ columns of 32 columns of C, the 8×32 product of its
+// rows of A, A(i, p) (packed: a[q*8*kc+p*8+i%8] for row tile q = i/8;
+// with lda ≠ 0, where A lies: a[i*lda+p], all 8 rows of every tile) and
+// its 32 columns of B (b[t*bcol+p*ldb+j%32] for column tile t = j/32: ldb
+// = 32 and bcol = 32·kc for packed micro-panels one after another, or ldb
+// the row stride of B unpacked and bcol = 32; columns past n are not
+// read), p < kc, and applies an epilogue to its rows below m and its
+// columns below n (m ≥ 1, n ≥ 1; fwd and storeZ are 0 or 1, beta 0 or 1,
+// or 2 with fwd = 0: beta = 0 with C's whole tiles written by streaming
+// stores, which needs c 64-byte aligned and ldc a multiple of 64 bytes).
+// It is this Go, with fused multiply-adds:
+//
+//	for i := range m {
+//		for j := range n {
+//			var v float32
+//			for p := range kc {
+//				v += A(i, p) * b[j/32*bcol+p*ldb+j%32]
+//			}
+//			if beta == 1 {
+//				v += c[i*ldc+j]
+//			}
+//			if fwd == 0 {
+//				c[i*ldc+j] = v
+//				continue
+//			}
+//			v += bias[j]
+//			if storeZ == 1 {
+//				z[i*ldz+j] = v
+//			}
+//			r[i*ldr+j] = relu(v)
+//			// the mask bit of column j, bit j%8 of byte shift+j/8 of
+//			// row i's words (bytes little-endian: the word's bit
+//			// 8·shift+j while shift+j/8 < 8)
+//			setBit(bits, i*stride, 8*shift+j, !(v < 0))
+//		}
+//		// and with fwd = 1, the bits of a last partial column tile's
+//		// columns from n up to its 32th are cleared
+//	}
+//
+// With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
+// and z advance 8 rows a tile like c, so they must have m rows too).
+// The tiles go down a column, then on to the next column.
+//
+//go:noescape
+func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+
 // tileNTAVX512F32 computes the 16×16 product of 16 rows of W where they
 // lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ
 // (b[p*16+j]), p < kc, and stores it transposed in C's first n rows and m
@@ -1373,12 +1420,13 @@ func fromBF16AVX512(dst []float32, src []uint16)
 func fromBF16AVX2(dst []float32, src []uint16)
 
 // packBPairsAVX512 packs pairs of rows of a bfloat16 B into 16-column
-// micro-panels of pairs, panel elements apart (dst's elements are the
-// bits of the pairs):
+// micro-panels of pairs, panel elements apart, their k steps step
+// elements apart (16, or a multiple for a 16-column part of a wider
+// panel; dst's elements are the bits of the pairs):
 //
 //	for p := range pairs {
 //		for q := 0; q*16 < nb; q++ {
-//			out := dst[q*panel+p*16 : q*panel+p*16+16]
+//			out := dst[q*panel+p*step : q*panel+p*step+16]
 //			for j := range out {
 //				out[j] = 0
 //				if c := q*16 + j; c < nb {
@@ -1389,7 +1437,7 @@ func fromBF16AVX2(dst []float32, src []uint16)
 //	}
 //
 //go:noescape
-func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, panel int)
+func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, panel int, step int)
 
 // narrowPairsAVX512 sets dst[p] = src[2p]>>16 | src[2p+1]&0xffff0000
 // for p < n, a multiple of 16 (dst may be src).

@@ -35691,6 +35691,3729 @@ fenced:
 	VZEROUPPER
 	RET
 
+// func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
+TEXT ·tileAVX512BF16x8x32(SB), NOSPLIT, $64-280
+	// The row tiles, 8 rows each, one after another, each with its
+	// pointers in the argument slots (the advance after the epilogue moves them).
+	// A call's tiles can also span several columns of tiles (n > the tile's
+	// columns: the columns of tiles one after another, each a column of row
+	// tiles), so that a small pass is a few calls, not one a column: a call
+	// costs about 75 ns of Go around it. The frame keeps the first column's
+	// m and row pointers (0–40(SP)) for the next column.
+	MOVQ m+96(FP), CX
+	MOVQ CX, (SP)
+	MOVQ a_base+0(FP), CX
+	MOVQ CX, 8(SP)
+	MOVQ c_base+64(FP), CX
+	MOVQ CX, 16(SP)
+	MOVQ z_base+152(FP), CX
+	MOVQ CX, 24(SP)
+	MOVQ r_base+192(FP), CX
+	MOVQ CX, 32(SP)
+	MOVQ bits_base+224(FP), CX
+	MOVQ CX, 40(SP)
+
+panel:
+	// 48(SP) and 56(SP): the first and the last line of the micro-panel of B
+	// after this column's (kc·64 bytes on a vector: a packed micro-panel is
+	// 64 bytes a k step and vector for both types), which the row tiles of
+	// the column prefetch into L2, a line every four k steps (loopA). In a
+	// pass the packed block of B lives in L3, and without the prefetch each
+	// micro-panel came from there for its first row tile. For B where it
+	// lies (ldb not a packed row) both are B's first line, a prefetch of a
+	// line already in L1.
+	MOVQ b_base+24(FP), R12
+	MOVQ R12, 48(SP)
+	MOVQ R12, 56(SP)
+	MOVQ ldb+48(FP), CX
+	SHLQ $0x02, CX
+	CMPQ CX, $0x00000080
+	JNE  tile
+	MOVQ kc+56(FP), CX
+	SHLQ $0x07, CX
+	ADDQ CX, R12
+	MOVQ R12, 48(SP)
+	LEAQ -64(R12)(CX*1), R12
+	MOVQ R12, 56(SP)
+
+tile:
+	// DX, SI = C and ldc; DI = the tile's rows, min(m, MR); R10, R11 = R and
+	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
+	// k steps before the end: a tile's rows of C are ld apart, often a
+	// multiple of 4 KiB, so that they share one L1 set, and brought in early
+	// they would only evict the micro-panel of B from it. With fewer than 64
+	// steps the L1 prefetch comes soon enough alone.
+	MOVQ       c_base+64(FP), DX
+	MOVQ       ldc+88(FP), SI
+	SHLQ       $0x02, SI
+	MOVQ       m+96(FP), DI
+	MOVQ       $0x00000008, CX
+	CMPQ       DI, CX
+	CMOVQGT    CX, DI
+	MOVQ       r_base+192(FP), R10
+	MOVQ       ldr+216(FP), R11
+	SHLQ       $0x02, R11
+	CMPQ       kc+56(FP), $0x00000040
+	JLT        early
+	CMPQ       beta+112(FP), $0x00000002
+	JEQ        early
+	MOVQ       DX, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 127(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 64(R12)(SI*1)
+	PREFETCHT1 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 127(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 64(R12)(SI*1)
+	PREFETCHT1 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 127(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 64(R12)(SI*1)
+	PREFETCHT1 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 127(R12)
+	PREFETCHT1 (R12)(SI*1)
+	PREFETCHT1 64(R12)(SI*1)
+	PREFETCHT1 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        early
+	MOVQ       R10, R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 127(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 64(R12)(R11*1)
+	PREFETCHT1 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 127(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 64(R12)(R11*1)
+	PREFETCHT1 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 127(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 64(R12)(R11*1)
+	PREFETCHT1 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT1 (R12)
+	PREFETCHT1 64(R12)
+	PREFETCHT1 127(R12)
+	PREFETCHT1 (R12)(R11*1)
+	PREFETCHT1 64(R12)(R11*1)
+	PREFETCHT1 127(R12)(R11*1)
+
+early:
+	// K1 = the columns < n of this column of tiles: B is loaded under it, so
+	// that an unpacked B is never read past its n columns. AX = A, BX = B,
+	// R9 = ldb and R13 = 3·ldb in bytes; the accumulators zeroed.
+	MOVQ    n+104(FP), CX
+	MOVQ    $0x00000020, AX
+	CMPQ    CX, AX
+	CMOVQGT AX, CX
+	MOVQ    $-1, AX
+	BZHIQ   CX, AX, AX
+	KMOVW   AX, K1
+	SHRQ    $0x10, AX
+	KMOVW   AX, K2
+	MOVQ    a_base+0(FP), AX
+	MOVQ    b_base+24(FP), BX
+	MOVQ    ldb+48(FP), R9
+	SHLQ    $0x02, R9
+	LEAQ    (R9)(R9*2), R13
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	VPXORD  Z14, Z14, Z14
+	VPXORD  Z15, Z15, Z15
+
+	// A row tile of DI < MR rows from packed A runs the loops of the first
+	// of [4] rows ≥ DI (its other rows of A are the panel's zero
+	// padding, and only DI rows are stored): a batch of one row on packed
+	// panels would otherwise spend MR rows' FMAs.
+	CMPQ lda+272(FP), $0x00000000
+	JNE  allrows
+	CMPQ DI, $0x00000004
+	JA   over4
+
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ n+104(FP), $0x00000020
+	JLT  maskedbr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4
+	XORL CX, CX
+
+phaser4:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*1), Z16
+	VMOVUPS      64(BX)(R9*1), Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*2), Z16
+	VMOVUPS      64(BX)(R9*2), Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R13*1), Z16
+	VMOVUPS      64(BX)(R13*1), Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4
+	MOVQ       R12, 48(SP)
+
+later4:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4
+
+prefetchr4:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4
+
+loopBr4:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*1), Z16
+	VMOVUPS      64(BX)(R9*1), Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*2), Z16
+	VMOVUPS      64(BX)(R9*2), Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R13*1), Z16
+	VMOVUPS      64(BX)(R13*1), Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4
+
+tailr4:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  loop1r4
+	JMP  epilogue
+	JMP epilogue
+
+maskedbr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4m
+	XORL CX, CX
+
+phaser4m:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4m
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*2), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R13*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4m
+	MOVQ       R12, 48(SP)
+
+later4m:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4m
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4m
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4m
+
+prefetchr4m:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4m
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4m:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4m
+
+loopBr4m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*2), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R13*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4m
+
+tailr4m:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  loop1r4m
+	JMP  epilogue
+	JMP epilogue
+
+over4:
+allrows:
+	// B's rows loaded whole (fullB) when this column of tiles has all its
+	// columns (n ≥ the tile's), under the column masks otherwise (a packed
+	// panel has its padding, but B where it lies ends at column n).
+	CMPQ  n+104(FP), $0x00000020
+	JLT   maskedb
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   direct
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phase
+	XORL CX, CX
+
+phase:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      late
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopA:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*1), Z16
+	VMOVUPS      64(BX)(R9*1), Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*2), Z16
+	VMOVUPS      64(BX)(R9*2), Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R13*1), Z16
+	VMOVUPS      64(BX)(R13*1), Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopA
+	MOVQ       R12, 48(SP)
+
+late:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  rest
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetch
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   rest
+
+prefetch:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        rest
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+rest:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tail
+
+loopB:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*1), Z16
+	VMOVUPS      64(BX)(R9*1), Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*2), Z16
+	VMOVUPS      64(BX)(R9*2), Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R13*1), Z16
+	VMOVUPS      64(BX)(R13*1), Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopB
+
+tail:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  loop1
+	JMP  epilogue
+
+direct:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtail
+
+dloop4:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*1), Z16
+	VMOVUPS      64(BX)(R9*1), Z17
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 4(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R9*2), Z16
+	VMOVUPS      64(BX)(R9*2), Z17
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 8(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS      (BX)(R13*1), Z16
+	VMOVUPS      64(BX)(R13*1), Z17
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 12(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4
+
+dtail:
+	TESTQ R8, R8
+	JZ    drestore
+
+dloop1:
+	VMOVUPS      (BX), Z16
+	VMOVUPS      64(BX), Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	ADDQ R9, BX
+	DECQ R8
+	JNZ  dloop1
+
+drestore:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+maskedb:
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directm
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasem
+	XORL CX, CX
+
+phasem:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latem
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAm:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*2), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R13*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAm
+	MOVQ       R12, 48(SP)
+
+latem:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restm
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchm
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restm
+
+prefetchm:
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restm
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restm:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailm
+
+loopBm:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*2), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R13*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBm
+
+tailm:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  loop1m
+	JMP  epilogue
+
+directm:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailm
+
+dloop4m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z17
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 4(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R9*2), K1, Z16
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z17
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 8(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z    (BX)(R13*1), K1, Z16
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z17
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 12(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4m
+
+dtailm:
+	TESTQ R8, R8
+	JZ    drestorem
+
+dloop1m:
+	VMOVUPS.Z    (BX), K1, Z16
+	VMOVUPS.Z    64(BX), K2, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	ADDQ R9, BX
+	DECQ R8
+	JNZ  dloop1m
+
+drestorem:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+
+epilogue:
+	CMPQ fwd+120(FP), $0x00000000
+	JNE  forward
+	CMPQ beta+112(FP), $0x00000001
+	JEQ  gemm1
+	CMPQ beta+112(FP), $0x00000000
+	JEQ  gemm0
+
+	// β = 2: C = acc as for β = 0, with streaming stores (VMOVNT: no read
+	// of the line before it is written, and not kept in the caches) for a
+	// column of tiles of all its columns, under the column masks otherwise
+	// (a streaming store has no mask). The caller passes 2 only for C
+	// 64-byte aligned, rows a multiple of 64 bytes apart, too large for
+	// the caches to keep until it is read.
+	CMPQ n+104(FP), $0x00000020
+	JLT  gemm0
+
+	// C row = acc, streamed.
+	VMOVNTPS Z0, (DX)
+	VMOVNTPS Z1, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z2, (DX)
+	VMOVNTPS Z3, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z4, (DX)
+	VMOVNTPS Z5, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z6, (DX)
+	VMOVNTPS Z7, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z8, (DX)
+	VMOVNTPS Z9, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z10, (DX)
+	VMOVNTPS Z11, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z12, (DX)
+	VMOVNTPS Z13, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	VMOVNTPS Z14, (DX)
+	VMOVNTPS Z15, 64(DX)
+	DECQ     DI
+	JZ       done
+	ADDQ     SI, DX
+	JMP      done
+
+gemm0:
+	// C row = acc on the columns < n.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z2, K1, (DX)
+	VMOVUPS Z3, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	VMOVUPS Z5, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z6, K1, (DX)
+	VMOVUPS Z7, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	VMOVUPS Z9, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z10, K1, (DX)
+	VMOVUPS Z11, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VMOVUPS Z14, K1, (DX)
+	VMOVUPS Z15, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	JMP     done
+
+gemm1:
+	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
+	VADDPS  (DX), Z0, K1, Z0
+	VMOVUPS Z0, K1, (DX)
+	VADDPS  64(DX), Z1, K2, Z1
+	VMOVUPS Z1, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z2, K1, Z2
+	VMOVUPS Z2, K1, (DX)
+	VADDPS  64(DX), Z3, K2, Z3
+	VMOVUPS Z3, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	VMOVUPS Z4, K1, (DX)
+	VADDPS  64(DX), Z5, K2, Z5
+	VMOVUPS Z5, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z6, K1, Z6
+	VMOVUPS Z6, K1, (DX)
+	VADDPS  64(DX), Z7, K2, Z7
+	VMOVUPS Z7, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	VMOVUPS Z8, K1, (DX)
+	VADDPS  64(DX), Z9, K2, Z9
+	VMOVUPS Z9, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z10, K1, Z10
+	VMOVUPS Z10, K1, (DX)
+	VADDPS  64(DX), Z11, K2, Z11
+	VMOVUPS Z11, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	VMOVUPS Z12, K1, (DX)
+	VADDPS  64(DX), Z13, K2, Z13
+	VMOVUPS Z13, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	VADDPS  (DX), Z14, K1, Z14
+	VMOVUPS Z14, K1, (DX)
+	VADDPS  64(DX), Z15, K2, Z15
+	VMOVUPS Z15, K2, 64(DX)
+	DECQ    DI
+	JZ      done
+	ADDQ    SI, DX
+	JMP     done
+
+forward:
+	// The forward epilogues: v = acc (+ C row) + bias (and Z row = v); the
+	// row's mask bits [v ≥ 0] (compare predicate 5, NLT_US: not less than,
+	// true for NaN) for the columns < n, zero past n, stored whole at the
+	// tile's offset in the mask word; R row = ReLU(v) = VMAXP with +0 as
+	// Intel's first source and v as the second, which MAXP returns when
+	// either is NaN and when both are zeros: so NaN and −0 pass through bit
+	// for bit, and v < 0 gives +0. The rows without Z have their own
+	// epilogue rather than a store under an empty mask, which cost 1–2% of a
+	// small pass's tile.
+	// CX = the bias (−0 for none: x + −0 = x for every x, −0 and NaN
+	// included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's
+	// byte offset in it, R13 = the mask stride in bytes.
+	MOVQ      bias_base+128(FP), CX
+	VMOVUPS.Z (CX), K1, Z16
+	VMOVUPS.Z 64(CX), K2, Z17
+	VPXORD    Z18, Z18, Z18
+	MOVQ      z_base+152(FP), R8
+	MOVQ      ldz+176(FP), R9
+	SHLQ      $0x02, R9
+	MOVQ      bits_base+224(FP), R12
+	ADDQ      shift+256(FP), R12
+	MOVQ      stride+248(FP), R13
+	SHLQ      $0x03, R13
+	CMPQ      storeZ+184(FP), $0x00000000
+	JNE       forwardZ
+	CMPQ      beta+112(FP), $0x00000000
+	JNE       forward1
+
+	// v = acc + bias; R row = ReLU(v) and the row's mask bits.
+	VADDPS  Z16, Z0, Z0
+	VCMPPS  $0x05, Z18, Z0, K1, K3
+	VMAXPS  Z0, Z18, Z0
+	VMOVUPS Z0, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z1, Z1
+	VCMPPS  $0x05, Z18, Z1, K2, K3
+	VMAXPS  Z1, Z18, Z1
+	VMOVUPS Z1, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z2, Z2
+	VCMPPS  $0x05, Z18, Z2, K1, K3
+	VMAXPS  Z2, Z18, Z2
+	VMOVUPS Z2, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z3, Z3
+	VCMPPS  $0x05, Z18, Z3, K2, K3
+	VMAXPS  Z3, Z18, Z3
+	VMOVUPS Z3, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z4, Z4
+	VCMPPS  $0x05, Z18, Z4, K1, K3
+	VMAXPS  Z4, Z18, Z4
+	VMOVUPS Z4, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z5, Z5
+	VCMPPS  $0x05, Z18, Z5, K2, K3
+	VMAXPS  Z5, Z18, Z5
+	VMOVUPS Z5, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z6, Z6
+	VCMPPS  $0x05, Z18, Z6, K1, K3
+	VMAXPS  Z6, Z18, Z6
+	VMOVUPS Z6, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z7, Z7
+	VCMPPS  $0x05, Z18, Z7, K2, K3
+	VMAXPS  Z7, Z18, Z7
+	VMOVUPS Z7, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z8, Z8
+	VCMPPS  $0x05, Z18, Z8, K1, K3
+	VMAXPS  Z8, Z18, Z8
+	VMOVUPS Z8, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z9, Z9
+	VCMPPS  $0x05, Z18, Z9, K2, K3
+	VMAXPS  Z9, Z18, Z9
+	VMOVUPS Z9, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z10, Z10
+	VCMPPS  $0x05, Z18, Z10, K1, K3
+	VMAXPS  Z10, Z18, Z10
+	VMOVUPS Z10, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z11, Z11
+	VCMPPS  $0x05, Z18, Z11, K2, K3
+	VMAXPS  Z11, Z18, Z11
+	VMOVUPS Z11, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z12, Z12
+	VCMPPS  $0x05, Z18, Z12, K1, K3
+	VMAXPS  Z12, Z18, Z12
+	VMOVUPS Z12, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z13, Z13
+	VCMPPS  $0x05, Z18, Z13, K2, K3
+	VMAXPS  Z13, Z18, Z13
+	VMOVUPS Z13, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z14, Z14
+	VCMPPS  $0x05, Z18, Z14, K1, K3
+	VMAXPS  Z14, Z18, Z14
+	VMOVUPS Z14, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z15, Z15
+	VCMPPS  $0x05, Z18, Z15, K2, K3
+	VMAXPS  Z15, Z18, Z15
+	VMOVUPS Z15, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forward1:
+	// v = acc + C row + bias; R row = ReLU(v) and the row's mask bits.
+	VADDPS  (DX), Z0, K1, Z0
+	VADDPS  Z16, Z0, Z0
+	VCMPPS  $0x05, Z18, Z0, K1, K3
+	VMAXPS  Z0, Z18, Z0
+	VMOVUPS Z0, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z1, K2, Z1
+	ADDQ    SI, DX
+	VADDPS  Z17, Z1, Z1
+	VCMPPS  $0x05, Z18, Z1, K2, K3
+	VMAXPS  Z1, Z18, Z1
+	VMOVUPS Z1, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z2, K1, Z2
+	VADDPS  Z16, Z2, Z2
+	VCMPPS  $0x05, Z18, Z2, K1, K3
+	VMAXPS  Z2, Z18, Z2
+	VMOVUPS Z2, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z3, K2, Z3
+	ADDQ    SI, DX
+	VADDPS  Z17, Z3, Z3
+	VCMPPS  $0x05, Z18, Z3, K2, K3
+	VMAXPS  Z3, Z18, Z3
+	VMOVUPS Z3, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z4, K1, Z4
+	VADDPS  Z16, Z4, Z4
+	VCMPPS  $0x05, Z18, Z4, K1, K3
+	VMAXPS  Z4, Z18, Z4
+	VMOVUPS Z4, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z5, K2, Z5
+	ADDQ    SI, DX
+	VADDPS  Z17, Z5, Z5
+	VCMPPS  $0x05, Z18, Z5, K2, K3
+	VMAXPS  Z5, Z18, Z5
+	VMOVUPS Z5, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z6, K1, Z6
+	VADDPS  Z16, Z6, Z6
+	VCMPPS  $0x05, Z18, Z6, K1, K3
+	VMAXPS  Z6, Z18, Z6
+	VMOVUPS Z6, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z7, K2, Z7
+	ADDQ    SI, DX
+	VADDPS  Z17, Z7, Z7
+	VCMPPS  $0x05, Z18, Z7, K2, K3
+	VMAXPS  Z7, Z18, Z7
+	VMOVUPS Z7, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z8, K1, Z8
+	VADDPS  Z16, Z8, Z8
+	VCMPPS  $0x05, Z18, Z8, K1, K3
+	VMAXPS  Z8, Z18, Z8
+	VMOVUPS Z8, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z9, K2, Z9
+	ADDQ    SI, DX
+	VADDPS  Z17, Z9, Z9
+	VCMPPS  $0x05, Z18, Z9, K2, K3
+	VMAXPS  Z9, Z18, Z9
+	VMOVUPS Z9, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z10, K1, Z10
+	VADDPS  Z16, Z10, Z10
+	VCMPPS  $0x05, Z18, Z10, K1, K3
+	VMAXPS  Z10, Z18, Z10
+	VMOVUPS Z10, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z11, K2, Z11
+	ADDQ    SI, DX
+	VADDPS  Z17, Z11, Z11
+	VCMPPS  $0x05, Z18, Z11, K2, K3
+	VMAXPS  Z11, Z18, Z11
+	VMOVUPS Z11, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z12, K1, Z12
+	VADDPS  Z16, Z12, Z12
+	VCMPPS  $0x05, Z18, Z12, K1, K3
+	VMAXPS  Z12, Z18, Z12
+	VMOVUPS Z12, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z13, K2, Z13
+	ADDQ    SI, DX
+	VADDPS  Z17, Z13, Z13
+	VCMPPS  $0x05, Z18, Z13, K2, K3
+	VMAXPS  Z13, Z18, Z13
+	VMOVUPS Z13, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z14, K1, Z14
+	VADDPS  Z16, Z14, Z14
+	VCMPPS  $0x05, Z18, Z14, K1, K3
+	VMAXPS  Z14, Z18, Z14
+	VMOVUPS Z14, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z15, K2, Z15
+	ADDQ    SI, DX
+	VADDPS  Z17, Z15, Z15
+	VCMPPS  $0x05, Z18, Z15, K2, K3
+	VMAXPS  Z15, Z18, Z15
+	VMOVUPS Z15, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forwardZ:
+	CMPQ beta+112(FP), $0x00000000
+	JNE  forwardZ1
+
+	// v = acc + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
+	VADDPS  Z16, Z0, Z0
+	VMOVUPS Z0, K1, (R8)
+	VCMPPS  $0x05, Z18, Z0, K1, K3
+	VMAXPS  Z0, Z18, Z0
+	VMOVUPS Z0, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z1, Z1
+	VMOVUPS Z1, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z1, K2, K3
+	VMAXPS  Z1, Z18, Z1
+	VMOVUPS Z1, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z2, Z2
+	VMOVUPS Z2, K1, (R8)
+	VCMPPS  $0x05, Z18, Z2, K1, K3
+	VMAXPS  Z2, Z18, Z2
+	VMOVUPS Z2, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z3, Z3
+	VMOVUPS Z3, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z3, K2, K3
+	VMAXPS  Z3, Z18, Z3
+	VMOVUPS Z3, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	VCMPPS  $0x05, Z18, Z4, K1, K3
+	VMAXPS  Z4, Z18, Z4
+	VMOVUPS Z4, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z5, Z5
+	VMOVUPS Z5, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z5, K2, K3
+	VMAXPS  Z5, Z18, Z5
+	VMOVUPS Z5, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	VCMPPS  $0x05, Z18, Z6, K1, K3
+	VMAXPS  Z6, Z18, Z6
+	VMOVUPS Z6, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z7, Z7
+	VMOVUPS Z7, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z7, K2, K3
+	VMAXPS  Z7, Z18, Z7
+	VMOVUPS Z7, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	VCMPPS  $0x05, Z18, Z8, K1, K3
+	VMAXPS  Z8, Z18, Z8
+	VMOVUPS Z8, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z9, Z9
+	VMOVUPS Z9, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z9, K2, K3
+	VMAXPS  Z9, Z18, Z9
+	VMOVUPS Z9, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	VCMPPS  $0x05, Z18, Z10, K1, K3
+	VMAXPS  Z10, Z18, Z10
+	VMOVUPS Z10, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z11, Z11
+	VMOVUPS Z11, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z11, K2, K3
+	VMAXPS  Z11, Z18, Z11
+	VMOVUPS Z11, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	VCMPPS  $0x05, Z18, Z12, K1, K3
+	VMAXPS  Z12, Z18, Z12
+	VMOVUPS Z12, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z13, Z13
+	VMOVUPS Z13, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z13, K2, K3
+	VMAXPS  Z13, Z18, Z13
+	VMOVUPS Z13, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z14, Z14
+	VMOVUPS Z14, K1, (R8)
+	VCMPPS  $0x05, Z18, Z14, K1, K3
+	VMAXPS  Z14, Z18, Z14
+	VMOVUPS Z14, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z15, Z15
+	VMOVUPS Z15, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z15, K2, K3
+	VMAXPS  Z15, Z18, Z15
+	VMOVUPS Z15, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	JMP     done
+
+forwardZ1:
+	// v = acc + C row + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
+	VADDPS  (DX), Z0, K1, Z0
+	VADDPS  Z16, Z0, Z0
+	VMOVUPS Z0, K1, (R8)
+	VCMPPS  $0x05, Z18, Z0, K1, K3
+	VMAXPS  Z0, Z18, Z0
+	VMOVUPS Z0, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z1, K2, Z1
+	ADDQ    SI, DX
+	VADDPS  Z17, Z1, Z1
+	VMOVUPS Z1, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z1, K2, K3
+	VMAXPS  Z1, Z18, Z1
+	VMOVUPS Z1, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z2, K1, Z2
+	VADDPS  Z16, Z2, Z2
+	VMOVUPS Z2, K1, (R8)
+	VCMPPS  $0x05, Z18, Z2, K1, K3
+	VMAXPS  Z2, Z18, Z2
+	VMOVUPS Z2, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z3, K2, Z3
+	ADDQ    SI, DX
+	VADDPS  Z17, Z3, Z3
+	VMOVUPS Z3, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z3, K2, K3
+	VMAXPS  Z3, Z18, Z3
+	VMOVUPS Z3, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z4, K1, Z4
+	VADDPS  Z16, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	VCMPPS  $0x05, Z18, Z4, K1, K3
+	VMAXPS  Z4, Z18, Z4
+	VMOVUPS Z4, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z5, K2, Z5
+	ADDQ    SI, DX
+	VADDPS  Z17, Z5, Z5
+	VMOVUPS Z5, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z5, K2, K3
+	VMAXPS  Z5, Z18, Z5
+	VMOVUPS Z5, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z6, K1, Z6
+	VADDPS  Z16, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	VCMPPS  $0x05, Z18, Z6, K1, K3
+	VMAXPS  Z6, Z18, Z6
+	VMOVUPS Z6, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z7, K2, Z7
+	ADDQ    SI, DX
+	VADDPS  Z17, Z7, Z7
+	VMOVUPS Z7, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z7, K2, K3
+	VMAXPS  Z7, Z18, Z7
+	VMOVUPS Z7, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z8, K1, Z8
+	VADDPS  Z16, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	VCMPPS  $0x05, Z18, Z8, K1, K3
+	VMAXPS  Z8, Z18, Z8
+	VMOVUPS Z8, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z9, K2, Z9
+	ADDQ    SI, DX
+	VADDPS  Z17, Z9, Z9
+	VMOVUPS Z9, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z9, K2, K3
+	VMAXPS  Z9, Z18, Z9
+	VMOVUPS Z9, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z10, K1, Z10
+	VADDPS  Z16, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	VCMPPS  $0x05, Z18, Z10, K1, K3
+	VMAXPS  Z10, Z18, Z10
+	VMOVUPS Z10, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z11, K2, Z11
+	ADDQ    SI, DX
+	VADDPS  Z17, Z11, Z11
+	VMOVUPS Z11, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z11, K2, K3
+	VMAXPS  Z11, Z18, Z11
+	VMOVUPS Z11, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z12, K1, Z12
+	VADDPS  Z16, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	VCMPPS  $0x05, Z18, Z12, K1, K3
+	VMAXPS  Z12, Z18, Z12
+	VMOVUPS Z12, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z13, K2, Z13
+	ADDQ    SI, DX
+	VADDPS  Z17, Z13, Z13
+	VMOVUPS Z13, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z13, K2, K3
+	VMAXPS  Z13, Z18, Z13
+	VMOVUPS Z13, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  (DX), Z14, K1, Z14
+	VADDPS  Z16, Z14, Z14
+	VMOVUPS Z14, K1, (R8)
+	VCMPPS  $0x05, Z18, Z14, K1, K3
+	VMAXPS  Z14, Z18, Z14
+	VMOVUPS Z14, K1, (R10)
+	KMOVW   K3, (R12)
+	VADDPS  64(DX), Z15, K2, Z15
+	ADDQ    SI, DX
+	VADDPS  Z17, Z15, Z15
+	VMOVUPS Z15, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z15, K2, K3
+	VMAXPS  Z15, Z18, Z15
+	VMOVUPS Z15, K2, 64(R10)
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+
+done:
+	// On to the next row tile, if rows are left.
+	MOVQ    m+96(FP), CX
+	SUBQ    $0x00000008, CX
+	JLE     return
+	MOVQ    CX, m+96(FP)
+	MOVQ    lda+272(FP), CX
+	TESTQ   CX, CX
+	CMOVQEQ kc+56(FP), CX
+	SHLQ    $0x05, CX
+	ADDQ    CX, a_base+0(FP)
+	MOVQ    ldc+88(FP), CX
+	SHLQ    $0x05, CX
+	ADDQ    CX, c_base+64(FP)
+	MOVQ    ldz+176(FP), CX
+	SHLQ    $0x05, CX
+	ADDQ    CX, z_base+152(FP)
+	MOVQ    ldr+216(FP), CX
+	SHLQ    $0x05, CX
+	ADDQ    CX, r_base+192(FP)
+	MOVQ    stride+248(FP), CX
+	SHLQ    $0x06, CX
+	ADDQ    CX, bits_base+224(FP)
+	JMP     tile
+
+return:
+	// On to the next column of tiles, if any.
+	MOVQ n+104(FP), CX
+	SUBQ $0x00000020, CX
+	JLE  finish
+	MOVQ CX, n+104(FP)
+	MOVQ (SP), CX
+	MOVQ CX, m+96(FP)
+	MOVQ 8(SP), CX
+	MOVQ CX, a_base+0(FP)
+	ADDQ $0x00000080, 16(SP)
+	MOVQ 16(SP), CX
+	MOVQ CX, c_base+64(FP)
+	ADDQ $0x00000080, 24(SP)
+	MOVQ 24(SP), CX
+	MOVQ CX, z_base+152(FP)
+	ADDQ $0x00000080, 32(SP)
+	MOVQ 32(SP), CX
+	MOVQ CX, r_base+192(FP)
+	MOVQ 40(SP), CX
+	MOVQ CX, bits_base+224(FP)
+	ADDQ $0x00000004, shift+256(FP)
+	ADDQ $0x00000080, bias_base+128(FP)
+	MOVQ bcol+264(FP), CX
+	SHLQ $0x02, CX
+	ADDQ CX, b_base+24(FP)
+	JMP  panel
+
+finish:
+	// Streaming stores are weakly ordered: SFENCE puts them before the
+	// stores that follow, such as a participant's report that its part is
+	// done.
+	CMPQ beta+112(FP), $0x00000002
+	JNE  fenced
+	SFENCE
+
+fenced:
+	VZEROUPPER
+	RET
+
 // func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc int, m int, n int, beta int)
 // Requires: AVX, AVX512F
 TEXT ·tileNTAVX512F32(SB), NOSPLIT, $0-120
@@ -38258,13 +41981,14 @@ loop:
 done:
 	RET
 
-// func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, panel int)
+// func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, panel int, step int)
 // Requires: AVX, AVX512BW, AVX512F, AVX512VL
-TEXT ·packBPairsAVX512(SB), NOSPLIT, $0-80
+TEXT ·packBPairsAVX512(SB), NOSPLIT, $0-88
 	// As packBRowsAVX512F32 (8 output rows of a panel stored in a row, each
 	// row of B read in order), with an output row made of two rows of B.
 	// R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;
-	// DX = ldb, R11 = 2·ldb, R8 = panel, in bytes; R10 the pairs left.
+	// DX = ldb, R11 = 2·ldb, R8 = panel, R14 = step, in bytes; R10 the
+	// pairs left.
 	MOVQ   dst_base+0(FP), DI
 	MOVQ   b_base+24(FP), SI
 	MOVQ   ldb+48(FP), DX
@@ -38282,6 +42006,8 @@ TEXT ·packBPairsAVX512(SB), NOSPLIT, $0-80
 	KMOVW  AX, K1
 	KXNORW K2, K2, K2
 	MOVQ   pairs+56(FP), R10
+	MOVQ   step+80(FP), R14
+	SHLQ   $0x02, R14
 
 group:
 	// Groups of 8 pairs, a panel at a time.
@@ -38334,14 +42060,22 @@ gpanel:
 	VPMOVZXWD (BX)(DX*1), Z15
 	VPSLLD    $0x10, Z15, Z15
 	VPORD     Z15, Z7, Z7
-	VMOVUPS   Z0, (R13)
-	VMOVUPS   Z1, 64(R13)
-	VMOVUPS   Z2, 128(R13)
-	VMOVUPS   Z3, 192(R13)
-	VMOVUPS   Z4, 256(R13)
-	VMOVUPS   Z5, 320(R13)
-	VMOVUPS   Z6, 384(R13)
-	VMOVUPS   Z7, 448(R13)
+	MOVQ      R13, CX
+	VMOVUPS   Z0, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z1, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z2, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z3, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z4, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z5, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z6, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z7, (CX)
 	ADDQ      $0x00000020, R12
 	ADDQ      R8, R13
 	DECQ      AX
@@ -38406,18 +42140,26 @@ gpartial:
 	VPMOVZXWD   Y15, Z15
 	VPSLLD      $0x10, Z15, Z15
 	VPORD       Z15, Z7, Z7
-	VMOVUPS     Z0, (R13)
-	VMOVUPS     Z1, 64(R13)
-	VMOVUPS     Z2, 128(R13)
-	VMOVUPS     Z3, 192(R13)
-	VMOVUPS     Z4, 256(R13)
-	VMOVUPS     Z5, 320(R13)
-	VMOVUPS     Z6, 384(R13)
-	VMOVUPS     Z7, 448(R13)
+	MOVQ        R13, CX
+	VMOVUPS     Z0, (CX)
+	ADDQ        R14, CX
+	VMOVUPS     Z1, (CX)
+	ADDQ        R14, CX
+	VMOVUPS     Z2, (CX)
+	ADDQ        R14, CX
+	VMOVUPS     Z3, (CX)
+	ADDQ        R14, CX
+	VMOVUPS     Z4, (CX)
+	ADDQ        R14, CX
+	VMOVUPS     Z5, (CX)
+	ADDQ        R14, CX
+	VMOVUPS     Z6, (CX)
+	ADDQ        R14, CX
+	VMOVUPS     Z7, (CX)
 
 gnext:
 	LEAQ (SI)(R11*8), SI
-	ADDQ $0x00000200, DI
+	LEAQ (DI)(R14*8), DI
 	SUBQ $0x00000008, R10
 	JMP  group
 
@@ -38457,7 +42199,7 @@ partial:
 
 next:
 	ADDQ R11, SI
-	ADDQ $0x00000040, DI
+	ADDQ R14, DI
 	DECQ R10
 	JNZ  pair
 

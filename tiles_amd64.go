@@ -20,6 +20,7 @@ const (
 	tile8x16                          // tileAVX512F64x8x16
 	tile12x16                         // tileAVX512F64x12x16
 	tileDot16x16u                     // tileAVX512BF16x16x16u
+	tileDot8x32                       // tileAVX512BF16x8x32
 )
 
 var (
@@ -34,10 +35,11 @@ var (
 	avx512Tile8x16      = avx512Shape[float64]{8, 16, tile8x16}
 	avx512Tile12x16     = avx512Shape[float64]{12, 16, tile12x16}
 	avx512TileDot16x16u = avx512Shape[float32]{16, 16, tileDot16x16u}
+	avx512TileDot8x32   = avx512Shape[float32]{8, 32, tileDot8x32}
 
 	avx512Shapes32  = []avx512Shape[float32]{avx512Tile16x16, avx512Tile16x16u, avx512Tile6x64, avx512Tile8x32, avx512Tile12x32}
 	avx512Shapes64  = []avx512Shape[float64]{avx512Tile16x8, avx512Tile16x8u, avx512Tile6x32, avx512Tile8x16, avx512Tile12x16}
-	avx512ShapesDot = []avx512Shape[float32]{avx512TileDot16x16u}
+	avx512ShapesDot = []avx512Shape[float32]{avx512TileDot16x16u, avx512TileDot8x32}
 )
 
 // name is the tile's shape, with u for a one-vector tile that loads B
@@ -66,6 +68,8 @@ func (s avx512Shape[T]) name() string {
 		return "12x16"
 	case tileDot16x16u:
 		return "Dot16x16u"
+	case tileDot8x32:
+		return "Dot8x32"
 	}
 	return "?"
 }
@@ -89,6 +93,8 @@ func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd 
 			tileAVX512F32x12x32(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
 		case tileDot16x16u:
 			tileAVX512BF16x16x16u(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
+		case tileDot8x32:
+			tileAVX512BF16x8x32(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
 		default:
 			panic("kernels: no such float32 tile")
 		}

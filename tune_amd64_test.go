@@ -5,6 +5,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func BenchmarkAVX512Tiles(b *testing.B) {
 
 func benchTileShape[T Float](b *testing.B, s avx512Shape[T], kc int) {
 	name, flops := x512TypeName[T](), 2*s.mr*s.nr*kc
-	if s.id == tileDot16x16u {
+	if d, ok := any(s).(avx512Shape[float32]); ok && slices.Contains(avx512ShapesDot, d) {
 		name, flops = "bf16", 2*flops
 	}
 	b.Run(fmt.Sprintf("%s/%s/kc=%d", name, s.name(), kc), func(b *testing.B) {

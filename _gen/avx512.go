@@ -54,9 +54,11 @@ var avx512Tiles = []avx512Tile{
 	{t: f64, mr: 6, nr: 4, fullB: true, name: "tileAVX512F64x6x32"},
 	{t: f64, mr: 8, nr: 2, fullB: true, name: "tileAVX512F64x8x16"},
 	{t: f64, mr: 12, nr: 2, fullB: true, name: "tileAVX512F64x12x16"},
-	// bfloat16 (AVX512_BF16): the 16×16 tile with VDPBF16PS, two k steps
-	// of the float32 tile an instruction.
+	// bfloat16 (AVX512_BF16): the float32 tiles of the core classes with
+	// VDPBF16PS, two k steps of the float32 tile an instruction (the
+	// float32 tile's shape picks its dot tile: avx512GEMM32For).
 	{t: bf16dot, mr: 16, nr: 1, fullB: true, name: "tileAVX512BF16x16x16u"},
+	{t: bf16dot, mr: 8, nr: 2, fullB: true, name: "tileAVX512BF16x8x32"},
 }
 
 // avx512Sh shifts r left by sh if sh > 0 (scaling a count of elements or

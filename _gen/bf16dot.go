@@ -21,14 +21,15 @@ func genBF16Dot() {
 // each dword (VPMOVZXWD) and the odd row's in the high half (VPMOVZXWD,
 // VPSLLD, VPORD).
 func avx512GenPackBPairs() {
-	textLines("packBPairsAVX512", "func(dst []float32, b []uint16, ldb, pairs, nb, panel int)",
+	textLines("packBPairsAVX512", "func(dst []float32, b []uint16, ldb, pairs, nb, panel, step int)",
 		"packBPairsAVX512 packs pairs of rows of a bfloat16 B into 16-column",
-		"micro-panels of pairs, panel elements apart (dst's elements are the",
-		"bits of the pairs):",
+		"micro-panels of pairs, panel elements apart, their k steps step",
+		"elements apart (16, or a multiple for a 16-column part of a wider",
+		"panel; dst's elements are the bits of the pairs):",
 		"",
 		"\tfor p := range pairs {",
 		"\t\tfor q := 0; q*16 < nb; q++ {",
-		"\t\t\tout := dst[q*panel+p*16 : q*panel+p*16+16]",
+		"\t\t\tout := dst[q*panel+p*step : q*panel+p*step+16]",
 		"\t\t\tfor j := range out {",
 		"\t\t\t\tout[j] = 0",
 		"\t\t\t\tif c := q*16 + j; c < nb {",
@@ -42,7 +43,8 @@ func avx512GenPackBPairs() {
 		"As packBRowsAVX512F32 (8 output rows of a panel stored in a row, each",
 		"row of B read in order), with an output row made of two rows of B.",
 		"R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;",
-		"DX = ldb, R11 = 2·ldb, R8 = panel, in bytes; R10 the pairs left.",
+		"DX = ldb, R11 = 2·ldb, R8 = panel, R14 = step, in bytes; R10 the",
+		"pairs left.",
 	)
 	MOVQ(argBase("dst"), RDI)
 	MOVQ(argBase("b"), RSI)
@@ -61,6 +63,8 @@ func avx512GenPackBPairs() {
 	KMOVW(EAX, K1)
 	KXNORW(K2, K2, K2)
 	MOVQ(arg("pairs"), R10)
+	MOVQ(arg("step"), R14)
+	SHLQ(U8(2), R14)
 
 	// pairRow sets Zi to the pairs of rows at m and m + DX (the 16
 	// columns under k: nil for all of them), with Z(i+8) for the odd row.
@@ -80,8 +84,8 @@ func avx512GenPackBPairs() {
 		VPSLLD(U8(16), o, o)
 		VPORD(o, e, e)
 	}
-	// pair8 packs the 8 pairs of rows from R12 into the 8 rows of the
-	// micro-panel at R13. Clobbers BX, Z0–Z15.
+	// pair8 packs the 8 pairs of rows from R12 into the 8 steps of the
+	// micro-panel at R13. Clobbers BX, CX, Z0–Z15.
 	pair8 := func(k Register) {
 		MOVQ(R12, RBX)
 		for i := 0; i < 8; i++ {
@@ -90,8 +94,12 @@ func avx512GenPackBPairs() {
 				ADDQ(R11, RBX)
 			}
 		}
+		MOVQ(R13, RCX)
 		for i := 0; i < 8; i++ {
-			VMOVUPS(zmm[i], mem(R13, 64*i))
+			VMOVUPS(zmm[i], mem(RCX, 0))
+			if i < 7 {
+				ADDQ(R14, RCX)
+			}
 		}
 	}
 
@@ -119,7 +127,7 @@ func avx512GenPackBPairs() {
 
 	Label("gnext")
 	LEAQ(memxs(RSI, R11, 8, 0), RSI)
-	ADDQ(U32(512), RDI)
+	LEAQ(memxs(RDI, R14, 8, 0), RDI)
 	SUBQ(U32(8), R10)
 	JMP(LabelRef("group"))
 
@@ -151,7 +159,7 @@ func avx512GenPackBPairs() {
 
 	Label("next")
 	ADDQ(R11, RSI)
-	ADDQ(U32(64), RDI)
+	ADDQ(R14, RDI)
 	DECQ(R10)
 	JNZ(LabelRef("pair"))
 
