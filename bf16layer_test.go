@@ -484,7 +484,9 @@ func FuzzLayersBF16(f *testing.F) {
 // γ·(n+2)·Σ|terms| with γ = 4u, u = 2⁻²⁴, for the n products and the
 // bias), the mask [Z ≥ 0] of the Z returned, R32 = ReLU(Z) and R and dX
 // the float32 values rounded to nearest even. The widening paths compute
-// in float32 on the widened values, so their error is float32's.
+// in float32 on the widened values, so their error is float32's; the dot
+// route's FMAs round as float32's do (its flushing of denormals does not
+// arise: no input or product here is near float32's smallest normal).
 func TestLayersBF16Bound(t *testing.T) {
 	for _, p := range impls {
 		withPath(p, func() {

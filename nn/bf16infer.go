@@ -19,16 +19,18 @@ import (
 // Load takes its new weights. Predict and Classify may run concurrently
 // with each other, not with Load.
 //
-// On this version's paths bfloat16 inference computes in float32 on the
-// widened values (see kernels.ForwardBF16): it gives the bfloat16
-// network's answers at about float32's speed (faster at a batch of a few
-// rows where the path reads packed panels a few rows at a time: the
-// float32 network reads W where it lies). It holds each W in bfloat16 and, in
-// a kernels.PackedW, packed in float32 for the forward pass and for dX
-// (2 + 4 + 4 bytes a weight, the float32 network's 4): a batch
-// reads the packed panels, or, of fewer rows than the path's RowsBelow
-// (kernels.Path) on a path without a route over the panels for a few rows
-// (PackedRowsBelow 0), the bfloat16 W.
+// On a core with AVX512_BF16 bfloat16 inference multiplies with
+// VDPBF16PS (kernels.Path().BF16Dot; see kernels.ForwardBF16), at up to
+// twice float32's speed; elsewhere it computes in float32 on the widened
+// values, at about float32's speed (faster at a batch of a few rows where
+// the path reads packed panels a few rows at a time: the float32 network
+// reads W where it lies). It holds each W in bfloat16 and, in a
+// kernels.PackedW, packed for the forward pass and for dX (in bfloat16
+// pairs with VDPBF16PS, else widened to float32: 2 + 4 + 4 bytes a
+// weight, the float32 network's 4): a batch reads the packed panels, or,
+// of fewer rows than the path's RowsBelow (kernels.Path) on a path
+// without a route over the panels for a few rows (PackedRowsBelow 0),
+// the bfloat16 W.
 //
 //	half := nn.NewBF16Network(net) // net: a *nn.Network[float32]
 //	half.Classify(classes, x, m)
