@@ -9,14 +9,16 @@
 #
 # Options: -t for BenchmarkThreads (1 and 2 threads, 1024³ and
 # 256×1024×1024, against ../shared/peers/run -t 2), -d f64 for the f64
-# forward at those shapes (against -d f64). FUSEDRELU_ISA picks the path.
+# forward at those shapes (against -d f64), -d bf16 for the bfloat16
+# layers beside float32 at the standard shapes (against -d bf16).
+# FUSEDRELU_ISA picks the path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=f32
 while getopts "td:" o; do
   case $o in
-    t) mode=threads ;; d) [ "$OPTARG" = f64 ] && mode=f64 ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
+    t) mode=threads ;; d) case $OPTARG in f64|bf16) mode=$OPTARG ;; esac ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
   esac
 done
 bin=$(mktemp -d)/k.test
@@ -29,6 +31,11 @@ f32)
   for s in "1024 1024 1024" "256 1024 1024" "128 512 512" "64 784 256" "32 256 256" "1 1024 1024"; do
     set -- $s
     for op in Forward Backward; do run "^Benchmark$op\$/f32/^${1}x${2}x${3}\$" "$(reps $1 $2 $3)" -test.cpu 1; done
+  done ;;
+bf16)
+  for s in "1024 1024 1024" "256 1024 1024" "128 512 512" "64 784 256" "32 256 256" "1 1024 1024"; do
+    set -- $s
+    for op in Forward Backward; do run "^Benchmark$op\$/(f32|bf16)/^${1}x${2}x${3}\$" "$(reps $1 $2 $3)" -test.cpu 1; done
   done ;;
 f64)
   for s in "1024 1024 1024" "256 1024 1024"; do
