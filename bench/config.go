@@ -48,12 +48,12 @@ var opTitles = map[string]string{
 
 // bf16OpTitles say what the bfloat16 layers read and write: the float32
 // flops of the same shape. The paths widen bfloat16 to float32 as they
-// pack it and run the float32 tiles, but for the forward pass on avx512
-// with AVX512_BF16 (kernels.Path().BF16Dot), which multiplies pairs of
-// bfloat16 with VDPBF16PS: its peak is twice float32's.
+// pack it and run the float32 tiles, but avx512 with AVX512_BF16
+// (kernels.Path().BF16Dot), which multiplies pairs of bfloat16 with
+// VDPBF16PS: its peak is twice float32's.
 var bf16OpTitles = map[string]string{
 	"fwd": "fused forward (ForwardBF16): X, W bfloat16, b float32 → R bfloat16 and the mask, float32 tiles (avx512 with AVX512_BF16: VDPBF16PS); 2·M·K·N flops",
-	"bwd": "fused backward (BackwardBF16): dR bfloat16 and the mask → dX bfloat16, dW and db float32, float32 tiles; 4·M·K·N flops",
+	"bwd": "fused backward (BackwardBF16): dR bfloat16 and the mask → dX bfloat16, dW and db float32, float32 tiles (avx512 with AVX512_BF16: VDPBF16PS); 4·M·K·N flops",
 }
 
 func opTitle(op, dtype string) string {

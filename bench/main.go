@@ -136,7 +136,7 @@ func run(args []string) int {
 	fmt.Fprintf(out, "blocking:  f32 tile %d×%d, MC=%d KC=%d NC=%d (%d for ≤ MC rows); f64 tile %d×%d, MC=%d KC=%d NC=%d (%d) (path %s)\n",
 		info.F32.MR, info.F32.NR, info.F32.MC, info.F32.KC, info.F32.NC, info.F32.NC1, info.F64.MR, info.F64.NR, info.F64.MC, info.F64.KC, info.F64.NC, info.F64.NC1, info.ISA)
 	if info.BF16Dot {
-		fmt.Fprintf(out, "bfloat16:  the forward pass multiplies with VDPBF16PS on avx512 (AVX512_BF16: twice the float32 FMA peak; FUSEDRELU_BF16DOT=0 widens instead)\n")
+		fmt.Fprintf(out, "bfloat16:  the layers multiply with VDPBF16PS on avx512 (AVX512_BF16: twice the float32 FMA peak; FUSEDRELU_BF16DOT=0 widens instead)\n")
 	} else {
 		fmt.Fprintf(out, "bfloat16:  widened to float32 and run on the float32 tiles (no AVX512_BF16 in use)\n")
 	}
