@@ -7,6 +7,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/klauspost/cpuid/v2"
 )
 
 // randDotBF16 is a bfloat16 for the dot tile's tests: mostly normal
@@ -32,10 +34,12 @@ func randDotBF16(r *rand.Rand) BF16 {
 	return sign | BF16(0x3c00+r.IntN(0x400)) // 2⁻⁷ … 2
 }
 
-// TestDotTile runs the dot tile on packed pairs, β = 0 and β = 1, every
+// TestDotTile runs the dot tiles on packed pairs, β = 0 and β = 1, every
 // row count and column count of a tile and a few columns of tiles,
-// against dotStep lane by lane, bit for bit (NaN payloads included), with
-// C's guard band.
+// against dotStep lane by lane, bit for bit, with C's guard band. NaN
+// payloads too on AMD cores, where dotStep's precedence was measured;
+// elsewhere a NaN is any NaN (Intel's FMAs may give the accumulator's
+// NaN first).
 func TestDotTile(t *testing.T) {
 	if !hasBF16Dot {
 		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
@@ -47,6 +51,7 @@ func TestDotTile(t *testing.T) {
 
 func testDotTile(t *testing.T, s avx512Shape[float32]) {
 	mr, nr := s.mr, s.nr
+	anyNaN := cpuid.CPU.VendorID != cpuid.AMD
 	r := newRand(71 + uint64(mr))
 	for it := range 300 {
 		m, n, kp := 1+r.IntN(2*mr), 1+r.IntN(3*nr), 1+r.IntN(40)
@@ -96,7 +101,7 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 		s.kernel()(tt)
 		name := fmt.Sprintf("%s m=%d n=%d kc=%d beta=%d special=%v", s.name(), m, n, kp, beta, special)
 		for i := range c {
-			if math.Float32bits(c[i]) != math.Float32bits(want[i]) {
+			if math.Float32bits(c[i]) != math.Float32bits(want[i]) && !(anyNaN && c[i] != c[i] && want[i] != want[i]) {
 				row, col := i/ldc, i%ldc
 				a0, b0 := ah[row*2*kp:min(len(ah), row*2*kp+2*kp)], []BF16{}
 				if col < nt*nr {

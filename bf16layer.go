@@ -35,15 +35,15 @@ type ForwardBF16Args struct {
 //
 // Two routes compute Z; [Path] says which the core has (BF16Dot):
 //
-//   - Where the CPU has AVX512_BF16 (the AVX-512 path with its 16×16
-//     tile), X·W is summed by VDPBF16PS, two products an instruction at
+//   - Where the CPU has AVX512_BF16 (the AVX-512 path, a dot tile of its
+//     float32 tile's shape), X·W is summed by VDPBF16PS, two products an instruction at
 //     the float32 FMA's rate: in float32, K in blocks of KC (the
 //     Blocking's), each block from +0 a pair of K at a time, acc =
 //     fma(x₂ₚ, w₂ₚ, fma(x₂ₚ₊₁, w₂ₚ₊₁, acc)) (the odd product first),
 //     each FMA rounded to nearest even with denormal inputs and results
 //     flushed to zero; then the blocks added in order, then the bias. A
-//     NaN operand gives its own NaN (W's before X's before the sum's),
-//     Inf·0 and Inf − Inf the default NaN. Its error is that of float32
+//     NaN operand gives a NaN (on Zen 4 its own: W's before X's before
+//     the sum's), Inf·0 and Inf − Inf the default NaN. Its error is that of float32
 //     summation, γ_K·Σ|xᵢwᵢ|, but for the flushed denormals. A job of
 //     fewer than 3 rows (or K ≤ 8) on an unpacked W takes the route
 //     below, which reads W where it lies; on a PW packed by PackBF16 every

@@ -24,7 +24,7 @@ import (
 //
 // in float32, the odd pair first, each FMA rounded to nearest even with
 // denormal inputs and results flushed to zero (Intel's SDM; measured bit
-// for bit on Zen 4 by the root package's TestDotBF16Model).
+// for bit on Zen 4: the root package's TestDotTile against its Go model).
 func dpbf16ps(src3 Op, src2, dst VecPhysical) {
 	enc := encDPBF16PS(src3, src2, dst)
 	var b strings.Builder
