@@ -53,6 +53,13 @@ const dotRowsBelow = 3
 // dotPairs is the k steps of the dot tile for kb values of K.
 func dotPairs(kb int) int { return (kb + 1) / 2 }
 
+// dotSteps is the dot tile's k steps in the first k values of K, in
+// blocks of kc: a PackedW of pairs (PackBF16) holds a column block's K
+// blocks one after another, each dotPairs(kb) steps of its nbr columns,
+// its column blocks dotSteps(K, kc)·nbr elements each: half of the
+// float32 panels' space.
+func dotSteps(k, kc int) int { return k/kc*dotPairs(kc) + dotPairs(k%kc) }
+
 // asU32 is s's memory as uint32: a packed pair is bits, never a float32
 // value (a NaN pattern must not pass through a float register).
 func asU32(s []float32) []uint32 {

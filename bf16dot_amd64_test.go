@@ -170,8 +170,9 @@ func TestPackBPairs(t *testing.T) {
 }
 
 // TestDotPackedWPlain: a PackedW of bfloat16 pairs (PackBF16 with the dot
-// tile) is refused by Forward and by Backward for dX, whose float32 tiles
-// would misread it; Backward without dX does not read it.
+// tile) takes half the float32 panels' space, and is refused by Forward
+// and by Backward for dX, whose float32 tiles would misread it; Backward
+// without dX does not read it.
 func TestDotPackedWPlain(t *testing.T) {
 	if active.f32.dotTile == nil {
 		t.Skip("no dot tile on the path in use")
@@ -183,6 +184,11 @@ func TestDotPackedWPlain(t *testing.T) {
 	}
 	pw := new(PackedW[float32])
 	pw.PackBF16(k, n, w, 0)
+	// Pairs take half the float32 panels' space (K and N even here).
+	nr, bl := active.f32.nr, active.b32
+	if 2*len(pw.fwd) != packedLen(k, n, nr, bl) || 2*len(pw.bwd) != packedLen(n, k, nr, bl) {
+		t.Errorf("PackBF16's panels hold %d and %d elements, want half of %d and %d", len(pw.fwd), len(pw.bwd), packedLen(k, n, nr, bl), packedLen(n, k, nr, bl))
+	}
 	x, r := make([]float32, m*k), make([]float32, m*n)
 	wantPanic(t, "Forward on a PackBF16 PackedW", "kernels: PW was packed by PackBF16 for the bfloat16 dot-product tiles, which Forward does not use: pack it with Pack or PackW", func() {
 		Forward(&ForwardArgs[float32]{M: m, K: k, N: n, X: x, PW: pw, R: r})

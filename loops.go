@@ -169,7 +169,11 @@ func (l *packedLoop[T]) columnBlock(jc int) bool {
 		l.pg, l.pe = pg, min(pg+kg, k)
 		l.bg = nil
 		if j.b.prepacked {
-			l.bg = j.b.packed[packedOffset(jc, 0, k, l.nbr):]
+			if j.dot {
+				l.bg = j.b.packed[jc*dotSteps(k, bl.kc):]
+			} else {
+				l.bg = j.b.packed[packedOffset(jc, 0, k, l.nbr):]
+			}
 		} else if !l.direct && !l.packGroup() {
 			return false
 		}
@@ -266,11 +270,14 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 		kb := min(bl.kc, k-pc)
 		var bp []T
 		if !l.direct {
-			off := (pc - l.pg) * l.nbr
-			if j.b.prepacked {
+			off, size := (pc-l.pg)*l.nbr, kb*l.nbr
+			switch {
+			case j.b.prepacked && j.dot: // a PackedW of pairs (dotSteps)
+				off, size = dotSteps(pc, bl.kc)*l.nbr, dotPairs(kb)*l.nbr
+			case j.b.prepacked:
 				off = pc * l.nbr
 			}
-			bp = l.bg[off : off+kb*l.nbr]
+			bp = l.bg[off : off+size]
 		}
 		t.kc = kb
 		if j.dot {

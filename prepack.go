@@ -74,10 +74,13 @@ func (p *PackedW[T]) Pack(k, n int, w []T, ldw int) {
 }
 
 // PackBF16 packs a bfloat16 W (K×N, leading dimension ldw, 0 for tight)
-// into p as [PackedW.Pack] packs its float32 widening, for
-// [ForwardBF16] and [BackwardBF16]: the same panels, bit for bit, so
-// that results are those of the float32 kernels on the widened W. p must
-// be a *PackedW[float32] (a panic for float64).
+// into p for [ForwardBF16] and [BackwardBF16]. Where the path multiplies
+// bfloat16 with VDPBF16PS ([PathInfo].BF16Dot), p holds W's pairs for
+// its tiles, in half the space of float32 panels, and [Forward] and
+// [Backward] (for dX) refuse it; elsewhere p holds the panels
+// [PackedW.Pack] packs from W's float32 widening, bit for bit, so that
+// results are those of the float32 kernels on the widened W. p must be a
+// *PackedW[float32] (a panic for float64).
 //
 // Example: the bfloat16 copy of a layer's weights, packed after each
 // update of its float32 master weights w:
@@ -107,14 +110,16 @@ func (p *PackedW[T]) pack(k, n int, w operand[T]) {
 		p.fwd, p.bwd = p.fwd[:0], p.bwd[:0]
 		return
 	}
-	p.fwd = grow(&p.fwd, packedLen(k, n, o.nr, bl))
-	p.bwd = grow(&p.bwd, packedLen(n, k, o.nr, bl))
 	if p.dot {
+		p.fwd = grow(&p.fwd, packedLenPairs(k, n, o.nr, bl))
+		p.bwd = grow(&p.bwd, packedLenPairs(n, k, o.nr, bl))
 		o32 := any(o).(*ops[float32])
 		packWholePairs(o32, bl, asF32(p.fwd), w.h, w.ld, false, k, n)
 		packWholePairs(o32, bl, asF32(p.bwd), w.h, w.ld, true, n, k)
 		return
 	}
+	p.fwd = grow(&p.fwd, packedLen(k, n, o.nr, bl))
+	p.bwd = grow(&p.bwd, packedLen(n, k, o.nr, bl))
 	packWhole(o, bl, p.fwd, w, false, k, n, &p.tmp)
 	packWhole(o, bl, p.bwd, w, true, n, k, &p.tmp)
 }
@@ -144,10 +149,18 @@ func (p *PackedW[T]) checkPlain(fn string) {
 	}
 }
 
+// packedLenPairs is packedLen for a PackedW of pairs (dotSteps).
+func packedLenPairs(k, n, nr int, bl blocking) int {
+	l := 0
+	for jc := 0; jc < n; jc += bl.nc {
+		l += dotSteps(k, bl.kc) * roundUp(min(bl.nc, n-jc), nr)
+	}
+	return l
+}
+
 // packWholePairs is packWhole for the dot tile: op(B) (k×n; W, or Wᵀ
-// when trans) in pairs (packBPairsOf), each (jc, pc) block at
-// packedOffset as the float32 panels are, in the first dotPairs(kb)·nbr
-// elements of its kb·nbr.
+// when trans) in pairs (packBPairsOf), block after block at the offsets
+// dotSteps gives.
 func packWholePairs(o *ops[float32], bl blocking, dst []float32, w []BF16, ld int, trans bool, k, n int) {
 	nr := o.nr
 	j := gemmJob[float32]{b: operand[float32]{h: w, ld: ld, trans: trans}}
@@ -156,8 +169,8 @@ func packWholePairs(o *ops[float32], bl blocking, dst []float32, w []BF16, ld in
 		nbr := roundUp(nb, nr)
 		for pc := 0; pc < k; pc += bl.kc {
 			kb := min(bl.kc, k-pc)
-			off := packedOffset(jc, pc, k, nbr)
-			packBPairsOf(o, &j, dst[off:off+kb*nbr], pc, jc, kb, nb, nr, nil, false)
+			off := jc*dotSteps(k, bl.kc) + dotSteps(pc, bl.kc)*nbr
+			packBPairsOf(o, &j, dst[off:off+dotPairs(kb)*nbr], pc, jc, kb, nb, nr, nil, false)
 		}
 	}
 }

@@ -26,8 +26,9 @@ import (
 // the path reads packed panels a few rows at a time: the float32 network
 // reads W where it lies). It holds each W in bfloat16 and, in a
 // kernels.PackedW, packed for the forward pass and for dX (in bfloat16
-// pairs with VDPBF16PS, else widened to float32: 2 + 4 + 4 bytes a
-// weight, the float32 network's 4): a batch reads the packed panels, or,
+// pairs with VDPBF16PS: 2 + 2 + 2 bytes a weight; else widened to
+// float32: 2 + 4 + 4; the float32 network's 4): a batch reads the packed
+// panels, or,
 // of fewer rows than the path's RowsBelow (kernels.Path) on a path
 // without a route over the panels for a few rows (PackedRowsBelow 0),
 // the bfloat16 W.
