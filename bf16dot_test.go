@@ -72,7 +72,17 @@ func dotStep(acc float32, be, bo, ae, ao BF16) float32 {
 // pairs from +0 (the last padded with +0), then added to the sum of the
 // blocks before it (β = 1: v = block + C).
 func dotSum(a, b func(p int) BF16, k, kc int) float32 {
+	return dotSumFrom(a, b, k, kc, 0, false)
+}
+
+// dotSumFrom is dotSum from C = c0 when accumulate (an accumulated
+// output: β = 1 from the first block on), from none otherwise (0 for K =
+// 0).
+func dotSumFrom(a, b func(p int) BF16, k, kc int, c0 float32, accumulate bool) float32 {
 	var v float32
+	if accumulate {
+		v = c0
+	}
 	for pc := 0; pc < k; pc += kc {
 		kb := min(kc, k-pc)
 		var acc float32
@@ -84,31 +94,11 @@ func dotSum(a, b func(p int) BF16, k, kc int) float32 {
 			}
 			acc = dotStep(acc, be, bo, ae, ao)
 		}
-		if pc == 0 {
+		if pc == 0 && !accumulate {
 			v = acc
 		} else {
 			v = acc + v
 		}
-	}
-	return v
-}
-
-// dotSumInto is dotSum added to c0 (β = 1 from the first block on: an
-// accumulated output).
-func dotSumInto(a, b func(p int) BF16, k, kc int, c0 float32) float32 {
-	v := c0
-	for pc := 0; pc < k; pc += kc {
-		kb := min(kc, k-pc)
-		var acc float32
-		for p := 0; p < kb; p += 2 {
-			ae, be := a(pc+p), b(pc+p)
-			var ao, bo BF16
-			if p+1 < kb {
-				ao, bo = a(pc+p+1), b(pc+p+1)
-			}
-			acc = dotStep(acc, be, bo, ae, ao)
-		}
-		v = acc + v
 	}
 	return v
 }
@@ -133,15 +123,7 @@ func dotBackwardRef(m, k, n int, x, w, dr *hmat, mask *maskBuf, pw, wantDX, want
 	if wantDX && m > 0 && k > 0 && takesDot(o, &dxJob, pw) {
 		for i := range m {
 			for q := range k {
-				var c0 float32
-				if accum {
-					c0 = dx0.at(i, q)
-				}
-				v := dotSumInto(func(p int) BF16 { return dz(i, p) }, func(p int) BF16 { return at(w, q, p) }, n, kc, c0)
-				if !accum && n > 0 {
-					v = dotSum(func(p int) BF16 { return dz(i, p) }, func(p int) BF16 { return at(w, q, p) }, n, kc)
-				}
-				dx.set(i, q, v)
+				dx.set(i, q, dotSumFrom(func(p int) BF16 { return dz(i, p) }, func(p int) BF16 { return at(w, q, p) }, n, kc, dx0.at(i, q), accum))
 			}
 		}
 	}
@@ -149,15 +131,7 @@ func dotBackwardRef(m, k, n int, x, w, dr *hmat, mask *maskBuf, pw, wantDX, want
 	if wantDW && k > 0 && n > 0 && takesDot(o, &dwJob, false) {
 		for q := range k {
 			for j := range n {
-				var c0 float32
-				if accum {
-					c0 = dw0.at(q, j)
-				}
-				v := dotSumInto(func(p int) BF16 { return at(x, p, q) }, func(p int) BF16 { return dz(p, j) }, m, kc, c0)
-				if !accum && m > 0 {
-					v = dotSum(func(p int) BF16 { return at(x, p, q) }, func(p int) BF16 { return dz(p, j) }, m, kc)
-				}
-				dw.set(q, j, v)
+				dw.set(q, j, dotSumFrom(func(p int) BF16 { return at(x, p, q) }, func(p int) BF16 { return dz(p, j) }, m, kc, dw0.at(q, j), accum))
 			}
 		}
 	}

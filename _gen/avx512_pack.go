@@ -413,15 +413,7 @@ func avx512GenPackBRows(half bool) {
 	LEAQ(memxs(RDX, RDX, 2, 0), R11)
 	MOVQ(arg("panel"), R8)
 	avx512Sh(2, R8)
-	MOVQ(arg("nb"), RCX)
-	MOVQ(RCX, R9)
-	SHRQ(U8(4), R9)
-	ANDQ(U8(15), RCX)
-	MOVL(U32(1), EAX)
-	SHLL(CL, EAX)
-	DECL(EAX)
-	KMOVW(EAX, K1)
-	KXNORW(K2, K2, K2)
+	avx512PanelMasks()
 	MOVQ(arg("rows"), R10)
 
 	// copy8 copies row R12 and the 7 below it (DX = ldb, R11 = 3·ldb),
@@ -515,4 +507,19 @@ func avx512GenPackBRows(half bool) {
 	Label("done")
 	VZEROUPPER()
 	RET()
+}
+
+// avx512PanelMasks sets, for the packers of B into 16-column panels (the
+// argument nb), R9 = the whole panels, K1 = the columns of the partial
+// one and K2 all 16. Clobbers AX and CX.
+func avx512PanelMasks() {
+	MOVQ(arg("nb"), RCX)
+	MOVQ(RCX, R9)
+	SHRQ(U8(4), R9)
+	ANDQ(U8(15), RCX)
+	MOVL(U32(1), EAX)
+	SHLL(CL, EAX)
+	DECL(EAX)
+	KMOVW(EAX, K1)
+	KXNORW(K2, K2, K2)
 }
