@@ -66,6 +66,11 @@ func main() {
 	}{{"f32", info.F32}, {"f64", info.F64}} {
 		fmt.Printf("%s:      tile %d×%d, blocks MC=%d KC=%d NC=%d (%d for ≤ MC rows)\n", b.name, b.b.MR, b.b.NR, b.b.MC, b.b.KC, b.b.NC, b.b.NC1)
 	}
+	if info.BF16Dot {
+		fmt.Println("bf16:     VDPBF16PS tiles (AVX512_BF16; FUSEDRELU_BF16DOT=0 widens to float32 instead)")
+	} else {
+		fmt.Println("bf16:     widened to float32, the f32 tiles")
+	}
 	fmt.Printf("\nfused forward (Z = X·W + b, R = ReLU(Z), mask) and backward (dX, dW, db from dR and the mask), %s, %d thread(s):\n\n", *dtype, kernels.Threads())
 
 	// Rows are printed as they are measured, so the table is laid out by
