@@ -35,19 +35,19 @@ type ForwardBF16Args struct {
 //
 // Two routes compute Z; [Path] says which the core has (BF16Dot):
 //
-//   - Where the CPU has AVX512_BF16 (the AVX-512 path, a dot tile of its
-//     float32 tile's shape), X·W is summed by VDPBF16PS, two products an instruction at
-//     the float32 FMA's rate: in float32, K in blocks of KC (the
-//     Blocking's), each block from +0 a pair of K at a time, acc =
-//     fma(x₂ₚ, w₂ₚ, fma(x₂ₚ₊₁, w₂ₚ₊₁, acc)) (the odd product first),
-//     each FMA rounded to nearest even with denormal inputs and results
-//     flushed to zero; then the blocks added in order, then the bias. A
-//     NaN operand gives a NaN (on Zen 4 its own: W's before X's before
-//     the sum's), Inf·0 and Inf − Inf the default NaN. Its error is that of float32
-//     summation, γ_K·Σ|xᵢwᵢ|, but for the flushed denormals. A job of
-//     fewer than 3 rows (or K ≤ 8) on an unpacked W takes the route
-//     below, which reads W where it lies; on a PW packed by PackBF16 every
-//     job takes this one.
+//   - Where the CPU has AVX512_BF16 (the AVX-512 path, a dot tile of
+//     its float32 tile's shape), X·W is summed by VDPBF16PS, two
+//     products an instruction at the float32 FMA's rate: in float32, K
+//     in blocks of KC (the Blocking's), each block from +0 a pair of K at
+//     a time, acc = fma(x₂ₚ, w₂ₚ, fma(x₂ₚ₊₁, w₂ₚ₊₁, acc)) (the odd
+//     product first), each FMA rounded to nearest even with denormal
+//     inputs and results flushed to zero; then the blocks added in
+//     order, then the bias. A NaN operand gives a NaN (on Zen 4 its own:
+//     W's before X's before the sum's), Inf·0 and Inf − Inf the default
+//     NaN. Its error is that of float32 summation, γ_K·Σ|xᵢwᵢ|, but for
+//     the flushed denormals. A job of fewer than 3 rows (or K ≤ 8) on an
+//     unpacked W takes the route below, which reads W where it lies; on
+//     a PW packed by PackBF16 every job takes this one.
 //   - Elsewhere (and with FUSEDRELU_BF16DOT=0), Z is exactly that of
 //     [Forward] on float32 X and W holding the widened values (a
 //     bfloat16 widens to float32 exactly): the path's float32 tiles
@@ -174,15 +174,21 @@ type BackwardBF16Args struct {
 //
 //	dZ = dR ⊙ [Z ≥ 0],  dX32 = dZ·Wᵀ,  dX = bf16(dX32),  dW = Xᵀ·dZ,  db = Σ_rows dZ
 //
-// dX32, dW and db are exactly those of [Backward] with the mask on
-// float32 X, W and dR holding the widened values (see [ForwardBF16]),
-// except that where a sum of dX meets NaNs from both dR and W it may keep
-// another of them (Backward may read W in place for dX, which orders the
-// operands of its multiply-adds the other way round): dZ is built from
-// the widened dR as the GEMMs pack it, a select (where the mask is 0, dZ
-// is +0 whatever dR holds). dX is dX32 rounded to
-// nearest even; without DX32, BackwardBF16 computes it into scratch of
-// M×K float32.
+// dZ is built from dR as the GEMMs pack it, a select (where the mask is
+// 0, dZ is +0 whatever dR holds), so dZ is bfloat16 itself. On a core
+// with AVX512_BF16 ([PathInfo].BF16Dot) dX32 = dZ·Wᵀ and dW = Xᵀ·dZ are
+// summed by VDPBF16PS as [ForwardBF16] says (K blocks of KC, pairs, the
+// odd product first, denormals flushed; dW added to the old dW with
+// Accumulate after each block's sum), but for a GEMM of fewer than 3
+// rows (dX's M, dW's K) or a sum of at most 8 (dX's N, dW's M) that does
+// not read a PW packed by PackBF16, which takes the route below.
+// Elsewhere dX32, dW and db are exactly those of
+// [Backward] with the mask on float32 X, W and dR holding the widened
+// values, except that where a sum of dX meets NaNs from both dR and W it
+// may keep another of them (Backward may read W in place for dX, which
+// orders the operands of its multiply-adds the other way round). db is
+// Backward's on either route. dX is dX32 rounded to nearest even;
+// without DX32, BackwardBF16 computes it into scratch of M×K float32.
 //
 // Aliasing: as [Backward], with DX32 among the outputs.
 //
