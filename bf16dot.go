@@ -27,19 +27,19 @@ import "unsafe"
 // adds k in order, one FMA each; here the odd value of a pair is added
 // before the even one. ForwardBF16's doc says it for users.
 
-// takesDot reports whether job j, its B prepacked in pairs (pairs) or
-// not, runs on the dot tile: where the path has one and A and B are
-// bfloat16, on B packed in pairs always, otherwise unless the job takes
+// takesDot reports whether job j runs on the dot tile: where the path has
+// one and A and B are bfloat16, on B prepacked in pairs always (and never
+// on B prepacked otherwise), on other B unless the job takes
 // the rows route, which reads B where it lies rather than packing all of
 // it for a few rows: below routeLimits.dotRowsBelow rows or for K ≤
 // smallK. The jobs of the dot tile have its sums, the others the float32
 // kernels' on the widened values.
-func takesDot[T Float](o *ops[T], j *gemmJob[T], pairs bool) bool {
+func takesDot[T Float](o *ops[T], j *gemmJob[T]) bool {
 	if o.dotTile == nil || !dotOperand(&j.a, &j.src) {
 		return false
 	}
 	if j.b.prepacked {
-		return pairs
+		return j.b.pairs
 	}
 	return dotOperand(&j.b, &j.src) && j.m >= o.limits.dotRowsBelow && j.k > o.limits.smallK
 }

@@ -119,8 +119,8 @@ func dotBackwardRef(m, k, n int, x, w, dr *hmat, mask *maskBuf, pw, wantDX, want
 		return 0
 	}
 	src := dzSource[float32]{drh: dr.h}
-	dxJob := gemmJob[float32]{m: m, n: k, k: n, a: operand[float32]{dz: true}, b: operand[float32]{h: w.h, trans: true, prepacked: pw}, src: src}
-	if wantDX && m > 0 && k > 0 && takesDot(o, &dxJob, pw) {
+	dxJob := gemmJob[float32]{m: m, n: k, k: n, a: operand[float32]{dz: true}, b: operand[float32]{h: w.h, trans: true, prepacked: pw, pairs: pw}, src: src}
+	if wantDX && m > 0 && k > 0 && takesDot(o, &dxJob) {
 		for i := range m {
 			for q := range k {
 				dx.set(i, q, dotSumFrom(func(p int) BF16 { return dz(i, p) }, func(p int) BF16 { return at(w, q, p) }, n, kc, dx0.at(i, q), accum))
@@ -128,7 +128,7 @@ func dotBackwardRef(m, k, n int, x, w, dr *hmat, mask *maskBuf, pw, wantDX, want
 		}
 	}
 	dwJob := gemmJob[float32]{m: k, n: n, k: m, a: operand[float32]{h: x.h, trans: true}, b: operand[float32]{dz: true}, src: src}
-	if wantDW && k > 0 && n > 0 && takesDot(o, &dwJob, false) {
+	if wantDW && k > 0 && n > 0 && takesDot(o, &dwJob) {
 		for q := range k {
 			for j := range n {
 				dw.set(q, j, dotSumFrom(func(p int) BF16 { return at(x, p, q) }, func(p int) BF16 { return dz(p, j) }, m, kc, dw0.at(q, j), accum))

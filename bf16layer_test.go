@@ -162,8 +162,8 @@ func checkForwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
 		fa.W, fa.LdW = w.f.arg(), w.f.ldArg()
 	}
 	Forward(&fa)
-	job := gemmJob[float32]{m: m, n: n, k: k, a: operand[float32]{h: x.h}, b: operand[float32]{h: w.h, ld: w.f.ld, prepacked: flags&16 != 0}}
-	if k > 0 && takesDot(opsFor[float32](active), &job, true) {
+	job := gemmJob[float32]{m: m, n: n, k: k, a: operand[float32]{h: x.h}, b: operand[float32]{h: w.h, ld: w.f.ld, prepacked: flags&16 != 0, pairs: flags&16 != 0}}
+	if k > 0 && takesDot(opsFor[float32](active), &job) {
 		// The dot route: its own sums (dotZ), the same epilogue.
 		kc := blocksFor[float32](active).kc
 		for i := range m {

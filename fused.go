@@ -57,9 +57,8 @@ func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T],
 		bias:  bias, r: r, ldr: ldr, z: z, ldz: ldz,
 	}
 	if pw != nil {
-		j.b = operand[T]{prepacked: true, packed: pw.fwd}
+		j.b = operand[T]{prepacked: true, packed: pw.fwd, pairs: pw.dot}
 	}
-	j.dot = takesDot(o, &j, pw != nil && pw.dot)
 	if z != nil {
 		j.c, j.ldc = z, ldz
 	}
@@ -123,7 +122,6 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 			alpha: 1, beta: beta,
 			visit: visit,
 		}
-		j.dot = takesDot(o, &j, false)
 		run(o, bl, &j, planThreads(o, bl, &j, threads))
 	}
 	// dX (M×K) = dZ (M×N) · Wᵀ, W stored K×N.
@@ -136,12 +134,9 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 		widen: p.bf16.from,
 		alpha: 1, beta: beta,
 	}
-	pairs := false
 	if a.PW != nil {
-		dx.b = operand[T]{prepacked: true, packed: a.PW.bwd}
-		pairs = a.PW.dot
+		dx.b = operand[T]{prepacked: true, packed: a.PW.bwd, pairs: a.PW.dot}
 	}
-	dx.dot = takesDot(o, &dx, pairs)
 	if a.DX != nil && a.DW != nil && nonEmpty {
 		if src.dz == nil {
 			hold := getWork[T](o, bl)
@@ -150,7 +145,6 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 		}
 		dw(true)
 		dx.a = operand[T]{s: src.dz, ld: src.lddz, bf16s: hs != nil}
-		dx.dot = takesDot(o, &dx, pairs)
 		np := planThreads(o, bl, &dx, threads)
 		if a.PW == nil && hs == nil && ntRoute(o, bl, &dx) {
 			// W where it lies rather than transposed (ops.gemmNT).

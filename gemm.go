@@ -75,6 +75,7 @@ type operand[T Float] struct {
 	// not used.
 	prepacked bool
 	packed    []T
+	pairs     bool // prepacked in bfloat16 pairs for the dot tile (PackBF16)
 	// h, when not nil, is a bfloat16 operand in place of s: op(h), ld
 	// and trans as for s, widened to float32 (T) as it is packed (packAH,
 	// packBH). Such an operand is always packed.
@@ -92,8 +93,7 @@ type gemmJob[T Float] struct {
 	ldc         int
 	alpha, beta T
 	fwd         bool // fused forward epilogue on the last K panel
-	// dot: A and B are bfloat16 (a.h, and b.h or B prepacked in pairs)
-	// and the path has the dot tile: the job runs on it (bf16dot.go).
+	// dot: the job runs on the path's dot tile (takesDot; set by run).
 	dot   bool
 	visit bool // the dZ operand's packer accumulates db and writes dZ
 	// widen is the path's FromBF16 kernel, for an operand or dZ source
@@ -142,6 +142,7 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 		scale(m, n, j.beta, j.c, j.ldc)
 		return
 	}
+	j.dot = takesDot(o, j)
 	kind, packB := kindPacked, false
 	if !j.dot && onRows(o, j) { // a dot job is on the tiles (takesDot)
 		kind = kindRows

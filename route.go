@@ -106,7 +106,7 @@ func planThreads[T Float](o *ops[T], bl blocking, j *gemmJob[T], threads int) in
 	if threads <= 1 || m == 0 || n == 0 || !j.fwd && (k == 0 || j.alpha == 0) {
 		return 1
 	}
-	items, rows := ceilDiv(m, o.mr)*ceilDiv(n, 64), onRows(o, j)
+	items, rows := ceilDiv(m, o.mr)*ceilDiv(n, 64), !takesDot(o, j) && onRows(o, j) // run's route
 	if rows {
 		items = ceilDiv(n, rowsChunk(bl)) * m
 	}
