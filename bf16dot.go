@@ -73,46 +73,37 @@ func asU32(s []float32) []uint32 {
 func pair(e, o BF16) uint32 { return uint32(e) | uint32(o)<<16 }
 
 // packAPairs is ops.packA for the dot tile: rows i0 … i0+mb−1 and columns
-// p0 … p0+kb−1 of op(A), A stored in h (leading dimension ld, op(A) = hᵀ
-// when trans), into panels of mr rows and dotPairs(kb) steps, dst[q·mr·kp
-// + p·mr + i] the pair of row q·mr+i at step p; rows past mb are +0.
+// p0 … p0+kb−1 of A stored in h (leading dimension ld; a transposed A
+// is packBPairs' packing of h), into panels of mr rows and dotPairs(kb)
+// steps, dst[q·mr·kp + p·mr + i] the pair of row q·mr+i at step p; rows
+// past mb are +0.
 //
 // An untransposed A of even ld, even kb and 4-byte aligned rows is a
 // float32 matrix of its pairs (ld/2 apart, kb/2 columns): the path's
 // float32 packer (pack32) packs it so, as it would any float32 A.
-func packAPairs(pack32 func(dst, a []float32, lda int, trans bool, i0, p0, mb, kb, mr int), dst []float32, h []BF16, ld int, trans bool, i0, p0, mb, kb, mr int) {
+func packAPairs(pack32 func(dst, a []float32, lda int, trans bool, i0, p0, mb, kb, mr int), dst []float32, h []BF16, ld int, i0, p0, mb, kb, mr int) {
 	if mb == 0 || kb == 0 {
 		return
 	}
 	kp := dotPairs(kb)
-	if start := i0*ld + p0; !trans && pack32 != nil && ld%2 == 0 && kb%2 == 0 && uintptr(unsafe.Pointer(&h[start]))%4 == 0 {
+	if start := i0*ld + p0; pack32 != nil && ld%2 == 0 && kb%2 == 0 && uintptr(unsafe.Pointer(&h[start]))%4 == 0 {
 		n := (mb-1)*(ld/2) + kp
 		_ = h[start+2*n-1] // the pairs packed are within h
 		if raceEnabled {
-			raceOperand(h, ld, trans, i0, p0, mb, kb)
+			raceOperand(h, ld, false, i0, p0, mb, kb)
 		}
 		pack32(dst, unsafe.Slice((*float32)(unsafe.Pointer(&h[start])), n), ld/2, false, 0, 0, mb, kp, mr)
 		return
 	}
 	u := asU32(dst[:roundUp(mb, mr)*kp])
 	if raceEnabled {
-		raceOperand(h, ld, trans, i0, p0, mb, kb)
+		raceOperand(h, ld, false, i0, p0, mb, kb)
 		raceWrite(dst[:len(u)])
 	}
 	for q := 0; q < mb; q += mr {
 		pu := u[q*kp : (q+mr)*kp]
 		rows := min(mr, mb-q)
 		for i := range rows {
-			if trans { // A(i, p) = h[p·ld + i]: the pair's values are ld apart
-				c := h[p0*ld+i0+q+i:]
-				for p := range kb / 2 {
-					pu[p*mr+i] = pair(c[2*p*ld], c[(2*p+1)*ld])
-				}
-				if kb%2 != 0 {
-					pu[(kp-1)*mr+i] = pair(c[(kb-1)*ld], 0)
-				}
-				continue
-			}
 			row := h[(i0+q+i)*ld+p0:]
 			row = row[:kb]
 			for p := range kb / 2 {
@@ -131,62 +122,50 @@ func packAPairs(pack32 func(dst, a []float32, lda int, trans bool, i0, p0, mb, k
 }
 
 // packBPairs is ops.packB for the dot tile: rows p0 … p0+kb−1 and columns
-// j0 … j0+nb−1 of op(B), B stored in h (op(B) = hᵀ when trans), into
-// panels of nr columns and dotPairs(kb) steps, dst[q·nr·kp + p·nr + j]
-// the pair of column q·nr+j at step p; columns past nb are +0.
-func packBPairs(dst []float32, h []BF16, ld int, trans bool, p0, j0, kb, nb, nr int) {
+// j0 … j0+nb−1 of B stored in h (leading dimension ld; a transposed B is
+// packAPairs' packing of h), into panels of nr columns and dotPairs(kb)
+// steps, dst[q·nr·kp + p·nr + j] the pair of column q·nr+j at step p;
+// columns past nb are +0.
+func packBPairs(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr int) {
 	if kb == 0 || nb == 0 {
 		return
 	}
 	kp := dotPairs(kb)
 	u := asU32(dst[:roundUp(nb, nr)*kp])
 	if raceEnabled {
-		raceOperand(h, ld, trans, p0, j0, kb, nb)
+		raceOperand(h, ld, false, p0, j0, kb, nb)
 		raceWrite(dst[:len(u)])
 	}
-	if trans { // B(p, j) = h[j·ld + p]: a column's pairs are contiguous
-		for j := range nb {
-			col := h[(j0+j)*ld+p0:]
-			col = col[:kb]
-			pu := u[j/nr*nr*kp+j%nr:]
-			for p := range kb / 2 {
-				pu[p*nr] = pair(col[2*p], col[2*p+1])
-			}
-			if kb%2 != 0 {
-				pu[(kp-1)*nr] = pair(col[kb-1], 0)
+	// Two rows of h a step, each panel's nr columns of them.
+	from := 0 // the first pair left to Go
+	if packBPairsFast != nil && nr%16 == 0 && kb > 1 {
+		if nr == 16 {
+			packBPairsFast(dst, h[p0*ld+j0:], ld, kb/2, nb, nr*kp, nr)
+		} else { // a 16-column part of a wider panel at a time
+			for c := 0; c < nb; c += 16 {
+				packBPairsFast(dst[c/nr*nr*kp+c%nr:], h[p0*ld+j0+c:], ld, kb/2, min(16, nb-c), nr*kp, nr)
 			}
 		}
-	} else { // two rows of h a step, each panel's nr columns of them
-		from := 0 // the first pair left to Go
-		if packBPairsFast != nil && nr%16 == 0 && kb > 1 {
-			if nr == 16 {
-				packBPairsFast(dst, h[p0*ld+j0:], ld, kb/2, nb, nr*kp, nr)
-			} else { // a 16-column part of a wider panel at a time
-				for c := 0; c < nb; c += 16 {
-					packBPairsFast(dst[c/nr*nr*kp+c%nr:], h[p0*ld+j0+c:], ld, kb/2, min(16, nb-c), nr*kp, nr)
-				}
-			}
-			from = kb / 2
+		from = kb / 2
+	}
+	for p := from; p < kp; p++ {
+		e := h[(p0+2*p)*ld+j0:]
+		e = e[:nb]
+		var o []BF16
+		if 2*p+1 < kb {
+			o = h[(p0+2*p+1)*ld+j0:]
+			o = o[:nb]
 		}
-		for p := from; p < kp; p++ {
-			e := h[(p0+2*p)*ld+j0:]
-			e = e[:nb]
-			var o []BF16
-			if 2*p+1 < kb {
-				o = h[(p0+2*p+1)*ld+j0:]
-				o = o[:nb]
-			}
-			for q := 0; q < nb; q += nr {
-				pu := u[q*kp+p*nr : q*kp+p*nr+min(nr, nb-q)]
-				if o == nil {
-					for j := range pu {
-						pu[j] = pair(e[q+j], 0)
-					}
-					continue
-				}
+		for q := 0; q < nb; q += nr {
+			pu := u[q*kp+p*nr : q*kp+p*nr+min(nr, nb-q)]
+			if o == nil {
 				for j := range pu {
-					pu[j] = pair(e[q+j], o[q+j])
+					pu[j] = pair(e[q+j], 0)
 				}
+				continue
+			}
+			for j := range pu {
+				pu[j] = pair(e[q+j], o[q+j])
 			}
 		}
 	}
@@ -222,9 +201,9 @@ func packAPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, i0, p0, m
 	case a.h != nil && a.trans:
 		// op(A) = hᵀ: A's k are h's rows, its rows h's columns: B's
 		// packing of h, mr columns a panel.
-		packBPairs(dst, a.h, a.ld, false, p0, i0, kb, mb, mr)
+		packBPairs(dst, a.h, a.ld, p0, i0, kb, mb, mr)
 	case a.h != nil:
-		packAPairs(o.packA, dst, a.h, a.ld, false, i0, p0, mb, kb, mr)
+		packAPairs(o.packA, dst, a.h, a.ld, i0, p0, mb, kb, mr)
 	case a.bf16s && !a.trans:
 		packAF32Pairs(o.packA, dst, a.s, a.ld, i0, p0, mb, kb, mr, blk)
 	default:
@@ -247,9 +226,9 @@ func packBPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, p0, j0, k
 		if o.mr == nr {
 			pack32 = o.packA
 		}
-		packAPairs(pack32, dst, b.h, b.ld, false, j0, p0, nb, kb, nr)
+		packAPairs(pack32, dst, b.h, b.ld, j0, p0, nb, kb, nr)
 	case b.h != nil:
-		packBPairs(dst, b.h, b.ld, b.trans, p0, j0, kb, nb, nr)
+		packBPairs(dst, b.h, b.ld, p0, j0, kb, nb, nr)
 	default:
 		panic("kernels: internal error: no bfloat16 B for the dot tile")
 	}

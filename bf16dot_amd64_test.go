@@ -72,9 +72,9 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 			bh[i] = val()
 		}
 		a := make([]float32, rows*kp)
-		packAPairs(nil, a, ah, 2*kp, false, 0, 0, rows, 2*kp, mr)
+		packAPairs(nil, a, ah, 2*kp, 0, 0, rows, 2*kp, mr)
 		b := make([]float32, nt*nr*kp)
-		packBPairs(b, bh, nt*nr, false, 0, 0, 2*kp, nt*nr, nr)
+		packBPairs(b, bh, nt*nr, 0, 0, 2*kp, nt*nr, nr)
 		beta := it % 2
 		ldc := n + r.IntN(5)
 		c := make([]float32, (m+1)*ldc+16)
@@ -151,7 +151,7 @@ func TestPackBPairs(t *testing.T) {
 				packBPairsFast = nil
 			}
 			defer func() { packBPairsFast = saved }()
-			packBPairs(dst[:size], h, ld, false, p0, j0, kb, nb, nr)
+			packBPairs(dst[:size], h, ld, p0, j0, kb, nb, nr)
 			return dst
 		}
 		got, want := pack(true), pack(false)

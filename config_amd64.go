@@ -115,7 +115,7 @@ var (
 		packDZB:    packDZBAVX512(packDZBAVX512F32),
 		gemmNT:     gemmNTAVX512F32,
 		packedRows: packedRowsVia(packedRows4AVX512F32, packedRows2AVX512F32, packedRows1AVX512F32),
-		dotTile:    avx512DotTile(),
+		dotTile:    avx512DotTileFor(avx512Tile16x16),
 	}
 	avx512GEMM64 = gemmConfig[float64]{
 		mr: avx512MR64, nr: avx512NR64, kernel: avx512Tile16x8.kernel(),
@@ -146,13 +146,16 @@ var (
 	}
 )
 
-// avx512DotTile is the bfloat16 dot-product tile where the core has
-// AVX512_BF16 (hasBF16Dot), else nil.
-func avx512DotTile() func(t *tile[float32]) {
-	if !hasBF16Dot {
-		return nil
+// avx512DotTileFor is the bfloat16 dot-product tile of float32 tile s's
+// shape where the core has AVX512_BF16 (hasBF16Dot), else nil (also for
+// a shape with no dot tile).
+func avx512DotTileFor(s avx512Shape[float32]) func(t *tile[float32]) {
+	for _, d := range avx512ShapesDot {
+		if hasBF16Dot && d.mr == s.mr && d.nr == s.nr {
+			return d.kernel()
+		}
 	}
-	return avx512TileDot16x16u.kernel()
+	return nil
 }
 
 // avx512GEMM32For is the AVX-512 float32 GEMM with tile s: today's entry
@@ -169,12 +172,7 @@ func avx512GEMM32For(s avx512Shape[float32]) gemmConfig[float32] {
 	if s.nr != avx512NR32 {
 		g.packedRows = nil // its packed panels are wider than one vector
 	}
-	g.dotTile = nil
-	for _, d := range avx512ShapesDot {
-		if hasBF16Dot && d.mr == s.mr && d.nr == s.nr {
-			g.dotTile = d.kernel() // the dot tile of the same shape
-		}
-	}
+	g.dotTile = avx512DotTileFor(s)
 	switch s.mr {
 	case 16:
 	case 6:

@@ -77,9 +77,8 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	l.dzA = grow(&s.row, o.mr*bl.kc)
 	if j.b.dz {
 		nbr := roundUp(min(bl.nc, j.n), o.nr)
-		// At least two rows for the dot tile's pairs of rows.
 		l.dzB = grow(&s.brows, max(1, min(dzBRows, dzBElems/nbr))*nbr)
-		if j.dot && len(l.dzB) < 2*nbr {
+		if j.dot && len(l.dzB) < 2*nbr { // the dot tile's pairs of rows
 			l.dzB = grow(&s.brows, 2*nbr)
 		}
 	}

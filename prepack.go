@@ -45,11 +45,11 @@ type PackedW[T Float] struct {
 	k, n int
 	path *impl
 	fwd  []T // op(B) = W (K×N), for Z = X·W
-	// dot: fwd holds bfloat16 pairs for the dot tile (PackBF16 on a
-	// path with one), not float32 values.
+	bwd  []T // op(B) = Wᵀ (N×K), for dX = dZ·Wᵀ
+	tmp  []T // PackBF16: rows of W widened (packBH)
+	// dot: fwd and bwd hold bfloat16 pairs for the dot tile (PackBF16
+	// on a path with one), not float32 values.
 	dot bool
-	bwd []T // op(B) = Wᵀ (N×K), for dX = dZ·Wᵀ
-	tmp []T // PackBF16: rows of W widened (packBH)
 }
 
 // PackW returns W (K×N, leading dimension ldw, 0 for tight) packed for
