@@ -60,6 +60,15 @@ func dotPairs(kb int) int { return (kb + 1) / 2 }
 // float32 panels' space.
 func dotSteps(k, kc int) int { return k/kc*dotPairs(kc) + dotPairs(k%kc) }
 
+// steps is the tile's k steps for k values of K in blocks of kc: k, or
+// the dot tile's pairs (dotSteps).
+func (j *gemmJob[T]) steps(k, kc int) int {
+	if j.dot {
+		return dotSteps(k, kc)
+	}
+	return k
+}
+
 // asU32 is s's memory as uint32: a packed pair is bits, never a float32
 // value (a NaN pattern must not pass through a float register).
 func asU32(s []float32) []uint32 {

@@ -168,11 +168,7 @@ func (l *packedLoop[T]) columnBlock(jc int) bool {
 		l.pg, l.pe = pg, min(pg+kg, k)
 		l.bg = nil
 		if j.b.prepacked {
-			if j.dot {
-				l.bg = j.b.packed[jc*dotSteps(k, bl.kc):]
-			} else {
-				l.bg = j.b.packed[packedOffset(jc, 0, k, l.nbr):]
-			}
+			l.bg = j.b.packed[packedOffset(jc, 0, j.steps(k, bl.kc), l.nbr):]
 		} else if !l.direct && !l.packGroup() {
 			return false
 		}
@@ -212,7 +208,7 @@ func (l *packedLoop[T]) packGroup() bool {
 			kb := min(bl.kc, k-pc)
 			bp := l.bg[(pc-l.pg)*l.nbr : (pc-l.pg)*l.nbr+kb*l.nbr]
 			if j.dot {
-				kp := dotPairs(kb)
+				kp := j.steps(kb, bl.kc)
 				packBPairsOf(any(o).(*ops[float32]), any(j).(*gemmJob[float32]), asF32(bp[c0*kp:p1*nr*kp]), pc, l.jc+c0, kb, c1-c0, nr, asF32(l.dzB), j.visit)
 				continue
 			}
@@ -270,18 +266,12 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 		var bp []T
 		if !l.direct {
 			off, size := (pc-l.pg)*l.nbr, kb*l.nbr
-			switch {
-			case j.b.prepacked && j.dot: // a PackedW of pairs (dotSteps)
-				off, size = dotSteps(pc, bl.kc)*l.nbr, dotPairs(kb)*l.nbr
-			case j.b.prepacked:
-				off = pc * l.nbr
+			if j.b.prepacked {
+				off, size = j.steps(pc, bl.kc)*l.nbr, j.steps(kb, bl.kc)*l.nbr
 			}
 			bp = l.bg[off : off+size]
 		}
-		t.kc = kb
-		if j.dot {
-			t.kc = dotPairs(kb)
-		}
+		t.kc = j.steps(kb, bl.kc)
 		t.beta = j.beta
 		if pc > 0 {
 			t.beta = 1

@@ -110,18 +110,16 @@ func (p *PackedW[T]) pack(k, n int, w operand[T]) {
 		p.fwd, p.bwd = p.fwd[:0], p.bwd[:0]
 		return
 	}
-	if p.dot {
-		p.fwd = grow(&p.fwd, packedLenPairs(k, n, o.nr, bl))
-		p.bwd = grow(&p.bwd, packedLenPairs(n, k, o.nr, bl))
-		o32 := any(o).(*ops[float32])
-		packWholePairs(o32, bl, asF32(p.fwd), w.h, w.ld, false, k, n)
-		packWholePairs(o32, bl, asF32(p.bwd), w.h, w.ld, true, n, k)
-		return
+	steps := func(k int) int { // per column: pairs for the dot tile (dotSteps)
+		if p.dot {
+			return dotSteps(k, bl.kc)
+		}
+		return k
 	}
-	p.fwd = grow(&p.fwd, packedLen(k, n, o.nr, bl))
-	p.bwd = grow(&p.bwd, packedLen(n, k, o.nr, bl))
-	packWhole(o, bl, p.fwd, w, false, k, n, &p.tmp)
-	packWhole(o, bl, p.bwd, w, true, n, k, &p.tmp)
+	p.fwd = grow(&p.fwd, packedLen(steps(k), n, o.nr, bl))
+	p.bwd = grow(&p.bwd, packedLen(steps(n), k, o.nr, bl))
+	packWhole(o, bl, p.fwd, w, false, p.dot, k, n, &p.tmp)
+	packWhole(o, bl, p.bwd, w, true, p.dot, n, k, &p.tmp)
 }
 
 // Dims returns the K and N of the packed W.
@@ -149,32 +147,6 @@ func (p *PackedW[T]) checkPlain(fn string) {
 	}
 }
 
-// packedLenPairs is packedLen for a PackedW of pairs (dotSteps).
-func packedLenPairs(k, n, nr int, bl blocking) int {
-	l := 0
-	for jc := 0; jc < n; jc += bl.nc {
-		l += dotSteps(k, bl.kc) * roundUp(min(bl.nc, n-jc), nr)
-	}
-	return l
-}
-
-// packWholePairs is packWhole for the dot tile: op(B) (k×n; W, or Wᵀ
-// when trans) in pairs (packBPairsOf), block after block at the offsets
-// dotSteps gives.
-func packWholePairs(o *ops[float32], bl blocking, dst []float32, w []BF16, ld int, trans bool, k, n int) {
-	nr := o.nr
-	j := gemmJob[float32]{b: operand[float32]{h: w, ld: ld, trans: trans}}
-	for jc := 0; jc < n; jc += bl.nc {
-		nb := min(bl.nc, n-jc)
-		nbr := roundUp(nb, nr)
-		for pc := 0; pc < k; pc += bl.kc {
-			kb := min(bl.kc, k-pc)
-			off := jc*dotSteps(k, bl.kc) + dotSteps(pc, bl.kc)*nbr
-			packBPairsOf(o, &j, dst[off:off+dotPairs(kb)*nbr], pc, jc, kb, nb, nr, nil, false)
-		}
-	}
-}
-
 // packedLen is the length of a k×n op(B) packed whole: each block of nc
 // columns, rounded up to nr, times k.
 func packedLen(k, n, nr int, bl blocking) int {
@@ -188,16 +160,31 @@ func packedLen(k, n, nr int, bl blocking) int {
 // packWhole packs op(B), k×n (B stored n×k when trans; b.trans is
 // ignored), into dst block by block, as the packed GEMM would pack it in
 // its (jc, pc) steps, at the offsets packedOffset gives; a bfloat16 B
-// (b.h) is widened through tmp.
-func packWhole[T Float](o *ops[T], bl blocking, dst []T, b operand[T], trans bool, k, n int, tmp *[]T) {
+// (b.h) is widened through tmp, or with dot packed in pairs for the dot
+// tile (packBPairsOf), whose blocks are dotSteps long.
+func packWhole[T Float](o *ops[T], bl blocking, dst []T, b operand[T], trans, dot bool, k, n int, tmp *[]T) {
 	nr := o.nr
+	steps := func(k int) int {
+		if dot {
+			return dotSteps(k, bl.kc)
+		}
+		return k
+	}
+	var pairs *gemmJob[float32]
+	if dot {
+		pairs = &gemmJob[float32]{b: operand[float32]{h: b.h, ld: b.ld, trans: trans}}
+	}
 	for jc := 0; jc < n; jc += bl.nc {
 		nb := min(bl.nc, n-jc)
 		nbr := roundUp(nb, nr)
 		for pc := 0; pc < k; pc += bl.kc {
 			kb := min(bl.kc, k-pc)
-			off := packedOffset(jc, pc, k, nbr)
-			d := dst[off : off+kb*nbr]
+			off := packedOffset(jc, steps(pc), steps(k), nbr)
+			d := dst[off : off+steps(kb)*nbr]
+			if dot {
+				packBPairsOf(any(o).(*ops[float32]), pairs, asF32(d), pc, jc, kb, nb, nr, nil, false)
+				continue
+			}
 			if b.h != nil {
 				packBH(o, active.bf16.from, d, b.h, b.ld, trans, pc, jc, kb, nb, nr, tmp)
 				continue
