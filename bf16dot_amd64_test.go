@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/klauspost/cpuid/v2"
 )
@@ -34,8 +35,9 @@ func randDotBF16(r *rand.Rand) BF16 {
 	return sign | BF16(0x3c00+r.IntN(0x400)) // 2⁻⁷ … 2
 }
 
-// TestDotTile runs the dot tiles on packed pairs, β = 0 and β = 1, every
-// row count and column count of a tile and a few columns of tiles,
+// TestDotTile runs the dot tiles on packed pairs and on A's pairs where
+// they lie (lda ≠ 0, rows further apart than their pairs), β = 0 and β =
+// 1, every row count and column count of a tile and a few columns of tiles,
 // against dotStep lane by lane, bit for bit, with C's guard band. NaN
 // payloads too on AMD cores, where dotStep's precedence was measured;
 // elsewhere a NaN is any NaN (Intel's FMAs may give the accumulator's
@@ -63,7 +65,12 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 			return BF16From(float32(r.NormFloat64()))
 		}
 		rows, nt := ceilDiv(m, mr)*mr, ceilDiv(n, nr)
-		ah := make([]BF16, rows*2*kp)  // A(i, k) at ah[i*2kp+k]
+		lda := 0 // A packed; else A's pairs where they lie, lda apart
+		if it%3 == 2 {
+			lda = kp + r.IntN(3)
+		}
+		ldh := 2 * max(kp, lda)        // A's rows in ah
+		ah := make([]BF16, rows*ldh)   // A(i, k) at ah[i*ldh+k]
 		bh := make([]BF16, 2*kp*nt*nr) // B(k, j) at bh[k*nt*nr+j]
 		for i := range ah {
 			ah[i] = val()
@@ -72,7 +79,10 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 			bh[i] = val()
 		}
 		a := make([]float32, rows*kp)
-		packAPairs(nil, a, ah, 2*kp, 0, 0, rows, 2*kp, mr)
+		packAPairs(nil, a, ah, ldh, 0, 0, rows, 2*kp, mr)
+		if lda != 0 {
+			a = unsafe.Slice((*float32)(unsafe.Pointer(&ah[0])), len(ah)/2)
+		}
 		b := make([]float32, nt*nr*kp)
 		packBPairs(b, bh, nt*nr, 0, 0, 2*kp, nt*nr, nr)
 		beta := it % 2
@@ -89,7 +99,7 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 			for j := range n {
 				var acc float32
 				for p := range kp {
-					acc = dotStep(acc, bh[2*p*nt*nr+j], bh[(2*p+1)*nt*nr+j], ah[i*2*kp+2*p], ah[i*2*kp+2*p+1])
+					acc = dotStep(acc, bh[2*p*nt*nr+j], bh[(2*p+1)*nt*nr+j], ah[i*ldh+2*p], ah[i*ldh+2*p+1])
 				}
 				if beta == 1 {
 					acc += want[i*ldc+j]
@@ -97,13 +107,13 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 				want[i*ldc+j] = acc
 			}
 		}
-		tt := &tile[float32]{kc: kp, a: a, b: b, c: c, ldc: ldc, m: m, n: n, alpha: 1, beta: float32(beta)}
+		tt := &tile[float32]{kc: kp, a: a, lda: lda, b: b, c: c, ldc: ldc, m: m, n: n, alpha: 1, beta: float32(beta)}
 		s.kernel()(tt)
-		name := fmt.Sprintf("%s m=%d n=%d kc=%d beta=%d special=%v", s.name(), m, n, kp, beta, special)
+		name := fmt.Sprintf("%s m=%d n=%d kc=%d lda=%d beta=%d special=%v", s.name(), m, n, kp, lda, beta, special)
 		for i := range c {
 			if math.Float32bits(c[i]) != math.Float32bits(want[i]) && !(anyNaN && c[i] != c[i] && want[i] != want[i]) {
 				row, col := i/ldc, i%ldc
-				a0, b0 := ah[row*2*kp:min(len(ah), row*2*kp+2*kp)], []BF16{}
+				a0, b0 := ah[row*ldh:min(len(ah), row*ldh+2*kp)], []BF16{}
 				if col < nt*nr {
 					for p := range 2 * kp {
 						b0 = append(b0, bh[p*nt*nr+col])
@@ -246,6 +256,43 @@ func TestNarrowPairs(t *testing.T) {
 			if w := narrowPair(e[j], o[j]); got[j] != w {
 				t.Fatalf("n=%d: interleaved %d = %#x, want %#x", n, j, got[j], w)
 			}
+		}
+	}
+}
+
+// TestDotDirectA: the dot tile reads a forward job's bfloat16 A where it
+// lies exactly when its pairs are whole float32 words of a matrix: K, the
+// leading dimension and kc even, rows 4-byte aligned, untransposed, and
+// as directA has it for float32 (N up to directMaxACols, rows not a
+// multiple of 2 KiB apart).
+func TestDotDirectA(t *testing.T) {
+	o := &active.f32 // the dot tile is on the AVX-512 path, which reads A in place
+	if o.dotTile == nil {
+		t.Skip("no dot tile")
+	}
+	h := make([]BF16, 64*1000+2)
+	job := func(k, ld, off, n int, trans bool) *gemmJob[float32] {
+		return &gemmJob[float32]{m: 64, n: n, k: k, dot: true, a: operand[float32]{h: h[off:], ld: ld, trans: trans}}
+	}
+	for _, c := range []struct {
+		k, ld, off, n, kc int
+		trans             bool
+		want              bool
+	}{
+		{784, 784, 0, 256, 1024, false, true},
+		{784, 786, 2, 256, 1024, false, true},
+		{784, 786, 1, 256, 1024, false, false}, // rows at odd BF16 offsets: pairs straddle words
+		{783, 784, 0, 256, 1024, false, false}, // odd K: the last pair is padded when packed
+		{784, 785, 0, 256, 1024, false, false}, // odd ld
+		{784, 784, 0, 256, 1022 + 1, false, false},
+		{784, 784, 0, 256, 1024, true, false},
+		{784, 784, 0, directMaxACols + 16, 1024, false, false},
+		{1024, 1024, 0, 256, 1024, false, false}, // rows 2 KiB apart
+		{0, 784, 0, 256, 1024, false, false},
+	} {
+		got := dotDirectA(o, job(c.k, c.ld, c.off, c.n, c.trans), c.kc) != nil
+		if got != c.want {
+			t.Errorf("k=%d ld=%d offset=%d n=%d kc=%d trans=%v: A where it lies %v, want %v", c.k, c.ld, c.off, c.n, c.kc, c.trans, got, c.want)
 		}
 	}
 }

@@ -83,6 +83,11 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 		}
 	}
 	l.direct, l.dirA = directB(o, j), directA(o, j)
+	l.aIn, l.ldaIn, l.pcShift = j.a.s, j.a.ld, 0
+	if j.dot {
+		l.aIn = dotDirectA(o, j, bl.kc)
+		l.dirA, l.ldaIn, l.pcShift = l.aIn != nil, j.a.ld/2, 1
+	}
 	var z T
 	l.stream = !j.fwd && j.beta == 0 && bl.stream > 0 && j.k <= bl.kc && j.m*j.n*int(unsafe.Sizeof(z)) >= bl.stream
 	t := &s.t
@@ -110,6 +115,12 @@ type packedLoop[T Float] struct {
 	direct, dirA bool // B, A read where they lie (directB, directA)
 	stream       bool // C written with streaming stores (item)
 	dzA, dzB     []T  // scratch of the dZ packers
+
+	// A where it lies (dirA): row i's value k at aIn[i*ldaIn+k>>pcShift]
+	// (the dot tile's pairs: dotDirectA's view, ld/2, k/2).
+	aIn     []T
+	ldaIn   int
+	pcShift uint
 
 	// The column block: columns jc … jc+nb−1 (nbr: nb rounded up to
 	// nr), split into items by sp.
@@ -293,7 +304,7 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 		ap := l.a[q*l.astride : q*l.astride+kb*roundUp(mb, mr)]
 		t.lda = 0
 		if l.dirA && mb%mr == 0 {
-			t.lda = j.a.ld
+			t.lda = l.ldaIn
 		} else if s.aHave&(1<<q) == 0 {
 			if j.dot {
 				packAPairsOf(any(o).(*ops[float32]), any(j).(*gemmJob[float32]), asF32(ap), ic, pc, mb, kb, mr, asF32(l.dzA), j.visit && l.jc == 0)
@@ -357,7 +368,7 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 			if t.lda == 0 {
 				t.a = ap[ir*ks : (ir+step)*ks]
 			} else {
-				t.a = j.a.s[row*t.lda+pc:]
+				t.a = l.aIn[row*t.lda+pc>>l.pcShift:]
 			}
 			t.m = min(step, mb-ir)
 			t.c = j.c[row*j.ldc+col:]

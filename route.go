@@ -62,6 +62,22 @@ func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
 		j.a.ld*int(unsafe.Sizeof(z))%2048 != 0
 }
 
+// dotDirectA is directA for a dot job (whose A directA never takes): an
+// untransposed bfloat16 A of even K, rows an even number of values apart
+// and 4-byte aligned is a float32 matrix of its pairs, ld/2 apart, whose
+// K blocks (kc even) start at whole pairs: the dot tile broadcasts a pair
+// from where it lies as the float32 tile does a value. It returns that
+// view of A, or nil where A is to be packed (as directA, and for odd K,
+// whose last pair packing pads with +0).
+func dotDirectA[T Float](o *ops[T], j *gemmJob[T], kc int) []T {
+	a := &j.a
+	if !o.directA || a.h == nil || a.trans || j.k == 0 || j.k%2 != 0 || kc%2 != 0 || a.ld%2 != 0 ||
+		j.n > o.limits.directMaxACols || a.ld*2%2048 == 0 || uintptr(unsafe.Pointer(&a.h[0]))%4 != 0 {
+		return nil
+	}
+	return unsafe.Slice((*T)(unsafe.Pointer(&a.h[0])), len(a.h)/2)
+}
+
 // directMaxACols is the widest job whose A is read where it lies.
 const directMaxACols = 1024
 
