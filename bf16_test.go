@@ -381,6 +381,17 @@ func BenchmarkToBF16(b *testing.B) {
 		}
 		b.ReportMetric(6*float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
 	})
+	// A layer's float32 W and a batch of activations, in L2: what
+	// rounding costs where memory does not bound it.
+	for _, kn := range [][2]int{{256, 256}, {64, 784}} {
+		m := kn[0] * kn[1]
+		b.Run(fmt.Sprintf("%dx%d", kn[0], kn[1]), func(b *testing.B) {
+			for b.Loop() {
+				ToBF16(dst[:m], src[:m])
+			}
+			b.ReportMetric(6*float64(m)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
 }
 
 func BenchmarkFromBF16(b *testing.B) {

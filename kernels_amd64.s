@@ -41821,7 +41821,7 @@ done:
 	RET
 
 // func toBF16AVX512(dst []uint16, src []float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512BW, AVX512F
 TEXT ·toBF16AVX512(SB), NOSPLIT, $0-48
 	MOVQ         dst_base+0(FP), DI
 	MOVQ         src_base+24(FP), SI
@@ -41834,6 +41834,7 @@ TEXT ·toBF16AVX512(SB), NOSPLIT, $0-48
 	VPBROADCASTD AX, Z5
 	MOVL         $0x00400000, AX
 	VPBROADCASTD AX, Z6
+	VMOVDQU32    oddWords<>+0(SB), Z7
 
 loop:
 	// x = src[0:16] as bits; t = x + 0x7FFF + (x>>16 & 1)
@@ -41846,7 +41847,6 @@ loop:
 	// NaN lanes (unordered with themselves): t = x | quiet bit
 	VCMPPS $0x03, Z0, Z0, K1
 	VPORD  Z6, Z0, K1, Z2
-	VPSRLD $0x10, Z2, Z2
 
 	// x = src[16:32] as bits; t = x + 0x7FFF + (x>>16 & 1)
 	VMOVDQU32 64(SI), Z1
@@ -41858,19 +41858,52 @@ loop:
 	// NaN lanes (unordered with themselves): t = x | quiet bit
 	VCMPPS $0x03, Z1, Z1, K2
 	VPORD  Z6, Z1, K2, Z3
-	VPSRLD $0x10, Z3, Z3
 
-	// Each 32-bit lane's low half (the rounded top half, shifted down) to 16 bits
-	VPMOVDW Z2, (DI)
-	VPMOVDW Z3, 32(DI)
-	ADDQ    $0x00000080, SI
-	ADDQ    $0x00000040, DI
-	SUBQ    $0x00000020, CX
-	JNZ     loop
+	// The top halves of the 32 lanes (the odd words of both vectors) into one
+	VPERMT2W  Z3, Z7, Z2
+	VMOVDQU32 Z2, (DI)
+	ADDQ      $0x00000080, SI
+	ADDQ      $0x00000040, DI
+	SUBQ      $0x00000020, CX
+	JNZ       loop
 	VZEROUPPER
 
 done:
 	RET
+
+DATA oddWords<>+0(SB)/2, $0x0001
+DATA oddWords<>+2(SB)/2, $0x0003
+DATA oddWords<>+4(SB)/2, $0x0005
+DATA oddWords<>+6(SB)/2, $0x0007
+DATA oddWords<>+8(SB)/2, $0x0009
+DATA oddWords<>+10(SB)/2, $0x000b
+DATA oddWords<>+12(SB)/2, $0x000d
+DATA oddWords<>+14(SB)/2, $0x000f
+DATA oddWords<>+16(SB)/2, $0x0011
+DATA oddWords<>+18(SB)/2, $0x0013
+DATA oddWords<>+20(SB)/2, $0x0015
+DATA oddWords<>+22(SB)/2, $0x0017
+DATA oddWords<>+24(SB)/2, $0x0019
+DATA oddWords<>+26(SB)/2, $0x001b
+DATA oddWords<>+28(SB)/2, $0x001d
+DATA oddWords<>+30(SB)/2, $0x001f
+DATA oddWords<>+32(SB)/2, $0x0021
+DATA oddWords<>+34(SB)/2, $0x0023
+DATA oddWords<>+36(SB)/2, $0x0025
+DATA oddWords<>+38(SB)/2, $0x0027
+DATA oddWords<>+40(SB)/2, $0x0029
+DATA oddWords<>+42(SB)/2, $0x002b
+DATA oddWords<>+44(SB)/2, $0x002d
+DATA oddWords<>+46(SB)/2, $0x002f
+DATA oddWords<>+48(SB)/2, $0x0031
+DATA oddWords<>+50(SB)/2, $0x0033
+DATA oddWords<>+52(SB)/2, $0x0035
+DATA oddWords<>+54(SB)/2, $0x0037
+DATA oddWords<>+56(SB)/2, $0x0039
+DATA oddWords<>+58(SB)/2, $0x003b
+DATA oddWords<>+60(SB)/2, $0x003d
+DATA oddWords<>+62(SB)/2, $0x003f
+GLOBL oddWords<>(SB), RODATA|NOPTR, $64
 
 // func toBF16AVX2(dst []uint16, src []float32)
 // Requires: AVX, AVX2
