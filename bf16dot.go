@@ -136,11 +136,18 @@ func packAPairs(pack32 func(dst, a []float32, lda int, trans bool, i0, p0, mb, k
 // steps, dst[q·nr·kp + p·nr + j] the pair of column q·nr+j at step p;
 // columns past nb are +0.
 func packBPairs(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr int) {
+	packBPairsPart(dst, h, ld, p0, j0, kb, nb, nr, dotPairs(kb))
+}
+
+// packBPairsPart is packBPairs into the first dotPairs(kb) steps of panels
+// of kp steps (kp ≥ dotPairs(kb)), dst[q·nr·kp + p·nr + j]: a part of a
+// K block's packing, the rest of its steps left as they are.
+func packBPairsPart(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr, kp int) {
 	if kb == 0 || nb == 0 {
 		return
 	}
-	kp := dotPairs(kb)
-	u := asU32(dst[:roundUp(nb, nr)*kp])
+	kq := dotPairs(kb) // the steps written
+	u := asU32(dst[:(ceilDiv(nb, nr)-1)*nr*kp+kq*nr])
 	if raceEnabled {
 		raceOperand(h, ld, false, p0, j0, kb, nb)
 		raceWrite(dst[:len(u)])
@@ -157,7 +164,7 @@ func packBPairs(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr int) {
 		}
 		from = kb / 2
 	}
-	for p := from; p < kp; p++ {
+	for p := from; p < kq; p++ {
 		e := h[(p0+2*p)*ld+j0:]
 		e = e[:nb]
 		var o []BF16
@@ -180,7 +187,7 @@ func packBPairs(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr int) {
 	}
 	if r := nb % nr; r != 0 { // the last panel's columns past nb
 		last := u[(nb-r)*kp:]
-		for p := range kp {
+		for p := range kq {
 			clear(last[p*nr+r : (p+1)*nr])
 		}
 	}

@@ -214,6 +214,9 @@ func BackwardBF16(p *BackwardBF16Args) {
 	}
 	if p.PW != nil {
 		p.PW.check(k, n)
+		if wantDX {
+			p.PW.checkDX("BackwardBF16")
+		}
 		w = nil
 	} else if wantDX {
 		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")

@@ -281,6 +281,7 @@ func Backward[T Float](p *BackwardArgs[T]) {
 		p.PW.check(k, n)
 		if p.DX != nil {
 			p.PW.checkPlain("Backward")
+			p.PW.checkDX("Backward")
 		}
 		w = nil
 	} else if p.DX != nil {

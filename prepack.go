@@ -50,6 +50,9 @@ type PackedW[T Float] struct {
 	// dot: fwd and bwd hold bfloat16 pairs for the dot tile (PackBF16
 	// on a path with one), not float32 values.
 	dot bool
+	// fwdOnly: bwd was not packed (PackBF16Of's forwardOnly).
+	fwdOnly bool
+	hw      []BF16 // PackBF16Of: W, or some of its rows, rounded
 }
 
 // PackW returns W (K×N, leading dimension ldw, 0 for tight) packed for
@@ -70,7 +73,7 @@ func (p *PackedW[T]) Pack(k, n int, w []T, ldw int) {
 	}
 	checkDims3("K", k, "N", n, "", 0)
 	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
-	p.pack(k, n, operand[T]{s: w, ld: ldw})
+	p.pack(k, n, operand[T]{s: w, ld: ldw}, false)
 }
 
 // PackBF16 packs a bfloat16 W (K×N, leading dimension ldw, 0 for tight)
@@ -83,7 +86,8 @@ func (p *PackedW[T]) Pack(k, n int, w []T, ldw int) {
 // *PackedW[float32] (a panic for float64).
 //
 // Example: the bfloat16 copy of a layer's weights, packed after each
-// update of its float32 master weights w:
+// update of its float32 master weights w ([PackedW.PackBF16Of] does both
+// in one pass over w):
 //
 //	kernels.ToBF16(wh, w)
 //	pw.PackBF16(784, 256, wh, 0)
@@ -96,14 +100,109 @@ func (p *PackedW[T]) PackBF16(k, n int, w []BF16, ldw int) {
 	}
 	checkDims3("K", k, "N", n, "", 0)
 	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
-	p.pack(k, n, operand[T]{h: w, ld: ldw})
+	p.pack(k, n, operand[T]{h: w, ld: ldw}, false)
 }
 
-// pack packs W, the checked operand w (plain or bfloat16), into p.
-func (p *PackedW[T]) pack(k, n int, w operand[T]) {
+// PackBF16Of packs W given in float32 (K×N, leading dimension ldw, 0 for
+// tight) rounded to bfloat16 as [ToBF16] rounds it: p holds what
+// [PackedW.PackBF16] packs from ToBF16's result, bit for bit, and no
+// bfloat16 copy of W is needed. Where the path multiplies with VDPBF16PS
+// it reads W once, rounding a few rows at a time into scratch and packing
+// both passes' panels from there (mixed-precision training packs its
+// float32 master weights so after each update); elsewhere it rounds W
+// into scratch kept in p and packs that. With forwardOnly, p holds only
+// the panels of [ForwardBF16] (half the work): [BackwardBF16] and
+// [Backward] panic if asked for dX with it (a network's first layer,
+// whose dX nobody wants).
+//
+// Example: a layer's bfloat16 weights packed from its float32 master
+// weights w after each update, the first layer's for the forward pass
+// only:
+//
+//	pw.PackBF16Of(784, 256, w, 0, first)
+func (p *PackedW[T]) PackBF16Of(k, n int, w []float32, ldw int, forwardOnly bool) {
+	if p == nil {
+		panicf("PackBF16Of on a nil *PackedW, want a PackedW (its zero value is ready)")
+	}
+	if !is32[T]() {
+		panicf("PackBF16Of on a *PackedW[float64], want a *PackedW[float32]")
+	}
+	checkDims3("K", k, "N", n, "", 0)
+	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
+	o, bl := opsFor[T](active), blocksFor[T](active)
+	if o.dotTile == nil || bl.kc%roundChunk != 0 || bl.nc%roundChunk != 0 || roundChunk%o.nr != 0 || k == 0 || n == 0 {
+		h := grow(&p.hw, k*n)
+		narrowRows(h, n, w, ldw, k, n)
+		p.pack(k, n, operand[T]{h: h, ld: n}, forwardOnly)
+		return
+	}
+	p.packDotOf(any(o).(*ops[float32]), bl, k, n, w, ldw, forwardOnly)
+}
+
+// roundChunk is the rows of W that PackBF16Of rounds at a time on the dot
+// path: a whole number of pairs (the forward panels' steps) and of the
+// transposed panels' nr columns (16 or 32), within one K block (kc) and
+// one column block of Wᵀ (nc): 32 rows of W, a few KiB of scratch.
+const roundChunk = 32
+
+// packDotOf is PackBF16Of on the dot path: roundChunk rows of W at a time
+// rounded into p.hw, then packed from there into the forward panels (their
+// pairs of rows, steps within the K block's panels: packBPairsPart) and
+// the transposed ones (whole panels of Wᵀ's columns: packAPairs), at the
+// offsets packWhole packs them to.
+func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float32, ldw int, fwdOnly bool) {
+	p.k, p.n, p.path, p.dot, p.fwdOnly = k, n, active, true, fwdOnly
+	nr := o.nr
+	p.fwd = grow(&p.fwd, packedLen(dotSteps(k, bl.kc), n, nr, bl))
+	if fwdOnly {
+		p.bwd = p.bwd[:0]
+	} else {
+		p.bwd = grow(&p.bwd, packedLen(dotSteps(n, bl.kc), k, nr, bl))
+	}
+	fwd, bwd := asF32(p.fwd), asF32(p.bwd)
+	pack32 := packAGeneric[float32] // Wᵀ's panels by the path's packer of A where its panels are nr high
+	if o.mr == nr {
+		pack32 = o.packA
+	}
+	buf := grow(&p.hw, roundChunk*n)
+	for r := 0; r < k; r += roundChunk {
+		rows := min(roundChunk, k-r)
+		if ldw == n { // the rows are one run of W
+			narrowRows(buf, 0, w[r*n:], 0, 1, rows*n)
+		} else {
+			narrowRows(buf, n, w[r*ldw:], ldw, rows, n)
+		}
+		// Forward: rows r … of the K block at pc, the next steps of each
+		// of its column blocks' panels.
+		pc := r / bl.kc * bl.kc
+		kp := dotPairs(min(bl.kc, k-pc))
+		for jc := 0; jc < n; jc += bl.nc {
+			nbr := roundUp(min(bl.nc, n-jc), nr)
+			off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(k, bl.kc), nbr) + (r-pc)/2*nr
+			packBPairsPart(fwd[off:], buf, n, 0, jc, rows, min(bl.nc, n-jc), nr, kp)
+		}
+		if fwdOnly {
+			continue
+		}
+		// Wᵀ: columns r … r+rows−1, whole panels of the column block at jc,
+		// in each of its K blocks (Wᵀ's rows pc …, W's columns).
+		jc := r / bl.nc * bl.nc
+		nbr := roundUp(min(bl.nc, k-jc), nr)
+		for pc := 0; pc < n; pc += bl.kc {
+			kb := min(bl.kc, n-pc)
+			off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(n, bl.kc), nbr) + (r-jc)*dotPairs(kb)
+			packAPairs(pack32, bwd[off:off+roundUp(rows, nr)*dotPairs(kb)], buf, n, 0, pc, rows, kb, nr)
+		}
+	}
+}
+
+// pack packs W, the checked operand w (plain or bfloat16), into p; with
+// fwdOnly its forward panels only.
+func (p *PackedW[T]) pack(k, n int, w operand[T], fwdOnly bool) {
 	o, bl := opsFor[T](active), blocksFor[T](active)
 	p.k, p.n, p.path = k, n, active
 	p.dot = w.h != nil && o.dotTile != nil
+	p.fwdOnly = fwdOnly
 	if k == 0 || n == 0 {
 		// Nothing to pack, and the other dimension may be anything up
 		// to MaxInt: the block loops below would run for ever.
@@ -117,8 +216,12 @@ func (p *PackedW[T]) pack(k, n int, w operand[T]) {
 		return k
 	}
 	p.fwd = grow(&p.fwd, packedLen(steps(k), n, o.nr, bl))
-	p.bwd = grow(&p.bwd, packedLen(steps(n), k, o.nr, bl))
 	packWhole(o, bl, p.fwd, w, false, p.dot, k, n, &p.tmp)
+	if fwdOnly {
+		p.bwd = p.bwd[:0]
+		return
+	}
+	p.bwd = grow(&p.bwd, packedLen(steps(n), k, o.nr, bl))
 	packWhole(o, bl, p.bwd, w, true, p.dot, n, k, &p.tmp)
 }
 
@@ -136,6 +239,14 @@ func (p *PackedW[T]) check(k, n int) {
 			name = p.path.name
 		}
 		panicf("PW was packed for path %s, the path in use is %s: pack it again", name, active.name)
+	}
+}
+
+// checkDX panics if p holds no panels of Wᵀ for dX (PackBF16Of's
+// forwardOnly).
+func (p *PackedW[T]) checkDX(fn string) {
+	if p.fwdOnly {
+		panicf("PW was packed for the forward pass only (PackBF16Of with forwardOnly), %s wants dX from it: pack it with forwardOnly false", fn)
 	}
 }
 

@@ -11,8 +11,7 @@ import (
 // bfloat16 copies of the weights, packed, and the bfloat16 activations
 // and gradients a step passes between layers.
 type halfState struct {
-	w   [][]kernels.BF16            // per layer: W rounded, In×Out
-	pw  []*kernels.PackedW[float32] // per layer: w packed (PackBF16)
+	pw  []*kernels.PackedW[float32] // per layer: W rounded and packed (PackBF16Of; the first for the forward pass only)
 	x   []kernels.BF16              // cap × In: the batch
 	r   [][]kernels.BF16            // per layer but the last: cap × Out, the next layer's input
 	d   [2][]kernels.BF16           // cap × widest Out: dR and dX, alternately
@@ -25,7 +24,7 @@ type halfState struct {
 //
 // On, a step keeps the network's float32 weights as the master copy and
 // computes in bfloat16 with float32 accumulation: it rounds each W to
-// bfloat16 and packs it (kernels.PackedW.PackBF16), rounds the batch,
+// bfloat16 as it packs it (kernels.PackedW.PackBF16Of), rounds the batch,
 // runs each layer's kernels.ForwardBF16 keeping its output in bfloat16
 // (the next layer's input, and its X in the backward pass) and its step
 // mask, takes the loss and its gradient in float32 from the last layer's
@@ -62,10 +61,9 @@ func (t *Trainer[T]) SetBF16(on bool) error {
 	if t.half == nil {
 		h := &halfState{}
 		L := len(t.net.layers)
-		h.w, h.pw = make([][]kernels.BF16, L), make([]*kernels.PackedW[float32], L)
-		for i := range t.net.layers {
-			l := &t.net.layers[i]
-			h.w[i], h.pw[i] = make([]kernels.BF16, l.in*l.out), new(kernels.PackedW[float32])
+		h.pw = make([]*kernels.PackedW[float32], L)
+		for i := range h.pw {
+			h.pw[i] = new(kernels.PackedW[float32])
 		}
 		t.half = h
 	}
@@ -109,8 +107,8 @@ func (t *Trainer[T]) forwardHalf(x []T, m int) {
 	L := len(t.net.layers)
 	for i := range t.net.layers {
 		l := &t.net.layers[i]
-		kernels.ToBF16(h.w[i], f32(l.W))
-		h.pw[i].PackBF16(l.in, l.out, h.w[i], 0)
+		// The first layer's dX is never wanted: its Wᵀ is not packed.
+		h.pw[i].PackBF16Of(l.in, l.out, f32(l.W), 0, i == 0)
 	}
 	cur := h.x[:m*t.net.In()]
 	kernels.ToBF16(cur, f32(x[:m*t.net.In()]))
