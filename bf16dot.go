@@ -284,64 +284,110 @@ func narrowRow(d, row []uint32) {
 	}
 }
 
-// packAdZPairs is packAdZ in pairs: dZ's rows built (and visited) a
-// panel at a time in blk, each row's values narrowed to pairs in place,
-// then packed by the path's float32 packer as a matrix of pairs.
+// asBF16 is s's memory as bfloat16 values, two an element.
+func asBF16(s []float32) []BF16 {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*BF16)(unsafe.Pointer(&s[0])), 2*len(s))
+}
+
+// rowH is dzSource.row for the dot tile's packers, in bfloat16:
+// dZ(i, j0 … j0+len(out)−1) = dR where the mask bit is set, else +0 (the
+// select of at: the values row builds, not widened), into out; on the
+// visit, widened into wide (len(out) elements at least) for db and dz.
+// The source is a bfloat16 dR and the mask (dotOperand).
+func rowH(s *dzSource[float32], out []BF16, i, j0 int, visit bool, wide []float32) {
+	n := len(out)
+	h := s.drh[i*s.lddr+j0 : i*s.lddr+j0+n]
+	bit := func(j int) bool { return s.bits[i*s.stride+j/64]>>(j%64)&1 != 0 }
+	// Up to a mask word by Go, then whole words in assembly, then the
+	// rest by Go.
+	head := min(n, (64-j0%64)%64)
+	done := head
+	if head < n {
+		w := i*s.stride + (j0+head)/64
+		bits := s.bits[w : w+MaskWords(n-head)]
+		if raceEnabled {
+			raceRead(h[head:])
+			raceRead(bits)
+			raceWrite(out[head:])
+		}
+		done += selectFast(out[head:], h[head:], bits)
+	}
+	sel := func(j int) {
+		out[j] = 0
+		if bit(j0 + j) {
+			out[j] = h[j]
+		}
+	}
+	for j := range head {
+		sel(j)
+	}
+	for j := done; j < n; j++ {
+		sel(j)
+	}
+	if visit && (s.db != nil || s.dz != nil) {
+		wide = wide[:n]
+		if raceEnabled {
+			raceRead(out)
+			raceWrite(wide)
+		}
+		s.widen(wide, out)
+		s.visit(wide, i, j0)
+	}
+}
+
+// packAdZPairs is packAdZ in pairs: a panel of dZ's rows built in
+// bfloat16 (rowH; visited in order) in blk's first mr·kp elements, each
+// row of pairs kp apart (an odd kb's last pair padded with +0), then
+// packed by the path's float32 packer as a float32 A of its pairs; blk's
+// next kb elements widen a row for the visit.
 func packAdZPairs(o *ops[float32], dst []float32, s *dzSource[float32], i0, p0, mb, kb, mr int, blk []float32, visit bool) {
 	kp := dotPairs(kb)
-	blk = blk[:mr*kb]
+	rowsH, wide := asBF16(blk[:mr*kp]), blk[mr*kp:mr*kp+kb]
 	for ip := 0; ip < mb; ip += mr {
 		rows := min(mr, mb-ip)
 		for q := range rows {
-			row := blk[q*kb : (q+1)*kb]
-			s.row(row, i0+ip+q, p0, visit)
-			narrowRow(asU32(row), asU32(row)) // in place
+			row := rowsH[2*q*kp : 2*(q+1)*kp]
+			rowH(s, row[:kb], i0+ip+q, p0, visit, wide)
+			if kb%2 != 0 {
+				row[kb] = 0
+			}
 		}
 		panel := dst[ip*kp : (ip+mr)*kp]
 		if raceEnabled {
 			raceWrite(panel)
 		}
-		o.packA(panel, blk, kb, false, 0, 0, rows, kp, mr)
+		o.packA(panel, blk[:mr*kp], kp, false, 0, 0, rows, kp, mr)
 	}
 }
 
-// packBdZPairs is packBdZ in pairs: an even number of dZ's rows built
-// (and visited, in order) at a time in blk, each two narrowed into a row
-// of pairs in place, then packed by the path's packBRows as rows of B.
-// Columns go in chunks of half of blk's rows' width at most.
+// packBdZPairs is packBdZ in pairs: an even number of dZ's rows built in
+// bfloat16 (rowH; visited in order) at a time in blk's first half, then
+// packed in pairs of rows by packBPairsPart into their steps of the
+// panels; blk's second half widens a row for the visit. Columns go in
+// chunks of half of blk's width at most.
 func packBdZPairs(o *ops[float32], dst []float32, s *dzSource[float32], p0, j0, kb, nb, nr int, blk []float32, visit bool) {
 	if kb == 0 || nb == 0 {
 		return
 	}
 	kp := dotPairs(kb)
+	rowsH, wide := asBF16(blk[:len(blk)/2]), blk[len(blk)/2:]
 	for c0 := 0; c0 < nb; {
 		// Columns of this chunk: at least one panel, and two rows of them
-		// in blk.
-		cw := min(nb-c0, max(nr, len(blk)/2/nr*nr))
-		rows := len(blk) / cw &^ 1 // an even number of rows a pass
-		if rows < 2 {
+		// in rowsH, and a row in wide.
+		cw := min(nb-c0, max(nr, len(wide)/nr*nr))
+		rows := len(rowsH) / cw &^ 1 // an even number of rows a pass
+		if rows < 2 || cw > len(wide) {
 			panic("kernels: internal error: dZ scratch of fewer than two rows")
 		}
 		for p := 0; p < kb; p += rows {
 			n := min(rows, kb-p)
 			for q := range n {
-				s.row(blk[q*cw:(q+1)*cw], p0+p+q, j0+c0, visit)
+				rowH(s, rowsH[q*cw:(q+1)*cw], p0+p+q, j0+c0, visit, wide)
 			}
-			u := asU32(blk[:rows*cw])
-			for q := 0; q < n; q += 2 { // rows q, q+1 into row q/2 ≤ q
-				e, d := u[q*cw:(q+1)*cw], u[(q/2)*cw:(q/2+1)*cw]
-				if q+1 < n {
-					od := u[(q+1)*cw : (q+2)*cw]
-					for jj := interleaveFast(d, e, od); jj < len(d); jj++ {
-						d[jj] = narrowPair(e[jj], od[jj])
-					}
-				} else {
-					for jj := range d {
-						d[jj] = narrowPair(e[jj], 0)
-					}
-				}
-			}
-			o.packBRows(dst[c0*kp+p/2*nr:], blk[:ceilDiv(n, 2)*cw], cw, ceilDiv(n, 2), cw, nr, nr*kp)
+			packBPairsPart(dst[c0*kp+p/2*nr:], rowsH, cw, 0, 0, n, cw, nr, kp)
 		}
 		c0 += cw
 	}

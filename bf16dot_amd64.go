@@ -28,12 +28,13 @@ func narrowPairsFast(d, row []uint32) int {
 	return n
 }
 
-// interleaveFast sets d[j] = narrowPair(e[j], o[j]) for the leading j, 16
-// at a time in assembly, and returns how many it did.
-func interleaveFast(d, e, o []uint32) int {
-	n := len(d) / 16 * 16
+// selectFast builds the leading whole mask words of a row of dZ in
+// bfloat16 (rowH: dz[j] = dr[j] where bit j of bits is set, else +0) in
+// assembly and returns how many values it did.
+func selectFast(dz, dr []BF16, bits []uint64) int {
+	n := min(len(dz), len(dr)) / 64 * 64
 	if n > 0 {
-		interleavePairsAVX512(d[:n], e[:n], o[:n], n)
+		selectBF16AVX512(bf16Bits(dz[:n]), bf16Bits(dr[:n]), bits[:n/64])
 	}
 	return n
 }

@@ -212,10 +212,9 @@ func TestDotPackedWPlain(t *testing.T) {
 	})
 }
 
-// TestNarrowPairs checks narrowRow and the interleaving of packBdZPairs
-// (assembly for the leading 16s, Go for the rest) against narrowPair, in
-// place and not, for lengths around the assembly's blocks, with a guard
-// after d.
+// TestNarrowPairs checks narrowRow (assembly for the leading 16s, Go for
+// the rest) against narrowPair, in place and not, for lengths around the
+// assembly's blocks, with a guard after d.
 func TestNarrowPairs(t *testing.T) {
 	r := newRand(79)
 	for n := range 100 {
@@ -244,20 +243,75 @@ func TestNarrowPairs(t *testing.T) {
 		if d[len(want)] != 7 || d[len(want)+1] != 8 || d[len(want)+2] != 9 {
 			t.Fatalf("n=%d: narrowRow wrote past its pairs", n)
 		}
-		e, o := src, make([]uint32, n)
-		for i := range o {
-			o[i] = uint32(randDotBF16(r)) << 16
+	}
+}
+
+// TestSelectBF16 checks rowH, dZ in bfloat16 from dR and the mask bits
+// (assembly for whole mask words, Go before and after them), against at:
+// rows starting at every offset within a mask word, lengths around the
+// words, specials in dR (the select keeps NaN payloads, and −0 where the
+// bit is set), a guard after out, dR and the bits unchanged; on the
+// visit, db and dz as row adds and writes them.
+func TestSelectBF16(t *testing.T) {
+	r := newRand(83)
+	const m, n = 3, 300
+	stride := MaskWords(n) + 1
+	for it := range 400 {
+		i, j0 := r.IntN(m), r.IntN(70)
+		ln := r.IntN(n - j0)
+		drh := make([]BF16, m*n)
+		for k := range drh {
+			drh[k] = randDotBF16(r)
 		}
-		got := append([]uint32(nil), e...)
-		for j := interleaveFast(got, got, o); j < n; j++ {
-			got[j] = narrowPair(got[j], o[j])
+		bits := make([]uint64, m*stride)
+		for k := range bits {
+			bits[k] = r.Uint64()
 		}
-		for j := range n {
-			if w := narrowPair(e[j], o[j]); got[j] != w {
-				t.Fatalf("n=%d: interleaved %d = %#x, want %#x", n, j, got[j], w)
+		if it%4 == 0 {
+			bits[i*stride+r.IntN(stride)] = ^uint64(0)
+		}
+		dr0, bits0 := append([]BF16(nil), drh...), append([]uint64(nil), bits...)
+		var db, dz []float32
+		visit := it%2 == 1
+		if visit {
+			db, dz = make([]float32, n), make([]float32, m*n)
+			for k := range db {
+				db[k] = float32(k)
+			}
+		}
+		s := &dzSource[float32]{o: &active.f32, drh: drh, lddr: n, bits: bits, stride: stride, db: db, dz: dz, lddz: n, widen: active.bf16.from}
+		out := make([]BF16, ln+3)
+		out[ln], out[ln+1], out[ln+2] = 7, 8, 9
+		wide := make([]float32, ln)
+		rowH(s, out[:ln], i, j0, visit, wide)
+		for j := range ln {
+			want := s.at(i, j0+j)
+			if math.Float32bits(out[j].Float32()) != math.Float32bits(want) {
+				t.Fatalf("i=%d j0=%d n=%d: dZ[%d] = %#04x, want %#08x", i, j0, ln, j, uint16(out[j]), math.Float32bits(want))
+			}
+			if visit && (math.Float32bits(dz[i*n+j0+j]) != math.Float32bits(want) || !sameF32(db[j0+j], float32(j0+j)+want)) {
+				t.Fatalf("i=%d j0=%d n=%d: visit of %d: dz %#08x, db %v, want %#08x, %v", i, j0, ln, j, math.Float32bits(dz[i*n+j0+j]), db[j0+j], math.Float32bits(want), float32(j0+j)+want)
+			}
+		}
+		if out[ln] != 7 || out[ln+1] != 8 || out[ln+2] != 9 {
+			t.Fatalf("i=%d j0=%d n=%d: rowH wrote past the row", i, j0, ln)
+		}
+		for k := range drh {
+			if drh[k] != dr0[k] {
+				t.Fatalf("dR changed at %d", k)
+			}
+		}
+		for k := range bits {
+			if bits[k] != bits0[k] {
+				t.Fatalf("the mask changed at word %d", k)
 			}
 		}
 	}
+}
+
+// sameF32: a and b are the same float32, or both NaN.
+func sameF32(a, b float32) bool {
+	return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b
 }
 
 // TestDotDirectA: the dot tile reads a forward job's bfloat16 A where it

@@ -83,9 +83,14 @@ func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
 			s.o.stepGradMask(out[h:], dr[h:], bits)
 		}
 	}
-	if !visit {
-		return
+	if visit {
+		s.visit(out, i, j0)
 	}
+}
+
+// visit adds dZ(i, j0 … j0+len(out)−1), in out, into db and writes it to
+// dz, where they are wanted.
+func (s *dzSource[T]) visit(out []T, i, j0 int) {
 	if s.db != nil {
 		// db += out, by the path's axpy: a multiply-add by 1 rounds as
 		// the add does, and NaNs of db take precedence as in db[j] += v.

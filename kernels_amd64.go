@@ -1445,8 +1445,15 @@ func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, pan
 //go:noescape
 func narrowPairsAVX512(dst []uint32, src []uint32, n int)
 
-// interleavePairsAVX512 sets dst[j] = e[j]>>16 | o[j]&0xffff0000 for
-// j < n, a multiple of 16 (dst may be e or o).
+// selectBF16AVX512 is, for len(dr) a multiple of 64, len(dz) == len(dr)
+// and len(bits) == len(dr)/64,
+//
+//	for i, v := range dr {
+//		if bits[i/64]>>(i%64)&1 == 0 {
+//			v = 0
+//		}
+//		dz[i] = v
+//	}
 //
 //go:noescape
-func interleavePairsAVX512(dst []uint32, e []uint32, o []uint32, n int)
+func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)

@@ -42263,30 +42263,28 @@ done:
 	VZEROUPPER
 	RET
 
-// func interleavePairsAVX512(dst []uint32, e []uint32, o []uint32, n int)
-// Requires: AVX, AVX512F
-TEXT ·interleavePairsAVX512(SB), NOSPLIT, $0-80
-	MOVQ dst_base+0(FP), DI
-	MOVQ e_base+24(FP), SI
-	MOVQ o_base+48(FP), DX
-	MOVQ n+72(FP), CX
-	SHRQ $0x04, CX
+// func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
+// Requires: AVX, AVX512BW
+TEXT ·selectBF16AVX512(SB), NOSPLIT, $0-72
+	MOVQ dz_base+0(FP), DI
+	MOVQ dr_base+24(FP), SI
+	MOVQ dr_len+32(FP), CX
+	MOVQ bits_base+48(FP), BX
+	SHRQ $0x06, CX
 	JZ   done
 
-	// Z31 = 0xffff0000 in every dword: the odd value's half.
-	MOVL         $0xffff0000, AX
-	VPBROADCASTD AX, Z31
-
 loop:
-	VPSRLD    $0x10, (SI), Z0
-	VPANDD    (DX), Z31, Z1
-	VPORD     Z1, Z0, Z0
-	VMOVDQU32 Z0, (DI)
-	ADDQ      $0x00000040, SI
-	ADDQ      $0x00000040, DX
-	ADDQ      $0x00000040, DI
-	DECQ      CX
-	JNZ       loop
+	KMOVD       (BX), K1
+	KMOVD       4(BX), K2
+	VMOVDQU16.Z (SI), K1, Z0
+	VMOVDQU16.Z 64(SI), K2, Z1
+	VMOVDQU16   Z0, (DI)
+	VMOVDQU16   Z1, 64(DI)
+	ADDQ        $0x00000080, SI
+	ADDQ        $0x00000080, DI
+	ADDQ        $0x00000008, BX
+	DECQ        CX
+	JNZ         loop
 
 done:
 	VZEROUPPER

@@ -12,7 +12,46 @@ import (
 func genBF16Dot() {
 	avx512GenPackBPairs()
 	avx512GenNarrowPairs()
-	avx512GenInterleavePairs()
+	avx512GenSelectBF16()
+}
+
+// avx512GenSelectBF16 writes selectBF16AVX512: dZ in bfloat16 from dR and
+// the mask bits, 64 values a mask word: the word's halves into K1 and K2
+// (KMOVD), a load of 32 values of dR under each with zeroing (VMOVDQU16)
+// is the select, +0 where the bit is clear.
+func avx512GenSelectBF16() {
+	textLines("selectBF16AVX512", "func(dz, dr []uint16, bits []uint64)",
+		"selectBF16AVX512 is, for len(dr) a multiple of 64, len(dz) == len(dr)",
+		"and len(bits) == len(dr)/64,",
+		"",
+		"	for i, v := range dr {",
+		"		if bits[i/64]>>(i%64)&1 == 0 {",
+		"			v = 0",
+		"		}",
+		"		dz[i] = v",
+		"	}",
+	)
+	MOVQ(argBase("dz"), RDI)
+	MOVQ(argBase("dr"), RSI)
+	MOVQ(argLen("dr"), RCX)
+	MOVQ(argBase("bits"), RBX)
+	SHRQ(U8(6), RCX)
+	JZ(LabelRef("done"))
+	Label("loop")
+	KMOVD(mem(RBX, 0), K1)
+	KMOVD(mem(RBX, 4), K2)
+	VMOVDQU16_Z(mem(RSI, 0), K1, Z0)
+	VMOVDQU16_Z(mem(RSI, 64), K2, Z1)
+	VMOVDQU16(Z0, mem(RDI, 0))
+	VMOVDQU16(Z1, mem(RDI, 64))
+	ADDQ(U32(128), RSI)
+	ADDQ(U32(128), RDI)
+	ADDQ(U32(8), RBX)
+	DECQ(RCX)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
 
 // avx512GenPackBPairs writes packBPairsAVX512, which packs pairs of rows
@@ -181,38 +220,6 @@ func avx512GenNarrowPairs() {
 	VPMOVDW(Z0, mem(RDI, 0))
 	VPMOVDW(Z1, mem(RDI, 32))
 	ADDQ(U32(128), RSI)
-	ADDQ(U32(64), RDI)
-	DECQ(RCX)
-	JNZ(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
-}
-
-// avx512GenInterleavePairs writes interleavePairsAVX512: two rows of
-// float32 holding bfloat16 values into one row of pairs, 16 an
-// iteration (dst may be e: each vector is stored where it was loaded).
-func avx512GenInterleavePairs() {
-	textLines("interleavePairsAVX512", "func(dst, e, o []uint32, n int)",
-		"interleavePairsAVX512 sets dst[j] = e[j]>>16 | o[j]&0xffff0000 for",
-		"j < n, a multiple of 16 (dst may be e or o).",
-	)
-	MOVQ(argBase("dst"), RDI)
-	MOVQ(argBase("e"), RSI)
-	MOVQ(argBase("o"), RDX)
-	MOVQ(arg("n"), RCX)
-	SHRQ(U8(4), RCX)
-	JZ(LabelRef("done"))
-	Comment("Z31 = 0xffff0000 in every dword: the odd value's half.")
-	MOVL(U32(0xffff0000), EAX)
-	VPBROADCASTD(EAX, Z31)
-	Label("loop")
-	VPSRLD(U8(16), mem(RSI, 0), Z0)
-	VPANDD(mem(RDX, 0), Z31, Z1)
-	VPORD(Z1, Z0, Z0)
-	VMOVDQU32(Z0, mem(RDI, 0))
-	ADDQ(U32(64), RSI)
-	ADDQ(U32(64), RDX)
 	ADDQ(U32(64), RDI)
 	DECQ(RCX)
 	JNZ(LabelRef("loop"))
