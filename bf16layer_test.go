@@ -434,6 +434,16 @@ func TestLayersBF16Panics(t *testing.T) {
 		{"DB short", "kernels: len(DB) = 5, want ≥ N=6 (or nil)", bwd(func(a *BackwardBF16Args) { a.DB = a.DB[:5] })},
 		{"PackBF16 f64", "kernels: PackBF16 on a *PackedW[float64], want a *PackedW[float32]",
 			func() { new(PackedW[float64]).PackBF16(k, n, w, 0) }},
+		{"PackBF16Of f64", "kernels: PackBF16Of on a *PackedW[float64], want a *PackedW[float32]",
+			func() { new(PackedW[float64]).PackBF16Of(k, n, make([]float32, k*n), 0, false) }},
+		{"PackBF16Of nil", "kernels: PackBF16Of on a nil *PackedW, want a PackedW (its zero value is ready)",
+			func() { (*PackedW[float32])(nil).PackBF16Of(k, n, make([]float32, k*n), 0, false) }},
+		{"PackBF16Of short W", "kernels: len(w) = 29, want ≥ 30 for K=5, N=6, ldw=6",
+			func() { new(PackedW[float32]).PackBF16Of(k, n, make([]float32, k*n-1), 0, true) }},
+		{"PackBF16Of small ldw", "kernels: LdW = 5, want ≥ 6 (the width of W) or 0 for tight",
+			func() { new(PackedW[float32]).PackBF16Of(k, n, make([]float32, 99), 5, false) }},
+		{"PackBF16Of negative K", "kernels: K = -1, want ≥ 0",
+			func() { new(PackedW[float32]).PackBF16Of(-1, n, make([]float32, 99), 0, false) }},
 	} {
 		wantPanic(t, c.name, c.msg, c.f)
 	}

@@ -80,3 +80,28 @@ func ExampleAdamUpdate() {
 	// Output:
 	// 3.000
 }
+
+// A bfloat16 layer on float32 master weights: W rounded to bfloat16 as it
+// is packed (1.01171875 lies halfway between the bfloat16 values 1.0078125
+// and 1.015625 and goes to the even one, 1.015625), then the forward pass
+// with bfloat16 X, float32 accumulation and bias, and R in float32.
+func ExamplePackedW_PackBF16Of() {
+	w := []float32{ // 3×2, float32 master weights
+		1.01171875, -1,
+		0, 1,
+		1, -2,
+	}
+	pw := new(kernels.PackedW[float32])
+	pw.PackBF16Of(3, 2, w, 0, true) // forward pass only: no dX wanted from this layer
+	x := make([]kernels.BF16, 2*3)
+	kernels.ToBF16(x, []float32{1, 2, 3, -1, 0, 1})
+	r32 := make([]float32, 2*2)
+	kernels.ForwardBF16(&kernels.ForwardBF16Args{
+		M: 2, K: 3, N: 2,
+		X: x, PW: pw, Bias: []float32{0.5, 0},
+		R32: r32,
+	})
+	fmt.Println(r32)
+	// Output:
+	// [4.515625 0 0.484375 0]
+}
