@@ -274,6 +274,9 @@ func narrowRows(dst []BF16, ldd int, src []float32, lds, m, n int) {
 	if n == 0 {
 		return
 	}
+	if ldd == n && lds == n && m > 1 { // tight: one run of m·n values
+		m, n = 1, m*n
+	}
 	for i := range m {
 		d, s := dst[i*ldd:i*ldd+n], src[i*lds:i*lds+n]
 		if raceEnabled {

@@ -167,11 +167,7 @@ func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float
 	buf := grow(&p.hw, roundChunk*n)
 	for r := 0; r < k; r += roundChunk {
 		rows := min(roundChunk, k-r)
-		if ldw == n { // the rows are one run of W
-			narrowRows(buf, 0, w[r*n:], 0, 1, rows*n)
-		} else {
-			narrowRows(buf, n, w[r*ldw:], ldw, rows, n)
-		}
+		narrowRows(buf, n, w[r*ldw:], ldw, rows, n)
 		// Forward: rows r … of the K block at pc, the next steps of each
 		// of its column blocks' panels.
 		pc := r / bl.kc * bl.kc
