@@ -327,14 +327,20 @@ func rowH(s *dzSource[float32], out []BF16, i, j0 int, visit bool, wide []float3
 	for j := done; j < n; j++ {
 		sel(j)
 	}
-	if visit && (s.db != nil || s.dz != nil) {
+	if !visit {
+		return
+	}
+	if s.dzh != nil {
+		copy(s.dzh[i*s.lddz+j0:i*s.lddz+j0+n], out)
+	}
+	if s.db != nil || s.dz != nil {
 		wide = wide[:n]
 		if raceEnabled {
 			raceRead(out)
 			raceWrite(wide)
 		}
 		s.widen(wide, out)
-		s.visit(wide, i, j0)
+		s.visitWide(wide, i, j0)
 	}
 }
 

@@ -368,7 +368,7 @@ func TestLayersBF16Threads(t *testing.T) {
 		for _, threads := range []int{2, 3} {
 			got := run(threads)
 			if !slices.Equal(got.r, one.r) || !slices.Equal(got.dx, one.dx) || !slices.Equal(got.mask.Bits, one.mask.Bits) {
-				t.Errorf("threads=%d: R, DX or the mask differ from one thread's", threads)
+				t.Errorf("threads=%d: R, DX or the mask differ from one thread's (R %v, DX %v, mask %v)", threads, slices.Equal(got.r, one.r), slices.Equal(got.dx, one.dx), slices.Equal(got.mask.Bits, one.mask.Bits))
 			}
 			checkSameBits(t, fmt.Sprintf("threads=%d Z", threads), got.z, one.z)
 			checkSameBits(t, fmt.Sprintf("threads=%d DW", threads), got.dw, one.dw)

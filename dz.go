@@ -1,5 +1,7 @@
 package kernels
 
+import "unsafe"
+
 // Building dZ = dR ⊙ [Z ≥ 0] for the backward GEMMs: the source rows,
 // the dZ packers of A and B, and the visit that sums db and writes dZ.
 
@@ -21,6 +23,9 @@ type dzSource[T Float] struct {
 	// widened by widen (the path's FromBF16) before the select.
 	drh   []BF16
 	widen func(dst []float32, src []BF16)
+	// dzh, when not nil, receives dZ in place of dz, in bfloat16 (its
+	// values are dR's), rows lddz apart: BackwardBF16's dZ for dX.
+	dzh []BF16
 }
 
 // at returns dZ(i, j): a select, never a multiply.
@@ -89,8 +94,21 @@ func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
 }
 
 // visit adds dZ(i, j0 … j0+len(out)−1), in out, into db and writes it to
-// dz, where they are wanted.
+// dz or dzh, where they are wanted.
 func (s *dzSource[T]) visit(out []T, i, j0 int) {
+	s.visitWide(out, i, j0)
+	if s.dzh != nil {
+		// out holds bfloat16 values widened to float32 (T is float32 in
+		// a bfloat16 pass): their top halves, exactly.
+		d := s.dzh[i*s.lddz+j0 : i*s.lddz+j0+len(out)]
+		for j := range out {
+			d[j] = BF16(*(*uint32)(unsafe.Pointer(&out[j])) >> 16)
+		}
+	}
+}
+
+// visitWide is visit but for dzh.
+func (s *dzSource[T]) visitWide(out []T, i, j0 int) {
 	if s.db != nil {
 		// db += out, by the path's axpy: a multiply-add by 1 rounds as
 		// the add does, and NaNs of db take precedence as in db[j] += v.
