@@ -194,16 +194,11 @@ func packBPairsPart(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr, kp int)
 }
 
 // dotOperand reports whether op holds bfloat16 values the dot tile can
-// pack in pairs: stored bfloat16 (h), float32 holding bfloat16 values
-// (bf16s: dZ written by an earlier GEMM of a bfloat16 backward pass), or
-// dZ built from a bfloat16 dR.
+// pack in pairs: stored bfloat16 (h: also dZ kept by an earlier GEMM of a
+// bfloat16 backward pass), or dZ built from a bfloat16 dR.
 func dotOperand[T Float](op *operand[T], src *dzSource[T]) bool {
-	return op.h != nil || op.bf16s || op.dz && src.drh != nil
+	return op.h != nil || op.dz && src.drh != nil
 }
-
-// narrowPair is the pair of two float32 holding bfloat16 values (their
-// low halves zero): the top halves.
-func narrowPair(e, o uint32) uint32 { return e>>16 | o&0xffff0000 }
 
 // packAPairsOf packs rows i0 … i0+mb−1, columns p0 … p0+kb−1 of the dot
 // job's op(A) in pairs (packAPairs' layout), from whichever form A has;
@@ -220,8 +215,6 @@ func packAPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, i0, p0, m
 		packBPairs(dst, a.h, a.ld, p0, i0, kb, mb, mr)
 	case a.h != nil:
 		packAPairs(o.packA, dst, a.h, a.ld, i0, p0, mb, kb, mr)
-	case a.bf16s && !a.trans:
-		packAF32Pairs(o.packA, dst, a.s, a.ld, i0, p0, mb, kb, mr, blk)
 	default:
 		panic("kernels: internal error: no bfloat16 A for the dot tile")
 	}
@@ -247,40 +240,6 @@ func packBPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, p0, j0, k
 		packBPairs(dst, b.h, b.ld, p0, j0, kb, nb, nr)
 	default:
 		panic("kernels: internal error: no bfloat16 B for the dot tile")
-	}
-}
-
-// packAF32Pairs is packAPairs for float32 s holding bfloat16 values (an
-// untransposed A, leading dimension ld): each row's values narrowed to
-// pairs into blk (mr·kb elements), then a panel of them packed by the
-// path's float32 packer.
-func packAF32Pairs(pack32 func(dst, a []float32, lda int, trans bool, i0, p0, mb, kb, mr int), dst []float32, s []float32, ld, i0, p0, mb, kb, mr int, blk []float32) {
-	if mb == 0 || kb == 0 {
-		return
-	}
-	kp := dotPairs(kb)
-	if raceEnabled {
-		raceOperand(s, ld, false, i0, p0, mb, kb)
-	}
-	for q := 0; q < mb; q += mr {
-		rows := min(mr, mb-q)
-		for i := range rows {
-			narrowRow(asU32(blk[i*kp:(i+1)*kp]), asU32(s[(i0+q+i)*ld+p0:(i0+q+i)*ld+p0+kb]))
-		}
-		pack32(dst[q*kp:(q+mr)*kp], blk, kp, false, 0, 0, rows, kp, mr)
-	}
-}
-
-// narrowRow sets d's pairs from the bfloat16 values of row (float32
-// bits), the last padded with +0 for an odd length; d may be row itself
-// (pair p is written after values 2p and 2p+1 are read).
-func narrowRow(d, row []uint32) {
-	d = d[:dotPairs(len(row))]
-	for p := narrowPairsFast(d, row); p < len(row)/2; p++ {
-		d[p] = narrowPair(row[2*p], row[2*p+1])
-	}
-	if len(row)%2 != 0 {
-		d[len(d)-1] = narrowPair(row[len(row)-1], 0)
 	}
 }
 

@@ -18,16 +18,6 @@ func packBPairsViaAVX512(dst []float32, b []BF16, ldb, pairs, nb, panel, step in
 	packBPairsAVX512(dst, bf16Bits(b), ldb, pairs, nb, panel, step)
 }
 
-// narrowPairsFast narrows the leading pairs of row into d (narrowRow)
-// 16 at a time in assembly and returns how many it did.
-func narrowPairsFast(d, row []uint32) int {
-	n := len(row) / 32 * 16
-	if n > 0 {
-		narrowPairsAVX512(d[:n], row[:2*n], n)
-	}
-	return n
-}
-
 // selectFast builds the leading whole mask words of a row of dZ in
 // bfloat16 (rowH: dz[j] = dr[j] where bit j of bits is set, else +0) in
 // assembly and returns how many values it did.

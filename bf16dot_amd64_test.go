@@ -212,40 +212,6 @@ func TestDotPackedWPlain(t *testing.T) {
 	})
 }
 
-// TestNarrowPairs checks narrowRow (assembly for the leading 16s, Go for
-// the rest) against narrowPair, in place and not, for lengths around the
-// assembly's blocks, with a guard after d.
-func TestNarrowPairs(t *testing.T) {
-	r := newRand(79)
-	for n := range 100 {
-		src := make([]uint32, n)
-		for i := range src {
-			src[i] = uint32(randDotBF16(r)) << 16
-		}
-		want := make([]uint32, dotPairs(n))
-		for p := range want {
-			o := uint32(0)
-			if 2*p+1 < n {
-				o = src[2*p+1]
-			}
-			want[p] = narrowPair(src[2*p], o)
-		}
-		d := make([]uint32, len(want)+3)
-		d[len(want)], d[len(want)+1], d[len(want)+2] = 7, 8, 9
-		narrowRow(d[:len(want)], src)
-		inPlace := append([]uint32(nil), src...)
-		narrowRow(inPlace, inPlace)
-		for p := range want {
-			if d[p] != want[p] || inPlace[p] != want[p] {
-				t.Fatalf("n=%d: pair %d = %#x (in place %#x), want %#x", n, p, d[p], inPlace[p], want[p])
-			}
-		}
-		if d[len(want)] != 7 || d[len(want)+1] != 8 || d[len(want)+2] != 9 {
-			t.Fatalf("n=%d: narrowRow wrote past its pairs", n)
-		}
-	}
-}
-
 // TestSelectBF16 checks rowH, dZ in bfloat16 from dR and the mask bits
 // (assembly for whole mask words, Go before and after them), against at:
 // rows starting at every offset within a mask word, lengths around the

@@ -5,5 +5,4 @@ package kernels
 // packBPairsFast is nil: no path without AVX-512 has the dot tile.
 var packBPairsFast func(dst []float32, b []BF16, ldb, pairs, nb, panel, step int)
 
-func narrowPairsFast(d, row []uint32) int         { return 0 }
 func selectFast(dz, dr []BF16, bits []uint64) int { return 0 }

@@ -157,7 +157,7 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 			src.dz, src.lddz = grow(&hold.b, m*n), n
 		}
 		dw(true)
-		dx.a = operand[T]{s: src.dz, ld: src.lddz, bf16s: hs != nil}
+		dx.a = operand[T]{s: src.dz, ld: src.lddz}
 		np := planThreads(o, bl, &dx, threads)
 		if a.PW == nil && hs == nil && ntRoute(o, bl, &dx) {
 			// W where it lies rather than transposed (ops.gemmNT).

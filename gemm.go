@@ -80,9 +80,6 @@ type operand[T Float] struct {
 	// and trans as for s, widened to float32 (T) as it is packed (packAH,
 	// packBH). Such an operand is always packed.
 	h []BF16
-	// bf16s: s holds bfloat16 values widened (dZ of a bfloat16 backward
-	// pass, written by its dW GEMM), which the dot tile packs in pairs.
-	bf16s bool
 }
 
 type gemmJob[T Float] struct {

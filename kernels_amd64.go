@@ -1439,12 +1439,6 @@ func fromBF16AVX2(dst []float32, src []uint16)
 //go:noescape
 func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, panel int, step int)
 
-// narrowPairsAVX512 sets dst[p] = src[2p]>>16 | src[2p+1]&0xffff0000
-// for p < n, a multiple of 16 (dst may be src).
-//
-//go:noescape
-func narrowPairsAVX512(dst []uint32, src []uint32, n int)
-
 // selectBF16AVX512 is, for len(dr) a multiple of 64, len(dz) == len(dr)
 // and len(bits) == len(dr)/64,
 //

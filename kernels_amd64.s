@@ -42240,29 +42240,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func narrowPairsAVX512(dst []uint32, src []uint32, n int)
-// Requires: AVX, AVX512F
-TEXT ·narrowPairsAVX512(SB), NOSPLIT, $0-56
-	MOVQ dst_base+0(FP), DI
-	MOVQ src_base+24(FP), SI
-	MOVQ n+48(FP), CX
-	SHRQ $0x04, CX
-	JZ   done
-
-loop:
-	VPSRLD  $0x10, (SI), Z0
-	VPSRLD  $0x10, 64(SI), Z1
-	VPMOVDW Z0, (DI)
-	VPMOVDW Z1, 32(DI)
-	ADDQ    $0x00000080, SI
-	ADDQ    $0x00000040, DI
-	DECQ    CX
-	JNZ     loop
-
-done:
-	VZEROUPPER
-	RET
-
 // func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
 // Requires: AVX, AVX512BW
 TEXT ·selectBF16AVX512(SB), NOSPLIT, $0-72

@@ -8,10 +8,9 @@ import (
 
 // genBF16Dot writes the packers of the bfloat16 dot tile
 // (tileAVX512BF16x16x16u; the tile itself is an entry of avx512Tiles):
-// B's rows into pairs, and the narrowing of float32 rows of dZ to pairs.
+// B's rows into pairs, and dZ in bfloat16 from dR and the mask bits.
 func genBF16Dot() {
 	avx512GenPackBPairs()
-	avx512GenNarrowPairs()
 	avx512GenSelectBF16()
 }
 
@@ -199,31 +198,3 @@ func avx512GenPackBPairs() {
 	RET()
 }
 
-// avx512GenNarrowPairs writes narrowPairsAVX512: float32 holding
-// bfloat16 values into pairs (the top halves of each two), 16 pairs an
-// iteration: VPSRLD brings each top half down, VPMOVDW keeps the low
-// words. Safe in place: a block's pairs are stored after its values are
-// loaded, below them.
-func avx512GenNarrowPairs() {
-	textLines("narrowPairsAVX512", "func(dst, src []uint32, n int)",
-		"narrowPairsAVX512 sets dst[p] = src[2p]>>16 | src[2p+1]&0xffff0000",
-		"for p < n, a multiple of 16 (dst may be src).",
-	)
-	MOVQ(argBase("dst"), RDI)
-	MOVQ(argBase("src"), RSI)
-	MOVQ(arg("n"), RCX)
-	SHRQ(U8(4), RCX)
-	JZ(LabelRef("done"))
-	Label("loop")
-	VPSRLD(U8(16), mem(RSI, 0), Z0)
-	VPSRLD(U8(16), mem(RSI, 64), Z1)
-	VPMOVDW(Z0, mem(RDI, 0))
-	VPMOVDW(Z1, mem(RDI, 32))
-	ADDQ(U32(128), RSI)
-	ADDQ(U32(64), RDI)
-	DECQ(RCX)
-	JNZ(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
-}
