@@ -197,4 +197,3 @@ func avx512GenPackBPairs() {
 	VZEROUPPER()
 	RET()
 }
-
