@@ -254,8 +254,8 @@ func asBF16(s []float32) []BF16 {
 // rowH is dzSource.row for the dot tile's packers, in bfloat16:
 // dZ(i, j0 … j0+len(out)−1) = dR where the mask bit is set, else +0 (the
 // select of at: the values row builds, not widened), into out; on the
-// visit, widened into wide (len(out) elements at least) for db and dz.
-// The source is a bfloat16 dR and the mask (dotOperand).
+// visit, copied to dzh and widened into wide (len(out) elements at least)
+// for db and dz. The source is a bfloat16 dR and the mask (dotOperand).
 func rowH(s *dzSource[float32], out []BF16, i, j0 int, visit bool, wide []float32) {
 	n := len(out)
 	h := s.drh[i*s.lddr+j0 : i*s.lddr+j0+n]

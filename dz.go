@@ -107,7 +107,7 @@ func (s *dzSource[T]) visit(out []T, i, j0 int) {
 	}
 }
 
-// visitWide is visit but for dzh.
+// visitWide is visit without dzh: db and the float32 dz.
 func (s *dzSource[T]) visitWide(out []T, i, j0 int) {
 	if s.db != nil {
 		// db += out, by the path's axpy: a multiply-add by 1 rounds as
