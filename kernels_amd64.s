@@ -42022,25 +42022,26 @@ TEXT ·packBPairsAVX512(SB), NOSPLIT, $0-88
 	// R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;
 	// DX = ldb, R11 = 2·ldb, R8 = panel, R14 = step, in bytes; R10 the
 	// pairs left.
-	MOVQ   dst_base+0(FP), DI
-	MOVQ   b_base+24(FP), SI
-	MOVQ   ldb+48(FP), DX
-	SHLQ   $0x01, DX
-	LEAQ   (DX)(DX*1), R11
-	MOVQ   panel+72(FP), R8
-	SHLQ   $0x02, R8
-	MOVQ   nb+64(FP), CX
-	MOVQ   CX, R9
-	SHRQ   $0x04, R9
-	ANDQ   $0x0f, CX
-	MOVL   $0x00000001, AX
-	SHLL   CL, AX
-	DECL   AX
-	KMOVW  AX, K1
-	KXNORW K2, K2, K2
-	MOVQ   pairs+56(FP), R10
-	MOVQ   step+80(FP), R14
-	SHLQ   $0x02, R14
+	MOVQ      dst_base+0(FP), DI
+	MOVQ      b_base+24(FP), SI
+	MOVQ      ldb+48(FP), DX
+	SHLQ      $0x01, DX
+	LEAQ      (DX)(DX*1), R11
+	MOVQ      panel+72(FP), R8
+	SHLQ      $0x02, R8
+	MOVQ      nb+64(FP), CX
+	MOVQ      CX, R9
+	SHRQ      $0x04, R9
+	ANDQ      $0x0f, CX
+	MOVL      $0x00000001, AX
+	SHLL      CL, AX
+	DECL      AX
+	KMOVW     AX, K1
+	KXNORW    K2, K2, K2
+	MOVQ      pairs+56(FP), R10
+	MOVQ      step+80(FP), R14
+	SHLQ      $0x02, R14
+	VMOVDQU16 interleaveWords<>+0(SB), Z16
 
 group:
 	// Groups of 8 pairs, a panel at a time.
@@ -42054,45 +42055,37 @@ group:
 
 gpanel:
 	MOVQ      R12, BX
-	VPMOVZXWD (BX), Z0
-	VPMOVZXWD (BX)(DX*1), Z8
-	VPSLLD    $0x10, Z8, Z8
-	VPORD     Z8, Z0, Z0
+	VMOVDQU16 (BX), Y0
+	VMOVDQU16 (BX)(DX*1), Y8
+	VPERMT2W  Z8, Z16, Z0
 	ADDQ      R11, BX
-	VPMOVZXWD (BX), Z1
-	VPMOVZXWD (BX)(DX*1), Z9
-	VPSLLD    $0x10, Z9, Z9
-	VPORD     Z9, Z1, Z1
+	VMOVDQU16 (BX), Y1
+	VMOVDQU16 (BX)(DX*1), Y9
+	VPERMT2W  Z9, Z16, Z1
 	ADDQ      R11, BX
-	VPMOVZXWD (BX), Z2
-	VPMOVZXWD (BX)(DX*1), Z10
-	VPSLLD    $0x10, Z10, Z10
-	VPORD     Z10, Z2, Z2
+	VMOVDQU16 (BX), Y2
+	VMOVDQU16 (BX)(DX*1), Y10
+	VPERMT2W  Z10, Z16, Z2
 	ADDQ      R11, BX
-	VPMOVZXWD (BX), Z3
-	VPMOVZXWD (BX)(DX*1), Z11
-	VPSLLD    $0x10, Z11, Z11
-	VPORD     Z11, Z3, Z3
+	VMOVDQU16 (BX), Y3
+	VMOVDQU16 (BX)(DX*1), Y11
+	VPERMT2W  Z11, Z16, Z3
 	ADDQ      R11, BX
-	VPMOVZXWD (BX), Z4
-	VPMOVZXWD (BX)(DX*1), Z12
-	VPSLLD    $0x10, Z12, Z12
-	VPORD     Z12, Z4, Z4
+	VMOVDQU16 (BX), Y4
+	VMOVDQU16 (BX)(DX*1), Y12
+	VPERMT2W  Z12, Z16, Z4
 	ADDQ      R11, BX
-	VPMOVZXWD (BX), Z5
-	VPMOVZXWD (BX)(DX*1), Z13
-	VPSLLD    $0x10, Z13, Z13
-	VPORD     Z13, Z5, Z5
+	VMOVDQU16 (BX), Y5
+	VMOVDQU16 (BX)(DX*1), Y13
+	VPERMT2W  Z13, Z16, Z5
 	ADDQ      R11, BX
-	VPMOVZXWD (BX), Z6
-	VPMOVZXWD (BX)(DX*1), Z14
-	VPSLLD    $0x10, Z14, Z14
-	VPORD     Z14, Z6, Z6
+	VMOVDQU16 (BX), Y6
+	VMOVDQU16 (BX)(DX*1), Y14
+	VPERMT2W  Z14, Z16, Z6
 	ADDQ      R11, BX
-	VPMOVZXWD (BX), Z7
-	VPMOVZXWD (BX)(DX*1), Z15
-	VPSLLD    $0x10, Z15, Z15
-	VPORD     Z15, Z7, Z7
+	VMOVDQU16 (BX), Y7
+	VMOVDQU16 (BX)(DX*1), Y15
+	VPERMT2W  Z15, Z16, Z7
 	MOVQ      R13, CX
 	VMOVUPS   Z0, (CX)
 	ADDQ      R14, CX
@@ -42119,60 +42112,36 @@ gpartial:
 	JZ          gnext
 	MOVQ        R12, BX
 	VMOVDQU16.Z (BX), K1, Y0
-	VPMOVZXWD   Y0, Z0
 	VMOVDQU16.Z (BX)(DX*1), K1, Y8
-	VPMOVZXWD   Y8, Z8
-	VPSLLD      $0x10, Z8, Z8
-	VPORD       Z8, Z0, Z0
+	VPERMT2W    Z8, Z16, Z0
 	ADDQ        R11, BX
 	VMOVDQU16.Z (BX), K1, Y1
-	VPMOVZXWD   Y1, Z1
 	VMOVDQU16.Z (BX)(DX*1), K1, Y9
-	VPMOVZXWD   Y9, Z9
-	VPSLLD      $0x10, Z9, Z9
-	VPORD       Z9, Z1, Z1
+	VPERMT2W    Z9, Z16, Z1
 	ADDQ        R11, BX
 	VMOVDQU16.Z (BX), K1, Y2
-	VPMOVZXWD   Y2, Z2
 	VMOVDQU16.Z (BX)(DX*1), K1, Y10
-	VPMOVZXWD   Y10, Z10
-	VPSLLD      $0x10, Z10, Z10
-	VPORD       Z10, Z2, Z2
+	VPERMT2W    Z10, Z16, Z2
 	ADDQ        R11, BX
 	VMOVDQU16.Z (BX), K1, Y3
-	VPMOVZXWD   Y3, Z3
 	VMOVDQU16.Z (BX)(DX*1), K1, Y11
-	VPMOVZXWD   Y11, Z11
-	VPSLLD      $0x10, Z11, Z11
-	VPORD       Z11, Z3, Z3
+	VPERMT2W    Z11, Z16, Z3
 	ADDQ        R11, BX
 	VMOVDQU16.Z (BX), K1, Y4
-	VPMOVZXWD   Y4, Z4
 	VMOVDQU16.Z (BX)(DX*1), K1, Y12
-	VPMOVZXWD   Y12, Z12
-	VPSLLD      $0x10, Z12, Z12
-	VPORD       Z12, Z4, Z4
+	VPERMT2W    Z12, Z16, Z4
 	ADDQ        R11, BX
 	VMOVDQU16.Z (BX), K1, Y5
-	VPMOVZXWD   Y5, Z5
 	VMOVDQU16.Z (BX)(DX*1), K1, Y13
-	VPMOVZXWD   Y13, Z13
-	VPSLLD      $0x10, Z13, Z13
-	VPORD       Z13, Z5, Z5
+	VPERMT2W    Z13, Z16, Z5
 	ADDQ        R11, BX
 	VMOVDQU16.Z (BX), K1, Y6
-	VPMOVZXWD   Y6, Z6
 	VMOVDQU16.Z (BX)(DX*1), K1, Y14
-	VPMOVZXWD   Y14, Z14
-	VPSLLD      $0x10, Z14, Z14
-	VPORD       Z14, Z6, Z6
+	VPERMT2W    Z14, Z16, Z6
 	ADDQ        R11, BX
 	VMOVDQU16.Z (BX), K1, Y7
-	VPMOVZXWD   Y7, Z7
 	VMOVDQU16.Z (BX)(DX*1), K1, Y15
-	VPMOVZXWD   Y15, Z15
-	VPSLLD      $0x10, Z15, Z15
-	VPORD       Z15, Z7, Z7
+	VPERMT2W    Z15, Z16, Z7
 	MOVQ        R13, CX
 	VMOVUPS     Z0, (CX)
 	ADDQ        R14, CX
@@ -42209,10 +42178,9 @@ pair:
 one:
 	TESTQ     AX, AX
 	JZ        partial
-	VPMOVZXWD (R12), Z0
-	VPMOVZXWD (R12)(DX*1), Z8
-	VPSLLD    $0x10, Z8, Z8
-	VPORD     Z8, Z0, Z0
+	VMOVDQU16 (R12), Y0
+	VMOVDQU16 (R12)(DX*1), Y8
+	VPERMT2W  Z8, Z16, Z0
 	VMOVUPS   Z0, (R13)
 	ADDQ      R8, R13
 	ADDQ      $0x00000020, R12
@@ -42223,11 +42191,8 @@ partial:
 	KORTESTW    K1, K1
 	JZ          next
 	VMOVDQU16.Z (R12), K1, Y0
-	VPMOVZXWD   Y0, Z0
 	VMOVDQU16.Z (R12)(DX*1), K1, Y8
-	VPMOVZXWD   Y8, Z8
-	VPSLLD      $0x10, Z8, Z8
-	VPORD       Z8, Z0, Z0
+	VPERMT2W    Z8, Z16, Z0
 	VMOVUPS     Z0, (R13)
 
 next:
@@ -42239,6 +42204,40 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+DATA interleaveWords<>+0(SB)/2, $0x0000
+DATA interleaveWords<>+2(SB)/2, $0x0020
+DATA interleaveWords<>+4(SB)/2, $0x0001
+DATA interleaveWords<>+6(SB)/2, $0x0021
+DATA interleaveWords<>+8(SB)/2, $0x0002
+DATA interleaveWords<>+10(SB)/2, $0x0022
+DATA interleaveWords<>+12(SB)/2, $0x0003
+DATA interleaveWords<>+14(SB)/2, $0x0023
+DATA interleaveWords<>+16(SB)/2, $0x0004
+DATA interleaveWords<>+18(SB)/2, $0x0024
+DATA interleaveWords<>+20(SB)/2, $0x0005
+DATA interleaveWords<>+22(SB)/2, $0x0025
+DATA interleaveWords<>+24(SB)/2, $0x0006
+DATA interleaveWords<>+26(SB)/2, $0x0026
+DATA interleaveWords<>+28(SB)/2, $0x0007
+DATA interleaveWords<>+30(SB)/2, $0x0027
+DATA interleaveWords<>+32(SB)/2, $0x0008
+DATA interleaveWords<>+34(SB)/2, $0x0028
+DATA interleaveWords<>+36(SB)/2, $0x0009
+DATA interleaveWords<>+38(SB)/2, $0x0029
+DATA interleaveWords<>+40(SB)/2, $0x000a
+DATA interleaveWords<>+42(SB)/2, $0x002a
+DATA interleaveWords<>+44(SB)/2, $0x000b
+DATA interleaveWords<>+46(SB)/2, $0x002b
+DATA interleaveWords<>+48(SB)/2, $0x000c
+DATA interleaveWords<>+50(SB)/2, $0x002c
+DATA interleaveWords<>+52(SB)/2, $0x000d
+DATA interleaveWords<>+54(SB)/2, $0x002d
+DATA interleaveWords<>+56(SB)/2, $0x000e
+DATA interleaveWords<>+58(SB)/2, $0x002e
+DATA interleaveWords<>+60(SB)/2, $0x000f
+DATA interleaveWords<>+62(SB)/2, $0x002f
+GLOBL interleaveWords<>(SB), RODATA|NOPTR, $64
 
 // func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
 // Requires: AVX, AVX512BW

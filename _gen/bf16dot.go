@@ -14,6 +14,18 @@ func genBF16Dot() {
 	avx512GenSelectBF16()
 }
 
+// interleaveWords writes the table interleaveWords, the VPERMT2W indexes
+// that interleave the first 16 words of two vectors (word 2i the first's
+// word i, word 2i+1 the second's, index 32+i), and returns it.
+func interleaveWords() Mem {
+	m := GLOBL("interleaveWords", RODATA|NOPTR)
+	for i := range 16 {
+		DATA(4*i, U16(i))
+		DATA(4*i+2, U16(32+i))
+	}
+	return m
+}
+
 // avx512GenSelectBF16 writes selectBF16AVX512: dZ in bfloat16 from dR and
 // the mask bits, 64 values a mask word: the word's halves into K1 and K2
 // (KMOVD), a load of 32 values of dR under each with zeroing (VMOVDQU16)
@@ -56,8 +68,10 @@ func avx512GenSelectBF16() {
 // avx512GenPackBPairs writes packBPairsAVX512, which packs pairs of rows
 // of a bfloat16 B into the dot tile's 16-column micro-panels: a panel's
 // k step is 16 columns' pairs, the even row's value in the low half of
-// each dword (VPMOVZXWD) and the odd row's in the high half (VPMOVZXWD,
-// VPSLLD, VPORD).
+// each dword and the odd row's in the high half: both rows' 16 values
+// loaded into the low halves of two vectors, one VPERMT2W interleaves
+// them (two VPMOVZXWD, a VPSLLD and a VPORD did it 8–10% slower on Zen 4:
+// TUNING.md).
 func avx512GenPackBPairs() {
 	textLines("packBPairsAVX512", "func(dst []float32, b []uint16, ldb, pairs, nb, panel, step int)",
 		"packBPairsAVX512 packs pairs of rows of a bfloat16 B into 16-column",
@@ -95,6 +109,7 @@ func avx512GenPackBPairs() {
 	MOVQ(arg("pairs"), R10)
 	MOVQ(arg("step"), R14)
 	SHLQ(U8(2), R14)
+	VMOVDQU16(interleaveWords(), Z16)
 
 	// pairRow sets Zi to the pairs of rows at m and m + DX (the 16
 	// columns under k: nil for all of them), with Z(i+8) for the odd row.
@@ -103,16 +118,13 @@ func avx512GenPackBPairs() {
 		odd := m
 		odd.Index, odd.Scale = RDX, 1
 		if k == nil {
-			VPMOVZXWD(m, e)
-			VPMOVZXWD(odd, o)
+			VMOVDQU16(m, e.AsY())
+			VMOVDQU16(odd, o.AsY())
 		} else {
 			VMOVDQU16_Z(m, k, e.AsY())
-			VPMOVZXWD(e.AsY(), e)
 			VMOVDQU16_Z(odd, k, o.AsY())
-			VPMOVZXWD(o.AsY(), o)
 		}
-		VPSLLD(U8(16), o, o)
-		VPORD(o, e, e)
+		VPERMT2W(o, Z16, e)
 	}
 	// pair8 packs the 8 pairs of rows from R12 into the 8 steps of the
 	// micro-panel at R13. Clobbers BX, CX, Z0–Z15.
