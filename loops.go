@@ -83,10 +83,10 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 		}
 	}
 	l.direct, l.dirA = directB(o, j), directA(o, j)
-	l.aIn, l.ldaIn, l.pcShift = j.a.s, j.a.ld, 0
+	l.aIn, l.aShift = j.a.s, 0
 	if j.dot {
 		l.aIn = dotDirectA(o, j, bl.kc)
-		l.dirA, l.ldaIn, l.pcShift = l.aIn != nil, j.a.ld/2, 1
+		l.dirA, l.aShift = l.aIn != nil, 1
 	}
 	var z T
 	l.stream = !j.fwd && j.beta == 0 && bl.stream > 0 && j.k <= bl.kc && j.m*j.n*int(unsafe.Sizeof(z)) >= bl.stream
@@ -116,11 +116,10 @@ type packedLoop[T Float] struct {
 	stream       bool // C written with streaming stores (item)
 	dzA, dzB     []T  // scratch of the dZ packers
 
-	// A where it lies (dirA): row i's value k at aIn[i*ldaIn+k>>pcShift]
-	// (the dot tile's pairs: dotDirectA's view, ld/2, k/2).
-	aIn     []T
-	ldaIn   int
-	pcShift uint
+	// A where it lies (dirA): row i's value k at aIn[(i*ld+k)>>aShift]
+	// (the dot tile's pairs: dotDirectA's view, 1).
+	aIn    []T
+	aShift uint
 
 	// The column block: columns jc … jc+nb−1 (nbr: nb rounded up to
 	// nr), split into items by sp.
@@ -304,7 +303,7 @@ func (l *packedLoop[T]) item(ic, mb, j0, j1 int) {
 		ap := l.a[q*l.astride : q*l.astride+kb*roundUp(mb, mr)]
 		t.lda = 0
 		if l.dirA && mb%mr == 0 {
-			t.lda = l.ldaIn
+			t.lda = j.a.ld >> l.aShift
 		} else if s.aHave&(1<<q) == 0 {
 			if j.dot {
 				packAPairsOf(any(o).(*ops[float32]), any(j).(*gemmJob[float32]), asF32(ap), ic, pc, mb, kb, mr, asF32(l.dzA), j.visit && l.jc == 0)
@@ -368,7 +367,7 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 			if t.lda == 0 {
 				t.a = ap[ir*ks : (ir+step)*ks]
 			} else {
-				t.a = l.aIn[row*t.lda+pc>>l.pcShift:]
+				t.a = l.aIn[row*t.lda+pc>>l.aShift:]
 			}
 			t.m = min(step, mb-ir)
 			t.c = j.c[row*j.ldc+col:]

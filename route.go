@@ -58,8 +58,14 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 // (TUNING.md).
 func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
 	var z T
-	return o.directA && !j.dot && !j.a.dz && j.a.h == nil && !j.a.trans && j.k > 0 && j.n <= o.limits.directMaxACols &&
-		j.a.ld*int(unsafe.Sizeof(z))%2048 != 0
+	return !j.dot && !j.a.dz && j.a.h == nil && directAFits(o, j, j.a.ld*int(unsafe.Sizeof(z)))
+}
+
+// directAFits is what directA and dotDirectA both ask of a job whose A is
+// stored rowBytes apart: a tile that reads A in place, A untransposed, a
+// K, N up to directMaxACols, rows not a multiple of 2 KiB apart.
+func directAFits[T Float](o *ops[T], j *gemmJob[T], rowBytes int) bool {
+	return o.directA && !j.a.trans && j.k > 0 && j.n <= o.limits.directMaxACols && rowBytes%2048 != 0
 }
 
 // dotDirectA is directA for a dot job (whose A directA never takes): an
@@ -71,8 +77,8 @@ func directA[T Float](o *ops[T], j *gemmJob[T]) bool {
 // whose last pair packing pads with +0).
 func dotDirectA[T Float](o *ops[T], j *gemmJob[T], kc int) []T {
 	a := &j.a
-	if !o.directA || a.h == nil || a.trans || j.k == 0 || j.k%2 != 0 || kc%2 != 0 || a.ld%2 != 0 ||
-		j.n > o.limits.directMaxACols || a.ld*2%2048 == 0 || uintptr(unsafe.Pointer(&a.h[0]))%4 != 0 {
+	if a.h == nil || !directAFits(o, j, 2*a.ld) || j.k%2 != 0 || kc%2 != 0 || a.ld%2 != 0 ||
+		uintptr(unsafe.Pointer(&a.h[0]))%4 != 0 {
 		return nil
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&a.h[0])), len(a.h)/2)
