@@ -137,27 +137,25 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 	if a.PW != nil {
 		dx.b = operand[T]{prepacked: true, packed: a.PW.bwd, pairs: a.PW.dot}
 	}
-	if a.DX != nil && a.DW != nil && nonEmpty && hs != nil {
-		// dZ of a bfloat16 dR is bfloat16 itself: dW's visit keeps it so
-		// (dzh, in scratch), and dX reads it as a bfloat16 A, which the
-		// dot tile takes in pairs (where it lies when it can: dotDirectA)
-		// and the widening route widens as it packs it.
-		hold := getWork[T](o, bl)
-		defer putWork(hold)
-		src.dzh, src.lddz = asBF16(asF32(grow(&hold.b, (m*n+1)/2)))[:m*n], n
-		dw(true)
-		dx.a = operand[T]{h: src.dzh, ld: n}
-		run(o, bl, &dx, planThreads(o, bl, &dx, threads))
-		return
-	}
 	if a.DX != nil && a.DW != nil && nonEmpty {
-		if src.dz == nil {
+		// dZ of a bfloat16 dR is bfloat16 itself: dW's visit keeps it so
+		// (dzh), and dX reads it as a bfloat16 A, which the dot tile takes
+		// in pairs (where it lies when it can: dotDirectA) and the
+		// widening route widens as it packs it.
+		if hs != nil || src.dz == nil {
 			hold := getWork[T](o, bl)
 			defer putWork(hold)
-			src.dz, src.lddz = grow(&hold.b, m*n), n
+			if hs != nil {
+				src.dzh, src.lddz = asBF16(asF32(grow(&hold.b, (m*n+1)/2)))[:m*n], n
+			} else {
+				src.dz, src.lddz = grow(&hold.b, m*n), n
+			}
 		}
 		dw(true)
 		dx.a = operand[T]{s: src.dz, ld: src.lddz}
+		if hs != nil {
+			dx.a = operand[T]{h: src.dzh, ld: src.lddz}
+		}
 		np := planThreads(o, bl, &dx, threads)
 		if a.PW == nil && hs == nil && ntRoute(o, bl, &dx) {
 			// W where it lies rather than transposed (ops.gemmNT).
