@@ -228,19 +228,23 @@ func packBPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, p0, j0, k
 	case b.dz:
 		packBdZPairs(o, dst, &j.src, p0, j0, kb, nb, nr, blk, visit)
 	case b.h != nil && b.trans:
-		// op(B) = hᵀ: B's columns are h's rows, A's packing of h (by the
-		// path's packer of A where its panels are as high as B's are
-		// wide).
-		pack32 := packAGeneric[float32]
-		if o.mr == nr {
-			pack32 = o.packA
-		}
-		packAPairs(pack32, dst, b.h, b.ld, j0, p0, nb, kb, nr)
+		// op(B) = hᵀ: B's columns are h's rows, A's packing of h.
+		packAPairs(packAOfWidth(o, nr), dst, b.h, b.ld, j0, p0, nb, kb, nr)
 	case b.h != nil:
 		packBPairs(dst, b.h, b.ld, p0, j0, kb, nb, nr)
 	default:
 		panic("kernels: internal error: no bfloat16 B for the dot tile")
 	}
+}
+
+// packAOfWidth is the float32 packer of A for panels nr high, packing a
+// transposed B's pairs as A's: the path's where its panels are that high,
+// else the generic one.
+func packAOfWidth(o *ops[float32], nr int) func(dst, a []float32, lda int, trans bool, i0, p0, mb, kb, mr int) {
+	if o.mr == nr {
+		return o.packA
+	}
+	return packAGeneric[float32]
 }
 
 // asBF16 is s's memory as bfloat16 values, two an element.
@@ -262,11 +266,9 @@ func rowH(s *dzSource[float32], out []BF16, i, j0 int, visit bool, wide []float3
 	bit := func(j int) bool { return s.bits[i*s.stride+j/64]>>(j%64)&1 != 0 }
 	// Up to a mask word by Go, then whole words in assembly, then the
 	// rest by Go.
-	head := min(n, (64-j0%64)%64)
+	head, bits := s.maskFrom(i, j0, n)
 	done := head
 	if head < n {
-		w := i*s.stride + (j0+head)/64
-		bits := s.bits[w : w+MaskWords(n-head)]
 		if raceEnabled {
 			raceRead(h[head:])
 			raceRead(bits)

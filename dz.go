@@ -73,13 +73,11 @@ func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
 	} else {
 		// Up to a mask word by at, then whole words and the rest by
 		// stepGradMask.
-		h := min(n, (64-j0%64)%64)
+		h, bits := s.maskFrom(i, j0, n)
 		for j := range h {
 			out[j] = s.at(i, j0+j)
 		}
 		if h < n {
-			w := i*s.stride + (j0+h)/64
-			bits := s.bits[w : w+MaskWords(n-h)]
 			if raceEnabled {
 				raceRead(dr[h:])
 				raceRead(bits)
@@ -91,6 +89,18 @@ func (s *dzSource[T]) row(out []T, i, j0 int, visit bool) {
 	if visit {
 		s.visit(out, i, j0)
 	}
+}
+
+// maskFrom splits columns j0 … j0+n−1 of row i at the first mask word
+// boundary: head, the columns before it, and bits, the mask words of the
+// rest (nil if none).
+func (s *dzSource[T]) maskFrom(i, j0, n int) (head int, bits []uint64) {
+	head = min(n, (64-j0%64)%64)
+	if head < n {
+		w := i*s.stride + (j0+head)/64
+		bits = s.bits[w : w+MaskWords(n-head)]
+	}
+	return head, bits
 }
 
 // visit adds dZ(i, j0 … j0+len(out)−1), in out, into db and writes it to

@@ -92,15 +92,21 @@ func (p *PackedW[T]) Pack(k, n int, w []T, ldw int) {
 //	kernels.ToBF16(wh, w)
 //	pw.PackBF16(784, 256, wh, 0)
 func (p *PackedW[T]) PackBF16(k, n int, w []BF16, ldw int) {
+	ldw = checkPackBF16(p, "PackBF16", k, n, w, ldw)
+	p.pack(k, n, operand[T]{h: w, ld: ldw}, false)
+}
+
+// checkPackBF16 is the argument checks of PackBF16 and PackBF16Of (fn):
+// a float32 PackedW, K×N and W; it returns W's leading dimension.
+func checkPackBF16[T Float, E any](p *PackedW[T], fn string, k, n int, w []E, ldw int) int {
 	if p == nil {
-		panicf("PackBF16 on a nil *PackedW, want a PackedW (its zero value is ready)")
+		panicf("%s on a nil *PackedW, want a PackedW (its zero value is ready)", fn)
 	}
 	if !is32[T]() {
-		panicf("PackBF16 on a *PackedW[float64], want a *PackedW[float32]")
+		panicf("%s on a *PackedW[float64], want a *PackedW[float32]", fn)
 	}
 	checkDims3("K", k, "N", n, "", 0)
-	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
-	p.pack(k, n, operand[T]{h: w, ld: ldw}, false)
+	return checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
 }
 
 // PackBF16Of packs W given in float32 (K×N, leading dimension ldw, 0 for
@@ -121,14 +127,7 @@ func (p *PackedW[T]) PackBF16(k, n int, w []BF16, ldw int) {
 //
 //	pw.PackBF16Of(784, 256, w, 0, first)
 func (p *PackedW[T]) PackBF16Of(k, n int, w []float32, ldw int, forwardOnly bool) {
-	if p == nil {
-		panicf("PackBF16Of on a nil *PackedW, want a PackedW (its zero value is ready)")
-	}
-	if !is32[T]() {
-		panicf("PackBF16Of on a *PackedW[float64], want a *PackedW[float32]")
-	}
-	checkDims3("K", k, "N", n, "", 0)
-	ldw = checkMatrix("W", w, dim{"K", k}, dim{"N", n}, ldw, "LdW")
+	ldw = checkPackBF16(p, "PackBF16Of", k, n, w, ldw)
 	o, bl := opsFor[T](active), blocksFor[T](active)
 	if o.dotTile == nil || bl.kc%roundChunk != 0 || bl.nc%roundChunk != 0 || roundChunk%o.nr != 0 || k == 0 || n == 0 {
 		h := grow(&p.hw, k*n)
@@ -136,6 +135,7 @@ func (p *PackedW[T]) PackBF16Of(k, n int, w []float32, ldw int, forwardOnly bool
 		p.pack(k, n, operand[T]{h: h, ld: n}, forwardOnly)
 		return
 	}
+	p.layout(o, bl, k, n, true, forwardOnly)
 	p.packDotOf(any(o).(*ops[float32]), bl, k, n, w, ldw, forwardOnly)
 }
 
@@ -145,25 +145,16 @@ func (p *PackedW[T]) PackBF16Of(k, n int, w []float32, ldw int, forwardOnly bool
 // one column block of Wᵀ (nc): 32 rows of W, a few KiB of scratch.
 const roundChunk = 32
 
-// packDotOf is PackBF16Of on the dot path: roundChunk rows of W at a time
-// rounded into p.hw, then packed from there into the forward panels (their
-// pairs of rows, steps within the K block's panels: packBPairsPart) and
-// the transposed ones (whole panels of Wᵀ's columns: packAPairs), at the
-// offsets packWhole packs them to.
+// packDotOf is PackBF16Of on the dot path, into panels laid out for it
+// (layout): roundChunk rows of W at a time rounded into p.hw, then packed
+// from there into the forward panels (their pairs of rows, steps within
+// the K block's panels: packBPairsPart) and the transposed ones (whole
+// panels of Wᵀ's columns: packAPairs), at the offsets packWhole packs them
+// to.
 func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float32, ldw int, fwdOnly bool) {
-	p.k, p.n, p.path, p.dot, p.fwdOnly = k, n, active, true, fwdOnly
 	nr := o.nr
-	p.fwd = grow(&p.fwd, packedLen(dotSteps(k, bl.kc), n, nr, bl))
-	if fwdOnly {
-		p.bwd = p.bwd[:0]
-	} else {
-		p.bwd = grow(&p.bwd, packedLen(dotSteps(n, bl.kc), k, nr, bl))
-	}
 	fwd, bwd := asF32(p.fwd), asF32(p.bwd)
-	pack32 := packAGeneric[float32] // Wᵀ's panels by the path's packer of A where its panels are nr high
-	if o.mr == nr {
-		pack32 = o.packA
-	}
+	pack32 := packAOfWidth(o, nr)
 	buf := grow(&p.hw, roundChunk*n)
 	for r := 0; r < k; r += roundChunk {
 		rows := min(roundChunk, k-r)
@@ -173,9 +164,9 @@ func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float
 		pc := r / bl.kc * bl.kc
 		kp := dotPairs(min(bl.kc, k-pc))
 		for jc := 0; jc < n; jc += bl.nc {
-			nbr := roundUp(min(bl.nc, n-jc), nr)
-			off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(k, bl.kc), nbr) + (r-pc)/2*nr
-			packBPairsPart(fwd[off:], buf, n, 0, jc, rows, min(bl.nc, n-jc), nr, kp)
+			nb := min(bl.nc, n-jc)
+			off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(k, bl.kc), roundUp(nb, nr)) + (r-pc)/2*nr
+			packBPairsPart(fwd[off:], buf, n, 0, jc, rows, nb, nr, kp)
 		}
 		if fwdOnly {
 			continue
@@ -196,29 +187,39 @@ func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float
 // fwdOnly its forward panels only.
 func (p *PackedW[T]) pack(k, n int, w operand[T], fwdOnly bool) {
 	o, bl := opsFor[T](active), blocksFor[T](active)
-	p.k, p.n, p.path = k, n, active
-	p.dot = w.h != nil && o.dotTile != nil
-	p.fwdOnly = fwdOnly
-	if k == 0 || n == 0 {
-		// Nothing to pack, and the other dimension may be anything up
-		// to MaxInt: the block loops below would run for ever.
-		p.fwd, p.bwd = p.fwd[:0], p.bwd[:0]
+	if !p.layout(o, bl, k, n, w.h != nil && o.dotTile != nil, fwdOnly) {
 		return
 	}
+	packWhole(o, bl, p.fwd, w, false, p.dot, k, n, &p.tmp)
+	if !fwdOnly {
+		packWhole(o, bl, p.bwd, w, true, p.dot, n, k, &p.tmp)
+	}
+}
+
+// layout sets p's dimensions, path and kind (dot: pairs; fwdOnly: no
+// Wᵀ) and sizes its panels for them; it reports whether there is
+// anything to pack.
+func (p *PackedW[T]) layout(o *ops[T], bl blocking, k, n int, dot, fwdOnly bool) bool {
+	p.k, p.n, p.path, p.dot, p.fwdOnly = k, n, active, dot, fwdOnly
+	if k == 0 || n == 0 {
+		// Nothing to pack, and the other dimension may be anything up
+		// to MaxInt: the block loops would run for ever.
+		p.fwd, p.bwd = p.fwd[:0], p.bwd[:0]
+		return false
+	}
 	steps := func(k int) int { // per column: pairs for the dot tile (dotSteps)
-		if p.dot {
+		if dot {
 			return dotSteps(k, bl.kc)
 		}
 		return k
 	}
 	p.fwd = grow(&p.fwd, packedLen(steps(k), n, o.nr, bl))
-	packWhole(o, bl, p.fwd, w, false, p.dot, k, n, &p.tmp)
 	if fwdOnly {
 		p.bwd = p.bwd[:0]
-		return
+	} else {
+		p.bwd = grow(&p.bwd, packedLen(steps(n), k, o.nr, bl))
 	}
-	p.bwd = grow(&p.bwd, packedLen(steps(n), k, o.nr, bl))
-	packWhole(o, bl, p.bwd, w, true, p.dot, n, k, &p.tmp)
+	return true
 }
 
 // Dims returns the K and N of the packed W.
