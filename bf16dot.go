@@ -81,6 +81,25 @@ func asU32(s []float32) []uint32 {
 // pair is the packed pair of e (the even k) and o.
 func pair(e, o BF16) uint32 { return uint32(e) | uint32(o)<<16 }
 
+// bf16Of is x as a bfloat16: itself, or a float32 rounded (BF16From).
+func bf16Of[E BF16 | float32](x E) BF16 {
+	if unsafe.Sizeof(x) == 2 {
+		return *(*BF16)(unsafe.Pointer(&x))
+	}
+	return BF16From(*(*float32)(unsafe.Pointer(&x)))
+}
+
+// pairsFast is the path's assembly packer of pairs of rows of a B stored
+// as E (packBPairsFast, packBPairsOfFast), or nil.
+func pairsFast[E BF16 | float32]() func(dst []float32, b []E, ldb, pairs, nb, panel, step int) {
+	var f any = packBPairsFast
+	if unsafe.Sizeof(*new(E)) == 4 {
+		f = packBPairsOfFast
+	}
+	fast, _ := f.(func(dst []float32, b []E, ldb, pairs, nb, panel, step int))
+	return fast
+}
+
 // packAPairs is ops.packA for the dot tile: rows i0 … i0+mb−1 and columns
 // p0 … p0+kb−1 of A stored in h (leading dimension ld; a transposed A
 // is packBPairs' packing of h), into panels of mr rows and dotPairs(kb)
@@ -141,8 +160,10 @@ func packBPairs(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr int) {
 
 // packBPairsPart is packBPairs into the first dotPairs(kb) steps of panels
 // of kp steps (kp ≥ dotPairs(kb)), dst[q·nr·kp + p·nr + j]: a part of a
-// K block's packing, the rest of its steps left as they are.
-func packBPairsPart(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr, kp int) {
+// K block's packing, the rest of its steps left as they are. B is stored
+// in bfloat16 or in float32, rounded as it is packed (BF16From: the pairs
+// are those of ToBF16's result).
+func packBPairsPart[E BF16 | float32](dst []float32, h []E, ld int, p0, j0, kb, nb, nr, kp int) {
 	if kb == 0 || nb == 0 {
 		return
 	}
@@ -154,12 +175,12 @@ func packBPairsPart(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr, kp int)
 	}
 	// Two rows of h a step, each panel's nr columns of them.
 	from := 0 // the first pair left to Go
-	if packBPairsFast != nil && nr%16 == 0 && kb > 1 {
+	if fast := pairsFast[E](); fast != nil && nr%16 == 0 && kb > 1 {
 		if nr == 16 {
-			packBPairsFast(dst, h[p0*ld+j0:], ld, kb/2, nb, nr*kp, nr)
+			fast(dst, h[p0*ld+j0:], ld, kb/2, nb, nr*kp, nr)
 		} else { // a 16-column part of a wider panel at a time
 			for c := 0; c < nb; c += 16 {
-				packBPairsFast(dst[c/nr*nr*kp+c%nr:], h[p0*ld+j0+c:], ld, kb/2, min(16, nb-c), nr*kp, nr)
+				fast(dst[c/nr*nr*kp+c%nr:], h[p0*ld+j0+c:], ld, kb/2, min(16, nb-c), nr*kp, nr)
 			}
 		}
 		from = kb / 2
@@ -167,7 +188,7 @@ func packBPairsPart(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr, kp int)
 	for p := from; p < kq; p++ {
 		e := h[(p0+2*p)*ld+j0:]
 		e = e[:nb]
-		var o []BF16
+		var o []E
 		if 2*p+1 < kb {
 			o = h[(p0+2*p+1)*ld+j0:]
 			o = o[:nb]
@@ -176,12 +197,12 @@ func packBPairsPart(dst []float32, h []BF16, ld int, p0, j0, kb, nb, nr, kp int)
 			pu := u[q*kp+p*nr : q*kp+p*nr+min(nr, nb-q)]
 			if o == nil {
 				for j := range pu {
-					pu[j] = pair(e[q+j], 0)
+					pu[j] = pair(bf16Of(e[q+j]), 0)
 				}
 				continue
 			}
 			for j := range pu {
-				pu[j] = pair(e[q+j], o[q+j])
+				pu[j] = pair(bf16Of(e[q+j]), bf16Of(o[q+j]))
 			}
 		}
 	}

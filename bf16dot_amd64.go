@@ -6,6 +6,10 @@ package kernels
 // dot tile (16-column panels), where the path has an assembly packer.
 var packBPairsFast = packBPairsViaAVX512
 
+// packBPairsOfFast is packBPairsFast for a float32 B, rounded to
+// bfloat16 as it is packed.
+var packBPairsOfFast = packBPairsOfViaAVX512
+
 // packBPairsViaAVX512 checks the extent packBPairsAVX512 reads and
 // writes: pairs·2 rows of nb columns from b, ldb apart, into ⌈nb/16⌉
 // panels panel elements apart, steps step apart.
@@ -16,6 +20,16 @@ func packBPairsViaAVX512(dst []float32, b []BF16, ldb, pairs, nb, panel, step in
 	b = b[:(2*pairs-1)*ldb+nb]
 	dst = dst[:(ceilDiv(nb, 16)-1)*panel+(pairs-1)*step+16]
 	packBPairsAVX512(dst, bf16Bits(b), ldb, pairs, nb, panel, step)
+}
+
+// packBPairsOfViaAVX512 is packBPairsViaAVX512 for a float32 b.
+func packBPairsOfViaAVX512(dst []float32, b []float32, ldb, pairs, nb, panel, step int) {
+	if pairs == 0 || nb == 0 {
+		return
+	}
+	b = b[:(2*pairs-1)*ldb+nb]
+	dst = dst[:(ceilDiv(nb, 16)-1)*panel+(pairs-1)*step+16]
+	packBPairsOfAVX512(dst, b, ldb, pairs, nb, panel, step)
 }
 
 // selectFast builds the leading whole mask words of a row of dZ in

@@ -126,15 +126,44 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 	}
 }
 
-// TestPackBPairs checks packBPairs with the assembly packer against the
-// Go loops, for panels of 16 and 32 columns: every count of pairs around
-// its groups of 8, odd K, columns across and within panels, rows further
-// apart than their width, an offset start, and a guard band after the
-// panels (nothing written past them, the source unchanged).
+// TestPackBPairs checks packBPairs with the assembly packers against the
+// Go loops, for panels of 16 and 32 columns and B stored in bfloat16 or in
+// float32 (rounded as it is packed: every rounding case, NaNs whose payload
+// is all in the low half): every count of pairs around its groups of 8,
+// odd K, columns across and within panels, rows further apart than their
+// width, an offset start, and a guard band after the panels (nothing
+// written past them, the source unchanged).
 func TestPackBPairs(t *testing.T) {
-	if packBPairsFast == nil {
+	if packBPairsFast == nil || packBPairsOfFast == nil {
 		t.Skip("no assembly packer")
 	}
+	t.Run("bf16", func(t *testing.T) { testPackBPairs(t, randDotBF16) })
+	t.Run("f32", func(t *testing.T) { testPackBPairs(t, randRoundF32) })
+}
+
+// randRoundF32 is a float32 whose top half is randDotBF16's and whose low
+// half is one that rounding treats apart (0, a tie, either side of one,
+// all ones) or random; now and then a NaN with its payload in the low
+// half alone, which rounding must keep a NaN.
+func randRoundF32(r *rand.Rand) float32 {
+	top := uint32(randDotBF16(r)) << 16
+	if r.IntN(30) == 0 {
+		top = uint32(r.IntN(2))<<31 | 0x7f800000
+		return math.Float32frombits(top | uint32(1+r.IntN(0xffff)))
+	}
+	low := [...]uint32{0, 0x8000, 0x7fff, 0x8001, 0xffff, uint32(r.IntN(0x10000))}
+	return math.Float32frombits(top | low[r.IntN(len(low))])
+}
+
+// stored16or32 is x's bits.
+func stored16or32[E BF16 | float32](x E) uint32 {
+	if unsafe.Sizeof(x) == 2 {
+		return uint32(*(*uint16)(unsafe.Pointer(&x)))
+	}
+	return *(*uint32)(unsafe.Pointer(&x))
+}
+
+func testPackBPairs[E BF16 | float32](t *testing.T, rnd func(*rand.Rand) E) {
 	r := newRand(73)
 	const guard = 37
 	for it := range 800 {
@@ -145,23 +174,23 @@ func TestPackBPairs(t *testing.T) {
 		}
 		ld := nb + r.IntN(9)
 		p0, j0 := r.IntN(3), r.IntN(3)
-		h := make([]BF16, (p0+kb)*ld+j0+nb)
+		h := make([]E, (p0+kb)*ld+j0+nb)
 		for i := range h {
-			h[i] = randDotBF16(r)
+			h[i] = rnd(r)
 		}
-		h0 := append([]BF16(nil), h...)
+		h0 := append([]E(nil), h...)
 		size := roundUp(nb, nr) * dotPairs(kb)
 		pack := func(fast bool) []float32 {
 			dst := make([]float32, size+guard)
 			for i := range dst {
 				dst[i] = float32(i) + 0.5
 			}
-			saved := packBPairsFast
+			saved, savedOf := packBPairsFast, packBPairsOfFast
 			if !fast {
-				packBPairsFast = nil
+				packBPairsFast, packBPairsOfFast = nil, nil
 			}
-			defer func() { packBPairsFast = saved }()
-			packBPairs(dst[:size], h, ld, p0, j0, kb, nb, nr)
+			defer func() { packBPairsFast, packBPairsOfFast = saved, savedOf }()
+			packBPairsPart(dst[:size], h, ld, p0, j0, kb, nb, nr, dotPairs(kb))
 			return dst
 		}
 		got, want := pack(true), pack(false)
@@ -172,7 +201,7 @@ func TestPackBPairs(t *testing.T) {
 			}
 		}
 		for i := range h {
-			if h[i] != h0[i] {
+			if stored16or32(h[i]) != stored16or32(h0[i]) {
 				t.Fatalf("kb=%d nb=%d: the source changed at %d", kb, nb, i)
 			}
 		}

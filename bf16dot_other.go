@@ -2,7 +2,11 @@
 
 package kernels
 
-// packBPairsFast is nil: no path without AVX-512 has the dot tile.
-var packBPairsFast func(dst []float32, b []BF16, ldb, pairs, nb, panel, step int)
+// packBPairsFast and packBPairsOfFast are nil: no path without AVX-512
+// has the dot tile.
+var (
+	packBPairsFast   func(dst []float32, b []BF16, ldb, pairs, nb, panel, step int)
+	packBPairsOfFast func(dst []float32, b []float32, ldb, pairs, nb, panel, step int)
+)
 
 func selectFast(dz, dr []BF16, bits []uint64) int { return 0 }

@@ -1439,6 +1439,26 @@ func fromBF16AVX2(dst []float32, src []uint16)
 //go:noescape
 func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, panel int, step int)
 
+// packBPairsOfAVX512 packs pairs of rows of a float32 B into 16-column
+// micro-panels of pairs, panel elements apart, their k steps step
+// elements apart (16, or a multiple for a 16-column part of a wider
+// panel; dst's elements are the bits of the pairs):
+//
+//	for p := range pairs {
+//		for q := 0; q*16 < nb; q++ {
+//			out := dst[q*panel+p*step : q*panel+p*step+16]
+//			for j := range out {
+//				out[j] = 0
+//				if c := q*16 + j; c < nb {
+//					out[j] = math.Float32frombits(uint32(BF16From(b[2*p*ldb+c])) | uint32(BF16From(b[(2*p+1)*ldb+c]))<<16)
+//				}
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packBPairsOfAVX512(dst []float32, b []float32, ldb int, pairs int, nb int, panel int, step int)
+
 // selectBF16AVX512 is, for len(dr) a multiple of 64, len(dz) == len(dr)
 // and len(bits) == len(dr)/64,
 //

@@ -42239,6 +42239,476 @@ DATA interleaveWords<>+60(SB)/2, $0x000f
 DATA interleaveWords<>+62(SB)/2, $0x002f
 GLOBL interleaveWords<>(SB), RODATA|NOPTR, $64
 
+// func packBPairsOfAVX512(dst []float32, b []float32, ldb int, pairs int, nb int, panel int, step int)
+// Requires: AVX, AVX512BW, AVX512F
+TEXT ·packBPairsOfAVX512(SB), NOSPLIT, $0-88
+	// As packBRowsAVX512F32 (8 output rows of a panel stored in a row, each
+	// row of B read in order), with an output row made of two rows of B.
+	// R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;
+	// DX = ldb, R11 = 2·ldb, R8 = panel, R14 = step, in bytes; R10 the
+	// pairs left.
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   b_base+24(FP), SI
+	MOVQ   ldb+48(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*1), R11
+	MOVQ   panel+72(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   nb+64(FP), CX
+	MOVQ   CX, R9
+	SHRQ   $0x04, R9
+	ANDQ   $0x0f, CX
+	MOVL   $0x00000001, AX
+	SHLL   CL, AX
+	DECL   AX
+	KMOVW  AX, K1
+	KXNORW K2, K2, K2
+	MOVQ   pairs+56(FP), R10
+	MOVQ   step+80(FP), R14
+	SHLQ   $0x02, R14
+
+	// toBF16's constants; K4 = the odd words, the odd row's halves.
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z17
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0xaaaaaaaa, AX
+	KMOVD        AX, K4
+
+group:
+	// Groups of 8 pairs, a panel at a time.
+	CMPQ  R10, $0x00000008
+	JB    pairs
+	MOVQ  SI, R12
+	MOVQ  DI, R13
+	MOVQ  R9, AX
+	TESTQ AX, AX
+	JZ    gpartial
+
+gpanel:
+	MOVQ    R12, BX
+	VMOVUPS (BX), Z0
+	VMOVUPS (BX)(DX*1), Z8
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z0, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z0, Z20, Z20
+	VCMPPS    $0x03, Z0, Z0, K3
+	VPORD     Z19, Z0, K3, Z20
+	VPSRLD    $0x10, Z8, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z8, Z21, Z21
+	VCMPPS    $0x03, Z8, Z8, K3
+	VPORD     Z19, Z8, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z0
+	ADDQ      R11, BX
+	VMOVUPS   (BX), Z1
+	VMOVUPS   (BX)(DX*1), Z9
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z1, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z1, Z20, Z20
+	VCMPPS    $0x03, Z1, Z1, K3
+	VPORD     Z19, Z1, K3, Z20
+	VPSRLD    $0x10, Z9, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z9, Z21, Z21
+	VCMPPS    $0x03, Z9, Z9, K3
+	VPORD     Z19, Z9, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z1
+	ADDQ      R11, BX
+	VMOVUPS   (BX), Z2
+	VMOVUPS   (BX)(DX*1), Z10
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z2, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z2, Z20, Z20
+	VCMPPS    $0x03, Z2, Z2, K3
+	VPORD     Z19, Z2, K3, Z20
+	VPSRLD    $0x10, Z10, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z10, Z21, Z21
+	VCMPPS    $0x03, Z10, Z10, K3
+	VPORD     Z19, Z10, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z2
+	ADDQ      R11, BX
+	VMOVUPS   (BX), Z3
+	VMOVUPS   (BX)(DX*1), Z11
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z3, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z3, Z20, Z20
+	VCMPPS    $0x03, Z3, Z3, K3
+	VPORD     Z19, Z3, K3, Z20
+	VPSRLD    $0x10, Z11, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z11, Z21, Z21
+	VCMPPS    $0x03, Z11, Z11, K3
+	VPORD     Z19, Z11, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z3
+	ADDQ      R11, BX
+	VMOVUPS   (BX), Z4
+	VMOVUPS   (BX)(DX*1), Z12
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z4, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z4, Z20, Z20
+	VCMPPS    $0x03, Z4, Z4, K3
+	VPORD     Z19, Z4, K3, Z20
+	VPSRLD    $0x10, Z12, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z12, Z21, Z21
+	VCMPPS    $0x03, Z12, Z12, K3
+	VPORD     Z19, Z12, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z4
+	ADDQ      R11, BX
+	VMOVUPS   (BX), Z5
+	VMOVUPS   (BX)(DX*1), Z13
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z5, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z5, Z20, Z20
+	VCMPPS    $0x03, Z5, Z5, K3
+	VPORD     Z19, Z5, K3, Z20
+	VPSRLD    $0x10, Z13, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z13, Z21, Z21
+	VCMPPS    $0x03, Z13, Z13, K3
+	VPORD     Z19, Z13, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z5
+	ADDQ      R11, BX
+	VMOVUPS   (BX), Z6
+	VMOVUPS   (BX)(DX*1), Z14
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z6, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z6, Z20, Z20
+	VCMPPS    $0x03, Z6, Z6, K3
+	VPORD     Z19, Z6, K3, Z20
+	VPSRLD    $0x10, Z14, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z14, Z21, Z21
+	VCMPPS    $0x03, Z14, Z14, K3
+	VPORD     Z19, Z14, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z6
+	ADDQ      R11, BX
+	VMOVUPS   (BX), Z7
+	VMOVUPS   (BX)(DX*1), Z15
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z7, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z7, Z20, Z20
+	VCMPPS    $0x03, Z7, Z7, K3
+	VPORD     Z19, Z7, K3, Z20
+	VPSRLD    $0x10, Z15, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z15, Z21, Z21
+	VCMPPS    $0x03, Z15, Z15, K3
+	VPORD     Z19, Z15, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z7
+	MOVQ      R13, CX
+	VMOVUPS   Z0, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z1, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z2, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z3, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z4, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z5, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z6, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z7, (CX)
+	ADDQ      $0x00000040, R12
+	ADDQ      R8, R13
+	DECQ      AX
+	JNZ       gpanel
+
+gpartial:
+	KORTESTW  K1, K1
+	JZ        gnext
+	MOVQ      R12, BX
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (BX)(DX*1), K1, Z8
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z0, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z0, Z20, Z20
+	VCMPPS    $0x03, Z0, Z0, K3
+	VPORD     Z19, Z0, K3, Z20
+	VPSRLD    $0x10, Z8, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z8, Z21, Z21
+	VCMPPS    $0x03, Z8, Z8, K3
+	VPORD     Z19, Z8, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z0
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z1
+	VMOVUPS.Z (BX)(DX*1), K1, Z9
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z1, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z1, Z20, Z20
+	VCMPPS    $0x03, Z1, Z1, K3
+	VPORD     Z19, Z1, K3, Z20
+	VPSRLD    $0x10, Z9, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z9, Z21, Z21
+	VCMPPS    $0x03, Z9, Z9, K3
+	VPORD     Z19, Z9, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z1
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z2
+	VMOVUPS.Z (BX)(DX*1), K1, Z10
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z2, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z2, Z20, Z20
+	VCMPPS    $0x03, Z2, Z2, K3
+	VPORD     Z19, Z2, K3, Z20
+	VPSRLD    $0x10, Z10, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z10, Z21, Z21
+	VCMPPS    $0x03, Z10, Z10, K3
+	VPORD     Z19, Z10, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z2
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z3
+	VMOVUPS.Z (BX)(DX*1), K1, Z11
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z3, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z3, Z20, Z20
+	VCMPPS    $0x03, Z3, Z3, K3
+	VPORD     Z19, Z3, K3, Z20
+	VPSRLD    $0x10, Z11, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z11, Z21, Z21
+	VCMPPS    $0x03, Z11, Z11, K3
+	VPORD     Z19, Z11, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z3
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VMOVUPS.Z (BX)(DX*1), K1, Z12
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z4, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z4, Z20, Z20
+	VCMPPS    $0x03, Z4, Z4, K3
+	VPORD     Z19, Z4, K3, Z20
+	VPSRLD    $0x10, Z12, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z12, Z21, Z21
+	VCMPPS    $0x03, Z12, Z12, K3
+	VPORD     Z19, Z12, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z4
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z5
+	VMOVUPS.Z (BX)(DX*1), K1, Z13
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z5, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z5, Z20, Z20
+	VCMPPS    $0x03, Z5, Z5, K3
+	VPORD     Z19, Z5, K3, Z20
+	VPSRLD    $0x10, Z13, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z13, Z21, Z21
+	VCMPPS    $0x03, Z13, Z13, K3
+	VPORD     Z19, Z13, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z5
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z6
+	VMOVUPS.Z (BX)(DX*1), K1, Z14
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z6, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z6, Z20, Z20
+	VCMPPS    $0x03, Z6, Z6, K3
+	VPORD     Z19, Z6, K3, Z20
+	VPSRLD    $0x10, Z14, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z14, Z21, Z21
+	VCMPPS    $0x03, Z14, Z14, K3
+	VPORD     Z19, Z14, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z6
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z7
+	VMOVUPS.Z (BX)(DX*1), K1, Z15
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z7, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z7, Z20, Z20
+	VCMPPS    $0x03, Z7, Z7, K3
+	VPORD     Z19, Z7, K3, Z20
+	VPSRLD    $0x10, Z15, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z15, Z21, Z21
+	VCMPPS    $0x03, Z15, Z15, K3
+	VPORD     Z19, Z15, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z7
+	MOVQ      R13, CX
+	VMOVUPS   Z0, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z1, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z2, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z3, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z4, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z5, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z6, (CX)
+	ADDQ      R14, CX
+	VMOVUPS   Z7, (CX)
+
+gnext:
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R14*8), DI
+	SUBQ $0x00000008, R10
+	JMP  group
+
+pairs:
+	// The last pairs (fewer than 8), one at a time across the panels.
+	TESTQ R10, R10
+	JZ    done
+
+pair:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ R9, AX
+
+one:
+	TESTQ   AX, AX
+	JZ      partial
+	VMOVUPS (R12), Z0
+	VMOVUPS (R12)(DX*1), Z8
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z0, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z0, Z20, Z20
+	VCMPPS    $0x03, Z0, Z0, K3
+	VPORD     Z19, Z0, K3, Z20
+	VPSRLD    $0x10, Z8, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z8, Z21, Z21
+	VCMPPS    $0x03, Z8, Z8, K3
+	VPORD     Z19, Z8, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z0
+	VMOVUPS   Z0, (R13)
+	ADDQ      R8, R13
+	ADDQ      $0x00000040, R12
+	DECQ      AX
+	JMP       one
+
+partial:
+	KORTESTW  K1, K1
+	JZ        next
+	VMOVUPS.Z (R12), K1, Z0
+	VMOVUPS.Z (R12)(DX*1), K1, Z8
+
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z0, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z0, Z20, Z20
+	VCMPPS    $0x03, Z0, Z0, K3
+	VPORD     Z19, Z0, K3, Z20
+	VPSRLD    $0x10, Z8, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z8, Z21, Z21
+	VCMPPS    $0x03, Z8, Z8, K3
+	VPORD     Z19, Z8, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z0
+	VMOVUPS   Z0, (R13)
+
+next:
+	ADDQ R11, SI
+	ADDQ R14, DI
+	DECQ R10
+	JNZ  pair
+
+done:
+	VZEROUPPER
+	RET
+
 // func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
 // Requires: AVX, AVX512BW
 TEXT ·selectBF16AVX512(SB), NOSPLIT, $0-72

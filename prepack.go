@@ -114,8 +114,9 @@ func checkPackBF16[T Float, E any](p *PackedW[T], fn string, k, n int, w []E, ld
 // [PackedW.PackBF16] packs from ToBF16's result, bit for bit, and no
 // bfloat16 copy of W is needed. Where the path multiplies with VDPBF16PS
 // it reads W once, rounding a few rows at a time into scratch and packing
-// both passes' panels from there (mixed-precision training packs its
-// float32 master weights so after each update); elsewhere it rounds W
+// both passes' panels from there, or for the forward pass alone rounding
+// as it packs (mixed-precision training packs its float32 master weights
+// so after each update); elsewhere it rounds W
 // into scratch kept in p and packs that. With forwardOnly, p holds only
 // the panels of [ForwardBF16] (half the work): [BackwardBF16] and
 // [Backward] panic if asked for dX with it (a network's first layer,
@@ -150,10 +151,25 @@ const roundChunk = 32
 // from there into the forward panels (their pairs of rows, steps within
 // the K block's panels: packBPairsPart) and the transposed ones (whole
 // panels of Wᵀ's columns: packAPairs), at the offsets packWhole packs them
-// to.
+// to. The forward panels alone are packed from W itself, rounded as they
+// are read (two passes over the rows, one rounding into scratch and one
+// packing from it, took 40% longer: TUNING.md).
 func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float32, ldw int, fwdOnly bool) {
 	nr := o.nr
 	fwd, bwd := asF32(p.fwd), asF32(p.bwd)
+	if fwdOnly {
+		// Each K block's pairs of rows packed from W, rounded as they
+		// are read: no scratch.
+		for pc := 0; pc < k; pc += bl.kc {
+			kb := min(bl.kc, k-pc)
+			for jc := 0; jc < n; jc += bl.nc {
+				nb := min(bl.nc, n-jc)
+				off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(k, bl.kc), roundUp(nb, nr))
+				packBPairsPart(fwd[off:], w, ldw, pc, jc, kb, nb, nr, dotPairs(kb))
+			}
+		}
+		return
+	}
 	pack32 := packAOfWidth(o, nr)
 	buf := grow(&p.hw, roundChunk*n)
 	for r := 0; r < k; r += roundChunk {
@@ -167,9 +183,6 @@ func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float
 			nb := min(bl.nc, n-jc)
 			off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(k, bl.kc), roundUp(nb, nr)) + (r-pc)/2*nr
 			packBPairsPart(fwd[off:], buf, n, 0, jc, rows, nb, nr, kp)
-		}
-		if fwdOnly {
-			continue
 		}
 		// Wᵀ: columns r … r+rows−1, whole panels of the column block at jc,
 		// in each of its K blocks (Wᵀ's rows pc …, W's columns).

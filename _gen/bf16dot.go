@@ -10,7 +10,8 @@ import (
 // (tileAVX512BF16x16x16u; the tile itself is an entry of avx512Tiles):
 // B's rows into pairs, and dZ in bfloat16 from dR and the mask bits.
 func genBF16Dot() {
-	avx512GenPackBPairs()
+	avx512GenPackBPairs(false)
+	avx512GenPackBPairs(true)
 	avx512GenSelectBF16()
 }
 
@@ -71,10 +72,16 @@ func avx512GenSelectBF16() {
 // each dword and the odd row's in the high half: both rows' 16 values
 // loaded into the low halves of two vectors, one VPERMT2W interleaves
 // them (two VPMOVZXWD, a VPSLLD and a VPORD did it 8–10% slower on Zen 4:
-// TUNING.md).
-func avx512GenPackBPairs() {
-	textLines("packBPairsAVX512", "func(dst []float32, b []uint16, ldb, pairs, nb, panel, step int)",
-		"packBPairsAVX512 packs pairs of rows of a bfloat16 B into 16-column",
+// TUNING.md). With of32 it writes packBPairsOfAVX512, the same from a
+// float32 B rounded to bfloat16 as it is read (toBF16's rounding, one
+// pass where rounding into scratch and packing from there took two).
+func avx512GenPackBPairs(of32 bool) {
+	name, elem, from := "packBPairsAVX512", "uint16", "uint32(b[2*p*ldb+c]) | uint32(b[(2*p+1)*ldb+c])<<16"
+	if of32 {
+		name, elem, from = "packBPairsOfAVX512", "float32", "uint32(BF16From(b[2*p*ldb+c])) | uint32(BF16From(b[(2*p+1)*ldb+c]))<<16"
+	}
+	textLines(name, "func(dst []float32, b []"+elem+", ldb, pairs, nb, panel, step int)",
+		name+" packs pairs of rows of a "+map[bool]string{false: "bfloat16", true: "float32"}[of32]+" B into 16-column",
 		"micro-panels of pairs, panel elements apart, their k steps step",
 		"elements apart (16, or a multiple for a 16-column part of a wider",
 		"panel; dst's elements are the bits of the pairs):",
@@ -85,12 +92,16 @@ func avx512GenPackBPairs() {
 		"\t\t\tfor j := range out {",
 		"\t\t\t\tout[j] = 0",
 		"\t\t\t\tif c := q*16 + j; c < nb {",
-		"\t\t\t\t\tout[j] = math.Float32frombits(uint32(b[2*p*ldb+c]) | uint32(b[(2*p+1)*ldb+c])<<16)",
+		"\t\t\t\t\tout[j] = math.Float32frombits("+from+")",
 		"\t\t\t\t}",
 		"\t\t\t}",
 		"\t\t}",
 		"\t}",
 	)
+	size, shift := 2, 1 // B's element: bytes, and their log2
+	if of32 {
+		size, shift = 4, 2
+	}
 	Comment(
 		"As packBRowsAVX512F32 (8 output rows of a panel stored in a row, each",
 		"row of B read in order), with an output row made of two rows of B.",
@@ -101,7 +112,7 @@ func avx512GenPackBPairs() {
 	MOVQ(argBase("dst"), RDI)
 	MOVQ(argBase("b"), RSI)
 	MOVQ(arg("ldb"), RDX)
-	SHLQ(U8(1), RDX)
+	SHLQ(U8(shift), RDX)
 	LEAQ(memx(RDX, RDX, 0), R11)
 	MOVQ(arg("panel"), R8)
 	SHLQ(U8(2), R8)
@@ -109,14 +120,53 @@ func avx512GenPackBPairs() {
 	MOVQ(arg("pairs"), R10)
 	MOVQ(arg("step"), R14)
 	SHLQ(U8(2), R14)
-	VMOVDQU16(interleaveWords(), Z16)
+	bias, one, quiet, te, to := Z17, Z18, Z19, Z20, Z21
+	if of32 {
+		Comment("toBF16's constants; K4 = the odd words, the odd row's halves.")
+		for _, c := range []struct {
+			v uint32
+			r VecPhysical
+		}{{0x7FFF, bias}, {1, one}, {0x00400000, quiet}} {
+			MOVL(U32(c.v), EAX)
+			VPBROADCASTD(EAX, c.r)
+		}
+		MOVL(U32(0xAAAAAAAA), EAX)
+		KMOVD(EAX, K4)
+	} else {
+		VMOVDQU16(interleaveWords(), Z16)
+	}
 
+	// round sets t to toBF16's rounding of the float32 lanes of x in its
+	// top halves (see _gen/bf16.go). Clobbers K3.
+	round := func(x, t VecPhysical) {
+		VPSRLD(U8(16), x, t)
+		VPANDD(one, t, t)
+		VPADDD(bias, t, t)
+		VPADDD(x, t, t)
+		VCMPPS(U8(3), x, x, K3)
+		VPORD(quiet, x, K3, t)
+	}
 	// pairRow sets Zi to the pairs of rows at m and m + DX (the 16
 	// columns under k: nil for all of them), with Z(i+8) for the odd row.
 	pairRow := func(m Mem, k Register, i int) {
 		e, o := zmm[i], zmm[i+8]
 		odd := m
 		odd.Index, odd.Scale = RDX, 1
+		if of32 {
+			if k == nil {
+				VMOVUPS(m, e)
+				VMOVUPS(odd, o)
+			} else {
+				VMOVUPS_Z(m, k, e)
+				VMOVUPS_Z(odd, k, o)
+			}
+			Comment("Both rounded; the even row's top halves to the low ones, the odd row's kept.")
+			round(e, te)
+			round(o, to)
+			VPSRLD(U8(16), te, te)
+			VPBLENDMW(to, te, K4, e)
+			return
+		}
 		if k == nil {
 			VMOVDQU16(m, e.AsY())
 			VMOVDQU16(odd, o.AsY())
@@ -157,7 +207,7 @@ func avx512GenPackBPairs() {
 
 	Label("gpanel")
 	pair8(nil)
-	ADDQ(U32(32), R12)
+	ADDQ(U32(16*size), R12)
 	ADDQ(R8, R13)
 	DECQ(RAX)
 	JNZ(LabelRef("gpanel"))
@@ -189,7 +239,7 @@ func avx512GenPackBPairs() {
 	pairRow(mem(R12, 0), nil, 0)
 	VMOVUPS(Z0, mem(R13, 0))
 	ADDQ(R8, R13)
-	ADDQ(U32(32), R12)
+	ADDQ(U32(16*size), R12)
 	DECQ(RAX)
 	JMP(LabelRef("one"))
 
