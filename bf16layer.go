@@ -125,9 +125,14 @@ func ForwardBF16(p *ForwardBF16Args) {
 		defer putWork(hold)
 		r32, ldr32 = grow(&hold.b, m*n), n
 	}
-	forwardWith(active, m, k, n, operand[float32]{h: p.X, ld: ldx}, operand[float32]{h: w, ld: ldw}, pw,
-		p.Bias, r32, ldr32, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
-	if p.R != nil {
+	// Without R32, the dot tile writes R in bfloat16 itself where it can
+	// (forwardWith), and R32 is scratch only for the other jobs.
+	var rh []BF16
+	if p.R32 == nil {
+		rh = p.R
+	}
+	if !forwardWith(active, m, k, n, operand[float32]{h: p.X, ld: ldx}, operand[float32]{h: w, ld: ldw}, pw,
+		p.Bias, r32, ldr32, p.Z, ldz, rh, ldr, p.Mask, hasMask, threadsFor(p.Threads)) && p.R != nil {
 		narrowRows(p.R, ldr, r32, ldr32, m, n)
 	}
 }

@@ -590,3 +590,64 @@ func TestLayersBF16Bound(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardBF16DenormalR: R in bfloat16 is ToBF16 of R in float32, bit
+// for bit, where R is denormal too. The dot tiles round R in their
+// epilogue with VCVTNEPS2BF16, which flushes denormal lanes to zero, and
+// fix such rows up; rows of X that are zero make R = ReLU(bias) there, and
+// the bias holds denormals of every rounding case (one that carries into
+// the smallest normal among them), normals, zeros and negatives. Every
+// path, with and without Z, across tile edges of both dot tiles.
+func TestForwardBF16DenormalR(t *testing.T) {
+	bias := []float32{
+		math.Float32frombits(0x00000001), math.Float32frombits(0x00008000), math.Float32frombits(0x00018000),
+		math.Float32frombits(0x0000ffff), math.Float32frombits(0x007fffff), math.Float32frombits(0x00400000),
+		math.Float32frombits(0x80000001), math.Float32frombits(0x00017fff), 0, 1.5, -2, math.Float32frombits(0x80000000),
+	}
+	forEachPath(t, func(t *testing.T, p *impl) {
+		r := newRand(91)
+		for _, m := range []int{1, 5, 16, 17, 40} {
+			for _, n := range []int{7, 16, 33, 70} {
+				for _, k := range []int{2, 7, 64} {
+					x, w := make([]BF16, m*k), make([]BF16, k*n)
+					for i := range x {
+						if i/k%3 != 1 { // every third row zero
+							x[i] = BF16From(randVal[float32](r))
+						}
+					}
+					for i := range w {
+						w[i] = BF16From(randVal[float32](r))
+					}
+					b := make([]float32, n)
+					for j := range b {
+						b[j] = bias[(j+m)%len(bias)]
+					}
+					pw := new(PackedW[float32])
+					pw.PackBF16(k, n, w, 0)
+					for _, withZ := range []bool{false, true} {
+						var z []float32
+						if withZ {
+							z = make([]float32, m*n)
+						}
+						rh, r32 := make([]BF16, m*n), make([]float32, m*n)
+						ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x, PW: pw, Bias: b, R: rh, Z: z})
+						ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x, PW: pw, Bias: b, R32: r32})
+						denormal := 0
+						for i, v := range r32 {
+							if want := BF16From(v); rh[i] != want {
+								t.Fatalf("M=%d K=%d N=%d Z=%v: R[%d] = %#04x, want %#04x (R32 %#08x)",
+									m, k, n, withZ, i, rh[i], want, math.Float32bits(v))
+							}
+							if rh[i]&0x7f80 == 0 && rh[i]&0x7f != 0 {
+								denormal++
+							}
+						}
+						if m > 1 && denormal == 0 {
+							t.Fatalf("M=%d K=%d N=%d: no denormal in R: the test misses its case", m, k, n)
+						}
+					}
+				}
+			}
+		}
+	})
+}

@@ -40,12 +40,15 @@ func ntRoute[T Float](o *ops[T], bl blocking, j *gemmJob[T]) bool {
 }
 
 func forward[T Float](p *impl, m, k, n int, x []T, ldx int, w []T, ldw int, bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool) {
-	forwardWith(p, m, k, n, operand[T]{s: x, ld: ldx}, operand[T]{s: w, ld: ldw}, nil, bias, r, ldr, z, ldz, mask, hasMask, threadsFor(0))
+	forwardWith(p, m, k, n, operand[T]{s: x, ld: ldx}, operand[T]{s: w, ld: ldw}, nil, bias, r, ldr, z, ldz, nil, 0, mask, hasMask, threadsFor(0))
 }
 
 // forwardWith is forward with its operands X and W (plain or bfloat16),
-// W packed (pw, when not nil) and a thread count.
-func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T], bias, r []T, ldr int, z []T, ldz int, mask Mask, hasMask bool, threads int) {
+// W packed (pw, when not nil) and a thread count. Given rh (leading
+// dimension ldrh), R is wanted in bfloat16: it reports whether the tiles
+// wrote it there (a dot job of one K panel: gemmJob.rh), or wrote R in r
+// for the caller to narrow.
+func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T], bias, r []T, ldr int, z []T, ldz int, rh []BF16, ldrh int, mask Mask, hasMask bool, threads int) bool {
 	o, bl := opsFor[T](p), blocksFor[T](p)
 	j := gemmJob[T]{
 		m: m, n: n, k: k,
@@ -55,6 +58,7 @@ func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T],
 		alpha: 1,
 		fwd:   true,
 		bias:  bias, r: r, ldr: ldr, z: z, ldz: ldz,
+		rh: rh, ldrh: ldrh,
 	}
 	if pw != nil {
 		j.b = operand[T]{prepacked: true, packed: pw.fwd, pairs: pw.dot}
@@ -73,6 +77,7 @@ func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T],
 		}
 	}
 	run(o, bl, &j, planThreads(o, bl, &j, threads))
+	return j.rh != nil
 }
 
 // halfInputs are a backward pass's inputs in bfloat16 (BackwardBF16), in

@@ -97,10 +97,16 @@ type gemmJob[T Float] struct {
 	// in bfloat16 (operand.h, dzSource.drh).
 	widen func(dst []float32, src []BF16)
 	// The forward pass's outputs (see tile).
-	bias   []T
-	z, r   []T
-	ldz    int
-	ldr    int
+	bias []T
+	z, r []T
+	ldz  int
+	ldr  int
+	// rh, when not nil, is R in bfloat16 (leading dimension ldrh), which
+	// the dot tile's epilogue writes in r's place (fwd = 2) on a dot job
+	// of one K panel; run sets it to nil for any other job, whose r the
+	// caller then narrows (ForwardBF16).
+	rh     []BF16
+	ldrh   int
 	bits   []uint64
 	stride int
 }
@@ -140,6 +146,9 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 		return
 	}
 	j.dot = takesDot(o, j)
+	if j.rh != nil && (!j.dot || k > bl.kc) {
+		j.rh = nil // R in r: the K panels before the last add into it
+	}
 	kind, packB := kindPacked, false
 	if !j.dot && onRows(o, j) { // a dot job is on the tiles (takesDot)
 		kind = kindRows

@@ -105,7 +105,19 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 	if t.bias != nil {
 		bias = t.bias[:n]
 	}
-	r := t.r[:(m-1)*t.ldr+n]
+	var r []T
+	fwd := 1
+	if t.rh != nil {
+		// R in bfloat16 (the dot tiles' fwd = 2): the routine takes its
+		// base and leading dimension in r's place.
+		if beta != 0 {
+			panic("kernels: internal error: bfloat16 R with β ≠ 0")
+		}
+		h := t.rh[:(m-1)*t.ldr+n]
+		r, fwd = unsafe.Slice((*T)(unsafe.Pointer(&h[0])), len(h)/2), 2
+	} else {
+		r = t.r[:(m-1)*t.ldr+n]
+	}
 	z, ldz, storeZ := r, t.ldr, 0 // no Z: not written (its pointer still moves with the tiles)
 	if t.z != nil {
 		z, ldz, storeZ = t.z[:(m-1)*t.ldz+n], t.ldz, 1
@@ -119,7 +131,7 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 		w := t.col / 64
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+(t.col+n-1)/64+1], t.stride, t.col%64/8
 	}
-	s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 1, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol, t.lda)
+	s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol, t.lda)
 }
 
 // gemmNTAVX512F32 is ops.gemmNT on the AVX-512 float32 path: C = A·Wᵀ

@@ -205,7 +205,7 @@ func Forward[T Float](p *ForwardArgs[T]) {
 	checkDisjoint(&rr, &zr)
 	checkDisjoint(&mr, &rr)
 	checkDisjoint(&mr, &zr)
-	forwardWith(active, m, k, n, operand[T]{s: p.X, ld: ldx}, operand[T]{s: w, ld: ldw}, pw, p.Bias, p.R, ldr, p.Z, ldz, p.Mask, hasMask, threadsFor(p.Threads))
+	forwardWith(active, m, k, n, operand[T]{s: p.X, ld: ldx}, operand[T]{s: w, ld: ldw}, pw, p.Bias, p.R, ldr, p.Z, ldz, nil, 0, p.Mask, hasMask, threadsFor(p.Threads))
 }
 
 // BackwardArgs holds the operands of [Backward]. Leading dimensions of 0

@@ -1077,6 +1077,10 @@ func tileAVX512F64x12x16(a []float64, b []float64, ldb int, kc int, c []float64,
 // and z advance 16 rows a tile like c, so they must have m rows too).
 // The tiles go down a column, then on to the next column.
 //
+// With fwd = 2 (and beta = 0) R is written in bfloat16: r's base is that
+// of a []BF16, ldr counts bfloat16 values, and r[i*ldr+j] =
+// BF16From(relu(v)) in place of relu(v); c is neither read nor written.
+//
 //go:noescape
 func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 
@@ -1123,6 +1127,10 @@ func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float3
 // With fwd = 0 only a, b and c are used, and r is prefetched: pass c (r
 // and z advance 8 rows a tile like c, so they must have m rows too).
 // The tiles go down a column, then on to the next column.
+//
+// With fwd = 2 (and beta = 0) R is written in bfloat16: r's base is that
+// of a []BF16, ldr counts bfloat16 values, and r[i*ldr+j] =
+// BF16From(relu(v)) in place of relu(v); c is neither read nor written.
 //
 //go:noescape
 func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)

@@ -31528,7 +31528,7 @@ fenced:
 	RET
 
 // func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
-// Requires: AVX, AVX512F, CMOV, MMX+
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VL, CMOV, MMX+
 TEXT ·tileAVX512BF16x16x16u(SB), NOSPLIT, $64-280
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
@@ -31580,20 +31580,30 @@ tile:
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
 	// they would only evict the micro-panel of B from it. With fewer than 64
 	// steps the L1 prefetch comes soon enough alone.
-	MOVQ       c_base+64(FP), DX
-	MOVQ       ldc+88(FP), SI
-	SHLQ       $0x02, SI
-	MOVQ       m+96(FP), DI
-	MOVQ       $0x00000010, CX
-	CMPQ       DI, CX
-	CMOVQGT    CX, DI
-	MOVQ       r_base+192(FP), R10
-	MOVQ       ldr+216(FP), R11
-	SHLQ       $0x02, R11
+	MOVQ    c_base+64(FP), DX
+	MOVQ    ldc+88(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    m+96(FP), DI
+	MOVQ    $0x00000010, CX
+	CMPQ    DI, CX
+	CMOVQGT CX, DI
+	MOVQ    r_base+192(FP), R10
+	MOVQ    ldr+216(FP), R11
+	SHLQ    $0x02, R11
+
+	// fwd = 2: R in bfloat16, rows 2·ldr bytes apart; C is not read (β = 0)
+	// and not prefetched.
+	CMPQ fwd+120(FP), $0x00000002
+	JNE  ldr32
+	SHRQ $0x01, R11
+
+ldr32:
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        earlyR
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 63(R12)
@@ -31636,6 +31646,8 @@ tile:
 	PREFETCHT1 63(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        early
+
+earlyR:
 	MOVQ       R10, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 63(R12)
@@ -31822,6 +31834,8 @@ later4:
 	JZ   restr4
 
 prefetchr4:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr4
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -31834,6 +31848,8 @@ prefetchr4:
 	PREFETCHT0 63(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        restr4
+
+prefetchRr4:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32032,6 +32048,8 @@ later4m:
 	JZ   restr4m
 
 prefetchr4m:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr4m
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32044,6 +32062,8 @@ prefetchr4m:
 	PREFETCHT0 63(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        restr4m
+
+prefetchRr4m:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32299,6 +32319,8 @@ later8:
 	JZ   restr8
 
 prefetchr8:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr8
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32321,6 +32343,8 @@ prefetchr8:
 	PREFETCHT0 63(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        restr8
+
+prefetchRr8:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32637,6 +32661,8 @@ later8m:
 	JZ   restr8m
 
 prefetchr8m:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr8m
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32659,6 +32685,8 @@ prefetchr8m:
 	PREFETCHT0 63(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        restr8m
+
+prefetchRr8m:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -33081,6 +33109,8 @@ late:
 	JZ   rest
 
 prefetch:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchR
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -33123,6 +33153,8 @@ prefetch:
 	PREFETCHT0 63(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        rest
+
+prefetchR:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -33968,6 +34000,8 @@ latem:
 	JZ   restm
 
 prefetchm:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRm
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -34010,6 +34044,8 @@ prefetchm:
 	PREFETCHT0 63(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        restm
+
+prefetchRm:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -34868,6 +34904,8 @@ forward:
 	ADDQ      shift+256(FP), R12
 	MOVQ      stride+248(FP), R13
 	SHLQ      $0x03, R13
+	CMPQ      fwd+120(FP), $0x00000002
+	JEQ       forwardH
 	CMPQ      storeZ+184(FP), $0x00000000
 	JNE       forwardZ
 	CMPQ      beta+112(FP), $0x00000000
@@ -35625,6 +35663,1158 @@ forwardZ1:
 	ADDQ    R9, R8
 	ADDQ    R11, R10
 	ADDQ    R13, R12
+	JMP     done
+
+forwardH:
+	// fwd = 2: R row = ReLU(v) rounded to bfloat16 as toBF16 rounds it, by
+	// VCVTNEPS2BF16 (to nearest even, NaN made quiet as toBF16 does) where
+	// no lane is a denormal, which it would flush to zero; a row with one
+	// is rounded on the integer bits, out of line (avx512StoreH).
+	CMPQ storeZ+184(FP), $0x00000000
+	JNE  forwardHZ
+
+	// v = acc + bias; R row = ReLU(v) and the row's mask bits.
+	VADDPS Z16, Z0, Z0
+	VCMPPS $0x05, Z17, Z0, K1, K3
+	VMAXPS Z0, Z17, Z0
+
+	// VCVTNEPS2BF16 Z0, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe8
+	VFPCLASSPSZ $0x20, Z0, K7
+	KORTESTW    K7, K7
+	JNZ         hfix0
+	VMOVDQU16   Y21, K1, (R10)
+
+hback0:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z1, Z1
+	VCMPPS $0x05, Z17, Z1, K1, K3
+	VMAXPS Z1, Z17, Z1
+
+	// VCVTNEPS2BF16 Z1, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe9
+	VFPCLASSPSZ $0x20, Z1, K7
+	KORTESTW    K7, K7
+	JNZ         hfix1
+	VMOVDQU16   Y21, K1, (R10)
+
+hback1:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z2, Z2
+	VCMPPS $0x05, Z17, Z2, K1, K3
+	VMAXPS Z2, Z17, Z2
+
+	// VCVTNEPS2BF16 Z2, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xea
+	VFPCLASSPSZ $0x20, Z2, K7
+	KORTESTW    K7, K7
+	JNZ         hfix2
+	VMOVDQU16   Y21, K1, (R10)
+
+hback2:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z3, Z3
+	VCMPPS $0x05, Z17, Z3, K1, K3
+	VMAXPS Z3, Z17, Z3
+
+	// VCVTNEPS2BF16 Z3, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xeb
+	VFPCLASSPSZ $0x20, Z3, K7
+	KORTESTW    K7, K7
+	JNZ         hfix3
+	VMOVDQU16   Y21, K1, (R10)
+
+hback3:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z4, Z4
+	VCMPPS $0x05, Z17, Z4, K1, K3
+	VMAXPS Z4, Z17, Z4
+
+	// VCVTNEPS2BF16 Z4, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xec
+	VFPCLASSPSZ $0x20, Z4, K7
+	KORTESTW    K7, K7
+	JNZ         hfix4
+	VMOVDQU16   Y21, K1, (R10)
+
+hback4:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z5, Z5
+	VCMPPS $0x05, Z17, Z5, K1, K3
+	VMAXPS Z5, Z17, Z5
+
+	// VCVTNEPS2BF16 Z5, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VFPCLASSPSZ $0x20, Z5, K7
+	KORTESTW    K7, K7
+	JNZ         hfix5
+	VMOVDQU16   Y21, K1, (R10)
+
+hback5:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z6, Z6
+	VCMPPS $0x05, Z17, Z6, K1, K3
+	VMAXPS Z6, Z17, Z6
+
+	// VCVTNEPS2BF16 Z6, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xee
+	VFPCLASSPSZ $0x20, Z6, K7
+	KORTESTW    K7, K7
+	JNZ         hfix6
+	VMOVDQU16   Y21, K1, (R10)
+
+hback6:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z7, Z7
+	VCMPPS $0x05, Z17, Z7, K1, K3
+	VMAXPS Z7, Z17, Z7
+
+	// VCVTNEPS2BF16 Z7, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xef
+	VFPCLASSPSZ $0x20, Z7, K7
+	KORTESTW    K7, K7
+	JNZ         hfix7
+	VMOVDQU16   Y21, K1, (R10)
+
+hback7:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z8, Z8
+	VCMPPS $0x05, Z17, Z8, K1, K3
+	VMAXPS Z8, Z17, Z8
+
+	// VCVTNEPS2BF16 Z8, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe8
+	VFPCLASSPSZ $0x20, Z8, K7
+	KORTESTW    K7, K7
+	JNZ         hfix8
+	VMOVDQU16   Y21, K1, (R10)
+
+hback8:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z9, Z9
+	VCMPPS $0x05, Z17, Z9, K1, K3
+	VMAXPS Z9, Z17, Z9
+
+	// VCVTNEPS2BF16 Z9, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe9
+	VFPCLASSPSZ $0x20, Z9, K7
+	KORTESTW    K7, K7
+	JNZ         hfix9
+	VMOVDQU16   Y21, K1, (R10)
+
+hback9:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z10, Z10
+	VCMPPS $0x05, Z17, Z10, K1, K3
+	VMAXPS Z10, Z17, Z10
+
+	// VCVTNEPS2BF16 Z10, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xea
+	VFPCLASSPSZ $0x20, Z10, K7
+	KORTESTW    K7, K7
+	JNZ         hfix10
+	VMOVDQU16   Y21, K1, (R10)
+
+hback10:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z11, Z11
+	VCMPPS $0x05, Z17, Z11, K1, K3
+	VMAXPS Z11, Z17, Z11
+
+	// VCVTNEPS2BF16 Z11, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xeb
+	VFPCLASSPSZ $0x20, Z11, K7
+	KORTESTW    K7, K7
+	JNZ         hfix11
+	VMOVDQU16   Y21, K1, (R10)
+
+hback11:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z12, Z12
+	VCMPPS $0x05, Z17, Z12, K1, K3
+	VMAXPS Z12, Z17, Z12
+
+	// VCVTNEPS2BF16 Z12, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xec
+	VFPCLASSPSZ $0x20, Z12, K7
+	KORTESTW    K7, K7
+	JNZ         hfix12
+	VMOVDQU16   Y21, K1, (R10)
+
+hback12:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z13, Z13
+	VCMPPS $0x05, Z17, Z13, K1, K3
+	VMAXPS Z13, Z17, Z13
+
+	// VCVTNEPS2BF16 Z13, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VFPCLASSPSZ $0x20, Z13, K7
+	KORTESTW    K7, K7
+	JNZ         hfix13
+	VMOVDQU16   Y21, K1, (R10)
+
+hback13:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z14, Z14
+	VCMPPS $0x05, Z17, Z14, K1, K3
+	VMAXPS Z14, Z17, Z14
+
+	// VCVTNEPS2BF16 Z14, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xee
+	VFPCLASSPSZ $0x20, Z14, K7
+	KORTESTW    K7, K7
+	JNZ         hfix14
+	VMOVDQU16   Y21, K1, (R10)
+
+hback14:
+	KMOVW  K3, (R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z15, Z15
+	VCMPPS $0x05, Z17, Z15, K1, K3
+	VMAXPS Z15, Z17, Z15
+
+	// VCVTNEPS2BF16 Z15, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xef
+	VFPCLASSPSZ $0x20, Z15, K7
+	KORTESTW    K7, K7
+	JNZ         hfix15
+	VMOVDQU16   Y21, K1, (R10)
+
+hback15:
+	KMOVW K3, (R12)
+	DECQ  DI
+	JZ    done
+	ADDQ  R9, R8
+	ADDQ  R11, R10
+	ADDQ  R13, R12
+	JMP   done
+
+forwardHZ:
+	// v = acc + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
+	VADDPS  Z16, Z0, Z0
+	VMOVUPS Z0, K1, (R8)
+	VCMPPS  $0x05, Z17, Z0, K1, K3
+	VMAXPS  Z0, Z17, Z0
+
+	// VCVTNEPS2BF16 Z0, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe8
+	VFPCLASSPSZ $0x20, Z0, K7
+	KORTESTW    K7, K7
+	JNZ         hfix16
+	VMOVDQU16   Y21, K1, (R10)
+
+hback16:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z1, Z1
+	VMOVUPS Z1, K1, (R8)
+	VCMPPS  $0x05, Z17, Z1, K1, K3
+	VMAXPS  Z1, Z17, Z1
+
+	// VCVTNEPS2BF16 Z1, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe9
+	VFPCLASSPSZ $0x20, Z1, K7
+	KORTESTW    K7, K7
+	JNZ         hfix17
+	VMOVDQU16   Y21, K1, (R10)
+
+hback17:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z2, Z2
+	VMOVUPS Z2, K1, (R8)
+	VCMPPS  $0x05, Z17, Z2, K1, K3
+	VMAXPS  Z2, Z17, Z2
+
+	// VCVTNEPS2BF16 Z2, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xea
+	VFPCLASSPSZ $0x20, Z2, K7
+	KORTESTW    K7, K7
+	JNZ         hfix18
+	VMOVDQU16   Y21, K1, (R10)
+
+hback18:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z3, Z3
+	VMOVUPS Z3, K1, (R8)
+	VCMPPS  $0x05, Z17, Z3, K1, K3
+	VMAXPS  Z3, Z17, Z3
+
+	// VCVTNEPS2BF16 Z3, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xeb
+	VFPCLASSPSZ $0x20, Z3, K7
+	KORTESTW    K7, K7
+	JNZ         hfix19
+	VMOVDQU16   Y21, K1, (R10)
+
+hback19:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	VCMPPS  $0x05, Z17, Z4, K1, K3
+	VMAXPS  Z4, Z17, Z4
+
+	// VCVTNEPS2BF16 Z4, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xec
+	VFPCLASSPSZ $0x20, Z4, K7
+	KORTESTW    K7, K7
+	JNZ         hfix20
+	VMOVDQU16   Y21, K1, (R10)
+
+hback20:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z5, Z5
+	VMOVUPS Z5, K1, (R8)
+	VCMPPS  $0x05, Z17, Z5, K1, K3
+	VMAXPS  Z5, Z17, Z5
+
+	// VCVTNEPS2BF16 Z5, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VFPCLASSPSZ $0x20, Z5, K7
+	KORTESTW    K7, K7
+	JNZ         hfix21
+	VMOVDQU16   Y21, K1, (R10)
+
+hback21:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	VCMPPS  $0x05, Z17, Z6, K1, K3
+	VMAXPS  Z6, Z17, Z6
+
+	// VCVTNEPS2BF16 Z6, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xee
+	VFPCLASSPSZ $0x20, Z6, K7
+	KORTESTW    K7, K7
+	JNZ         hfix22
+	VMOVDQU16   Y21, K1, (R10)
+
+hback22:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z7, Z7
+	VMOVUPS Z7, K1, (R8)
+	VCMPPS  $0x05, Z17, Z7, K1, K3
+	VMAXPS  Z7, Z17, Z7
+
+	// VCVTNEPS2BF16 Z7, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xef
+	VFPCLASSPSZ $0x20, Z7, K7
+	KORTESTW    K7, K7
+	JNZ         hfix23
+	VMOVDQU16   Y21, K1, (R10)
+
+hback23:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	VCMPPS  $0x05, Z17, Z8, K1, K3
+	VMAXPS  Z8, Z17, Z8
+
+	// VCVTNEPS2BF16 Z8, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe8
+	VFPCLASSPSZ $0x20, Z8, K7
+	KORTESTW    K7, K7
+	JNZ         hfix24
+	VMOVDQU16   Y21, K1, (R10)
+
+hback24:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z9, Z9
+	VMOVUPS Z9, K1, (R8)
+	VCMPPS  $0x05, Z17, Z9, K1, K3
+	VMAXPS  Z9, Z17, Z9
+
+	// VCVTNEPS2BF16 Z9, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe9
+	VFPCLASSPSZ $0x20, Z9, K7
+	KORTESTW    K7, K7
+	JNZ         hfix25
+	VMOVDQU16   Y21, K1, (R10)
+
+hback25:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	VCMPPS  $0x05, Z17, Z10, K1, K3
+	VMAXPS  Z10, Z17, Z10
+
+	// VCVTNEPS2BF16 Z10, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xea
+	VFPCLASSPSZ $0x20, Z10, K7
+	KORTESTW    K7, K7
+	JNZ         hfix26
+	VMOVDQU16   Y21, K1, (R10)
+
+hback26:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z11, Z11
+	VMOVUPS Z11, K1, (R8)
+	VCMPPS  $0x05, Z17, Z11, K1, K3
+	VMAXPS  Z11, Z17, Z11
+
+	// VCVTNEPS2BF16 Z11, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xeb
+	VFPCLASSPSZ $0x20, Z11, K7
+	KORTESTW    K7, K7
+	JNZ         hfix27
+	VMOVDQU16   Y21, K1, (R10)
+
+hback27:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	VCMPPS  $0x05, Z17, Z12, K1, K3
+	VMAXPS  Z12, Z17, Z12
+
+	// VCVTNEPS2BF16 Z12, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xec
+	VFPCLASSPSZ $0x20, Z12, K7
+	KORTESTW    K7, K7
+	JNZ         hfix28
+	VMOVDQU16   Y21, K1, (R10)
+
+hback28:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z13, Z13
+	VMOVUPS Z13, K1, (R8)
+	VCMPPS  $0x05, Z17, Z13, K1, K3
+	VMAXPS  Z13, Z17, Z13
+
+	// VCVTNEPS2BF16 Z13, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VFPCLASSPSZ $0x20, Z13, K7
+	KORTESTW    K7, K7
+	JNZ         hfix29
+	VMOVDQU16   Y21, K1, (R10)
+
+hback29:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z14, Z14
+	VMOVUPS Z14, K1, (R8)
+	VCMPPS  $0x05, Z17, Z14, K1, K3
+	VMAXPS  Z14, Z17, Z14
+
+	// VCVTNEPS2BF16 Z14, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xee
+	VFPCLASSPSZ $0x20, Z14, K7
+	KORTESTW    K7, K7
+	JNZ         hfix30
+	VMOVDQU16   Y21, K1, (R10)
+
+hback30:
+	KMOVW   K3, (R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z15, Z15
+	VMOVUPS Z15, K1, (R8)
+	VCMPPS  $0x05, Z17, Z15, K1, K3
+	VMAXPS  Z15, Z17, Z15
+
+	// VCVTNEPS2BF16 Z15, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xef
+	VFPCLASSPSZ $0x20, Z15, K7
+	KORTESTW    K7, K7
+	JNZ         hfix31
+	VMOVDQU16   Y21, K1, (R10)
+
+hback31:
+	KMOVW K3, (R12)
+	DECQ  DI
+	JZ    done
+	ADDQ  R9, R8
+	ADDQ  R11, R10
+	ADDQ  R13, R12
+	JMP   done
+
+hfix0:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z0, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z0, Z21, Z21
+	VCMPPS       $0x03, Z0, Z0, K7
+	VPORD        Z20, Z0, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback0
+
+hfix1:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z1, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z1, Z21, Z21
+	VCMPPS       $0x03, Z1, Z1, K7
+	VPORD        Z20, Z1, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback1
+
+hfix2:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z2, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z2, Z21, Z21
+	VCMPPS       $0x03, Z2, Z2, K7
+	VPORD        Z20, Z2, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback2
+
+hfix3:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z3, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z3, Z21, Z21
+	VCMPPS       $0x03, Z3, Z3, K7
+	VPORD        Z20, Z3, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback3
+
+hfix4:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z4, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z4, Z21, Z21
+	VCMPPS       $0x03, Z4, Z4, K7
+	VPORD        Z20, Z4, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback4
+
+hfix5:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z5, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z5, Z21, Z21
+	VCMPPS       $0x03, Z5, Z5, K7
+	VPORD        Z20, Z5, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback5
+
+hfix6:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z6, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z6, Z21, Z21
+	VCMPPS       $0x03, Z6, Z6, K7
+	VPORD        Z20, Z6, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback6
+
+hfix7:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z7, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z7, Z21, Z21
+	VCMPPS       $0x03, Z7, Z7, K7
+	VPORD        Z20, Z7, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback7
+
+hfix8:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z8, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z8, Z21, Z21
+	VCMPPS       $0x03, Z8, Z8, K7
+	VPORD        Z20, Z8, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback8
+
+hfix9:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z9, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z9, Z21, Z21
+	VCMPPS       $0x03, Z9, Z9, K7
+	VPORD        Z20, Z9, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback9
+
+hfix10:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z10, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z10, Z21, Z21
+	VCMPPS       $0x03, Z10, Z10, K7
+	VPORD        Z20, Z10, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback10
+
+hfix11:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z11, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z11, Z21, Z21
+	VCMPPS       $0x03, Z11, Z11, K7
+	VPORD        Z20, Z11, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback11
+
+hfix12:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z12, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z12, Z21, Z21
+	VCMPPS       $0x03, Z12, Z12, K7
+	VPORD        Z20, Z12, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback12
+
+hfix13:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z13, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z13, Z21, Z21
+	VCMPPS       $0x03, Z13, Z13, K7
+	VPORD        Z20, Z13, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback13
+
+hfix14:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z14, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z14, Z21, Z21
+	VCMPPS       $0x03, Z14, Z14, K7
+	VPORD        Z20, Z14, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback14
+
+hfix15:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z15, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z15, Z21, Z21
+	VCMPPS       $0x03, Z15, Z15, K7
+	VPORD        Z20, Z15, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback15
+
+hfix16:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z0, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z0, Z21, Z21
+	VCMPPS       $0x03, Z0, Z0, K7
+	VPORD        Z20, Z0, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback16
+
+hfix17:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z1, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z1, Z21, Z21
+	VCMPPS       $0x03, Z1, Z1, K7
+	VPORD        Z20, Z1, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback17
+
+hfix18:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z2, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z2, Z21, Z21
+	VCMPPS       $0x03, Z2, Z2, K7
+	VPORD        Z20, Z2, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback18
+
+hfix19:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z3, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z3, Z21, Z21
+	VCMPPS       $0x03, Z3, Z3, K7
+	VPORD        Z20, Z3, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback19
+
+hfix20:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z4, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z4, Z21, Z21
+	VCMPPS       $0x03, Z4, Z4, K7
+	VPORD        Z20, Z4, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback20
+
+hfix21:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z5, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z5, Z21, Z21
+	VCMPPS       $0x03, Z5, Z5, K7
+	VPORD        Z20, Z5, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback21
+
+hfix22:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z6, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z6, Z21, Z21
+	VCMPPS       $0x03, Z6, Z6, K7
+	VPORD        Z20, Z6, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback22
+
+hfix23:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z7, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z7, Z21, Z21
+	VCMPPS       $0x03, Z7, Z7, K7
+	VPORD        Z20, Z7, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback23
+
+hfix24:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z8, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z8, Z21, Z21
+	VCMPPS       $0x03, Z8, Z8, K7
+	VPORD        Z20, Z8, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback24
+
+hfix25:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z9, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z9, Z21, Z21
+	VCMPPS       $0x03, Z9, Z9, K7
+	VPORD        Z20, Z9, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback25
+
+hfix26:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z10, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z10, Z21, Z21
+	VCMPPS       $0x03, Z10, Z10, K7
+	VPORD        Z20, Z10, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback26
+
+hfix27:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z11, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z11, Z21, Z21
+	VCMPPS       $0x03, Z11, Z11, K7
+	VPORD        Z20, Z11, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback27
+
+hfix28:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z12, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z12, Z21, Z21
+	VCMPPS       $0x03, Z12, Z12, K7
+	VPORD        Z20, Z12, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback28
+
+hfix29:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z13, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z13, Z21, Z21
+	VCMPPS       $0x03, Z13, Z13, K7
+	VPORD        Z20, Z13, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback29
+
+hfix30:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z14, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z14, Z21, Z21
+	VCMPPS       $0x03, Z14, Z14, K7
+	VPORD        Z20, Z14, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback30
+
+hfix31:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z20
+	VPSRLD       $0x10, Z15, Z21
+	VPANDD       Z19, Z21, Z21
+	VPADDD       Z18, Z21, Z21
+	VPADDD       Z15, Z21, Z21
+	VCMPPS       $0x03, Z15, Z15, K7
+	VPORD        Z20, Z15, K7, Z21
+	VPSRLD       $0x10, Z21, Z21
+	VPMOVDW      Z21, K1, (R10)
+	JMP          hback31
 
 done:
 	// On to the next row tile, if rows are left.
@@ -35645,11 +36835,16 @@ done:
 	ADDQ    CX, z_base+152(FP)
 	MOVQ    ldr+216(FP), CX
 	SHLQ    $0x06, CX
-	ADDQ    CX, r_base+192(FP)
-	MOVQ    stride+248(FP), CX
-	SHLQ    $0x07, CX
-	ADDQ    CX, bits_base+224(FP)
-	JMP     tile
+	CMPQ    fwd+120(FP), $0x00000002
+	JNE     nextR
+	SHRQ    $0x01, CX
+
+nextR:
+	ADDQ CX, r_base+192(FP)
+	MOVQ stride+248(FP), CX
+	SHLQ $0x07, CX
+	ADDQ CX, bits_base+224(FP)
+	JMP  tile
 
 return:
 	// On to the next column of tiles, if any.
@@ -35667,7 +36862,13 @@ return:
 	ADDQ $0x00000040, 24(SP)
 	MOVQ 24(SP), CX
 	MOVQ CX, z_base+152(FP)
-	ADDQ $0x00000040, 32(SP)
+	MOVQ $0x00000040, CX
+	CMPQ fwd+120(FP), $0x00000002
+	JNE  colR
+	MOVQ $0x00000020, CX
+
+colR:
+	ADDQ CX, 32(SP)
 	MOVQ 32(SP), CX
 	MOVQ CX, r_base+192(FP)
 	MOVQ 40(SP), CX
@@ -35692,7 +36893,7 @@ fenced:
 	RET
 
 // func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
-// Requires: AVX, AVX512F, BMI2, CMOV, MMX+
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VL, BMI2, CMOV, MMX+
 TEXT ·tileAVX512BF16x8x32(SB), NOSPLIT, $64-280
 	// The row tiles, 8 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
@@ -35744,20 +36945,30 @@ tile:
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
 	// they would only evict the micro-panel of B from it. With fewer than 64
 	// steps the L1 prefetch comes soon enough alone.
-	MOVQ       c_base+64(FP), DX
-	MOVQ       ldc+88(FP), SI
-	SHLQ       $0x02, SI
-	MOVQ       m+96(FP), DI
-	MOVQ       $0x00000008, CX
-	CMPQ       DI, CX
-	CMOVQGT    CX, DI
-	MOVQ       r_base+192(FP), R10
-	MOVQ       ldr+216(FP), R11
-	SHLQ       $0x02, R11
+	MOVQ    c_base+64(FP), DX
+	MOVQ    ldc+88(FP), SI
+	SHLQ    $0x02, SI
+	MOVQ    m+96(FP), DI
+	MOVQ    $0x00000008, CX
+	CMPQ    DI, CX
+	CMOVQGT CX, DI
+	MOVQ    r_base+192(FP), R10
+	MOVQ    ldr+216(FP), R11
+	SHLQ    $0x02, R11
+
+	// fwd = 2: R in bfloat16, rows 2·ldr bytes apart; C is not read (β = 0)
+	// and not prefetched.
+	CMPQ fwd+120(FP), $0x00000002
+	JNE  ldr32
+	SHRQ $0x01, R11
+
+ldr32:
 	CMPQ       kc+56(FP), $0x00000040
 	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        earlyR
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -35788,6 +36999,8 @@ tile:
 	PREFETCHT1 127(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        early
+
+earlyR:
 	MOVQ       R10, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -36031,6 +37244,8 @@ later4:
 	JZ   restr4
 
 prefetchr4:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr4
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -36047,6 +37262,8 @@ prefetchr4:
 	PREFETCHT0 127(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        restr4
+
+prefetchRr4:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -36402,6 +37619,8 @@ later4m:
 	JZ   restr4m
 
 prefetchr4m:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr4m
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -36418,6 +37637,8 @@ prefetchr4m:
 	PREFETCHT0 127(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        restr4m
+
+prefetchRr4m:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -36895,6 +38116,8 @@ late:
 	JZ   rest
 
 prefetch:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchR
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -36925,6 +38148,8 @@ prefetch:
 	PREFETCHT0 127(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        rest
+
+prefetchR:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -37878,6 +39103,8 @@ latem:
 	JZ   restm
 
 prefetchm:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRm
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -37908,6 +39135,8 @@ prefetchm:
 	PREFETCHT0 127(R12)(SI*1)
 	CMPQ       R10, DX
 	JEQ        restm
+
+prefetchRm:
 	MOVQ       R10, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -38767,6 +39996,8 @@ forward:
 	ADDQ      shift+256(FP), R12
 	MOVQ      stride+248(FP), R13
 	SHLQ      $0x03, R13
+	CMPQ      fwd+120(FP), $0x00000002
+	JEQ       forwardH
 	CMPQ      storeZ+184(FP), $0x00000000
 	JNE       forwardZ
 	CMPQ      beta+112(FP), $0x00000000
@@ -39348,6 +40579,1078 @@ forwardZ1:
 	ADDQ    R9, R8
 	ADDQ    R11, R10
 	ADDQ    R13, R12
+	JMP     done
+
+forwardH:
+	// fwd = 2: R row = ReLU(v) rounded to bfloat16 as toBF16 rounds it, by
+	// VCVTNEPS2BF16 (to nearest even, NaN made quiet as toBF16 does) where
+	// no lane is a denormal, which it would flush to zero; a row with one
+	// is rounded on the integer bits, out of line (avx512StoreH).
+	CMPQ storeZ+184(FP), $0x00000000
+	JNE  forwardHZ
+
+	// v = acc + bias; R row = ReLU(v) and the row's mask bits.
+	VADDPS Z16, Z0, Z0
+	VCMPPS $0x05, Z18, Z0, K1, K3
+	VMAXPS Z0, Z18, Z0
+
+	// VCVTNEPS2BF16 Z0, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf0
+	VFPCLASSPSZ $0x20, Z0, K7
+	KORTESTW    K7, K7
+	JNZ         hfix0
+	VMOVDQU16   Y22, K1, (R10)
+
+hback0:
+	KMOVW  K3, (R12)
+	VADDPS Z17, Z1, Z1
+	VCMPPS $0x05, Z18, Z1, K2, K3
+	VMAXPS Z1, Z18, Z1
+
+	// VCVTNEPS2BF16 Z1, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf1
+	VFPCLASSPSZ $0x20, Z1, K7
+	KORTESTW    K7, K7
+	JNZ         hfix1
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback1:
+	KMOVW  K3, 2(R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z2, Z2
+	VCMPPS $0x05, Z18, Z2, K1, K3
+	VMAXPS Z2, Z18, Z2
+
+	// VCVTNEPS2BF16 Z2, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf2
+	VFPCLASSPSZ $0x20, Z2, K7
+	KORTESTW    K7, K7
+	JNZ         hfix2
+	VMOVDQU16   Y22, K1, (R10)
+
+hback2:
+	KMOVW  K3, (R12)
+	VADDPS Z17, Z3, Z3
+	VCMPPS $0x05, Z18, Z3, K2, K3
+	VMAXPS Z3, Z18, Z3
+
+	// VCVTNEPS2BF16 Z3, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf3
+	VFPCLASSPSZ $0x20, Z3, K7
+	KORTESTW    K7, K7
+	JNZ         hfix3
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback3:
+	KMOVW  K3, 2(R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z4, Z4
+	VCMPPS $0x05, Z18, Z4, K1, K3
+	VMAXPS Z4, Z18, Z4
+
+	// VCVTNEPS2BF16 Z4, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf4
+	VFPCLASSPSZ $0x20, Z4, K7
+	KORTESTW    K7, K7
+	JNZ         hfix4
+	VMOVDQU16   Y22, K1, (R10)
+
+hback4:
+	KMOVW  K3, (R12)
+	VADDPS Z17, Z5, Z5
+	VCMPPS $0x05, Z18, Z5, K2, K3
+	VMAXPS Z5, Z18, Z5
+
+	// VCVTNEPS2BF16 Z5, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf5
+	VFPCLASSPSZ $0x20, Z5, K7
+	KORTESTW    K7, K7
+	JNZ         hfix5
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback5:
+	KMOVW  K3, 2(R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z6, Z6
+	VCMPPS $0x05, Z18, Z6, K1, K3
+	VMAXPS Z6, Z18, Z6
+
+	// VCVTNEPS2BF16 Z6, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VFPCLASSPSZ $0x20, Z6, K7
+	KORTESTW    K7, K7
+	JNZ         hfix6
+	VMOVDQU16   Y22, K1, (R10)
+
+hback6:
+	KMOVW  K3, (R12)
+	VADDPS Z17, Z7, Z7
+	VCMPPS $0x05, Z18, Z7, K2, K3
+	VMAXPS Z7, Z18, Z7
+
+	// VCVTNEPS2BF16 Z7, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf7
+	VFPCLASSPSZ $0x20, Z7, K7
+	KORTESTW    K7, K7
+	JNZ         hfix7
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback7:
+	KMOVW  K3, 2(R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z8, Z8
+	VCMPPS $0x05, Z18, Z8, K1, K3
+	VMAXPS Z8, Z18, Z8
+
+	// VCVTNEPS2BF16 Z8, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf0
+	VFPCLASSPSZ $0x20, Z8, K7
+	KORTESTW    K7, K7
+	JNZ         hfix8
+	VMOVDQU16   Y22, K1, (R10)
+
+hback8:
+	KMOVW  K3, (R12)
+	VADDPS Z17, Z9, Z9
+	VCMPPS $0x05, Z18, Z9, K2, K3
+	VMAXPS Z9, Z18, Z9
+
+	// VCVTNEPS2BF16 Z9, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf1
+	VFPCLASSPSZ $0x20, Z9, K7
+	KORTESTW    K7, K7
+	JNZ         hfix9
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback9:
+	KMOVW  K3, 2(R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z10, Z10
+	VCMPPS $0x05, Z18, Z10, K1, K3
+	VMAXPS Z10, Z18, Z10
+
+	// VCVTNEPS2BF16 Z10, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf2
+	VFPCLASSPSZ $0x20, Z10, K7
+	KORTESTW    K7, K7
+	JNZ         hfix10
+	VMOVDQU16   Y22, K1, (R10)
+
+hback10:
+	KMOVW  K3, (R12)
+	VADDPS Z17, Z11, Z11
+	VCMPPS $0x05, Z18, Z11, K2, K3
+	VMAXPS Z11, Z18, Z11
+
+	// VCVTNEPS2BF16 Z11, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf3
+	VFPCLASSPSZ $0x20, Z11, K7
+	KORTESTW    K7, K7
+	JNZ         hfix11
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback11:
+	KMOVW  K3, 2(R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z12, Z12
+	VCMPPS $0x05, Z18, Z12, K1, K3
+	VMAXPS Z12, Z18, Z12
+
+	// VCVTNEPS2BF16 Z12, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf4
+	VFPCLASSPSZ $0x20, Z12, K7
+	KORTESTW    K7, K7
+	JNZ         hfix12
+	VMOVDQU16   Y22, K1, (R10)
+
+hback12:
+	KMOVW  K3, (R12)
+	VADDPS Z17, Z13, Z13
+	VCMPPS $0x05, Z18, Z13, K2, K3
+	VMAXPS Z13, Z18, Z13
+
+	// VCVTNEPS2BF16 Z13, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf5
+	VFPCLASSPSZ $0x20, Z13, K7
+	KORTESTW    K7, K7
+	JNZ         hfix13
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback13:
+	KMOVW  K3, 2(R12)
+	DECQ   DI
+	JZ     done
+	ADDQ   R9, R8
+	ADDQ   R11, R10
+	ADDQ   R13, R12
+	VADDPS Z16, Z14, Z14
+	VCMPPS $0x05, Z18, Z14, K1, K3
+	VMAXPS Z14, Z18, Z14
+
+	// VCVTNEPS2BF16 Z14, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VFPCLASSPSZ $0x20, Z14, K7
+	KORTESTW    K7, K7
+	JNZ         hfix14
+	VMOVDQU16   Y22, K1, (R10)
+
+hback14:
+	KMOVW  K3, (R12)
+	VADDPS Z17, Z15, Z15
+	VCMPPS $0x05, Z18, Z15, K2, K3
+	VMAXPS Z15, Z18, Z15
+
+	// VCVTNEPS2BF16 Z15, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf7
+	VFPCLASSPSZ $0x20, Z15, K7
+	KORTESTW    K7, K7
+	JNZ         hfix15
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback15:
+	KMOVW K3, 2(R12)
+	DECQ  DI
+	JZ    done
+	ADDQ  R9, R8
+	ADDQ  R11, R10
+	ADDQ  R13, R12
+	JMP   done
+
+forwardHZ:
+	// v = acc + bias, Z row = v; R row = ReLU(v) and the row's mask bits.
+	VADDPS  Z16, Z0, Z0
+	VMOVUPS Z0, K1, (R8)
+	VCMPPS  $0x05, Z18, Z0, K1, K3
+	VMAXPS  Z0, Z18, Z0
+
+	// VCVTNEPS2BF16 Z0, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf0
+	VFPCLASSPSZ $0x20, Z0, K7
+	KORTESTW    K7, K7
+	JNZ         hfix16
+	VMOVDQU16   Y22, K1, (R10)
+
+hback16:
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z1, Z1
+	VMOVUPS Z1, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z1, K2, K3
+	VMAXPS  Z1, Z18, Z1
+
+	// VCVTNEPS2BF16 Z1, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf1
+	VFPCLASSPSZ $0x20, Z1, K7
+	KORTESTW    K7, K7
+	JNZ         hfix17
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback17:
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z2, Z2
+	VMOVUPS Z2, K1, (R8)
+	VCMPPS  $0x05, Z18, Z2, K1, K3
+	VMAXPS  Z2, Z18, Z2
+
+	// VCVTNEPS2BF16 Z2, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf2
+	VFPCLASSPSZ $0x20, Z2, K7
+	KORTESTW    K7, K7
+	JNZ         hfix18
+	VMOVDQU16   Y22, K1, (R10)
+
+hback18:
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z3, Z3
+	VMOVUPS Z3, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z3, K2, K3
+	VMAXPS  Z3, Z18, Z3
+
+	// VCVTNEPS2BF16 Z3, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf3
+	VFPCLASSPSZ $0x20, Z3, K7
+	KORTESTW    K7, K7
+	JNZ         hfix19
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback19:
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z4, Z4
+	VMOVUPS Z4, K1, (R8)
+	VCMPPS  $0x05, Z18, Z4, K1, K3
+	VMAXPS  Z4, Z18, Z4
+
+	// VCVTNEPS2BF16 Z4, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf4
+	VFPCLASSPSZ $0x20, Z4, K7
+	KORTESTW    K7, K7
+	JNZ         hfix20
+	VMOVDQU16   Y22, K1, (R10)
+
+hback20:
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z5, Z5
+	VMOVUPS Z5, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z5, K2, K3
+	VMAXPS  Z5, Z18, Z5
+
+	// VCVTNEPS2BF16 Z5, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf5
+	VFPCLASSPSZ $0x20, Z5, K7
+	KORTESTW    K7, K7
+	JNZ         hfix21
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback21:
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z6, Z6
+	VMOVUPS Z6, K1, (R8)
+	VCMPPS  $0x05, Z18, Z6, K1, K3
+	VMAXPS  Z6, Z18, Z6
+
+	// VCVTNEPS2BF16 Z6, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VFPCLASSPSZ $0x20, Z6, K7
+	KORTESTW    K7, K7
+	JNZ         hfix22
+	VMOVDQU16   Y22, K1, (R10)
+
+hback22:
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z7, Z7
+	VMOVUPS Z7, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z7, K2, K3
+	VMAXPS  Z7, Z18, Z7
+
+	// VCVTNEPS2BF16 Z7, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf7
+	VFPCLASSPSZ $0x20, Z7, K7
+	KORTESTW    K7, K7
+	JNZ         hfix23
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback23:
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z8, Z8
+	VMOVUPS Z8, K1, (R8)
+	VCMPPS  $0x05, Z18, Z8, K1, K3
+	VMAXPS  Z8, Z18, Z8
+
+	// VCVTNEPS2BF16 Z8, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf0
+	VFPCLASSPSZ $0x20, Z8, K7
+	KORTESTW    K7, K7
+	JNZ         hfix24
+	VMOVDQU16   Y22, K1, (R10)
+
+hback24:
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z9, Z9
+	VMOVUPS Z9, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z9, K2, K3
+	VMAXPS  Z9, Z18, Z9
+
+	// VCVTNEPS2BF16 Z9, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf1
+	VFPCLASSPSZ $0x20, Z9, K7
+	KORTESTW    K7, K7
+	JNZ         hfix25
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback25:
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z10, Z10
+	VMOVUPS Z10, K1, (R8)
+	VCMPPS  $0x05, Z18, Z10, K1, K3
+	VMAXPS  Z10, Z18, Z10
+
+	// VCVTNEPS2BF16 Z10, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf2
+	VFPCLASSPSZ $0x20, Z10, K7
+	KORTESTW    K7, K7
+	JNZ         hfix26
+	VMOVDQU16   Y22, K1, (R10)
+
+hback26:
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z11, Z11
+	VMOVUPS Z11, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z11, K2, K3
+	VMAXPS  Z11, Z18, Z11
+
+	// VCVTNEPS2BF16 Z11, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf3
+	VFPCLASSPSZ $0x20, Z11, K7
+	KORTESTW    K7, K7
+	JNZ         hfix27
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback27:
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z12, Z12
+	VMOVUPS Z12, K1, (R8)
+	VCMPPS  $0x05, Z18, Z12, K1, K3
+	VMAXPS  Z12, Z18, Z12
+
+	// VCVTNEPS2BF16 Z12, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf4
+	VFPCLASSPSZ $0x20, Z12, K7
+	KORTESTW    K7, K7
+	JNZ         hfix28
+	VMOVDQU16   Y22, K1, (R10)
+
+hback28:
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z13, Z13
+	VMOVUPS Z13, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z13, K2, K3
+	VMAXPS  Z13, Z18, Z13
+
+	// VCVTNEPS2BF16 Z13, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf5
+	VFPCLASSPSZ $0x20, Z13, K7
+	KORTESTW    K7, K7
+	JNZ         hfix29
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback29:
+	KMOVW   K3, 2(R12)
+	DECQ    DI
+	JZ      done
+	ADDQ    R9, R8
+	ADDQ    R11, R10
+	ADDQ    R13, R12
+	VADDPS  Z16, Z14, Z14
+	VMOVUPS Z14, K1, (R8)
+	VCMPPS  $0x05, Z18, Z14, K1, K3
+	VMAXPS  Z14, Z18, Z14
+
+	// VCVTNEPS2BF16 Z14, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VFPCLASSPSZ $0x20, Z14, K7
+	KORTESTW    K7, K7
+	JNZ         hfix30
+	VMOVDQU16   Y22, K1, (R10)
+
+hback30:
+	KMOVW   K3, (R12)
+	VADDPS  Z17, Z15, Z15
+	VMOVUPS Z15, K2, 64(R8)
+	VCMPPS  $0x05, Z18, Z15, K2, K3
+	VMAXPS  Z15, Z18, Z15
+
+	// VCVTNEPS2BF16 Z15, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf7
+	VFPCLASSPSZ $0x20, Z15, K7
+	KORTESTW    K7, K7
+	JNZ         hfix31
+	VMOVDQU16   Y22, K2, 32(R10)
+
+hback31:
+	KMOVW K3, 2(R12)
+	DECQ  DI
+	JZ    done
+	ADDQ  R9, R8
+	ADDQ  R11, R10
+	ADDQ  R13, R12
+	JMP   done
+
+hfix0:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z0, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z0, Z22, Z22
+	VCMPPS       $0x03, Z0, Z0, K7
+	VPORD        Z21, Z0, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback0
+
+hfix1:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z1, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z1, Z22, Z22
+	VCMPPS       $0x03, Z1, Z1, K7
+	VPORD        Z21, Z1, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback1
+
+hfix2:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z2, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z2, Z22, Z22
+	VCMPPS       $0x03, Z2, Z2, K7
+	VPORD        Z21, Z2, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback2
+
+hfix3:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z3, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z3, Z22, Z22
+	VCMPPS       $0x03, Z3, Z3, K7
+	VPORD        Z21, Z3, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback3
+
+hfix4:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z4, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z4, Z22, Z22
+	VCMPPS       $0x03, Z4, Z4, K7
+	VPORD        Z21, Z4, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback4
+
+hfix5:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z5, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z5, Z22, Z22
+	VCMPPS       $0x03, Z5, Z5, K7
+	VPORD        Z21, Z5, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback5
+
+hfix6:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z6, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z6, Z22, Z22
+	VCMPPS       $0x03, Z6, Z6, K7
+	VPORD        Z21, Z6, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback6
+
+hfix7:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z7, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z7, Z22, Z22
+	VCMPPS       $0x03, Z7, Z7, K7
+	VPORD        Z21, Z7, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback7
+
+hfix8:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z8, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z8, Z22, Z22
+	VCMPPS       $0x03, Z8, Z8, K7
+	VPORD        Z21, Z8, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback8
+
+hfix9:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z9, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z9, Z22, Z22
+	VCMPPS       $0x03, Z9, Z9, K7
+	VPORD        Z21, Z9, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback9
+
+hfix10:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z10, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z10, Z22, Z22
+	VCMPPS       $0x03, Z10, Z10, K7
+	VPORD        Z21, Z10, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback10
+
+hfix11:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z11, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z11, Z22, Z22
+	VCMPPS       $0x03, Z11, Z11, K7
+	VPORD        Z21, Z11, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback11
+
+hfix12:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z12, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z12, Z22, Z22
+	VCMPPS       $0x03, Z12, Z12, K7
+	VPORD        Z21, Z12, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback12
+
+hfix13:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z13, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z13, Z22, Z22
+	VCMPPS       $0x03, Z13, Z13, K7
+	VPORD        Z21, Z13, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback13
+
+hfix14:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z14, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z14, Z22, Z22
+	VCMPPS       $0x03, Z14, Z14, K7
+	VPORD        Z21, Z14, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback14
+
+hfix15:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z15, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z15, Z22, Z22
+	VCMPPS       $0x03, Z15, Z15, K7
+	VPORD        Z21, Z15, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback15
+
+hfix16:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z0, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z0, Z22, Z22
+	VCMPPS       $0x03, Z0, Z0, K7
+	VPORD        Z21, Z0, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback16
+
+hfix17:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z1, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z1, Z22, Z22
+	VCMPPS       $0x03, Z1, Z1, K7
+	VPORD        Z21, Z1, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback17
+
+hfix18:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z2, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z2, Z22, Z22
+	VCMPPS       $0x03, Z2, Z2, K7
+	VPORD        Z21, Z2, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback18
+
+hfix19:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z3, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z3, Z22, Z22
+	VCMPPS       $0x03, Z3, Z3, K7
+	VPORD        Z21, Z3, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback19
+
+hfix20:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z4, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z4, Z22, Z22
+	VCMPPS       $0x03, Z4, Z4, K7
+	VPORD        Z21, Z4, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback20
+
+hfix21:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z5, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z5, Z22, Z22
+	VCMPPS       $0x03, Z5, Z5, K7
+	VPORD        Z21, Z5, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback21
+
+hfix22:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z6, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z6, Z22, Z22
+	VCMPPS       $0x03, Z6, Z6, K7
+	VPORD        Z21, Z6, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback22
+
+hfix23:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z7, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z7, Z22, Z22
+	VCMPPS       $0x03, Z7, Z7, K7
+	VPORD        Z21, Z7, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback23
+
+hfix24:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z8, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z8, Z22, Z22
+	VCMPPS       $0x03, Z8, Z8, K7
+	VPORD        Z21, Z8, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback24
+
+hfix25:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z9, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z9, Z22, Z22
+	VCMPPS       $0x03, Z9, Z9, K7
+	VPORD        Z21, Z9, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback25
+
+hfix26:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z10, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z10, Z22, Z22
+	VCMPPS       $0x03, Z10, Z10, K7
+	VPORD        Z21, Z10, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback26
+
+hfix27:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z11, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z11, Z22, Z22
+	VCMPPS       $0x03, Z11, Z11, K7
+	VPORD        Z21, Z11, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback27
+
+hfix28:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z12, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z12, Z22, Z22
+	VCMPPS       $0x03, Z12, Z12, K7
+	VPORD        Z21, Z12, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback28
+
+hfix29:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z13, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z13, Z22, Z22
+	VCMPPS       $0x03, Z13, Z13, K7
+	VPORD        Z21, Z13, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback29
+
+hfix30:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z14, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z14, Z22, Z22
+	VCMPPS       $0x03, Z14, Z14, K7
+	VPORD        Z21, Z14, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K1, (R10)
+	JMP          hback30
+
+hfix31:
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z20
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z21
+	VPSRLD       $0x10, Z15, Z22
+	VPANDD       Z20, Z22, Z22
+	VPADDD       Z19, Z22, Z22
+	VPADDD       Z15, Z22, Z22
+	VCMPPS       $0x03, Z15, Z15, K7
+	VPORD        Z21, Z15, K7, Z22
+	VPSRLD       $0x10, Z22, Z22
+	VPMOVDW      Z22, K2, 32(R10)
+	JMP          hback31
 
 done:
 	// On to the next row tile, if rows are left.
@@ -39368,11 +41671,16 @@ done:
 	ADDQ    CX, z_base+152(FP)
 	MOVQ    ldr+216(FP), CX
 	SHLQ    $0x05, CX
-	ADDQ    CX, r_base+192(FP)
-	MOVQ    stride+248(FP), CX
-	SHLQ    $0x06, CX
-	ADDQ    CX, bits_base+224(FP)
-	JMP     tile
+	CMPQ    fwd+120(FP), $0x00000002
+	JNE     nextR
+	SHRQ    $0x01, CX
+
+nextR:
+	ADDQ CX, r_base+192(FP)
+	MOVQ stride+248(FP), CX
+	SHLQ $0x06, CX
+	ADDQ CX, bits_base+224(FP)
+	JMP  tile
 
 return:
 	// On to the next column of tiles, if any.
@@ -39390,7 +41698,13 @@ return:
 	ADDQ $0x00000080, 24(SP)
 	MOVQ 24(SP), CX
 	MOVQ CX, z_base+152(FP)
-	ADDQ $0x00000080, 32(SP)
+	MOVQ $0x00000080, CX
+	CMPQ fwd+120(FP), $0x00000002
+	JNE  colR
+	MOVQ $0x00000040, CX
+
+colR:
+	ADDQ CX, 32(SP)
 	MOVQ 32(SP), CX
 	MOVQ CX, r_base+192(FP)
 	MOVQ 40(SP), CX

@@ -97,6 +97,9 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	}
 	if j.fwd {
 		t.ldz, t.ldr, t.stride = j.ldz, j.ldr, j.stride
+		if j.rh != nil {
+			t.ldr = j.ldrh
+		}
 	}
 	for jc := 0; jc < j.n; jc += bl.nc {
 		if !l.columnBlock(jc) {
@@ -372,7 +375,11 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 			t.m = min(step, mb-ir)
 			t.c = j.c[row*j.ldc+col:]
 			if t.last {
-				t.r = j.r[row*j.ldr+col:]
+				if j.rh != nil {
+					t.rh = j.rh[row*j.ldrh+col:]
+				} else {
+					t.r = j.r[row*j.ldr+col:]
+				}
 				t.z = nil
 				if j.z != nil {
 					t.z = j.z[row*j.ldz+col:]

@@ -77,7 +77,11 @@ func raceTile[T Float](t *tile[T], mr, nr int) {
 		if t.z != nil {
 			raceWrite(t.z[i*t.ldz : i*t.ldz+t.n])
 		}
-		raceWrite(t.r[i*t.ldr : i*t.ldr+t.n])
+		if t.rh != nil {
+			raceWrite(t.rh[i*t.ldr : i*t.ldr+t.n])
+		} else {
+			raceWrite(t.r[i*t.ldr : i*t.ldr+t.n])
+		}
 		if t.bits != nil {
 			w := i*t.stride + t.col/64
 			raceWrite(t.bits[w : i*t.stride+(t.col+t.n-1)/64+1])

@@ -34,12 +34,15 @@ type tile[T Float] struct {
 	// v = β·C + AB + bias; Z = v when z is not nil; R = ReLU(v); the mask
 	// bits [v ≥ 0] of columns col … col+nr−1 when bits is not nil (zero
 	// past n). c is z when Z is stored, r otherwise.
-	last   bool
-	bias   []T // bias of the tile's first column, nil for none
-	z      []T
-	ldz    int
-	r      []T
-	ldr    int
+	last bool
+	bias []T // bias of the tile's first column, nil for none
+	z    []T
+	ldz  int
+	r    []T
+	ldr  int
+	// rh, when not nil, takes r's place: R in bfloat16 (gemmJob.rh), ldr
+	// its leading dimension; β is 0.
+	rh     []BF16
 	bits   []uint64 // the mask words of the tile's first row
 	stride int      // words per mask row
 	col    int      // the tile's first column in the matrix (a multiple of nr)

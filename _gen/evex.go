@@ -10,11 +10,13 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// Go's assembler has no AVX512_BF16 instruction, so the one the bfloat16
-// tile needs, VDPBF16PS, is written as the bytes of its EVEX encoding
-// (evex_test.go checks them against GNU as). Only the forms the tiles use
-// are encoded: a zmm destination and first source, and a zmm or a 4-byte
-// memory operand broadcast to every lane ({1to16}) as the second.
+// Go's assembler has no AVX512_BF16 instruction, so the ones the bfloat16
+// tiles need, VDPBF16PS and VCVTNEPS2BF16, are written as the bytes of
+// their EVEX encodings (evex_test.go checks them against GNU as). Only the
+// forms the tiles use are encoded: for VDPBF16PS a zmm destination and
+// first source, and a zmm or a 4-byte memory operand broadcast to every
+// lane ({1to16}) as the second; for VCVTNEPS2BF16 a zmm source and a ymm
+// destination, unmasked.
 
 // dpbf16ps is VDPBF16PS src3, src2, dst in Go's operand order (src3 a zmm
 // or a Mem, broadcast): in each 32-bit lane i, with src2's bfloat16 pairs
@@ -38,6 +40,34 @@ func dpbf16ps(src3 Op, src2, dst VecPhysical) {
 	// says which (avo prints an instruction's opcode as it is given).
 	Comment("VDPBF16PS " + goOperand(src3) + ", " + src2.Asm() + ", " + dst.Asm())
 	Instruction(&ir.Instruction{Opcode: b.String()})
+}
+
+// cvtneps2bf16 is VCVTNEPS2BF16 src, dst (dst the ymm of a zmm): each
+// float32 lane of src rounded to bfloat16, to nearest even, with a NaN
+// made quiet (its top half with bit 6 set) and denormal inputs flushed
+// to zero of their sign: BF16From but for the denormals (Intel's SDM).
+func cvtneps2bf16(src, dst VecPhysical) {
+	enc := encCVTNEPS2BF16(src, dst)
+	var b strings.Builder
+	for i, x := range enc {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "BYTE $0x%02x", x)
+	}
+	Comment("VCVTNEPS2BF16 " + src.Asm() + ", " + dst.AsY().Asm())
+	Instruction(&ir.Instruction{Opcode: b.String()})
+}
+
+// encCVTNEPS2BF16 is the EVEX encoding of VCVTNEPS2BF16 ymm ← zmm
+// (EVEX.512.F3.0F38.W0 72 /r, register forms): 62, three payload bytes
+// (no vvvv operand: all ones), the opcode, ModRM.
+func encCVTNEPS2BF16(src, dst VecPhysical) []byte {
+	d, r := int(dst.PhysicalIndex()), int(src.PhysicalIndex())
+	p0 := byte((^d>>3&1)<<7|(^r>>4&1)<<6|(^r>>3&1)<<5|(^d>>4&1)<<4) | 0x02 // map 0F38
+	p1 := byte(15<<3) | 0x04 | 0x02                                        // vvvv unused, W0, pp F3
+	p2 := byte(2<<5 | 1<<3)                                                // L'L = 512, V' unused, no mask
+	return []byte{0x62, p0, p1, p2, 0x72, 0xc0 | byte(d&7)<<3 | byte(r&7)}
 }
 
 // goOperand is an operand in Go's assembler syntax, {1to16} for a

@@ -15,7 +15,7 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The VDPBF16PS bytes the generator writes (evex.go) are checked against
+// The VDPBF16PS and VCVTNEPS2BF16 bytes the generator writes (evex.go) are checked against
 // GNU as's, kept as test vectors in testdata so that the test needs no
 // binutils. After a change to the encoder or the cases, regenerate them
 // (Debian's binutils) in _gen with
@@ -34,10 +34,22 @@ var gp64 = [...]string{"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
 type evexCase struct {
 	src3      Op
 	src2, dst VecPhysical
+	cvt       bool // VCVTNEPS2BF16 src3 (a zmm), dst's ymm; src2 unused
+}
+
+// enc is the generator's encoding of the case.
+func (c evexCase) enc() []byte {
+	if c.cvt {
+		return encCVTNEPS2BF16(c.src3.(VecPhysical), c.dst)
+	}
+	return encDPBF16PS(c.src3, c.src2, c.dst)
 }
 
 // att is the case in GNU as's AT&T syntax.
 func (c evexCase) att() string {
+	if c.cvt {
+		return fmt.Sprintf("vcvtneps2bf16 %%zmm%d, %%ymm%d", c.src3.(VecPhysical).PhysicalIndex(), c.dst.PhysicalIndex())
+	}
 	s3 := ""
 	switch o := c.src3.(type) {
 	case VecPhysical:
@@ -63,20 +75,27 @@ func evexCases() []evexCase {
 	gps := []GPPhysical{RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15}
 	for _, d := range []int{0, 7, 8, 15, 16, 23, 24, 31} {
 		for _, v := range []int{0, 9, 16, 31} {
-			cs = append(cs, evexCase{mem(RAX, 64), zmm[v], zmm[d]})
+			cs = append(cs, evexCase{src3: mem(RAX, 64), src2: zmm[v], dst: zmm[d]})
 			for _, r := range []int{0, 8, 16, 31} {
-				cs = append(cs, evexCase{zmm[r], zmm[v], zmm[d]})
+				cs = append(cs, evexCase{src3: zmm[r], src2: zmm[v], dst: zmm[d]})
 			}
 		}
 	}
 	for _, b := range gps {
 		for _, disp := range []int{0, 4, 6, 60, 64, 508, 512, 1020, -4, -512, -516, 100000} {
-			cs = append(cs, evexCase{mem(b, disp), Z16, Z3})
+			cs = append(cs, evexCase{src3: mem(b, disp), src2: Z16, dst: Z3})
 		}
 		for _, x := range []GPPhysical{RCX, R9, R12, R14} {
 			for _, sc := range []uint8{1, 2, 4, 8} {
-				cs = append(cs, evexCase{memxs(b, x, sc, 0), Z16, Z11}, evexCase{memxs(b, x, sc, 132), Z17, Z5})
+				cs = append(cs, evexCase{src3: memxs(b, x, sc, 0), src2: Z16, dst: Z11}, evexCase{src3: memxs(b, x, sc, 132), src2: Z17, dst: Z5})
 			}
+		}
+	}
+	// VCVTNEPS2BF16: every source register into destinations with each
+	// of their bits 3 and 4 both ways.
+	for r := range 32 {
+		for _, d := range []int{0, 7, 8, 15, 16, 21, 23, 31} {
+			cs = append(cs, evexCase{src3: zmm[r], dst: zmm[d], cvt: true})
 		}
 	}
 	return cs
@@ -108,7 +127,7 @@ func TestEVEXEncodings(t *testing.T) {
 			t.Errorf("%s: not in %s (regenerate it: -update-evex)", c.att(), evexVectors)
 			continue
 		}
-		if got := hex.EncodeToString(encDPBF16PS(c.src3, c.src2, c.dst)); got != w {
+		if got := hex.EncodeToString(c.enc()); got != w {
 			t.Errorf("%s: encoded %s, GNU as %s", c.att(), got, w)
 		}
 		n++
