@@ -948,19 +948,8 @@ func avx512StoreH(s avx512Tile, v VecPhysical, k Register, m Mem) {
 	avx512Fixups = append(avx512Fixups, func() {
 		Label(fix)
 		bias, one, quiet, t := s.rhRegs()
-		for _, c := range []struct {
-			v uint32
-			r VecPhysical
-		}{{0x7FFF, bias}, {1, one}, {0x00400000, quiet}} {
-			MOVL(U32(c.v), EAX)
-			VPBROADCASTD(EAX, c.r)
-		}
-		VPSRLD(U8(16), v, t)
-		VPANDD(one, t, t)
-		VPADDD(bias, t, t)
-		VPADDD(v, t, t)
-		VCMPPS(U8(3), v, v, K7)
-		VPORD(quiet, v, K7, t)
+		bf16Consts(bias, one, quiet)
+		bf16Round(v, t, bias, one, quiet, K7)
 		VPSRLD(U8(16), t, t)
 		VPMOVDW(t, k, m)
 		JMP(LabelRef(back))

@@ -122,6 +122,32 @@ func bf16To(w vecISA) {
 	RET()
 }
 
+// bf16Consts broadcasts toBF16's constants, 0x7FFF, 1 and the quiet bit
+// 0x00400000, to every lane of bias, one and quiet (AVX-512; through
+// EAX).
+func bf16Consts(bias, one, quiet VecPhysical) {
+	for _, c := range []struct {
+		v uint32
+		r VecPhysical
+	}{{0x7FFF, bias}, {1, one}, {0x00400000, quiet}} {
+		MOVL(U32(c.v), EAX)
+		VPBROADCASTD(EAX, c.r)
+	}
+}
+
+// bf16Round sets the top halves of t's lanes to BF16From of x's float32
+// lanes, toBF16's rounding on AVX-512: t = x + 0x7FFF + (x>>16 & 1), or
+// x | quiet bit where x is NaN (k clobbered), with bf16Consts's
+// constants.
+func bf16Round(x, t, bias, one, quiet VecPhysical, k Register) {
+	VPSRLD(U8(16), x, t)
+	VPANDD(one, t, t)
+	VPADDD(bias, t, t)
+	VPADDD(x, t, t)
+	VCMPPS(U8(3), x, x, k)
+	VPORD(quiet, x, k, t)
+}
+
 // oddWords returns the table oddWords, the VPERMT2W indexes of the odd
 // 16-bit words of two vectors in order (word 2i+1 of the 64, the first
 // vector's 0…31 and the second's 32…63), written at its first use.

@@ -123,29 +123,13 @@ func avx512GenPackBPairs(of32 bool) {
 	bias, one, quiet, te, to := Z17, Z18, Z19, Z20, Z21
 	if of32 {
 		Comment("toBF16's constants; K4 = the odd words, the odd row's halves.")
-		for _, c := range []struct {
-			v uint32
-			r VecPhysical
-		}{{0x7FFF, bias}, {1, one}, {0x00400000, quiet}} {
-			MOVL(U32(c.v), EAX)
-			VPBROADCASTD(EAX, c.r)
-		}
+		bf16Consts(bias, one, quiet)
 		MOVL(U32(0xAAAAAAAA), EAX)
 		KMOVD(EAX, K4)
 	} else {
 		VMOVDQU16(interleaveWords(), Z16)
 	}
 
-	// round sets t to toBF16's rounding of the float32 lanes of x in its
-	// top halves (see _gen/bf16.go). Clobbers K3.
-	round := func(x, t VecPhysical) {
-		VPSRLD(U8(16), x, t)
-		VPANDD(one, t, t)
-		VPADDD(bias, t, t)
-		VPADDD(x, t, t)
-		VCMPPS(U8(3), x, x, K3)
-		VPORD(quiet, x, K3, t)
-	}
 	// pairRow sets Zi to the pairs of rows at m and m + DX (the 16
 	// columns under k: nil for all of them), with Z(i+8) for the odd row.
 	pairRow := func(m Mem, k Register, i int) {
@@ -161,8 +145,8 @@ func avx512GenPackBPairs(of32 bool) {
 				VMOVUPS_Z(odd, k, o)
 			}
 			Comment("Both rounded; the even row's top halves to the low ones, the odd row's kept.")
-			round(e, te)
-			round(o, to)
+			bf16Round(e, te, bias, one, quiet, K3)
+			bf16Round(o, to, bias, one, quiet, K3)
 			VPSRLD(U8(16), te, te)
 			VPBLENDMW(to, te, K4, e)
 			return
