@@ -161,12 +161,7 @@ func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float
 		// Each K block's pairs of rows packed from W, rounded as they
 		// are read: no scratch.
 		for pc := 0; pc < k; pc += bl.kc {
-			kb := min(bl.kc, k-pc)
-			for jc := 0; jc < n; jc += bl.nc {
-				nb := min(bl.nc, n-jc)
-				off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(k, bl.kc), roundUp(nb, nr))
-				packBPairsPart(fwd[off:], w, ldw, pc, jc, kb, nb, nr, dotPairs(kb))
-			}
+			packFwdPairs(fwd, bl, nr, k, n, pc, min(bl.kc, k-pc), w, ldw, pc)
 		}
 		return
 	}
@@ -175,15 +170,7 @@ func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float
 	for r := 0; r < k; r += roundChunk {
 		rows := min(roundChunk, k-r)
 		narrowRows(buf, n, w[r*ldw:], ldw, rows, n)
-		// Forward: rows r … of the K block at pc, the next steps of each
-		// of its column blocks' panels.
-		pc := r / bl.kc * bl.kc
-		kp := dotPairs(min(bl.kc, k-pc))
-		for jc := 0; jc < n; jc += bl.nc {
-			nb := min(bl.nc, n-jc)
-			off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(k, bl.kc), roundUp(nb, nr)) + (r-pc)/2*nr
-			packBPairsPart(fwd[off:], buf, n, 0, jc, rows, nb, nr, kp)
-		}
+		packFwdPairs(fwd, bl, nr, k, n, r, rows, buf, n, 0)
 		// Wᵀ: columns r … r+rows−1, whole panels of the column block at jc,
 		// in each of its K blocks (Wᵀ's rows pc …, W's columns).
 		jc := r / bl.nc * bl.nc
@@ -193,6 +180,21 @@ func (p *PackedW[T]) packDotOf(o *ops[float32], bl blocking, k, n int, w []float
 			off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(n, bl.kc), nbr) + (r-jc)*dotPairs(kb)
 			packAPairs(pack32, bwd[off:off+roundUp(rows, nr)*dotPairs(kb)], buf, n, 0, pc, rows, kb, nr)
 		}
+	}
+}
+
+// packFwdPairs packs rows r … r+rows−1 of a K×N W, within one K block,
+// into its forward panels in pairs (fwd, laid out by layout for the dot
+// tile): the steps they make of their K block's panels in each column
+// block. src holds them from its row p0, ld apart, in bfloat16 or in
+// float32 (rounded as they are packed: packBPairsPart).
+func packFwdPairs[E BF16 | float32](fwd []float32, bl blocking, nr, k, n, r, rows int, src []E, ld, p0 int) {
+	pc := r / bl.kc * bl.kc
+	kp := dotPairs(min(bl.kc, k-pc))
+	for jc := 0; jc < n; jc += bl.nc {
+		nb := min(bl.nc, n-jc)
+		off := packedOffset(jc, dotSteps(pc, bl.kc), dotSteps(k, bl.kc), roundUp(nb, nr)) + (r-pc)/2*nr
+		packBPairsPart(fwd[off:], src, ld, p0, jc, rows, nb, nr, kp)
 	}
 }
 
