@@ -35,8 +35,10 @@ func randDotBF16(r *rand.Rand) BF16 {
 	return sign | BF16(0x3c00+r.IntN(0x400)) // 2⁻⁷ … 2
 }
 
-// TestDotTile runs the dot tiles on packed pairs and on A's pairs where
-// they lie (lda ≠ 0, rows further apart than their pairs), β = 0 and β =
+// TestDotTile runs the dot tiles on packed pairs, on A's pairs where
+// they lie (lda ≠ 0, rows further apart than their pairs) and on B's
+// bfloat16 rows where they lie (ldb < 0, rows up to 4 values further
+// apart than the tiles' columns), β = 0 and β =
 // 1, every row count and column count of a tile and a few columns of tiles,
 // against dotStep lane by lane, bit for bit, with C's guard band. NaN
 // payloads too on AMD cores, where dotStep's precedence was measured;
@@ -69,9 +71,14 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 		if it%3 == 2 {
 			lda = kp + r.IntN(3)
 		}
-		ldh := 2 * max(kp, lda)        // A's rows in ah
-		ah := make([]BF16, rows*ldh)   // A(i, k) at ah[i*ldh+k]
-		bh := make([]BF16, 2*kp*nt*nr) // B(k, j) at bh[k*nt*nr+j]
+		// B packed in pairs, or (rowsB) its bfloat16 rows where they lie,
+		// ldbh apart (even, up to 4 past the tiles' columns), paired by
+		// the tile (ldb < 0).
+		rowsB := it%4 >= 2
+		ldbh := nt*nr + 2*r.IntN(3)
+		ldh := 2 * max(kp, lda)       // A's rows in ah
+		ah := make([]BF16, rows*ldh)  // A(i, k) at ah[i*ldh+k]
+		bh := make([]BF16, 2*kp*ldbh) // B(k, j) at bh[k*ldbh+j]
 		for i := range ah {
 			ah[i] = val()
 		}
@@ -83,8 +90,11 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 		if lda != 0 {
 			a = unsafe.Slice((*float32)(unsafe.Pointer(&ah[0])), len(ah)/2)
 		}
-		b := make([]float32, nt*nr*kp)
-		packBPairs(b, bh, nt*nr, 0, 0, 2*kp, nt*nr, nr)
+		b, ldb := make([]float32, nt*nr*kp), 0
+		packBPairs(b, bh, ldbh, 0, 0, 2*kp, nt*nr, nr)
+		if rowsB {
+			b, ldb = unsafe.Slice((*float32)(unsafe.Pointer(&bh[0])), len(bh)/2), -ldbh/2
+		}
 		beta := it % 2
 		ldc := n + r.IntN(5)
 		c := make([]float32, (m+1)*ldc+16)
@@ -99,7 +109,7 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 			for j := range n {
 				var acc float32
 				for p := range kp {
-					acc = dotStep(acc, bh[2*p*nt*nr+j], bh[(2*p+1)*nt*nr+j], ah[i*ldh+2*p], ah[i*ldh+2*p+1])
+					acc = dotStep(acc, bh[2*p*ldbh+j], bh[(2*p+1)*ldbh+j], ah[i*ldh+2*p], ah[i*ldh+2*p+1])
 				}
 				if beta == 1 {
 					acc += want[i*ldc+j]
@@ -107,16 +117,16 @@ func testDotTile(t *testing.T, s avx512Shape[float32]) {
 				want[i*ldc+j] = acc
 			}
 		}
-		tt := &tile[float32]{kc: kp, a: a, lda: lda, b: b, c: c, ldc: ldc, m: m, n: n, alpha: 1, beta: float32(beta)}
+		tt := &tile[float32]{kc: kp, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc, m: m, n: n, alpha: 1, beta: float32(beta)}
 		s.kernel()(tt)
-		name := fmt.Sprintf("%s m=%d n=%d kc=%d lda=%d beta=%d special=%v", s.name(), m, n, kp, lda, beta, special)
+		name := fmt.Sprintf("%s m=%d n=%d kc=%d lda=%d ldb=%d beta=%d special=%v", s.name(), m, n, kp, lda, ldb, beta, special)
 		for i := range c {
 			if math.Float32bits(c[i]) != math.Float32bits(want[i]) && !(anyNaN && c[i] != c[i] && want[i] != want[i]) {
 				row, col := i/ldc, i%ldc
 				a0, b0 := ah[row*ldh:min(len(ah), row*ldh+2*kp)], []BF16{}
 				if col < nt*nr {
 					for p := range 2 * kp {
-						b0 = append(b0, bh[p*nt*nr+col])
+						b0 = append(b0, bh[p*ldbh+col])
 					}
 				}
 				t.Fatalf("%s: C[%d,%d] = %#08x, want %#08x\nA row %x\nB column %x", name, row, col,
@@ -343,5 +353,59 @@ func TestDotDirectA(t *testing.T) {
 		if got != c.want {
 			t.Errorf("k=%d ld=%d offset=%d n=%d kc=%d trans=%v: A where it lies %v, want %v", c.k, c.ld, c.off, c.n, c.kc, c.trans, got, c.want)
 		}
+	}
+}
+
+// TestDotDirectB: the dot tile reads a forward job's bfloat16 B where it
+// lies (its rows, paired as loaded) exactly when its rows hold whole
+// float32 words: K, the leading dimension and kc even, rows 4-byte
+// aligned, untransposed, not prepacked, up to dotDirectBMaxRows rows and
+// as many row tiles as directB allows a float32 B whose rows are as many
+// bytes apart (the class's directMaxTiles, directMax4K and directMaxLd).
+func TestDotDirectB(t *testing.T) {
+	o := &active.f32
+	if o.dotTile == nil {
+		t.Skip("no dot tile")
+	}
+	h := make([]BF16, 4096*1000+2)
+	maxRows, l := min(o.mr*o.limits.directMaxTiles, dotDirectBMaxRows), o.limits
+	job := func(m, k, ld, off int, trans bool) *gemmJob[float32] {
+		return &gemmJob[float32]{m: m, n: 256, k: k, dot: true, b: operand[float32]{h: h[off:], ld: ld, trans: trans}}
+	}
+	type tc struct {
+		m, k, ld, off, kc int
+		trans             bool
+		want              bool
+	}
+	cases := []tc{
+		{64, 256, 256, 0, 1024, false, true},
+		{64, 256, 258, 2, 1024, false, true},
+		{maxRows, 256, 256, 0, 1024, false, true},
+		{maxRows + 1, 256, 256, 0, 1024, false, false}, // one row tile more than directB's
+		{64, 256, 258, 1, 1024, false, false},          // rows at odd BF16 offsets: words straddle pairs
+		{64, 255, 256, 0, 1024, false, false},          // odd K: the last pair is padded when packed
+		{64, 256, 257, 0, 1024, false, false},          // odd ld
+		{64, 256, 256, 0, 1023, false, false},          // odd kc
+		{64, 256, 256, 0, 1024, true, false},
+		{64, 0, 256, 0, 1024, false, false},
+	}
+	if l.directMax4K < l.directMaxTiles { // rows 4 KiB apart: fewer row tiles
+		cases = append(cases, tc{o.mr * l.directMax4K, 256, 2048, 0, 1024, false, true},
+			tc{o.mr*l.directMax4K + 1, 256, 2048, 0, 1024, false, false})
+	}
+	if l.directMaxLd > 0 {
+		cases = append(cases, tc{64, 256, l.directMaxLd / 2, 0, 1024, false, false},
+			tc{64, 256, l.directMaxLd/2 - 2, 0, 1024, false, l.directMaxLd/2-2 < 2048 || 4 <= l.directMax4K})
+	}
+	for _, c := range cases {
+		got := dotDirectB(o, job(c.m, c.k, c.ld, c.off, c.trans), c.kc) != nil
+		if got != c.want {
+			t.Errorf("m=%d k=%d ld=%d offset=%d kc=%d trans=%v: B where it lies %v, want %v", c.m, c.k, c.ld, c.off, c.kc, c.trans, got, c.want)
+		}
+	}
+	j := job(64, 256, 256, 0, false)
+	j.b.prepacked = true
+	if dotDirectB(o, j, 1024) != nil {
+		t.Error("a prepacked B read where it lies")
 	}
 }

@@ -78,7 +78,8 @@ type operand[T Float] struct {
 	pairs     bool // prepacked in bfloat16 pairs for the dot tile (PackBF16)
 	// h, when not nil, is a bfloat16 operand in place of s: op(h), ld
 	// and trans as for s, widened to float32 (T) as it is packed (packAH,
-	// packBH). Such an operand is always packed.
+	// packBH), or on the dot tile packed in pairs or read where it lies
+	// (dotDirectA, dotDirectB).
 	h []BF16
 }
 
@@ -152,7 +153,7 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 	kind, packB := kindPacked, false
 	if !j.dot && onRows(o, j) { // a dot job is on the tiles (takesDot)
 		kind = kindRows
-	} else if !j.b.prepacked && !directB(o, j) {
+	} else if !j.b.prepacked && !directB(o, j) && !(j.dot && dotDirectB(o, j, bl.kc) != nil) {
 		packB = true
 		bl = bl.forJob(m)
 	}

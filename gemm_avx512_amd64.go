@@ -71,7 +71,11 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 		a, aTile = t.a[:(ceilDiv(m, mr)*mr-1)*t.lda+t.kc], mr*t.lda
 	}
 	b, ldb, bcol := t.b, nr, nr*t.kc
-	if t.ldb == 0 {
+	if t.ldb < 0 {
+		// The dot tile's bfloat16 rows of B where they lie (dotDirectB),
+		// as float32s of two values: a column of tiles is nr/2 of them.
+		b, ldb, bcol = t.b, t.ldb, nr/2
+	} else if t.ldb == 0 {
 		b = b[:nt*nr*t.kc]
 	} else { // B unpacked (directB): the tiles' n columns of kc rows
 		b, ldb, bcol = b[:max(0, (t.kc-1)*t.ldb+t.n)], t.ldb, nr

@@ -1081,6 +1081,11 @@ func tileAVX512F64x12x16(a []float64, b []float64, ldb int, kc int, c []float64,
 // of a []BF16, ldr counts bfloat16 values, and r[i*ldr+j] =
 // BF16From(relu(v)) in place of relu(v); c is neither read nor written.
 //
+// With ldb < 0, B is bfloat16 rows where they lie: b's base is that of a
+// []BF16 whose rows are ld = −2·ldb values apart, and the pair of step p
+// in column j is bh[2p*ld+j'] (its low half) and bh[(2p+1)*ld+j'], for
+// j' = j/16*2*bcol+j%16; columns past n are not read.
+//
 //go:noescape
 func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 
@@ -1131,6 +1136,11 @@ func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float3
 // With fwd = 2 (and beta = 0) R is written in bfloat16: r's base is that
 // of a []BF16, ldr counts bfloat16 values, and r[i*ldr+j] =
 // BF16From(relu(v)) in place of relu(v); c is neither read nor written.
+//
+// With ldb < 0, B is bfloat16 rows where they lie: b's base is that of a
+// []BF16 whose rows are ld = −2·ldb values apart, and the pair of step p
+// in column j is bh[2p*ld+j'] (its low half) and bh[(2p+1)*ld+j'], for
+// j' = j/32*2*bcol+j%32; columns past n are not read.
 //
 //go:noescape
 func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)

@@ -31738,6 +31738,10 @@ early:
 	CMPQ n+104(FP), $0x00000010
 	JLT  maskedbr4
 
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ ldb+48(FP), $0x00
+	JLT  bhr4
+
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0), run four at a time (loopA), each four with a
 	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
@@ -31951,7 +31955,251 @@ loop1r4:
 	JMP  epilogue
 	JMP epilogue
 
+bhr4:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4h
+	XORL CX, CX
+
+phaser4h:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4h
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ      (BX)(R9*4), BX
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4h
+	MOVQ       R12, 48(SP)
+
+later4h:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4h
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4h
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4h
+
+prefetchr4h:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr4h
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4h
+
+prefetchRr4h:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4h:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4h
+
+loopBr4h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ      (BX)(R9*4), BX
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4h
+
+tailr4h:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4h
+	JMP  epilogue
+	JMP epilogue
+
 maskedbr4:
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ ldb+48(FP), $0x00
+	JLT  bhr4m
+
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0), run four at a time (loopA), each four with a
 	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
@@ -32165,6 +32413,246 @@ loop1r4m:
 	JMP  epilogue
 	JMP epilogue
 
+bhr4m:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4mh
+	XORL CX, CX
+
+phaser4mh:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4mh
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ        (BX)(R9*4), BX
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4mh
+	MOVQ       R12, 48(SP)
+
+later4mh:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4mh
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4mh
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4mh
+
+prefetchr4mh:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr4mh
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4mh
+
+prefetchRr4mh:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4mh:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4mh
+
+loopBr4mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ        (BX)(R9*4), BX
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4mh
+
+tailr4mh:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4mh
+	JMP  epilogue
+	JMP epilogue
+
 over4:
 	CMPQ DI, $0x00000008
 	JA   over8
@@ -32174,6 +32662,10 @@ over4:
 	// panel has its padding, but B where it lies ends at column n).
 	CMPQ n+104(FP), $0x00000010
 	JLT  maskedbr8
+
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ ldb+48(FP), $0x00
+	JLT  bhr8
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0), run four at a time (loopA), each four with a
@@ -32516,7 +33008,379 @@ loop1r8:
 	JMP  epilogue
 	JMP epilogue
 
+bhr8:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8h
+	XORL CX, CX
+
+phaser8h:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8h
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ      (BX)(R9*4), BX
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr8h
+	MOVQ       R12, 48(SP)
+
+later8h:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8h
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8h
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr8h
+
+prefetchr8h:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr8h
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8h
+
+prefetchRr8h:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8h:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8h
+
+loopBr8h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ      (BX)(R9*4), BX
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr8h
+
+tailr8h:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r8h
+	JMP  epilogue
+	JMP epilogue
+
 maskedbr8:
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ ldb+48(FP), $0x00
+	JLT  bhr8m
+
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0), run four at a time (loopA), each four with a
 	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
@@ -32858,13 +33722,385 @@ loop1r8m:
 	JMP  epilogue
 	JMP epilogue
 
+bhr8m:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8mh
+	XORL CX, CX
+
+phaser8mh:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8mh
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ        (BX)(R9*4), BX
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr8mh
+	MOVQ       R12, 48(SP)
+
+later8mh:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8mh
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8mh
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr8mh
+
+prefetchr8mh:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr8mh
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8mh
+
+prefetchRr8mh:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8mh:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8mh
+
+loopBr8mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ        (BX)(R9*4), BX
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr8mh
+
+tailr8mh:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r8mh
+	JMP  epilogue
+	JMP epilogue
+
 over8:
 allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
 	// columns (n ≥ the tile's), under the column masks otherwise (a packed
 	// panel has its padding, but B where it lies ends at column n).
-	CMPQ  n+104(FP), $0x00000010
-	JLT   maskedb
+	CMPQ n+104(FP), $0x00000010
+	JLT  maskedb
+
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ  ldb+48(FP), $0x00
+	JLT   bh
 	MOVQ  lda+272(FP), R14
 	TESTQ R14, R14
 	JNZ   direct
@@ -33755,7 +34991,937 @@ drestore:
 	MOVQ r_base+192(FP), R10
 	JMP  epilogue
 
+bh:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+	MOVQ      lda+272(FP), R14
+	TESTQ     R14, R14
+	JNZ       directh
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaseh
+	XORL CX, CX
+
+phaseh:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      lateh
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAh:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ      (BX)(R9*4), BX
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAh
+	MOVQ       R12, 48(SP)
+
+lateh:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  resth
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchh
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   resth
+
+prefetchh:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRh
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        resth
+
+prefetchRh:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+resth:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailh
+
+loopBh:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ      (BX)(R9*4), BX
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBh
+
+tailh:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1h
+	JMP  epilogue
+
+directh:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	LEAQ (DX)(R14*4), SI
+	LEAQ (SI)(R14*4), R10
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailh
+
+dloop4h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x01
+
+	// VDPBF16PS 4(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+
+	// VDPBF16PS 4(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x01
+
+	// VDPBF16PS 4(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+	LEAQ      (BX)(R9*4), BX
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x02
+
+	// VDPBF16PS 8(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+
+	// VDPBF16PS 8(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x02
+
+	// VDPBF16PS 8(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+	VMOVDQU16 (BX)(R9*2), Y16
+	VMOVDQU16 (BX)(R13*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x03
+
+	// VDPBF16PS 12(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+
+	// VDPBF16PS 12(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x03
+
+	// VDPBF16PS 12(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, R10
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4h
+
+dtailh:
+	TESTQ R8, R8
+	JZ    drestoreh
+
+dloop1h:
+	VMOVDQU16 (BX), Y16
+	VMOVDQU16 (BX)(R9*1), Y30
+	VPERMT2W  Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, R10
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1h
+
+drestoreh:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
 maskedb:
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ  ldb+48(FP), $0x00
+	JLT   bhm
 	MOVQ  lda+272(FP), R14
 	TESTQ R14, R14
 	JNZ   directm
@@ -34640,6 +36806,933 @@ dloop1m:
 	JNZ  dloop1m
 
 drestorem:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+bhm:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+	MOVQ      lda+272(FP), R14
+	TESTQ     R14, R14
+	JNZ       directmh
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasemh
+	XORL CX, CX
+
+phasemh:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latemh
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAmh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ        (BX)(R9*4), BX
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAmh
+	MOVQ       R12, 48(SP)
+
+latemh:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restmh
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchmh
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restmh
+
+prefetchmh:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRmh
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restmh
+
+prefetchRmh:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restmh:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailmh
+
+loopBmh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ        (BX)(R9*4), BX
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBmh
+
+tailmh:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1mh
+	JMP  epilogue
+
+directmh:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	LEAQ (DX)(R14*4), SI
+	LEAQ (SI)(R14*4), R10
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailmh
+
+dloop4mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x01
+
+	// VDPBF16PS 4(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+
+	// VDPBF16PS 4(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x01
+
+	// VDPBF16PS 4(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+	LEAQ        (BX)(R9*4), BX
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x02
+
+	// VDPBF16PS 8(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+
+	// VDPBF16PS 8(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x02
+
+	// VDPBF16PS 8(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+	VMOVDQU16.Z (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z (BX)(R13*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x03
+
+	// VDPBF16PS 12(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+
+	// VDPBF16PS 12(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x03
+
+	// VDPBF16PS 12(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, R10
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4mh
+
+dtailmh:
+	TESTQ R8, R8
+	JZ    drestoremh
+
+dloop1mh:
+	VMOVDQU16.Z (BX), K1, Y16
+	VMOVDQU16.Z (BX)(R9*1), K1, Y30
+	VPERMT2W    Z30, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, R10
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1mh
+
+drestoremh:
 	MOVQ c_base+64(FP), DX
 	MOVQ ldc+88(FP), SI
 	SHLQ $0x02, SI
@@ -36892,6 +39985,40 @@ fenced:
 	VZEROUPPER
 	RET
 
+DATA interleaveWords<>+0(SB)/2, $0x0000
+DATA interleaveWords<>+2(SB)/2, $0x0020
+DATA interleaveWords<>+4(SB)/2, $0x0001
+DATA interleaveWords<>+6(SB)/2, $0x0021
+DATA interleaveWords<>+8(SB)/2, $0x0002
+DATA interleaveWords<>+10(SB)/2, $0x0022
+DATA interleaveWords<>+12(SB)/2, $0x0003
+DATA interleaveWords<>+14(SB)/2, $0x0023
+DATA interleaveWords<>+16(SB)/2, $0x0004
+DATA interleaveWords<>+18(SB)/2, $0x0024
+DATA interleaveWords<>+20(SB)/2, $0x0005
+DATA interleaveWords<>+22(SB)/2, $0x0025
+DATA interleaveWords<>+24(SB)/2, $0x0006
+DATA interleaveWords<>+26(SB)/2, $0x0026
+DATA interleaveWords<>+28(SB)/2, $0x0007
+DATA interleaveWords<>+30(SB)/2, $0x0027
+DATA interleaveWords<>+32(SB)/2, $0x0008
+DATA interleaveWords<>+34(SB)/2, $0x0028
+DATA interleaveWords<>+36(SB)/2, $0x0009
+DATA interleaveWords<>+38(SB)/2, $0x0029
+DATA interleaveWords<>+40(SB)/2, $0x000a
+DATA interleaveWords<>+42(SB)/2, $0x002a
+DATA interleaveWords<>+44(SB)/2, $0x000b
+DATA interleaveWords<>+46(SB)/2, $0x002b
+DATA interleaveWords<>+48(SB)/2, $0x000c
+DATA interleaveWords<>+50(SB)/2, $0x002c
+DATA interleaveWords<>+52(SB)/2, $0x000d
+DATA interleaveWords<>+54(SB)/2, $0x002d
+DATA interleaveWords<>+56(SB)/2, $0x000e
+DATA interleaveWords<>+58(SB)/2, $0x002e
+DATA interleaveWords<>+60(SB)/2, $0x000f
+DATA interleaveWords<>+62(SB)/2, $0x002f
+GLOBL interleaveWords<>(SB), RODATA|NOPTR, $64
+
 // func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VL, BMI2, CMOV, MMX+
 TEXT ·tileAVX512BF16x8x32(SB), NOSPLIT, $64-280
@@ -37079,6 +40206,10 @@ early:
 	// panel has its padding, but B where it lies ends at column n).
 	CMPQ n+104(FP), $0x00000020
 	JLT  maskedbr4
+
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ ldb+48(FP), $0x00
+	JLT  bhr4
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0), run four at a time (loopA), each four with a
@@ -37454,7 +40585,430 @@ loop1r4:
 	JMP  epilogue
 	JMP epilogue
 
+bhr4:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4h
+	XORL CX, CX
+
+phaser4h:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4h
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4h:
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4h
+	MOVQ       R12, 48(SP)
+
+later4h:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4h
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4h
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4h
+
+prefetchr4h:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr4h
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4h
+
+prefetchRr4h:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4h:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4h
+
+loopBr4h:
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4h
+
+tailr4h:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4h:
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4h
+	JMP  epilogue
+	JMP epilogue
+
 maskedbr4:
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ ldb+48(FP), $0x00
+	JLT  bhr4m
+
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
 	// multiple of 4 (or 0), run four at a time (loopA), each four with a
 	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
@@ -37829,13 +41383,436 @@ loop1r4m:
 	JMP  epilogue
 	JMP epilogue
 
+bhr4m:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4mh
+	XORL CX, CX
+
+phaser4mh:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4mh
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4mh:
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4mh
+	MOVQ       R12, 48(SP)
+
+later4mh:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4mh
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4mh
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restr4mh
+
+prefetchr4mh:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRr4mh
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4mh
+
+prefetchRr4mh:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4mh:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4mh
+
+loopBr4mh:
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4mh
+
+tailr4mh:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4mh:
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4mh
+	JMP  epilogue
+	JMP epilogue
+
 over4:
 allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
 	// columns (n ≥ the tile's), under the column masks otherwise (a packed
 	// panel has its padding, but B where it lies ends at column n).
-	CMPQ  n+104(FP), $0x00000020
-	JLT   maskedb
+	CMPQ n+104(FP), $0x00000020
+	JLT  maskedb
+
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ  ldb+48(FP), $0x00
+	JLT   bh
 	MOVQ  lda+272(FP), R14
 	TESTQ R14, R14
 	JNZ   direct
@@ -38822,7 +42799,1061 @@ drestore:
 	MOVQ r_base+192(FP), R10
 	JMP  epilogue
 
+bh:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+	MOVQ      lda+272(FP), R14
+	TESTQ     R14, R14
+	JNZ       directh
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaseh
+	XORL CX, CX
+
+phaseh:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      lateh
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAh:
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAh
+	MOVQ       R12, 48(SP)
+
+lateh:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  resth
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchh
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   resth
+
+prefetchh:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRh
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        resth
+
+prefetchRh:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+resth:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailh
+
+loopBh:
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBh
+
+tailh:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1h:
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1h
+	JMP  epilogue
+
+directh:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailh
+
+dloop4h:
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 4(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 8(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16    (BX)(R9*2), Y16
+	VMOVDQU16    (BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX)(R9*2), Y17
+	VMOVDQU16    32(BX)(R13*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 12(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4h
+
+dtailh:
+	TESTQ R8, R8
+	JZ    drestoreh
+
+dloop1h:
+	VMOVDQU16    (BX), Y16
+	VMOVDQU16    (BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16    32(BX), Y17
+	VMOVDQU16    32(BX)(R9*1), Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1h
+
+drestoreh:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
 maskedb:
+	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	CMPQ  ldb+48(FP), $0x00
+	JLT   bhm
 	MOVQ  lda+272(FP), R14
 	TESTQ R14, R14
 	JNZ   directm
@@ -39803,6 +44834,1057 @@ dloop1m:
 	JNZ  dloop1m
 
 drestorem:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+bhm:
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
+	// each); Z31 = the interleave of two rows' words.
+	NEGQ      R9
+	LEAQ      (R9)(R9*2), R13
+	VMOVDQU16 interleaveWords<>+0(SB), Z31
+	MOVQ      lda+272(FP), R14
+	TESTQ     R14, R14
+	JNZ       directmh
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasemh
+	XORL CX, CX
+
+phasemh:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latemh
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAmh:
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAmh
+	MOVQ       R12, 48(SP)
+
+latemh:
+	// The L1 prefetch; a short panel that only writes C (β = 0, no epilogue)
+	// skips it too: its stores follow at once, and the prefetches in front
+	// of them cost 7% of a dW GEMM from a batch of 32. Streamed C (β = 2)
+	// skips both prefetches: a streaming store to a line in the caches
+	// must first take it out of them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restmh
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchmh
+	MOVQ beta+112(FP), R12
+	ORQ  fwd+120(FP), R12
+	JZ   restmh
+
+prefetchmh:
+	CMPQ       fwd+120(FP), $0x00000002
+	JEQ        prefetchRmh
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restmh
+
+prefetchRmh:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restmh:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailmh
+
+loopBmh:
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBmh
+
+tailmh:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1mh:
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1mh
+	JMP  epilogue
+
+directmh:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailmh
+
+dloop4mh:
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 4(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ         (BX)(R9*4), BX
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 8(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVDQU16.Z  (BX)(R9*2), K1, Y16
+	VMOVDQU16.Z  (BX)(R13*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX)(R9*2), K2, Y17
+	VMOVDQU16.Z  32(BX)(R13*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 12(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4mh
+
+dtailmh:
+	TESTQ R8, R8
+	JZ    drestoremh
+
+dloop1mh:
+	VMOVDQU16.Z  (BX), K1, Y16
+	VMOVDQU16.Z  (BX)(R9*1), K1, Y30
+	VPERMT2W     Z30, Z31, Z16
+	VMOVDQU16.Z  32(BX), K2, Y17
+	VMOVDQU16.Z  32(BX)(R9*1), K2, Y30
+	VPERMT2W     Z30, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1mh
+
+drestoremh:
 	MOVQ c_base+64(FP), DX
 	MOVQ ldc+88(FP), SI
 	SHLQ $0x02, SI
@@ -44518,40 +50600,6 @@ next:
 done:
 	VZEROUPPER
 	RET
-
-DATA interleaveWords<>+0(SB)/2, $0x0000
-DATA interleaveWords<>+2(SB)/2, $0x0020
-DATA interleaveWords<>+4(SB)/2, $0x0001
-DATA interleaveWords<>+6(SB)/2, $0x0021
-DATA interleaveWords<>+8(SB)/2, $0x0002
-DATA interleaveWords<>+10(SB)/2, $0x0022
-DATA interleaveWords<>+12(SB)/2, $0x0003
-DATA interleaveWords<>+14(SB)/2, $0x0023
-DATA interleaveWords<>+16(SB)/2, $0x0004
-DATA interleaveWords<>+18(SB)/2, $0x0024
-DATA interleaveWords<>+20(SB)/2, $0x0005
-DATA interleaveWords<>+22(SB)/2, $0x0025
-DATA interleaveWords<>+24(SB)/2, $0x0006
-DATA interleaveWords<>+26(SB)/2, $0x0026
-DATA interleaveWords<>+28(SB)/2, $0x0007
-DATA interleaveWords<>+30(SB)/2, $0x0027
-DATA interleaveWords<>+32(SB)/2, $0x0008
-DATA interleaveWords<>+34(SB)/2, $0x0028
-DATA interleaveWords<>+36(SB)/2, $0x0009
-DATA interleaveWords<>+38(SB)/2, $0x0029
-DATA interleaveWords<>+40(SB)/2, $0x000a
-DATA interleaveWords<>+42(SB)/2, $0x002a
-DATA interleaveWords<>+44(SB)/2, $0x000b
-DATA interleaveWords<>+46(SB)/2, $0x002b
-DATA interleaveWords<>+48(SB)/2, $0x000c
-DATA interleaveWords<>+50(SB)/2, $0x002c
-DATA interleaveWords<>+52(SB)/2, $0x000d
-DATA interleaveWords<>+54(SB)/2, $0x002d
-DATA interleaveWords<>+56(SB)/2, $0x000e
-DATA interleaveWords<>+58(SB)/2, $0x002e
-DATA interleaveWords<>+60(SB)/2, $0x000f
-DATA interleaveWords<>+62(SB)/2, $0x002f
-GLOBL interleaveWords<>(SB), RODATA|NOPTR, $64
 
 // func packBPairsOfAVX512(dst []float32, b []float32, ldb int, pairs int, nb int, panel int, step int)
 // Requires: AVX, AVX512BW, AVX512F

@@ -87,6 +87,8 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	if j.dot {
 		l.aIn = dotDirectA(o, j, bl.kc)
 		l.dirA, l.aShift = l.aIn != nil, 1
+		l.bIn = dotDirectB(o, j, bl.kc)
+		l.direct = l.bIn != nil
 	}
 	var z T
 	l.stream = !j.fwd && j.beta == 0 && bl.stream > 0 && j.k <= bl.kc && j.m*j.n*int(unsafe.Sizeof(z)) >= bl.stream
@@ -94,6 +96,9 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	*t = tile[T]{alpha: j.alpha, ldc: j.ldc, nrMask: 1<<o.nr - 1}
 	if l.direct {
 		t.ldb = j.b.ld
+		if j.dot {
+			t.ldb = -j.b.ld / 2 // the dot tile's rows of bfloat16 B (dotDirectB)
+		}
 	}
 	if j.fwd {
 		t.ldz, t.ldr, t.stride = j.ldz, j.ldr, j.stride
@@ -123,6 +128,9 @@ type packedLoop[T Float] struct {
 	// (the dot tile's pairs: dotDirectA's view, 1).
 	aIn    []T
 	aShift uint
+	// The dot tile's B where it lies (direct): dotDirectB's view, row k's
+	// values j and j+1 (j even) in bIn[(k*ld+j)/2].
+	bIn []T
 
 	// The column block: columns jc … jc+nb−1 (nbr: nb rounded up to
 	// nr), split into items by sp.
@@ -352,7 +360,11 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 	for jr := j0; jr < j1; jr += width {
 		col := l.jc + jr
 		t.n = min(width, j1-jr, l.nb-jr)
-		if l.direct {
+		if l.direct && j.dot {
+			// kb > 0 and even, and col a multiple of nr: off is whole.
+			off := (pc*j.b.ld + col) / 2
+			t.b = l.bIn[off:min(len(l.bIn), off+((kb-1)*j.b.ld+t.n+1)/2)]
+		} else if l.direct {
 			off := pc*t.ldb + col // kb > 0: directB needs k > 0
 			t.b = j.b.s[off : off+(kb-1)*t.ldb+t.n]
 		} else {

@@ -57,7 +57,9 @@ func raceTile[T Float](t *tile[T], mr, nr int) {
 	} else {
 		raceRead(t.a[:ceilDiv(t.m, mr)*mr*t.kc])
 	}
-	if t.ldb != 0 { // B where it lies: the tiles' n columns of each row
+	if t.ldb < 0 { // the dot tile's bfloat16 rows of B: the view's span of them
+		raceRead(t.b)
+	} else if t.ldb != 0 { // B where it lies: the tiles' n columns of each row
 		raceOperand(t.b, t.ldb, false, 0, 0, t.kc, t.n)
 	} else {
 		raceRead(t.b[:roundUp(t.n, nr)*t.kc])

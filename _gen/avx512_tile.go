@@ -34,6 +34,9 @@ type avx512Tile struct {
 	// (0: all MR), from packed A (its micro-panels MR rows high all the
 	// same): the loops of a row tile with few rows (shortRows).
 	rows   int
+	// bh: this copy of the product loops reads B's rows in bfloat16 where
+	// they lie (ldb < 0; the dot tiles: bRows) and pairs them as it loads.
+	bh     bool
 	suffix string // of the labels of this copy of the product loops
 }
 
@@ -111,6 +114,19 @@ func (s avx512Tile) rhRegs() (bias, one, quiet, tmp VecPhysical) {
 	return zmm[r], zmm[r+1], zmm[r+2], zmm[r+3]
 }
 
+// bRows reports whether the tile can read B as bfloat16 rows where they
+// lie (ldb < 0) as well as in pairs: the dot tiles. A step's pair of rows
+// is two 32-byte loads a vector and one VPERMT2W that interleaves their
+// words (bhIndex, bhTemp), ports the tile's VDPBF16PS leaves free: on
+// Zen 4 the tile ran 1% slower so, where packing W's pairs first costs a
+// small forward pass 12% (TUNING.md).
+func (s avx512Tile) bRows() bool { return s.t.Name == bf16dot.Name }
+
+// bhIndex and bhTemp are the bh loops' interleave table and the second
+// row's words, past every register the product loops use.
+func (s avx512Tile) bhIndex() VecPhysical { return Z31 }
+func (s avx512Tile) bhTemp() VecPhysical  { return Z30 }
+
 // colMask is the mask register of vector j's columns < n.
 func (s avx512Tile) colMask(j int) OpmaskPhysical {
 	return []OpmaskPhysical{K1, K2, K4, K5, K6, K7}[j]
@@ -146,6 +162,9 @@ func avx512GenTile(s avx512Tile) {
 		// MR·NR accumulators, NR vectors of B and +0 in the 32 registers;
 		// a mask register a vector; 4 base registers of A where it lies.
 		panic(fmt.Sprintf("avx512: no %d×%d tile", s.mr, s.nr))
+	}
+	if s.bRows() && s.mr*s.nr+s.nr > 30 {
+		panic(fmt.Sprintf("avx512: no room for bh's registers in a %d×%d tile", s.mr, s.nr))
 	}
 	textLines(s.fn(), fmt.Sprintf("func(a, b []%[1]s, ldb, kc int, c []%[1]s, ldc, m, n, beta, fwd int, bias, z []%[1]s, ldz, storeZ int, r []%[1]s, ldr int, bits []uint64, stride, shift, bcol, lda int)", t.Go), avx512TileDoc(s)...)
 	local := AllocLocal(64)
@@ -315,6 +334,14 @@ With fwd = 2 (and beta = 0) R is written in bfloat16: r's base is that
 of a []BF16, ldr counts bfloat16 values, and r[i*ldr+j] =
 BF16From(relu(v)) in place of relu(v); c is neither read nor written.`
 	}
+	if s.bRows() {
+		doc += fmt.Sprintf(`
+
+With ldb < 0, B is bfloat16 rows where they lie: b's base is that of a
+[]BF16 whose rows are ld = −2·ldb values apart, and the pair of step p
+in column j is bh[2p*ld+j'] (its low half) and bh[(2p+1)*ld+j'], for
+j' = j/%[1]d*2*bcol+j%%%[1]d; columns past n are not read.`, cols)
+	}
 	return strings.Split(doc, "\n")
 }
 
@@ -408,6 +435,10 @@ func avx512Step(s avx512Tile, brow Mem, p int) {
 // loadB loads B's row of a step (at brow) into its registers: under the
 // column masks, zeroing the lanes they leave out, or whole (unmasked).
 func (s avx512Tile) loadB(brow Mem) {
+	if s.bh {
+		s.loadBH(brow)
+		return
+	}
 	for j := 0; j < s.nr; j++ {
 		if s.unmasked {
 			s.t.MovU(brow.Offset(64*j), s.bReg(j))
@@ -415,6 +446,50 @@ func (s avx512Tile) loadB(brow Mem) {
 			s.t.MovUZ(brow.Offset(64*j), s.colMask(j), s.bReg(j))
 		}
 	}
+}
+
+// loadBH is loadB of the bh loops: vector j of the step is the words of
+// columns 16j … 16j+15 of B's rows 2p (at brow) and 2p+1 (bhNext)
+// interleaved, loaded under the column masks (a mask's bit a column, as
+// for the pairs' lanes) or whole.
+func (s avx512Tile) loadBH(brow Mem) {
+	odd := bhNext(brow)
+	for j := 0; j < s.nr; j++ {
+		b := s.bReg(j)
+		if s.unmasked {
+			VMOVDQU16(brow.Offset(32*j), b.AsY())
+			VMOVDQU16(odd.Offset(32*j), s.bhTemp().AsY())
+		} else {
+			VMOVDQU16_Z(brow.Offset(32*j), s.colMask(j), b.AsY())
+			VMOVDQU16_Z(odd.Offset(32*j), s.colMask(j), s.bhTemp().AsY())
+		}
+		VPERMT2W(s.bhTemp(), s.bhIndex(), b)
+	}
+}
+
+// bhNext is the row of B after the one at m in the bh loops (R9 = a row,
+// R13 = 3 rows, in bytes): m is BX or BX + 2·R9, the even row of one of
+// the two steps between advances of BX (avx512Step4).
+func bhNext(m Mem) Mem {
+	switch {
+	case m.Index == nil:
+		m.Index, m.Scale = R9, 1
+	case m.Index == R9 && m.Scale == 2:
+		m.Index, m.Scale = R13, 1
+	default:
+		panic("avx512: no next row of B for this operand")
+	}
+	return m
+}
+
+// nextB moves BX on a k step's rows of B: ldb bytes (R9), or in the bh
+// loops the step's two rows.
+func (s avx512Tile) nextB() {
+	if s.bh {
+		LEAQ(memxs(RBX, R9, 2, 0), RBX)
+		return
+	}
+	ADDQ(R9, RBX)
 }
 
 // l is the label name of this copy of the product loops.
@@ -457,7 +532,20 @@ func avx512StepDirect(s avx512Tile, brow Mem, p int) {
 
 // avx512Step4 is four k steps (step = avx512Step or avx512StepDirect),
 // B's rows at BX, BX+ldb, BX+2·ldb, BX+3·ldb (R9 = ldb, R13 = 3·ldb).
+//
+// In the bh loops (R9 = a row of B) the four steps are eight rows: the
+// first two steps' at BX, BX+R9, BX+2·R9, BX+3·R9, then BX moves four
+// rows on for the other two (the loop's advance of four ldb moves it the
+// rest of the way).
 func avx512Step4(s avx512Tile, step func(avx512Tile, Mem, int)) {
+	if s.bh {
+		step(s, mem(RBX, 0), 0)
+		step(s, memxs(RBX, R9, 2, 0), 1)
+		LEAQ(memxs(RBX, R9, 4, 0), RBX)
+		step(s, mem(RBX, 0), 2)
+		step(s, memxs(RBX, R9, 2, 0), 3)
+		return
+	}
 	step(s, mem(RBX, 0), 0)
 	step(s, memxs(RBX, R9, 1, 0), 1)
 	step(s, memxs(RBX, R9, 2, 0), 2)
@@ -602,6 +690,30 @@ func avx512ProductLoops(s avx512Tile, local Mem) {
 // it lies, four steps at a time then one, to the epilogue (the direct
 // loops fall through to it).
 func avx512Loops(s avx512Tile, local Mem) {
+	if s.bRows() && !s.bh {
+		Comment("ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).")
+		CMPQ(arg("ldb"), U8(0))
+		JLT(LabelRef(s.l("bh")))
+		avx512Loops2(s, local)
+		JMP(LabelRef("epilogue"))
+		Label(s.l("bh"))
+		h := s
+		h.bh, h.suffix = true, s.suffix+"h"
+		Comment(
+			"R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values",
+			"each); Z31 = the interleave of two rows' words.",
+		)
+		NEGQ(R9)
+		LEAQ(memxs(R9, R9, 2, 0), R13)
+		VMOVDQU16(interleaveWords(), s.bhIndex())
+		avx512Loops2(h, local)
+		return
+	}
+	avx512Loops2(s, local)
+}
+
+// avx512Loops2 is avx512Loops for one way of reading B.
+func avx512Loops2(s avx512Tile, local Mem) {
 	t := s.t
 	if s.rows == 0 { // the short rows' copies run from packed A only
 		MOVQ(arg("lda"), R14)
@@ -690,7 +802,7 @@ func avx512Loops(s avx512Tile, local Mem) {
 	Label(s.l("loop1"))
 	avx512Step(s, mem(RBX, 0), 0)
 	ADDQ(U32(s.aStep()), RAX)
-	ADDQ(R9, RBX)
+	s.nextB()
 	DECQ(RCX)
 	JNZ(LabelRef(s.l("loop1")))
 	JMP(LabelRef("epilogue"))
@@ -735,7 +847,7 @@ func avx512Loops(s avx512Tile, local Mem) {
 	for _, b := range bases {
 		ADDQ(U32(t.Size), b)
 	}
-	ADDQ(R9, RBX)
+	s.nextB()
 	DECQ(R8)
 	JNZ(LabelRef(s.l("dloop1")))
 

@@ -18,14 +18,22 @@ func genBF16Dot() {
 // interleaveWords writes the table interleaveWords, the VPERMT2W indexes
 // that interleave the first 16 words of two vectors (word 2i the first's
 // word i, word 2i+1 the second's, index 32+i), and returns it.
+// The table is written once, by the first caller (the pair packer or a
+// dot tile reading B's rows where they lie).
 func interleaveWords() Mem {
+	if interleaveWordsMem != nil {
+		return *interleaveWordsMem
+	}
 	m := GLOBL("interleaveWords", RODATA|NOPTR)
 	for i := range 16 {
 		DATA(4*i, U16(i))
 		DATA(4*i+2, U16(32+i))
 	}
+	interleaveWordsMem = &m
 	return m
 }
+
+var interleaveWordsMem *Mem
 
 // avx512GenSelectBF16 writes selectBF16AVX512: dZ in bfloat16 from dR and
 // the mask bits, 64 values a mask word: the word's halves into K1 and K2
