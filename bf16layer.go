@@ -267,8 +267,11 @@ func BackwardBF16(p *BackwardBF16Args) {
 		defer putWork(hold)
 		a.DX, lddx32 = grow(&hold.b, m*k), k
 	}
-	backward(active, &a, &halfInputs{x: p.X, w: w, dr: p.DR}, ldx, ldw, lddr, 0, true, lddx32, lddw, 0)
-	if p.DX != nil {
+	hs := &halfInputs{x: p.X, w: w, dr: p.DR}
+	if p.DX != nil && p.DX32 == nil {
+		hs.dxh, hs.lddxh = p.DX, lddx // written by the dot tile where it can
+	}
+	if !backward(active, &a, hs, ldx, ldw, lddr, 0, true, lddx32, lddw, 0) && p.DX != nil {
 		narrowRows(p.DX, lddx, a.DX, lddx32, m, k)
 	}
 }

@@ -81,12 +81,19 @@ func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T],
 }
 
 // halfInputs are a backward pass's inputs in bfloat16 (BackwardBF16), in
-// place of the BackwardArgs's X, W and DR, with their leading dimensions.
+// place of the BackwardArgs's X, W and DR, with their leading dimensions;
+// dxh, when not nil, is dX wanted in bfloat16 (leading dimension lddxh)
+// with a.DX its float32 scratch.
 type halfInputs struct {
 	x, w, dr []BF16
+	dxh      []BF16
+	lddxh    int
 }
 
-func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, lddr, ldz int, hasMask bool, lddx, lddw, lddz int) {
+// backward runs the backward pass. Given hs.dxh, it reports whether the
+// tiles wrote dX there (a dot job of one K panel: gemmJob.rh), leaving
+// a.DX as it was, or wrote dX in a.DX for the caller to narrow.
+func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, lddr, ldz int, hasMask bool, lddx, lddw, lddz int) bool {
 	m, k, n := a.M, a.K, a.N
 	o, bl := opsFor[T](p), blocksFor[T](p)
 	threads := threadsFor(a.Threads)
@@ -142,6 +149,9 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 	if a.PW != nil {
 		dx.b = operand[T]{prepacked: true, packed: a.PW.bwd, pairs: a.PW.dot}
 	}
+	if hs != nil && hs.dxh != nil && a.DX != nil {
+		dx.rh, dx.ldrh = hs.dxh, hs.lddxh // run keeps it only where the tile writes it
+	}
 	if a.DX != nil && a.DW != nil && nonEmpty {
 		// dZ of a bfloat16 dR is bfloat16 itself: dW's visit keeps it so
 		// (dzh), and dX reads it as a bfloat16 A, which the dot tile takes
@@ -165,10 +175,10 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 		if a.PW == nil && hs == nil && ntRoute(o, bl, &dx) {
 			// W where it lies rather than transposed (ops.gemmNT).
 			runNT(o, bl, m, k, n, src.dz, src.lddz, a.W, ldw, a.DX, lddx, beta, np)
-			return
+			return false
 		}
 		run(o, bl, &dx, np)
-		return
+		return dx.rh != nil
 	}
 	visitDW := a.DW != nil && nonEmpty
 	visited := visitDW
@@ -184,4 +194,5 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 	if !visited && (a.DB != nil || a.DZ != nil) && m > 0 && n > 0 {
 		visitDZ(o, bl, &src, m, n, threads)
 	}
+	return a.DX != nil && dx.rh != nil
 }

@@ -105,7 +105,9 @@ type gemmJob[T Float] struct {
 	// rh, when not nil, is R in bfloat16 (leading dimension ldrh), which
 	// the dot tile's epilogue writes in r's place (fwd = 2) on a dot job
 	// of one K panel; run sets it to nil for any other job, whose r the
-	// caller then narrows (ForwardBF16).
+	// caller then narrows (ForwardBF16). On a GEMM job (not fwd, β = 0) it
+	// is C in bfloat16, written by the dot tile (fwd = 3) in c's place: c
+	// is then left as it was (dX of BackwardBF16).
 	rh     []BF16
 	ldrh   int
 	bits   []uint64
@@ -144,10 +146,11 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 	}
 	if !j.fwd && (k == 0 || j.alpha == 0) {
 		scale(m, n, j.beta, j.c, j.ldc)
+		j.rh = nil // C in c: the caller narrows it
 		return
 	}
 	j.dot = takesDot(o, j)
-	if j.rh != nil && (!j.dot || k > bl.kc) {
+	if j.rh != nil && (!j.dot || k > bl.kc || !j.fwd && (j.beta != 0 || j.alpha != 1)) {
 		j.rh = nil // R in r: the K panels before the last add into it
 	}
 	kind, packB := kindPacked, false

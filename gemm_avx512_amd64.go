@@ -102,6 +102,17 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 		beta = 2 // β = 0 with streaming stores (the tile's doc)
 	}
 	if !t.last {
+		if t.rh != nil {
+			// C in bfloat16 (the dot tiles' fwd = 3; β = 0): the routine
+			// takes its base and leading dimension in r's place.
+			if beta != 0 {
+				panic("kernels: internal error: bfloat16 C with β ≠ 0")
+			}
+			h := t.rh[:(m-1)*t.ldr+n]
+			r := unsafe.Slice((*T)(unsafe.Pointer(&h[0])), len(h)/2)
+			s.call(a, b, ldb, t.kc, c, t.ldc, m, n, 0, 3, nil, nil, 0, 0, r, t.ldr, nil, 0, 0, bcol, t.lda)
+			return
+		}
 		s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol, t.lda)
 		return
 	}

@@ -1080,6 +1080,9 @@ func tileAVX512F64x12x16(a []float64, b []float64, ldb int, kc int, c []float64,
 // With fwd = 2 (and beta = 0) R is written in bfloat16: r's base is that
 // of a []BF16, ldr counts bfloat16 values, and r[i*ldr+j] =
 // BF16From(relu(v)) in place of relu(v); c is neither read nor written.
+// With fwd = 3 (and beta = 0) the GEMM's C = v goes to r the same way,
+// r[i*ldr+j] = BF16From(v), and c is neither read nor written; bias, z
+// and bits are not used.
 //
 // With ldb < 0, B is bfloat16 rows where they lie: b's base is that of a
 // []BF16 whose rows are ld = −2·ldb values apart, and the pair of step p
@@ -1136,6 +1139,9 @@ func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float3
 // With fwd = 2 (and beta = 0) R is written in bfloat16: r's base is that
 // of a []BF16, ldr counts bfloat16 values, and r[i*ldr+j] =
 // BF16From(relu(v)) in place of relu(v); c is neither read nor written.
+// With fwd = 3 (and beta = 0) the GEMM's C = v goes to r the same way,
+// r[i*ldr+j] = BF16From(v), and c is neither read nor written; bias, z
+// and bits are not used.
 //
 // With ldb < 0, B is bfloat16 rows where they lie: b's base is that of a
 // []BF16 whose rows are ld = −2·ldb values apart, and the pair of step p

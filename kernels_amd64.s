@@ -31591,10 +31591,10 @@ tile:
 	MOVQ    ldr+216(FP), R11
 	SHLQ    $0x02, R11
 
-	// fwd = 2: R in bfloat16, rows 2·ldr bytes apart; C is not read (β = 0)
-	// and not prefetched.
+	// fwd = 2 and 3: R in bfloat16, rows 2·ldr bytes apart; C is not read
+	// (β = 0) and not prefetched.
 	CMPQ fwd+120(FP), $0x00000002
-	JNE  ldr32
+	JLT  ldr32
 	SHRQ $0x01, R11
 
 ldr32:
@@ -31603,7 +31603,7 @@ ldr32:
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        earlyR
+	JGE        earlyR
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 63(R12)
@@ -31839,7 +31839,7 @@ later4:
 
 prefetchr4:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr4
+	JGE        prefetchRr4
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32068,7 +32068,7 @@ later4h:
 
 prefetchr4h:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr4h
+	JGE        prefetchRr4h
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32297,7 +32297,7 @@ later4m:
 
 prefetchr4m:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr4m
+	JGE        prefetchRr4m
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32526,7 +32526,7 @@ later4mh:
 
 prefetchr4mh:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr4mh
+	JGE        prefetchRr4mh
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -32812,7 +32812,7 @@ later8:
 
 prefetchr8:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr8
+	JGE        prefetchRr8
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -33169,7 +33169,7 @@ later8h:
 
 prefetchr8h:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr8h
+	JGE        prefetchRr8h
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -33526,7 +33526,7 @@ later8m:
 
 prefetchr8m:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr8m
+	JGE        prefetchRr8m
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -33883,7 +33883,7 @@ later8mh:
 
 prefetchr8mh:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr8mh
+	JGE        prefetchRr8mh
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -34346,7 +34346,7 @@ late:
 
 prefetch:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchR
+	JGE        prefetchR
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -35251,7 +35251,7 @@ lateh:
 
 prefetchh:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRh
+	JGE        prefetchRh
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -36167,7 +36167,7 @@ latem:
 
 prefetchm:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRm
+	JGE        prefetchRm
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -37072,7 +37072,7 @@ latemh:
 
 prefetchmh:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRmh
+	JGE        prefetchRmh
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 63(R12)
@@ -37987,6 +37987,8 @@ forward:
 	// CX = the bias (−0 for none: x + −0 = x for every x, −0 and NaN
 	// included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's
 	// byte offset in it, R13 = the mask stride in bytes.
+	CMPQ      fwd+120(FP), $0x00000003
+	JEQ       gemmH
 	MOVQ      bias_base+128(FP), CX
 	VMOVUPS.Z (CX), K1, Z16
 	VPXORD    Z17, Z17, Z17
@@ -39365,6 +39367,123 @@ hback31:
 	ADDQ  R13, R12
 	JMP   done
 
+gemmH:
+	// fwd = 3 (β = 0): C = acc rounded to bfloat16 into R, C itself not
+	// written: a dot job's bfloat16 output (dX) without a float32 copy.
+	// R row = acc rounded to bfloat16 on the columns < n; C untouched.
+	// VCVTNEPS2BF16 Z0, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe8
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z1, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe9
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z2, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xea
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z3, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xeb
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z4, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xec
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z5, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z6, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xee
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z7, Y21
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xef
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z8, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe8
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z9, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe9
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z10, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xea
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z11, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xeb
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z12, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xec
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z13, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z14, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xee
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z15, Y21
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xef
+	VMOVDQU16 Y21, K1, (R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+	JMP       done
+
 hfix0:
 	MOVL         $0x00007fff, AX
 	VPBROADCASTD AX, Z18
@@ -39929,7 +40048,7 @@ done:
 	MOVQ    ldr+216(FP), CX
 	SHLQ    $0x06, CX
 	CMPQ    fwd+120(FP), $0x00000002
-	JNE     nextR
+	JLT     nextR
 	SHRQ    $0x01, CX
 
 nextR:
@@ -39957,7 +40076,7 @@ return:
 	MOVQ CX, z_base+152(FP)
 	MOVQ $0x00000040, CX
 	CMPQ fwd+120(FP), $0x00000002
-	JNE  colR
+	JLT  colR
 	MOVQ $0x00000020, CX
 
 colR:
@@ -40083,10 +40202,10 @@ tile:
 	MOVQ    ldr+216(FP), R11
 	SHLQ    $0x02, R11
 
-	// fwd = 2: R in bfloat16, rows 2·ldr bytes apart; C is not read (β = 0)
-	// and not prefetched.
+	// fwd = 2 and 3: R in bfloat16, rows 2·ldr bytes apart; C is not read
+	// (β = 0) and not prefetched.
 	CMPQ fwd+120(FP), $0x00000002
-	JNE  ldr32
+	JLT  ldr32
 	SHRQ $0x01, R11
 
 ldr32:
@@ -40095,7 +40214,7 @@ ldr32:
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        earlyR
+	JGE        earlyR
 	MOVQ       DX, R12
 	PREFETCHT1 (R12)
 	PREFETCHT1 64(R12)
@@ -40376,7 +40495,7 @@ later4:
 
 prefetchr4:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr4
+	JGE        prefetchRr4
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -40774,7 +40893,7 @@ later4h:
 
 prefetchr4h:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr4h
+	JGE        prefetchRr4h
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -41174,7 +41293,7 @@ later4m:
 
 prefetchr4m:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr4m
+	JGE        prefetchRr4m
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -41572,7 +41691,7 @@ later4mh:
 
 prefetchr4mh:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRr4mh
+	JGE        prefetchRr4mh
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -42094,7 +42213,7 @@ late:
 
 prefetch:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchR
+	JGE        prefetchR
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -43103,7 +43222,7 @@ lateh:
 
 prefetchh:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRh
+	JGE        prefetchRh
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -44135,7 +44254,7 @@ latem:
 
 prefetchm:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRm
+	JGE        prefetchRm
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -45144,7 +45263,7 @@ latemh:
 
 prefetchmh:
 	CMPQ       fwd+120(FP), $0x00000002
-	JEQ        prefetchRmh
+	JGE        prefetchRmh
 	MOVQ       DX, R12
 	PREFETCHT0 (R12)
 	PREFETCHT0 64(R12)
@@ -46067,6 +46186,8 @@ forward:
 	// CX = the bias (−0 for none: x + −0 = x for every x, −0 and NaN
 	// included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's
 	// byte offset in it, R13 = the mask stride in bytes.
+	CMPQ      fwd+120(FP), $0x00000003
+	JEQ       gemmH
 	MOVQ      bias_base+128(FP), CX
 	VMOVUPS.Z (CX), K1, Z16
 	VMOVUPS.Z 64(CX), K2, Z17
@@ -47190,6 +47311,99 @@ hback31:
 	ADDQ  R13, R12
 	JMP   done
 
+gemmH:
+	// fwd = 3 (β = 0): C = acc rounded to bfloat16 into R, C itself not
+	// written: a dot job's bfloat16 output (dX) without a float32 copy.
+	// R row = acc rounded to bfloat16 on the columns < n; C untouched.
+	// VCVTNEPS2BF16 Z0, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf0
+	VMOVDQU16 Y22, K1, (R10)
+
+	// VCVTNEPS2BF16 Z1, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf1
+	VMOVDQU16 Y22, K2, 32(R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z2, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf2
+	VMOVDQU16 Y22, K1, (R10)
+
+	// VCVTNEPS2BF16 Z3, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf3
+	VMOVDQU16 Y22, K2, 32(R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z4, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf4
+	VMOVDQU16 Y22, K1, (R10)
+
+	// VCVTNEPS2BF16 Z5, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf5
+	VMOVDQU16 Y22, K2, 32(R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z6, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VMOVDQU16 Y22, K1, (R10)
+
+	// VCVTNEPS2BF16 Z7, Y22
+	BYTE $0x62; BYTE $0xe2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf7
+	VMOVDQU16 Y22, K2, 32(R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z8, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf0
+	VMOVDQU16 Y22, K1, (R10)
+
+	// VCVTNEPS2BF16 Z9, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf1
+	VMOVDQU16 Y22, K2, 32(R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z10, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf2
+	VMOVDQU16 Y22, K1, (R10)
+
+	// VCVTNEPS2BF16 Z11, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf3
+	VMOVDQU16 Y22, K2, 32(R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z12, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf4
+	VMOVDQU16 Y22, K1, (R10)
+
+	// VCVTNEPS2BF16 Z13, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf5
+	VMOVDQU16 Y22, K2, 32(R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+
+	// VCVTNEPS2BF16 Z14, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VMOVDQU16 Y22, K1, (R10)
+
+	// VCVTNEPS2BF16 Z15, Y22
+	BYTE $0x62; BYTE $0xc2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf7
+	VMOVDQU16 Y22, K2, 32(R10)
+	DECQ      DI
+	JZ        done
+	ADDQ      R11, R10
+	JMP       done
+
 hfix0:
 	MOVL         $0x00007fff, AX
 	VPBROADCASTD AX, Z19
@@ -47754,7 +47968,7 @@ done:
 	MOVQ    ldr+216(FP), CX
 	SHLQ    $0x05, CX
 	CMPQ    fwd+120(FP), $0x00000002
-	JNE     nextR
+	JLT     nextR
 	SHRQ    $0x01, CX
 
 nextR:
@@ -47782,7 +47996,7 @@ return:
 	MOVQ CX, z_base+152(FP)
 	MOVQ $0x00000080, CX
 	CMPQ fwd+120(FP), $0x00000002
-	JNE  colR
+	JLT  colR
 	MOVQ $0x00000040, CX
 
 colR:

@@ -91,7 +91,7 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 		l.direct = l.bIn != nil
 	}
 	var z T
-	l.stream = !j.fwd && j.beta == 0 && bl.stream > 0 && j.k <= bl.kc && j.m*j.n*int(unsafe.Sizeof(z)) >= bl.stream
+	l.stream = !j.fwd && j.rh == nil && j.beta == 0 && bl.stream > 0 && j.k <= bl.kc && j.m*j.n*int(unsafe.Sizeof(z)) >= bl.stream
 	t := &s.t
 	*t = tile[T]{alpha: j.alpha, ldc: j.ldc, nrMask: 1<<o.nr - 1}
 	if l.direct {
@@ -102,9 +102,9 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	}
 	if j.fwd {
 		t.ldz, t.ldr, t.stride = j.ldz, j.ldr, j.stride
-		if j.rh != nil {
-			t.ldr = j.ldrh
-		}
+	}
+	if j.rh != nil {
+		t.ldr = j.ldrh
 	}
 	for jc := 0; jc < j.n; jc += bl.nc {
 		if !l.columnBlock(jc) {
@@ -386,6 +386,9 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 			}
 			t.m = min(step, mb-ir)
 			t.c = j.c[row*j.ldc+col:]
+			if j.rh != nil && !j.fwd {
+				t.rh = j.rh[row*j.ldrh+col:] // C in bfloat16 (gemmJob.rh)
+			}
 			if t.last {
 				if j.rh != nil {
 					t.rh = j.rh[row*j.ldrh+col:]

@@ -68,6 +68,10 @@ func raceTile[T Float](t *tile[T], mr, nr int) {
 		raceRead(t.bias[:t.n])
 	}
 	for i := range t.m {
+		if !t.last && t.rh != nil { // C in bfloat16, in c's place
+			raceWrite(t.rh[i*t.ldr : i*t.ldr+t.n])
+			continue
+		}
 		c := t.c[i*t.ldc : i*t.ldc+t.n]
 		if t.beta != 0 {
 			raceRead(c)

@@ -41,7 +41,8 @@ type tile[T Float] struct {
 	r    []T
 	ldr  int
 	// rh, when not nil, takes r's place: R in bfloat16 (gemmJob.rh), ldr
-	// its leading dimension; β is 0.
+	// its leading dimension; β is 0. Not last (a GEMM job), it takes c's:
+	// C in bfloat16, c not written.
 	rh     []BF16
 	bits   []uint64 // the mask words of the tile's first row
 	stride int      // words per mask row

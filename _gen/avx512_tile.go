@@ -219,6 +219,10 @@ func avx512GenTile(s avx512Tile) {
 		"included); R8/R9 Z and ldz; R12 = the row's mask word plus the tile's",
 		"byte offset in it, R13 = the mask stride in bytes.",
 	)
+	if s.rh() {
+		CMPQ(arg("fwd"), U32(3))
+		JEQ(LabelRef("gemmH"))
+	}
 	MOVQ(argBase("bias"), RCX)
 	for j := 0; j < s.nr; j++ {
 		t.MovUZ(mem(RCX, 64*j), s.colMask(j), s.bias(j))
@@ -332,7 +336,10 @@ The tiles go down a column, then on to the next column.`, s.fn(), mr, cols, ty)
 
 With fwd = 2 (and beta = 0) R is written in bfloat16: r's base is that
 of a []BF16, ldr counts bfloat16 values, and r[i*ldr+j] =
-BF16From(relu(v)) in place of relu(v); c is neither read nor written.`
+BF16From(relu(v)) in place of relu(v); c is neither read nor written.
+With fwd = 3 (and beta = 0) the GEMM's C = v goes to r the same way,
+r[i*ldr+j] = BF16From(v), and c is neither read nor written; bias, z
+and bits are not used.`
 	}
 	if s.bRows() {
 		doc += fmt.Sprintf(`
@@ -576,10 +583,10 @@ func avx512TileProduct(s avx512Tile, local Mem) {
 	MOVQ(arg("ldr"), R11)
 	avx512Sh(t.Shift, R11)
 	if s.rh() {
-		Comment("fwd = 2: R in bfloat16, rows 2·ldr bytes apart; C is not read (β = 0)",
-			"and not prefetched.")
+		Comment("fwd = 2 and 3: R in bfloat16, rows 2·ldr bytes apart; C is not read",
+			"(β = 0) and not prefetched.")
 		CMPQ(arg("fwd"), U32(2))
-		JNE(LabelRef("ldr32"))
+		JLT(LabelRef("ldr32"))
 		SHRQ(U8(1), R11)
 		Label("ldr32")
 	}
@@ -589,7 +596,7 @@ func avx512TileProduct(s avx512Tile, local Mem) {
 	JEQ(LabelRef("early"))
 	if s.rh() {
 		CMPQ(arg("fwd"), U32(2))
-		JEQ(LabelRef("earlyR"))
+		JGE(LabelRef("earlyR"))
 	}
 	avx512Prefetch(s, PREFETCHT1, RDX, RSI)
 	CMPQ(R10, RDX)
@@ -771,7 +778,7 @@ func avx512Loops2(s avx512Tile, local Mem) {
 	Label(s.l("prefetch"))
 	if s.rh() {
 		CMPQ(arg("fwd"), U32(2))
-		JEQ(LabelRef(s.l("prefetchR")))
+		JGE(LabelRef(s.l("prefetchR")))
 	}
 	avx512Prefetch(s, PREFETCHT0, RDX, RSI)
 	CMPQ(R10, RDX)
@@ -868,6 +875,8 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 	switch {
 	case e.stream:
 		Comment("C row = acc, streamed.")
+	case !e.fwd && e.rh:
+		Comment("R row = acc rounded to bfloat16 on the columns < n; C untouched.")
 	case !e.fwd && !e.beta1:
 		Comment("C row = acc on the columns < n.")
 	case !e.fwd:
@@ -892,6 +901,10 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 				t.MovNT(acc, mem(RDX, 64*j))
 				continue
 			}
+			if !e.fwd && e.rh {
+				avx512StoreHExact(s, acc, k, mem(R10, 32*j))
+				continue
+			}
 			if !e.fwd {
 				t.MovU(acc, k, mem(RDX, 64*j))
 				continue
@@ -914,11 +927,14 @@ func avx512Rows(s avx512Tile, e avx512Epilogue) {
 		}
 		DECQ(RDI)
 		JZ(LabelRef("done"))
-		if e.fwd {
+		switch {
+		case e.fwd:
 			ADDQ(R9, R8)
 			ADDQ(R11, R10)
 			ADDQ(R13, R12)
-		} else {
+		case e.rh:
+			ADDQ(R11, R10)
+		default:
 			ADDQ(RSI, RDX)
 		}
 	}
@@ -944,11 +960,11 @@ func avx512NextTile(s avx512Tile) {
 	avx512Advance(arg("ldc"), s.mr*s.t.Size, argBase("c"))
 	avx512Advance(arg("ldz"), s.mr*s.t.Size, argBase("z"))
 	if s.rh() {
-		// fwd = 2: R's rows are bfloat16, half the bytes.
+		// fwd = 2 and 3: R's rows are bfloat16, half the bytes.
 		MOVQ(arg("ldr"), RCX)
 		avx512Scale(s.mr*s.t.Size, RCX)
 		CMPQ(arg("fwd"), U32(2))
-		JNE(LabelRef("nextR"))
+		JLT(LabelRef("nextR"))
 		SHRQ(U8(1), RCX)
 		Label("nextR")
 		ADDQ(RCX, argBase("r"))
@@ -983,10 +999,10 @@ func avx512NextCol(s avx512Tile, local Mem) {
 	MOVQ(RCX, argBase("a"))
 	for i, slot := range []Mem{argBase("c"), argBase("z"), argBase("r")} {
 		if i == 2 && s.rh() {
-			// fwd = 2: a tile's columns of R in bfloat16, half the bytes.
+			// fwd = 2 and 3: a tile's columns of R in bfloat16, half the bytes.
 			MOVQ(U32(64*s.nr), RCX)
 			CMPQ(arg("fwd"), U32(2))
-			JNE(LabelRef("colR"))
+			JLT(LabelRef("colR"))
 			MOVQ(U32(32*s.nr), RCX)
 			Label("colR")
 			ADDQ(RCX, local.Offset(16+8*i))
@@ -1027,6 +1043,14 @@ func avx512RowsH(s avx512Tile) {
 	Label("forwardHZ")
 	avx512Rows(s, avx512Epilogue{fwd: true, storeZ: true, rh: true})
 	JMP(LabelRef("done"))
+
+	Label("gemmH")
+	Comment(
+		"fwd = 3 (β = 0): C = acc rounded to bfloat16 into R, C itself not",
+		"written: a dot job's bfloat16 output (dX) without a float32 copy.",
+	)
+	avx512Rows(s, avx512Epilogue{rh: true})
+	JMP(LabelRef("done"))
 	for _, f := range avx512Fixups {
 		f()
 	}
@@ -1036,6 +1060,16 @@ func avx512RowsH(s avx512Tile) {
 // avx512Fixups are the out-of-line fix-ups of the bfloat16 R epilogue
 // being written (avx512StoreH), emitted after it.
 var avx512Fixups []func()
+
+// avx512StoreHExact is avx512StoreH for a v that is never denormal: the
+// sums of VDPBF16PS alone, which flushes denormal results to zero (fwd =
+// 3: no bias added after it). VCVTNEPS2BF16 then rounds every lane as
+// BF16From does.
+func avx512StoreHExact(s avx512Tile, v VecPhysical, k Register, m Mem) {
+	_, _, _, t := s.rhRegs()
+	cvtneps2bf16(v, t)
+	VMOVDQU16(t.AsY(), k, m)
+}
 
 // avx512StoreH stores the float32 lanes of v rounded to bfloat16
 // (BF16From's rounding) at m under mask k: VCVTNEPS2BF16 rounds them all
