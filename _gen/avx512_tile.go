@@ -33,7 +33,7 @@ type avx512Tile struct {
 	// rows: this copy of the product loops computes only rows 0 … rows−1
 	// (0: all MR), from packed A (its micro-panels MR rows high all the
 	// same): the loops of a row tile with few rows (shortRows).
-	rows   int
+	rows int
 	// bh: this copy of the product loops reads B's rows in bfloat16 where
 	// they lie (ldb < 0; the dot tiles: bRows) and pairs them as it loads.
 	bh     bool
