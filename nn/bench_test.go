@@ -92,7 +92,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		}
 	})
 	// Mixed precision (SetBF16): bfloat16 layers, float32 master weights;
-	// its SGD is unfused (compare with f32's .../unfused).
+	// its SGD is fused into the backward pass as float32's is.
 	b.Run("bf16", func(b *testing.B) {
 		b.Run("784-256-256-10/batch=64", func(b *testing.B) {
 			benchTrainStep[float32](b, []int{784, 256, 256, 10}, 64, mixed{SGD{LR: 1e-3}})
