@@ -102,15 +102,8 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 		beta = 2 // β = 0 with streaming stores (the tile's doc)
 	}
 	if !t.last {
-		if t.rh != nil {
-			// C in bfloat16 (the dot tiles' fwd = 3; β = 0): the routine
-			// takes its base and leading dimension in r's place.
-			if beta != 0 {
-				panic("kernels: internal error: bfloat16 C with β ≠ 0")
-			}
-			h := t.rh[:(m-1)*t.ldr+n]
-			r := unsafe.Slice((*T)(unsafe.Pointer(&h[0])), len(h)/2)
-			s.call(a, b, ldb, t.kc, c, t.ldc, m, n, 0, 3, nil, nil, 0, 0, r, t.ldr, nil, 0, 0, bcol, t.lda)
+		if t.rh != nil { // C in bfloat16 (the dot tiles' fwd = 3)
+			s.call(a, b, ldb, t.kc, c, t.ldc, m, n, 0, 3, nil, nil, 0, 0, rhView(t, m, n, beta), t.ldr, nil, 0, 0, bcol, t.lda)
 			return
 		}
 		s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol, t.lda)
@@ -122,14 +115,8 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 	}
 	var r []T
 	fwd := 1
-	if t.rh != nil {
-		// R in bfloat16 (the dot tiles' fwd = 2): the routine takes its
-		// base and leading dimension in r's place.
-		if beta != 0 {
-			panic("kernels: internal error: bfloat16 R with β ≠ 0")
-		}
-		h := t.rh[:(m-1)*t.ldr+n]
-		r, fwd = unsafe.Slice((*T)(unsafe.Pointer(&h[0])), len(h)/2), 2
+	if t.rh != nil { // R in bfloat16 (the dot tiles' fwd = 2)
+		r, fwd = rhView(t, m, n, beta), 2
 	} else {
 		r = t.r[:(m-1)*t.ldr+n]
 	}
@@ -147,6 +134,17 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+(t.col+n-1)/64+1], t.stride, t.col%64/8
 	}
 	s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol, t.lda)
+}
+
+// rhView is t.rh's m rows of n values, ldr apart, as the []T whose base
+// the dot tiles take in r's place with its leading dimension (fwd = 2:
+// R, fwd = 3: a GEMM job's C, in bfloat16), for β = 0 only.
+func rhView[T Float](t *tile[T], m, n, beta int) []T {
+	if beta != 0 {
+		panic("kernels: internal error: bfloat16 R or C with β ≠ 0")
+	}
+	h := t.rh[:(m-1)*t.ldr+n]
+	return unsafe.Slice((*T)(unsafe.Pointer(&h[0])), len(h)/2)
 }
 
 // gemmNTAVX512F32 is ops.gemmNT on the AVX-512 float32 path: C = A·Wᵀ

@@ -386,13 +386,11 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 			}
 			t.m = min(step, mb-ir)
 			t.c = j.c[row*j.ldc+col:]
-			if j.rh != nil && !j.fwd {
-				t.rh = j.rh[row*j.ldrh+col:] // C in bfloat16 (gemmJob.rh)
+			if j.rh != nil { // R, or a GEMM job's C, in bfloat16 (gemmJob.rh)
+				t.rh = j.rh[row*j.ldrh+col:]
 			}
 			if t.last {
-				if j.rh != nil {
-					t.rh = j.rh[row*j.ldrh+col:]
-				} else {
+				if j.rh == nil {
 					t.r = j.r[row*j.ldr+col:]
 				}
 				t.z = nil

@@ -151,7 +151,7 @@ func (s avx512Tile) directBases() []GPPhysical {
 // (storeZ), R = ReLU(v) and the mask bits [v ≥ 0].
 type avx512Epilogue struct {
 	fwd, storeZ, beta1 bool
-	rh                 bool // R in bfloat16 (fwd = 2; β = 0)
+	rh                 bool // R (fwd = 2), or without fwd C (fwd = 3), in bfloat16; β = 0
 	stream             bool // C = acc with streaming stores (β = 2; whole tiles only)
 }
 
@@ -1020,9 +1020,9 @@ func avx512NextCol(s avx512Tile, local Mem) {
 	JMP(LabelRef("panel"))
 }
 
-// avx512RowsH is the forward epilogues of fwd = 2 (β = 0, without and
-// with Z), R written in bfloat16: avx512Rows with rh, then the rows'
-// fix-ups (avx512StoreH).
+// avx512RowsH is the epilogues that write bfloat16 (β = 0): the forward
+// ones of fwd = 2 (without and with Z), and fwd = 3's C; avx512Rows with
+// rh, then the forward rows' fix-ups (avx512StoreH).
 func avx512RowsH(s avx512Tile) {
 	if s.mr*s.nr+s.nr+5 > 32 || s.nr > 5 {
 		panic(fmt.Sprintf("avx512: no bfloat16 R epilogue for a %d×%d tile", s.mr, s.nr))
