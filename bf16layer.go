@@ -166,7 +166,9 @@ type BackwardBF16Args struct {
 
 	// Accumulate adds the results into DX32, DW and DB instead of
 	// overwriting them (the float32 master gradients of several
-	// batches); it may not be set with DX (a panic).
+	// batches). DX is written, never added into: DX32's new value
+	// rounded, or without DX32 dZ·Wᵀ rounded (a training step's dX for
+	// the layer below, in the same call that adds into its gradients).
 	Accumulate bool
 
 	// Threads is the most threads the call may use; 0 means the
@@ -231,9 +233,6 @@ func BackwardBF16(p *BackwardBF16Args) {
 		panicf("no Mask given, want the forward pass's mask")
 	}
 	p.Mask.check("Mask", m, n)
-	if p.Accumulate && p.DX != nil {
-		panicf("Accumulate with DX (bfloat16), want DX32 for a dX to add into")
-	}
 	lddx, lddx32, lddw := 0, 0, 0
 	if p.DX != nil {
 		lddx = checkMatrix("DX", p.DX, dim{"M", m}, dim{"K", k}, p.LdDX, "LdDX")
@@ -270,6 +269,7 @@ func BackwardBF16(p *BackwardBF16Args) {
 	hs := &halfInputs{x: p.X, w: w, dr: p.DR}
 	if p.DX != nil && p.DX32 == nil {
 		hs.dxh, hs.lddxh = p.DX, lddx // written by the dot tile where it can
+		hs.dxFresh = true             // scratch: overwritten even with Accumulate
 	}
 	if !backward(active, &a, hs, ldx, ldw, lddr, 0, true, lddx32, lddw, 0) && p.DX != nil {
 		narrowRows(p.DX, lddx, a.DX, lddx32, m, k)

@@ -138,9 +138,9 @@ func (t *Trainer[T]) forwardHalf(x []T, m int) {
 
 // backwardHalf is backward in mixed precision, from dR of the output in
 // d[0] (float32): dR and dX in bfloat16, dW and dB in float32. Fused (SGD,
-// dR scaled by −lr), it adds Xᵀ·dZ and Σ dZ into the float32 master W and
-// B as backward does, after dX from the packed bfloat16 copy of the old
-// W, and W scaled by 1 − decay between the two.
+// dR scaled by −lr), it adds Xᵀ·dZ and Σ dZ into the float32 master W
+// (scaled by 1 − decay first) and B as backward does, in the call that
+// takes dX from the packed bfloat16 copy of the old W.
 func (t *Trainer[T]) backwardHalf(m int, fused bool, decay float64) {
 	h := t.half
 	out := t.net.Out()
@@ -164,12 +164,11 @@ func (t *Trainer[T]) backwardHalf(m int, fused bool, decay float64) {
 			ba.DW, ba.DB = f32(w.dW), f32(w.dB)
 			kernels.BackwardBF16(ba)
 		} else {
-			if ba.DX != nil {
-				kernels.BackwardBF16(ba)
-			}
+			// One call: dX from the packed bfloat16 copy of the old W
+			// (PW), written, and Xᵀ·dZ and Σ dZ added into the float32
+			// W, decayed first, and B.
 			l.decayW(decay)
-			*ba = kernels.BackwardBF16Args{M: m, K: l.in, N: l.out, X: in, DR: h.d[g][:m*l.out], Mask: t.mask(i, m),
-				DW: f32(l.W), DB: f32(l.B), Accumulate: true}
+			ba.DW, ba.DB, ba.Accumulate = f32(l.W), f32(l.B), true
 			kernels.BackwardBF16(ba)
 		}
 		*ba = kernels.BackwardBF16Args{}
