@@ -285,8 +285,8 @@ func rowH(s *dzSource[float32], out []BF16, i, j0 int, visit bool, wide []float3
 	n := len(out)
 	h := s.drh[i*s.lddr+j0 : i*s.lddr+j0+n]
 	bit := func(j int) bool { return s.bits[i*s.stride+j/64]>>(j%64)&1 != 0 }
-	// Up to a mask word by Go, then whole words in assembly, then the
-	// rest by Go.
+	// Up to a mask word by Go, then the rest in assembly where there is
+	// (selectFast; by Go elsewhere).
 	head, bits := s.maskFrom(i, j0, n)
 	done := head
 	if head < n {

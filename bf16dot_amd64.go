@@ -32,13 +32,13 @@ func packBPairsOfViaAVX512(dst []float32, b []float32, ldb, pairs, nb, panel, st
 	packBPairsOfAVX512(dst, b, ldb, pairs, nb, panel, step)
 }
 
-// selectFast builds the leading whole mask words of a row of dZ in
-// bfloat16 (rowH: dz[j] = dr[j] where bit j of bits is set, else +0) in
-// assembly and returns how many values it did.
+// selectFast builds a row of dZ in bfloat16 from its first mask word on
+// (rowH: dz[j] = dr[j] where bit j of bits is set, else +0) in assembly
+// and returns how many values it did: all of them.
 func selectFast(dz, dr []BF16, bits []uint64) int {
-	n := min(len(dz), len(dr)) / 64 * 64
+	n := min(len(dz), len(dr))
 	if n > 0 {
-		selectBF16AVX512(bf16Bits(dz[:n]), bf16Bits(dr[:n]), bits[:n/64])
+		selectBF16AVX512(bf16Bits(dz[:n]), bf16Bits(dr[:n]), bits[:MaskWords(n)])
 	}
 	return n
 }

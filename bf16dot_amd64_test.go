@@ -252,7 +252,7 @@ func TestDotPackedWPlain(t *testing.T) {
 }
 
 // TestSelectBF16 checks rowH, dZ in bfloat16 from dR and the mask bits
-// (assembly for whole mask words, Go before and after them), against at:
+// (assembly from the first mask word on, Go before it), against at:
 // rows starting at every offset within a mask word, lengths around the
 // words, specials in dR (the select keeps NaN payloads, and −0 where the
 // bit is set), a guard after out, dR and the bits unchanged; on the

@@ -1483,8 +1483,8 @@ func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, pan
 //go:noescape
 func packBPairsOfAVX512(dst []float32, b []float32, ldb int, pairs int, nb int, panel int, step int)
 
-// selectBF16AVX512 is, for len(dr) a multiple of 64, len(dz) == len(dr)
-// and len(bits) == len(dr)/64,
+// selectBF16AVX512 is, for len(dz) == len(dr) and len(bits) ==
+// ceil(len(dr)/64),
 //
 //	for i, v := range dr {
 //		if bits[i/64]>>(i%64)&1 == 0 {

@@ -51290,10 +51290,11 @@ done:
 TEXT ·selectBF16AVX512(SB), NOSPLIT, $0-72
 	MOVQ dz_base+0(FP), DI
 	MOVQ dr_base+24(FP), SI
-	MOVQ dr_len+32(FP), CX
+	MOVQ dr_len+32(FP), DX
 	MOVQ bits_base+48(FP), BX
+	MOVQ DX, CX
 	SHRQ $0x06, CX
-	JZ   done
+	JZ   tail
 
 loop:
 	KMOVD       (BX), K1
@@ -51307,6 +51308,24 @@ loop:
 	ADDQ        $0x00000008, BX
 	DECQ        CX
 	JNZ         loop
+
+tail:
+	// t = len(dr) mod 64 values left: K3/K4 = t ones (halves), K1/K2 = the word's bits among them.
+	MOVQ        DX, CX
+	ANDQ        $0x3f, CX
+	JZ          done
+	MOVQ        $0x00000001, AX
+	SHLQ        CL, AX
+	DECQ        AX
+	KMOVQ       AX, K3
+	KMOVQ       (BX), K1
+	KANDQ       K3, K1, K1
+	KSHIFTRQ    $0x20, K1, K2
+	KSHIFTRQ    $0x20, K3, K4
+	VMOVDQU16.Z (SI), K1, Z0
+	VMOVDQU16.Z 64(SI), K2, Z1
+	VMOVDQU16   Z0, K3, (DI)
+	VMOVDQU16   Z1, K4, 64(DI)
 
 done:
 	VZEROUPPER

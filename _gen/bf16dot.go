@@ -38,11 +38,14 @@ var interleaveWordsMem *Mem
 // avx512GenSelectBF16 writes selectBF16AVX512: dZ in bfloat16 from dR and
 // the mask bits, 64 values a mask word: the word's halves into K1 and K2
 // (KMOVD), a load of 32 values of dR under each with zeroing (VMOVDQU16)
-// is the select, +0 where the bit is clear.
+// is the select, +0 where the bit is clear. A last partial word (t < 64
+// values: a narrow layer's rows, N = 10) is the same under the word ANDed
+// with t ones, for the loads and the stores: masked-off lanes are
+// neither read nor written, so nothing past the slices is touched.
 func avx512GenSelectBF16() {
 	textLines("selectBF16AVX512", "func(dz, dr []uint16, bits []uint64)",
-		"selectBF16AVX512 is, for len(dr) a multiple of 64, len(dz) == len(dr)",
-		"and len(bits) == len(dr)/64,",
+		"selectBF16AVX512 is, for len(dz) == len(dr) and len(bits) ==",
+		"ceil(len(dr)/64),",
 		"",
 		"	for i, v := range dr {",
 		"		if bits[i/64]>>(i%64)&1 == 0 {",
@@ -53,10 +56,11 @@ func avx512GenSelectBF16() {
 	)
 	MOVQ(argBase("dz"), RDI)
 	MOVQ(argBase("dr"), RSI)
-	MOVQ(argLen("dr"), RCX)
+	MOVQ(argLen("dr"), RDX)
 	MOVQ(argBase("bits"), RBX)
+	MOVQ(RDX, RCX)
 	SHRQ(U8(6), RCX)
-	JZ(LabelRef("done"))
+	JZ(LabelRef("tail"))
 	Label("loop")
 	KMOVD(mem(RBX, 0), K1)
 	KMOVD(mem(RBX, 4), K2)
@@ -69,6 +73,23 @@ func avx512GenSelectBF16() {
 	ADDQ(U32(8), RBX)
 	DECQ(RCX)
 	JNZ(LabelRef("loop"))
+	Label("tail")
+	Comment("t = len(dr) mod 64 values left: K3/K4 = t ones (halves), K1/K2 = the word's bits among them.")
+	MOVQ(RDX, RCX)
+	ANDQ(U8(63), RCX)
+	JZ(LabelRef("done"))
+	MOVQ(U32(1), RAX)
+	SHLQ(CL, RAX)
+	DECQ(RAX)
+	KMOVQ(RAX, K3)
+	KMOVQ(mem(RBX, 0), K1)
+	KANDQ(K3, K1, K1)
+	KSHIFTRQ(U8(32), K1, K2)
+	KSHIFTRQ(U8(32), K3, K4)
+	VMOVDQU16_Z(mem(RSI, 0), K1, Z0)
+	VMOVDQU16_Z(mem(RSI, 64), K2, Z1)
+	VMOVDQU16(Z0, K3, mem(RDI, 0))
+	VMOVDQU16(Z1, K4, mem(RDI, 64))
 	Label("done")
 	VZEROUPPER()
 	RET()
