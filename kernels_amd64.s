@@ -6160,6 +6160,77 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000010
+	JNE  gemm1rows
+	CMPQ SI, $0x00000080
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPS  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPS  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPS  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPS  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPS  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPS  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPS  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPS  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPS  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPS  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPS  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPS  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPS  (DX), Z15, K1, Z15
+	VMOVUPS Z15, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z14, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z13, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z11, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z10, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z9, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z7, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z6, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z5, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z3, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z2, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z1, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z0, K1, (DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPS  (DX), Z0, K1, Z0
 	VMOVUPS Z0, K1, (DX)
@@ -8208,6 +8279,77 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000010
+	JNE  gemm1rows
+	CMPQ SI, $0x00000080
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPD  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPD  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPD  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPD  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPD  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPD  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPD  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPD  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPD  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPD  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPD  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPD  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPD  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPD  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPD  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPD  (DX), Z15, K1, Z15
+	VMOVUPD Z15, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z14, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z13, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z12, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z11, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z10, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z9, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z8, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z7, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z6, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z5, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z4, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z3, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z2, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z1, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z0, K1, (DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPD  (DX), Z0, K1, Z0
 	VMOVUPD Z0, K1, (DX)
@@ -11044,6 +11186,77 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000010
+	JNE  gemm1rows
+	CMPQ SI, $0x00000080
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPS  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPS  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPS  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPS  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPS  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPS  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPS  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPS  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPS  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPS  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPS  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPS  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPS  (DX), Z15, K1, Z15
+	VMOVUPS Z15, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z14, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z13, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z11, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z10, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z9, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z7, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z6, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z5, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z3, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z2, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z1, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z0, K1, (DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPS  (DX), Z0, K1, Z0
 	VMOVUPS Z0, K1, (DX)
@@ -13880,6 +14093,77 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000010
+	JNE  gemm1rows
+	CMPQ SI, $0x00000080
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPD  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPD  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPD  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPD  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPD  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPD  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPD  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPD  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPD  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPD  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPD  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPD  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPD  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPD  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPD  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPD  (DX), Z15, K1, Z15
+	VMOVUPD Z15, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z14, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z13, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z12, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z11, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z10, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z9, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z8, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z7, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z6, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z5, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z4, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z3, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z2, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z1, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPD Z0, K1, (DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPD  (DX), Z0, K1, Z0
 	VMOVUPD Z0, K1, (DX)
@@ -16418,6 +16702,73 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000006
+	JNE  gemm1rows
+	CMPQ SI, $0x00000140
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPS  (DX), Z0, K1, Z0
+	VADDPS  64(DX), Z1, K2, Z1
+	VADDPS  128(DX), Z2, K4, Z2
+	VADDPS  192(DX), Z3, K5, Z3
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	VADDPS  64(DX), Z5, K2, Z5
+	VADDPS  128(DX), Z6, K4, Z6
+	VADDPS  192(DX), Z7, K5, Z7
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	VADDPS  64(DX), Z9, K2, Z9
+	VADDPS  128(DX), Z10, K4, Z10
+	VADDPS  192(DX), Z11, K5, Z11
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	VADDPS  64(DX), Z13, K2, Z13
+	VADDPS  128(DX), Z14, K4, Z14
+	VADDPS  192(DX), Z15, K5, Z15
+	ADDQ    SI, DX
+	VADDPS  (DX), Z16, K1, Z16
+	VADDPS  64(DX), Z17, K2, Z17
+	VADDPS  128(DX), Z18, K4, Z18
+	VADDPS  192(DX), Z19, K5, Z19
+	ADDQ    SI, DX
+	VADDPS  (DX), Z20, K1, Z20
+	VADDPS  64(DX), Z21, K2, Z21
+	VADDPS  128(DX), Z22, K4, Z22
+	VADDPS  192(DX), Z23, K5, Z23
+	VMOVUPS Z20, K1, (DX)
+	VMOVUPS Z21, K2, 64(DX)
+	VMOVUPS Z22, K4, 128(DX)
+	VMOVUPS Z23, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z16, K1, (DX)
+	VMOVUPS Z17, K2, 64(DX)
+	VMOVUPS Z18, K4, 128(DX)
+	VMOVUPS Z19, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	VMOVUPS Z14, K4, 128(DX)
+	VMOVUPS Z15, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	VMOVUPS Z9, K2, 64(DX)
+	VMOVUPS Z10, K4, 128(DX)
+	VMOVUPS Z11, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	VMOVUPS Z5, K2, 64(DX)
+	VMOVUPS Z6, K4, 128(DX)
+	VMOVUPS Z7, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K2, 64(DX)
+	VMOVUPS Z2, K4, 128(DX)
+	VMOVUPS Z3, K5, 192(DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPS  (DX), Z0, K1, Z0
 	VMOVUPS Z0, K1, (DX)
@@ -19117,6 +19468,61 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000008
+	JNE  gemm1rows
+	CMPQ SI, $0x000000c0
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPS  (DX), Z0, K1, Z0
+	VADDPS  64(DX), Z1, K2, Z1
+	ADDQ    SI, DX
+	VADDPS  (DX), Z2, K1, Z2
+	VADDPS  64(DX), Z3, K2, Z3
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	VADDPS  64(DX), Z5, K2, Z5
+	ADDQ    SI, DX
+	VADDPS  (DX), Z6, K1, Z6
+	VADDPS  64(DX), Z7, K2, Z7
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	VADDPS  64(DX), Z9, K2, Z9
+	ADDQ    SI, DX
+	VADDPS  (DX), Z10, K1, Z10
+	VADDPS  64(DX), Z11, K2, Z11
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	VADDPS  64(DX), Z13, K2, Z13
+	ADDQ    SI, DX
+	VADDPS  (DX), Z14, K1, Z14
+	VADDPS  64(DX), Z15, K2, Z15
+	VMOVUPS Z14, K1, (DX)
+	VMOVUPS Z15, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z10, K1, (DX)
+	VMOVUPS Z11, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	VMOVUPS Z9, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z6, K1, (DX)
+	VMOVUPS Z7, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	VMOVUPS Z5, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z2, K1, (DX)
+	VMOVUPS Z3, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K2, 64(DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPS  (DX), Z0, K1, Z0
 	VMOVUPS Z0, K1, (DX)
@@ -22130,6 +22536,85 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x0000000c
+	JNE  gemm1rows
+	CMPQ SI, $0x000000c0
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPS  (DX), Z0, K1, Z0
+	VADDPS  64(DX), Z1, K2, Z1
+	ADDQ    SI, DX
+	VADDPS  (DX), Z2, K1, Z2
+	VADDPS  64(DX), Z3, K2, Z3
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	VADDPS  64(DX), Z5, K2, Z5
+	ADDQ    SI, DX
+	VADDPS  (DX), Z6, K1, Z6
+	VADDPS  64(DX), Z7, K2, Z7
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	VADDPS  64(DX), Z9, K2, Z9
+	ADDQ    SI, DX
+	VADDPS  (DX), Z10, K1, Z10
+	VADDPS  64(DX), Z11, K2, Z11
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	VADDPS  64(DX), Z13, K2, Z13
+	ADDQ    SI, DX
+	VADDPS  (DX), Z14, K1, Z14
+	VADDPS  64(DX), Z15, K2, Z15
+	ADDQ    SI, DX
+	VADDPS  (DX), Z16, K1, Z16
+	VADDPS  64(DX), Z17, K2, Z17
+	ADDQ    SI, DX
+	VADDPS  (DX), Z18, K1, Z18
+	VADDPS  64(DX), Z19, K2, Z19
+	ADDQ    SI, DX
+	VADDPS  (DX), Z20, K1, Z20
+	VADDPS  64(DX), Z21, K2, Z21
+	ADDQ    SI, DX
+	VADDPS  (DX), Z22, K1, Z22
+	VADDPS  64(DX), Z23, K2, Z23
+	VMOVUPS Z22, K1, (DX)
+	VMOVUPS Z23, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z20, K1, (DX)
+	VMOVUPS Z21, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z18, K1, (DX)
+	VMOVUPS Z19, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z16, K1, (DX)
+	VMOVUPS Z17, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z14, K1, (DX)
+	VMOVUPS Z15, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z10, K1, (DX)
+	VMOVUPS Z11, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	VMOVUPS Z9, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z6, K1, (DX)
+	VMOVUPS Z7, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	VMOVUPS Z5, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z2, K1, (DX)
+	VMOVUPS Z3, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K2, 64(DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPS  (DX), Z0, K1, Z0
 	VMOVUPS Z0, K1, (DX)
@@ -24777,6 +25262,73 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000006
+	JNE  gemm1rows
+	CMPQ SI, $0x00000140
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPD  (DX), Z0, K1, Z0
+	VADDPD  64(DX), Z1, K2, Z1
+	VADDPD  128(DX), Z2, K4, Z2
+	VADDPD  192(DX), Z3, K5, Z3
+	ADDQ    SI, DX
+	VADDPD  (DX), Z4, K1, Z4
+	VADDPD  64(DX), Z5, K2, Z5
+	VADDPD  128(DX), Z6, K4, Z6
+	VADDPD  192(DX), Z7, K5, Z7
+	ADDQ    SI, DX
+	VADDPD  (DX), Z8, K1, Z8
+	VADDPD  64(DX), Z9, K2, Z9
+	VADDPD  128(DX), Z10, K4, Z10
+	VADDPD  192(DX), Z11, K5, Z11
+	ADDQ    SI, DX
+	VADDPD  (DX), Z12, K1, Z12
+	VADDPD  64(DX), Z13, K2, Z13
+	VADDPD  128(DX), Z14, K4, Z14
+	VADDPD  192(DX), Z15, K5, Z15
+	ADDQ    SI, DX
+	VADDPD  (DX), Z16, K1, Z16
+	VADDPD  64(DX), Z17, K2, Z17
+	VADDPD  128(DX), Z18, K4, Z18
+	VADDPD  192(DX), Z19, K5, Z19
+	ADDQ    SI, DX
+	VADDPD  (DX), Z20, K1, Z20
+	VADDPD  64(DX), Z21, K2, Z21
+	VADDPD  128(DX), Z22, K4, Z22
+	VADDPD  192(DX), Z23, K5, Z23
+	VMOVUPD Z20, K1, (DX)
+	VMOVUPD Z21, K2, 64(DX)
+	VMOVUPD Z22, K4, 128(DX)
+	VMOVUPD Z23, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z16, K1, (DX)
+	VMOVUPD Z17, K2, 64(DX)
+	VMOVUPD Z18, K4, 128(DX)
+	VMOVUPD Z19, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z12, K1, (DX)
+	VMOVUPD Z13, K2, 64(DX)
+	VMOVUPD Z14, K4, 128(DX)
+	VMOVUPD Z15, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z8, K1, (DX)
+	VMOVUPD Z9, K2, 64(DX)
+	VMOVUPD Z10, K4, 128(DX)
+	VMOVUPD Z11, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z4, K1, (DX)
+	VMOVUPD Z5, K2, 64(DX)
+	VMOVUPD Z6, K4, 128(DX)
+	VMOVUPD Z7, K5, 192(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z0, K1, (DX)
+	VMOVUPD Z1, K2, 64(DX)
+	VMOVUPD Z2, K4, 128(DX)
+	VMOVUPD Z3, K5, 192(DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPD  (DX), Z0, K1, Z0
 	VMOVUPD Z0, K1, (DX)
@@ -27476,6 +28028,61 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000008
+	JNE  gemm1rows
+	CMPQ SI, $0x000000c0
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPD  (DX), Z0, K1, Z0
+	VADDPD  64(DX), Z1, K2, Z1
+	ADDQ    SI, DX
+	VADDPD  (DX), Z2, K1, Z2
+	VADDPD  64(DX), Z3, K2, Z3
+	ADDQ    SI, DX
+	VADDPD  (DX), Z4, K1, Z4
+	VADDPD  64(DX), Z5, K2, Z5
+	ADDQ    SI, DX
+	VADDPD  (DX), Z6, K1, Z6
+	VADDPD  64(DX), Z7, K2, Z7
+	ADDQ    SI, DX
+	VADDPD  (DX), Z8, K1, Z8
+	VADDPD  64(DX), Z9, K2, Z9
+	ADDQ    SI, DX
+	VADDPD  (DX), Z10, K1, Z10
+	VADDPD  64(DX), Z11, K2, Z11
+	ADDQ    SI, DX
+	VADDPD  (DX), Z12, K1, Z12
+	VADDPD  64(DX), Z13, K2, Z13
+	ADDQ    SI, DX
+	VADDPD  (DX), Z14, K1, Z14
+	VADDPD  64(DX), Z15, K2, Z15
+	VMOVUPD Z14, K1, (DX)
+	VMOVUPD Z15, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z12, K1, (DX)
+	VMOVUPD Z13, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z10, K1, (DX)
+	VMOVUPD Z11, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z8, K1, (DX)
+	VMOVUPD Z9, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z6, K1, (DX)
+	VMOVUPD Z7, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z4, K1, (DX)
+	VMOVUPD Z5, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z2, K1, (DX)
+	VMOVUPD Z3, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z0, K1, (DX)
+	VMOVUPD Z1, K2, 64(DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPD  (DX), Z0, K1, Z0
 	VMOVUPD Z0, K1, (DX)
@@ -30489,6 +31096,85 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x0000000c
+	JNE  gemm1rows
+	CMPQ SI, $0x000000c0
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPD  (DX), Z0, K1, Z0
+	VADDPD  64(DX), Z1, K2, Z1
+	ADDQ    SI, DX
+	VADDPD  (DX), Z2, K1, Z2
+	VADDPD  64(DX), Z3, K2, Z3
+	ADDQ    SI, DX
+	VADDPD  (DX), Z4, K1, Z4
+	VADDPD  64(DX), Z5, K2, Z5
+	ADDQ    SI, DX
+	VADDPD  (DX), Z6, K1, Z6
+	VADDPD  64(DX), Z7, K2, Z7
+	ADDQ    SI, DX
+	VADDPD  (DX), Z8, K1, Z8
+	VADDPD  64(DX), Z9, K2, Z9
+	ADDQ    SI, DX
+	VADDPD  (DX), Z10, K1, Z10
+	VADDPD  64(DX), Z11, K2, Z11
+	ADDQ    SI, DX
+	VADDPD  (DX), Z12, K1, Z12
+	VADDPD  64(DX), Z13, K2, Z13
+	ADDQ    SI, DX
+	VADDPD  (DX), Z14, K1, Z14
+	VADDPD  64(DX), Z15, K2, Z15
+	ADDQ    SI, DX
+	VADDPD  (DX), Z16, K1, Z16
+	VADDPD  64(DX), Z17, K2, Z17
+	ADDQ    SI, DX
+	VADDPD  (DX), Z18, K1, Z18
+	VADDPD  64(DX), Z19, K2, Z19
+	ADDQ    SI, DX
+	VADDPD  (DX), Z20, K1, Z20
+	VADDPD  64(DX), Z21, K2, Z21
+	ADDQ    SI, DX
+	VADDPD  (DX), Z22, K1, Z22
+	VADDPD  64(DX), Z23, K2, Z23
+	VMOVUPD Z22, K1, (DX)
+	VMOVUPD Z23, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z20, K1, (DX)
+	VMOVUPD Z21, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z18, K1, (DX)
+	VMOVUPD Z19, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z16, K1, (DX)
+	VMOVUPD Z17, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z14, K1, (DX)
+	VMOVUPD Z15, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z12, K1, (DX)
+	VMOVUPD Z13, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z10, K1, (DX)
+	VMOVUPD Z11, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z8, K1, (DX)
+	VMOVUPD Z9, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z6, K1, (DX)
+	VMOVUPD Z7, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z4, K1, (DX)
+	VMOVUPD Z5, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z2, K1, (DX)
+	VMOVUPD Z3, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPD Z0, K1, (DX)
+	VMOVUPD Z1, K2, 64(DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPD  (DX), Z0, K1, Z0
 	VMOVUPD Z0, K1, (DX)
@@ -37891,6 +38577,77 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000010
+	JNE  gemm1rows
+	CMPQ SI, $0x00000080
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPS  (DX), Z0, K1, Z0
+	ADDQ    SI, DX
+	VADDPS  (DX), Z1, K1, Z1
+	ADDQ    SI, DX
+	VADDPS  (DX), Z2, K1, Z2
+	ADDQ    SI, DX
+	VADDPS  (DX), Z3, K1, Z3
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	ADDQ    SI, DX
+	VADDPS  (DX), Z5, K1, Z5
+	ADDQ    SI, DX
+	VADDPS  (DX), Z6, K1, Z6
+	ADDQ    SI, DX
+	VADDPS  (DX), Z7, K1, Z7
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	ADDQ    SI, DX
+	VADDPS  (DX), Z9, K1, Z9
+	ADDQ    SI, DX
+	VADDPS  (DX), Z10, K1, Z10
+	ADDQ    SI, DX
+	VADDPS  (DX), Z11, K1, Z11
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	ADDQ    SI, DX
+	VADDPS  (DX), Z13, K1, Z13
+	ADDQ    SI, DX
+	VADDPS  (DX), Z14, K1, Z14
+	ADDQ    SI, DX
+	VADDPS  (DX), Z15, K1, Z15
+	VMOVUPS Z15, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z14, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z13, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z11, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z10, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z9, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z7, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z6, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z5, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z3, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z2, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z1, K1, (DX)
+	SUBQ    SI, DX
+	VMOVUPS Z0, K1, (DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPS  (DX), Z0, K1, Z0
 	VMOVUPS Z0, K1, (DX)
@@ -46114,6 +46871,61 @@ gemm0:
 	JMP     done
 
 gemm1:
+	CMPQ DI, $0x00000008
+	JNE  gemm1rows
+	CMPQ SI, $0x000000c0
+	JGE  gemm1rows
+
+	// C row += acc, a whole tile: all loads first, then the stores (last row first).
+	VADDPS  (DX), Z0, K1, Z0
+	VADDPS  64(DX), Z1, K2, Z1
+	ADDQ    SI, DX
+	VADDPS  (DX), Z2, K1, Z2
+	VADDPS  64(DX), Z3, K2, Z3
+	ADDQ    SI, DX
+	VADDPS  (DX), Z4, K1, Z4
+	VADDPS  64(DX), Z5, K2, Z5
+	ADDQ    SI, DX
+	VADDPS  (DX), Z6, K1, Z6
+	VADDPS  64(DX), Z7, K2, Z7
+	ADDQ    SI, DX
+	VADDPS  (DX), Z8, K1, Z8
+	VADDPS  64(DX), Z9, K2, Z9
+	ADDQ    SI, DX
+	VADDPS  (DX), Z10, K1, Z10
+	VADDPS  64(DX), Z11, K2, Z11
+	ADDQ    SI, DX
+	VADDPS  (DX), Z12, K1, Z12
+	VADDPS  64(DX), Z13, K2, Z13
+	ADDQ    SI, DX
+	VADDPS  (DX), Z14, K1, Z14
+	VADDPS  64(DX), Z15, K2, Z15
+	VMOVUPS Z14, K1, (DX)
+	VMOVUPS Z15, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z12, K1, (DX)
+	VMOVUPS Z13, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z10, K1, (DX)
+	VMOVUPS Z11, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z8, K1, (DX)
+	VMOVUPS Z9, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z6, K1, (DX)
+	VMOVUPS Z7, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z4, K1, (DX)
+	VMOVUPS Z5, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z2, K1, (DX)
+	VMOVUPS Z3, K2, 64(DX)
+	SUBQ    SI, DX
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K2, 64(DX)
+	JMP     done
+
+gemm1rows:
 	// C row = acc + C row (merge-masked: the columns past n are neither read nor written).
 	VADDPS  (DX), Z0, K1, Z0
 	VMOVUPS Z0, K1, (DX)
