@@ -285,26 +285,39 @@ func rowH(s *dzSource[float32], out []BF16, i, j0 int, visit bool, wide []float3
 	n := len(out)
 	h := s.drh[i*s.lddr+j0 : i*s.lddr+j0+n]
 	bit := func(j int) bool { return s.bits[i*s.stride+j/64]>>(j%64)&1 != 0 }
-	// Up to a mask word by Go, then the rest in assembly where there is
-	// (selectFast; by Go elsewhere).
-	head, bits := s.maskFrom(i, j0, n)
-	done := head
-	if head < n {
-		if raceEnabled {
-			raceRead(h[head:])
-			raceRead(bits)
-			raceWrite(out[head:])
-		}
-		done += selectFast(out[head:], h[head:], bits)
-	}
 	sel := func(j int) {
 		out[j] = 0
 		if bit(j0 + j) {
 			out[j] = h[j]
 		}
 	}
+	// Up to a mask word by Go, then the rest in assembly where there is
+	// (selectFast; by Go elsewhere), which on a visit that wants dZ only
+	// for db adds it there in the same pass (selectAddFast).
+	head, bits := s.maskFrom(i, j0, n)
 	for j := range head {
 		sel(j)
+	}
+	done, added := head, false
+	if head < n {
+		if raceEnabled {
+			raceRead(h[head:])
+			raceRead(bits)
+			raceWrite(out[head:])
+		}
+		if visit && s.db != nil && s.dz == nil {
+			db := s.db[j0+head : j0+n]
+			if raceEnabled {
+				raceRead(db)
+				raceWrite(db)
+			}
+			added = selectAddFast(out[head:], h[head:], bits, db)
+		}
+		if added {
+			done = n
+		} else {
+			done += selectFast(out[head:], h[head:], bits)
+		}
 	}
 	for j := done; j < n; j++ {
 		sel(j)
@@ -315,13 +328,19 @@ func rowH(s *dzSource[float32], out []BF16, i, j0 int, visit bool, wide []float3
 	if s.dzh != nil {
 		copy(s.dzh[i*s.lddz+j0:i*s.lddz+j0+n], out)
 	}
-	if s.db != nil || s.dz != nil {
-		wide = wide[:n]
+	if w := n; s.db != nil || s.dz != nil {
+		if added {
+			w = head // the rest is in db already
+		}
+		if w == 0 {
+			return
+		}
+		wide = wide[:w]
 		if raceEnabled {
-			raceRead(out)
+			raceRead(out[:w])
 			raceWrite(wide)
 		}
-		s.widen(wide, out)
+		s.widen(wide, out[:w])
 		s.visitWide(wide, i, j0)
 	}
 }

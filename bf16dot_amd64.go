@@ -42,3 +42,12 @@ func selectFast(dz, dr []BF16, bits []uint64) int {
 	}
 	return n
 }
+
+// selectAddFast is selectFast that also adds the row into db (len(dz)
+// values, as visitWide's axpy by 1 adds them) in the same pass, in
+// assembly; it reports whether it did: always, here.
+func selectAddFast(dz, dr []BF16, bits []uint64, db []float32) bool {
+	n := len(dz)
+	selectAddBF16AVX512(bf16Bits(dz), bf16Bits(dr[:n]), bits[:MaskWords(n)], db[:n])
+	return true
+}

@@ -10,3 +10,5 @@ var (
 )
 
 func selectFast(dz, dr []BF16, bits []uint64) int { return 0 }
+
+func selectAddFast(dz, dr []BF16, bits []uint64, db []float32) bool { return false }

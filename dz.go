@@ -121,7 +121,10 @@ func (s *dzSource[T]) visit(out []T, i, j0 int) {
 func (s *dzSource[T]) visitWide(out []T, i, j0 int) {
 	if s.db != nil {
 		// db += out, by the path's axpy: a multiply-add by 1 rounds as
-		// the add does, and NaNs of db take precedence as in db[j] += v.
+		// the add does. Where db and out are both NaN it keeps the one
+		// the core's FMA keeps (out's on Zen 4, not db's as db[j] += v
+		// would): every route of a pass adds by it, so that thread
+		// counts agree (selectAddBF16AVX512 uses the same instruction).
 		db := s.db[j0 : j0+len(out)]
 		if raceEnabled {
 			raceRead(out)

@@ -1495,3 +1495,17 @@ func packBPairsOfAVX512(dst []float32, b []float32, ldb int, pairs int, nb int, 
 //
 //go:noescape
 func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
+
+// selectAddBF16AVX512 is, for len(dz) == len(dr) == len(db) and
+// len(bits) == ceil(len(dr)/64),
+//
+//	for i, v := range dr {
+//		if bits[i/64]>>(i%64)&1 == 0 {
+//			v = 0
+//		}
+//		dz[i] = v
+//		db[i] = fma(1, math.Float32frombits(uint32(v)<<16), db[i])
+//	}
+//
+//go:noescape
+func selectAddBF16AVX512(dz []uint16, dr []uint16, bits []uint64, db []float32)

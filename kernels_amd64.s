@@ -52142,3 +52142,56 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func selectAddBF16AVX512(dz []uint16, dr []uint16, bits []uint64, db []float32)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL
+TEXT ·selectAddBF16AVX512(SB), NOSPLIT, $0-96
+	MOVQ         dz_base+0(FP), DI
+	MOVQ         dr_base+24(FP), SI
+	MOVQ         dr_len+32(FP), DX
+	MOVQ         bits_base+48(FP), BX
+	MOVQ         db_base+72(FP), R8
+	MOVL         $0x3f800000, AX
+	VPBROADCASTD AX, Z3
+	MOVQ         DX, CX
+	SHRQ         $0x04, CX
+	JZ           tail
+
+loop:
+	KMOVW       (BX), K1
+	VMOVDQU16.Z (SI), K1, Y0
+	VMOVDQU16   Y0, (DI)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VMOVUPS     (R8), Z2
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, (R8)
+	ADDQ        $0x00000020, SI
+	ADDQ        $0x00000020, DI
+	ADDQ        $0x00000040, R8
+	ADDQ        $0x00000002, BX
+	DECQ        CX
+	JNZ         loop
+
+tail:
+	// t = len(dr) mod 16 values left: K3 = t ones, K1 = the step's bits among them.
+	MOVQ        DX, CX
+	ANDQ        $0x0f, CX
+	JZ          done
+	MOVL        $0x00000001, AX
+	SHLL        CL, AX
+	DECL        AX
+	KMOVW       AX, K3
+	KMOVW       (BX), K1
+	KANDW       K3, K1, K1
+	VMOVDQU16.Z (SI), K1, Y0
+	VMOVDQU16   Y0, K3, (DI)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VMOVUPS.Z   (R8), K3, Z2
+	VFMADD231PS Z1, Z3, Z2
+	VMOVUPS     Z2, K3, (R8)
+
+done:
+	VZEROUPPER
+	RET

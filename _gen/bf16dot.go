@@ -13,6 +13,7 @@ func genBF16Dot() {
 	avx512GenPackBPairs(false)
 	avx512GenPackBPairs(true)
 	avx512GenSelectBF16()
+	avx512GenSelectAddBF16()
 }
 
 // interleaveWords writes the table interleaveWords, the VPERMT2W indexes
@@ -90,6 +91,75 @@ func avx512GenSelectBF16() {
 	VMOVDQU16_Z(mem(RSI, 64), K2, Z1)
 	VMOVDQU16(Z0, K3, mem(RDI, 0))
 	VMOVDQU16(Z1, K4, mem(RDI, 64))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// avx512GenSelectAddBF16 writes selectAddBF16AVX512: selectBF16AVX512
+// with db += dZ row in the same pass, 16 values a step: the step's 16
+// mask bits into K1 (KMOVW), the select a zeroing ymm load of dR under
+// them, stored as dZ and widened (VPMOVZXWD, VPSLLD: a bfloat16 is the
+// top half of its float32) to add into db by the axpy it replaces
+// (axpyAsmAVX512F32 by 1): VFMADD231PS with the same operands in the same
+// places, so that where db and the value are both NaN it keeps the one
+// the axpy keeps (the value's on Zen 4; cores differ), and every route
+// of a pass sums db alike. The last t < 16 values go under t ones ANDed
+// in, for every load and store.
+func avx512GenSelectAddBF16() {
+	textLines("selectAddBF16AVX512", "func(dz, dr []uint16, bits []uint64, db []float32)",
+		"selectAddBF16AVX512 is, for len(dz) == len(dr) == len(db) and",
+		"len(bits) == ceil(len(dr)/64),",
+		"",
+		"	for i, v := range dr {",
+		"		if bits[i/64]>>(i%64)&1 == 0 {",
+		"			v = 0",
+		"		}",
+		"		dz[i] = v",
+		"		db[i] = fma(1, math.Float32frombits(uint32(v)<<16), db[i])",
+		"	}",
+	)
+	MOVQ(argBase("dz"), RDI)
+	MOVQ(argBase("dr"), RSI)
+	MOVQ(argLen("dr"), RDX)
+	MOVQ(argBase("bits"), RBX)
+	MOVQ(argBase("db"), R8)
+	MOVL(U32(0x3f800000), EAX)
+	VPBROADCASTD(EAX, Z3) // 1.0
+	MOVQ(RDX, RCX)
+	SHRQ(U8(4), RCX)
+	JZ(LabelRef("tail"))
+	Label("loop")
+	KMOVW(mem(RBX, 0), K1)
+	VMOVDQU16_Z(mem(RSI, 0), K1, Y0)
+	VMOVDQU16(Y0, mem(RDI, 0))
+	widenBF16(Y0, Z1)
+	VMOVUPS(mem(R8, 0), Z2)
+	VFMADD231PS(Z1, Z3, Z2)
+	VMOVUPS(Z2, mem(R8, 0))
+	ADDQ(U32(32), RSI)
+	ADDQ(U32(32), RDI)
+	ADDQ(U32(64), R8)
+	ADDQ(U32(2), RBX)
+	DECQ(RCX)
+	JNZ(LabelRef("loop"))
+	Label("tail")
+	Comment("t = len(dr) mod 16 values left: K3 = t ones, K1 = the step's bits among them.")
+	MOVQ(RDX, RCX)
+	ANDQ(U8(15), RCX)
+	JZ(LabelRef("done"))
+	MOVL(U32(1), EAX)
+	SHLL(CL, EAX)
+	DECL(EAX)
+	KMOVW(EAX, K3)
+	KMOVW(mem(RBX, 0), K1)
+	KANDW(K3, K1, K1)
+	VMOVDQU16_Z(mem(RSI, 0), K1, Y0)
+	VMOVDQU16(Y0, K3, mem(RDI, 0))
+	widenBF16(Y0, Z1)
+	VMOVUPS_Z(mem(R8, 0), K3, Z2)
+	VFMADD231PS(Z1, Z3, Z2)
+	VMOVUPS(Z2, K3, mem(R8, 0))
 	Label("done")
 	VZEROUPPER()
 	RET()
