@@ -36,6 +36,25 @@ func interleaveWords() Mem {
 
 var interleaveWordsMem *Mem
 
+// selectHead declares a select routine, name with signature sig, its doc
+// the lines of intro and then the Go it replaces: the select, and the
+// lines of more in its loop after dz[i] = v. It loads DI = dz, SI = dr,
+// DX = len(dr) and BX = bits.
+func selectHead(name, sig string, intro []string, more ...string) {
+	doc := append(intro, "",
+		"	for i, v := range dr {",
+		"		if bits[i/64]>>(i%64)&1 == 0 {",
+		"			v = 0",
+		"		}",
+		"		dz[i] = v")
+	doc = append(append(doc, more...), "	}")
+	textLines(name, sig, doc...)
+	MOVQ(argBase("dz"), RDI)
+	MOVQ(argBase("dr"), RSI)
+	MOVQ(argLen("dr"), RDX)
+	MOVQ(argBase("bits"), RBX)
+}
+
 // avx512GenSelectBF16 writes selectBF16AVX512: dZ in bfloat16 from dR and
 // the mask bits, 64 values a mask word: the word's halves into K1 and K2
 // (KMOVD), a load of 32 values of dR under each with zeroing (VMOVDQU16)
@@ -44,21 +63,8 @@ var interleaveWordsMem *Mem
 // with t ones, for the loads and the stores: masked-off lanes are
 // neither read nor written, so nothing past the slices is touched.
 func avx512GenSelectBF16() {
-	textLines("selectBF16AVX512", "func(dz, dr []uint16, bits []uint64)",
-		"selectBF16AVX512 is, for len(dz) == len(dr) and len(bits) ==",
-		"ceil(len(dr)/64),",
-		"",
-		"	for i, v := range dr {",
-		"		if bits[i/64]>>(i%64)&1 == 0 {",
-		"			v = 0",
-		"		}",
-		"		dz[i] = v",
-		"	}",
-	)
-	MOVQ(argBase("dz"), RDI)
-	MOVQ(argBase("dr"), RSI)
-	MOVQ(argLen("dr"), RDX)
-	MOVQ(argBase("bits"), RBX)
+	selectHead("selectBF16AVX512", "func(dz, dr []uint16, bits []uint64)",
+		[]string{"selectBF16AVX512 is, for len(dz) == len(dr) and len(bits) ==", "ceil(len(dr)/64),"})
 	MOVQ(RDX, RCX)
 	SHRQ(U8(6), RCX)
 	JZ(LabelRef("tail"))
@@ -107,22 +113,9 @@ func avx512GenSelectBF16() {
 // of a pass sums db alike. The last t < 16 values go under t ones ANDed
 // in, for every load and store.
 func avx512GenSelectAddBF16() {
-	textLines("selectAddBF16AVX512", "func(dz, dr []uint16, bits []uint64, db []float32)",
-		"selectAddBF16AVX512 is, for len(dz) == len(dr) == len(db) and",
-		"len(bits) == ceil(len(dr)/64),",
-		"",
-		"	for i, v := range dr {",
-		"		if bits[i/64]>>(i%64)&1 == 0 {",
-		"			v = 0",
-		"		}",
-		"		dz[i] = v",
-		"		db[i] = fma(1, math.Float32frombits(uint32(v)<<16), db[i])",
-		"	}",
-	)
-	MOVQ(argBase("dz"), RDI)
-	MOVQ(argBase("dr"), RSI)
-	MOVQ(argLen("dr"), RDX)
-	MOVQ(argBase("bits"), RBX)
+	selectHead("selectAddBF16AVX512", "func(dz, dr []uint16, bits []uint64, db []float32)",
+		[]string{"selectAddBF16AVX512 is, for len(dz) == len(dr) == len(db) and", "len(bits) == ceil(len(dr)/64),"},
+		"		db[i] = fma(1, math.Float32frombits(uint32(v)<<16), db[i])")
 	MOVQ(argBase("db"), R8)
 	MOVL(U32(0x3f800000), EAX)
 	VPBROADCASTD(EAX, Z3) // 1.0
