@@ -55,6 +55,30 @@ func selectHead(name, sig string, intro []string, more ...string) {
 	MOVQ(argBase("bits"), RBX)
 }
 
+// selectTail starts a select routine's last partial step of n values
+// (64: a mask word, or 16): t = DX mod n, to done if 0; K3 = t ones and
+// K1 = the step's mask bits at BX among them.
+func selectTail(n int) {
+	MOVQ(RDX, RCX)
+	ANDQ(U8(n-1), RCX)
+	JZ(LabelRef("done"))
+	if n == 64 {
+		MOVQ(U32(1), RAX)
+		SHLQ(CL, RAX)
+		DECQ(RAX)
+		KMOVQ(RAX, K3)
+		KMOVQ(mem(RBX, 0), K1)
+		KANDQ(K3, K1, K1)
+		return
+	}
+	MOVL(U32(1), EAX)
+	SHLL(CL, EAX)
+	DECL(EAX)
+	KMOVW(EAX, K3)
+	KMOVW(mem(RBX, 0), K1)
+	KANDW(K3, K1, K1)
+}
+
 // avx512GenSelectBF16 writes selectBF16AVX512: dZ in bfloat16 from dR and
 // the mask bits, 64 values a mask word: the word's halves into K1 and K2
 // (KMOVD), a load of 32 values of dR under each with zeroing (VMOVDQU16)
@@ -82,15 +106,7 @@ func avx512GenSelectBF16() {
 	JNZ(LabelRef("loop"))
 	Label("tail")
 	Comment("t = len(dr) mod 64 values left: K3/K4 = t ones (halves), K1/K2 = the word's bits among them.")
-	MOVQ(RDX, RCX)
-	ANDQ(U8(63), RCX)
-	JZ(LabelRef("done"))
-	MOVQ(U32(1), RAX)
-	SHLQ(CL, RAX)
-	DECQ(RAX)
-	KMOVQ(RAX, K3)
-	KMOVQ(mem(RBX, 0), K1)
-	KANDQ(K3, K1, K1)
+	selectTail(64)
 	KSHIFTRQ(U8(32), K1, K2)
 	KSHIFTRQ(U8(32), K3, K4)
 	VMOVDQU16_Z(mem(RSI, 0), K1, Z0)
@@ -138,15 +154,7 @@ func avx512GenSelectAddBF16() {
 	JNZ(LabelRef("loop"))
 	Label("tail")
 	Comment("t = len(dr) mod 16 values left: K3 = t ones, K1 = the step's bits among them.")
-	MOVQ(RDX, RCX)
-	ANDQ(U8(15), RCX)
-	JZ(LabelRef("done"))
-	MOVL(U32(1), EAX)
-	SHLL(CL, EAX)
-	DECL(EAX)
-	KMOVW(EAX, K3)
-	KMOVW(mem(RBX, 0), K1)
-	KANDW(K3, K1, K1)
+	selectTail(16)
 	VMOVDQU16_Z(mem(RSI, 0), K1, Y0)
 	VMOVDQU16(Y0, K3, mem(RDI, 0))
 	widenBF16(Y0, Z1)
