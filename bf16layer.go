@@ -269,7 +269,6 @@ func BackwardBF16(p *BackwardBF16Args) {
 	hs := &halfInputs{x: p.X, w: w, dr: p.DR}
 	if p.DX != nil && p.DX32 == nil {
 		hs.dxh, hs.lddxh = p.DX, lddx // written by the dot tile where it can
-		hs.dxFresh = true             // scratch: overwritten even with Accumulate
 	}
 	if !backward(active, &a, hs, ldx, ldw, lddr, 0, true, lddx32, lddw, 0) && p.DX != nil {
 		narrowRows(p.DX, lddx, a.DX, lddx32, m, k)

@@ -83,13 +83,12 @@ func forwardWith[T Float](p *impl, m, k, n int, x, w operand[T], pw *PackedW[T],
 // halfInputs are a backward pass's inputs in bfloat16 (BackwardBF16), in
 // place of the BackwardArgs's X, W and DR, with their leading dimensions;
 // dxh, when not nil, is dX wanted in bfloat16 (leading dimension lddxh)
-// with a.DX its float32 scratch; dxFresh has dX's GEMM overwrite a.DX
-// even with a.Accumulate (a scratch a.DX, whose old values mean nothing).
+// with a.DX its float32 scratch, which dX's GEMM overwrites even with
+// a.Accumulate (its old values mean nothing).
 type halfInputs struct {
 	x, w, dr []BF16
 	dxh      []BF16
 	lddxh    int
-	dxFresh  bool
 }
 
 // backward runs the backward pass. Given hs.dxh, it reports whether the
@@ -151,10 +150,8 @@ func backward[T Float](p *impl, a *BackwardArgs[T], hs *halfInputs, ldx, ldw, ld
 	if a.PW != nil {
 		dx.b = operand[T]{prepacked: true, packed: a.PW.bwd, pairs: a.PW.dot}
 	}
-	if hs != nil && hs.dxFresh {
-		dx.beta = 0
-	}
 	if hs != nil && hs.dxh != nil && a.DX != nil {
+		dx.beta = 0                       // a.DX is scratch (halfInputs)
 		dx.rh, dx.ldrh = hs.dxh, hs.lddxh // run keeps it only where the tile writes it
 	}
 	if a.DX != nil && a.DW != nil && nonEmpty {
