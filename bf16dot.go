@@ -328,19 +328,20 @@ func rowH(s *dzSource[float32], out []BF16, i, j0 int, visit bool, wide []float3
 	if s.dzh != nil {
 		copy(s.dzh[i*s.lddz+j0:i*s.lddz+j0+n], out)
 	}
-	if w := n; s.db != nil || s.dz != nil {
+	if s.db != nil || s.dz != nil {
+		v := out
 		if added {
-			w = head // the rest is in db already
+			v = out[:head] // the rest is in db already
 		}
-		if w == 0 {
+		if len(v) == 0 {
 			return
 		}
-		wide = wide[:w]
+		wide = wide[:len(v)]
 		if raceEnabled {
-			raceRead(out[:w])
+			raceRead(v)
 			raceWrite(wide)
 		}
-		s.widen(wide, out[:w])
+		s.widen(wide, v)
 		s.visitWide(wide, i, j0)
 	}
 }
