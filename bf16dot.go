@@ -207,9 +207,17 @@ func packBPairsPart[E BF16 | float32](dst []float32, h []E, ld int, p0, j0, kb, 
 		}
 	}
 	if r := nb % nr; r != 0 { // the last panel's columns past nb
+		// fast wrote zeros past nb in its 16-column part: only the
+		// parts it never reached, and the pair left to Go, are cleared.
 		last := u[(nb-r)*kp:]
 		for p := range kq {
-			clear(last[p*nr+r : (p+1)*nr])
+			lo := r
+			if p < from {
+				lo = roundUp(r, 16)
+			}
+			if lo < nr {
+				clear(last[p*nr+lo : (p+1)*nr])
+			}
 		}
 	}
 }

@@ -227,23 +227,18 @@ func f64Lanes(s []float64) []float32 {
 	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), 2*len(s))
 }
 
-// packBTAVX512F32Via is packBTAVX2F32's contract for any kb: the blocks
-// of 16 steps by the AVX-512 transposer of A's packer (a panel of Bᵀ is
-// a panel of A: 16 rows of b, each a step's 16 values), the rest by the
-// AVX2 one.
+// packBTAVX512F32Via is packBTAVX2F32's contract, by the AVX-512
+// transposer of A's packer: a panel of Bᵀ is a panel of A (16 rows of b,
+// each a step's 16 values).
 func packBTAVX512F32Via(dst, b []float32, ldb, kb int) {
-	k16 := kb &^ 15
-	if k16 > 0 {
-		packAPanelAVX512F32(dst[:16*k16], b[:15*ldb+k16], ldb, k16)
-	}
-	if k16 < kb {
-		packBTAVX2F32(dst[16*k16:16*kb], b[k16:15*ldb+kb], ldb, kb-k16)
+	if kb > 0 {
+		packAPanelAVX512F32(dst[:16*kb], b[:15*ldb+kb], ldb, kb)
 	}
 }
 
 // packAAVX512 packs as packAGeneric does (mr = lanes): whole panels of A
-// (not transposed), lanes columns at a time, in assembly; the columns past
-// the last whole block of lanes and partial panels in Go. op(A) = Aᵀ (the
+// (not transposed) in assembly, lanes columns at a time and the last few
+// under a mask; partial panels in Go. op(A) = Aᵀ (the
 // dW GEMM's Xᵀ) has a step's mr values contiguous in a: it is B's packing
 // with the roles of rows and columns exchanged, so the rows packer does
 // it, 64 steps a call to bound its work.
@@ -259,7 +254,6 @@ func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, l
 	if kb == 0 {
 		return // nothing to pack; A may be empty, so no row of it is sliced
 	}
-	kbv := kb - kb%lanes
 	for ip := 0; ip < mb; ip += mr {
 		out := dst[ip*kb : (ip+mr)*kb]
 		rows := min(mr, mb-ip)
@@ -279,12 +273,11 @@ func packAAVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr, l
 			}
 			continue
 		}
-		p := 0
-		if rows == mr && kbv > 0 {
-			panel(out, src[:(mr-1)*lda+kbv], lda, kbv)
-			p = kbv
+		if rows == mr {
+			panel(out, src[:(mr-1)*lda+kb], lda, kb)
+			continue
 		}
-		for ; p < kb; p++ {
+		for p := range kb {
 			o := out[p*mr : p*mr+mr]
 			for ii := range rows {
 				o[ii] = src[ii*lda+p]

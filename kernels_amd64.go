@@ -1177,7 +1177,7 @@ func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32,
 func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc int, m int, n int, beta int)
 
 // packAPanelAVX512F32 packs one whole micro-panel of A, 16 rows lda apart,
-// kb columns (a multiple of 16):
+// kb columns (any number):
 //
 //	for p := range kb {
 //		for i := range 16 {
@@ -1185,11 +1185,12 @@ func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc
 //		}
 //	}
 //
+// It reads no element of a row past its kb columns.
+//
 //go:noescape
 func packAPanelAVX512F32(dst []float32, a []float32, lda int, kb int)
 
-// packAPanelAVX512F64 is packAPanelAVX512F32 for float64 (kb a multiple of
-// 8).
+// packAPanelAVX512F64 is packAPanelAVX512F32 for float64.
 //
 //go:noescape
 func packAPanelAVX512F64(dst []float64, a []float64, lda int, kb int)

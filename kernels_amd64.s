@@ -49240,7 +49240,7 @@ TEXT ·packAPanelAVX512F32(SB), NOSPLIT, $0-64
 	LEAQ (R10)(DX*4), R11
 	MOVQ kb+56(FP), CX
 	SHRQ $0x04, CX
-	JZ   done
+	JZ   tail
 
 loop:
 	VMOVUPS (R8), Z0
@@ -49356,6 +49356,151 @@ loop:
 	DECQ       CX
 	JNZ        loop
 
+tail:
+	// The last kb mod 16 columns (a narrow A: a layer of 10 outputs' dZ,
+	// or its Wᵀ's 5 pairs) as one more block: each row read under K1 = its
+	// columns left (zeros in the others, and no byte past them read), then
+	// only that many steps of the panel stored, 64·1 bytes a step.
+	MOVQ      kb+56(FP), CX
+	ANDQ      $0x0000000f, CX
+	JZ        done
+	MOVL      $0x00000001, AX
+	SHLL      CL, AX
+	DECL      AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (R8), K1, Z0
+	VMOVUPS.Z (R8)(DX*1), K1, Z1
+	VMOVUPS.Z (R8)(DX*2), K1, Z2
+	VMOVUPS.Z (R8)(R12*1), K1, Z3
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS.Z (R9)(DX*1), K1, Z5
+	VMOVUPS.Z (R9)(DX*2), K1, Z6
+	VMOVUPS.Z (R9)(R12*1), K1, Z7
+	VMOVUPS.Z (R10), K1, Z8
+	VMOVUPS.Z (R10)(DX*1), K1, Z9
+	VMOVUPS.Z (R10)(DX*2), K1, Z10
+	VMOVUPS.Z (R10)(R12*1), K1, Z11
+	VMOVUPS.Z (R11), K1, Z12
+	VMOVUPS.Z (R11)(DX*1), K1, Z13
+	VMOVUPS.Z (R11)(DX*2), K1, Z14
+	VMOVUPS.Z (R11)(R12*1), K1, Z15
+
+	// Transpose the 16×16 float32 block in Z0–Z15 (row i in Zi) with
+	// Z16–Z31 as scratch, in four stages of shuffles: pairs of rows
+	// interleaved within 128-bit lanes (VUNPCKL/HPS), then pairs of pairs
+	// (VUNPCKL/HPD), so that lane l of U(g, j) holds column 4l+j of rows
+	// 4g … 4g+3; then the lanes of one column gathered from the four groups
+	// (VSHUFF32X4: imm 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1
+	// and 3), twice. Column j ends in Z0, Z4, Z8, Z12, Z2, Z6, Z10, Z14, Z1,
+	// Z5, Z9, Z13, Z3, Z7, Z11, Z15 for j = 0 … 15.
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z17
+	VSHUFF32X4 $0x88, Z12, Z8, Z18
+	VSHUFF32X4 $0xdd, Z12, Z8, Z19
+	VSHUFF32X4 $0x88, Z5, Z1, Z20
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z13, Z9, Z22
+	VSHUFF32X4 $0xdd, Z13, Z9, Z23
+	VSHUFF32X4 $0x88, Z6, Z2, Z24
+	VSHUFF32X4 $0xdd, Z6, Z2, Z25
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z27
+	VSHUFF32X4 $0x88, Z7, Z3, Z28
+	VSHUFF32X4 $0xdd, Z7, Z3, Z29
+	VSHUFF32X4 $0x88, Z15, Z11, Z30
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z18, Z16, Z0
+	VSHUFF32X4 $0xdd, Z18, Z16, Z1
+	VSHUFF32X4 $0x88, Z19, Z17, Z2
+	VSHUFF32X4 $0xdd, Z19, Z17, Z3
+	VSHUFF32X4 $0x88, Z22, Z20, Z4
+	VSHUFF32X4 $0xdd, Z22, Z20, Z5
+	VSHUFF32X4 $0x88, Z23, Z21, Z6
+	VSHUFF32X4 $0xdd, Z23, Z21, Z7
+	VSHUFF32X4 $0x88, Z26, Z24, Z8
+	VSHUFF32X4 $0xdd, Z26, Z24, Z9
+	VSHUFF32X4 $0x88, Z27, Z25, Z10
+	VSHUFF32X4 $0xdd, Z27, Z25, Z11
+	VSHUFF32X4 $0x88, Z30, Z28, Z12
+	VSHUFF32X4 $0xdd, Z30, Z28, Z13
+	VSHUFF32X4 $0x88, Z31, Z29, Z14
+	VSHUFF32X4 $0xdd, Z31, Z29, Z15
+	VMOVUPS    Z0, (DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z4, 64(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z8, 128(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z12, 192(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z2, 256(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z6, 320(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z10, 384(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z14, 448(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z1, 512(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z5, 576(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z9, 640(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z13, 704(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z3, 768(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z7, 832(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPS    Z11, 896(DI)
+
 done:
 	VZEROUPPER
 	RET
@@ -49379,7 +49524,7 @@ TEXT ·packAPanelAVX512F64(SB), NOSPLIT, $0-64
 	LEAQ (R10)(DX*4), R11
 	MOVQ kb+56(FP), CX
 	SHRQ $0x03, CX
-	JZ   done
+	JZ   tail
 
 loop:
 	VMOVUPD    (R8), Z0
@@ -49470,6 +49615,109 @@ loop:
 	DECQ       CX
 	JNZ        loop
 
+tail:
+	// The last kb mod 8 columns (a narrow A: a layer of 10 outputs' dZ,
+	// or its Wᵀ's 5 pairs) as one more block: each row read under K1 = its
+	// columns left (zeros in the others, and no byte past them read), then
+	// only that many steps of the panel stored, 64·2 bytes a step.
+	MOVQ       kb+56(FP), CX
+	ANDQ       $0x00000007, CX
+	JZ         done
+	MOVL       $0x00000001, AX
+	SHLL       CL, AX
+	DECL       AX
+	KMOVW      AX, K1
+	VMOVUPD.Z  (R8), K1, Z0
+	VMOVUPD.Z  (R8)(DX*1), K1, Z1
+	VMOVUPD.Z  (R8)(DX*2), K1, Z2
+	VMOVUPD.Z  (R8)(R12*1), K1, Z3
+	VMOVUPD.Z  (R9), K1, Z4
+	VMOVUPD.Z  (R9)(DX*1), K1, Z5
+	VMOVUPD.Z  (R9)(DX*2), K1, Z6
+	VMOVUPD.Z  (R9)(R12*1), K1, Z7
+	VMOVUPD.Z  (R10), K1, Z8
+	VMOVUPD.Z  (R10)(DX*1), K1, Z9
+	VMOVUPD.Z  (R10)(DX*2), K1, Z10
+	VMOVUPD.Z  (R10)(R12*1), K1, Z11
+	VMOVUPD.Z  (R11), K1, Z12
+	VMOVUPD.Z  (R11)(DX*1), K1, Z13
+	VMOVUPD.Z  (R11)(DX*2), K1, Z14
+	VMOVUPD.Z  (R11)(R12*1), K1, Z15
+	VUNPCKLPD  Z1, Z0, Z16
+	VUNPCKHPD  Z1, Z0, Z17
+	VUNPCKLPD  Z3, Z2, Z18
+	VUNPCKHPD  Z3, Z2, Z19
+	VUNPCKLPD  Z5, Z4, Z20
+	VUNPCKHPD  Z5, Z4, Z21
+	VUNPCKLPD  Z7, Z6, Z22
+	VUNPCKHPD  Z7, Z6, Z23
+	VSHUFF64X2 $0x88, Z18, Z16, Z0
+	VSHUFF64X2 $0xdd, Z18, Z16, Z1
+	VSHUFF64X2 $0x88, Z19, Z17, Z2
+	VSHUFF64X2 $0xdd, Z19, Z17, Z3
+	VSHUFF64X2 $0x88, Z22, Z20, Z4
+	VSHUFF64X2 $0xdd, Z22, Z20, Z5
+	VSHUFF64X2 $0x88, Z23, Z21, Z6
+	VSHUFF64X2 $0xdd, Z23, Z21, Z7
+	VSHUFF64X2 $0x88, Z4, Z0, Z16
+	VSHUFF64X2 $0xdd, Z4, Z0, Z17
+	VSHUFF64X2 $0x88, Z5, Z1, Z18
+	VSHUFF64X2 $0xdd, Z5, Z1, Z19
+	VSHUFF64X2 $0x88, Z6, Z2, Z20
+	VSHUFF64X2 $0xdd, Z6, Z2, Z21
+	VSHUFF64X2 $0x88, Z7, Z3, Z22
+	VSHUFF64X2 $0xdd, Z7, Z3, Z23
+	VUNPCKLPD  Z9, Z8, Z24
+	VUNPCKHPD  Z9, Z8, Z25
+	VUNPCKLPD  Z11, Z10, Z26
+	VUNPCKHPD  Z11, Z10, Z27
+	VUNPCKLPD  Z13, Z12, Z28
+	VUNPCKHPD  Z13, Z12, Z29
+	VUNPCKLPD  Z15, Z14, Z30
+	VUNPCKHPD  Z15, Z14, Z31
+	VSHUFF64X2 $0x88, Z26, Z24, Z8
+	VSHUFF64X2 $0xdd, Z26, Z24, Z9
+	VSHUFF64X2 $0x88, Z27, Z25, Z10
+	VSHUFF64X2 $0xdd, Z27, Z25, Z11
+	VSHUFF64X2 $0x88, Z30, Z28, Z12
+	VSHUFF64X2 $0xdd, Z30, Z28, Z13
+	VSHUFF64X2 $0x88, Z31, Z29, Z14
+	VSHUFF64X2 $0xdd, Z31, Z29, Z15
+	VSHUFF64X2 $0x88, Z12, Z8, Z24
+	VSHUFF64X2 $0xdd, Z12, Z8, Z25
+	VSHUFF64X2 $0x88, Z13, Z9, Z26
+	VSHUFF64X2 $0xdd, Z13, Z9, Z27
+	VSHUFF64X2 $0x88, Z14, Z10, Z28
+	VSHUFF64X2 $0xdd, Z14, Z10, Z29
+	VSHUFF64X2 $0x88, Z15, Z11, Z30
+	VSHUFF64X2 $0xdd, Z15, Z11, Z31
+	VMOVUPD    Z16, (DI)
+	VMOVUPD    Z24, 64(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPD    Z20, 128(DI)
+	VMOVUPD    Z28, 192(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPD    Z18, 256(DI)
+	VMOVUPD    Z26, 320(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPD    Z22, 384(DI)
+	VMOVUPD    Z30, 448(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPD    Z17, 512(DI)
+	VMOVUPD    Z25, 576(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPD    Z21, 640(DI)
+	VMOVUPD    Z29, 704(DI)
+	DECQ       CX
+	JZ         done
+	VMOVUPD    Z19, 768(DI)
+	VMOVUPD    Z27, 832(DI)
+
 done:
 	VZEROUPPER
 	RET
@@ -49493,7 +49741,7 @@ TEXT ·packAPanelHAVX512F32(SB), NOSPLIT, $0-64
 	LEAQ (R10)(DX*4), R11
 	MOVQ kb+56(FP), CX
 	SHRQ $0x04, CX
-	JZ   done
+	JZ   tail
 
 loop:
 	VPMOVZXWD (R8), Z0
@@ -49625,7 +49873,7 @@ loop:
 	DECQ       CX
 	JNZ        loop
 
-done:
+tail:
 	VZEROUPPER
 	RET
 

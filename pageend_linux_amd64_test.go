@@ -12,7 +12,7 @@ import (
 // pageEnd returns n values of E ending where a page that may not be
 // read or written begins: a routine that touches a lane past them
 // faults. free unmaps them.
-func pageEnd[E uint16 | float32](t *testing.T, n int) (s []E, free func()) {
+func pageEnd[E uint16 | float32 | float64](t *testing.T, n int) (s []E, free func()) {
 	t.Helper()
 	ps, sz := syscall.Getpagesize(), int(unsafe.Sizeof(E(0)))
 	size := (sz*n+ps-1)/ps*ps + ps
@@ -81,4 +81,57 @@ func TestSelectBF16PageEnd(t *testing.T) {
 		freeZ()
 		freeB()
 	}
+}
+
+// TestPackAPanelPageEnd runs packAPanelAVX512F32 and F64 on 16 rows whose
+// last ends at a page that faults when touched, for every kb to three
+// blocks of lanes: the last kb mod lanes columns are read under a mask,
+// and nothing of a row past its kb columns may be. The panel must be the
+// Go of the doc comment's, bit for bit (NaN payloads too), and the guard
+// after it untouched.
+func TestPackAPanelPageEnd(t *testing.T) {
+	testPackAPanelPageEnd(t, packAPanelAVX512F32, 16)
+	testPackAPanelPageEnd(t, packAPanelAVX512F64, 8)
+}
+
+func testPackAPanelPageEnd[T float32 | float64](t *testing.T, panel func(dst, a []T, lda, kb int), lanes int) {
+	r := newRand(uint64(lanes))
+	for kb := 1; kb <= 3*lanes; kb++ {
+		for _, lda := range []int{kb, kb + 3, 2*kb + lanes + 1} {
+			a, free := pageEnd[T](t, 15*lda+kb)
+			for i := range a {
+				a[i] = T(math.Float32frombits(r.Uint32()))
+			}
+			dst := make([]T, 16*kb+guardLen)
+			for i := range dst {
+				dst[i] = -7
+			}
+			panel(dst[:16*kb], a, lda, kb)
+			for p := range kb {
+				for i := range 16 {
+					got, want := dst[p*16+i], a[i*lda+p]
+					if valueBits(got) != valueBits(want) {
+						t.Fatalf("%T kb=%d lda=%d: step %d row %d = %v, want %v", want, kb, lda, p, i, got, want)
+					}
+				}
+			}
+			for i, v := range dst[16*kb:] {
+				if v != -7 {
+					t.Fatalf("%T kb=%d lda=%d: guard[%d] = %v written", v, kb, lda, i, v)
+				}
+			}
+			free()
+		}
+	}
+}
+
+// valueBits is v's bits, NaN payloads and all.
+func valueBits[T float32 | float64](v T) uint64 {
+	switch v := any(v).(type) {
+	case float32:
+		return uint64(math.Float32bits(v))
+	case float64:
+		return math.Float64bits(v)
+	}
+	panic("unreachable")
 }

@@ -147,10 +147,6 @@ func packA8AVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr i
 		packAGeneric(dst, a, lda, trans, i0, p0, mb, kb, mr)
 		return
 	}
-	lanes := 16
-	if !is32[T]() {
-		lanes = 8
-	}
 	ip := 0
 	if trans {
 		for ; ip+8 <= mb; ip += 8 {
@@ -161,14 +157,13 @@ func packA8AVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr i
 			}
 		}
 	} else {
-		const chunk = 64 // steps a call: a multiple of both types' lanes
+		const chunk = 64 // steps a call
 		var buf [16 * chunk]T
-		kv := kb - kb%lanes
 		for ; ip+16 <= mb; ip += 16 {
 			d0, d1 := dst[ip*kb:(ip+8)*kb], dst[(ip+8)*kb:(ip+16)*kb]
 			src := a[(i0+ip)*lda+p0:]
-			for p := 0; p < kv; p += chunk {
-				c := min(chunk, kv-p)
+			for p := 0; p < kb; p += chunk {
+				c := min(chunk, kb-p)
 				tmp := buf[:16*c]
 				s := src[p : p+15*lda+c]
 				if is32[T]() {
@@ -179,12 +174,6 @@ func packA8AVX512[T Float](dst, a []T, lda int, trans bool, i0, p0, mb, kb, mr i
 				for q := range c {
 					*(*[8]T)(d0[(p+q)*8:]) = *(*[8]T)(tmp[q*16:])
 					*(*[8]T)(d1[(p+q)*8:]) = *(*[8]T)(tmp[q*16+8:])
-				}
-			}
-			for p := kv; p < kb; p++ {
-				for i := range 8 {
-					d0[p*8+i] = src[i*lda+p]
-					d1[p*8+i] = src[(i+8)*lda+p]
 				}
 			}
 		}

@@ -116,15 +116,22 @@ func avx512GenPackAPanel(t elemType, half bool) {
 		if half {
 			elem = "math.Float32frombits(uint32(a[i*lda+p]) << 16) // a bfloat16 widened"
 		}
+		cols := "kb columns (a multiple of 16):"
+		if !half {
+			cols = "kb columns (any number):"
+		}
 		doc = []string{
 			fn + " packs one whole micro-panel of A, 16 rows lda apart,",
-			"kb columns (a multiple of 16):",
+			cols,
 			"",
 			"\tfor p := range kb {",
 			"\t\tfor i := range 16 {",
 			"\t\t\tdst[p*16+i] = " + elem,
 			"\t\t}",
 			"\t}",
+		}
+		if !half {
+			doc = append(doc, "", "It reads no element of a row past its kb columns.")
 		}
 		comment = []string{
 			"A 16×16 block of A, read as 16 rows of 16 columns, is transposed in",
@@ -137,8 +144,7 @@ func avx512GenPackAPanel(t elemType, half bool) {
 		out = avx512Col16
 	case 8:
 		doc = []string{
-			fn + " is packAPanelAVX512F32 for float64 (kb a multiple of",
-			"8).",
+			fn + " is packAPanelAVX512F32 for float64.",
 		}
 		comment = []string{
 			"A 16×8 block, as two 8×8 transposes (24 shuffles each) of rows 0–7",
@@ -168,25 +174,34 @@ func avx512GenPackAPanel(t elemType, half bool) {
 	avx512Sh(shift, RDX)
 	Comment("R8, R9, R10, R11: rows 0, 4, 8, 12; DX, R12 = lda, 3·lda in bytes.")
 	avx512RowBases()
-	MOVQ(arg("kb"), RCX)
-	SHRQ(U8(log2(t.Lanes(64))), RCX)
-	JZ(LabelRef("done"))
-
-	Label("loop")
-	for i := 0; i < 16; i++ {
-		row := avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4)
-		if half {
-			widenBF16(row, zmm[i])
+	lanes := t.Lanes(64)
+	// block transposes the block of the 16 rows at R8 … R11 (under K1
+	// when masked: its other columns read as zeros) into out(0 … 15).
+	block := func(masked bool) {
+		for i := 0; i < 16; i++ {
+			row := avx512Row4([]Register{R8, R9, R10, R11}[i/4], 0, RDX, R12, i%4)
+			switch {
+			case half:
+				widenBF16(row, zmm[i])
+			case masked:
+				t.MovUZ(row, K1, zmm[i])
+			default:
+				t.MovU(row, zmm[i])
+			}
+		}
+		if lanes == 16 {
+			avx512Transpose16()
 		} else {
-			t.MovU(row, zmm[i])
+			avx512Transpose8x8(0, 16)
+			avx512Transpose8x8(8, 24)
 		}
 	}
-	if t.Lanes(64) == 16 {
-		avx512Transpose16()
-	} else {
-		avx512Transpose8x8(0, 16)
-		avx512Transpose8x8(8, 24)
-	}
+	MOVQ(arg("kb"), RCX)
+	SHRQ(U8(log2(lanes)), RCX)
+	JZ(LabelRef("tail"))
+
+	Label("loop")
+	block(false)
 	for k := 0; k < 16; k++ {
 		t.MovU(out(k), mem(RDI, 64*k))
 	}
@@ -196,6 +211,34 @@ func avx512GenPackAPanel(t elemType, half bool) {
 	ADDQ(U32(1024), RDI)
 	DECQ(RCX)
 	JNZ(LabelRef("loop"))
+
+	Label("tail")
+	if !half {
+		Comment(
+			"The last kb mod "+fmt.Sprint(lanes)+" columns (a narrow A: a layer of 10 outputs' dZ,",
+			"or its Wᵀ's 5 pairs) as one more block: each row read under K1 = its",
+			"columns left (zeros in the others, and no byte past them read), then",
+			"only that many steps of the panel stored, 64·"+fmt.Sprint(16/lanes)+" bytes a step.",
+		)
+		MOVQ(arg("kb"), RCX)
+		ANDQ(U32(lanes-1), RCX)
+		JZ(LabelRef("done"))
+		MOVL(U32(1), EAX)
+		SHLL(CL, EAX)
+		DECL(EAX)
+		KMOVW(EAX, K1)
+		block(true)
+		per := 16 / lanes // 64-byte stores a step
+		for p := 0; p < lanes-1; p++ {
+			for q := 0; q < per; q++ {
+				t.MovU(out(p*per+q), mem(RDI, 64*(p*per+q)))
+			}
+			if p < lanes-2 {
+				DECQ(RCX)
+				JZ(LabelRef("done"))
+			}
+		}
+	}
 
 	Label("done")
 	VZEROUPPER()
