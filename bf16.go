@@ -20,8 +20,9 @@ import "math"
 //     payload may lie in the low 16 bits only.
 //
 // Every code path gives these bits. (The AVX512_BF16 instruction
-// VCVTNEPS2BF16 rounds the same way but flushes subnormal inputs to zero,
-// so a path that used it would need a reference of its own; none does.)
+// VCVTNEPS2BF16 rounds the same way but flushes subnormal inputs to zero:
+// where the AVX-512 path uses it, a vector with a subnormal lane is
+// rounded on the integer bits instead.)
 type BF16 uint16
 
 // BF16From returns f rounded to the nearest bfloat16, ties to even (see

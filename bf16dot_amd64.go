@@ -22,15 +22,25 @@ func packBPairsViaAVX512(dst []float32, b []BF16, ldb, pairs, nb, panel, step in
 	packBPairsAVX512(dst, bf16Bits(b), ldb, pairs, nb, panel, step)
 }
 
-// packBPairsOfViaAVX512 is packBPairsViaAVX512 for a float32 b.
+// packBPairsOfViaAVX512 is packBPairsViaAVX512 for a float32 b, rounded
+// by packBPairsOfAsm.
 func packBPairsOfViaAVX512(dst []float32, b []float32, ldb, pairs, nb, panel, step int) {
 	if pairs == 0 || nb == 0 {
 		return
 	}
 	b = b[:(2*pairs-1)*ldb+nb]
 	dst = dst[:(ceilDiv(nb, 16)-1)*panel+(pairs-1)*step+16]
-	packBPairsOfAVX512(dst, b, ldb, pairs, nb, panel, step)
+	packBPairsOfAsm(dst, b, ldb, pairs, nb, panel, step)
 }
+
+// packBPairsOfAsm is the float32 pairs packer: by VCVTNEPS2BF16 where
+// the core has it (hasCvtBF16), else on the integer bits.
+var packBPairsOfAsm = func() func(dst []float32, b []float32, ldb, pairs, nb, panel, step int) {
+	if hasCvtBF16 {
+		return packBPairsOfCvtAVX512
+	}
+	return packBPairsOfAVX512
+}()
 
 // selectFast builds a row of dZ in bfloat16 from its first mask word on
 // (rowH: dz[j] = dr[j] where bit j of bits is set, else +0) in assembly

@@ -148,7 +148,20 @@ func TestPackBPairs(t *testing.T) {
 		t.Skip("no assembly packer")
 	}
 	t.Run("bf16", func(t *testing.T) { testPackBPairs(t, randDotBF16) })
-	t.Run("f32", func(t *testing.T) { testPackBPairs(t, randRoundF32) })
+	// The float32 packer on the integer bits, and by VCVTNEPS2BF16 where
+	// the core has it (about half the vectors hold a denormal lane, which
+	// takes the integer rounding).
+	asms := map[string]func(dst []float32, b []float32, ldb, pairs, nb, panel, step int){"f32": packBPairsOfAVX512}
+	if hasCvtBF16 {
+		asms["f32cvt"] = packBPairsOfCvtAVX512
+	}
+	for name, f := range asms {
+		t.Run(name, func(t *testing.T) {
+			defer func(saved func(dst []float32, b []float32, ldb, pairs, nb, panel, step int)) { packBPairsOfAsm = saved }(packBPairsOfAsm)
+			packBPairsOfAsm = f
+			testPackBPairs(t, randRoundF32)
+		})
+	}
 }
 
 // randRoundF32 is a float32 whose top half is randDotBF16's and whose low

@@ -1426,6 +1426,17 @@ func toBF16AVX512(dst []uint16, src []float32)
 //go:noescape
 func toBF16AVX2(dst []uint16, src []float32)
 
+// toBF16CvtAVX512 is, for len(src) a multiple of 32 and len(dst) == len(src),
+//
+//	for i, f := range src {
+//		dst[i] = uint16(BF16From(f))
+//	}
+//
+// (see BF16From in bf16.go: to nearest even on the bits, NaN made quiet).
+//
+//go:noescape
+func toBF16CvtAVX512(dst []uint16, src []float32)
+
 // fromBF16AVX512 is, for len(src) a multiple of 32 and len(dst) == len(src),
 //
 //	for i, h := range src {
@@ -1483,6 +1494,26 @@ func packBPairsAVX512(dst []float32, b []uint16, ldb int, pairs int, nb int, pan
 //
 //go:noescape
 func packBPairsOfAVX512(dst []float32, b []float32, ldb int, pairs int, nb int, panel int, step int)
+
+// packBPairsOfCvtAVX512 packs pairs of rows of a float32 B into 16-column
+// micro-panels of pairs, panel elements apart, their k steps step
+// elements apart (16, or a multiple for a 16-column part of a wider
+// panel; dst's elements are the bits of the pairs):
+//
+//	for p := range pairs {
+//		for q := 0; q*16 < nb; q++ {
+//			out := dst[q*panel+p*step : q*panel+p*step+16]
+//			for j := range out {
+//				out[j] = 0
+//				if c := q*16 + j; c < nb {
+//					out[j] = math.Float32frombits(uint32(BF16From(b[2*p*ldb+c])) | uint32(BF16From(b[(2*p+1)*ldb+c]))<<16)
+//				}
+//			}
+//		}
+//	}
+//
+//go:noescape
+func packBPairsOfCvtAVX512(dst []float32, b []float32, ldb int, pairs int, nb int, panel int, step int)
 
 // selectBF16AVX512 is, for len(dz) == len(dr) and len(bits) ==
 // ceil(len(dr)/64),

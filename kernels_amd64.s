@@ -51634,6 +51634,76 @@ loop:
 done:
 	RET
 
+// func toBF16CvtAVX512(dst []uint16, src []float32)
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F
+TEXT ·toBF16CvtAVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst_base+0(FP), DI
+	MOVQ         src_base+24(FP), SI
+	MOVQ         src_len+32(FP), CX
+	TESTQ        CX, CX
+	JZ           done
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z4
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z5
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z6
+	VMOVDQU32    oddWords<>+0(SB), Z7
+
+loop:
+	// Both vectors by VCVTNEPS2BF16, into the halves of one, unless a
+	// lane is denormal (VFPCLASSPS 0x20), which it would flush to zero.
+	VMOVDQU32   (SI), Z0
+	VFPCLASSPSZ $0x20, Z0, K1
+	VMOVDQU32   64(SI), Z1
+	VFPCLASSPSZ $0x20, Z1, K2
+	KORTESTW    K1, K2
+	JNZ         exact
+
+	// VCVTNEPS2BF16 Z0, Y0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+
+	// VCVTNEPS2BF16 Z1, Y1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
+	VINSERTI64X4 $0x01, Y1, Z0, Z0
+	VMOVDQU32    Z0, (DI)
+
+next:
+	ADDQ $0x00000080, SI
+	ADDQ $0x00000040, DI
+	SUBQ $0x00000020, CX
+	JNZ  loop
+	VZEROUPPER
+
+done:
+	RET
+
+exact:
+	// x = src[0:16] as bits; t = x + 0x7FFF + (x>>16 & 1)
+	VPSRLD $0x10, Z0, Z2
+	VPANDD Z5, Z2, Z2
+	VPADDD Z4, Z2, Z2
+	VPADDD Z0, Z2, Z2
+
+	// NaN lanes (unordered with themselves): t = x | quiet bit
+	VCMPPS $0x03, Z0, Z0, K1
+	VPORD  Z6, Z0, K1, Z2
+
+	// x = src[16:32] as bits; t = x + 0x7FFF + (x>>16 & 1)
+	VPSRLD $0x10, Z1, Z3
+	VPANDD Z5, Z3, Z3
+	VPADDD Z4, Z3, Z3
+	VPADDD Z1, Z3, Z3
+
+	// NaN lanes (unordered with themselves): t = x | quiet bit
+	VCMPPS $0x03, Z1, Z1, K2
+	VPORD  Z6, Z1, K2, Z3
+
+	// The top halves of the 32 lanes (the odd words of both vectors) into one
+	VPERMT2W  Z3, Z7, Z2
+	VMOVDQU32 Z2, (DI)
+	JMP       next
+
 // func fromBF16AVX512(dst []float32, src []uint16)
 // Requires: AVX, AVX512F
 TEXT ·fromBF16AVX512(SB), NOSPLIT, $0-48
@@ -52344,6 +52414,819 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func packBPairsOfCvtAVX512(dst []float32, b []float32, ldb int, pairs int, nb int, panel int, step int)
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F
+TEXT ·packBPairsOfCvtAVX512(SB), NOSPLIT, $0-88
+	// As packBRowsAVX512F32 (8 output rows of a panel stored in a row, each
+	// row of B read in order), with an output row made of two rows of B.
+	// R9 = the whole panels, K1 = the columns of the partial one, K2 all 16;
+	// DX = ldb, R11 = 2·ldb, R8 = panel, R14 = step, in bytes; R10 the
+	// pairs left.
+	MOVQ   dst_base+0(FP), DI
+	MOVQ   b_base+24(FP), SI
+	MOVQ   ldb+48(FP), DX
+	SHLQ   $0x02, DX
+	LEAQ   (DX)(DX*1), R11
+	MOVQ   panel+72(FP), R8
+	SHLQ   $0x02, R8
+	MOVQ   nb+64(FP), CX
+	MOVQ   CX, R9
+	SHRQ   $0x04, R9
+	ANDQ   $0x0f, CX
+	MOVL   $0x00000001, AX
+	SHLL   CL, AX
+	DECL   AX
+	KMOVW  AX, K1
+	KXNORW K2, K2, K2
+	MOVQ   pairs+56(FP), R10
+	MOVQ   step+80(FP), R14
+	SHLQ   $0x02, R14
+
+	// toBF16's constants; K4 = the odd words, the odd row's halves.
+	MOVL         $0x00007fff, AX
+	VPBROADCASTD AX, Z17
+	MOVL         $0x00000001, AX
+	VPBROADCASTD AX, Z18
+	MOVL         $0x00400000, AX
+	VPBROADCASTD AX, Z19
+	MOVL         $0xaaaaaaaa, AX
+	KMOVD        AX, K4
+	VMOVDQU16    interleaveWords<>+0(SB), Z16
+
+group:
+	// Groups of 8 pairs, a panel at a time.
+	CMPQ  R10, $0x00000008
+	JB    pairs
+	MOVQ  SI, R12
+	MOVQ  DI, R13
+	MOVQ  R9, AX
+	TESTQ AX, AX
+	JZ    gpartial
+
+gpanel:
+	MOVQ    R12, BX
+	VMOVUPS (BX), Z0
+	VMOVUPS (BX)(DX*1), Z8
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z0, K5
+	VFPCLASSPSZ $0x20, Z8, K6
+	KORTESTW    K5, K6
+	JNZ         fix0
+
+	// VCVTNEPS2BF16 Z0, Y0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+
+	// VCVTNEPS2BF16 Z8, Y8
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VPERMT2W Z8, Z16, Z0
+
+back0:
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z1
+	VMOVUPS (BX)(DX*1), Z9
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z1, K5
+	VFPCLASSPSZ $0x20, Z9, K6
+	KORTESTW    K5, K6
+	JNZ         fix1
+
+	// VCVTNEPS2BF16 Z1, Y1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
+
+	// VCVTNEPS2BF16 Z9, Y9
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
+	VPERMT2W Z9, Z16, Z1
+
+back1:
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z2
+	VMOVUPS (BX)(DX*1), Z10
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z2, K5
+	VFPCLASSPSZ $0x20, Z10, K6
+	KORTESTW    K5, K6
+	JNZ         fix2
+
+	// VCVTNEPS2BF16 Z2, Y2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
+
+	// VCVTNEPS2BF16 Z10, Y10
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
+	VPERMT2W Z10, Z16, Z2
+
+back2:
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z3
+	VMOVUPS (BX)(DX*1), Z11
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z3, K5
+	VFPCLASSPSZ $0x20, Z11, K6
+	KORTESTW    K5, K6
+	JNZ         fix3
+
+	// VCVTNEPS2BF16 Z3, Y3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
+
+	// VCVTNEPS2BF16 Z11, Y11
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
+	VPERMT2W Z11, Z16, Z3
+
+back3:
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z4
+	VMOVUPS (BX)(DX*1), Z12
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z4, K5
+	VFPCLASSPSZ $0x20, Z12, K6
+	KORTESTW    K5, K6
+	JNZ         fix4
+
+	// VCVTNEPS2BF16 Z4, Y4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
+
+	// VCVTNEPS2BF16 Z12, Y12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
+	VPERMT2W Z12, Z16, Z4
+
+back4:
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z5
+	VMOVUPS (BX)(DX*1), Z13
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z5, K5
+	VFPCLASSPSZ $0x20, Z13, K6
+	KORTESTW    K5, K6
+	JNZ         fix5
+
+	// VCVTNEPS2BF16 Z5, Y5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+
+	// VCVTNEPS2BF16 Z13, Y13
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VPERMT2W Z13, Z16, Z5
+
+back5:
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z6
+	VMOVUPS (BX)(DX*1), Z14
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z6, K5
+	VFPCLASSPSZ $0x20, Z14, K6
+	KORTESTW    K5, K6
+	JNZ         fix6
+
+	// VCVTNEPS2BF16 Z6, Y6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+
+	// VCVTNEPS2BF16 Z14, Y14
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VPERMT2W Z14, Z16, Z6
+
+back6:
+	ADDQ    R11, BX
+	VMOVUPS (BX), Z7
+	VMOVUPS (BX)(DX*1), Z15
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z7, K5
+	VFPCLASSPSZ $0x20, Z15, K6
+	KORTESTW    K5, K6
+	JNZ         fix7
+
+	// VCVTNEPS2BF16 Z7, Y7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff
+
+	// VCVTNEPS2BF16 Z15, Y15
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff
+	VPERMT2W Z15, Z16, Z7
+
+back7:
+	MOVQ    R13, CX
+	VMOVUPS Z0, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z7, (CX)
+	ADDQ    $0x00000040, R12
+	ADDQ    R8, R13
+	DECQ    AX
+	JNZ     gpanel
+
+gpartial:
+	KORTESTW  K1, K1
+	JZ        gnext
+	MOVQ      R12, BX
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z (BX)(DX*1), K1, Z8
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z0, K5
+	VFPCLASSPSZ $0x20, Z8, K6
+	KORTESTW    K5, K6
+	JNZ         fix8
+
+	// VCVTNEPS2BF16 Z0, Y0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+
+	// VCVTNEPS2BF16 Z8, Y8
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VPERMT2W Z8, Z16, Z0
+
+back8:
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z1
+	VMOVUPS.Z (BX)(DX*1), K1, Z9
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z1, K5
+	VFPCLASSPSZ $0x20, Z9, K6
+	KORTESTW    K5, K6
+	JNZ         fix9
+
+	// VCVTNEPS2BF16 Z1, Y1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
+
+	// VCVTNEPS2BF16 Z9, Y9
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
+	VPERMT2W Z9, Z16, Z1
+
+back9:
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z2
+	VMOVUPS.Z (BX)(DX*1), K1, Z10
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z2, K5
+	VFPCLASSPSZ $0x20, Z10, K6
+	KORTESTW    K5, K6
+	JNZ         fix10
+
+	// VCVTNEPS2BF16 Z2, Y2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
+
+	// VCVTNEPS2BF16 Z10, Y10
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
+	VPERMT2W Z10, Z16, Z2
+
+back10:
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z3
+	VMOVUPS.Z (BX)(DX*1), K1, Z11
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z3, K5
+	VFPCLASSPSZ $0x20, Z11, K6
+	KORTESTW    K5, K6
+	JNZ         fix11
+
+	// VCVTNEPS2BF16 Z3, Y3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
+
+	// VCVTNEPS2BF16 Z11, Y11
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
+	VPERMT2W Z11, Z16, Z3
+
+back11:
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z4
+	VMOVUPS.Z (BX)(DX*1), K1, Z12
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z4, K5
+	VFPCLASSPSZ $0x20, Z12, K6
+	KORTESTW    K5, K6
+	JNZ         fix12
+
+	// VCVTNEPS2BF16 Z4, Y4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
+
+	// VCVTNEPS2BF16 Z12, Y12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
+	VPERMT2W Z12, Z16, Z4
+
+back12:
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z5
+	VMOVUPS.Z (BX)(DX*1), K1, Z13
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z5, K5
+	VFPCLASSPSZ $0x20, Z13, K6
+	KORTESTW    K5, K6
+	JNZ         fix13
+
+	// VCVTNEPS2BF16 Z5, Y5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+
+	// VCVTNEPS2BF16 Z13, Y13
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VPERMT2W Z13, Z16, Z5
+
+back13:
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z6
+	VMOVUPS.Z (BX)(DX*1), K1, Z14
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z6, K5
+	VFPCLASSPSZ $0x20, Z14, K6
+	KORTESTW    K5, K6
+	JNZ         fix14
+
+	// VCVTNEPS2BF16 Z6, Y6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+
+	// VCVTNEPS2BF16 Z14, Y14
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VPERMT2W Z14, Z16, Z6
+
+back14:
+	ADDQ      R11, BX
+	VMOVUPS.Z (BX), K1, Z7
+	VMOVUPS.Z (BX)(DX*1), K1, Z15
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z7, K5
+	VFPCLASSPSZ $0x20, Z15, K6
+	KORTESTW    K5, K6
+	JNZ         fix15
+
+	// VCVTNEPS2BF16 Z7, Y7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff
+
+	// VCVTNEPS2BF16 Z15, Y15
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff
+	VPERMT2W Z15, Z16, Z7
+
+back15:
+	MOVQ    R13, CX
+	VMOVUPS Z0, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z1, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z2, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z3, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z4, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z5, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z6, (CX)
+	ADDQ    R14, CX
+	VMOVUPS Z7, (CX)
+
+gnext:
+	LEAQ (SI)(R11*8), SI
+	LEAQ (DI)(R14*8), DI
+	SUBQ $0x00000008, R10
+	JMP  group
+
+pairs:
+	// The last pairs (fewer than 8), one at a time across the panels.
+	TESTQ R10, R10
+	JZ    done
+
+pair:
+	MOVQ SI, R12
+	MOVQ DI, R13
+	MOVQ R9, AX
+
+one:
+	TESTQ   AX, AX
+	JZ      partial
+	VMOVUPS (R12), Z0
+	VMOVUPS (R12)(DX*1), Z8
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z0, K5
+	VFPCLASSPSZ $0x20, Z8, K6
+	KORTESTW    K5, K6
+	JNZ         fix16
+
+	// VCVTNEPS2BF16 Z0, Y0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+
+	// VCVTNEPS2BF16 Z8, Y8
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VPERMT2W Z8, Z16, Z0
+
+back16:
+	VMOVUPS Z0, (R13)
+	ADDQ    R8, R13
+	ADDQ    $0x00000040, R12
+	DECQ    AX
+	JMP     one
+
+partial:
+	KORTESTW  K1, K1
+	JZ        next
+	VMOVUPS.Z (R12), K1, Z0
+	VMOVUPS.Z (R12)(DX*1), K1, Z8
+
+	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
+	// 0x20), which it would flush to zero: then on the integer bits, out
+	// of line. Then interleaved as bfloat16 rows are.
+	VFPCLASSPSZ $0x20, Z0, K5
+	VFPCLASSPSZ $0x20, Z8, K6
+	KORTESTW    K5, K6
+	JNZ         fix17
+
+	// VCVTNEPS2BF16 Z0, Y0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+
+	// VCVTNEPS2BF16 Z8, Y8
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VPERMT2W Z8, Z16, Z0
+
+back17:
+	VMOVUPS Z0, (R13)
+
+next:
+	ADDQ R11, SI
+	ADDQ R14, DI
+	DECQ R10
+	JNZ  pair
+
+done:
+	VZEROUPPER
+	RET
+
+fix0:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z0, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z0, Z20, Z20
+	VCMPPS    $0x03, Z0, Z0, K3
+	VPORD     Z19, Z0, K3, Z20
+	VPSRLD    $0x10, Z8, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z8, Z21, Z21
+	VCMPPS    $0x03, Z8, Z8, K3
+	VPORD     Z19, Z8, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z0
+	JMP       back0
+
+fix1:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z1, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z1, Z20, Z20
+	VCMPPS    $0x03, Z1, Z1, K3
+	VPORD     Z19, Z1, K3, Z20
+	VPSRLD    $0x10, Z9, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z9, Z21, Z21
+	VCMPPS    $0x03, Z9, Z9, K3
+	VPORD     Z19, Z9, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z1
+	JMP       back1
+
+fix2:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z2, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z2, Z20, Z20
+	VCMPPS    $0x03, Z2, Z2, K3
+	VPORD     Z19, Z2, K3, Z20
+	VPSRLD    $0x10, Z10, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z10, Z21, Z21
+	VCMPPS    $0x03, Z10, Z10, K3
+	VPORD     Z19, Z10, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z2
+	JMP       back2
+
+fix3:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z3, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z3, Z20, Z20
+	VCMPPS    $0x03, Z3, Z3, K3
+	VPORD     Z19, Z3, K3, Z20
+	VPSRLD    $0x10, Z11, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z11, Z21, Z21
+	VCMPPS    $0x03, Z11, Z11, K3
+	VPORD     Z19, Z11, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z3
+	JMP       back3
+
+fix4:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z4, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z4, Z20, Z20
+	VCMPPS    $0x03, Z4, Z4, K3
+	VPORD     Z19, Z4, K3, Z20
+	VPSRLD    $0x10, Z12, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z12, Z21, Z21
+	VCMPPS    $0x03, Z12, Z12, K3
+	VPORD     Z19, Z12, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z4
+	JMP       back4
+
+fix5:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z5, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z5, Z20, Z20
+	VCMPPS    $0x03, Z5, Z5, K3
+	VPORD     Z19, Z5, K3, Z20
+	VPSRLD    $0x10, Z13, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z13, Z21, Z21
+	VCMPPS    $0x03, Z13, Z13, K3
+	VPORD     Z19, Z13, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z5
+	JMP       back5
+
+fix6:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z6, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z6, Z20, Z20
+	VCMPPS    $0x03, Z6, Z6, K3
+	VPORD     Z19, Z6, K3, Z20
+	VPSRLD    $0x10, Z14, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z14, Z21, Z21
+	VCMPPS    $0x03, Z14, Z14, K3
+	VPORD     Z19, Z14, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z6
+	JMP       back6
+
+fix7:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z7, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z7, Z20, Z20
+	VCMPPS    $0x03, Z7, Z7, K3
+	VPORD     Z19, Z7, K3, Z20
+	VPSRLD    $0x10, Z15, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z15, Z21, Z21
+	VCMPPS    $0x03, Z15, Z15, K3
+	VPORD     Z19, Z15, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z7
+	JMP       back7
+
+fix8:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z0, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z0, Z20, Z20
+	VCMPPS    $0x03, Z0, Z0, K3
+	VPORD     Z19, Z0, K3, Z20
+	VPSRLD    $0x10, Z8, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z8, Z21, Z21
+	VCMPPS    $0x03, Z8, Z8, K3
+	VPORD     Z19, Z8, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z0
+	JMP       back8
+
+fix9:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z1, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z1, Z20, Z20
+	VCMPPS    $0x03, Z1, Z1, K3
+	VPORD     Z19, Z1, K3, Z20
+	VPSRLD    $0x10, Z9, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z9, Z21, Z21
+	VCMPPS    $0x03, Z9, Z9, K3
+	VPORD     Z19, Z9, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z1
+	JMP       back9
+
+fix10:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z2, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z2, Z20, Z20
+	VCMPPS    $0x03, Z2, Z2, K3
+	VPORD     Z19, Z2, K3, Z20
+	VPSRLD    $0x10, Z10, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z10, Z21, Z21
+	VCMPPS    $0x03, Z10, Z10, K3
+	VPORD     Z19, Z10, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z2
+	JMP       back10
+
+fix11:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z3, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z3, Z20, Z20
+	VCMPPS    $0x03, Z3, Z3, K3
+	VPORD     Z19, Z3, K3, Z20
+	VPSRLD    $0x10, Z11, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z11, Z21, Z21
+	VCMPPS    $0x03, Z11, Z11, K3
+	VPORD     Z19, Z11, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z3
+	JMP       back11
+
+fix12:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z4, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z4, Z20, Z20
+	VCMPPS    $0x03, Z4, Z4, K3
+	VPORD     Z19, Z4, K3, Z20
+	VPSRLD    $0x10, Z12, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z12, Z21, Z21
+	VCMPPS    $0x03, Z12, Z12, K3
+	VPORD     Z19, Z12, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z4
+	JMP       back12
+
+fix13:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z5, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z5, Z20, Z20
+	VCMPPS    $0x03, Z5, Z5, K3
+	VPORD     Z19, Z5, K3, Z20
+	VPSRLD    $0x10, Z13, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z13, Z21, Z21
+	VCMPPS    $0x03, Z13, Z13, K3
+	VPORD     Z19, Z13, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z5
+	JMP       back13
+
+fix14:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z6, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z6, Z20, Z20
+	VCMPPS    $0x03, Z6, Z6, K3
+	VPORD     Z19, Z6, K3, Z20
+	VPSRLD    $0x10, Z14, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z14, Z21, Z21
+	VCMPPS    $0x03, Z14, Z14, K3
+	VPORD     Z19, Z14, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z6
+	JMP       back14
+
+fix15:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z7, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z7, Z20, Z20
+	VCMPPS    $0x03, Z7, Z7, K3
+	VPORD     Z19, Z7, K3, Z20
+	VPSRLD    $0x10, Z15, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z15, Z21, Z21
+	VCMPPS    $0x03, Z15, Z15, K3
+	VPORD     Z19, Z15, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z7
+	JMP       back15
+
+fix16:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z0, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z0, Z20, Z20
+	VCMPPS    $0x03, Z0, Z0, K3
+	VPORD     Z19, Z0, K3, Z20
+	VPSRLD    $0x10, Z8, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z8, Z21, Z21
+	VCMPPS    $0x03, Z8, Z8, K3
+	VPORD     Z19, Z8, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z0
+	JMP       back16
+
+fix17:
+	// Both rounded; the even row's top halves to the low ones, the odd row's kept.
+	VPSRLD    $0x10, Z0, Z20
+	VPANDD    Z18, Z20, Z20
+	VPADDD    Z17, Z20, Z20
+	VPADDD    Z0, Z20, Z20
+	VCMPPS    $0x03, Z0, Z0, K3
+	VPORD     Z19, Z0, K3, Z20
+	VPSRLD    $0x10, Z8, Z21
+	VPANDD    Z18, Z21, Z21
+	VPADDD    Z17, Z21, Z21
+	VPADDD    Z8, Z21, Z21
+	VCMPPS    $0x03, Z8, Z8, K3
+	VPORD     Z19, Z8, K3, Z21
+	VPSRLD    $0x10, Z20, Z20
+	VPBLENDMW Z21, Z20, K4, Z0
+	JMP       back17
 
 // func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
 // Requires: AVX, AVX512BW

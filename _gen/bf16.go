@@ -23,14 +23,17 @@ import (
 // even when its payload is all in the low half. The top halves are then
 // packed to 16 bits: on AVX-512 one VPERMT2W gathers the odd words of
 // both vectors into one for a single store (VPSRLD and a VPMOVDW to
-// memory each, as before, ran at half the speed on Zen 4: TUNING.md). The AVX512_BF16 instruction VCVTNEPS2BF16 would do
-// this in one, but it flushes subnormal inputs to zero, unlike BF16From.
+// memory each, as before, ran at half the speed on Zen 4: TUNING.md). The
+// AVX512_BF16 instruction VCVTNEPS2BF16 does this in one, but it flushes
+// subnormal inputs to zero, unlike BF16From: toBF16CvtAVX512 uses it for
+// the vectors without one (VFPCLASSPS) and rounds the others as above.
 
 // genBF16 writes ToBF16's and FromBF16's routines for AVX-512 and AVX2.
 func genBF16() {
 	for _, w := range isas {
-		bf16To(w)
+		bf16To(w, false)
 	}
+	bf16To(avx512, true)
 	for _, w := range isas {
 		bf16From(w)
 	}
@@ -59,12 +62,21 @@ toBF16{W} is, for len(src) a multiple of {B} and len(dst) == len(src),
 (see BF16From in bf16.go: to nearest even on the bits, NaN made quiet).`
 
 // bf16To is toBF16{W}: two vectors of src a step, rounded on the integer
-// bits and packed to one vector's worth of dst.
-func bf16To(w vecISA) {
+// bits and packed to one vector's worth of dst. With cvt (AVX-512 only)
+// it is toBF16CvtAVX512, for a core with AVX512_BF16: each step rounded by
+// VCVTNEPS2BF16 unless a lane is denormal (then on the integer bits, out
+// of line), as the tiles' bfloat16 epilogue does.
+func bf16To(w vecISA, cvt bool) {
 	blk := 2 * f32.Lanes(w.Bytes)
 	name := "toBF16" + w.Name
+	if cvt {
+		if !w.Z {
+			panic("bf16: VCVTNEPS2BF16 is AVX-512")
+		}
+		name = "toBF16Cvt" + w.Name
+	}
 	textSig(name, "func(dst []uint16, src []float32)",
-		strings.NewReplacer("{W}", w.Name, "{B}", fmt.Sprint(blk)).Replace(bf16ToDoc))
+		strings.NewReplacer("toBF16{W}", name, "{W}", w.Name, "{B}", fmt.Sprint(blk)).Replace(bf16ToDoc))
 	MOVQ(argBase("dst"), RDI)
 	MOVQ(argBase("src"), RSI)
 	MOVQ(argLen("src"), RCX)
@@ -79,10 +91,35 @@ func bf16To(w vecISA) {
 	}
 
 	Label("loop")
+	if cvt {
+		Comment("Both vectors by VCVTNEPS2BF16, into the halves of one, unless a",
+			"lane is denormal (VFPCLASSPS 0x20), which it would flush to zero.")
+		for j := range 2 {
+			w.MovDQU(mem(RSI, j*w.Bytes), w.V(j))
+			VFPCLASSPSZ(U8(0x20), w.V(j), []Register{K1, K2}[j])
+		}
+		KORTESTW(K1, K2)
+		JNZ(LabelRef("exact"))
+		cvtneps2bf16(w.V(0), w.V(0))
+		cvtneps2bf16(w.V(1), w.V(1))
+		VINSERTI64X4(U8(1), w.V(1).AsY(), w.V(0), w.V(0))
+		VMOVDQU32(w.V(0), mem(RDI, 0))
+		Label("next")
+		ADDQ(U32(2*w.Bytes), RSI)
+		ADDQ(U32(w.Bytes), RDI)
+		SUBQ(U32(blk), RCX)
+		JNZ(LabelRef("loop"))
+		VZEROUPPER()
+		Label("done")
+		RET()
+		Label("exact")
+	}
 	for j := range 2 {
 		x, t := w.V(j), w.V(2+j)
 		Comment(fmt.Sprintf("x = src[%d:%d] as bits; t = x + 0x7FFF + (x>>16 & 1)", j*f32.Lanes(w.Bytes), (j+1)*f32.Lanes(w.Bytes)))
-		w.MovDQU(mem(RSI, j*w.Bytes), x)
+		if !cvt {
+			w.MovDQU(mem(RSI, j*w.Bytes), x)
+		}
 		VPSRLD(U8(16), x, t)
 		w.PAnd(one, t, t)
 		VPADDD(bias, t, t)
@@ -106,6 +143,10 @@ func bf16To(w vecISA) {
 		Comment("The top halves of the 32 lanes (the odd words of both vectors) into one")
 		VPERMT2W(w.V(3), w.V(7), w.V(2))
 		VMOVDQU32(w.V(2), mem(RDI, 0))
+		if cvt {
+			JMP(LabelRef("next"))
+			return
+		}
 	} else {
 		Comment("Pack the two vectors' lanes to 16 bits (no saturation: they are below 1<<16),",
 			"per 128-bit half, then put the quadwords back in order")

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -10,8 +12,9 @@ import (
 // (tileAVX512BF16x16x16u; the tile itself is an entry of avx512Tiles):
 // B's rows into pairs, and dZ in bfloat16 from dR and the mask bits.
 func genBF16Dot() {
-	avx512GenPackBPairs(false)
-	avx512GenPackBPairs(true)
+	avx512GenPackBPairs(false, false)
+	avx512GenPackBPairs(true, false)
+	avx512GenPackBPairs(true, true)
 	avx512GenSelectBF16()
 	avx512GenSelectAddBF16()
 }
@@ -174,11 +177,16 @@ func avx512GenSelectAddBF16() {
 // them (two VPMOVZXWD, a VPSLLD and a VPORD did it 8–10% slower on Zen 4:
 // TUNING.md). With of32 it writes packBPairsOfAVX512, the same from a
 // float32 B rounded to bfloat16 as it is read (toBF16's rounding, one
-// pass where rounding into scratch and packing from there took two).
-func avx512GenPackBPairs(of32 bool) {
+// pass where rounding into scratch and packing from there took two); with
+// cvt too, packBPairsOfCvtAVX512, the same for a core with AVX512_BF16,
+// which rounds by VCVTNEPS2BF16.
+func avx512GenPackBPairs(of32, cvt bool) {
 	name, elem, from := "packBPairsAVX512", "uint16", "uint32(b[2*p*ldb+c]) | uint32(b[(2*p+1)*ldb+c])<<16"
 	if of32 {
 		name, elem, from = "packBPairsOfAVX512", "float32", "uint32(BF16From(b[2*p*ldb+c])) | uint32(BF16From(b[(2*p+1)*ldb+c]))<<16"
+	}
+	if cvt {
+		name = "packBPairsOfCvtAVX512"
 	}
 	textLines(name, "func(dst []float32, b []"+elem+", ldb, pairs, nb, panel, step int)",
 		name+" packs pairs of rows of a "+map[bool]string{false: "bfloat16", true: "float32"}[of32]+" B into 16-column",
@@ -226,9 +234,11 @@ func avx512GenPackBPairs(of32 bool) {
 		bf16Consts(bias, one, quiet)
 		MOVL(U32(0xAAAAAAAA), EAX)
 		KMOVD(EAX, K4)
-	} else {
+	}
+	if !of32 || cvt {
 		VMOVDQU16(interleaveWords(), Z16)
 	}
+	var fixups []func() // cvt: the out-of-line integer roundings
 
 	// pairRow sets Zi to the pairs of rows at m and m + DX (the 16
 	// columns under k: nil for all of them), with Z(i+8) for the odd row.
@@ -244,11 +254,35 @@ func avx512GenPackBPairs(of32 bool) {
 				VMOVUPS_Z(m, k, e)
 				VMOVUPS_Z(odd, k, o)
 			}
-			Comment("Both rounded; the even row's top halves to the low ones, the odd row's kept.")
-			bf16Round(e, te, bias, one, quiet, K3)
-			bf16Round(o, to, bias, one, quiet, K3)
-			VPSRLD(U8(16), te, te)
-			VPBLENDMW(to, te, K4, e)
+			round := func() {
+				Comment("Both rounded; the even row's top halves to the low ones, the odd row's kept.")
+				bf16Round(e, te, bias, one, quiet, K3)
+				bf16Round(o, to, bias, one, quiet, K3)
+				VPSRLD(U8(16), te, te)
+				VPBLENDMW(to, te, K4, e)
+			}
+			if !cvt {
+				round()
+				return
+			}
+			n := len(fixups)
+			fix, back := fmt.Sprintf("fix%d", n), fmt.Sprintf("back%d", n)
+			Comment("Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS",
+				"0x20), which it would flush to zero: then on the integer bits, out",
+				"of line. Then interleaved as bfloat16 rows are.")
+			VFPCLASSPSZ(U8(0x20), e, K5)
+			VFPCLASSPSZ(U8(0x20), o, K6)
+			KORTESTW(K5, K6)
+			JNZ(LabelRef(fix))
+			cvtneps2bf16(e, e)
+			cvtneps2bf16(o, o)
+			VPERMT2W(o, Z16, e)
+			Label(back)
+			fixups = append(fixups, func() {
+				Label(fix)
+				round()
+				JMP(LabelRef(back))
+			})
 			return
 		}
 		if k == nil {
@@ -342,4 +376,7 @@ func avx512GenPackBPairs(of32 bool) {
 	Label("done")
 	VZEROUPPER()
 	RET()
+	for _, f := range fixups {
+		f()
+	}
 }
