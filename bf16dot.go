@@ -389,6 +389,34 @@ func packBdZPairs(o *ops[float32], dst []float32, s *dzSource[float32], p0, j0, 
 		return
 	}
 	kp := dotPairs(kb)
+	if s.z == nil && s.bits != nil && s.dz == nil && j0%16 == 0 {
+		// In one pass where the path has it (dzPairsFast): the mask
+		// words of column j0 on, db, and dZ in bfloat16 for dX.
+		var db []float32
+		var dzh []BF16
+		if visit && s.db != nil {
+			db = s.db[j0 : j0+nb]
+		}
+		if visit && s.dzh != nil {
+			dzh = s.dzh[p0*s.lddz+j0:]
+		}
+		dr, bits := s.drh[p0*s.lddr+j0:], s.bits[p0*s.stride+j0/64:]
+		if raceEnabled {
+			raceOperand(dr, s.lddr, false, 0, 0, kb, nb)
+			raceOperand(bits, s.stride, false, 0, 0, kb, MaskWords(j0%64+nb))
+			raceWrite(dst[:ceilDiv(nb, nr)*nr*kp])
+			raceRead(db)
+			raceWrite(db)
+			if dzh != nil {
+				for p := range kb {
+					raceWrite(dzh[p*s.lddz : p*s.lddz+nb])
+				}
+			}
+		}
+		if dzPairsFast(dst, dr, s.lddr, bits, s.stride, j0%64, db, dzh, s.lddz, kb, nb, nr, kp) {
+			return
+		}
+	}
 	rowsH, wide := asBF16(blk[:len(blk)/2]), blk[len(blk)/2:]
 	for c0 := 0; c0 < nb; {
 		// Columns of this chunk: at least one panel, and two rows of them

@@ -12,3 +12,8 @@ var (
 func selectFast(dz, dr []BF16, bits []uint64) int { return 0 }
 
 func selectAddFast(dz, dr []BF16, bits []uint64, db []float32) bool { return false }
+
+// dzPairsFast is the one-pass dZ pairs packer: none here.
+var dzPairsFast = func(dst []float32, dr []BF16, lddr int, bits []uint64, stride, bcol int, db []float32, dz []BF16, lddz, rows, nb, nr, kp int) bool {
+	return false
+}

@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -178,6 +179,109 @@ func BenchmarkAVX512PackDZB(b *testing.B) {
 				}
 				b.ReportMetric(float64(kb*nb)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gelem/s")
 			})
+		}
+	}
+}
+
+// TestPackDZBPairs runs the dot job's one-pass dZ packer (dzPairsFast,
+// packDZBPairsAVX512) through packBdZPairs against packBdZPairs without
+// it (rowH's select, selectAddBF16AVX512's db, the copy to dZ and the
+// pairs packer, each tested on its own), bit for bit, NaN payloads
+// included: the panels with their zero padding (an odd last row's high
+// halves too) in guard bands, db and dZ (bfloat16, rows in guard bands),
+// with and without each, over rows around the groups of 4 and 2, columns
+// around the 16-column step and the mask word, a first column inside a
+// mask word (j0 = 16, 48, 80), and 16- and 32-column panels. dR and the
+// mask must be unchanged.
+func TestPackDZBPairs(t *testing.T) {
+	if !hasBF16Dot {
+		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
+	}
+	r := newRand(29)
+	saved := dzPairsFast
+	defer func() { dzPairsFast = saved }()
+	const g = 23 // guard elements
+	for _, nr := range []int{16, 32} {
+		for _, kb := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 31, 64} {
+			for _, nb := range []int{1, 10, 15, 16, 17, 31, 32, 33, 63, 64, 65, 130} {
+				for c := range 4 {
+					withDB, withDZ := c&1 != 0, c&2 != 0
+					p0, j0 := r.IntN(3), []int{0, 16, 48, 64, 80}[r.IntN(5)]
+					m, n := p0+kb, j0+nb
+					lddr, stride, lddz := n+r.IntN(4), MaskWords(n)+r.IntN(2), n+r.IntN(4)
+					drh := make([]BF16, m*lddr)
+					for i := range drh {
+						drh[i] = randDotBF16(r)
+					}
+					bits := make([]uint64, m*stride)
+					for i := range bits {
+						bits[i] = r.Uint64()
+					}
+					drh0, bits0 := append([]BF16(nil), drh...), append([]uint64(nil), bits...)
+					kp := dotPairs(kb)
+					size := ceilDiv(nb, nr) * nr * kp
+					run := func(fast bool) (out, db []float32, dz []BF16) {
+						out = make([]float32, g+size+g)
+						for i := range out {
+							out[i] = float32(i) + 0.25
+						}
+						s := dzSource[float32]{o: &active.f32, drh: drh, lddr: lddr, bits: bits, stride: stride, widen: active.bf16.from}
+						if withDB {
+							rb := newRand(uint64(kb*nb + c))
+							db = make([]float32, g+n+g)
+							for i := range db {
+								db[i] = randVal[float32](rb)
+							}
+							db[g+j0+rb.IntN(nb)] = float32(math.NaN())
+							s.db = db[g:]
+						}
+						if withDZ {
+							dz = make([]BF16, g+m*lddz+g)
+							for i := range dz {
+								dz[i] = 0xDEAD
+							}
+							s.dzh, s.lddz = dz[g:], lddz
+						}
+						dzPairsFast = saved
+						if !fast {
+							dzPairsFast = func([]float32, []BF16, int, []uint64, int, int, []float32, []BF16, int, int, int, int, int) bool {
+								return false
+							}
+						}
+						blk := make([]float32, 2*max(4*nr, nb+nr))
+						packBdZPairs(&active.f32, out[g:g+size], &s, p0, j0, kb, nb, nr, blk, true)
+						return out, db, dz
+					}
+					got, gdb, gdz := run(true)
+					want, wdb, wdz := run(false)
+					name := fmt.Sprintf("nr=%d kb=%d nb=%d p0=%d j0=%d db=%v dz=%v", nr, kb, nb, p0, j0, withDB, withDZ)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%s: packed[%d] (from %d) = %#08x, want %#08x", name, i, g, math.Float32bits(got[i]), math.Float32bits(want[i]))
+						}
+					}
+					for i := range wdb {
+						if math.Float32bits(gdb[i]) != math.Float32bits(wdb[i]) {
+							t.Fatalf("%s: db[%d] (from %d) = %#08x, want %#08x", name, i, g, math.Float32bits(gdb[i]), math.Float32bits(wdb[i]))
+						}
+					}
+					for i := range wdz {
+						if gdz[i] != wdz[i] {
+							t.Fatalf("%s: dz[%d] (from %d) = %#04x, want %#04x", name, i, g, gdz[i], wdz[i])
+						}
+					}
+					for i := range drh {
+						if drh[i] != drh0[i] {
+							t.Fatalf("%s: dR changed at %d", name, i)
+						}
+					}
+					for i := range bits {
+						if bits[i] != bits0[i] {
+							t.Fatalf("%s: mask word %d changed", name, i)
+						}
+					}
+				}
+			}
 		}
 	}
 }

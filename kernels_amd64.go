@@ -1541,3 +1541,41 @@ func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
 //
 //go:noescape
 func selectAddBF16AVX512(dz []uint16, dr []uint16, bits []uint64, db []float32)
+
+// packDZBPairsAVX512 packs rows of dZ = dR ⊙ [Z ≥ 0] in bfloat16, built
+// from dR and the mask bits, into the dot tile's 16-column micro-panels
+// of pairs, as the dW GEMM's packer of B = dZ does: rows 2q and 2q+1 make
+// the pair step q of each panel (step elements apart, the panels panel
+// elements apart), the even row's value in the low half of an element and
+// the odd row's in the high half. With db (len(db) ≠ 0) it adds each
+// value into db as selectAddBF16AVX512 does, and with dz (len(dz) ≠ 0)
+// writes it to dZ, rows in order. It is this Go (the mask bit of a row's
+// column j is bit bcol+j of its words, bcol a multiple of 16):
+//
+//	sel := func(p, j int) uint16 { // +0 past the rows and columns, and where the bit is 0
+//		if c := bcol + j; p < rows && j < nb && bits[p*stride+c/64]>>(c%64)&1 == 1 {
+//			return dr[p*lddr+j]
+//		}
+//		return 0
+//	}
+//	for p := 0; p < rows; p += 2 {
+//		for j := range (nb + 15) / 16 * 16 {
+//			dst[j/16*panel+p/2*step+j%16] = math.Float32frombits(uint32(sel(p, j)) | uint32(sel(p+1, j))<<16)
+//		}
+//	}
+//	for p := range rows {
+//		for j := range nb {
+//			if len(db) != 0 {
+//				db[j] = fma(1, math.Float32frombits(uint32(sel(p, j))<<16), db[j])
+//			}
+//			if len(dz) != 0 {
+//				dz[p*lddz+j] = sel(p, j)
+//			}
+//		}
+//	}
+//
+// in one pass, where the composition it replaces is a select (and add) a
+// row, a copy to dZ and the pairs packer over the rows selected.
+//
+//go:noescape
+func packDZBPairsAVX512(dst []float32, dr []uint16, lddr int, bits []uint64, stride int, bcol int, db []float32, dz []uint16, lddz int, rows int, nb int, panel int, step int)

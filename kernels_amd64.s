@@ -53326,3 +53326,376 @@ tail:
 done:
 	VZEROUPPER
 	RET
+
+// func packDZBPairsAVX512(dst []float32, dr []uint16, lddr int, bits []uint64, stride int, bcol int, db []float32, dz []uint16, lddz int, rows int, nb int, panel int, step int)
+// Requires: AVX, AVX512BW, AVX512F, AVX512VL
+TEXT ·packDZBPairsAVX512(SB), NOSPLIT, $32-184
+	// Registers: SI, BX, R8 = row 0 of the current rows' dR, bits and dZ; DX,
+	// CX, R10 = their row strides in bytes; R13 = where the current pairs go
+	// in the current panel, R11 = the panel stride in bytes; AX = the current
+	// panel's column offset in bytes of dR (and dZ; of db at DI, twice it);
+	// R12, R14, R9 = the current row's dR, bits and dZ in the panel. 0(SP) =
+	// the current pairs' place in panel 0, 8(SP) = the rows left, 16(SP) = the
+	// whole panels' bytes of a row of dR, 24(SP) = the step in bytes. K3 is
+	// all ones and K2 the columns of the partial panel; K4/K5 mask dZ's stores
+	// and K6/K7 db's load and store, whole/partial panel: empty masks when dZ
+	// or db is not wanted, so that one loop serves the four cases (a masked
+	// store of an empty mask writes nothing and cannot fault). Z8 = 1.0, Z9 =
+	// db's vector, Z16 = the interleaving indexes.
+	MOVQ dst_base+0(FP), AX
+	MOVQ AX, (SP)
+	MOVQ rows+152(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ step+176(FP), AX
+	SHLQ $0x02, AX
+	MOVQ AX, 24(SP)
+	MOVQ dr_base+24(FP), SI
+	MOVQ lddr+48(FP), DX
+	MOVQ bits_base+56(FP), BX
+	MOVQ stride+80(FP), CX
+	MOVQ panel+168(FP), R11
+	MOVQ nb+160(FP), R9
+	MOVQ db_base+96(FP), DI
+	MOVQ db_len+104(FP), R12
+	MOVQ dz_base+120(FP), R8
+	MOVQ dz_len+128(FP), R13
+	MOVQ lddz+144(FP), R10
+
+	// BX = the byte of column 0's mask bit
+	MOVQ bcol+88(FP), AX
+	SHRQ $0x03, AX
+	ADDQ AX, BX
+
+	// Z8 = 1.0, Z16 = the interleaving indexes; the strides in bytes
+	MOVL         $0x3f800000, AX
+	VPBROADCASTD AX, Z8
+	VMOVDQU16    interleaveWords<>+0(SB), Z16
+	SHLQ         $0x01, DX
+	SHLQ         $0x03, CX
+	SHLQ         $0x02, R11
+	SHLQ         $0x01, R10
+
+	// 16(SP) = the whole panels' bytes of a row of dR
+	MOVQ R9, AX
+	SHRQ $0x04, AX
+	SHLQ $0x05, AX
+	MOVQ AX, 16(SP)
+
+	// K2 = the columns of the partial panel (CX kept in AX)
+	MOVQ  CX, AX
+	MOVQ  R9, CX
+	ANDQ  $0x0000000f, CX
+	MOVL  $0x00000001, R9
+	SHLL  CL, R9
+	DECL  R9
+	KMOVW R9, K2
+	MOVQ  AX, CX
+
+	// K3 = all ones; K4, K5 dZ's masks; without dZ, R8 = SI and R10 = 0
+	KXNORW K3, K3, K3
+	KXORW  K4, K4, K4
+	KXORW  K5, K5, K5
+	TESTQ  R13, R13
+	JZ     nodz
+	KMOVW  K3, K4
+	KMOVW  K2, K5
+	JMP    db
+
+nodz:
+	MOVQ SI, R8
+	XORQ R10, R10
+
+db:
+	// K6, K7 db's masks; without db, DI = SI
+	KXORW K6, K6, K6
+	KXORW K7, K7, K7
+	TESTQ R12, R12
+	JZ    nodb
+	KMOVW K3, K6
+	KMOVW K2, K7
+	JMP   group
+
+nodb:
+	MOVQ SI, DI
+
+group:
+	CMPQ 8(SP), $0x04
+	JB   pair
+	XORQ AX, AX
+	MOVQ (SP), R13
+
+gpanel:
+	CMPQ        AX, 16(SP)
+	JAE         gpartial
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x04, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*2), K6, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVDQU16.Z (R12), K1, Y0
+	VMOVDQU16   Y0, K4, (R9)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VFMADD231PS Z1, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVDQU16.Z (R12), K1, Y2
+	VMOVDQU16   Y2, K4, (R9)
+	VPMOVZXWD   Y2, Z3
+	VPSLLD      $0x10, Z3, Z3
+	VFMADD231PS Z3, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VPERMT2W    Z2, Z16, Z0
+	VMOVUPS     Z0, (R13)
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVDQU16.Z (R12), K1, Y0
+	VMOVDQU16   Y0, K4, (R9)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VFMADD231PS Z1, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVDQU16.Z (R12), K1, Y2
+	VMOVDQU16   Y2, K4, (R9)
+	VPMOVZXWD   Y2, Z3
+	VPSLLD      $0x10, Z3, Z3
+	VFMADD231PS Z3, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VPERMT2W    Z2, Z16, Z0
+	ADDQ        24(SP), R13
+	VMOVUPS     Z0, (R13)
+	SUBQ        24(SP), R13
+	VMOVUPS     Z9, K6, (DI)(AX*2)
+	ADDQ        $0x20, AX
+	ADDQ        R11, R13
+	JMP         gpanel
+
+gpartial:
+	KORTESTW    K2, K2
+	JZ          gnext
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x04, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*2), K7, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVDQU16.Z (R12), K1, Y0
+	VMOVDQU16   Y0, K5, (R9)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VFMADD231PS Z1, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVDQU16.Z (R12), K1, Y2
+	VMOVDQU16   Y2, K5, (R9)
+	VPMOVZXWD   Y2, Z3
+	VPSLLD      $0x10, Z3, Z3
+	VFMADD231PS Z3, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VPERMT2W    Z2, Z16, Z0
+	VMOVUPS     Z0, (R13)
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVDQU16.Z (R12), K1, Y0
+	VMOVDQU16   Y0, K5, (R9)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VFMADD231PS Z1, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVDQU16.Z (R12), K1, Y2
+	VMOVDQU16   Y2, K5, (R9)
+	VPMOVZXWD   Y2, Z3
+	VPSLLD      $0x10, Z3, Z3
+	VFMADD231PS Z3, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VPERMT2W    Z2, Z16, Z0
+	ADDQ        24(SP), R13
+	VMOVUPS     Z0, (R13)
+	SUBQ        24(SP), R13
+	VMOVUPS     Z9, K7, (DI)(AX*2)
+
+gnext:
+	// the next 4 rows
+	LEAQ (SI)(DX*4), SI
+	LEAQ (BX)(CX*4), BX
+	LEAQ (R8)(R10*4), R8
+	MOVQ 24(SP), R12
+	SHLQ $0x01, R12
+	ADDQ R12, (SP)
+	SUBQ $0x04, 8(SP)
+	JMP  group
+
+pair:
+	CMPQ 8(SP), $0x02
+	JB   single
+	XORQ AX, AX
+	MOVQ (SP), R13
+
+ppanel:
+	CMPQ        AX, 16(SP)
+	JAE         ppartial
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x04, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*2), K6, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVDQU16.Z (R12), K1, Y0
+	VMOVDQU16   Y0, K4, (R9)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VFMADD231PS Z1, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVDQU16.Z (R12), K1, Y2
+	VMOVDQU16   Y2, K4, (R9)
+	VPMOVZXWD   Y2, Z3
+	VPSLLD      $0x10, Z3, Z3
+	VFMADD231PS Z3, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VPERMT2W    Z2, Z16, Z0
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z9, K6, (DI)(AX*2)
+	ADDQ        $0x20, AX
+	ADDQ        R11, R13
+	JMP         ppanel
+
+ppartial:
+	KORTESTW    K2, K2
+	JZ          pnext
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x04, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*2), K7, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVDQU16.Z (R12), K1, Y0
+	VMOVDQU16   Y0, K5, (R9)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VFMADD231PS Z1, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVDQU16.Z (R12), K1, Y2
+	VMOVDQU16   Y2, K5, (R9)
+	VPMOVZXWD   Y2, Z3
+	VPSLLD      $0x10, Z3, Z3
+	VFMADD231PS Z3, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VPERMT2W    Z2, Z16, Z0
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z9, K7, (DI)(AX*2)
+
+pnext:
+	// the next 2 rows
+	LEAQ (SI)(DX*2), SI
+	LEAQ (BX)(CX*2), BX
+	LEAQ (R8)(R10*2), R8
+	MOVQ 24(SP), R12
+	ADDQ R12, (SP)
+	SUBQ $0x02, 8(SP)
+	JMP  pair
+
+single:
+	CMPQ 8(SP), $0x00
+	JE   done
+	XORQ AX, AX
+	MOVQ (SP), R13
+
+spanel:
+	CMPQ        AX, 16(SP)
+	JAE         spartial
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x04, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*2), K6, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K3, K1
+	VMOVDQU16.Z (R12), K1, Y0
+	VMOVDQU16   Y0, K4, (R9)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VFMADD231PS Z1, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VPXORD      Z2, Z2, Z2
+	VPERMT2W    Z2, Z16, Z0
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z9, K6, (DI)(AX*2)
+	ADDQ        $0x20, AX
+	ADDQ        R11, R13
+	JMP         spanel
+
+spartial:
+	KORTESTW    K2, K2
+	JZ          snext
+	LEAQ        (SI)(AX*1), R12
+	MOVQ        AX, R14
+	SHRQ        $0x04, R14
+	ADDQ        BX, R14
+	LEAQ        (R8)(AX*1), R9
+	VMOVUPS.Z   (DI)(AX*2), K7, Z9
+	KMOVW       (R14), K1
+	KANDW       K1, K2, K1
+	VMOVDQU16.Z (R12), K1, Y0
+	VMOVDQU16   Y0, K5, (R9)
+	VPMOVZXWD   Y0, Z1
+	VPSLLD      $0x10, Z1, Z1
+	VFMADD231PS Z1, Z8, Z9
+	ADDQ        CX, R14
+	ADDQ        DX, R12
+	ADDQ        R10, R9
+	VPXORD      Z2, Z2, Z2
+	VPERMT2W    Z2, Z16, Z0
+	VMOVUPS     Z0, (R13)
+	VMOVUPS     Z9, K7, (DI)(AX*2)
+
+snext:
+	// the next 1 rows
+done:
+	VZEROUPPER
+	RET

@@ -12,7 +12,7 @@ import (
 // pageEnd returns n values of E ending where a page that may not be
 // read or written begins: a routine that touches a lane past them
 // faults. free unmaps them.
-func pageEnd[E uint16 | float32 | float64](t *testing.T, n int) (s []E, free func()) {
+func pageEnd[E uint16 | uint64 | float32 | float64](t *testing.T, n int) (s []E, free func()) {
 	t.Helper()
 	ps, sz := syscall.Getpagesize(), int(unsafe.Sizeof(E(0)))
 	size := (sz*n+ps-1)/ps*ps + ps
@@ -134,4 +134,75 @@ func valueBits[T float32 | float64](v T) uint64 {
 		return math.Float64bits(v)
 	}
 	panic("unreachable")
+}
+
+// TestPackDZBPairsPageEnd runs packDZBPairsAVX512 with dR, the mask
+// words, db and dZ each ending at a page that faults when touched, for
+// rows to 5 and every nb to 80 (whole and partial 16-column steps, the
+// mask bits from a word's start or its bit 16): its masked loads and
+// stores touch nothing past the values, nor its 16-bit mask loads past
+// the words. The panels, db and dZ must be what the pairs packer, the
+// axpy and the select make of them.
+func TestPackDZBPairsPageEnd(t *testing.T) {
+	if !hasBF16Dot {
+		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
+	}
+	r := newRand(31)
+	for rows := 1; rows <= 5; rows++ {
+		for nb := 1; nb <= 80; nb++ {
+			bcol := 16 * (nb % 2)
+			stride := MaskWords(bcol + nb)
+			dr, freeR := pageEnd[uint16](t, rows*nb)
+			bits, freeM := pageEnd[uint64](t, rows*stride)
+			db, freeB := pageEnd[float32](t, nb)
+			dz, freeZ := pageEnd[uint16](t, rows*nb)
+			for i := range dr {
+				dr[i] = uint16(randDotBF16(r))
+			}
+			for i := range bits {
+				bits[i] = r.Uint64()
+			}
+			wantDB := make([]float32, nb)
+			for i := range db {
+				db[i] = randVal[float32](r)
+				wantDB[i] = db[i]
+			}
+			sel := func(p, j int) uint16 {
+				if c := bcol + j; p < rows && j < nb && bits[p*stride+c/64]>>(c%64)&1 == 1 {
+					return dr[p*nb+j]
+				}
+				return 0
+			}
+			panel := ceilDiv(rows, 2) * 16
+			dst := make([]float32, ceilDiv(nb, 16)*panel)
+			packDZBPairsAVX512(dst, dr, nb, bits, stride, bcol, db, dz, nb, rows, nb, panel, 16)
+			wide := make([]float32, nb)
+			for p := range rows {
+				for j := range nb {
+					wide[j] = BF16(sel(p, j)).Float32()
+					if dz[p*nb+j] != sel(p, j) {
+						t.Fatalf("rows=%d nb=%d: dz[%d][%d] = %#04x, want %#04x", rows, nb, p, j, dz[p*nb+j], sel(p, j))
+					}
+				}
+				active.f32.axpy(wantDB, 1, wide)
+			}
+			for j := range nb {
+				if math.Float32bits(db[j]) != math.Float32bits(wantDB[j]) {
+					t.Fatalf("rows=%d nb=%d: db[%d] = %#08x, want %#08x", rows, nb, j, math.Float32bits(db[j]), math.Float32bits(wantDB[j]))
+				}
+			}
+			for p := 0; p < rows; p += 2 {
+				for j := range roundUp(nb, 16) {
+					want := uint32(sel(p, j)) | uint32(sel(p+1, j))<<16
+					if got := math.Float32bits(dst[j/16*panel+p/2*16+j%16]); got != want {
+						t.Fatalf("rows=%d nb=%d: pair %d column %d = %#08x, want %#08x", rows, nb, p/2, j, got, want)
+					}
+				}
+			}
+			freeR()
+			freeM()
+			freeB()
+			freeZ()
+		}
+	}
 }

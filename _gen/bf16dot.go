@@ -17,6 +17,7 @@ func genBF16Dot() {
 	avx512GenPackBPairs(true, true)
 	avx512GenSelectBF16()
 	avx512GenSelectAddBF16()
+	genPackDZBPairs()
 }
 
 // interleaveWords writes the table interleaveWords, the VPERMT2W indexes
