@@ -90,6 +90,16 @@ func bf16To(w vecISA, cvt bool) {
 		VMOVDQU32(oddWords(), w.V(7))
 	}
 
+	// end moves to the next step, and returns after the last.
+	end := func() {
+		ADDQ(U32(2*w.Bytes), RSI)
+		ADDQ(U32(w.Bytes), RDI)
+		SUBQ(U32(blk), RCX)
+		JNZ(LabelRef("loop"))
+		VZEROUPPER()
+		Label("done")
+		RET()
+	}
 	Label("loop")
 	if cvt {
 		Comment("Both vectors by VCVTNEPS2BF16, into the halves of one, unless a",
@@ -105,13 +115,7 @@ func bf16To(w vecISA, cvt bool) {
 		VINSERTI64X4(U8(1), w.V(1).AsY(), w.V(0), w.V(0))
 		VMOVDQU32(w.V(0), mem(RDI, 0))
 		Label("next")
-		ADDQ(U32(2*w.Bytes), RSI)
-		ADDQ(U32(w.Bytes), RDI)
-		SUBQ(U32(blk), RCX)
-		JNZ(LabelRef("loop"))
-		VZEROUPPER()
-		Label("done")
-		RET()
+		end()
 		Label("exact")
 	}
 	for j := range 2 {
@@ -154,13 +158,7 @@ func bf16To(w vecISA, cvt bool) {
 		VPERMQ(U8(0xD8), w.V(2), w.V(2))
 		VMOVDQU(w.V(2), Mem{Base: RDI})
 	}
-	ADDQ(U32(2*w.Bytes), RSI)
-	ADDQ(U32(w.Bytes), RDI)
-	SUBQ(U32(blk), RCX)
-	JNZ(LabelRef("loop"))
-	VZEROUPPER()
-	Label("done")
-	RET()
+	end()
 }
 
 // bf16Consts broadcasts toBF16's constants, 0x7FFF, 1 and the quiet bit

@@ -64,6 +64,100 @@ func dzPanel(t elemType, kb Register) {
 	t.MovUZ(memx(RDI, RAX, 0), kb, Z9)
 }
 
+// dzMasks sets the dZ packers' masks (dzpackComment), with R9 = nb, CX
+// = the mask words' row stride in bytes (kept), R13 and R12 = the lengths
+// of dz and db: K2 the partial panel's columns of lanes, K3 all ones,
+// K4/K5 dZ's store masks and K6/K7 db's, empty (and R8 = SI, R10 = 0,
+// DI = SI) for an operand not wanted. It ends at the label group.
+func dzMasks(lanes int) {
+	Comment("K2 = the columns of the partial panel (CX kept in AX)")
+	MOVQ(RCX, RAX)
+	MOVQ(R9, RCX)
+	ANDQ(U32(lanes-1), RCX)
+	MOVL(U32(1), R9L)
+	SHLL(CL, R9L)
+	DECL(R9L)
+	KMOVW(R9L, K2)
+	MOVQ(RAX, RCX)
+	Comment("K3 = all ones; K4, K5 dZ's masks; without dZ, R8 = SI and R10 = 0")
+	KXNORW(K3, K3, K3)
+	KXORW(K4, K4, K4)
+	KXORW(K5, K5, K5)
+	TESTQ(R13, R13)
+	JZ(LabelRef("nodz"))
+	KMOVW(K3, K4)
+	KMOVW(K2, K5)
+	JMP(LabelRef("db"))
+
+	Label("nodz")
+	MOVQ(RSI, R8)
+	XORQ(R10, R10)
+
+	Label("db")
+	Comment("K6, K7 db's masks; without db, DI = SI")
+	KXORW(K6, K6, K6)
+	KXORW(K7, K7, K7)
+	TESTQ(R12, R12)
+	JZ(LabelRef("nodb"))
+	KMOVW(K3, K6)
+	KMOVW(K2, K7)
+	JMP(LabelRef("group"))
+
+	Label("nodb")
+	MOVQ(RSI, RDI)
+}
+
+// dzGroupSpec is a group of rows of a dZ packer's loop: its rows, its
+// loop's label, the prefix of its other labels and the label that
+// follows it. The first group of several rows carries dzGroupComment.
+type dzGroupSpec struct {
+	rows          int
+	name, p, next string
+}
+
+// dzGroup writes a dZ packer's loop over the panels for a group of
+// g.rows rows (left and place the locals of the rows left and of their
+// place in panel 0, whole of the whole panels' bytes): each whole panel
+// (setup with db's mask K6, body with the columns' K3 and dZ's K4, db's
+// vector stored under K6 by store, AX on by col bytes, R13 by the panel
+// stride R11), then the partial one (K7, K2, K5) if any, up to the label
+// g.p+"next", where the caller moves to the next group.
+func dzGroup(g dzGroupSpec, left, place, whole Mem, col int, ortest func(a, b Op), setup func(kb Register), body func(kc, kz Register), store func(k Register)) {
+	Label(g.name)
+	if g.rows > 1 {
+		commentOnce("dzgroup", dzGroupComment)
+	}
+	if g.rows == 1 {
+		CMPQ(left, U8(0))
+		JE(LabelRef(g.next))
+	} else {
+		CMPQ(left, U8(g.rows))
+		JB(LabelRef(g.next))
+	}
+	XORQ(RAX, RAX)
+	MOVQ(place, R13)
+
+	Label(g.p + "panel")
+	CMPQ(RAX, whole)
+	JAE(LabelRef(g.p + "partial"))
+	setup(K6)
+	body(K3, K4)
+	store(K6)
+	ADDQ(U8(col), RAX)
+	ADDQ(R11, R13)
+	JMP(LabelRef(g.p + "panel"))
+
+	Label(g.p + "partial")
+	ortest(K2, K2)
+	JZ(LabelRef(g.p + "next"))
+	setup(K7)
+	body(K2, K5)
+	store(K7)
+
+	Label(g.p + "next")
+	Commentf("the next %d rows", g.rows)
+}
+
 // dzGroupComment is the comment of the loop of the dZ packers.
 const dzGroupComment = `
 Groups of 4 rows go panel by panel, so that db's vector is loaded and
@@ -138,87 +232,18 @@ with the same bits.`
 	SHRQ(U8(log2(lanes)), RAX)
 	SHLQ(U8(6), RAX)
 	MOVQ(RAX, whole)
-	Comment("K2 = the columns of the partial panel (CX kept in AX)")
-	MOVQ(RCX, RAX)
-	MOVQ(R9, RCX)
-	ANDQ(U32(lanes-1), RCX)
-	MOVL(U32(1), R9L)
-	SHLL(CL, R9L)
-	DECL(R9L)
-	KMOVW(R9L, K2)
-	MOVQ(RAX, RCX)
-	Comment("K3 = all ones; K4, K5 dZ's masks; without dZ, R8 = SI and R10 = 0")
-	KXNORW(K3, K3, K3)
-	KXORW(K4, K4, K4)
-	KXORW(K5, K5, K5)
-	TESTQ(R13, R13)
-	JZ(LabelRef("nodz"))
-	KMOVW(K3, K4)
-	KMOVW(K2, K5)
-	JMP(LabelRef("db"))
-
-	Label("nodz")
-	MOVQ(RSI, R8)
-	XORQ(R10, R10)
-
-	Label("db")
-	Comment("K6, K7 db's masks; without db, DI = SI")
-	KXORW(K6, K6, K6)
-	KXORW(K7, K7, K7)
-	TESTQ(R12, R12)
-	JZ(LabelRef("nodb"))
-	KMOVW(K3, K6)
-	KMOVW(K2, K7)
-	JMP(LabelRef("group"))
-
-	Label("nodb")
-	MOVQ(RSI, RDI)
+	dzMasks(lanes)
 
 	// The groups of 4 rows, then the single rows (labels group…, single…).
-	groups := []struct {
-		rows int
-		name string // the loop's label
-		p    string // the prefix of its other labels
-		next string // the label of what follows
-	}{{4, "group", "g", "single"}, {1, "single", "s", "done"}}
-	for _, g := range groups {
-		Label(g.name)
-		if g.rows > 1 {
-			commentOnce("dzgroup", dzGroupComment)
-		}
-		if g.rows == 1 {
-			CMPQ(left, U8(0))
-			JE(LabelRef(g.next))
-		} else {
-			CMPQ(left, U8(g.rows))
-			JB(LabelRef(g.next))
-		}
-		XORQ(RAX, RAX)
-		MOVQ(place, R13)
-
-		Label(g.p + "panel")
-		CMPQ(RAX, whole)
-		JAE(LabelRef(g.p + "partial"))
-		dzPanel(t, K6)
-		for i := range g.rows {
-			dzRow(t, i*w.Bytes, K3, K4)
-		}
-		t.MovU(Z9, K6, memx(RDI, RAX, 0))
-		ADDQ(U8(w.Bytes), RAX)
-		ADDQ(R11, R13)
-		JMP(LabelRef(g.p + "panel"))
-
-		Label(g.p + "partial")
-		t.KOrTest(K2, K2)
-		JZ(LabelRef(g.p + "next"))
-		dzPanel(t, K7)
-		for i := range g.rows {
-			dzRow(t, i*w.Bytes, K2, K5)
-		}
-		t.MovU(Z9, K7, memx(RDI, RAX, 0))
-
-		Label(g.p + "next")
-		Commentf("the next %d rows", g.rows)
+	for _, g := range []dzGroupSpec{{4, "group", "g", "single"}, {1, "single", "s", "done"}} {
+		dzGroup(g, left, place, whole, w.Bytes, t.KOrTest,
+			func(kb Register) { dzPanel(t, kb) },
+			func(kc, kz Register) {
+				for i := range g.rows {
+					dzRow(t, i*w.Bytes, kc, kz)
+				}
+			},
+			func(k Register) { t.MovU(Z9, k, memx(RDI, RAX, 0)) })
 		if g.rows == 1 {
 			ADDQ(RDX, RSI)
 			ADDQ(RCX, RBX)

@@ -116,41 +116,7 @@ func genPackDZBPairs() {
 	SHRQ(U8(4), RAX)
 	SHLQ(U8(5), RAX)
 	MOVQ(RAX, whole)
-	Comment("K2 = the columns of the partial panel (CX kept in AX)")
-	MOVQ(RCX, RAX)
-	MOVQ(R9, RCX)
-	ANDQ(U32(15), RCX)
-	MOVL(U32(1), R9L)
-	SHLL(CL, R9L)
-	DECL(R9L)
-	KMOVW(R9L, K2)
-	MOVQ(RAX, RCX)
-	Comment("K3 = all ones; K4, K5 dZ's masks; without dZ, R8 = SI and R10 = 0")
-	KXNORW(K3, K3, K3)
-	KXORW(K4, K4, K4)
-	KXORW(K5, K5, K5)
-	TESTQ(R13, R13)
-	JZ(LabelRef("nodz"))
-	KMOVW(K3, K4)
-	KMOVW(K2, K5)
-	JMP(LabelRef("db"))
-
-	Label("nodz")
-	MOVQ(RSI, R8)
-	XORQ(R10, R10)
-
-	Label("db")
-	Comment("K6, K7 db's masks; without db, DI = SI")
-	KXORW(K6, K6, K6)
-	KXORW(K7, K7, K7)
-	TESTQ(R12, R12)
-	JZ(LabelRef("nodb"))
-	KMOVW(K3, K6)
-	KMOVW(K2, K7)
-	JMP(LabelRef("group"))
-
-	Label("nodb")
-	MOVQ(RSI, RDI)
+	dzMasks(16)
 
 	// panelSetup points R12, R14 and R9 at the panel's columns of row 0
 	// (a panel's mask bits: the byte AX>>4 of the row's words) and loads
@@ -183,43 +149,11 @@ func genPackDZBPairs() {
 			}
 		}
 	}
-	groups := []struct {
-		rows int
-		name string // the loop's label
-		p    string // the prefix of its other labels
-		next string // the label of what follows
-	}{{4, "group", "g", "pair"}, {2, "pair", "p", "single"}, {1, "single", "s", "done"}}
+	groups := []dzGroupSpec{{4, "group", "g", "pair"}, {2, "pair", "p", "single"}, {1, "single", "s", "done"}}
 	for _, g := range groups {
-		Label(g.name)
-		if g.rows == 1 {
-			CMPQ(left, U8(0))
-			JE(LabelRef(g.next))
-		} else {
-			CMPQ(left, U8(g.rows))
-			JB(LabelRef(g.next))
-		}
-		XORQ(RAX, RAX)
-		MOVQ(place, R13)
-
-		Label(g.p + "panel")
-		CMPQ(RAX, whole)
-		JAE(LabelRef(g.p + "partial"))
-		panelSetup(K6)
-		pairs(g.rows, K3, K4)
-		VMOVUPS(Z9, K6, memxs(RDI, RAX, 2, 0))
-		ADDQ(U8(32), RAX)
-		ADDQ(R11, R13)
-		JMP(LabelRef(g.p + "panel"))
-
-		Label(g.p + "partial")
-		KORTESTW(K2, K2)
-		JZ(LabelRef(g.p + "next"))
-		panelSetup(K7)
-		pairs(g.rows, K2, K5)
-		VMOVUPS(Z9, K7, memxs(RDI, RAX, 2, 0))
-
-		Label(g.p + "next")
-		Commentf("the next %d rows", g.rows)
+		dzGroup(g, left, place, whole, 32, func(a, b Op) { KORTESTW(a, b) }, panelSetup,
+			func(kc, kz Register) { pairs(g.rows, kc, kz) },
+			func(k Register) { VMOVUPS(Z9, k, memxs(RDI, RAX, 2, 0)) })
 		if g.rows == 1 {
 			// The last row: nothing follows.
 			JMP(LabelRef("done"))
