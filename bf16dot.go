@@ -402,16 +402,7 @@ func packBdZPairs(o *ops[float32], dst []float32, s *dzSource[float32], p0, j0, 
 		}
 		dr, bits := s.drh[p0*s.lddr+j0:], s.bits[p0*s.stride+j0/64:]
 		if raceEnabled {
-			raceOperand(dr, s.lddr, false, 0, 0, kb, nb)
-			raceOperand(bits, s.stride, false, 0, 0, kb, MaskWords(j0%64+nb))
-			raceWrite(dst[:ceilDiv(nb, nr)*nr*kp])
-			raceRead(db)
-			raceWrite(db)
-			if dzh != nil {
-				for p := range kb {
-					raceWrite(dzh[p*s.lddz : p*s.lddz+nb])
-				}
-			}
+			raceDZPack(dr, s.lddr, bits, s.stride, j0%64, dst[:ceilDiv(nb, nr)*nr*kp], db, dzh, s.lddz, kb, nb)
 		}
 		if dzPairsFast(dst, dr, s.lddr, bits, s.stride, j0%64, db, dzh, s.lddz, kb, nb, nr, kp) {
 			return

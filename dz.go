@@ -181,6 +181,23 @@ func packAdZ[T Float](o *ops[T], dst []T, s *dzSource[T], i0, p0, mb, kb, mr int
 
 // packBdZ packs dZ(p0 … p0+kb−1, j0 … j0+nb−1) as packBGeneric packs B,
 // building dZ len(blk)/nb rows at a time into blk.
+// raceDZPack tells the race detector what a one-pass dZ packer reads and
+// writes: kb rows of nb values of dR (lddr apart) and of their mask bits
+// (from bit bcol of each row's first word, stride words apart), all of
+// packed, db, and dZ's rows (lddz apart) where it is not nil.
+func raceDZPack[E, P, D any](dr []E, lddr int, bits []uint64, stride, bcol int, packed, db []P, dz []D, lddz, kb, nb int) {
+	raceOperand(dr, lddr, false, 0, 0, kb, nb)
+	raceOperand(bits, stride, false, 0, 0, kb, MaskWords(bcol+nb))
+	raceWrite(packed)
+	raceRead(db)
+	raceWrite(db)
+	if dz != nil {
+		for p := range kb {
+			raceWrite(dz[p*lddz : p*lddz+nb])
+		}
+	}
+}
+
 func packBdZ[T Float](o *ops[T], dst []T, s *dzSource[T], p0, j0, kb, nb, nr int, blk []T, visit bool) {
 	if o.packDZB != nil && s.z == nil && s.drh == nil && j0%64 == 0 && kb > 0 {
 		// In one pass (ops.packDZB); the mask words of column j0 on.
@@ -194,16 +211,7 @@ func packBdZ[T Float](o *ops[T], dst []T, s *dzSource[T], p0, j0, kb, nb, nr int
 			dz = s.dz[p0*s.lddz+j0:]
 		}
 		if raceEnabled {
-			raceOperand(dr, s.lddr, false, 0, 0, kb, nb)
-			raceOperand(bits, s.stride, false, 0, 0, kb, MaskWords(nb))
-			raceWrite(dst[:ceilDiv(nb, nr)*nr*kb])
-			raceRead(db)
-			raceWrite(db)
-			if dz != nil {
-				for p := range kb {
-					raceWrite(dz[p*s.lddz : p*s.lddz+nb])
-				}
-			}
+			raceDZPack(dr, s.lddr, bits, s.stride, 0, dst[:ceilDiv(nb, nr)*nr*kb], db, dz, s.lddz, kb, nb)
 		}
 		o.packDZB(dst, dr, s.lddr, bits, s.stride, db, dz, s.lddz, kb, nb, nr, nr*kb)
 		return

@@ -94,13 +94,13 @@ func TestPackAPanelPageEnd(t *testing.T) {
 	testPackAPanelPageEnd(t, packAPanelAVX512F64, 8)
 }
 
-func testPackAPanelPageEnd[T float32 | float64](t *testing.T, panel func(dst, a []T, lda, kb int), lanes int) {
+func testPackAPanelPageEnd[T Float](t *testing.T, panel func(dst, a []T, lda, kb int), lanes int) {
 	r := newRand(uint64(lanes))
 	for kb := 1; kb <= 3*lanes; kb++ {
 		for _, lda := range []int{kb, kb + 3, 2*kb + lanes + 1} {
 			a, free := pageEnd[T](t, 15*lda+kb)
 			for i := range a {
-				a[i] = T(math.Float32frombits(r.Uint32()))
+				a[i] = fromBits[T](r.Uint64())
 			}
 			dst := make([]T, 16*kb+guardLen)
 			for i := range dst {
@@ -110,7 +110,7 @@ func testPackAPanelPageEnd[T float32 | float64](t *testing.T, panel func(dst, a 
 			for p := range kb {
 				for i := range 16 {
 					got, want := dst[p*16+i], a[i*lda+p]
-					if valueBits(got) != valueBits(want) {
+					if bitsOf(got) != bitsOf(want) {
 						t.Fatalf("%T kb=%d lda=%d: step %d row %d = %v, want %v", want, kb, lda, p, i, got, want)
 					}
 				}
@@ -123,17 +123,6 @@ func testPackAPanelPageEnd[T float32 | float64](t *testing.T, panel func(dst, a 
 			free()
 		}
 	}
-}
-
-// valueBits is v's bits, NaN payloads and all.
-func valueBits[T float32 | float64](v T) uint64 {
-	switch v := any(v).(type) {
-	case float32:
-		return uint64(math.Float32bits(v))
-	case float64:
-		return math.Float64bits(v)
-	}
-	panic("unreachable")
 }
 
 // TestPackDZBPairsPageEnd runs packDZBPairsAVX512 with dR, the mask
