@@ -81,30 +81,31 @@ func dzMasks(lanes int) {
 	MOVQ(RAX, RCX)
 	Comment("K3 = all ones; K4, K5 dZ's masks; without dZ, R8 = SI and R10 = 0")
 	KXNORW(K3, K3, K3)
-	KXORW(K4, K4, K4)
-	KXORW(K5, K5, K5)
-	TESTQ(R13, R13)
-	JZ(LabelRef("nodz"))
-	KMOVW(K3, K4)
-	KMOVW(K2, K5)
-	JMP(LabelRef("db"))
-
-	Label("nodz")
-	MOVQ(RSI, R8)
-	XORQ(R10, R10)
+	dzWanted(R13, K4, K5, "nodz", "db", func() {
+		MOVQ(RSI, R8)
+		XORQ(R10, R10)
+	})
 
 	Label("db")
 	Comment("K6, K7 db's masks; without db, DI = SI")
-	KXORW(K6, K6, K6)
-	KXORW(K7, K7, K7)
-	TESTQ(R12, R12)
-	JZ(LabelRef("nodb"))
-	KMOVW(K3, K6)
-	KMOVW(K2, K7)
-	JMP(LabelRef("group"))
+	dzWanted(R12, K6, K7, "nodb", "group", func() { MOVQ(RSI, RDI) })
+}
 
-	Label("nodb")
-	MOVQ(RSI, RDI)
+// dzWanted sets an operand's masks for the whole and the partial panels,
+// whole and part, to K3 and K2 if its length (in length) is not 0; else
+// it leaves them empty and runs not (at the label none). It goes on at
+// the label next.
+func dzWanted(length, whole, part Register, none, next string, not func()) {
+	KXORW(whole, whole, whole)
+	KXORW(part, part, part)
+	TESTQ(length, length)
+	JZ(LabelRef(none))
+	KMOVW(K3, whole)
+	KMOVW(K2, part)
+	JMP(LabelRef(next))
+
+	Label(none)
+	not()
 }
 
 // dzGroupSpec is a group of rows of a dZ packer's loop: its rows, its
