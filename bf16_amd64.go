@@ -4,7 +4,7 @@ package kernels
 
 // bf16PathOps returns the conversions of the path named name: the
 // assembly of AVX-512 (16 elements a vector, 2 vectors a block; rounding
-// by VCVTNEPS2BF16 where the core has it) and AVX2 (8 and 2), the generic
+// by VCVTNE2PS2BF16 where the core has it) and AVX2 (8 and 2), the generic
 // Go code on the others.
 func bf16PathOps(name string) bf16Ops {
 	switch name {

@@ -33,7 +33,7 @@ func packBPairsOfViaAVX512(dst []float32, b []float32, ldb, pairs, nb, panel, st
 	packBPairsOfAsm(dst, b, ldb, pairs, nb, panel, step)
 }
 
-// packBPairsOfAsm is the float32 pairs packer: by VCVTNEPS2BF16 where
+// packBPairsOfAsm is the float32 pairs packer: by VCVTNE2PS2BF16 where
 // the core has it (hasCvtBF16), else on the integer bits.
 var packBPairsOfAsm = func() func(dst []float32, b []float32, ldb, pairs, nb, panel, step int) {
 	if hasCvtBF16 {

@@ -148,7 +148,7 @@ func TestPackBPairs(t *testing.T) {
 		t.Skip("no assembly packer")
 	}
 	t.Run("bf16", func(t *testing.T) { testPackBPairs(t, randDotBF16) })
-	// The float32 packer on the integer bits, and by VCVTNEPS2BF16 where
+	// The float32 packer on the integer bits, and by VCVTNE2PS2BF16 where
 	// the core has it (about half the vectors hold a denormal lane, which
 	// takes the integer rounding).
 	asms := map[string]func(dst []float32, b []float32, ldb, pairs, nb, panel, step int){"f32": packBPairsOfAVX512}

@@ -51709,8 +51709,8 @@ TEXT ·toBF16CvtAVX512(SB), NOSPLIT, $0-48
 	VMOVDQU32    oddWords<>+0(SB), Z7
 
 loop:
-	// Both vectors by VCVTNEPS2BF16, into the halves of one, unless a
-	// lane is denormal (VFPCLASSPS 0x20), which it would flush to zero.
+	// Both vectors by one VCVTNE2PS2BF16, into the halves of one, unless
+	// a lane is denormal (VFPCLASSPS 0x20), which it would flush to zero.
 	VMOVDQU32   (SI), Z0
 	VFPCLASSPSZ $0x20, Z0, K1
 	VMOVDQU32   64(SI), Z1
@@ -51718,13 +51718,9 @@ loop:
 	KORTESTW    K1, K2
 	JNZ         exact
 
-	// VCVTNEPS2BF16 Z0, Y0
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-
-	// VCVTNEPS2BF16 Z1, Y1
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
-	VINSERTI64X4 $0x01, Y1, Z0, Z0
-	VMOVDQU32    Z0, (DI)
+	// VCVTNE2PS2BF16 Z0, Z1, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x77; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VMOVDQU32 Z0, (DI)
 
 next:
 	ADDQ $0x00000080, SI
@@ -52510,7 +52506,7 @@ TEXT ·packBPairsOfCvtAVX512(SB), NOSPLIT, $0-88
 	VPBROADCASTD AX, Z19
 	MOVL         $0xaaaaaaaa, AX
 	KMOVD        AX, K4
-	VMOVDQU16    interleaveWords<>+0(SB), Z16
+	VMOVDQU16    interleaveHalves<>+0(SB), Z16
 
 group:
 	// Groups of 8 pairs, a panel at a time.
@@ -52527,160 +52523,144 @@ gpanel:
 	VMOVUPS (BX), Z0
 	VMOVUPS (BX)(DX*1), Z8
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z0, K5
 	VFPCLASSPSZ $0x20, Z8, K6
 	KORTESTW    K5, K6
 	JNZ         fix0
 
-	// VCVTNEPS2BF16 Z0, Y0
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-
-	// VCVTNEPS2BF16 Z8, Y8
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-	VPERMT2W Z8, Z16, Z0
+	// VCVTNE2PS2BF16 Z0, Z8, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x3f; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VPERMW Z0, Z16, Z0
 
 back0:
 	ADDQ    R11, BX
 	VMOVUPS (BX), Z1
 	VMOVUPS (BX)(DX*1), Z9
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z1, K5
 	VFPCLASSPSZ $0x20, Z9, K6
 	KORTESTW    K5, K6
 	JNZ         fix1
 
-	// VCVTNEPS2BF16 Z1, Y1
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
-
-	// VCVTNEPS2BF16 Z9, Y9
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
-	VPERMT2W Z9, Z16, Z1
+	// VCVTNE2PS2BF16 Z1, Z9, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x37; BYTE $0x48; BYTE $0x72; BYTE $0xc9
+	VPERMW Z1, Z16, Z1
 
 back1:
 	ADDQ    R11, BX
 	VMOVUPS (BX), Z2
 	VMOVUPS (BX)(DX*1), Z10
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z2, K5
 	VFPCLASSPSZ $0x20, Z10, K6
 	KORTESTW    K5, K6
 	JNZ         fix2
 
-	// VCVTNEPS2BF16 Z2, Y2
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
-
-	// VCVTNEPS2BF16 Z10, Y10
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
-	VPERMT2W Z10, Z16, Z2
+	// VCVTNE2PS2BF16 Z2, Z10, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x2f; BYTE $0x48; BYTE $0x72; BYTE $0xd2
+	VPERMW Z2, Z16, Z2
 
 back2:
 	ADDQ    R11, BX
 	VMOVUPS (BX), Z3
 	VMOVUPS (BX)(DX*1), Z11
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z3, K5
 	VFPCLASSPSZ $0x20, Z11, K6
 	KORTESTW    K5, K6
 	JNZ         fix3
 
-	// VCVTNEPS2BF16 Z3, Y3
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
-
-	// VCVTNEPS2BF16 Z11, Y11
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
-	VPERMT2W Z11, Z16, Z3
+	// VCVTNE2PS2BF16 Z3, Z11, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x27; BYTE $0x48; BYTE $0x72; BYTE $0xdb
+	VPERMW Z3, Z16, Z3
 
 back3:
 	ADDQ    R11, BX
 	VMOVUPS (BX), Z4
 	VMOVUPS (BX)(DX*1), Z12
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z4, K5
 	VFPCLASSPSZ $0x20, Z12, K6
 	KORTESTW    K5, K6
 	JNZ         fix4
 
-	// VCVTNEPS2BF16 Z4, Y4
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
-
-	// VCVTNEPS2BF16 Z12, Y12
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
-	VPERMT2W Z12, Z16, Z4
+	// VCVTNE2PS2BF16 Z4, Z12, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x1f; BYTE $0x48; BYTE $0x72; BYTE $0xe4
+	VPERMW Z4, Z16, Z4
 
 back4:
 	ADDQ    R11, BX
 	VMOVUPS (BX), Z5
 	VMOVUPS (BX)(DX*1), Z13
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z5, K5
 	VFPCLASSPSZ $0x20, Z13, K6
 	KORTESTW    K5, K6
 	JNZ         fix5
 
-	// VCVTNEPS2BF16 Z5, Y5
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
-
-	// VCVTNEPS2BF16 Z13, Y13
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
-	VPERMT2W Z13, Z16, Z5
+	// VCVTNE2PS2BF16 Z5, Z13, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x17; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VPERMW Z5, Z16, Z5
 
 back5:
 	ADDQ    R11, BX
 	VMOVUPS (BX), Z6
 	VMOVUPS (BX)(DX*1), Z14
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z6, K5
 	VFPCLASSPSZ $0x20, Z14, K6
 	KORTESTW    K5, K6
 	JNZ         fix6
 
-	// VCVTNEPS2BF16 Z6, Y6
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
-
-	// VCVTNEPS2BF16 Z14, Y14
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
-	VPERMT2W Z14, Z16, Z6
+	// VCVTNE2PS2BF16 Z6, Z14, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x0f; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VPERMW Z6, Z16, Z6
 
 back6:
 	ADDQ    R11, BX
 	VMOVUPS (BX), Z7
 	VMOVUPS (BX)(DX*1), Z15
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z7, K5
 	VFPCLASSPSZ $0x20, Z15, K6
 	KORTESTW    K5, K6
 	JNZ         fix7
 
-	// VCVTNEPS2BF16 Z7, Y7
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff
-
-	// VCVTNEPS2BF16 Z15, Y15
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff
-	VPERMT2W Z15, Z16, Z7
+	// VCVTNE2PS2BF16 Z7, Z15, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x07; BYTE $0x48; BYTE $0x72; BYTE $0xff
+	VPERMW Z7, Z16, Z7
 
 back7:
 	MOVQ    R13, CX
@@ -52711,160 +52691,144 @@ gpartial:
 	VMOVUPS.Z (BX), K1, Z0
 	VMOVUPS.Z (BX)(DX*1), K1, Z8
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z0, K5
 	VFPCLASSPSZ $0x20, Z8, K6
 	KORTESTW    K5, K6
 	JNZ         fix8
 
-	// VCVTNEPS2BF16 Z0, Y0
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-
-	// VCVTNEPS2BF16 Z8, Y8
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-	VPERMT2W Z8, Z16, Z0
+	// VCVTNE2PS2BF16 Z0, Z8, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x3f; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VPERMW Z0, Z16, Z0
 
 back8:
 	ADDQ      R11, BX
 	VMOVUPS.Z (BX), K1, Z1
 	VMOVUPS.Z (BX)(DX*1), K1, Z9
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z1, K5
 	VFPCLASSPSZ $0x20, Z9, K6
 	KORTESTW    K5, K6
 	JNZ         fix9
 
-	// VCVTNEPS2BF16 Z1, Y1
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
-
-	// VCVTNEPS2BF16 Z9, Y9
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc9
-	VPERMT2W Z9, Z16, Z1
+	// VCVTNE2PS2BF16 Z1, Z9, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x37; BYTE $0x48; BYTE $0x72; BYTE $0xc9
+	VPERMW Z1, Z16, Z1
 
 back9:
 	ADDQ      R11, BX
 	VMOVUPS.Z (BX), K1, Z2
 	VMOVUPS.Z (BX)(DX*1), K1, Z10
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z2, K5
 	VFPCLASSPSZ $0x20, Z10, K6
 	KORTESTW    K5, K6
 	JNZ         fix10
 
-	// VCVTNEPS2BF16 Z2, Y2
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
-
-	// VCVTNEPS2BF16 Z10, Y10
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xd2
-	VPERMT2W Z10, Z16, Z2
+	// VCVTNE2PS2BF16 Z2, Z10, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x2f; BYTE $0x48; BYTE $0x72; BYTE $0xd2
+	VPERMW Z2, Z16, Z2
 
 back10:
 	ADDQ      R11, BX
 	VMOVUPS.Z (BX), K1, Z3
 	VMOVUPS.Z (BX)(DX*1), K1, Z11
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z3, K5
 	VFPCLASSPSZ $0x20, Z11, K6
 	KORTESTW    K5, K6
 	JNZ         fix11
 
-	// VCVTNEPS2BF16 Z3, Y3
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
-
-	// VCVTNEPS2BF16 Z11, Y11
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xdb
-	VPERMT2W Z11, Z16, Z3
+	// VCVTNE2PS2BF16 Z3, Z11, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x27; BYTE $0x48; BYTE $0x72; BYTE $0xdb
+	VPERMW Z3, Z16, Z3
 
 back11:
 	ADDQ      R11, BX
 	VMOVUPS.Z (BX), K1, Z4
 	VMOVUPS.Z (BX)(DX*1), K1, Z12
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z4, K5
 	VFPCLASSPSZ $0x20, Z12, K6
 	KORTESTW    K5, K6
 	JNZ         fix12
 
-	// VCVTNEPS2BF16 Z4, Y4
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
-
-	// VCVTNEPS2BF16 Z12, Y12
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xe4
-	VPERMT2W Z12, Z16, Z4
+	// VCVTNE2PS2BF16 Z4, Z12, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x1f; BYTE $0x48; BYTE $0x72; BYTE $0xe4
+	VPERMW Z4, Z16, Z4
 
 back12:
 	ADDQ      R11, BX
 	VMOVUPS.Z (BX), K1, Z5
 	VMOVUPS.Z (BX)(DX*1), K1, Z13
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z5, K5
 	VFPCLASSPSZ $0x20, Z13, K6
 	KORTESTW    K5, K6
 	JNZ         fix13
 
-	// VCVTNEPS2BF16 Z5, Y5
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
-
-	// VCVTNEPS2BF16 Z13, Y13
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xed
-	VPERMT2W Z13, Z16, Z5
+	// VCVTNE2PS2BF16 Z5, Z13, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x17; BYTE $0x48; BYTE $0x72; BYTE $0xed
+	VPERMW Z5, Z16, Z5
 
 back13:
 	ADDQ      R11, BX
 	VMOVUPS.Z (BX), K1, Z6
 	VMOVUPS.Z (BX)(DX*1), K1, Z14
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z6, K5
 	VFPCLASSPSZ $0x20, Z14, K6
 	KORTESTW    K5, K6
 	JNZ         fix14
 
-	// VCVTNEPS2BF16 Z6, Y6
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
-
-	// VCVTNEPS2BF16 Z14, Y14
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xf6
-	VPERMT2W Z14, Z16, Z6
+	// VCVTNE2PS2BF16 Z6, Z14, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x0f; BYTE $0x48; BYTE $0x72; BYTE $0xf6
+	VPERMW Z6, Z16, Z6
 
 back14:
 	ADDQ      R11, BX
 	VMOVUPS.Z (BX), K1, Z7
 	VMOVUPS.Z (BX)(DX*1), K1, Z15
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z7, K5
 	VFPCLASSPSZ $0x20, Z15, K6
 	KORTESTW    K5, K6
 	JNZ         fix15
 
-	// VCVTNEPS2BF16 Z7, Y7
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff
-
-	// VCVTNEPS2BF16 Z15, Y15
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xff
-	VPERMT2W Z15, Z16, Z7
+	// VCVTNE2PS2BF16 Z7, Z15, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x07; BYTE $0x48; BYTE $0x72; BYTE $0xff
+	VPERMW Z7, Z16, Z7
 
 back15:
 	MOVQ    R13, CX
@@ -52906,20 +52870,18 @@ one:
 	VMOVUPS (R12), Z0
 	VMOVUPS (R12)(DX*1), Z8
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z0, K5
 	VFPCLASSPSZ $0x20, Z8, K6
 	KORTESTW    K5, K6
 	JNZ         fix16
 
-	// VCVTNEPS2BF16 Z0, Y0
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-
-	// VCVTNEPS2BF16 Z8, Y8
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-	VPERMT2W Z8, Z16, Z0
+	// VCVTNE2PS2BF16 Z0, Z8, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x3f; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VPERMW Z0, Z16, Z0
 
 back16:
 	VMOVUPS Z0, (R13)
@@ -52934,20 +52896,18 @@ partial:
 	VMOVUPS.Z (R12), K1, Z0
 	VMOVUPS.Z (R12)(DX*1), K1, Z8
 
-	// Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS
-	// 0x20), which it would flush to zero: then on the integer bits, out
-	// of line. Then interleaved as bfloat16 rows are.
+	// Both rows by one VCVTNE2PS2BF16 (the even row's words low, the
+	// odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which
+	// it would flush to zero: then on the integer bits, out of line.
+	// Then the halves interleaved as bfloat16 rows are.
 	VFPCLASSPSZ $0x20, Z0, K5
 	VFPCLASSPSZ $0x20, Z8, K6
 	KORTESTW    K5, K6
 	JNZ         fix17
 
-	// VCVTNEPS2BF16 Z0, Y0
-	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-
-	// VCVTNEPS2BF16 Z8, Y8
-	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x48; BYTE $0x72; BYTE $0xc0
-	VPERMT2W Z8, Z16, Z0
+	// VCVTNE2PS2BF16 Z0, Z8, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x3f; BYTE $0x48; BYTE $0x72; BYTE $0xc0
+	VPERMW Z0, Z16, Z0
 
 back17:
 	VMOVUPS Z0, (R13)
@@ -53285,6 +53245,40 @@ fix17:
 	VPSRLD    $0x10, Z20, Z20
 	VPBLENDMW Z21, Z20, K4, Z0
 	JMP       back17
+
+DATA interleaveHalves<>+0(SB)/2, $0x0000
+DATA interleaveHalves<>+2(SB)/2, $0x0010
+DATA interleaveHalves<>+4(SB)/2, $0x0001
+DATA interleaveHalves<>+6(SB)/2, $0x0011
+DATA interleaveHalves<>+8(SB)/2, $0x0002
+DATA interleaveHalves<>+10(SB)/2, $0x0012
+DATA interleaveHalves<>+12(SB)/2, $0x0003
+DATA interleaveHalves<>+14(SB)/2, $0x0013
+DATA interleaveHalves<>+16(SB)/2, $0x0004
+DATA interleaveHalves<>+18(SB)/2, $0x0014
+DATA interleaveHalves<>+20(SB)/2, $0x0005
+DATA interleaveHalves<>+22(SB)/2, $0x0015
+DATA interleaveHalves<>+24(SB)/2, $0x0006
+DATA interleaveHalves<>+26(SB)/2, $0x0016
+DATA interleaveHalves<>+28(SB)/2, $0x0007
+DATA interleaveHalves<>+30(SB)/2, $0x0017
+DATA interleaveHalves<>+32(SB)/2, $0x0008
+DATA interleaveHalves<>+34(SB)/2, $0x0018
+DATA interleaveHalves<>+36(SB)/2, $0x0009
+DATA interleaveHalves<>+38(SB)/2, $0x0019
+DATA interleaveHalves<>+40(SB)/2, $0x000a
+DATA interleaveHalves<>+42(SB)/2, $0x001a
+DATA interleaveHalves<>+44(SB)/2, $0x000b
+DATA interleaveHalves<>+46(SB)/2, $0x001b
+DATA interleaveHalves<>+48(SB)/2, $0x000c
+DATA interleaveHalves<>+50(SB)/2, $0x001c
+DATA interleaveHalves<>+52(SB)/2, $0x000d
+DATA interleaveHalves<>+54(SB)/2, $0x001d
+DATA interleaveHalves<>+56(SB)/2, $0x000e
+DATA interleaveHalves<>+58(SB)/2, $0x001e
+DATA interleaveHalves<>+60(SB)/2, $0x000f
+DATA interleaveHalves<>+62(SB)/2, $0x001f
+GLOBL interleaveHalves<>(SB), RODATA|NOPTR, $64
 
 // func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
 // Requires: AVX, AVX512BW

@@ -18,7 +18,7 @@ var (
 	// VDPBF16PS (bf16dot.go) unless FUSEDRELU_BF16DOT=0 asks for the
 	// widening route everywhere.
 	hasBF16Dot = hasAVX512 && cpu.X86.HasAVX512BF16 && os.Getenv("FUSEDRELU_BF16DOT") != "0"
-	// hasCvtBF16: AVX512_BF16's VCVTNEPS2BF16 rounds float32 to bfloat16
+	// hasCvtBF16: AVX512_BF16's VCVTNE2PS2BF16 rounds float32 to bfloat16
 	// (the assembly checks each vector for the denormal inputs it would
 	// flush, and rounds those on the integer bits). FUSEDRELU_BF16DOT=0
 	// turns it off with the dot product, so that a core with AVX512_BF16

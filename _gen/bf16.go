@@ -64,7 +64,7 @@ toBF16{W} is, for len(src) a multiple of {B} and len(dst) == len(src),
 // bf16To is toBF16{W}: two vectors of src a step, rounded on the integer
 // bits and packed to one vector's worth of dst. With cvt (AVX-512 only)
 // it is toBF16CvtAVX512, for a core with AVX512_BF16: each step rounded by
-// VCVTNEPS2BF16 unless a lane is denormal (then on the integer bits, out
+// VCVTNE2PS2BF16 unless a lane is denormal (then on the integer bits, out
 // of line), as the tiles' bfloat16 epilogue does.
 func bf16To(w vecISA, cvt bool) {
 	blk := 2 * f32.Lanes(w.Bytes)
@@ -102,17 +102,15 @@ func bf16To(w vecISA, cvt bool) {
 	}
 	Label("loop")
 	if cvt {
-		Comment("Both vectors by VCVTNEPS2BF16, into the halves of one, unless a",
-			"lane is denormal (VFPCLASSPS 0x20), which it would flush to zero.")
+		Comment("Both vectors by one VCVTNE2PS2BF16, into the halves of one, unless",
+			"a lane is denormal (VFPCLASSPS 0x20), which it would flush to zero.")
 		for j := range 2 {
 			w.MovDQU(mem(RSI, j*w.Bytes), w.V(j))
 			VFPCLASSPSZ(U8(0x20), w.V(j), []Register{K1, K2}[j])
 		}
 		KORTESTW(K1, K2)
 		JNZ(LabelRef("exact"))
-		cvtneps2bf16(w.V(0), w.V(0))
-		cvtneps2bf16(w.V(1), w.V(1))
-		VINSERTI64X4(U8(1), w.V(1).AsY(), w.V(0), w.V(0))
+		cvtne2ps2bf16(w.V(0), w.V(1), w.V(0))
 		VMOVDQU32(w.V(0), mem(RDI, 0))
 		Label("next")
 		end()

@@ -40,6 +40,24 @@ func interleaveWords() Mem {
 
 var interleaveWordsMem *Mem
 
+// interleaveHalves writes the table interleaveHalves, the VPERMW indexes
+// that interleave a vector's two halves of 16 words (word i, then word
+// 16+i): two rows of 16 bfloat16 values made 16 pairs, at its first use.
+func interleaveHalves() Mem {
+	if interleaveHalvesMem != nil {
+		return *interleaveHalvesMem
+	}
+	m := GLOBL("interleaveHalves", RODATA|NOPTR)
+	for i := range 16 {
+		DATA(4*i, U16(i))
+		DATA(4*i+2, U16(16+i))
+	}
+	interleaveHalvesMem = &m
+	return m
+}
+
+var interleaveHalvesMem *Mem
+
 // selectHead declares a select routine, name with signature sig, its doc
 // the lines of intro and then the Go it replaces: the select, and the
 // lines of more in its loop after dz[i] = v. It loads DI = dz, SI = dr,
@@ -180,7 +198,7 @@ func avx512GenSelectAddBF16() {
 // float32 B rounded to bfloat16 as it is read (toBF16's rounding, one
 // pass where rounding into scratch and packing from there took two); with
 // cvt too, packBPairsOfCvtAVX512, the same for a core with AVX512_BF16,
-// which rounds by VCVTNEPS2BF16.
+// which rounds by VCVTNE2PS2BF16.
 func avx512GenPackBPairs(of32, cvt bool) {
 	name, elem, from := "packBPairsAVX512", "uint16", "uint32(b[2*p*ldb+c]) | uint32(b[(2*p+1)*ldb+c])<<16"
 	if of32 {
@@ -236,7 +254,10 @@ func avx512GenPackBPairs(of32, cvt bool) {
 		MOVL(U32(0xAAAAAAAA), EAX)
 		KMOVD(EAX, K4)
 	}
-	if !of32 || cvt {
+	switch {
+	case cvt:
+		VMOVDQU16(interleaveHalves(), Z16)
+	case !of32:
 		VMOVDQU16(interleaveWords(), Z16)
 	}
 	var fixups []func() // cvt: the out-of-line integer roundings
@@ -268,16 +289,16 @@ func avx512GenPackBPairs(of32, cvt bool) {
 			}
 			n := len(fixups)
 			fix, back := fmt.Sprintf("fix%d", n), fmt.Sprintf("back%d", n)
-			Comment("Both rows by VCVTNEPS2BF16 unless a lane is denormal (VFPCLASSPS",
-				"0x20), which it would flush to zero: then on the integer bits, out",
-				"of line. Then interleaved as bfloat16 rows are.")
+			Comment("Both rows by one VCVTNE2PS2BF16 (the even row's words low, the",
+				"odd row's high) unless a lane is denormal (VFPCLASSPS 0x20), which",
+				"it would flush to zero: then on the integer bits, out of line.",
+				"Then the halves interleaved as bfloat16 rows are.")
 			VFPCLASSPSZ(U8(0x20), e, K5)
 			VFPCLASSPSZ(U8(0x20), o, K6)
 			KORTESTW(K5, K6)
 			JNZ(LabelRef(fix))
-			cvtneps2bf16(e, e)
-			cvtneps2bf16(o, o)
-			VPERMT2W(o, Z16, e)
+			cvtne2ps2bf16(e, o, e)
+			VPERMW(e, Z16, e)
 			Label(back)
 			fixups = append(fixups, func() {
 				Label(fix)

@@ -11,12 +11,13 @@ import (
 )
 
 // Go's assembler has no AVX512_BF16 instruction, so the ones the bfloat16
-// tiles need, VDPBF16PS and VCVTNEPS2BF16, are written as the bytes of
-// their EVEX encodings (evex_test.go checks them against GNU as). Only the
-// forms the tiles use are encoded: for VDPBF16PS a zmm destination and
-// first source, and a zmm or a 4-byte memory operand broadcast to every
-// lane ({1to16}) as the second; for VCVTNEPS2BF16 a zmm source and a ymm
-// destination, unmasked.
+// tiles and converters need, VDPBF16PS, VCVTNEPS2BF16 and VCVTNE2PS2BF16,
+// are written as the bytes of their EVEX encodings (evex_test.go checks
+// them against GNU as). Only the forms the routines use are encoded: for
+// VDPBF16PS a zmm destination and first source, and a zmm or a 4-byte
+// memory operand broadcast to every lane ({1to16}) as the second; for
+// VCVTNEPS2BF16 a zmm source and a ymm destination, for VCVTNE2PS2BF16
+// three zmm, unmasked.
 
 // dpbf16ps is VDPBF16PS src3, src2, dst in Go's operand order (src3 a zmm
 // or a Mem, broadcast): in each 32-bit lane i, with src2's bfloat16 pairs
@@ -28,7 +29,13 @@ import (
 // denormal inputs and results flushed to zero (Intel's SDM; measured bit
 // for bit on Zen 4: the root package's TestDotTile against its Go model).
 func dpbf16ps(src3 Op, src2, dst VecPhysical) {
-	enc := encDPBF16PS(src3, src2, dst)
+	emitBytes("VDPBF16PS "+goOperand(src3)+", "+src2.Asm()+", "+dst.Asm(), encDPBF16PS(src3, src2, dst))
+}
+
+// emitBytes writes an instruction's encoding as one line of BYTE
+// directives after a comment that says which instruction (avo prints an
+// instruction's opcode as it is given).
+func emitBytes(ins string, enc []byte) {
 	var b strings.Builder
 	for i, x := range enc {
 		if i > 0 {
@@ -36,9 +43,7 @@ func dpbf16ps(src3 Op, src2, dst VecPhysical) {
 		}
 		fmt.Fprintf(&b, "BYTE $0x%02x", x)
 	}
-	// One line of BYTE directives an instruction, after a comment that
-	// says which (avo prints an instruction's opcode as it is given).
-	Comment("VDPBF16PS " + goOperand(src3) + ", " + src2.Asm() + ", " + dst.Asm())
+	Comment(ins)
 	Instruction(&ir.Instruction{Opcode: b.String()})
 }
 
@@ -47,16 +52,27 @@ func dpbf16ps(src3 Op, src2, dst VecPhysical) {
 // made quiet (its top half with bit 6 set) and denormal inputs flushed
 // to zero of their sign: BF16From but for the denormals (Intel's SDM).
 func cvtneps2bf16(src, dst VecPhysical) {
-	enc := encCVTNEPS2BF16(src, dst)
-	var b strings.Builder
-	for i, x := range enc {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "BYTE $0x%02x", x)
-	}
-	Comment("VCVTNEPS2BF16 " + src.Asm() + ", " + dst.AsY().Asm())
-	Instruction(&ir.Instruction{Opcode: b.String()})
+	emitBytes("VCVTNEPS2BF16 "+src.Asm()+", "+dst.AsY().Asm(), encCVTNEPS2BF16(src, dst))
+}
+
+// cvtne2ps2bf16 is VCVTNE2PS2BF16 lo, hi, dst in Go's operand order:
+// dst's 16-bit words 0…15 are lo's float32 lanes rounded as
+// cvtneps2bf16 rounds them, words 16…31 hi's. On Zen 4 it rounds 32
+// lanes in the time VCVTNEPS2BF16 takes for 16 (TUNING.md), and its
+// result needs no VINSERTI64X4 to join two halves.
+func cvtne2ps2bf16(lo, hi, dst VecPhysical) {
+	emitBytes("VCVTNE2PS2BF16 "+lo.Asm()+", "+hi.Asm()+", "+dst.Asm(), encCVTNE2PS2BF16(lo, hi, dst))
+}
+
+// encCVTNE2PS2BF16 is the EVEX encoding of VCVTNE2PS2BF16 zmm ← zmm
+// (vvvv, the high half), zmm (r/m, the low half) (EVEX.512.F2.0F38.W0
+// 72 /r, register forms).
+func encCVTNE2PS2BF16(lo, hi, dst VecPhysical) []byte {
+	d, v, r := int(dst.PhysicalIndex()), int(hi.PhysicalIndex()), int(lo.PhysicalIndex())
+	p0 := byte((^d>>3&1)<<7|(^r>>4&1)<<6|(^r>>3&1)<<5|(^d>>4&1)<<4) | 0x02 // map 0F38
+	p1 := byte((^v&15)<<3) | 0x04 | 0x03                                   // W0, pp F2
+	p2 := byte(2<<5 | (^v>>4&1)<<3)                                        // L'L = 512, no mask
+	return []byte{0x62, p0, p1, p2, 0x72, 0xc0 | byte(d&7)<<3 | byte(r&7)}
 }
 
 // encCVTNEPS2BF16 is the EVEX encoding of VCVTNEPS2BF16 ymm ← zmm

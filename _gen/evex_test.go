@@ -15,7 +15,7 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// The VDPBF16PS and VCVTNEPS2BF16 bytes the generator writes (evex.go) are checked against
+// The VDPBF16PS, VCVTNEPS2BF16 and VCVTNE2PS2BF16 bytes the generator writes (evex.go) are checked against
 // GNU as's, kept as test vectors in testdata so that the test needs no
 // binutils. After a change to the encoder or the cases, regenerate them
 // (Debian's binutils) in _gen with
@@ -35,20 +35,27 @@ type evexCase struct {
 	src3      Op
 	src2, dst VecPhysical
 	cvt       bool // VCVTNEPS2BF16 src3 (a zmm), dst's ymm; src2 unused
+	cvt2      bool // VCVTNE2PS2BF16 src3 (a zmm: the low half), src2 (the high), dst
 }
 
 // enc is the generator's encoding of the case.
 func (c evexCase) enc() []byte {
-	if c.cvt {
+	switch {
+	case c.cvt:
 		return encCVTNEPS2BF16(c.src3.(VecPhysical), c.dst)
+	case c.cvt2:
+		return encCVTNE2PS2BF16(c.src3.(VecPhysical), c.src2, c.dst)
 	}
 	return encDPBF16PS(c.src3, c.src2, c.dst)
 }
 
 // att is the case in GNU as's AT&T syntax.
 func (c evexCase) att() string {
-	if c.cvt {
+	switch {
+	case c.cvt:
 		return fmt.Sprintf("vcvtneps2bf16 %%zmm%d, %%ymm%d", c.src3.(VecPhysical).PhysicalIndex(), c.dst.PhysicalIndex())
+	case c.cvt2:
+		return fmt.Sprintf("vcvtne2ps2bf16 %%zmm%d, %%zmm%d, %%zmm%d", c.src3.(VecPhysical).PhysicalIndex(), c.src2.PhysicalIndex(), c.dst.PhysicalIndex())
 	}
 	s3 := ""
 	switch o := c.src3.(type) {
@@ -96,6 +103,15 @@ func evexCases() []evexCase {
 	for r := range 32 {
 		for _, d := range []int{0, 7, 8, 15, 16, 21, 23, 31} {
 			cs = append(cs, evexCase{src3: zmm[r], dst: zmm[d], cvt: true})
+		}
+	}
+	// VCVTNE2PS2BF16: every low-half source with high-half sources and
+	// destinations with each of their bits 3 and 4 both ways.
+	for r := range 32 {
+		for _, v := range []int{0, 9, 16, 31} {
+			for _, d := range []int{0, 7, 8, 15, 16, 23, 24, 31} {
+				cs = append(cs, evexCase{src3: zmm[r], src2: zmm[v], dst: zmm[d], cvt2: true})
+			}
 		}
 	}
 	return cs
