@@ -210,14 +210,13 @@ func packBPairsPart[E BF16 | float32](dst []float32, h []E, ld int, p0, j0, kb, 
 		// fast wrote zeros past nb in its 16-column part: only the
 		// parts it never reached, and the pair left to Go, are cleared.
 		last := u[(nb-r)*kp:]
-		for p := range kq {
-			lo := r
-			if p < from {
-				lo = roundUp(r, 16)
-			}
-			if lo < nr {
+		if lo := roundUp(r, 16); lo < nr {
+			for p := range from {
 				clear(last[p*nr+lo : (p+1)*nr])
 			}
+		}
+		for p := from; p < kq; p++ {
+			clear(last[p*nr+r : (p+1)*nr])
 		}
 	}
 }
