@@ -5092,8 +5092,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x02, SI
@@ -5104,8 +5106,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x02, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -7214,8 +7214,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x03, SI
@@ -7226,8 +7228,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x03, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -9336,8 +9336,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x02, SI
@@ -9348,8 +9350,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x02, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -12249,8 +12249,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x03, SI
@@ -12261,8 +12263,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x03, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -15162,8 +15162,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x02, SI
@@ -15174,8 +15176,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x02, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -17730,8 +17730,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x02, SI
@@ -17742,8 +17744,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x02, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -20328,8 +20328,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x02, SI
@@ -20340,8 +20342,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x02, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -23732,8 +23732,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x03, SI
@@ -23744,8 +23746,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x03, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -26300,8 +26300,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x03, SI
@@ -26312,8 +26314,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x03, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -28898,8 +28898,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ       c_base+64(FP), DX
 	MOVQ       ldc+88(FP), SI
 	SHLQ       $0x03, SI
@@ -28910,8 +28912,6 @@ tile:
 	MOVQ       r_base+192(FP), R10
 	MOVQ       ldr+216(FP), R11
 	SHLQ       $0x03, R11
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	MOVQ       DX, R12
@@ -32302,8 +32302,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ    c_base+64(FP), DX
 	MOVQ    ldc+88(FP), SI
 	SHLQ    $0x02, SI
@@ -32322,8 +32324,6 @@ tile:
 	SHRQ $0x01, R11
 
 ldr32:
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	CMPQ       fwd+120(FP), $0x00000002
@@ -40996,8 +40996,10 @@ tile:
 	// ldr. C and R (when not C) start on their way to L2, and go into L1 32
 	// k steps before the end: a tile's rows of C are ld apart, often a
 	// multiple of 4 KiB, so that they share one L1 set, and brought in early
-	// they would only evict the micro-panel of B from it. With fewer than 64
-	// steps the L1 prefetch comes soon enough alone.
+	// they would only evict the micro-panel of B from it. A short panel
+	// prefetches too: a dW added into a W that is not in L2 (a trainer's,
+	// read once a step) otherwise waits on memory at every tile's loads,
+	// which no hardware prefetcher sees coming (rows ld apart, 16 at a time).
 	MOVQ    c_base+64(FP), DX
 	MOVQ    ldc+88(FP), SI
 	SHLQ    $0x02, SI
@@ -41016,8 +41018,6 @@ tile:
 	SHRQ $0x01, R11
 
 ldr32:
-	CMPQ       kc+56(FP), $0x00000040
-	JLT        early
 	CMPQ       beta+112(FP), $0x00000002
 	JEQ        early
 	CMPQ       fwd+120(FP), $0x00000002

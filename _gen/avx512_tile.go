@@ -577,8 +577,10 @@ func avx512TileProduct(s avx512Tile, local Mem) {
 		"ldr. C and R (when not C) start on their way to L2, and go into L1 32",
 		"k steps before the end: a tile's rows of C are ld apart, often a",
 		"multiple of 4 KiB, so that they share one L1 set, and brought in early",
-		"they would only evict the micro-panel of B from it. With fewer than 64",
-		"steps the L1 prefetch comes soon enough alone.",
+		"they would only evict the micro-panel of B from it. A short panel",
+		"prefetches too: a dW added into a W that is not in L2 (a trainer's,",
+		"read once a step) otherwise waits on memory at every tile's loads,",
+		"which no hardware prefetcher sees coming (rows ld apart, 16 at a time).",
 	)
 	MOVQ(argBase("c"), RDX)
 	MOVQ(arg("ldc"), RSI)
@@ -598,8 +600,6 @@ func avx512TileProduct(s avx512Tile, local Mem) {
 		SHRQ(U8(1), R11)
 		Label("ldr32")
 	}
-	CMPQ(arg("kc"), U32(64))
-	JLT(LabelRef("early"))
 	CMPQ(arg("beta"), U32(2))
 	JEQ(LabelRef("early"))
 	if s.rh() {
