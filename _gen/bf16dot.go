@@ -20,43 +20,34 @@ func genBF16Dot() {
 	genPackDZBPairs()
 }
 
-// interleaveWords writes the table interleaveWords, the VPERMT2W indexes
-// that interleave the first 16 words of two vectors (word 2i the first's
-// word i, word 2i+1 the second's, index 32+i), and returns it.
-// The table is written once, by the first caller (the pair packer or a
-// dot tile reading B's rows where they lie).
-func interleaveWords() Mem {
-	if interleaveWordsMem != nil {
-		return *interleaveWordsMem
-	}
-	m := GLOBL("interleaveWords", RODATA|NOPTR)
-	for i := range 16 {
-		DATA(4*i, U16(i))
-		DATA(4*i+2, U16(32+i))
-	}
-	interleaveWordsMem = &m
-	return m
-}
+// interleaveWords returns the table interleaveWords, the VPERMT2W
+// indexes that interleave the first 16 words of two vectors (word 2i the
+// first's word i, word 2i+1 the second's, index 32+i). The table is
+// written once, by the first caller (the pair packer or a dot tile
+// reading B's rows where they lie).
+func interleaveWords() Mem { return pairTable("interleaveWords", 32) }
 
-var interleaveWordsMem *Mem
-
-// interleaveHalves writes the table interleaveHalves, the VPERMW indexes
+// interleaveHalves returns the table interleaveHalves, the VPERMW indexes
 // that interleave a vector's two halves of 16 words (word i, then word
-// 16+i): two rows of 16 bfloat16 values made 16 pairs, at its first use.
-func interleaveHalves() Mem {
-	if interleaveHalvesMem != nil {
-		return *interleaveHalvesMem
+// 16+i): two rows of 16 bfloat16 values made 16 pairs.
+func interleaveHalves() Mem { return pairTable("interleaveHalves", 16) }
+
+// pairTable returns the word-index table name, entries i and odd+i for
+// i = 0 … 15 in turn, written at its first use.
+func pairTable(name string, odd int) Mem {
+	if m, ok := pairTables[name]; ok {
+		return m
 	}
-	m := GLOBL("interleaveHalves", RODATA|NOPTR)
+	m := GLOBL(name, RODATA|NOPTR)
 	for i := range 16 {
 		DATA(4*i, U16(i))
-		DATA(4*i+2, U16(16+i))
+		DATA(4*i+2, U16(odd+i))
 	}
-	interleaveHalvesMem = &m
+	pairTables[name] = m
 	return m
 }
 
-var interleaveHalvesMem *Mem
+var pairTables = map[string]Mem{}
 
 // selectHead declares a select routine, name with signature sig, its doc
 // the lines of intro and then the Go it replaces: the select, and the

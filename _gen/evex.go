@@ -57,9 +57,9 @@ func cvtneps2bf16(src, dst VecPhysical) {
 
 // cvtne2ps2bf16 is VCVTNE2PS2BF16 lo, hi, dst in Go's operand order:
 // dst's 16-bit words 0…15 are lo's float32 lanes rounded as
-// cvtneps2bf16 rounds them, words 16…31 hi's. On Zen 4 it rounds 32
-// lanes in the time VCVTNEPS2BF16 takes for 16 (TUNING.md), and its
-// result needs no VINSERTI64X4 to join two halves.
+// cvtneps2bf16 rounds them, words 16…31 hi's: one instruction for two
+// vectors, where VCVTNEPS2BF16 takes two and a third to join the halves
+// (TUNING.md has the difference).
 func cvtne2ps2bf16(lo, hi, dst VecPhysical) {
 	emitBytes("VCVTNE2PS2BF16 "+lo.Asm()+", "+hi.Asm()+", "+dst.Asm(), encCVTNE2PS2BF16(lo, hi, dst))
 }
