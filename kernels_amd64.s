@@ -5285,12 +5285,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -5443,12 +5444,13 @@ loopAr8:
 
 later8:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
@@ -5675,12 +5677,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -7407,12 +7410,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -7565,12 +7569,13 @@ loopAr8:
 
 later8:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
@@ -7797,12 +7802,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -9535,12 +9541,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -9674,12 +9681,13 @@ loopAr4m:
 
 later4m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
@@ -9838,12 +9846,13 @@ loopAr8:
 
 later8:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
@@ -10033,12 +10042,13 @@ loopAr8m:
 
 later8m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8m
 	CMPQ kc+56(FP), $0x00000040
@@ -10270,12 +10280,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -10710,12 +10721,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -12448,12 +12460,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -12587,12 +12600,13 @@ loopAr4m:
 
 later4m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
@@ -12751,12 +12765,13 @@ loopAr8:
 
 later8:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
@@ -12946,12 +12961,13 @@ loopAr8m:
 
 later8m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8m
 	CMPQ kc+56(FP), $0x00000040
@@ -13183,12 +13199,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -13623,12 +13640,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -15470,12 +15488,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -16128,12 +16147,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -17942,12 +17962,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -18170,12 +18191,13 @@ loopAr4m:
 
 later4m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
@@ -18456,12 +18478,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -18992,12 +19015,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -20576,12 +20600,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -20804,12 +20829,13 @@ loopAr4m:
 
 later4m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
@@ -21138,12 +21164,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -21873,12 +21900,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -24040,12 +24068,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -24698,12 +24727,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -26512,12 +26542,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -26740,12 +26771,13 @@ loopAr4m:
 
 later4m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
@@ -27026,12 +27058,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -27562,12 +27595,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -29146,12 +29180,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -29374,12 +29409,13 @@ loopAr4m:
 
 later4m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
@@ -29708,12 +29744,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -30443,12 +30480,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -32549,12 +32587,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -32779,12 +32818,13 @@ loopAr4h:
 
 later4h:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4h
 	CMPQ kc+56(FP), $0x00000040
@@ -33009,12 +33049,13 @@ loopAr4m:
 
 later4m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
@@ -33239,12 +33280,13 @@ loopAr4mh:
 
 later4mh:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4mh
 	CMPQ kc+56(FP), $0x00000040
@@ -33526,12 +33568,13 @@ loopAr8:
 
 later8:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8
 	CMPQ kc+56(FP), $0x00000040
@@ -33884,12 +33927,13 @@ loopAr8h:
 
 later8h:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8h
 	CMPQ kc+56(FP), $0x00000040
@@ -34242,12 +34286,13 @@ loopAr8m:
 
 later8m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8m
 	CMPQ kc+56(FP), $0x00000040
@@ -34600,12 +34645,13 @@ loopAr8mh:
 
 later8mh:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr8mh
 	CMPQ kc+56(FP), $0x00000040
@@ -35064,12 +35110,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -35970,12 +36017,13 @@ loopAh:
 
 lateh:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  resth
 	CMPQ kc+56(FP), $0x00000040
@@ -36887,12 +36935,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -37793,12 +37842,13 @@ loopAmh:
 
 latemh:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restmh
 	CMPQ kc+56(FP), $0x00000040
@@ -41288,12 +41338,13 @@ loopAr4:
 
 later4:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4
 	CMPQ kc+56(FP), $0x00000040
@@ -41687,12 +41738,13 @@ loopAr4h:
 
 later4h:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4h
 	CMPQ kc+56(FP), $0x00000040
@@ -42088,12 +42140,13 @@ loopAr4m:
 
 later4m:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4m
 	CMPQ kc+56(FP), $0x00000040
@@ -42487,12 +42540,13 @@ loopAr4mh:
 
 later4mh:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restr4mh
 	CMPQ kc+56(FP), $0x00000040
@@ -43010,12 +43064,13 @@ loopA:
 
 late:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  rest
 	CMPQ kc+56(FP), $0x00000040
@@ -44020,12 +44075,13 @@ loopAh:
 
 lateh:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  resth
 	CMPQ kc+56(FP), $0x00000040
@@ -45053,12 +45109,13 @@ loopAm:
 
 latem:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restm
 	CMPQ kc+56(FP), $0x00000040
@@ -46063,12 +46120,13 @@ loopAmh:
 
 latemh:
 	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
-	// it too: its stores (β = 0), or its loads of C and stores (β = 1),
-	// follow within the out-of-order window, and the prefetches in front
-	// of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a
-	// bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips
-	// both prefetches: a streaming store to a line in the caches must
-	// first take it out of them.
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
 	CMPQ beta+112(FP), $0x00000002
 	JEQ  restmh
 	CMPQ kc+56(FP), $0x00000040

@@ -770,12 +770,13 @@ func avx512Loops2(s avx512Tile, local Mem) {
 	Label(s.l("late"))
 	Comment(
 		"The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips",
-		"it too: its stores (β = 0), or its loads of C and stores (β = 1),",
-		"follow within the out-of-order window, and the prefetches in front",
-		"of them cost 7% of a dW GEMM from a batch of 32 (β = 0) and 3% of a",
-		"bfloat16 one from a batch of 64 (β = 1). Streamed C (β = 2) skips",
-		"both prefetches: a streaming store to a line in the caches must",
-		"first take it out of them.",
+		"it: the L2 prefetch at the tile's start has brought C near, its",
+		"stores (β = 0), or its loads of C and stores (β = 1), follow within",
+		"the out-of-order window, and the prefetches in front of them cost 7%",
+		"of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from",
+		"a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a",
+		"streaming store to a line in the caches must first take it out of",
+		"them.",
 	)
 	CMPQ(arg("beta"), U32(2))
 	JEQ(LabelRef(s.l("rest")))

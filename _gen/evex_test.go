@@ -17,8 +17,8 @@ import (
 
 // The VDPBF16PS, VCVTNEPS2BF16 and VCVTNE2PS2BF16 bytes the generator
 // writes (evex.go) are checked against GNU as's, kept as test vectors in
-// testdata so that the test needs no binutils. After a change to the encoder or the cases, regenerate them
-// (Debian's binutils) in _gen with
+// testdata so that the test needs no binutils. After a change to the
+// encoder or the cases, regenerate them (Debian's binutils) in _gen with
 //
 //	go test -run TestEVEXEncodings -update-evex
 //
