@@ -29,17 +29,22 @@ import "unsafe"
 
 // takesDot reports whether job j runs on the dot tile: where the path has
 // one and A and B are bfloat16, on B prepacked in pairs always (and never
-// on B prepacked otherwise), on other B unless the job takes
-// the rows route, which reads B where it lies rather than packing all of
-// it for a few rows: below routeLimits.dotRowsBelow rows or for K ≤
-// smallK. The jobs of the dot tile have its sums, the others the float32
-// kernels' on the widened values.
+// on B prepacked otherwise), on a float32 B to round (operand.round)
+// always too, so that ForwardBF16's W32 gives what a PW packed from it
+// gives, on other B unless the job takes the rows route, which reads B
+// where it lies rather than packing all of it for a few rows: below
+// routeLimits.dotRowsBelow rows or for K ≤ smallK. The jobs of the dot
+// tile have its sums, the others the float32 kernels' on the widened
+// values.
 func takesDot[T Float](o *ops[T], j *gemmJob[T]) bool {
 	if o.dotTile == nil || !dotOperand(&j.a, &j.src) {
 		return false
 	}
 	if j.b.prepacked {
 		return j.b.pairs
+	}
+	if j.b.round {
+		return true
 	}
 	return dotOperand(&j.b, &j.src) && j.m >= o.limits.dotRowsBelow && j.k > o.limits.smallK
 }
@@ -225,7 +230,7 @@ func packBPairsPart[E BF16 | float32](dst []float32, h []E, ld int, p0, j0, kb, 
 // pack in pairs: stored bfloat16 (h: also dZ kept by an earlier GEMM of a
 // bfloat16 backward pass), or dZ built from a bfloat16 dR.
 func dotOperand[T Float](op *operand[T], src *dzSource[T]) bool {
-	return op.h != nil || op.dz && src.drh != nil
+	return op.h != nil || op.round || op.dz && src.drh != nil
 }
 
 // packAPairsOf packs rows i0 … i0+mb−1, columns p0 … p0+kb−1 of the dot
@@ -260,6 +265,8 @@ func packBPairsOf(o *ops[float32], j *gemmJob[float32], dst []float32, p0, j0, k
 		packAPairs(packAOfWidth(o, nr), dst, b.h, b.ld, j0, p0, nb, kb, nr)
 	case b.h != nil:
 		packBPairs(dst, b.h, b.ld, p0, j0, kb, nb, nr)
+	case b.round:
+		packBPairsPart(dst, b.s, b.ld, p0, j0, kb, nb, nr, dotPairs(kb))
 	default:
 		panic("kernels: internal error: no bfloat16 B for the dot tile")
 	}

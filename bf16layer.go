@@ -2,17 +2,28 @@ package kernels
 
 // ForwardBF16Args holds the operands of [ForwardBF16]: those of
 // [ForwardArgs] with X and W in bfloat16 and R in bfloat16, float32 or
-// both. Leading dimensions of 0 mean tight. X, W (or PW) and at least one
-// of R, R32 and Z (Z alone: a linear layer) are required; Bias and Mask
-// are optional.
+// both. Leading dimensions of 0 mean tight. X, W (or W32, or PW) and at
+// least one of R, R32 and Z (Z alone: a linear layer) are required; Bias
+// and Mask are optional.
 type ForwardBF16Args struct {
 	M, K, N int // X is M×K, W is K×N, Bias has N elements, R, R32 and Z are M×N
 
-	X    []BF16
-	LdX  int
-	W    []BF16
-	LdW  int
-	PW   *PackedW[float32] // W packed by PackedW.PackBF16: used instead of W (then ignored) when not nil
+	X   []BF16
+	LdX int
+	W   []BF16
+	LdW int // W's, or W32's
+	// W32, in W's place: W in float32, whose values the call rounds to
+	// bfloat16 as ToBF16 does. On the dot route (AVX512_BF16) the results
+	// are those of a PW packed from it by PackBF16Of (and, but for a few
+	// rows or K ≤ 8, of W = ToBF16(W32)); elsewhere those of W =
+	// ToBF16(W32). Where the dot tile reads W where it
+	// lies (AVX512_BF16, up to 128 rows of X, even K), it rounds W's rows
+	// as it loads them, with no copy of W: a trainer's float32 master
+	// weights need no rounded copy. Elsewhere the dot tile's packer
+	// rounds them as it packs them, or without a dot tile W32 is rounded
+	// into scratch first.
+	W32  []float32
+	PW   *PackedW[float32] // W packed by PackedW.PackBF16: used instead of W or W32 (then ignored) when not nil
 	Bias []float32         // nil: no bias
 
 	R     []BF16 // output: ReLU(Z) rounded to bfloat16 (the next layer's input)
@@ -47,7 +58,8 @@ type ForwardBF16Args struct {
 //     NaN. Its error is that of float32 summation, γ_K·Σ|xᵢwᵢ|, but for
 //     the flushed denormals. A job of fewer than 3 rows (or K ≤ 8) on an
 //     unpacked W takes the route below, which reads W where it lies; on
-//     a PW packed by PackBF16 every job takes this one.
+//     a PW packed by PackBF16 or PackBF16Of, or W32, every job takes this
+//     one (so that W32 gives what a PW packed from it gives).
 //   - Elsewhere (and with FUSEDRELU_BF16DOT=0), Z is exactly that of
 //     [Forward] on float32 X and W holding the widened values (a
 //     bfloat16 widens to float32 exactly): the path's float32 tiles
@@ -79,11 +91,18 @@ func ForwardBF16(p *ForwardBF16Args) {
 	checkDims3("M", m, "K", k, "N", n)
 	checkThreads(p.Threads)
 	ldx := checkMatrix("X", p.X, dim{"M", m}, dim{"K", k}, p.LdX, "LdX")
-	ldw, w, pw := 0, p.W, p.PW
-	if pw != nil {
+	ldw, w, w32, pw := 0, p.W, []float32(nil), p.PW
+	switch {
+	case pw != nil:
 		pw.check(k, n)
 		w = nil
-	} else {
+	case p.W32 != nil:
+		if p.W != nil {
+			panicf("both W and W32 given, want one of them")
+		}
+		ldw = checkMatrix("W32", p.W32, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
+		w32 = p.W32
+	default:
 		ldw = checkMatrix("W", p.W, dim{"K", k}, dim{"N", n}, p.LdW, "LdW")
 	}
 	if p.Bias != nil && len(p.Bias) < n {
@@ -109,7 +128,7 @@ func ForwardBF16(p *ForwardBF16Args) {
 	if m == 0 || n == 0 {
 		return
 	}
-	ins := [...]region{matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw), vecRegion("Bias", p.Bias, n)}
+	ins := [...]region{matRegion("X", p.X, m, k, ldx), matRegion("W", w, k, n, ldw), matRegion("W32", w32, k, n, ldw), vecRegion("Bias", p.Bias, n)}
 	outs := [...]region{
 		matRegion("R", p.R, m, n, ldr), matRegion("R32", p.R32, m, n, ldr32),
 		matRegion("Z", p.Z, m, n, ldz), p.Mask.region("Mask"),
@@ -118,9 +137,21 @@ func ForwardBF16(p *ForwardBF16Args) {
 	if pw != nil && k == 0 {
 		pw = nil // Z = Bias: nothing of W is read
 	}
+	o, bl := opsFor[float32](active), blocksFor[float32](active)
+	xop, wop := operand[float32]{h: p.X, ld: ldx}, operand[float32]{h: w, ld: ldw}
+	if w32 != nil {
+		wop = operand[float32]{s: w32, ld: ldw, round: true}
+		if probe := (gemmJob[float32]{m: m, n: n, k: k, a: xop, b: wop}); !takesDot(o, &probe) {
+			// Not a dot job: W32 rounded into scratch, then W's routes.
+			hold := getWork(o, bl)
+			defer putWork(hold)
+			h := asBF16(grow(&hold.b, (k*n+1)/2))[:k*n]
+			narrowRows(h, n, w32, ldw, k, n)
+			wop = operand[float32]{h: h, ld: n}
+		}
+	}
 	r32 := p.R32
 	if r32 == nil {
-		o, bl := opsFor[float32](active), blocksFor[float32](active)
 		hold := getWork(o, bl)
 		defer putWork(hold)
 		r32, ldr32 = grow(&hold.b, m*n), n
@@ -131,7 +162,7 @@ func ForwardBF16(p *ForwardBF16Args) {
 	if p.R32 == nil {
 		rh = p.R
 	}
-	if !forwardWith(active, m, k, n, operand[float32]{h: p.X, ld: ldx}, operand[float32]{h: w, ld: ldw}, pw,
+	if !forwardWith(active, m, k, n, xop, wop, pw,
 		p.Bias, r32, ldr32, p.Z, ldz, rh, ldr, p.Mask, hasMask, threadsFor(p.Threads)) && p.R != nil {
 		narrowRows(p.R, ldr, r32, ldr32, m, n)
 	}

@@ -128,7 +128,9 @@ func pick[P any](keep bool, v *P) *P {
 }
 
 // checkForwardBF16 runs one forward case: the outputs of flags (bit 0 R,
-// 1 R32, 2 Z, 3 mask, 4 PW, 5 bias), at least one of R, R32 and Z.
+// 1 R32, 2 Z, 3 mask, 4 PW, 5 bias, 6 W32 where not PW: W in float32,
+// values that round to the case's bfloat16 W, with its layout and
+// guards), at least one of R, R32 and Z.
 func checkForwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
 	tb.Helper()
 	if flags&7 == 0 {
@@ -148,6 +150,21 @@ func checkForwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
 		}
 	}
 	xh, wh, biasBefore := slices.Clone(x.h), slices.Clone(w.h), slices.Clone(bias)
+	var w32, w32Before []float32
+	useW32 := flags&16 == 0 && flags&64 != 0
+	if useW32 {
+		// Each value of W with low bits below a half (none for ±Inf,
+		// whose low bits would make a NaN): ToBF16 gives W's back.
+		w32 = make([]float32, len(w.h))
+		for i, h := range w.h {
+			low := uint32(r.IntN(0x8000))
+			if h&0x7FFF == 0x7F80 {
+				low = 0
+			}
+			w32[i] = math.Float32frombits(uint32(h)<<16 | low)
+		}
+		w32Before = slices.Clone(w32)
+	}
 
 	// The reference: Forward with W packed (the packed route, always).
 	ref := struct {
@@ -162,7 +179,7 @@ func checkForwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
 		fa.W, fa.LdW = w.f.arg(), w.f.ldArg()
 	}
 	Forward(&fa)
-	job := gemmJob[float32]{m: m, n: n, k: k, a: operand[float32]{h: x.h}, b: operand[float32]{h: w.h, ld: w.f.ld, prepacked: flags&16 != 0, pairs: flags&16 != 0}}
+	job := gemmJob[float32]{m: m, n: n, k: k, a: operand[float32]{h: x.h}, b: operand[float32]{h: w.h, ld: w.f.ld, prepacked: flags&16 != 0, pairs: flags&16 != 0, round: useW32}}
 	if k > 0 && takesDot(opsFor[float32](active), &job) {
 		// The dot route: its own sums (dotZ), the same epilogue.
 		kc := blocksFor[float32](active).kc
@@ -186,13 +203,19 @@ func checkForwardBF16(tb testing.TB, r *rand.Rand, m, k, n, flags, idx int) {
 	if mask != nil {
 		a.Mask = mask.m
 	}
-	if flags&16 != 0 {
+	switch {
+	case flags&16 != 0:
 		a.PW = new(PackedW[float32])
 		a.PW.PackBF16(k, n, w.arg(), w.ldArg())
-	} else {
+	case useW32:
+		a.W32, a.LdW = w32[w.f.off:w.f.off+w.f.n:w.f.off+w.f.n], w.ldArg()
+	default:
 		a.W, a.LdW = w.arg(), w.ldArg()
 	}
 	ForwardBF16(&a)
+	if useW32 {
+		checkSameBits(tb, c+"W32 (an input)", w32, w32Before)
+	}
 
 	rh.checkOut(tb, c+"R", ref.r)
 	sameElems(tb, c+"R32", r32, ref.r)
@@ -311,7 +334,7 @@ func sweepBF16(t *testing.T, ms, ns, ks []int, seed uint64) {
 				for _, n := range ns {
 					for _, k := range ks {
 						idx++
-						flags := idx * 37 % 64
+						flags := idx * 37 % 128
 						sw.do(func(tb testing.TB) {
 							tb.Helper()
 							callOK(tb, fmt.Sprintf("M=%d K=%d N=%d flags=%#x", m, k, n, flags), func() {
@@ -469,8 +492,8 @@ func TestLayersBF16Panics(t *testing.T) {
 	}))
 }
 
-// FuzzLayersBF16 options: bit 0 backward, 1 smallBlocks, 2–7 the case
-// flags (checkForwardBF16, checkBackwardBF16), 8–10 the layout rotation;
+// FuzzLayersBF16 options: bit 0 backward, 1 smallBlocks, 2–8 the case
+// flags (checkForwardBF16, checkBackwardBF16), 9–11 the layout rotation;
 // the seed draws the values (specials among them). Every path.
 func FuzzLayersBF16(f *testing.F) {
 	for i, s := range fuzzSeedShapes() {
@@ -479,7 +502,7 @@ func FuzzLayersBF16(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, m8, n8, k8 uint8, opts uint32, seed uint64) {
 		m, n, k := fuzzDims(m8, n8, k8)
-		flags, idx := int(opts>>2&63), int(opts>>8&7)
+		flags, idx := int(opts>>2&127), int(opts>>9&7)
 		for _, p := range fuzzPaths(opts&2 != 0) {
 			withPath(p, func() {
 				r := newRand(seed)

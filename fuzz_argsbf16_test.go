@@ -69,6 +69,9 @@ func FuzzArgsBF16(f *testing.F) {
 	f.Add([]byte{0, 3, 4, 5, 0, 4, 0, 0, 4, 2, 0, 4, 2, 0, 5, 0, 0, 4, 0, 0, 4, 0, 0, 4, 0})
 	f.Add([]byte{1, 9, 5, 70, 3, 4, 0, 0, 4, 20, 0, 4, 40, 0, 1, 0, 0, 4, 0, 0, 4, 30, 0, 4, 0, 0, 4, 0, 1})
 	f.Add([]byte{0, 0xC7, 3, 3, 0, 4, 0, 0, 4, 10, 0, 4, 40, 0, 4, 0, 0, 4, 20, 0, 4, 60, 0, 4, 0})
+	// W32: well-formed, then overlapping Z.
+	f.Add([]byte{2, 20, 8, 33, 0, 4, 0, 0, 4, 10, 0, 4, 40, 0, 4, 0, 0, 4, 20, 0, 4, 200, 0, 4, 0})
+	f.Add([]byte{2, 20, 8, 33, 0, 4, 0, 0, 4, 10, 0, 4, 40, 0, 4, 0, 0, 4, 20, 0, 4, 30, 0, 4, 0})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r := &argReader{b: in}
 		op := r.byte()
@@ -160,13 +163,25 @@ func FuzzArgsBF16(f *testing.F) {
 		var outs []*mat // the outputs: kind 0 bf16, 1 float32, 2 mask words
 		var kinds []int
 		if op&1 == 0 {
-			x, w, bias := operand(m, k, len(hb)), operand(k, n, len(hb)), operand(1, n, len(fb))
+			// op bit 1: W as W32, float32 in fb beside R32 and Z.
+			w32 := op&2 != 0
+			wcap := len(hb)
+			if w32 {
+				wcap = len(fb)
+			}
+			x, w, bias := operand(m, k, len(hb)), operand(k, n, wcap), operand(1, n, len(fb))
 			rr, r32, z := operand(m, n, len(hb)), operand(m, n, len(fb)), operand(m, n, len(fb))
 			mk := mask()
 			outs, kinds = []*mat{&rr, &r32, &z, mk}, []int{0, 1, 1, 2}
 			call = func() {
-				ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: hs(&x), LdX: x.ld, W: hs(&w), LdW: w.ld, Bias: fs(&bias),
-					R: hs(&rr), LdR: rr.ld, R32: fs(&r32), LdR32: r32.ld, Z: fs(&z), LdZ: z.ld, Mask: ms(mk), Threads: threads})
+				a := &ForwardBF16Args{M: m, K: k, N: n, X: hs(&x), LdX: x.ld, LdW: w.ld, Bias: fs(&bias),
+					R: hs(&rr), LdR: rr.ld, R32: fs(&r32), LdR32: r32.ld, Z: fs(&z), LdZ: z.ld, Mask: ms(mk), Threads: threads}
+				if w32 {
+					a.W32 = fs(&w)
+				} else {
+					a.W = hs(&w)
+				}
+				ForwardBF16(a)
 			}
 		} else {
 			x, w, dr := operand(m, k, len(hb)), operand(k, n, len(hb)), operand(m, n, len(hb))

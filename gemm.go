@@ -81,6 +81,11 @@ type operand[T Float] struct {
 	// packBH), or on the dot tile packed in pairs or read where it lies
 	// (dotDirectA, dotDirectB).
 	h []BF16
+	// round: s (float32, untransposed) stands for its values rounded to
+	// bfloat16 (BF16From), which the dot tile's packer rounds as it packs
+	// them or the tile as it reads them (dotDirectB). Only a dot job takes
+	// such an operand (ForwardBF16's W32: run panics on any other).
+	round bool
 }
 
 type gemmJob[T Float] struct {
@@ -150,6 +155,9 @@ func run[T Float](o *ops[T], bl blocking, j *gemmJob[T], np int) {
 		return
 	}
 	j.dot = takesDot(o, j)
+	if j.b.round && !j.dot {
+		panic("kernels: internal error: a float32 B to round off the dot tile")
+	}
 	if j.rh != nil && (!j.dot || k > bl.kc || !j.fwd && (j.beta != 0 || j.alpha != 1)) {
 		j.rh = nil // R in r: the K panels before the last add into it
 	}

@@ -70,8 +70,12 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 	} else { // A where it lies (directA): all mr rows of every tile
 		a, aTile = t.a[:(ceilDiv(m, mr)*mr-1)*t.lda+t.kc], mr*t.lda
 	}
-	b, ldb, bcol := t.b, nr, nr*t.kc
-	if t.ldb < 0 {
+	b, ldb, bcol, bf := t.b, nr, nr*t.kc, 0
+	if t.ldb < 0 && t.bf {
+		// The dot tile's float32 rows of B where they lie, rounded as
+		// they are read (dotDirectB, gemmJob.b.round).
+		b, ldb, bcol, bf = t.b, t.ldb, nr, 1
+	} else if t.ldb < 0 {
 		// The dot tile's bfloat16 rows of B where they lie (dotDirectB),
 		// as float32s of two values: a column of tiles is nr/2 of them.
 		b, ldb, bcol = t.b, t.ldb, nr/2
@@ -89,7 +93,7 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 		for q := range nt {
 			sub.n = min(nr, n-q*nr)
 			for i := 0; i < m; i += mr {
-				s.call(a[i/mr*aTile:], b[q*bcol:], ldb, t.kc, ab, nr, mr, sub.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0, 0, t.lda)
+				s.call(a[i/mr*aTile:], b[q*bcol:], ldb, t.kc, ab, nr, mr, sub.n, 0, 0, nil, nil, 0, 0, ab, nr, nil, 0, 0, 0, t.lda, bf)
 				sub.m, sub.c = min(mr, m-i), t.c[i*t.ldc+q*nr:]
 				sub.finish(ab, nr)
 			}
@@ -103,10 +107,10 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 	}
 	if !t.last {
 		if t.rh != nil { // C in bfloat16 (the dot tiles' fwd = 3)
-			s.call(a, b, ldb, t.kc, c, t.ldc, m, n, 0, 3, nil, nil, 0, 0, rhView(t, m, n, beta), t.ldr, nil, 0, 0, bcol, t.lda)
+			s.call(a, b, ldb, t.kc, c, t.ldc, m, n, 0, 3, nil, nil, 0, 0, rhView(t, m, n, beta), t.ldr, nil, 0, 0, bcol, t.lda, bf)
 			return
 		}
-		s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol, t.lda)
+		s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, 0, nil, nil, 0, 0, c, t.ldc, nil, 0, 0, bcol, t.lda, bf)
 		return
 	}
 	bias := negZeros[T](nt * nr)
@@ -133,7 +137,7 @@ func kernelAVX512[T Float](t *tile[T], s avx512Shape[T]) {
 		w := t.col / 64
 		bits, stride, shift = t.bits[w:(m-1)*t.stride+(t.col+n-1)/64+1], t.stride, t.col%64/8
 	}
-	s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol, t.lda)
+	s.call(a, b, ldb, t.kc, c, t.ldc, m, n, beta, fwd, bias, z, ldz, storeZ, r, t.ldr, bits, stride, shift, bcol, t.lda, bf)
 }
 
 // rhView is t.rh's m rows of n values, ldr apart, as the []T whose base

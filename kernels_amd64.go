@@ -1087,10 +1087,14 @@ func tileAVX512F64x12x16(a []float64, b []float64, ldb int, kc int, c []float64,
 // With ldb < 0, B is bfloat16 rows where they lie: b's base is that of a
 // []BF16 whose rows are ld = −2·ldb values apart, and the pair of step p
 // in column j is bh[2p*ld+j'] (its low half) and bh[(2p+1)*ld+j'], for
-// j' = j/16*2*bcol+j%16; columns past n are not read.
+// j' = j/16*2*bcol+j%16; columns past n are not read. With ldb < 0
+// and bf = 1, B is float32 rows where they lie, rounded to bfloat16 as
+// they are read: b's rows are ld = −ldb values apart, and the pair of step
+// p in column j is BF16From(b[2p*ld+j']) and BF16From(b[(2p+1)*ld+j']),
+// for j' = j/16*bcol+j%16; columns past n are not read.
 //
 //go:noescape
-func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int, bf int)
 
 // tileAVX512BF16x8x32 computes, for each of the ⌈m/8⌉ tiles of 8 rows down
 // each of the ⌈n/32⌉ columns of 32 columns of C, the 8×32 product of its
@@ -1146,10 +1150,14 @@ func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float3
 // With ldb < 0, B is bfloat16 rows where they lie: b's base is that of a
 // []BF16 whose rows are ld = −2·ldb values apart, and the pair of step p
 // in column j is bh[2p*ld+j'] (its low half) and bh[(2p+1)*ld+j'], for
-// j' = j/32*2*bcol+j%32; columns past n are not read.
+// j' = j/32*2*bcol+j%32; columns past n are not read. With ldb < 0
+// and bf = 1, B is float32 rows where they lie, rounded to bfloat16 as
+// they are read: b's rows are ld = −ldb values apart, and the pair of step
+// p in column j is BF16From(b[2p*ld+j']) and BF16From(b[(2p+1)*ld+j']),
+// for j' = j/32*bcol+j%32; columns past n are not read.
 //
 //go:noescape
-func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int, bf int)
 
 // tileNTAVX512F32 computes the 16×16 product of 16 rows of W where they
 // lie (w[i*ldw+p], rows ldw apart) and a packed micro-panel of dZᵀ

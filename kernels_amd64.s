@@ -5043,7 +5043,7 @@ done:
 
 // func tileAVX512F32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512F, CMOV, MMX+
-TEXT ·tileAVX512F32(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F32(SB), NOSPLIT, $72-280
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -7168,7 +7168,7 @@ fenced:
 
 // func tileAVX512F64(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512DQ, AVX512F, CMOV, MMX+
-TEXT ·tileAVX512F64(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F64(SB), NOSPLIT, $72-280
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -9293,7 +9293,7 @@ fenced:
 
 // func tileAVX512F32x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512F, CMOV, MMX+
-TEXT ·tileAVX512F32x16x16u(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F32x16x16u(SB), NOSPLIT, $72-280
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -12212,7 +12212,7 @@ fenced:
 
 // func tileAVX512F64x16x8u(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512DQ, AVX512F, CMOV, MMX+
-TEXT ·tileAVX512F64x16x8u(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F64x16x8u(SB), NOSPLIT, $72-280
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -15131,7 +15131,7 @@ fenced:
 
 // func tileAVX512F32x6x64(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·tileAVX512F32x6x64(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F32x6x64(SB), NOSPLIT, $72-280
 	// The row tiles, 6 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -17701,7 +17701,7 @@ fenced:
 
 // func tileAVX512F32x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·tileAVX512F32x8x32(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F32x8x32(SB), NOSPLIT, $72-280
 	// The row tiles, 8 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -20303,7 +20303,7 @@ fenced:
 
 // func tileAVX512F32x12x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512F, BMI2, CMOV, MMX+
-TEXT ·tileAVX512F32x12x32(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F32x12x32(SB), NOSPLIT, $72-280
 	// The row tiles, 12 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -23711,7 +23711,7 @@ fenced:
 
 // func tileAVX512F64x6x32(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
-TEXT ·tileAVX512F64x6x32(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F64x6x32(SB), NOSPLIT, $72-280
 	// The row tiles, 6 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -26281,7 +26281,7 @@ fenced:
 
 // func tileAVX512F64x8x16(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
-TEXT ·tileAVX512F64x8x16(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F64x8x16(SB), NOSPLIT, $72-280
 	// The row tiles, 8 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -28883,7 +28883,7 @@ fenced:
 
 // func tileAVX512F64x12x16(a []float64, b []float64, ldb int, kc int, c []float64, ldc int, m int, n int, beta int, fwd int, bias []float64, z []float64, ldz int, storeZ int, r []float64, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
-TEXT ·tileAVX512F64x12x16(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512F64x12x16(SB), NOSPLIT, $72-280
 	// The row tiles, 12 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -32289,9 +32289,9 @@ fenced:
 	VZEROUPPER
 	RET
 
-// func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
-// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VL, CMOV, MMX+
-TEXT ·tileAVX512BF16x16x16u(SB), NOSPLIT, $64-280
+// func tileAVX512BF16x16x16u(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int, bf int)
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VL, BMI2, CMOV, MMX+
+TEXT ·tileAVX512BF16x16x16u(SB), NOSPLIT, $72-288
 	// The row tiles, 16 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -32321,6 +32321,8 @@ panel:
 	// micro-panel came from there for its first row tile. For B where it
 	// lies (ldb not a packed row) both are B's first line, a prefetch of a
 	// line already in L1.
+	// bf's state for this column's row tiles (bfState): its first checks.
+	MOVQ $0x00000000, 64(SP)
 	MOVQ b_base+24(FP), R12
 	MOVQ R12, 48(SP)
 	MOVQ R12, 56(SP)
@@ -32500,7 +32502,8 @@ early:
 	CMPQ n+104(FP), $0x00000010
 	JLT  maskedbr4
 
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ ldb+48(FP), $0x00
 	JLT  bhr4
 
@@ -32720,10 +32723,14 @@ loop1r4:
 	JMP epilogue
 
 bhr4:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bfr4
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
@@ -32961,8 +32968,581 @@ loop1r4h:
 	JMP  epilogue
 	JMP epilogue
 
+bfr4:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ 64(SP), $0x01
+	JEQ  bftr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4f
+	XORL CX, CX
+
+phaser4f:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4f
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix0
+
+bfback0:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix1
+
+bfback1:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix2
+
+bfback2:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix3
+
+bfback3:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4f
+	MOVQ       R12, 48(SP)
+
+later4f:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4f
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4f
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr4f
+
+prefetchr4f:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr4f
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4f
+
+prefetchRr4f:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4f:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4f
+
+loopBr4f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix4
+
+bfback4:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix5
+
+bfback5:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix6
+
+bfback6:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix7
+
+bfback7:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4f
+
+tailr4f:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix8
+
+bfback8:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4f
+	JMP  epilogue
+	JMP epilogue
+
+bftr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4t
+	XORL CX, CX
+
+phaser4t:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4t
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4t
+	MOVQ       R12, 48(SP)
+
+later4t:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4t
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4t
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr4t
+
+prefetchr4t:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr4t
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4t
+
+prefetchRr4t:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4t:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4t
+
+loopBr4t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4t
+
+tailr4t:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4t
+	JMP  epilogue
+	JMP epilogue
+
 maskedbr4:
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ ldb+48(FP), $0x00
 	JLT  bhr4m
 
@@ -33182,10 +33762,14 @@ loop1r4m:
 	JMP epilogue
 
 bhr4m:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bfr4m
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
@@ -33423,6 +34007,588 @@ loop1r4mh:
 	JMP  epilogue
 	JMP epilogue
 
+bfr4m:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// K4 (K5) = the words of vector 0's (1's) columns < n, two bits a column.
+	MOVQ    n+104(FP), CX
+	MOVQ    $0x00000010, R8
+	CMPQ    CX, R8
+	CMOVQGT R8, CX
+	SHLQ    $0x01, CX
+	MOVQ    $-1, R8
+	BZHIQ   CX, R8, R8
+	KMOVD   R8, K4
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ 64(SP), $0x01
+	JEQ  bftr4m
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4mf
+	XORL CX, CX
+
+phaser4mf:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4mf
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix9
+
+bfback9:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix10
+
+bfback10:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix11
+
+bfback11:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix12
+
+bfback12:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4mf
+	MOVQ       R12, 48(SP)
+
+later4mf:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4mf
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4mf
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr4mf
+
+prefetchr4mf:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr4mf
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4mf
+
+prefetchRr4mf:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4mf:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4mf
+
+loopBr4mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix13
+
+bfback13:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix14
+
+bfback14:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix15
+
+bfback15:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix16
+
+bfback16:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4mf
+
+tailr4mf:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix17
+
+bfback17:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4mf
+	JMP  epilogue
+	JMP epilogue
+
+bftr4m:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4mt
+	XORL CX, CX
+
+phaser4mt:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4mt
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4mt
+	MOVQ       R12, 48(SP)
+
+later4mt:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4mt
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4mt
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr4mt
+
+prefetchr4mt:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr4mt
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4mt
+
+prefetchRr4mt:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr4mt:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4mt
+
+loopBr4mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4mt
+
+tailr4mt:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4mt
+	JMP  epilogue
+	JMP epilogue
+
 over4:
 	CMPQ DI, $0x00000008
 	JA   over8
@@ -33433,7 +34599,8 @@ over4:
 	CMPQ n+104(FP), $0x00000010
 	JLT  maskedbr8
 
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ ldb+48(FP), $0x00
 	JLT  bhr8
 
@@ -33781,10 +34948,14 @@ loop1r8:
 	JMP epilogue
 
 bhr8:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bfr8
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
@@ -34150,8 +35321,837 @@ loop1r8h:
 	JMP  epilogue
 	JMP epilogue
 
+bfr8:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ 64(SP), $0x01
+	JEQ  bftr8
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8f
+	XORL CX, CX
+
+phaser8f:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8f
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix18
+
+bfback18:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix19
+
+bfback19:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix20
+
+bfback20:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix21
+
+bfback21:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr8f
+	MOVQ       R12, 48(SP)
+
+later8f:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8f
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8f
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr8f
+
+prefetchr8f:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr8f
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8f
+
+prefetchRr8f:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8f:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8f
+
+loopBr8f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix22
+
+bfback22:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix23
+
+bfback23:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix24
+
+bfback24:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix25
+
+bfback25:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr8f
+
+tailr8f:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix26
+
+bfback26:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r8f
+	JMP  epilogue
+	JMP epilogue
+
+bftr8:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8t
+	XORL CX, CX
+
+phaser8t:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8t
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr8t
+	MOVQ       R12, 48(SP)
+
+later8t:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8t
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8t
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr8t
+
+prefetchr8t:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr8t
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8t
+
+prefetchRr8t:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8t:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8t
+
+loopBr8t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr8t
+
+tailr8t:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r8t
+	JMP  epilogue
+	JMP epilogue
+
 maskedbr8:
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ ldb+48(FP), $0x00
 	JLT  bhr8m
 
@@ -34499,10 +36499,14 @@ loop1r8m:
 	JMP epilogue
 
 bhr8m:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bfr8m
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
@@ -34868,6 +36872,844 @@ loop1r8mh:
 	JMP  epilogue
 	JMP epilogue
 
+bfr8m:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// K4 (K5) = the words of vector 0's (1's) columns < n, two bits a column.
+	MOVQ    n+104(FP), CX
+	MOVQ    $0x00000010, R8
+	CMPQ    CX, R8
+	CMOVQGT R8, CX
+	SHLQ    $0x01, CX
+	MOVQ    $-1, R8
+	BZHIQ   CX, R8, R8
+	KMOVD   R8, K4
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ 64(SP), $0x01
+	JEQ  bftr8m
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8mf
+	XORL CX, CX
+
+phaser8mf:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8mf
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix27
+
+bfback27:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix28
+
+bfback28:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix29
+
+bfback29:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix30
+
+bfback30:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr8mf
+	MOVQ       R12, 48(SP)
+
+later8mf:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8mf
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8mf
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr8mf
+
+prefetchr8mf:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr8mf
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8mf
+
+prefetchRr8mf:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8mf:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8mf
+
+loopBr8mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix31
+
+bfback31:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix32
+
+bfback32:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix33
+
+bfback33:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix34
+
+bfback34:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr8mf
+
+tailr8mf:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix35
+
+bfback35:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r8mf
+	JMP  epilogue
+	JMP epilogue
+
+bftr8m:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser8mt
+	XORL CX, CX
+
+phaser8mt:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later8mt
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr8mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr8mt
+	MOVQ       R12, 48(SP)
+
+later8mt:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr8mt
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr8mt
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr8mt
+
+prefetchr8mt:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr8mt
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr8mt
+
+prefetchRr8mt:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restr8mt:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr8mt
+
+loopBr8mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr8mt
+
+tailr8mt:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r8mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r8mt
+	JMP  epilogue
+	JMP epilogue
+
 over8:
 allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
@@ -34876,7 +37718,8 @@ allrows:
 	CMPQ n+104(FP), $0x00000010
 	JLT  maskedb
 
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ  ldb+48(FP), $0x00
 	JLT   bh
 	MOVQ  lda+272(FP), R14
@@ -35772,10 +38615,14 @@ drestore:
 	JMP  epilogue
 
 bh:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bf
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 	MOVQ      lda+272(FP), R14
 	TESTQ     R14, R14
@@ -36700,8 +39547,2006 @@ drestoreh:
 	MOVQ r_base+192(FP), R10
 	JMP  epilogue
 
+bf:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ  64(SP), $0x01
+	JEQ   bft
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directf
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasef
+	XORL CX, CX
+
+phasef:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latef
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAf:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix36
+
+bfback36:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix37
+
+bfback37:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix38
+
+bfback38:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix39
+
+bfback39:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAf
+	MOVQ       R12, 48(SP)
+
+latef:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restf
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchf
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restf
+
+prefetchf:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRf
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restf
+
+prefetchRf:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restf:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailf
+
+loopBf:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix40
+
+bfback40:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix41
+
+bfback41:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix42
+
+bfback42:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix43
+
+bfback43:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBf
+
+tailf:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix44
+
+bfback44:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1f
+	JMP  epilogue
+
+directf:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	LEAQ (DX)(R14*4), SI
+	LEAQ (SI)(R14*4), R10
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailf
+
+dloop4f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix45
+
+bfback45:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix46
+
+bfback46:
+	// VDPBF16PS 4(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x01
+
+	// VDPBF16PS 4(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+
+	// VDPBF16PS 4(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x01
+
+	// VDPBF16PS 4(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix47
+
+bfback47:
+	// VDPBF16PS 8(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x02
+
+	// VDPBF16PS 8(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+
+	// VDPBF16PS 8(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x02
+
+	// VDPBF16PS 8(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix48
+
+bfback48:
+	// VDPBF16PS 12(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x03
+
+	// VDPBF16PS 12(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+
+	// VDPBF16PS 12(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x03
+
+	// VDPBF16PS 12(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, R10
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4f
+
+dtailf:
+	TESTQ R8, R8
+	JZ    drestoref
+
+dloop1f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix49
+
+bfback49:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, R10
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1f
+
+drestoref:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+bft:
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directt
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaset
+	XORL CX, CX
+
+phaset:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latet
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAt:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAt
+	MOVQ       R12, 48(SP)
+
+latet:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restt
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetcht
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restt
+
+prefetcht:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRt
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restt
+
+prefetchRt:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restt:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailt
+
+loopBt:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBt
+
+tailt:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1t
+	JMP  epilogue
+
+directt:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	LEAQ (DX)(R14*4), SI
+	LEAQ (SI)(R14*4), R10
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailt
+
+dloop4t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x01
+
+	// VDPBF16PS 4(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+
+	// VDPBF16PS 4(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x01
+
+	// VDPBF16PS 4(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x02
+
+	// VDPBF16PS 8(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+
+	// VDPBF16PS 8(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x02
+
+	// VDPBF16PS 8(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x03
+
+	// VDPBF16PS 12(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+
+	// VDPBF16PS 12(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x03
+
+	// VDPBF16PS 12(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, R10
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4t
+
+dtailt:
+	TESTQ R8, R8
+	JZ    drestoret
+
+dloop1t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, R10
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1t
+
+drestoret:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
 maskedb:
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ  ldb+48(FP), $0x00
 	JLT   bhm
 	MOVQ  lda+272(FP), R14
@@ -37597,10 +42442,14 @@ drestorem:
 	JMP  epilogue
 
 bhm:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bfm
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 	MOVQ      lda+272(FP), R14
 	TESTQ     R14, R14
@@ -38519,6 +43368,2013 @@ dloop1mh:
 	JNZ  dloop1mh
 
 drestoremh:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+bfm:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// K4 (K5) = the words of vector 0's (1's) columns < n, two bits a column.
+	MOVQ    n+104(FP), CX
+	MOVQ    $0x00000010, R8
+	CMPQ    CX, R8
+	CMOVQGT R8, CX
+	SHLQ    $0x01, CX
+	MOVQ    $-1, R8
+	BZHIQ   CX, R8, R8
+	KMOVD   R8, K4
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ  64(SP), $0x01
+	JEQ   bftm
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directmf
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasemf
+	XORL CX, CX
+
+phasemf:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latemf
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAmf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix50
+
+bfback50:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix51
+
+bfback51:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix52
+
+bfback52:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix53
+
+bfback53:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAmf
+	MOVQ       R12, 48(SP)
+
+latemf:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restmf
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchmf
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restmf
+
+prefetchmf:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRmf
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restmf
+
+prefetchRmf:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restmf:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailmf
+
+loopBmf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix54
+
+bfback54:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix55
+
+bfback55:
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix56
+
+bfback56:
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix57
+
+bfback57:
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBmf
+
+tailmf:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix58
+
+bfback58:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1mf
+	JMP  epilogue
+
+directmf:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	LEAQ (DX)(R14*4), SI
+	LEAQ (SI)(R14*4), R10
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailmf
+
+dloop4mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix59
+
+bfback59:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix60
+
+bfback60:
+	// VDPBF16PS 4(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x01
+
+	// VDPBF16PS 4(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+
+	// VDPBF16PS 4(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x01
+
+	// VDPBF16PS 4(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix61
+
+bfback61:
+	// VDPBF16PS 8(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x02
+
+	// VDPBF16PS 8(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+
+	// VDPBF16PS 8(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x02
+
+	// VDPBF16PS 8(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix62
+
+bfback62:
+	// VDPBF16PS 12(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x03
+
+	// VDPBF16PS 12(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+
+	// VDPBF16PS 12(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x03
+
+	// VDPBF16PS 12(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, R10
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4mf
+
+dtailmf:
+	TESTQ R8, R8
+	JZ    drestoremf
+
+dloop1mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix63
+
+bfback63:
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, R10
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1mf
+
+drestoremf:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+bftm:
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directmt
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasemt
+	XORL CX, CX
+
+phasemt:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latemt
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAmt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ       $0x00000100, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAmt
+	MOVQ       R12, 48(SP)
+
+latemt:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restmt
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchmt
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restmt
+
+prefetchmt:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRmt
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 63(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restmt
+
+prefetchRmt:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 63(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 63(R12)(R11*1)
+
+restmt:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailmt
+
+loopBmt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 64(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x10
+
+	// VDPBF16PS 68(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x11
+
+	// VDPBF16PS 72(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x12
+
+	// VDPBF16PS 76(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x13
+
+	// VDPBF16PS 80(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x14
+
+	// VDPBF16PS 84(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x15
+
+	// VDPBF16PS 88(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x16
+
+	// VDPBF16PS 92(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x17
+
+	// VDPBF16PS 96(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x18
+
+	// VDPBF16PS 100(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x19
+
+	// VDPBF16PS 104(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x1a
+
+	// VDPBF16PS 108(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x1b
+
+	// VDPBF16PS 112(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x1c
+
+	// VDPBF16PS 116(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x1d
+
+	// VDPBF16PS 120(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x1e
+
+	// VDPBF16PS 124(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x1f
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 128(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x20
+
+	// VDPBF16PS 132(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x21
+
+	// VDPBF16PS 136(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x22
+
+	// VDPBF16PS 140(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x23
+
+	// VDPBF16PS 144(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x24
+
+	// VDPBF16PS 148(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x25
+
+	// VDPBF16PS 152(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x26
+
+	// VDPBF16PS 156(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x27
+
+	// VDPBF16PS 160(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x28
+
+	// VDPBF16PS 164(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x29
+
+	// VDPBF16PS 168(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x2a
+
+	// VDPBF16PS 172(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x2b
+
+	// VDPBF16PS 176(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x2c
+
+	// VDPBF16PS 180(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x2d
+
+	// VDPBF16PS 184(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x2e
+
+	// VDPBF16PS 188(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x2f
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 192(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x30
+
+	// VDPBF16PS 196(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x31
+
+	// VDPBF16PS 200(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x32
+
+	// VDPBF16PS 204(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x33
+
+	// VDPBF16PS 208(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x34
+
+	// VDPBF16PS 212(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x35
+
+	// VDPBF16PS 216(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x36
+
+	// VDPBF16PS 220(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x37
+
+	// VDPBF16PS 224(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x38
+
+	// VDPBF16PS 228(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x39
+
+	// VDPBF16PS 232(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x3a
+
+	// VDPBF16PS 236(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x3b
+
+	// VDPBF16PS 240(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x3c
+
+	// VDPBF16PS 244(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x3d
+
+	// VDPBF16PS 248(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x3e
+
+	// VDPBF16PS 252(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x3f
+	ADDQ $0x00000100, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBmt
+
+tailmt:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x01
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x02
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x03
+
+	// VDPBF16PS 16(AX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x04
+
+	// VDPBF16PS 20(AX).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x05
+
+	// VDPBF16PS 24(AX).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x06
+
+	// VDPBF16PS 28(AX).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x07
+
+	// VDPBF16PS 32(AX).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x08
+
+	// VDPBF16PS 36(AX).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x48; BYTE $0x09
+
+	// VDPBF16PS 40(AX).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x50; BYTE $0x0a
+
+	// VDPBF16PS 44(AX).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x58; BYTE $0x0b
+
+	// VDPBF16PS 48(AX).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x60; BYTE $0x0c
+
+	// VDPBF16PS 52(AX).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x68; BYTE $0x0d
+
+	// VDPBF16PS 56(AX).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x70; BYTE $0x0e
+
+	// VDPBF16PS 60(AX).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x78; BYTE $0x0f
+	ADDQ $0x00000040, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1mt
+	JMP  epilogue
+
+directmt:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	LEAQ (DX)(R14*4), SI
+	LEAQ (SI)(R14*4), R10
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailmt
+
+dloop4mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 4(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x01
+
+	// VDPBF16PS 4(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x01
+
+	// VDPBF16PS 4(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+
+	// VDPBF16PS 4(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x01
+
+	// VDPBF16PS 4(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x01
+
+	// VDPBF16PS 4(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x01
+
+	// VDPBF16PS 4(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x01
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 8(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x02
+
+	// VDPBF16PS 8(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x02
+
+	// VDPBF16PS 8(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+
+	// VDPBF16PS 8(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x02
+
+	// VDPBF16PS 8(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x02
+
+	// VDPBF16PS 8(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x02
+
+	// VDPBF16PS 8(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x02
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS 12(AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x40; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x30; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x70; BYTE $0x03
+
+	// VDPBF16PS 12(AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x20; BYTE $0x03
+
+	// VDPBF16PS 12(DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+
+	// VDPBF16PS 12(SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x46; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x4c; BYTE $0x36; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x54; BYTE $0x76; BYTE $0x03
+
+	// VDPBF16PS 12(SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x5c; BYTE $0x26; BYTE $0x03
+
+	// VDPBF16PS 12(R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x62; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x6c; BYTE $0x32; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x74; BYTE $0x72; BYTE $0x03
+
+	// VDPBF16PS 12(R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x7c; BYTE $0x22; BYTE $0x03
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	ADDQ $0x00000010, SI
+	ADDQ $0x00000010, R10
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4mt
+
+dtailmt:
+	TESTQ R8, R8
+	JZ    drestoremt
+
+dloop1mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW Z16, Z31, Z16
+
+	// VDPBF16PS (AX).BCST, Z16, Z0
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x00
+
+	// VDPBF16PS (AX)(R14*1).BCST, Z16, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x30
+
+	// VDPBF16PS (AX)(R14*2).BCST, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x70
+
+	// VDPBF16PS (AX)(R12*1).BCST, Z16, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x20
+
+	// VDPBF16PS (DX).BCST, Z16, Z4
+	BYTE $0x62; BYTE $0xf2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (DX)(R14*1).BCST, Z16, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (DX)(R14*2).BCST, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (DX)(R12*1).BCST, Z16, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+
+	// VDPBF16PS (SI).BCST, Z16, Z8
+	BYTE $0x62; BYTE $0x72; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x06
+
+	// VDPBF16PS (SI)(R14*1).BCST, Z16, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x0c; BYTE $0x36
+
+	// VDPBF16PS (SI)(R14*2).BCST, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x14; BYTE $0x76
+
+	// VDPBF16PS (SI)(R12*1).BCST, Z16, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x1c; BYTE $0x26
+
+	// VDPBF16PS (R10).BCST, Z16, Z12
+	BYTE $0x62; BYTE $0x52; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x22
+
+	// VDPBF16PS (R10)(R14*1).BCST, Z16, Z13
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x2c; BYTE $0x32
+
+	// VDPBF16PS (R10)(R14*2).BCST, Z16, Z14
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x34; BYTE $0x72
+
+	// VDPBF16PS (R10)(R12*1).BCST, Z16, Z15
+	BYTE $0x62; BYTE $0x12; BYTE $0x7e; BYTE $0x50; BYTE $0x52; BYTE $0x3c; BYTE $0x22
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	ADDQ $0x00000004, SI
+	ADDQ $0x00000004, R10
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1mt
+
+drestoremt:
 	MOVQ c_base+64(FP), DX
 	MOVQ ldc+88(FP), SI
 	SHLQ $0x02, SI
@@ -40886,6 +47742,12 @@ hfix31:
 	JMP          hback31
 
 done:
+	// bf: a first row tile that found no zero word leaves the rest to trust its rows.
+	CMPQ 64(SP), $0x00
+	JNE  trusted
+	MOVQ $0x00000001, 64(SP)
+
+trusted:
 	// On to the next row tile, if rows are left.
 	MOVQ    m+96(FP), CX
 	SUBQ    $0x00000010, CX
@@ -40961,6 +47823,1606 @@ fenced:
 	VZEROUPPER
 	RET
 
+bffix0:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback0
+
+bffix1:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback1
+
+bffix2:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback2
+
+bffix3:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback3
+
+bffix4:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback4
+
+bffix5:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback5
+
+bffix6:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback6
+
+bffix7:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback7
+
+bffix8:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback8
+
+bffix9:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback9
+
+bffix10:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback10
+
+bffix11:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback11
+
+bffix12:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback12
+
+bffix13:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback13
+
+bffix14:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback14
+
+bffix15:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback15
+
+bffix16:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback16
+
+bffix17:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback17
+
+bffix18:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback18
+
+bffix19:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback19
+
+bffix20:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback20
+
+bffix21:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback21
+
+bffix22:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback22
+
+bffix23:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback23
+
+bffix24:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback24
+
+bffix25:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback25
+
+bffix26:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback26
+
+bffix27:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback27
+
+bffix28:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback28
+
+bffix29:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback29
+
+bffix30:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback30
+
+bffix31:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback31
+
+bffix32:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback32
+
+bffix33:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback33
+
+bffix34:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback34
+
+bffix35:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback35
+
+bffix36:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback36
+
+bffix37:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback37
+
+bffix38:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback38
+
+bffix39:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback39
+
+bffix40:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback40
+
+bffix41:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback41
+
+bffix42:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback42
+
+bffix43:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback43
+
+bffix44:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback44
+
+bffix45:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback45
+
+bffix46:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback46
+
+bffix47:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback47
+
+bffix48:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback48
+
+bffix49:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback49
+
+bffix50:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback50
+
+bffix51:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback51
+
+bffix52:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback52
+
+bffix53:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback53
+
+bffix54:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback54
+
+bffix55:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback55
+
+bffix56:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback56
+
+bffix57:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback57
+
+bffix58:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback58
+
+bffix59:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback59
+
+bffix60:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback60
+
+bffix61:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback61
+
+bffix62:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback62
+
+bffix63:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback63
+
 DATA interleaveWords<>+0(SB)/2, $0x0000
 DATA interleaveWords<>+2(SB)/2, $0x0020
 DATA interleaveWords<>+4(SB)/2, $0x0001
@@ -40995,9 +49457,50 @@ DATA interleaveWords<>+60(SB)/2, $0x000f
 DATA interleaveWords<>+62(SB)/2, $0x002f
 GLOBL interleaveWords<>(SB), RODATA|NOPTR, $64
 
-// func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int)
+DATA interleaveHalves<>+0(SB)/2, $0x0000
+DATA interleaveHalves<>+2(SB)/2, $0x0010
+DATA interleaveHalves<>+4(SB)/2, $0x0001
+DATA interleaveHalves<>+6(SB)/2, $0x0011
+DATA interleaveHalves<>+8(SB)/2, $0x0002
+DATA interleaveHalves<>+10(SB)/2, $0x0012
+DATA interleaveHalves<>+12(SB)/2, $0x0003
+DATA interleaveHalves<>+14(SB)/2, $0x0013
+DATA interleaveHalves<>+16(SB)/2, $0x0004
+DATA interleaveHalves<>+18(SB)/2, $0x0014
+DATA interleaveHalves<>+20(SB)/2, $0x0005
+DATA interleaveHalves<>+22(SB)/2, $0x0015
+DATA interleaveHalves<>+24(SB)/2, $0x0006
+DATA interleaveHalves<>+26(SB)/2, $0x0016
+DATA interleaveHalves<>+28(SB)/2, $0x0007
+DATA interleaveHalves<>+30(SB)/2, $0x0017
+DATA interleaveHalves<>+32(SB)/2, $0x0008
+DATA interleaveHalves<>+34(SB)/2, $0x0018
+DATA interleaveHalves<>+36(SB)/2, $0x0009
+DATA interleaveHalves<>+38(SB)/2, $0x0019
+DATA interleaveHalves<>+40(SB)/2, $0x000a
+DATA interleaveHalves<>+42(SB)/2, $0x001a
+DATA interleaveHalves<>+44(SB)/2, $0x000b
+DATA interleaveHalves<>+46(SB)/2, $0x001b
+DATA interleaveHalves<>+48(SB)/2, $0x000c
+DATA interleaveHalves<>+50(SB)/2, $0x001c
+DATA interleaveHalves<>+52(SB)/2, $0x000d
+DATA interleaveHalves<>+54(SB)/2, $0x001d
+DATA interleaveHalves<>+56(SB)/2, $0x000e
+DATA interleaveHalves<>+58(SB)/2, $0x001e
+DATA interleaveHalves<>+60(SB)/2, $0x000f
+DATA interleaveHalves<>+62(SB)/2, $0x001f
+GLOBL interleaveHalves<>(SB), RODATA|NOPTR, $64
+
+DATA bfConsts<>+0(SB)/4, $0x00007fff
+DATA bfConsts<>+4(SB)/4, $0x00000001
+DATA bfConsts<>+8(SB)/4, $0x00400000
+DATA bfConsts<>+12(SB)/4, $0xaaaaaaaa
+DATA bfConsts<>+16(SB)/4, $0x7fff7fff
+GLOBL bfConsts<>(SB), RODATA|NOPTR, $20
+
+// func tileAVX512BF16x8x32(a []float32, b []float32, ldb int, kc int, c []float32, ldc int, m int, n int, beta int, fwd int, bias []float32, z []float32, ldz int, storeZ int, r []float32, ldr int, bits []uint64, stride int, shift int, bcol int, lda int, bf int)
 // Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VL, BMI2, CMOV, MMX+
-TEXT ·tileAVX512BF16x8x32(SB), NOSPLIT, $64-280
+TEXT ·tileAVX512BF16x8x32(SB), NOSPLIT, $72-288
 	// The row tiles, 8 rows each, one after another, each with its
 	// pointers in the argument slots (the advance after the epilogue moves them).
 	// A call's tiles can also span several columns of tiles (n > the tile's
@@ -41027,6 +49530,8 @@ panel:
 	// micro-panel came from there for its first row tile. For B where it
 	// lies (ldb not a packed row) both are B's first line, a prefetch of a
 	// line already in L1.
+	// bf's state for this column's row tiles (bfState): its first checks.
+	MOVQ $0x00000000, 64(SP)
 	MOVQ b_base+24(FP), R12
 	MOVQ R12, 48(SP)
 	MOVQ R12, 56(SP)
@@ -41183,7 +49688,8 @@ early:
 	CMPQ n+104(FP), $0x00000020
 	JLT  maskedbr4
 
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ ldb+48(FP), $0x00
 	JLT  bhr4
 
@@ -41564,10 +50070,14 @@ loop1r4:
 	JMP epilogue
 
 bhr4:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bfr4
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
@@ -41984,8 +50494,1047 @@ loop1r4h:
 	JMP  epilogue
 	JMP epilogue
 
+bfr4:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ 64(SP), $0x01
+	JEQ  bftr4
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4f
+	XORL CX, CX
+
+phaser4f:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4f
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix0
+
+bfback0:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix1
+
+bfback1:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix2
+
+bfback2:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix3
+
+bfback3:
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix4
+
+bfback4:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix5
+
+bfback5:
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix6
+
+bfback6:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix7
+
+bfback7:
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4f
+	MOVQ       R12, 48(SP)
+
+later4f:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4f
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4f
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr4f
+
+prefetchr4f:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr4f
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4f
+
+prefetchRr4f:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4f:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4f
+
+loopBr4f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix8
+
+bfback8:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix9
+
+bfback9:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix10
+
+bfback10:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix11
+
+bfback11:
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix12
+
+bfback12:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix13
+
+bfback13:
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix14
+
+bfback14:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix15
+
+bfback15:
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4f
+
+tailr4f:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix16
+
+bfback16:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix17
+
+bfback17:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4f
+	JMP  epilogue
+	JMP epilogue
+
+bftr4:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4t
+	XORL CX, CX
+
+phaser4t:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4t
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4t
+	MOVQ       R12, 48(SP)
+
+later4t:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4t
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4t
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr4t
+
+prefetchr4t:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr4t
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4t
+
+prefetchRr4t:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4t:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4t
+
+loopBr4t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4t
+
+tailr4t:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4t
+	JMP  epilogue
+	JMP epilogue
+
 maskedbr4:
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ ldb+48(FP), $0x00
 	JLT  bhr4m
 
@@ -42366,10 +51915,14 @@ loop1r4m:
 	JMP epilogue
 
 bhr4m:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bfr4m
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 
 	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
@@ -42786,6 +52339,1056 @@ loop1r4mh:
 	JMP  epilogue
 	JMP epilogue
 
+bfr4m:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// K4 (K5) = the words of vector 0's (1's) columns < n, two bits a column.
+	MOVQ    n+104(FP), CX
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQGT R8, CX
+	SHLQ    $0x01, CX
+	MOVQ    $-1, R8
+	BZHIQ   CX, R8, R8
+	KMOVD   R8, K4
+	SHRQ    $0x20, R8
+	KMOVD   R8, K5
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ 64(SP), $0x01
+	JEQ  bftr4m
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4mf
+	XORL CX, CX
+
+phaser4mf:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4mf
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix18
+
+bfback18:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix19
+
+bfback19:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix20
+
+bfback20:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix21
+
+bfback21:
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix22
+
+bfback22:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix23
+
+bfback23:
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix24
+
+bfback24:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix25
+
+bfback25:
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4mf
+	MOVQ       R12, 48(SP)
+
+later4mf:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4mf
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4mf
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr4mf
+
+prefetchr4mf:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr4mf
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4mf
+
+prefetchRr4mf:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4mf:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4mf
+
+loopBr4mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix26
+
+bfback26:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix27
+
+bfback27:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix28
+
+bfback28:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix29
+
+bfback29:
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix30
+
+bfback30:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix31
+
+bfback31:
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix32
+
+bfback32:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix33
+
+bfback33:
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4mf
+
+tailr4mf:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix34
+
+bfback34:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix35
+
+bfback35:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4mf
+	JMP  epilogue
+	JMP epilogue
+
+bftr4m:
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaser4mt
+	XORL CX, CX
+
+phaser4mt:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      later4mt
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAr4mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAr4mt
+	MOVQ       R12, 48(SP)
+
+later4mt:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restr4mt
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchr4mt
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restr4mt
+
+prefetchr4mt:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRr4mt
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restr4mt
+
+prefetchRr4mt:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restr4mt:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailr4mt
+
+loopBr4mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBr4mt
+
+tailr4mt:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1r4mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1r4mt
+	JMP  epilogue
+	JMP epilogue
+
 over4:
 allrows:
 	// B's rows loaded whole (fullB) when this column of tiles has all its
@@ -42794,7 +53397,8 @@ allrows:
 	CMPQ n+104(FP), $0x00000020
 	JLT  maskedb
 
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ  ldb+48(FP), $0x00
 	JLT   bh
 	MOVQ  lda+272(FP), R14
@@ -43786,10 +54390,14 @@ drestore:
 	JMP  epilogue
 
 bh:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bf
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 	MOVQ      lda+272(FP), R14
 	TESTQ     R14, R14
@@ -44838,8 +55446,2422 @@ drestoreh:
 	MOVQ r_base+192(FP), R10
 	JMP  epilogue
 
+bf:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ  64(SP), $0x01
+	JEQ   bft
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directf
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasef
+	XORL CX, CX
+
+phasef:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latef
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAf:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix36
+
+bfback36:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix37
+
+bfback37:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix38
+
+bfback38:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix39
+
+bfback39:
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix40
+
+bfback40:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix41
+
+bfback41:
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix42
+
+bfback42:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix43
+
+bfback43:
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAf
+	MOVQ       R12, 48(SP)
+
+latef:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restf
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchf
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restf
+
+prefetchf:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRf
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restf
+
+prefetchRf:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restf:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailf
+
+loopBf:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix44
+
+bfback44:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix45
+
+bfback45:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix46
+
+bfback46:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix47
+
+bfback47:
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix48
+
+bfback48:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix49
+
+bfback49:
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix50
+
+bfback50:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix51
+
+bfback51:
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBf
+
+tailf:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix52
+
+bfback52:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix53
+
+bfback53:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1f
+	JMP  epilogue
+
+directf:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailf
+
+dloop4f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix54
+
+bfback54:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix55
+
+bfback55:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix56
+
+bfback56:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix57
+
+bfback57:
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 4(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix58
+
+bfback58:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix59
+
+bfback59:
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 8(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix60
+
+bfback60:
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix61
+
+bfback61:
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 12(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4f
+
+dtailf:
+	TESTQ R8, R8
+	JZ    drestoref
+
+dloop1f:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K6
+	KORTESTD  K6, K6
+	JNZ       bffix62
+
+bfback62:
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K6
+	KORTESTD  K6, K6
+	JNZ       bffix63
+
+bfback63:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1f
+
+drestoref:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+bft:
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directt
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phaset
+	XORL CX, CX
+
+phaset:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latet
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAt:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAt
+	MOVQ       R12, 48(SP)
+
+latet:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restt
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetcht
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restt
+
+prefetcht:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRt
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restt
+
+prefetchRt:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restt:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailt
+
+loopBt:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBt
+
+tailt:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1t
+	JMP  epilogue
+
+directt:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailt
+
+dloop4t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 4(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ    (BX)(R9*4), BX
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 8(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS (BX)(R9*2), Z16
+	VMOVUPS (BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX)(R9*2), Z17
+	VMOVUPS 64(BX)(R13*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 12(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4t
+
+dtailt:
+	TESTQ R8, R8
+	JZ    drestoret
+
+dloop1t:
+	VMOVUPS (BX), Z16
+	VMOVUPS (BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW  Z16, Z31, Z16
+	VMOVUPS 64(BX), Z17
+	VMOVUPS 64(BX)(R9*1), Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1t
+
+drestoret:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
 maskedb:
-	// ldb < 0: B's rows in bfloat16 where they lie, paired as loaded (bh).
+	// ldb < 0: B's rows where they lie, paired as loaded: in bfloat16
+	// (bh), or with bf ≠ 0 in float32, rounded as loaded (bf).
 	CMPQ  ldb+48(FP), $0x00
 	JLT   bhm
 	MOVQ  lda+272(FP), R14
@@ -45831,10 +58853,14 @@ drestorem:
 	JMP  epilogue
 
 bhm:
-	// R9 = a row of B, R13 = three, in bytes (−ldb float32s, two values
-	// each); Z31 = the interleave of two rows' words.
-	NEGQ      R9
-	LEAQ      (R9)(R9*2), R13
+	// R9 = a row of B, R13 = three, in bytes (−ldb float32s: two values
+	// each in bh).
+	NEGQ R9
+	LEAQ (R9)(R9*2), R13
+	CMPQ bf+280(FP), $0x00
+	JNE  bfm
+
+	// Z31 = the interleave of two rows' words.
 	VMOVDQU16 interleaveWords<>+0(SB), Z31
 	MOVQ      lda+272(FP), R14
 	TESTQ     R14, R14
@@ -46877,6 +59903,2431 @@ dloop1mh:
 	JNZ  dloop1mh
 
 drestoremh:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+bfm:
+	// Z31 = the interleave of the halves VCVTNE2PS2BF16 rounds the two
+	// rows into, Z29 = the magnitude bits of a pair of bfloat16 values.
+	VMOVDQU16    interleaveHalves<>+0(SB), Z31
+	VPBROADCASTD bfConsts<>+16(SB), Z29
+
+	// K4 (K5) = the words of vector 0's (1's) columns < n, two bits a column.
+	MOVQ    n+104(FP), CX
+	MOVQ    $0x00000020, R8
+	CMPQ    CX, R8
+	CMOVQGT R8, CX
+	SHLQ    $0x01, CX
+	MOVQ    $-1, R8
+	BZHIQ   CX, R8, R8
+	KMOVD   R8, K4
+	SHRQ    $0x20, R8
+	KMOVD   R8, K5
+
+	// Rows a first row tile of this column found no zero word in (bfState 1)
+	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	CMPQ  64(SP), $0x01
+	JEQ   bftm
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directmf
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasemf
+	XORL CX, CX
+
+phasemf:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latemf
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAmf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix64
+
+bfback64:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix65
+
+bfback65:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix66
+
+bfback66:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix67
+
+bfback67:
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix68
+
+bfback68:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix69
+
+bfback69:
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix70
+
+bfback70:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix71
+
+bfback71:
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAmf
+	MOVQ       R12, 48(SP)
+
+latemf:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restmf
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchmf
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restmf
+
+prefetchmf:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRmf
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restmf
+
+prefetchRmf:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restmf:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailmf
+
+loopBmf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix72
+
+bfback72:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix73
+
+bfback73:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix74
+
+bfback74:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix75
+
+bfback75:
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix76
+
+bfback76:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix77
+
+bfback77:
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix78
+
+bfback78:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix79
+
+bfback79:
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBmf
+
+tailmf:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix80
+
+bfback80:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix81
+
+bfback81:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1mf
+	JMP  epilogue
+
+directmf:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailmf
+
+dloop4mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix82
+
+bfback82:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix83
+
+bfback83:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix84
+
+bfback84:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix85
+
+bfback85:
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 4(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix86
+
+bfback86:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix87
+
+bfback87:
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 8(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix88
+
+bfback88:
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix89
+
+bfback89:
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 12(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4mf
+
+dtailmf:
+	TESTQ R8, R8
+	JZ    drestoremf
+
+dloop1mf:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VPTESTNMW Z29, Z16, K4, K6
+	KORTESTD  K6, K6
+	JNZ       bffix90
+
+bfback90:
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW    Z17, Z31, Z17
+	VPTESTNMW Z29, Z17, K5, K6
+	KORTESTD  K6, K6
+	JNZ       bffix91
+
+bfback91:
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1mf
+
+drestoremf:
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), SI
+	SHLQ $0x02, SI
+	MOVQ r_base+192(FP), R10
+	JMP  epilogue
+
+bftm:
+	MOVQ  lda+272(FP), R14
+	TESTQ R14, R14
+	JNZ   directmt
+
+	// CX = the steps before the L1 prefetch: kc − 32 rounded down to a
+	// multiple of 4 (or 0), run four at a time (loopA), each four with a
+	// PREFETCHT1 of the next line of the next micro-panel of B (R12, from and
+	// back to 48(SP), held at its last line, 56(SP)); R8 = the steps after it.
+	MOVQ kc+56(FP), R8
+	MOVQ R8, CX
+	SUBQ $0x00000020, CX
+	JGE  phasemt
+	XORL CX, CX
+
+phasemt:
+	ANDQ    $-4, CX
+	SUBQ    CX, R8
+	TESTQ   CX, CX
+	JZ      latemt
+	MOVQ    48(SP), R12
+	PCALIGN $0x00000020
+
+loopAmt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ       $0x00000080, AX
+	LEAQ       (BX)(R9*4), BX
+	PREFETCHT1 (R12)
+	ADDQ       $0x00000040, R12
+	CMPQ       R12, 56(SP)
+	CMOVQGT    56(SP), R12
+	SUBQ       $0x00000004, CX
+	JNZ        loopAmt
+	MOVQ       R12, 48(SP)
+
+latemt:
+	// The L1 prefetch; a short panel of a GEMM (no forward epilogue) skips
+	// it: the L2 prefetch at the tile's start has brought C near, its
+	// stores (β = 0), or its loads of C and stores (β = 1), follow within
+	// the out-of-order window, and the prefetches in front of them cost 7%
+	// of a dW GEMM from a batch of 32 (β = 0) and 3% of a bfloat16 one from
+	// a batch of 64 (β = 1). Streamed C (β = 2) skips both prefetches: a
+	// streaming store to a line in the caches must first take it out of
+	// them.
+	CMPQ beta+112(FP), $0x00000002
+	JEQ  restmt
+	CMPQ kc+56(FP), $0x00000040
+	JGE  prefetchmt
+	CMPQ fwd+120(FP), $0x00000000
+	JEQ  restmt
+
+prefetchmt:
+	CMPQ       fwd+120(FP), $0x00000002
+	JGE        prefetchRmt
+	MOVQ       DX, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	LEAQ       (R12)(SI*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(SI*1)
+	PREFETCHT0 64(R12)(SI*1)
+	PREFETCHT0 127(R12)(SI*1)
+	CMPQ       R10, DX
+	JEQ        restmt
+
+prefetchRmt:
+	MOVQ       R10, R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+	LEAQ       (R12)(R11*2), R12
+	PREFETCHT0 (R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 127(R12)
+	PREFETCHT0 (R12)(R11*1)
+	PREFETCHT0 64(R12)(R11*1)
+	PREFETCHT0 127(R12)(R11*1)
+
+restmt:
+	// The R8 steps left, four at a time (loopB) and one at a time (loop1).
+	MOVQ R8, CX
+	CMPQ CX, $0x00000004
+	JB   tailmt
+
+loopBmt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 32(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 36(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 40(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 44(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 48(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 52(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 56(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 60(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 64(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 68(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 72(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 76(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 80(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 84(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 88(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 92(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 96(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 100(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 104(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 108(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 112(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 116(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 120(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 124(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000080, AX
+	LEAQ (BX)(R9*4), BX
+	SUBQ $0x00000004, CX
+	CMPQ CX, $0x00000004
+	JAE  loopBmt
+
+tailmt:
+	TESTQ CX, CX
+	JZ    epilogue
+
+loop1mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 16(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 20(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 24(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 28(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000020, AX
+	LEAQ (BX)(R9*2), BX
+	DECQ CX
+	JNZ  loop1mt
+	JMP  epilogue
+
+directmt:
+	// A where it lies (lda ≠ 0): all kc steps, four at a time and then one at
+	// a time, with DX, SI and R10 as bases of A's rows 4, 8 and 12 and
+	// reloaded after, and without the L1 prefetch of C (those registers are
+	// taken).
+	SHLQ $0x02, R14
+	LEAQ (R14)(R14*2), R12
+	LEAQ (AX)(R14*4), DX
+	MOVQ kc+56(FP), CX
+	MOVQ CX, R8
+	ANDQ $0x03, R8
+	SHRQ $0x02, CX
+	JZ   dtailmt
+
+dloop4mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 4(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 4(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 4(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 4(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 4(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	LEAQ      (BX)(R9*4), BX
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 8(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 8(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 8(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 8(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 8(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VMOVUPS.Z (BX)(R9*2), K1, Z16
+	VMOVUPS.Z (BX)(R13*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX)(R9*2), K2, Z17
+	VMOVUPS.Z 64(BX)(R13*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS 12(AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS 12(DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS 12(DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS 12(DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS 12(DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000010, AX
+	ADDQ $0x00000010, DX
+	LEAQ (BX)(R9*4), BX
+	DECQ CX
+	JNZ  dloop4mt
+
+dtailmt:
+	TESTQ R8, R8
+	JZ    drestoremt
+
+dloop1mt:
+	VMOVUPS.Z (BX), K1, Z16
+	VMOVUPS.Z (BX)(R9*1), K1, Z30
+
+	// VCVTNE2PS2BF16 Z16, Z30, Z16
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc0
+	VPERMW    Z16, Z31, Z16
+	VMOVUPS.Z 64(BX), K2, Z17
+	VMOVUPS.Z 64(BX)(R9*1), K2, Z30
+
+	// VCVTNE2PS2BF16 Z17, Z30, Z17
+	BYTE $0x62; BYTE $0xa2; BYTE $0x0f; BYTE $0x40; BYTE $0x72; BYTE $0xc9
+	VPERMW       Z17, Z31, Z17
+	VBROADCASTSS (AX), Z18
+
+	// VDPBF16PS Z18, Z16, Z0
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z1
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (AX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z2
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z3
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (AX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z4
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z5
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (AX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z6
+	BYTE $0x62; BYTE $0xb2; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z7
+	BYTE $0x62; BYTE $0xb2; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	VBROADCASTSS (DX), Z18
+
+	// VDPBF16PS Z18, Z16, Z8
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xc2
+
+	// VDPBF16PS Z18, Z17, Z9
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xca
+	VBROADCASTSS (DX)(R14*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z10
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xd2
+
+	// VDPBF16PS Z18, Z17, Z11
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xda
+	VBROADCASTSS (DX)(R14*2), Z18
+
+	// VDPBF16PS Z18, Z16, Z12
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xe2
+
+	// VDPBF16PS Z18, Z17, Z13
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xea
+	VBROADCASTSS (DX)(R12*1), Z18
+
+	// VDPBF16PS Z18, Z16, Z14
+	BYTE $0x62; BYTE $0x32; BYTE $0x7e; BYTE $0x40; BYTE $0x52; BYTE $0xf2
+
+	// VDPBF16PS Z18, Z17, Z15
+	BYTE $0x62; BYTE $0x32; BYTE $0x76; BYTE $0x40; BYTE $0x52; BYTE $0xfa
+	ADDQ $0x00000004, AX
+	ADDQ $0x00000004, DX
+	LEAQ (BX)(R9*2), BX
+	DECQ R8
+	JNZ  dloop1mt
+
+drestoremt:
 	MOVQ c_base+64(FP), DX
 	MOVQ ldc+88(FP), SI
 	SHLQ $0x02, SI
@@ -48877,6 +64328,12 @@ hfix31:
 	JMP          hback31
 
 done:
+	// bf: a first row tile that found no zero word leaves the rest to trust its rows.
+	CMPQ 64(SP), $0x00
+	JNE  trusted
+	MOVQ $0x00000001, 64(SP)
+
+trusted:
 	// On to the next row tile, if rows are left.
 	MOVQ    m+96(FP), CX
 	SUBQ    $0x00000008, CX
@@ -48951,6 +64408,2306 @@ finish:
 fenced:
 	VZEROUPPER
 	RET
+
+bffix0:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback0
+
+bffix1:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback1
+
+bffix2:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback2
+
+bffix3:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback3
+
+bffix4:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback4
+
+bffix5:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback5
+
+bffix6:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback6
+
+bffix7:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback7
+
+bffix8:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback8
+
+bffix9:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback9
+
+bffix10:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback10
+
+bffix11:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback11
+
+bffix12:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback12
+
+bffix13:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback13
+
+bffix14:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback14
+
+bffix15:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback15
+
+bffix16:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback16
+
+bffix17:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback17
+
+bffix18:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback18
+
+bffix19:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback19
+
+bffix20:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback20
+
+bffix21:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback21
+
+bffix22:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback22
+
+bffix23:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback23
+
+bffix24:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback24
+
+bffix25:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback25
+
+bffix26:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback26
+
+bffix27:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback27
+
+bffix28:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback28
+
+bffix29:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback29
+
+bffix30:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback30
+
+bffix31:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback31
+
+bffix32:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback32
+
+bffix33:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback33
+
+bffix34:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback34
+
+bffix35:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback35
+
+bffix36:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback36
+
+bffix37:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback37
+
+bffix38:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback38
+
+bffix39:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback39
+
+bffix40:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback40
+
+bffix41:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback41
+
+bffix42:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback42
+
+bffix43:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback43
+
+bffix44:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback44
+
+bffix45:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback45
+
+bffix46:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback46
+
+bffix47:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback47
+
+bffix48:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback48
+
+bffix49:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback49
+
+bffix50:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback50
+
+bffix51:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback51
+
+bffix52:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback52
+
+bffix53:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback53
+
+bffix54:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback54
+
+bffix55:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback55
+
+bffix56:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback56
+
+bffix57:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback57
+
+bffix58:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback58
+
+bffix59:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback59
+
+bffix60:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX)(R9*2), Z22
+	VMOVUPS      (BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback60
+
+bffix61:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX)(R9*2), Z22
+	VMOVUPS      64(BX)(R13*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback61
+
+bffix62:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      (BX), Z22
+	VMOVUPS      (BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback62
+
+bffix63:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS      64(BX), Z22
+	VMOVUPS      64(BX)(R9*1), Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback63
+
+bffix64:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback64
+
+bffix65:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback65
+
+bffix66:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback66
+
+bffix67:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback67
+
+bffix68:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback68
+
+bffix69:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback69
+
+bffix70:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback70
+
+bffix71:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback71
+
+bffix72:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback72
+
+bffix73:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback73
+
+bffix74:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback74
+
+bffix75:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback75
+
+bffix76:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback76
+
+bffix77:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback77
+
+bffix78:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback78
+
+bffix79:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback79
+
+bffix80:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback80
+
+bffix81:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback81
+
+bffix82:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback82
+
+bffix83:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback83
+
+bffix84:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback84
+
+bffix85:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback85
+
+bffix86:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback86
+
+bffix87:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback87
+
+bffix88:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX)(R9*2), K1, Z22
+	VMOVUPS.Z    (BX)(R13*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback88
+
+bffix89:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX)(R9*2), K2, Z22
+	VMOVUPS.Z    64(BX)(R13*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback89
+
+bffix90:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    (BX), K1, Z22
+	VMOVUPS.Z    (BX)(R9*1), K1, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z16
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback90
+
+bffix91:
+	// A zero word: both rows again, rounded on the integer bits.
+	VMOVUPS.Z    64(BX), K2, Z22
+	VMOVUPS.Z    64(BX)(R9*1), K2, Z23
+	VPBROADCASTD bfConsts<>+0(SB), Z26
+	VPBROADCASTD bfConsts<>+4(SB), Z27
+	VPBROADCASTD bfConsts<>+8(SB), Z28
+	VPSRLD       $0x10, Z22, Z24
+	VPANDD       Z27, Z24, Z24
+	VPADDD       Z26, Z24, Z24
+	VPADDD       Z22, Z24, Z24
+	VCMPPS       $0x03, Z22, Z22, K7
+	VPORD        Z28, Z22, K7, Z24
+	VPSRLD       $0x10, Z23, Z25
+	VPANDD       Z27, Z25, Z25
+	VPADDD       Z26, Z25, Z25
+	VPADDD       Z23, Z25, Z25
+	VCMPPS       $0x03, Z23, Z23, K7
+	VPORD        Z28, Z23, K7, Z25
+	VPSRLD       $0x10, Z24, Z24
+	KMOVD        bfConsts<>+12(SB), K7
+	VPBLENDMW    Z25, Z24, K7, Z17
+	MOVQ         $0x00000002, 64(SP)
+	JMP          bfback91
 
 // func tileNTAVX512F32(w []float32, ldw int, b []float32, kc int, c []float32, ldc int, m int, n int, beta int)
 // Requires: AVX, AVX512F
@@ -53303,40 +71060,6 @@ fix17:
 	VPSRLD    $0x10, Z20, Z20
 	VPBLENDMW Z21, Z20, K4, Z0
 	JMP       back17
-
-DATA interleaveHalves<>+0(SB)/2, $0x0000
-DATA interleaveHalves<>+2(SB)/2, $0x0010
-DATA interleaveHalves<>+4(SB)/2, $0x0001
-DATA interleaveHalves<>+6(SB)/2, $0x0011
-DATA interleaveHalves<>+8(SB)/2, $0x0002
-DATA interleaveHalves<>+10(SB)/2, $0x0012
-DATA interleaveHalves<>+12(SB)/2, $0x0003
-DATA interleaveHalves<>+14(SB)/2, $0x0013
-DATA interleaveHalves<>+16(SB)/2, $0x0004
-DATA interleaveHalves<>+18(SB)/2, $0x0014
-DATA interleaveHalves<>+20(SB)/2, $0x0005
-DATA interleaveHalves<>+22(SB)/2, $0x0015
-DATA interleaveHalves<>+24(SB)/2, $0x0006
-DATA interleaveHalves<>+26(SB)/2, $0x0016
-DATA interleaveHalves<>+28(SB)/2, $0x0007
-DATA interleaveHalves<>+30(SB)/2, $0x0017
-DATA interleaveHalves<>+32(SB)/2, $0x0008
-DATA interleaveHalves<>+34(SB)/2, $0x0018
-DATA interleaveHalves<>+36(SB)/2, $0x0009
-DATA interleaveHalves<>+38(SB)/2, $0x0019
-DATA interleaveHalves<>+40(SB)/2, $0x000a
-DATA interleaveHalves<>+42(SB)/2, $0x001a
-DATA interleaveHalves<>+44(SB)/2, $0x000b
-DATA interleaveHalves<>+46(SB)/2, $0x001b
-DATA interleaveHalves<>+48(SB)/2, $0x000c
-DATA interleaveHalves<>+50(SB)/2, $0x001c
-DATA interleaveHalves<>+52(SB)/2, $0x000d
-DATA interleaveHalves<>+54(SB)/2, $0x001d
-DATA interleaveHalves<>+56(SB)/2, $0x000e
-DATA interleaveHalves<>+58(SB)/2, $0x001e
-DATA interleaveHalves<>+60(SB)/2, $0x000f
-DATA interleaveHalves<>+62(SB)/2, $0x001f
-GLOBL interleaveHalves<>(SB), RODATA|NOPTR, $64
 
 // func selectBF16AVX512(dz []uint16, dr []uint16, bits []uint64)
 // Requires: AVX, AVX512BW

@@ -96,7 +96,10 @@ func (w *work[T]) packedPart(s *scratch[T], id int) {
 	*t = tile[T]{alpha: j.alpha, ldc: j.ldc, nrMask: 1<<o.nr - 1}
 	if l.direct {
 		t.ldb = j.b.ld
-		if j.dot {
+		switch {
+		case j.dot && j.b.round:
+			t.ldb, t.bf = -j.b.ld, true // float32 rows rounded as read (dotDirectB)
+		case j.dot:
 			t.ldb = -j.b.ld / 2 // the dot tile's rows of bfloat16 B (dotDirectB)
 		}
 	}
@@ -360,7 +363,10 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 	for jr := j0; jr < j1; jr += width {
 		col := l.jc + jr
 		t.n = min(width, j1-jr, l.nb-jr)
-		if l.direct && j.dot {
+		if l.direct && j.dot && j.b.round {
+			off := pc*j.b.ld + col
+			t.b = l.bIn[off : off+(kb-1)*j.b.ld+t.n]
+		} else if l.direct && j.dot {
 			// kb > 0 and even, and col a multiple of nr: off is whole.
 			off := (pc*j.b.ld + col) / 2
 			t.b = l.bIn[off:min(len(l.bIn), off+((kb-1)*j.b.ld+t.n+1)/2)]

@@ -195,3 +195,41 @@ func TestPackDZBPairsPageEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestForwardBF16W32PageEnd runs ForwardBF16 with a W32 that ends at a
+// page that faults when touched, on the dot tile's rows route (the tile
+// loads W's float32 rows where they lie, its last column of tiles under
+// the column masks): every width around the tiles' columns, K even, rows
+// tight and further apart. The results must be those of a PW packed from
+// W32 (TestForwardBF16W32 has the rest).
+func TestForwardBF16W32PageEnd(t *testing.T) {
+	if !hasBF16Dot {
+		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
+	}
+	r := newRand(37)
+	const m, k = 20, 6
+	for n := 1; n <= 70; n++ {
+		for _, extra := range []int{0, 3} {
+			ld := n + extra
+			w32, free := pageEnd[float32](t, (k-1)*ld+n)
+			for i := range w32 {
+				w32[i] = w32Value(r)
+			}
+			x := make([]BF16, m*k)
+			for i := range x {
+				x[i] = BF16From(float32(r.NormFloat64()))
+			}
+			pw := new(PackedW[float32])
+			pw.PackBF16Of(k, n, w32, ld, true)
+			got, want := make([]float32, m*n), make([]float32, m*n)
+			ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x, W32: w32, LdW: ld, Z: got})
+			ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x, PW: pw, Z: want})
+			for i := range want {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n=%d ld=%d: Z[%d] = %#08x, want %#08x", n, ld, i, math.Float32bits(got[i]), math.Float32bits(want[i]))
+				}
+			}
+			free()
+		}
+	}
+}

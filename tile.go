@@ -9,7 +9,11 @@ type tile[T Float] struct {
 	kc   int
 	a, b []T // packed micro-panels: a[p*mr+i], b[p*nr+j] for p < kc
 	// ldb ≠ 0: b is B where it lies, b[p*ldb+j] for j < n (ops.directB).
+	// The dot tile's ldb < 0: B's rows where they lie, in bfloat16 (b the
+	// float32s of two values each, rows −ldb apart), or with bf in float32
+	// (rows −ldb apart), rounded to bfloat16 as they are read (dotDirectB).
 	ldb int
+	bf  bool
 	// lda ≠ 0: a is A where it lies, a[i*lda+p] for the tiles' rows i,
 	// all mr rows of each (ops.directA).
 	lda int

@@ -76,8 +76,9 @@ func (s avx512Shape[T]) name() string {
 
 // call runs tile s's routine (see tileAVX512F32 for the arguments): a
 // direct call of each, so that the operands stay on the caller's stack
-// (a call through a func value would move them to the heap).
-func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol, lda int) {
+// (a call through a func value would move them to the heap). bf is the
+// dot tiles' (tileAVX512BF16x16x16u), 0 for the others.
+func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol, lda, bf int) {
 	if is32[T]() {
 		a32, b32, c32, bias32, z32, r32 := asF32(a), asF32(b), asF32(c), asF32(bias), asF32(z), asF32(r)
 		switch s.id {
@@ -92,9 +93,9 @@ func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd 
 		case tile12x32:
 			tileAVX512F32x12x32(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
 		case tileDot16x16u:
-			tileAVX512BF16x16x16u(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
+			tileAVX512BF16x16x16u(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda, bf)
 		case tileDot8x32:
-			tileAVX512BF16x8x32(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda)
+			tileAVX512BF16x8x32(a32, b32, ldb, kc, c32, ldc, m, n, beta, fwd, bias32, z32, ldz, storeZ, r32, ldr, bits, stride, shift, bcol, lda, bf)
 		default:
 			panic("kernels: no such float32 tile")
 		}

@@ -45,7 +45,7 @@ func benchTileShape[T Float](b *testing.B, s avx512Shape[T], kc int) {
 	b.Run(fmt.Sprintf("%s/%s/kc=%d", name, s.name(), kc), func(b *testing.B) {
 		a, bb, c := make([]T, s.mr*kc), make([]T, s.nr*kc), make([]T, s.mr*s.nr)
 		benchLoop(b, float64(flops), func() {
-			s.call(a, bb, s.nr, kc, c, s.nr, s.mr, s.nr, 1, 0, nil, nil, 0, 0, c, s.nr, nil, 0, 0, 0, 0)
+			s.call(a, bb, s.nr, kc, c, s.nr, s.mr, s.nr, 1, 0, nil, nil, 0, 0, c, s.nr, nil, 0, 0, 0, 0, 0)
 		})
 	})
 }

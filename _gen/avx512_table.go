@@ -68,8 +68,9 @@ func writeAVX512Table(path string) error {
 	p("\t}\n\treturn \"?\"\n}\n\n")
 	p("// call runs tile s's routine (see tileAVX512F32 for the arguments): a\n")
 	p("// direct call of each, so that the operands stay on the caller's stack\n")
-	p("// (a call through a func value would move them to the heap).\n")
-	p("func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol, lda int) {\n")
+	p("// (a call through a func value would move them to the heap). bf is the\n")
+	p("// dot tiles' (tileAVX512BF16x16x16u), 0 for the others.\n")
+	p("func (s avx512Shape[T]) call(a, b []T, ldb, kc int, c []T, ldc, m, n, beta, fwd int, bias, z []T, ldz, storeZ int, r []T, ldr int, bits []uint64, stride, shift, bcol, lda, bf int) {\n")
 	for _, t := range []elemType{f32, f64} {
 		sfx := t.Name[1:]
 		if t.Name == f32.Name {
@@ -81,7 +82,11 @@ func writeAVX512Table(path string) error {
 			if s.t.Go != t.Go {
 				continue
 			}
-			p("\tcase tile%s:\n\t\t%s(a%[3]s, b%[3]s, ldb, kc, c%[3]s, ldc, m, n, beta, fwd, bias%[3]s, z%[3]s, ldz, storeZ, r%[3]s, ldr, bits, stride, shift, bcol, lda)\n", s.goID(), s.fn(), sfx)
+			extra := ""
+			if s.bRows() {
+				extra = ", bf"
+			}
+			p("\tcase tile%s:\n\t\t%s(a%[3]s, b%[3]s, ldb, kc, c%[3]s, ldc, m, n, beta, fwd, bias%[3]s, z%[3]s, ldz, storeZ, r%[3]s, ldr, bits, stride, shift, bcol, lda%[4]s)\n", s.goID(), s.fn(), sfx, extra)
 		}
 		p("\tdefault:\n\t\tpanic(\"kernels: no such %s tile\")\n\t}\n", t.Go)
 		if t.Name == f32.Name {

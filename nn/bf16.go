@@ -11,11 +11,14 @@ import (
 // bfloat16 copies of the weights, packed, and the bfloat16 activations
 // and gradients a step passes between layers.
 type halfState struct {
-	pw  []*kernels.PackedW[float32] // per layer: W rounded and packed (PackBF16Of; the first for the forward pass only)
+	pw  []*kernels.PackedW[float32] // per layer: W rounded and packed (PackBF16Of; the first's for the forward pass only, and not on the dot tile)
 	x   []kernels.BF16              // cap × In: the batch
 	r   [][]kernels.BF16            // per layer but the last: cap × Out, the next layer's input
 	d   [2][]kernels.BF16           // cap × widest Out: dR and dX, alternately
 	cap int
+	// w32: the layers run on the dot tile (kernels.Path().BF16Dot), and
+	// the first layer's forward pass reads its float32 W (W32).
+	w32 bool
 }
 
 // SetBF16 turns mixed-precision training on or off for the following
@@ -24,7 +27,9 @@ type halfState struct {
 //
 // On, a step keeps the network's float32 weights as the master copy and
 // computes in bfloat16 with float32 accumulation: it rounds each W to
-// bfloat16 as it packs it (kernels.PackedW.PackBF16Of), rounds the batch,
+// bfloat16 as it packs it (kernels.PackedW.PackBF16Of; the first layer's,
+// whose dX is never wanted, the forward pass rounds as it reads it:
+// kernels.ForwardBF16Args.W32), rounds the batch,
 // runs each layer's kernels.ForwardBF16 keeping its output in bfloat16
 // (the next layer's input, and its X in the backward pass) and its step
 // mask, takes the loss and its gradient in float32 from the last layer's
@@ -59,7 +64,7 @@ func (t *Trainer[T]) SetBF16(on bool) error {
 		return nil
 	}
 	if t.half == nil {
-		h := &halfState{}
+		h := &halfState{w32: kernels.Path().BF16Dot}
 		L := len(t.net.layers)
 		h.pw = make([]*kernels.PackedW[float32], L)
 		for i := range h.pw {
@@ -105,10 +110,18 @@ func f32[T kernels.Float](s []T) []float32 {
 func (t *Trainer[T]) forwardHalf(x []T, m int) {
 	h := t.half
 	L := len(t.net.layers)
-	for i := range t.net.layers {
-		l := &t.net.layers[i]
-		// The first layer's dX is never wanted: its Wᵀ is not packed.
-		h.pw[i].PackBF16Of(l.in, l.out, f32(l.W), 0, i == 0)
+	// On the dot tile (halfState.w32) the first layer's W is read by its
+	// forward pass in float32 (W32), rounded as it is read: its dX is
+	// never wanted, and no other pass reads its bfloat16 values, so a
+	// packed copy would be a pass over W for one use. W32 gives what the
+	// packed copy gives there (not on the widening route, whose routes for
+	// a PW and a W differ in a NaN's sign).
+	w32 := h.w32
+	for i := range L {
+		if i > 0 || !w32 {
+			l := &t.net.layers[i]
+			h.pw[i].PackBF16Of(l.in, l.out, f32(l.W), 0, i == 0)
+		}
 	}
 	cur := h.x[:m*t.net.In()]
 	kernels.ToBF16(cur, f32(x[:m*t.net.In()]))
@@ -116,6 +129,9 @@ func (t *Trainer[T]) forwardHalf(x []T, m int) {
 	for i := range t.net.layers {
 		l, last := &t.net.layers[i], i == L-1
 		*fa = kernels.ForwardBF16Args{M: m, K: l.in, N: l.out, X: cur, PW: h.pw[i], Bias: f32(l.B)}
+		if i == 0 && w32 {
+			fa.PW, fa.W32 = nil, f32(l.W)
+		}
 		out := f32(t.layers[i].r[:m*l.out])
 		switch {
 		case l.act == ReLU && last:
@@ -155,10 +171,10 @@ func (t *Trainer[T]) backwardHalf(m int, fused bool, decay float64) {
 		} else {
 			in = h.r[i-1][:m*l.in]
 		}
-		*ba = kernels.BackwardBF16Args{M: m, K: l.in, N: l.out, X: in, PW: h.pw[i],
+		*ba = kernels.BackwardBF16Args{M: m, K: l.in, N: l.out, X: in,
 			DR: h.d[g][:m*l.out], Mask: t.mask(i, m)}
 		if i > 0 {
-			ba.DX = h.d[1-g][:m*l.in]
+			ba.PW, ba.DX = h.pw[i], h.d[1-g][:m*l.in]
 		}
 		if !fused {
 			ba.DW, ba.DB = f32(w.dW), f32(w.dB)
