@@ -32975,7 +32975,8 @@ bfr4:
 	VPBROADCASTD bfConsts<>+16(SB), Z29
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ 64(SP), $0x01
 	JEQ  bftr4
 
@@ -34024,7 +34025,8 @@ bfr4m:
 	KMOVD   R8, K4
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ 64(SP), $0x01
 	JEQ  bftr4m
 
@@ -35328,7 +35330,8 @@ bfr8:
 	VPBROADCASTD bfConsts<>+16(SB), Z29
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ 64(SP), $0x01
 	JEQ  bftr8
 
@@ -36889,7 +36892,8 @@ bfr8m:
 	KMOVD   R8, K4
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ 64(SP), $0x01
 	JEQ  bftr8m
 
@@ -39554,7 +39558,8 @@ bf:
 	VPBROADCASTD bfConsts<>+16(SB), Z29
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ  64(SP), $0x01
 	JEQ   bft
 	MOVQ  lda+272(FP), R14
@@ -43391,7 +43396,8 @@ bfm:
 	KMOVD   R8, K4
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ  64(SP), $0x01
 	JEQ   bftm
 	MOVQ  lda+272(FP), R14
@@ -50501,7 +50507,8 @@ bfr4:
 	VPBROADCASTD bfConsts<>+16(SB), Z29
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ 64(SP), $0x01
 	JEQ  bftr4
 
@@ -52358,7 +52365,8 @@ bfr4m:
 	KMOVD   R8, K5
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ 64(SP), $0x01
 	JEQ  bftr4m
 
@@ -55453,7 +55461,8 @@ bf:
 	VPBROADCASTD bfConsts<>+16(SB), Z29
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ  64(SP), $0x01
 	JEQ   bft
 	MOVQ  lda+272(FP), R14
@@ -59928,7 +59937,8 @@ bfm:
 	KMOVD   R8, K5
 
 	// Rows a first row tile of this column found no zero word in (bfState 1)
-	// are trusted: a check a step costs 6% of the tile's rate on Zen 4.
+	// are trusted: the check takes a vector uop a step beside the tile's
+	// VDPBF16PS (TUNING.md).
 	CMPQ  64(SP), $0x01
 	JEQ   bftm
 	MOVQ  lda+272(FP), R14

@@ -390,7 +390,7 @@ for j' = j/%[1]d*bcol+j%%%[1]d; columns past n are not read.`, cols)
 }
 
 // avx512TileSave keeps the first column's m and pointers in the frame
-// (0–40(SP); 48 and 56 are the next micro-panel's lines) for
+// (0–40(SP); 48 and 56 are the next micro-panel's lines, 64 bfState) for
 // avx512NextCol.
 func avx512TileSave(local Mem) {
 	Comment(
@@ -770,7 +770,8 @@ func avx512Loops(s avx512Tile, local Mem) {
 		f.bf, f.suffix = true, s.suffix+"f"
 		avx512BFSetup(f)
 		Comment("Rows a first row tile of this column found no zero word in (bfState 1)",
-			"are trusted: a check a step costs 6% of the tile's rate on Zen 4.")
+			"are trusted: the check takes a vector uop a step beside the tile's",
+			"VDPBF16PS (TUNING.md).")
 		CMPQ(bfState, U8(1))
 		JEQ(LabelRef(s.l("bft")))
 		avx512Loops2(f, local)
