@@ -159,3 +159,52 @@ func TestForwardBF16W32Args(t *testing.T) {
 		ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x, W32: make([]float32, k*n-1), R: r})
 	})
 }
+
+// BenchmarkForwardBF16W32: a forward pass from a float32 W, packed first
+// (PackBF16Of for the forward pass, then ForwardBF16 on the PackedW) or
+// read as W32, at nn's first and hidden layers' shapes (a batch of 64),
+// on one W (hot) and on one of 12 in turn (cold, as a trainer's W is by
+// its next step).
+func BenchmarkForwardBF16W32(b *testing.B) {
+	const nw = 12
+	for _, s := range [][3]int{{64, 784, 256}, {64, 256, 256}} {
+		m, k, n := s[0], s[1], s[2]
+		r := newRand(11)
+		x, rh := make([]BF16, m*k), make([]BF16, m*n)
+		for i := range x {
+			x[i] = BF16From(float32(r.NormFloat64()))
+		}
+		bias, mask := make([]float32, n), NewMask(m, n)
+		ws := make([][]float32, nw)
+		for i := range ws {
+			ws[i] = make([]float32, k*n)
+			for j := range ws[i] {
+				ws[i][j] = float32(r.NormFloat64()) / 16
+			}
+		}
+		pw := new(PackedW[float32])
+		for _, cold := range []bool{false, true} {
+			for _, v := range []string{"packed", "w32"} {
+				name := fmt.Sprintf("%dx%dx%d/%s/%s", m, k, n, v, map[bool]string{false: "hot", true: "cold"}[cold])
+				b.Run(name, func(b *testing.B) {
+					i := 0
+					for b.Loop() {
+						w := ws[0]
+						if cold {
+							w = ws[i%nw]
+							i++
+						}
+						a := ForwardBF16Args{M: m, K: k, N: n, X: x, Bias: bias, R: rh, Mask: mask, Threads: 1}
+						if v == "packed" {
+							pw.PackBF16Of(k, n, w, 0, true)
+							a.PW = pw
+						} else {
+							a.W32 = w
+						}
+						ForwardBF16(&a)
+					}
+				})
+			}
+		}
+	}
+}
