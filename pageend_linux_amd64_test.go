@@ -203,8 +203,8 @@ func TestPackDZBPairsPageEnd(t *testing.T) {
 // tight and further apart. The results must be those of a PW packed from
 // W32 (TestForwardBF16W32 has the rest).
 func TestForwardBF16W32PageEnd(t *testing.T) {
-	if !hasBF16Dot {
-		t.Skip("no AVX512_BF16 (or FUSEDRELU_BF16DOT=0)")
+	if opsFor[float32](active).dotTile == nil {
+		t.Skip("no dot tile on the path in use (AVX512_BF16, FUSEDRELU_BF16DOT, FUSEDRELU_ISA)")
 	}
 	r := newRand(37)
 	const m, k = 20, 6
