@@ -16,12 +16,11 @@ type ForwardBF16Args struct {
 	// bfloat16 as ToBF16 does. On the dot route (AVX512_BF16) the results
 	// are those of a PW packed from it by PackBF16Of (and, but for a few
 	// rows or K ≤ 8, of W = ToBF16(W32)); elsewhere those of W =
-	// ToBF16(W32). Where the dot tile reads W where it
-	// lies (AVX512_BF16, up to 128 rows of X, even K), it rounds W's rows
-	// as it loads them, with no copy of W: a trainer's float32 master
-	// weights need no rounded copy. Elsewhere the dot tile's packer
-	// rounds them as it packs them, or without a dot tile W32 is rounded
-	// into scratch first.
+	// ToBF16(W32). Up to 128 rows of X and for even K the dot tile reads
+	// W where it lies and rounds its rows as it loads them, with no copy
+	// of W: a trainer's float32 master weights need no rounded copy.
+	// Otherwise the dot tile's packer rounds W as it packs it, or without
+	// a dot tile W32 is rounded into scratch first.
 	W32  []float32
 	PW   *PackedW[float32] // W packed by PackedW.PackBF16: used instead of W or W32 (then ignored) when not nil
 	Bias []float32         // nil: no bias
