@@ -230,7 +230,7 @@ func packBPairsPart[E BF16 | float32](dst []float32, h []E, ld int, p0, j0, kb, 
 // pack in pairs: stored bfloat16 (h: also dZ kept by an earlier GEMM of a
 // bfloat16 backward pass), or dZ built from a bfloat16 dR.
 func dotOperand[T Float](op *operand[T], src *dzSource[T]) bool {
-	return op.h != nil || op.round || op.dz && src.drh != nil
+	return op.h != nil || op.dz && src.drh != nil
 }
 
 // packAPairsOf packs rows i0 … i0+mb−1, columns p0 … p0+kb−1 of the dot

@@ -363,16 +363,15 @@ func (l *packedLoop[T]) macroKernel(ap, bp []T, ic, mb, pc, kb, j0, j1 int) {
 	for jr := j0; jr < j1; jr += width {
 		col := l.jc + jr
 		t.n = min(width, j1-jr, l.nb-jr)
-		if l.direct && j.dot && j.b.round {
-			off := pc*j.b.ld + col
-			t.b = l.bIn[off : off+(kb-1)*j.b.ld+t.n]
-		} else if l.direct && j.dot {
+		if l.direct && j.dot && !j.b.round {
 			// kb > 0 and even, and col a multiple of nr: off is whole.
 			off := (pc*j.b.ld + col) / 2
 			t.b = l.bIn[off:min(len(l.bIn), off+((kb-1)*j.b.ld+t.n+1)/2)]
 		} else if l.direct {
-			off := pc*t.ldb + col // kb > 0: directB needs k > 0
-			t.b = j.b.s[off : off+(kb-1)*t.ldb+t.n]
+			// B's own elements: a float32 B (directB), or one the dot
+			// tile rounds as it reads it (j.b.round).
+			off := pc*j.b.ld + col // kb > 0: directB needs k > 0
+			t.b = j.b.s[off : off+(kb-1)*j.b.ld+t.n]
 		} else {
 			t.b = bp[jr*ks : (jr+roundUp(t.n, nr))*ks]
 		}

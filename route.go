@@ -42,15 +42,16 @@ func directB[T Float](o *ops[T], j *gemmJob[T]) bool {
 // pairs (as for odd K, whose last pair packing pads with +0).
 func dotDirectB[T Float](o *ops[T], j *gemmJob[T], kc int) []T {
 	b := &j.b
-	if b.round {
-		// float32 rows, rounded as they are read (the tile's bf).
-		if b.trans || j.k == 0 || j.m > dotDirectBMaxRows || j.k%2 != 0 || kc%2 != 0 || !directBFits(o, j, 4*b.ld) {
+	if b.trans || b.prepacked || b.dz || j.k == 0 || j.m > dotDirectBMaxRows || j.k%2 != 0 || kc%2 != 0 {
+		return nil
+	}
+	if b.round { // float32 rows, rounded as they are read (the tile's bf)
+		if !directBFits(o, j, 4*b.ld) {
 			return nil
 		}
 		return b.s
 	}
-	if b.h == nil || b.trans || b.prepacked || b.dz || j.k == 0 || j.m > dotDirectBMaxRows || j.k%2 != 0 || kc%2 != 0 || b.ld%2 != 0 ||
-		uintptr(unsafe.Pointer(&b.h[0]))%4 != 0 || !directBFits(o, j, 2*b.ld) {
+	if b.h == nil || b.ld%2 != 0 || uintptr(unsafe.Pointer(&b.h[0]))%4 != 0 || !directBFits(o, j, 2*b.ld) {
 		return nil
 	}
 	return unsafe.Slice((*T)(unsafe.Pointer(&b.h[0])), len(b.h)/2)
