@@ -139,11 +139,12 @@ func ForwardBF16(p *ForwardBF16Args) {
 	o, bl := opsFor[float32](active), blocksFor[float32](active)
 	xop, wop := operand[float32]{h: p.X, ld: ldx}, operand[float32]{h: w, ld: ldw}
 	if w32 != nil {
-		// A job of a float32 W to round always takes the dot tile
-		// (takesDot); without one, W32 is rounded into scratch and takes
-		// W's routes.
+		// A job of a float32 W to round takes the dot tile where takesDot
+		// says so (where the path has one and X is bfloat16: X is nil for
+		// K = 0); otherwise W32 is rounded into scratch and takes W's
+		// routes.
 		wop = operand[float32]{s: w32, ld: ldw, round: true}
-		if o.dotTile == nil {
+		if probe := (gemmJob[float32]{m: m, n: n, k: k, a: xop, b: wop}); !takesDot(o, &probe) {
 			hold := getWork(o, bl)
 			defer putWork(hold)
 			h := asBF16(grow(&hold.b, (k*n+1)/2))[:k*n]

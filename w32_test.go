@@ -148,10 +148,22 @@ func checkForwardBF16W32(t *testing.T, r *rand.Rand, m, k, n int) {
 	}
 }
 
-// TestForwardBF16W32Args: W32 takes W's checks, and is one of them.
+// TestForwardBF16W32Args: W32 takes W's checks, and is one of them; with
+// K = 0 (X nil, W32 empty) Z is the bias on every path.
 func TestForwardBF16W32Args(t *testing.T) {
 	const m, k, n = 4, 6, 5
 	x, r := make([]BF16, m*k), make([]BF16, m*n)
+	for _, p := range impls {
+		withPath(p, func() {
+			bias, z := []float32{1, -2, 3, -4, 5}, make([]float32, m*n)
+			ForwardBF16(&ForwardBF16Args{M: m, K: 0, N: n, W32: []float32{}, Bias: bias, Z: z})
+			for i := range z {
+				if z[i] != bias[i%n] {
+					t.Fatalf("%s: K = 0: Z[%d] = %v, want the bias %v", p.name, i, z[i], bias[i%n])
+				}
+			}
+		})
+	}
 	wantPanic(t, "W and W32", "kernels: both W and W32 given, want one of them", func() {
 		ForwardBF16(&ForwardBF16Args{M: m, K: k, N: n, X: x, W: make([]BF16, k*n), W32: make([]float32, k*n), R: r})
 	})
