@@ -30,18 +30,23 @@ var coreClasses = []coreClass{coreZen4, coreZen5, coreIntelServer, coreIntelClie
 
 // intelServerModels are the family 6 models of Intel's AVX-512 server
 // cores (Skylake-SP to Granite Rapids); other AVX-512 models are taken as
-// client cores.
+// client cores unless they have a server core's features.
 var intelServerModels = map[int]bool{0x55: true, 0x6a: true, 0x6c: true, 0x8f: true, 0xcf: true, 0xad: true, 0xae: true}
 
 // detectCore returns the class of a core from its vendor, family and
-// model and whether it has AVX-512 (F, BW, VL, DQ) and AVX2+FMA.
-func detectCore(vendor cpuid.Vendor, family, model int, avx512, avx2 bool) coreClass {
+// model, whether it has AVX-512 (F, BW, VL, DQ) and AVX2+FMA, and whether
+// it has a feature that only Intel's two-pipe server cores have among the
+// AVX-512 ones (serverOnly: AMX or AVX512_BF16, Cooper Lake on; no client
+// core with AVX-512 has either). The features decide before the model:
+// a hypervisor may report a model that is not the core's (a Sapphire
+// Rapids guest seen as model 0xa7, Rocket Lake's, a one-pipe client core).
+func detectCore(vendor cpuid.Vendor, family, model int, avx512, avx2, serverOnly bool) coreClass {
 	switch {
 	case vendor == cpuid.AMD && family == 0x19 && avx512:
 		return coreZen4
 	case vendor == cpuid.AMD && family == 0x1a && avx512:
 		return coreZen5
-	case vendor == cpuid.Intel && family == 6 && avx512 && intelServerModels[model]:
+	case vendor == cpuid.Intel && avx512 && (serverOnly || family == 6 && intelServerModels[model]):
 		return coreIntelServer
 	case vendor == cpuid.Intel && avx512:
 		return coreIntelClient
@@ -56,7 +61,8 @@ func thisCore() coreClass {
 	c := &cpuid.CPU
 	avx512 := c.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512DQ)
 	avx2 := c.Supports(cpuid.AVX2, cpuid.FMA3)
-	return detectCore(c.VendorID, c.Family, c.Model, avx512, avx2)
+	serverOnly := c.Supports(cpuid.AMXTILE) || c.Supports(cpuid.AVX512BF16)
+	return detectCore(c.VendorID, c.Family, c.Model, avx512, avx2, serverOnly)
 }
 
 // chooseCore returns the class that FUSEDRELU_CORE (want) asks for, or the
