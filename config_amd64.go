@@ -238,6 +238,13 @@ func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
 	return p
 }
 
+// withoutDot is p with no bfloat16 dot tile: the bfloat16 layers widen
+// their operands to float32 and run the float32 tile.
+func withoutDot(p pathConfig) pathConfig {
+	p.f32.dotTile = nil
+	return p
+}
+
 // classEntries are the table entries of the core classes whose entry is
 // not the path's own (forCore), by path name.
 //
@@ -265,6 +272,11 @@ func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
 //     more rows than that ran 2–5% faster. A PackedW's panels read a few
 //     rows at a time for fewer than 12 rows (packedRowsBelow), where the
 //     16-row tile partly filled was slower (BenchmarkPackedRowsRoute).
+//     No bfloat16 dot tile: VDPBF16PS issues at half the float32 FMA's
+//     rate there (BenchmarkAVX512FMAPeak/bf16dot against /f32 on a
+//     Sapphire Rapids core), so its two products an instruction give the
+//     FMA's flops at best; the layers widen to the float32 tile, which
+//     ran them faster at every standard shape.
 //   - zen5: two 512-bit FMA pipes and two 512-bit loads a cycle, so a
 //     tile needs well under a load per FMA: 8×32 float32 (1 + 2 loads per
 //     16 FMAs) and 8×16 float64, 8 rows leaving no edge tiles at batch
@@ -276,10 +288,10 @@ func withBlocks(p pathConfig, f func(size, mr, nr int) blocking) pathConfig {
 //   - avx2: no AVX-512; the AVX2 path is the same for every class.
 var classEntries = map[string]map[coreClass]pathConfig{
 	"avx512": {
-		coreIntelServer: withBlocks(withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
+		coreIntelServer: withoutDot(withBlocks(withRowsBelow(avx512WithTiles(avx512Tile16x16u, avx512Tile16x8u,
 			routeLimits{smallK: smallK, directMaxTiles: directMaxTiles, directMax4K: 1, directMaxLd: 12 << 10, directMaxACols: directMaxACols,
 				packedRowsBelow: 12, dotRowsBelow: dotRowsBelow}), 3, 6),
-			blockSizesQuarterA),
+			blockSizesQuarterA)),
 		coreZen5: avx512WithTiles(avx512Tile8x32, avx512Tile8x16,
 			routeLimits{smallK: smallK, directMaxTiles: 8, directMax4K: 2, directMaxACols: directMaxACols,
 				packedRowsBelow: packedRowsBelow, dotRowsBelow: dotRowsBelow}),

@@ -532,7 +532,9 @@ func benchAVX512Forward[T Float](b *testing.B, p *impl, m, k, n int) {
 }
 
 // BenchmarkAVX512FMAPeak measures the FMA peak of one core: register-only
-// zmm VFMADD231PS, 12 independent chains.
+// zmm VFMADD231PS, 12 independent chains; bf16dot the same with
+// VDPBF16PS (64 flops an instruction), which is twice f32 only where the
+// core issues it at the FMA's rate (the classes that take the dot tile).
 func BenchmarkAVX512FMAPeak(b *testing.B) {
 	gemmAVX512Impl(b) // skips without AVX-512
 	const iters = 1 << 12
@@ -541,6 +543,15 @@ func BenchmarkAVX512FMAPeak(b *testing.B) {
 			fmaPeakAVX512(iters)
 		}
 		reportGFLOPS(b, iters*12*32)
+	})
+	b.Run("bf16dot", func(b *testing.B) {
+		if !cpu.X86.HasAVX512BF16 {
+			b.Skip("no AVX512_BF16")
+		}
+		for b.Loop() {
+			dotPeakAVX512BF16(iters)
+		}
+		reportGFLOPS(b, iters*12*64)
 	})
 }
 

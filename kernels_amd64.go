@@ -1250,6 +1250,12 @@ func packBRowsHAVX512F32(dst []float32, b []uint16, ldb int, rows int, nb int, p
 //go:noescape
 func fmaPeakAVX512(n int)
 
+// dotPeakAVX512BF16 runs n·12 independent register-only VDPBF16PS (zmm):
+// the bfloat16 dot product's peak, for the benchmarks (AVX512_BF16 only).
+//
+//go:noescape
+func dotPeakAVX512BF16(n int)
+
 // packedRows1AVX512F32 sets dst's rows i < 1 (ldd apart, np·16 elements each) to
 // the products of A's rows i (a, lda apart, kb elements each) and
 // np packed micro-panels of B (b, panel q at b[q*16*kb:], step p's

@@ -68137,6 +68137,73 @@ done:
 	VZEROUPPER
 	RET
 
+// func dotPeakAVX512BF16(n int)
+// Requires: AVX, AVX512F
+TEXT ·dotPeakAVX512BF16(SB), NOSPLIT, $0-8
+	// n iterations of 12 independent register-only VDPBF16PS, 12·64 flops
+	// each (16 lanes of two products and two sums).
+	MOVQ    n+0(FP), CX
+	VPXORD  Z0, Z0, Z0
+	VPXORD  Z1, Z1, Z1
+	VPXORD  Z2, Z2, Z2
+	VPXORD  Z3, Z3, Z3
+	VPXORD  Z4, Z4, Z4
+	VPXORD  Z5, Z5, Z5
+	VPXORD  Z6, Z6, Z6
+	VPXORD  Z7, Z7, Z7
+	VPXORD  Z8, Z8, Z8
+	VPXORD  Z9, Z9, Z9
+	VPXORD  Z10, Z10, Z10
+	VPXORD  Z11, Z11, Z11
+	VPXORD  Z12, Z12, Z12
+	VPXORD  Z13, Z13, Z13
+	TESTQ   CX, CX
+	JZ      done
+	PCALIGN $0x00000020
+
+loop:
+	// VDPBF16PS Z12, Z13, Z0
+	BYTE $0x62; BYTE $0xd2; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xc4
+
+	// VDPBF16PS Z12, Z13, Z1
+	BYTE $0x62; BYTE $0xd2; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xcc
+
+	// VDPBF16PS Z12, Z13, Z2
+	BYTE $0x62; BYTE $0xd2; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xd4
+
+	// VDPBF16PS Z12, Z13, Z3
+	BYTE $0x62; BYTE $0xd2; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xdc
+
+	// VDPBF16PS Z12, Z13, Z4
+	BYTE $0x62; BYTE $0xd2; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xe4
+
+	// VDPBF16PS Z12, Z13, Z5
+	BYTE $0x62; BYTE $0xd2; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xec
+
+	// VDPBF16PS Z12, Z13, Z6
+	BYTE $0x62; BYTE $0xd2; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xf4
+
+	// VDPBF16PS Z12, Z13, Z7
+	BYTE $0x62; BYTE $0xd2; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xfc
+
+	// VDPBF16PS Z12, Z13, Z8
+	BYTE $0x62; BYTE $0x52; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xc4
+
+	// VDPBF16PS Z12, Z13, Z9
+	BYTE $0x62; BYTE $0x52; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xcc
+
+	// VDPBF16PS Z12, Z13, Z10
+	BYTE $0x62; BYTE $0x52; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xd4
+
+	// VDPBF16PS Z12, Z13, Z11
+	BYTE $0x62; BYTE $0x52; BYTE $0x16; BYTE $0x48; BYTE $0x52; BYTE $0xdc
+	DECQ CX
+	JNZ  loop
+
+done:
+	VZEROUPPER
+	RET
+
 // func packedRows1AVX512F32(dst []float32, ldd int, a []float32, lda int, b []float32, kb int, np int)
 // Requires: AVX, AVX512F
 TEXT ·packedRows1AVX512F32(SB), NOSPLIT, $0-104

@@ -219,3 +219,21 @@ func TestDirectMaxLd(t *testing.T) {
 		}
 	}
 }
+
+// TestClassDotTile: intel-server's entry has no bfloat16 dot tile (its
+// VDPBF16PS issues at half the FMA's rate: BenchmarkAVX512FMAPeak), and
+// the layers then widen (Path().BF16Dot false under that class); the
+// other classes have the dot tile of their float32 tile's shape wherever
+// the core has AVX512_BF16 (hasBF16Dot).
+func TestClassDotTile(t *testing.T) {
+	for _, class := range coreClasses {
+		c := forCore(avx512Path, class)
+		want := hasBF16Dot && class != coreIntelServer
+		if got := c.f32.dotTile != nil; got != want {
+			t.Errorf("%s: dot tile %v, want %v (hasBF16Dot %v)", class, got, want, hasBF16Dot)
+		}
+	}
+	if a := Path(); a.ISA == "avx512" && a.BF16Dot != (hasBF16Dot && core != coreIntelServer) {
+		t.Errorf("Path() under %s: BF16Dot %v, hasBF16Dot %v", core, a.BF16Dot, hasBF16Dot)
+	}
+}

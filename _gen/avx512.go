@@ -30,6 +30,7 @@ func genAVX512() {
 	avx512GenPackBRows(false)
 	avx512GenPackBRows(true)
 	avx512GenFMAPeak()
+	avx512GenDotPeak()
 }
 
 // avx512Tiles are the AVX-512 register tiles the package has, an entry a
@@ -107,6 +108,38 @@ func avx512GenFMAPeak() {
 	Label("loop")
 	for i := 0; i < chains; i++ {
 		VFMADD231PS(zmm[chains], zmm[chains+1], zmm[i])
+	}
+	DECQ(RCX)
+	JNZ(LabelRef("loop"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// avx512GenDotPeak writes dotPeakAVX512BF16, fmaPeakAVX512 with
+// VDPBF16PS: the bfloat16 dot product's peak, which is twice the FMA's
+// where the core issues it at the FMA's rate (Zen 4) and not elsewhere
+// (the benchmarks say which). Its operands are zeros: no denormals.
+func avx512GenDotPeak() {
+	const chains = 12
+	textLines("dotPeakAVX512BF16", "func(n int)",
+		"dotPeakAVX512BF16 runs n·12 independent register-only VDPBF16PS (zmm):",
+		"the bfloat16 dot product's peak, for the benchmarks (AVX512_BF16 only).",
+	)
+	Comment(
+		"n iterations of 12 independent register-only VDPBF16PS, 12·64 flops",
+		"each (16 lanes of two products and two sums).",
+	)
+	MOVQ(arg("n"), RCX)
+	for i := 0; i < chains+2; i++ {
+		avx512ZeroZ(zmm[i])
+	}
+	TESTQ(RCX, RCX)
+	JZ(LabelRef("done"))
+	pcalign(32)
+	Label("loop")
+	for i := 0; i < chains; i++ {
+		dpbf16ps(zmm[chains], zmm[chains+1], zmm[i])
 	}
 	DECQ(RCX)
 	JNZ(LabelRef("loop"))

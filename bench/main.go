@@ -138,7 +138,7 @@ func run(args []string) int {
 	if info.BF16Dot {
 		fmt.Fprintf(out, "bfloat16:  the layers multiply with VDPBF16PS on avx512 (AVX512_BF16: twice the float32 FMA peak; FUSEDRELU_BF16DOT=0 widens instead)\n")
 	} else {
-		fmt.Fprintf(out, "bfloat16:  widened to float32 and run on the float32 tiles (no AVX512_BF16 in use)\n")
+		fmt.Fprintf(out, "bfloat16:  widened to float32 and run on the float32 tiles (no VDPBF16PS tile on this path and core class)\n")
 	}
 	fmt.Fprintf(out, "threads:   %d (GOMAXPROCS=%d in every process: the kernels and gonum's GEMM split a call over that many goroutines)\n", cfg.threads, rep.GOMAXPROCS)
 	if haveOpenBLAS {
