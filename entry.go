@@ -14,7 +14,8 @@ func init() { entry.Describe = describeEntry }
 
 func describeEntry() entry.Entry {
 	e := entry.Entry{ISA: active.name, Class: string(core), Detected: string(thisCore()),
-		F32: describeGEMM(&active.f32.gemmConfig, active.b32), F64: describeGEMM(&active.f64.gemmConfig, active.b64)}
+		F32: describeGEMM(&active.f32.gemmConfig, active.b32), F64: describeGEMM(&active.f64.gemmConfig, active.b64),
+		BF16Dot: active.f32.dotTile != nil}
 	for _, c := range coreClasses {
 		e.Classes = append(e.Classes, string(c))
 	}

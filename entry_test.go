@@ -10,7 +10,7 @@ import (
 // tiles' names and the route limits.
 func TestDescribeEntry(t *testing.T) {
 	e, info := entry.Describe(), Path()
-	if e.ISA != info.ISA || e.Class != info.Core || e.Detected != string(thisCore()) || len(e.Classes) != len(coreClasses) {
+	if e.ISA != info.ISA || e.Class != info.Core || e.Detected != string(thisCore()) || len(e.Classes) != len(coreClasses) || e.BF16Dot != info.BF16Dot {
 		t.Errorf("entry %+v, path %+v", e, info)
 	}
 	for _, c := range []struct {

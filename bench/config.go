@@ -52,8 +52,8 @@ var opTitles = map[string]string{
 // (kernels.Path().BF16Dot), which multiplies pairs of bfloat16 with
 // VDPBF16PS: its peak is twice float32's.
 var bf16OpTitles = map[string]string{
-	"fwd": "fused forward (ForwardBF16): X, W bfloat16, b float32 → R bfloat16 and the mask, float32 tiles (avx512 with AVX512_BF16: VDPBF16PS); 2·M·K·N flops",
-	"bwd": "fused backward (BackwardBF16): dR bfloat16 and the mask → dX bfloat16, dW and db float32, float32 tiles (avx512 with AVX512_BF16: VDPBF16PS); 4·M·K·N flops",
+	"fwd": "fused forward (ForwardBF16): X, W bfloat16, b float32 → R bfloat16 and the mask, float32 tiles or, where the class has it (avx512 with AVX512_BF16), the VDPBF16PS tile; 2·M·K·N flops",
+	"bwd": "fused backward (BackwardBF16): dR bfloat16 and the mask → dX bfloat16, dW and db float32, float32 tiles or, where the class has it (avx512 with AVX512_BF16), the VDPBF16PS tile; 4·M·K·N flops",
 }
 
 func opTitle(op, dtype string) string {

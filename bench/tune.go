@@ -64,7 +64,7 @@ func gemmOf(e entry.Entry, dtype string) entry.GEMM {
 
 // sameEntry reports whether two workers run the same configuration.
 func sameEntry(a, b entry.Entry) bool {
-	return a.ISA == b.ISA && a.F32 == b.F32 && a.F64 == b.F64
+	return a.ISA == b.ISA && a.F32 == b.F32 && a.F64 == b.F64 && a.BF16Dot == b.BF16Dot
 }
 
 // groupClasses returns the distinct entries of the workers' classes, in
@@ -137,7 +137,10 @@ func describeCandidate(c candidate) string {
 	if describeLimits(g64) != describeLimits(g32) {
 		s += " (f64: " + describeLimits(g64) + ")"
 	}
-	return s
+	if c.Entry.BF16Dot {
+		return s + "; bf16 on the VDPBF16PS tile"
+	}
+	return s + "; bf16 widened to f32"
 }
 
 // tuneImpl is the impl of candidate c's results: path/name.

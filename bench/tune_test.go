@@ -70,13 +70,13 @@ func fakeWorkers(calls *[]string) []classWorker {
 	}
 	path := entry.Entry{ISA: "avx512",
 		F32: limits(entry.GEMM{Tile: "16x16", MR: 16, NR: 16, MC: 256, KC: 1024, NC: 8192}, 16),
-		F64: limits(entry.GEMM{Tile: "16x8", MR: 16, NR: 8, MC: 128, KC: 1024, NC: 8192}, 16)}
+		F64: limits(entry.GEMM{Tile: "16x8", MR: 16, NR: 8, MC: 128, KC: 1024, NC: 8192}, 16), BF16Dot: true}
 	server := path
-	server.F32.Tile, server.F64.Tile = "16x16u", "16x8u"
+	server.F32.Tile, server.F64.Tile, server.BF16Dot = "16x16u", "16x8u", false
 	server.F32.DirectMax4K, server.F64.DirectMax4K = 1, 1
 	zen5 := entry.Entry{ISA: "avx512",
 		F32: limits(entry.GEMM{Tile: "8x32", MR: 8, NR: 32, MC: 336, KC: 768, NC: 8192}, 2),
-		F64: limits(entry.GEMM{Tile: "8x16", MR: 8, NR: 16, MC: 168, KC: 768, NC: 8192}, 2)}
+		F64: limits(entry.GEMM{Tile: "8x16", MR: 8, NR: 16, MC: 168, KC: 768, NC: 8192}, 2), BF16Dot: true}
 	zen5.F32.DirectMaxTiles, zen5.F64.DirectMaxTiles = 8, 8
 	// GFLOPS by class: zen5 fastest at f32 fwd, the server tile at bwd.
 	speed := map[string]float64{"zen4": 1, "zen5": 1.25, "intel-server": 1.1}
@@ -120,8 +120,18 @@ func TestGroupClasses(t *testing.T) {
 		t.Errorf("the choice was measured by %q", calls)
 	}
 	if d := describeCandidate(cs[0]); d != "intel-client (= zen4, avx2, unknown), the table's choice: f32 16x16 MC=256 KC=1024 NC=8192, f64 16x8 MC=128 KC=1024 NC=8192; "+
-		"rows route for K ≤ 8; A in place up to 1024 columns; B in place (masked) up to 16 row tiles, 16 when its rows are 4 KiB apart" {
+		"rows route for K ≤ 8; A in place up to 1024 columns; B in place (masked) up to 16 row tiles, 16 when its rows are 4 KiB apart; bf16 on the VDPBF16PS tile" {
 		t.Errorf("describeCandidate: %s", d)
+	}
+	if d := describeCandidate(cs[2]); !strings.HasSuffix(d, "; bf16 widened to f32") {
+		t.Errorf("describeCandidate: %s", d)
+	}
+	// Entries that differ only in the bfloat16 route are two candidates.
+	if widened := cs[0].Entry; true {
+		widened.BF16Dot = false
+		if sameEntry(cs[0].Entry, widened) {
+			t.Errorf("sameEntry ignores BF16Dot")
+		}
 	}
 	for _, tc := range []struct {
 		g    entry.GEMM

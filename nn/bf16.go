@@ -40,10 +40,12 @@ type halfState struct {
 // rounded). bfloat16 keeps float32's exponent range, so no loss scaling
 // is needed.
 //
-// On a core with AVX512_BF16 (kernels.Path().BF16Dot) the layers multiply
-// pairs of bfloat16 with VDPBF16PS, two products an instruction, with
-// its own rounding (see kernels.ForwardBF16): a step takes about 0.6 of a
-// float32 step's time (TUNING.md). Elsewhere they widen their operands
+// Where the path has the dot tile (kernels.Path().BF16Dot: AVX512_BF16
+// on AMD Zen 4 and Zen 5) the layers multiply pairs of bfloat16 with
+// VDPBF16PS, two products an instruction, with its own rounding (see
+// kernels.ForwardBF16): a step takes about 0.6 of a float32 step's time
+// (TUNING.md). Elsewhere (no AVX512_BF16, or an Intel server core, whose
+// VDPBF16PS issues at half its float32 FMA's rate) they widen their operands
 // to float32 as they pack them: the results are those of float32
 // training on the rounded values, and a step costs more than a float32
 // step (the roundings, and packing each W every step where float32 reads

@@ -19,9 +19,9 @@ import (
 // Load takes its new weights. Predict and Classify may run concurrently
 // with each other, not with Load.
 //
-// On a core with AVX512_BF16 bfloat16 inference multiplies with
-// VDPBF16PS (kernels.Path().BF16Dot; see kernels.ForwardBF16), at up to
-// twice float32's speed; elsewhere it computes in float32 on the widened
+// Where the path has the dot tile (kernels.Path().BF16Dot; see
+// kernels.ForwardBF16) bfloat16 inference multiplies with VDPBF16PS, at
+// up to twice float32's speed; elsewhere it computes in float32 on the widened
 // values, at about float32's speed (faster at a batch of a few rows where
 // the path reads packed panels a few rows at a time: the float32 network
 // reads W where it lies). It holds each W in bfloat16 and, in a

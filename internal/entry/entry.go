@@ -15,6 +15,9 @@ type Entry struct {
 	Classes  []string `json:"classes"`  // every class FUSEDRELU_CORE accepts
 	F32      GEMM     `json:"f32"`
 	F64      GEMM     `json:"f64"`
+	// BF16Dot: the bfloat16 layers multiply on a VDPBF16PS tile of the
+	// float32 tile's shape; false: they widen to float32 and run F32's.
+	BF16Dot bool `json:"bf16_dot"`
 }
 
 // GEMM is the GEMM configuration of one element type.
