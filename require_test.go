@@ -12,7 +12,7 @@ import (
 // run (impls), so that a path lost to a build tag, a feature test or a
 // CPU without it cannot pass CI silently: CI sets it to the paths the
 // machine has, and to bf16dot (a path with the bfloat16 dot tile) where
-// it has AVX512_BF16.
+// it has AVX512_BF16, under zen4's entry if the core's class widens.
 func TestMain(m *testing.M) {
 	if err := requiredPaths(os.Getenv("FUSEDRELU_TEST_REQUIRE"), impls); err != nil {
 		fmt.Fprintln(os.Stderr, err)
