@@ -48,9 +48,10 @@ var opTitles = map[string]string{
 
 // bf16OpTitles say what the bfloat16 layers read and write: the float32
 // flops of the same shape. The paths widen bfloat16 to float32 as they
-// pack it and run the float32 tiles, but avx512 with AVX512_BF16
-// (kernels.Path().BF16Dot), which multiplies pairs of bfloat16 with
-// VDPBF16PS: its peak is twice float32's.
+// pack it and run the float32 tiles, but avx512 with AVX512_BF16 where
+// the core's class takes the dot tile (kernels.Path().BF16Dot), which
+// multiplies pairs of bfloat16 with VDPBF16PS (twice float32's peak on
+// AMD's cores; intel-server widens, its VDPBF16PS being no faster).
 var bf16OpTitles = map[string]string{
 	"fwd": "fused forward (ForwardBF16): X, W bfloat16, b float32 → R bfloat16 and the mask, float32 tiles or, where the class has it (avx512 with AVX512_BF16), the VDPBF16PS tile; 2·M·K·N flops",
 	"bwd": "fused backward (BackwardBF16): dR bfloat16 and the mask → dX bfloat16, dW and db float32, float32 tiles or, where the class has it (avx512 with AVX512_BF16), the VDPBF16PS tile; 4·M·K·N flops",

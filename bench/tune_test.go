@@ -127,11 +127,10 @@ func TestGroupClasses(t *testing.T) {
 		t.Errorf("describeCandidate: %s", d)
 	}
 	// Entries that differ only in the bfloat16 route are two candidates.
-	if widened := cs[0].Entry; true {
-		widened.BF16Dot = false
-		if sameEntry(cs[0].Entry, widened) {
-			t.Errorf("sameEntry ignores BF16Dot")
-		}
+	widened := cs[0].Entry
+	widened.BF16Dot = false
+	if sameEntry(cs[0].Entry, widened) {
+		t.Errorf("sameEntry ignores BF16Dot")
 	}
 	for _, tc := range []struct {
 		g    entry.GEMM
