@@ -1,0 +1,3 @@
+module github.com/fusedrelu/kernels/_probe/amx
+
+go 1.26
