@@ -88,7 +88,6 @@ func avx512ZeroZ(rs ...VecPhysical) {
 // avx512GenFMAPeak writes fmaPeakAVX512: 12 independent register-only
 // FMAs an iteration, enough chains to cover the FMA latency.
 func avx512GenFMAPeak() {
-	const chains = 12
 	textLines("fmaPeakAVX512", "func(n int)",
 		"fmaPeakAVX512 runs n·12 independent register-only VFMADD231PS (zmm): the",
 		"FMA peak, for the benchmarks.",
@@ -98,22 +97,7 @@ func avx512GenFMAPeak() {
 		"iterations of 12 independent register-only VFMADD231PS (12·32 flops",
 		"each), enough chains to cover the FMA latency.",
 	)
-	MOVQ(arg("n"), RCX)
-	for i := 0; i < chains+2; i++ {
-		avx512ZeroZ(zmm[i])
-	}
-	TESTQ(RCX, RCX)
-	JZ(LabelRef("done"))
-	pcalign(32)
-	Label("loop")
-	for i := 0; i < chains; i++ {
-		VFMADD231PS(zmm[chains], zmm[chains+1], zmm[i])
-	}
-	DECQ(RCX)
-	JNZ(LabelRef("loop"))
-	Label("done")
-	VZEROUPPER()
-	RET()
+	avx512PeakLoop(func(x, y, acc VecPhysical) { VFMADD231PS(x, y, acc) })
 }
 
 // avx512GenDotPeak writes dotPeakAVX512BF16, fmaPeakAVX512 with
@@ -121,7 +105,6 @@ func avx512GenFMAPeak() {
 // where the core issues it at the FMA's rate (Zen 4) and not elsewhere
 // (the benchmarks say which). Its operands are zeros: no denormals.
 func avx512GenDotPeak() {
-	const chains = 12
 	textLines("dotPeakAVX512BF16", "func(n int)",
 		"dotPeakAVX512BF16 runs n·12 independent register-only VDPBF16PS (zmm):",
 		"the bfloat16 dot product's peak, for the benchmarks (AVX512_BF16 only).",
@@ -130,6 +113,13 @@ func avx512GenDotPeak() {
 		"n iterations of 12 independent register-only VDPBF16PS, 12·64 flops",
 		"each (16 lanes of two products and two sums).",
 	)
+	avx512PeakLoop(func(x, y, acc VecPhysical) { dpbf16ps(x, y, acc) })
+}
+
+// avx512PeakLoop writes the body of a peak loop: n (the argument) times,
+// op(Z12, Z13, Zi) for 12 accumulators i, all registers zero.
+func avx512PeakLoop(op func(x, y, acc VecPhysical)) {
+	const chains = 12
 	MOVQ(arg("n"), RCX)
 	for i := 0; i < chains+2; i++ {
 		avx512ZeroZ(zmm[i])
@@ -139,7 +129,7 @@ func avx512GenDotPeak() {
 	pcalign(32)
 	Label("loop")
 	for i := 0; i < chains; i++ {
-		dpbf16ps(zmm[chains], zmm[chains+1], zmm[i])
+		op(zmm[chains], zmm[chains+1], zmm[i])
 	}
 	DECQ(RCX)
 	JNZ(LabelRef("loop"))
