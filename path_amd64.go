@@ -14,9 +14,10 @@ import (
 var (
 	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
-	// hasBF16Dot: the AVX-512 path multiplies bfloat16 operands with
-	// VDPBF16PS (bf16dot.go) unless FUSEDRELU_BF16DOT=0 asks for the
-	// widening route everywhere.
+	// hasBF16Dot: the AVX-512 path has VDPBF16PS tiles (bf16dot.go) for
+	// the core classes whose entry takes them (classEntries: not
+	// intel-server), unless FUSEDRELU_BF16DOT=0 asks for the widening
+	// route everywhere.
 	hasBF16Dot = hasAVX512 && cpu.X86.HasAVX512BF16 && os.Getenv("FUSEDRELU_BF16DOT") != "0"
 	// hasCvtBF16: AVX512_BF16's VCVTNE2PS2BF16 rounds float32 to bfloat16
 	// (the assembly checks each vector for the denormal inputs it would
